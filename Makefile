@@ -1,0 +1,106 @@
+# Chapel's one build entry point. This file is the only place that sets the cgo
+# environment and build tags, so every build, test, run and benchmark shares
+# one Go build cache (a changed flag recompiles llama.cpp: minutes on 2 cores).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+GO          ?= go
+GOPATH      := $(shell $(GO) env GOPATH)
+GOMODCACHE  := $(shell $(GO) env GOMODCACHE)
+export PATH := $(GOPATH)/bin:$(PATH)
+
+VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+OLLAMA_VER  := v0.17.4
+OLLAMA      := $(GOMODCACHE)/github.com/ollama/ollama@$(OLLAMA_VER)
+WAILS_VER   := v2.11.0
+
+# CPU flags: native for local builds; release builds pass a portable baseline,
+# e.g. `make build CPU_FLAGS=-march=x86-64-v3`.
+CPU_FLAGS   ?= -march=native
+TAGS        := sqlite_fts5,webkit2_41
+SPACE_TAGS  = $(subst $(comma), ,$(TAGS))
+comma       := ,
+
+export CGO_ENABLED  := 1
+export CGO_CPPFLAGS := -I$(OLLAMA)/llama/llama.cpp/include -I$(OLLAMA)/ml/backend/ggml/ggml/include -DGGML_USE_CPU_REPACK
+export CGO_CFLAGS   := -O3 $(CPU_FLAGS)
+export CGO_CXXFLAGS := -O3 $(CPU_FLAGS)
+LDFLAGS     := -X main.version=$(VERSION)
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PKGS := build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev \
+            xvfb xauth imagemagick chromium fonts-dejavu-core nodejs npm
+
+BIN := build/bin/chapel
+
+.PHONY: build run test test-go test-frontend test-e2e deps deps-system deps-go deps-frontend \
+        frontend dev-binary vet clean env
+
+## deps: install what is missing (Debian packages, the wails CLI, Go modules, npm packages)
+deps: deps-system deps-go deps-frontend
+
+deps-system:
+	@missing=$$(for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if command -v node >/dev/null && command -v npm >/dev/null; then missing=$$(echo "$$missing" | grep -vxE 'nodejs|npm'); fi; \
+	missing=$$(echo $$missing); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages: $$missing"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+deps-go:
+	@[ -x "$(GOPATH)/bin/wails" ] || { echo "installing the wails CLI $(WAILS_VER)"; $(GO) install github.com/wailsapp/wails/v2/cmd/wails@$(WAILS_VER); }
+	@[ -d "$(OLLAMA)" ] || $(GO) mod download
+
+deps-frontend:
+	@cd frontend && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; }
+
+env: ## print the build environment
+	@echo "CGO_CPPFLAGS=$$CGO_CPPFLAGS"; echo "CGO_CFLAGS=$$CGO_CFLAGS"; echo "CGO_CXXFLAGS=$$CGO_CXXFLAGS"; echo "TAGS=$(TAGS)"
+
+## frontend: build the web UI into frontend/dist
+frontend: deps-frontend
+	cd frontend && npm run build
+
+## build: build/bin/chapel, the desktop app and CLI in one binary
+build: deps
+	wails build -m -s -tags "$(SPACE_TAGS)" -ldflags "$(LDFLAGS)" -o chapel
+	@echo "built $(BIN)"
+
+# wails build -s skips the frontend, so build it first (wails would run npm install itself).
+build: frontend
+
+## run: build and open the Chapel window (starts Xvfb when there is no display)
+run: build
+	@if [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ]; then \
+	  echo "no display: starting Xvfb on :99"; \
+	  (Xvfb :99 -screen 0 1280x900x24 >/dev/null 2>&1 &); sleep 1; export DISPLAY=:99; \
+	  exec ./$(BIN); \
+	else exec ./$(BIN); fi
+
+## dev-binary: the dev-tag binary that serves the UI to a browser (end-to-end tests)
+dev-binary: deps frontend
+	$(GO) build -tags "dev,$(TAGS)" -ldflags "$(LDFLAGS)" -o build/bin/chapel-dev .
+
+## test: the whole suite — Go, frontend unit tests, real window, real browser
+test: deps
+	$(MAKE) --no-print-directory frontend
+	$(MAKE) --no-print-directory test-go
+	$(MAKE) --no-print-directory test-frontend
+	$(MAKE) --no-print-directory build
+	$(MAKE) --no-print-directory dev-binary
+	$(MAKE) --no-print-directory test-e2e
+
+test-go:
+	$(GO) vet -tags "$(TAGS)" ./...
+	$(GO) test -tags "$(TAGS)" -count=1 -timeout 20m ./...
+
+test-frontend: deps-frontend
+	cd frontend && npm run check && npm test
+
+test-e2e:
+	bash scripts/e2e.sh
+
+clean:
+	rm -rf build/bin frontend/dist

@@ -1,0 +1,104 @@
+// Package engine owns text generation: loading a GGUF model, turning a
+// conversation into a prompt with the model's own chat template, sampling and
+// streaming the reply as UTF-8 text. Callers see the Engine interface; the
+// implementation behind it may run in this process or in a worker process.
+package engine
+
+import (
+	"context"
+)
+
+// Role names used in Message.
+const (
+	RoleSystem    = "system"
+	RoleUser      = "user"
+	RoleAssistant = "assistant"
+)
+
+// Message is one turn of a conversation.
+type Message struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+// Sampling holds the sampler chain settings. Zero values mean the defaults
+// from DefaultSampling.
+type Sampling struct {
+	Temperature   float32 `json:"temperature"`    // 0 = greedy
+	TopK          int     `json:"top_k"`          // 0 = off
+	TopP          float32 `json:"top_p"`          // 1 = off
+	MinP          float32 `json:"min_p"`          // 0 = off
+	RepeatPenalty float32 `json:"repeat_penalty"` // 1 = off
+	RepeatLastN   int     `json:"repeat_last_n"`
+	Seed          uint32  `json:"seed"`
+}
+
+// DefaultSampling is what a chat uses unless told otherwise.
+func DefaultSampling() Sampling {
+	return Sampling{Temperature: 0.7, TopK: 40, TopP: 0.95, MinP: 0.05, RepeatPenalty: 1.1, RepeatLastN: 64, Seed: 0}
+}
+
+// Request is one generation: the whole conversation so far (ending with the
+// user's turn) and how to sample the reply.
+type Request struct {
+	Messages  []Message `json:"messages"`
+	Sampling  Sampling  `json:"sampling"`
+	MaxTokens int       `json:"max_tokens"` // 0 = until end of generation or the context is full
+}
+
+// Stop reasons reported in Result.StopReason.
+const (
+	StopEOG      = "eog"      // the model ended its turn
+	StopLength   = "length"   // MaxTokens reached or the context is full
+	StopCanceled = "canceled" // the caller's context was cancelled
+)
+
+// Result describes a finished generation.
+type Result struct {
+	PromptTokens     int     `json:"prompt_tokens"`
+	CachedTokens     int     `json:"cached_tokens"` // prompt tokens reused from the previous turn's KV cache
+	CompletionTokens int     `json:"completion_tokens"`
+	PromptTPS        float64 `json:"prompt_tps"`
+	TokensPerSecond  float64 `json:"tokens_per_second"`
+	TimeToFirstMS    float64 `json:"ttft_ms"`
+	StopReason       string  `json:"stop_reason"`
+	ContextUsed      int     `json:"context_used"`
+	ContextSize      int     `json:"context_size"`
+	DroppedMessages  int     `json:"dropped_messages"` // oldest turns left out to fit the context
+}
+
+// ModelInfo describes a loaded model.
+type ModelInfo struct {
+	Path         string `json:"path"`
+	Name         string `json:"name"`
+	Description  string `json:"description"`
+	Architecture string `json:"architecture"`
+	SizeBytes    int64  `json:"size_bytes"`
+	Params       uint64 `json:"params"`
+	ContextSize  int    `json:"context_size"`  // the context the engine runs with
+	TrainContext int    `json:"train_context"` // the context the model was trained with
+	HasTemplate  bool   `json:"has_template"`  // false: plain completion, no chat template
+}
+
+// LoadOptions tune how a model is loaded.
+type LoadOptions struct {
+	ContextSize int `json:"context_size"` // 0 = min(train context, 4096)
+	Threads     int `json:"threads"`      // 0 = physical cores
+	BatchSize   int `json:"batch_size"`   // 0 = 512
+}
+
+// Engine generates text. Implementations are safe for concurrent use; a
+// generation started while another runs waits for it.
+type Engine interface {
+	// Load replaces the loaded model with the one at path.
+	Load(ctx context.Context, path string, opts LoadOptions) (ModelInfo, error)
+	// Model reports the loaded model, if any.
+	Model(ctx context.Context) (ModelInfo, bool)
+	// Generate streams the reply to req through onPiece (valid UTF-8 text,
+	// in order) and returns when generation ends. A cancelled ctx stops it
+	// within 100 ms and returns the Result with StopReason "canceled" and a
+	// nil error.
+	Generate(ctx context.Context, req Request, onPiece func(piece string)) (Result, error)
+	// Close unloads the model and frees everything.
+	Close() error
+}

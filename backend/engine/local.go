@@ -1,0 +1,334 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chapelapp/chapel/backend/apperr"
+	"github.com/chapelapp/chapel/backend/gguf"
+	"github.com/chapelapp/chapel/backend/llama"
+)
+
+// Local runs llama.cpp in this process. Its mutex makes one goroutine at a
+// time the owner of the llama context; a second Generate waits.
+type Local struct {
+	mu     sync.Mutex
+	model  *llama.Model
+	lctx   *llama.Context
+	batch  *llama.Batch
+	info   ModelInfo
+	tmpl   string
+	opts   LoadOptions
+	cached []llama.Token // the tokens whose keys and values are in sequence 0
+}
+
+// NewLocal returns an engine with no model loaded.
+func NewLocal() *Local { return &Local{} }
+
+// DefaultThreads is the number of threads the engine uses unless told:
+// CHAPEL_THREADS, or one per core up to 8 (hyper-threads do not help).
+func DefaultThreads() int {
+	if n, err := strconv.Atoi(os.Getenv("CHAPEL_THREADS")); err == nil && n > 0 {
+		return n
+	}
+	n := runtime.NumCPU()
+	if n > 8 {
+		n = max(8, n/2)
+	}
+	return max(1, n)
+}
+
+// CheckModelFile checks that path is a readable GGUF model before llama.cpp
+// sees it, with a message a person can act on.
+func CheckModelFile(path string) (*gguf.File, error) {
+	base := filepath.Base(path)
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, apperr.New(apperr.NotFound, "model file %q was not found", path)
+	case err != nil:
+		return nil, apperr.Wrap(apperr.Invalid, err, "model file %q cannot be read", base)
+	case st.IsDir():
+		return nil, apperr.New(apperr.Invalid, "%q is a folder; choose a .gguf model file", base)
+	}
+	f, err := gguf.ReadFile(path)
+	var fe *gguf.FormatError
+	if errors.As(err, &fe) {
+		return nil, apperr.New(apperr.Invalid, "model file %q is not a usable GGUF model: %s", base, fe.Reason)
+	}
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Invalid, err, "model file %q cannot be read", base)
+	}
+	return f, nil
+}
+
+// Load implements Engine.
+func (e *Local) Load(ctx context.Context, path string, opts LoadOptions) (ModelInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return ModelInfo{}, err
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	hdr, err := CheckModelFile(path)
+	if err != nil {
+		return ModelInfo{}, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.unload()
+	m, err := llama.LoadModel(path, llama.ModelParams{})
+	if err != nil {
+		return ModelInfo{}, apperr.Wrap(apperr.Invalid, err, "model %q could not be loaded", filepath.Base(path))
+	}
+	if opts.Threads <= 0 {
+		opts.Threads = DefaultThreads()
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 512
+	}
+	if opts.ContextSize <= 0 {
+		opts.ContextSize = min(m.NCtxTrain(), 4096)
+		if opts.ContextSize <= 0 {
+			opts.ContextSize = 4096
+		}
+	}
+	lctx, err := llama.NewContext(m, llama.ContextParams{NCtx: opts.ContextSize, NBatch: opts.BatchSize, Threads: opts.Threads})
+	if err != nil {
+		m.Close()
+		return ModelInfo{}, apperr.Wrap(apperr.Invalid, err, "model %q could not be started", filepath.Base(path))
+	}
+	name, _ := m.Meta("general.name")
+	if name == "" {
+		name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	}
+	arch, _ := hdr.String("general.architecture")
+	e.model, e.lctx, e.opts = m, lctx, opts
+	e.batch = llama.NewBatch(opts.BatchSize, 1)
+	e.tmpl = m.ChatTemplate()
+	e.info = ModelInfo{
+		Path: path, Name: name, Description: m.Desc(), Architecture: arch, SizeBytes: hdr.FileSize,
+		Params: m.NParams(), ContextSize: lctx.NCtx(), TrainContext: m.NCtxTrain(), HasTemplate: e.tmpl != "",
+	}
+	if e.tmpl != "" {
+		// Reject a template llama.cpp cannot apply now, not at the first message.
+		if _, err := renderPrompt(e.tmpl, []Message{{Role: RoleUser, Content: "hi"}}); err != nil {
+			e.info.HasTemplate, e.tmpl = false, ""
+		}
+	}
+	return e.info, nil
+}
+
+// Model implements Engine.
+func (e *Local) Model(ctx context.Context) (ModelInfo, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.info, e.model != nil
+}
+
+// Close implements Engine.
+func (e *Local) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.unload()
+	return nil
+}
+
+func (e *Local) unload() {
+	e.batch.Close()
+	e.lctx.Close()
+	e.model.Close()
+	e.batch, e.lctx, e.model, e.cached, e.tmpl, e.info = nil, nil, nil, nil, "", ModelInfo{}
+}
+
+// Generate implements Engine.
+func (e *Local) Generate(ctx context.Context, req Request, onPiece func(string)) (Result, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.model == nil {
+		return Result{}, apperr.New(apperr.Unavailable, "no model is loaded; choose a model first")
+	}
+	if len(req.Messages) == 0 {
+		return Result{}, apperr.New(apperr.Invalid, "there is nothing to reply to")
+	}
+	res := Result{ContextSize: e.lctx.NCtx()}
+	prompt, dropped, err := e.fitPrompt(req)
+	if err != nil {
+		return res, err
+	}
+	res.DroppedMessages = dropped
+	res.PromptTokens = len(prompt)
+
+	// Cancelling ctx raises the abort flag, which llama_decode polls.
+	stop := context.AfterFunc(ctx, func() { e.lctx.SetAbort(true) })
+	defer func() {
+		stop()
+		e.lctx.SetAbort(false)
+	}()
+
+	start := time.Now()
+	keep := e.reuse(prompt)
+	res.CachedTokens = keep
+	if err := e.decode(prompt[keep:], keep); err != nil {
+		return e.finish(res, ctx, err)
+	}
+	res.PromptTPS = rate(len(prompt)-keep, time.Since(start))
+
+	sampler := llama.NewSampler(samplerParams(req.Sampling))
+	defer sampler.Close()
+	for _, t := range prompt[max(0, len(prompt)-64):] {
+		sampler.Accept(t)
+	}
+	var text textAssembler
+	genStart := time.Now()
+	limit := req.MaxTokens
+	for {
+		if ctx.Err() != nil {
+			return e.finish(res, ctx, ctx.Err())
+		}
+		tok := sampler.Sample(e.lctx, e.batch.Len()-1)
+		if res.CompletionTokens == 0 {
+			res.TimeToFirstMS = float64(time.Since(start).Microseconds()) / 1000
+		}
+		if e.model.IsEOG(tok) {
+			res.StopReason = StopEOG
+			break
+		}
+		res.CompletionTokens++
+		if s := text.push(e.model.TokenBytes(tok, false)); s != "" {
+			onPiece(s)
+		}
+		pos := len(e.cached)
+		if (limit > 0 && res.CompletionTokens >= limit) || pos >= e.lctx.NCtx() {
+			res.StopReason = StopLength
+			break
+		}
+		if err := e.decode([]llama.Token{tok}, pos); err != nil {
+			if s := text.flush(); s != "" {
+				onPiece(s)
+			}
+			res.TokensPerSecond = rate(res.CompletionTokens, time.Since(genStart))
+			return e.finish(res, ctx, err)
+		}
+	}
+	if s := text.flush(); s != "" {
+		onPiece(s)
+	}
+	res.TokensPerSecond = rate(res.CompletionTokens, time.Since(genStart))
+	res.ContextUsed = len(e.cached)
+	return res, nil
+}
+
+// finish ends a generation that stopped early: a cancel is a normal stop,
+// anything else an error.
+func (e *Local) finish(res Result, ctx context.Context, err error) (Result, error) {
+	// After an abort, the cache holds whatever llama.cpp kept.
+	e.cached = e.cached[:min(len(e.cached), e.lctx.SeqPosMax(0)+1)]
+	res.ContextUsed = len(e.cached)
+	if ctx.Err() != nil || errors.Is(err, llama.ErrAborted) {
+		res.StopReason = StopCanceled
+		return res, nil
+	}
+	if errors.Is(err, llama.ErrNoKVSlot) {
+		res.StopReason = StopLength
+		return res, nil
+	}
+	return res, apperr.Wrap(apperr.Internal, err, "the engine failed while generating")
+}
+
+// reuse keeps the longest prefix of prompt already in the KV cache and drops
+// the rest; it returns how many tokens need no decoding. At least the last
+// prompt token is always decoded, to get its logits.
+func (e *Local) reuse(prompt []llama.Token) int {
+	keep := min(commonPrefix(e.cached, prompt), len(prompt)-1)
+	if !e.lctx.SeqRemove(0, keep, -1) {
+		e.lctx.ClearMemory()
+		keep = 0
+	}
+	e.cached = e.cached[:keep]
+	return keep
+}
+
+// decode feeds toks (starting at position pos) through the model in batches,
+// asking for logits of the last token only.
+func (e *Local) decode(toks []llama.Token, pos int) error {
+	for len(toks) > 0 {
+		n := min(len(toks), e.batch.Cap())
+		e.batch.Clear()
+		for i := 0; i < n; i++ {
+			if err := e.batch.Add(toks[i], pos+i, 0, i == len(toks)-1); err != nil {
+				return err
+			}
+		}
+		if err := e.lctx.Decode(e.batch); err != nil {
+			return err
+		}
+		e.cached = append(e.cached, toks[:n]...)
+		toks, pos = toks[n:], pos+n
+	}
+	return nil
+}
+
+// fitPrompt renders and tokenizes req so that the prompt plus room for the
+// reply fits the context, dropping the oldest turns (never the system
+// prompt or the last message) when it does not.
+func (e *Local) fitPrompt(req Request) ([]llama.Token, int, error) {
+	nctx := e.lctx.NCtx()
+	reserve := min(max(req.MaxTokens, 256), nctx/4)
+	budget := nctx - reserve
+	msgs := req.Messages
+	dropped := 0
+	for {
+		text, err := renderPrompt(e.tmpl, msgs)
+		if err != nil {
+			return nil, 0, apperr.Wrap(apperr.Invalid, err, "the conversation could not be formatted for this model")
+		}
+		toks, err := e.model.Tokenize(text, true, e.tmpl != "")
+		if err != nil {
+			return nil, 0, apperr.Wrap(apperr.Internal, err, "tokenize the prompt")
+		}
+		if len(toks) >= 2 && toks[0] == e.model.BOS() && toks[1] == toks[0] {
+			toks = toks[1:] // the template wrote its own BOS
+		}
+		if len(toks) <= budget {
+			return toks, dropped, nil
+		}
+		first := 0
+		for first < len(msgs) && msgs[first].Role == RoleSystem {
+			first++
+		}
+		if first >= len(msgs)-1 {
+			// One message alone is too long: keep its end.
+			return append([]llama.Token{toks[0]}, toks[len(toks)-budget+1:]...), dropped, nil
+		}
+		msgs = append(append([]Message{}, msgs[:first]...), msgs[first+1:]...)
+		dropped++
+	}
+}
+
+func samplerParams(s Sampling) llama.SamplerParams {
+	return llama.SamplerParams{
+		Temperature: s.Temperature, TopK: s.TopK, TopP: s.TopP, MinP: s.MinP,
+		RepeatPenalty: s.RepeatPenalty, RepeatLastN: s.RepeatLastN, Seed: s.Seed,
+	}
+}
+
+func rate(n int, d time.Duration) float64 {
+	if n == 0 || d <= 0 {
+		return 0
+	}
+	return float64(n) / d.Seconds()
+}
+
+var _ Engine = (*Local)(nil)
+
+// String describes the engine for logs.
+func (e *Local) String() string { return fmt.Sprintf("local engine (%d threads)", e.opts.Threads) }

@@ -1,0 +1,72 @@
+// Package llama is Chapel's thin cgo binding to llama.cpp's C API (llama.h).
+// It holds no policy: it loads models, makes contexts, tokenizes, decodes
+// batches, samples and quantizes, and turns every C failure into a Go error.
+// It is the only package in Chapel that uses cgo. Every object has an
+// explicit Close; nothing relies on finalisers.
+package llama
+
+/*
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "llama.h"
+
+// chapel_last_error keeps the last warning or error llama.cpp logged, so a
+// failed load can say why. Logging to stderr is opt-in (CHAPEL_LLAMA_LOG).
+static char chapel_last_error[1024];
+static int chapel_log_verbose = 0;
+
+static void chapel_log(enum ggml_log_level level, const char * text, void * ud) {
+	(void)ud;
+	if (level == GGML_LOG_LEVEL_ERROR || level == GGML_LOG_LEVEL_WARN) {
+		size_t n = strlen(text);
+		if (n >= sizeof(chapel_last_error)) n = sizeof(chapel_last_error) - 1;
+		memcpy(chapel_last_error, text, n);
+		chapel_last_error[n] = 0;
+	}
+	if (chapel_log_verbose) fputs(text, stderr);
+}
+
+static void chapel_log_install(int verbose) {
+	chapel_log_verbose = verbose;
+	llama_log_set(chapel_log, NULL);
+}
+
+static void chapel_clear_error(void) { chapel_last_error[0] = 0; }
+static const char * chapel_get_error(void) { return chapel_last_error; }
+*/
+import "C"
+
+import (
+	"os"
+	"strings"
+	"sync"
+)
+
+var initOnce sync.Once
+
+// Init initialises llama.cpp once per process and routes its log. Every
+// constructor in this package calls it.
+func Init() {
+	initOnce.Do(func() {
+		verbose := 0
+		if os.Getenv("CHAPEL_LLAMA_LOG") != "" {
+			verbose = 1
+		}
+		C.chapel_log_install(C.int(verbose))
+		C.llama_backend_init()
+	})
+}
+
+// lastError returns the last warning or error llama.cpp logged, trimmed.
+func lastError() string {
+	return strings.TrimSpace(C.GoString(C.chapel_get_error()))
+}
+
+func clearError() { C.chapel_clear_error() }
+
+// SystemInfo reports the CPU features llama.cpp was built with and sees.
+func SystemInfo() string {
+	Init()
+	return strings.TrimSpace(C.GoString(C.llama_print_system_info()))
+}
