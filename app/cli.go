@@ -1,0 +1,218 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/chapelapp/chapel/backend/apperr"
+	"github.com/chapelapp/chapel/backend/chat"
+	"github.com/chapelapp/chapel/backend/engine"
+	"github.com/chapelapp/chapel/backend/models"
+)
+
+// parseInterleaved parses flags that may stand before or after the
+// positional arguments, and returns the positional ones.
+func parseInterleaved(fl *flag.FlagSet, args []string) ([]string, error) {
+	fl.SetOutput(nopWriter{})
+	var pos []string
+	for {
+		if err := fl.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fl.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// cmdChat sends one message and streams the reply to stdout.
+func cmdChat(args []string) int {
+	fl := flag.NewFlagSet("chat", flag.ContinueOnError)
+	home := fl.String("home", "", "")
+	modelPath := fl.String("model", "", "")
+	convID := fl.Int64("conversation", 0, "")
+	maxTokens := fl.Int("max-tokens", -1, "")
+	temperature := fl.Float64("temperature", -1, "")
+	seed := fl.Int64("seed", -1, "")
+	pos, err := parseInterleaved(fl, args)
+	if err != nil {
+		return usageError(err)
+	}
+	if err := setHome(*home); err != nil {
+		return fail(err)
+	}
+	message := strings.Join(pos, " ")
+	if message == "" || message == "-" {
+		if message, err = readStdin(); err != nil {
+			return fail(err)
+		}
+	}
+	if strings.TrimSpace(message) == "" {
+		return usageError(fmt.Errorf("chat needs a MESSAGE"))
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log, closeLog := newLogger(false)
+	defer closeLog()
+	svc, err := openServices(ctx, log, nil)
+	if err != nil {
+		return fail(err)
+	}
+	defer svc.close()
+
+	if err := loadForCLI(ctx, svc, *modelPath, *convID); err != nil {
+		return fail(err)
+	}
+	set, err := chat.LoadSettings(ctx, svc.store)
+	if err != nil {
+		return fail(err)
+	}
+	if *maxTokens >= 0 {
+		set.MaxTokens = *maxTokens
+	}
+	if *temperature >= 0 {
+		set.Temperature = float32(*temperature)
+	}
+	if *seed >= 0 {
+		set.Seed = *seed
+	}
+	if set, err = chat.ValidateSettings(set); err != nil {
+		return fail(err)
+	}
+	out := newLineFlusher(os.Stdout)
+	res, gen, err := svc.chat.SendSync(ctx, *convID, message, set.Options(), out.write)
+	out.end()
+	if res.Conversation.ID != 0 {
+		fmt.Fprintf(os.Stderr, "conversation: %d\n", res.Conversation.ID)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(os.Stderr, "chapel: stopped; the reply so far is saved")
+		return 130
+	}
+	if os.Getenv("CHAPEL_STATS") != "" {
+		fmt.Fprintf(os.Stderr, "tokens: %d prompt (%d cached), %d generated at %.1f tok/s\n",
+			gen.PromptTokens, gen.CachedTokens, gen.CompletionTokens, gen.TokensPerSecond)
+	}
+	return 0
+}
+
+// loadForCLI loads the model named by --model, else the one the
+// conversation used last, else the one chosen last in the app.
+func loadForCLI(ctx context.Context, svc *services, path string, convID int64) error {
+	if path == "" && convID != 0 {
+		c, err := svc.store.GetConversation(ctx, convID)
+		if err != nil {
+			return err
+		}
+		path = c.Model
+	}
+	if path == "" {
+		p, ok, err := models.Remembered(ctx, svc.store)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return apperr.New(apperr.Invalid, "no model chosen; pass --model PATH to a .gguf file")
+		}
+		path = p
+	}
+	_, err := svc.engine.Load(ctx, path, engine.LoadOptions{})
+	return err
+}
+
+func readStdin() (string, error) {
+	st, err := os.Stdin.Stat()
+	if err != nil || st.Mode()&os.ModeCharDevice != 0 {
+		return "", nil
+	}
+	b, err := io.ReadAll(io.LimitReader(os.Stdin, 8<<20))
+	return string(b), err
+}
+
+// lineFlusher writes pieces to w as they come and ends with a newline.
+type lineFlusher struct {
+	w    io.Writer
+	last byte
+}
+
+func newLineFlusher(w io.Writer) *lineFlusher { return &lineFlusher{w: w} }
+
+func (l *lineFlusher) write(s string) {
+	if s == "" {
+		return
+	}
+	io.WriteString(l.w, s)
+	l.last = s[len(s)-1]
+	if f, ok := l.w.(*os.File); ok {
+		f.Sync()
+	}
+}
+
+func (l *lineFlusher) end() {
+	if l.last != 0 && l.last != '\n' {
+		io.WriteString(l.w, "\n")
+	}
+}
+
+// cmdConversations lists saved conversations.
+func cmdConversations(args []string) int {
+	fl := flag.NewFlagSet("conversations", flag.ContinueOnError)
+	home := fl.String("home", "", "")
+	asJSON := fl.Bool("json", false, "")
+	if _, err := parseInterleaved(fl, args); err != nil {
+		return usageError(err)
+	}
+	if err := setHome(*home); err != nil {
+		return fail(err)
+	}
+	ctx := context.Background()
+	log, closeLog := newLogger(false)
+	defer closeLog()
+	svc, err := openServices(ctx, log, nil)
+	if err != nil {
+		return fail(err)
+	}
+	defer svc.close()
+	list, err := svc.store.ListConversations(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(list); err != nil {
+			return fail(err)
+		}
+		return 0
+	}
+	if len(list) == 0 {
+		fmt.Println("No conversations yet.")
+		return 0
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tUPDATED\tMESSAGES\tTITLE")
+	for _, c := range list {
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\n", c.ID, time.UnixMilli(c.UpdatedAt).Format("2006-01-02 15:04"), c.MessageCount, c.Title)
+	}
+	tw.Flush()
+	return 0
+}

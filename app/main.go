@@ -1,0 +1,102 @@
+// Package app is Chapel's shell: the Wails window with the methods bound to
+// the frontend, and the command line. It is the only package that imports
+// the Wails runtime; each bound method or command makes backend calls and
+// turns their errors into {code, message} or one sentence on stderr.
+package app
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/chapelapp/chapel/backend/apperr"
+	"github.com/chapelapp/chapel/backend/paths"
+)
+
+const usage = `Chapel: a private assistant that runs on this computer.
+
+Usage:
+  chapel [--home DIR]                     open the window
+  chapel chat [flags] MESSAGE             send MESSAGE and stream the reply
+      --home DIR          data folder (default: the per-user app-data folder; env CHAPEL_HOME)
+      --model PATH        .gguf model (default: the model chosen last in the app)
+      --conversation ID   continue a saved conversation
+      --max-tokens N      stop the reply after N tokens
+      --temperature T     sampling temperature (0 = greedy)
+      --seed N            sampling seed, for repeatable replies
+  chapel conversations [--home DIR] [--json]   list saved conversations
+  chapel version                          print the version
+`
+
+// Main runs Chapel with the command-line arguments (without the program
+// name) and returns the exit code.
+func Main(args []string, assets fs.FS, version string) int {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") && !isHelp(args[0]) {
+		if err := windowFlags(args); err != nil {
+			return usageError(err)
+		}
+		return runWindow(assets, version)
+	}
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "chat":
+		return cmdChat(rest)
+	case "conversations":
+		return cmdConversations(rest)
+	case "version", "--version":
+		fmt.Println("chapel", version)
+		return 0
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+		return 0
+	default:
+		return usageError(fmt.Errorf("unknown command %q", cmd))
+	}
+}
+
+func isHelp(a string) bool { return a == "-h" || a == "--help" || a == "--version" }
+
+// windowFlags reads the window's flags. Flags of the Wails development
+// server (-assetdir, -devserver, …) are accepted and left to Wails.
+func windowFlags(args []string) error {
+	fl := flag.NewFlagSet("chapel", flag.ContinueOnError)
+	fl.SetOutput(nopWriter{})
+	home := fl.String("home", "", "")
+	for _, devFlag := range []string{"assetdir", "devserver", "frontenddevserverurl", "loglevel"} {
+		fl.String(devFlag, "", "")
+	}
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	return setHome(*home)
+}
+
+// setHome points the data folder at dir (the --home flag).
+func setHome(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	return os.Setenv(paths.EnvHome, dir)
+}
+
+// fail prints err as one sentence and returns the exit code 1.
+func fail(err error) int {
+	msg := err.Error()
+	var ae *apperr.Error
+	if errors.As(err, &ae) {
+		msg = apperr.Message(err)
+	}
+	fmt.Fprintf(os.Stderr, "chapel: %s\n", msg)
+	return 1
+}
+
+func usageError(err error) int {
+	fmt.Fprintf(os.Stderr, "chapel: %s\nRun 'chapel help' for usage.\n", err)
+	return 2
+}
+
+type nopWriter struct{}
+
+func (nopWriter) Write(p []byte) (int, error) { return len(p), nil }

@@ -1,0 +1,106 @@
+package chat
+
+import (
+	"context"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/chapelapp/chapel/backend/apperr"
+	"github.com/chapelapp/chapel/backend/engine"
+	"github.com/chapelapp/chapel/backend/store"
+)
+
+// SettingsKey is the settings key holding the generation settings.
+const SettingsKey = "chat.settings"
+
+// Settings are the user's generation settings, shown in the settings panel.
+type Settings struct {
+	Temperature   float32 `json:"temperature"`
+	TopK          int     `json:"top_k"`
+	TopP          float32 `json:"top_p"`
+	MinP          float32 `json:"min_p"`
+	RepeatPenalty float32 `json:"repeat_penalty"`
+	Seed          int64   `json:"seed"`       // -1 = a new random seed for every reply
+	MaxTokens     int     `json:"max_tokens"` // 0 = until the model stops
+	SystemPrompt  string  `json:"system_prompt"`
+}
+
+// DefaultSettings are the settings before the user changes any.
+func DefaultSettings() Settings {
+	d := engine.DefaultSampling()
+	return Settings{Temperature: d.Temperature, TopK: d.TopK, TopP: d.TopP, MinP: d.MinP,
+		RepeatPenalty: d.RepeatPenalty, Seed: -1, MaxTokens: 1024}
+}
+
+// LoadSettings returns the saved settings, or the defaults.
+func LoadSettings(ctx context.Context, st *store.Store) (Settings, error) {
+	s := DefaultSettings()
+	if _, err := st.GetSetting(ctx, SettingsKey, &s); err != nil {
+		return DefaultSettings(), err
+	}
+	return s, nil
+}
+
+// SaveSettings checks and saves s.
+func SaveSettings(ctx context.Context, st *store.Store, s Settings) (Settings, error) {
+	s, err := ValidateSettings(s)
+	if err != nil {
+		return s, err
+	}
+	return s, st.SetSetting(ctx, SettingsKey, s)
+}
+
+// ValidateSettings checks that s is in range and tidies it.
+func ValidateSettings(s Settings) (Settings, error) {
+	s.SystemPrompt = strings.TrimSpace(s.SystemPrompt)
+	switch {
+	case s.Temperature < 0 || s.Temperature > 5:
+		return s, apperr.New(apperr.Invalid, "temperature must be between 0 and 5")
+	case s.TopK < 0 || s.TopK > 1000:
+		return s, apperr.New(apperr.Invalid, "top-k must be between 0 (off) and 1000")
+	case s.TopP <= 0 || s.TopP > 1:
+		return s, apperr.New(apperr.Invalid, "top-p must be above 0 and at most 1")
+	case s.MinP < 0 || s.MinP >= 1:
+		return s, apperr.New(apperr.Invalid, "min-p must be between 0 and 1")
+	case s.RepeatPenalty < 0.5 || s.RepeatPenalty > 3:
+		return s, apperr.New(apperr.Invalid, "repeat penalty must be between 0.5 and 3")
+	case s.Seed < -1 || s.Seed > 0xFFFFFFFF:
+		return s, apperr.New(apperr.Invalid, "seed must be -1 (random) or between 0 and 4294967295")
+	case s.MaxTokens < 0 || s.MaxTokens > 1<<20:
+		return s, apperr.New(apperr.Invalid, "max tokens must be 0 (no limit) or a positive number")
+	case len(s.SystemPrompt) > 32<<10:
+		return s, apperr.New(apperr.Invalid, "the system prompt is too long (32 KB at most)")
+	}
+	return s, nil
+}
+
+// Options turns settings into the options of one reply.
+func (s Settings) Options() Options {
+	seed := uint32(s.Seed)
+	if s.Seed < 0 {
+		seed = rand.Uint32()
+	}
+	return Options{
+		Sampling: engine.Sampling{Temperature: s.Temperature, TopK: s.TopK, TopP: s.TopP, MinP: s.MinP,
+			RepeatPenalty: s.RepeatPenalty, RepeatLastN: 64, Seed: seed},
+		MaxTokens:    s.MaxTokens,
+		SystemPrompt: s.SystemPrompt,
+	}
+}
+
+// SendWithSettings is Send with the user's saved generation settings.
+func (s *Service) SendWithSettings(ctx context.Context, conversationID int64, text string) (SendResult, error) {
+	set, err := LoadSettings(ctx, s.st)
+	if err != nil {
+		return SendResult{}, err
+	}
+	return s.Send(ctx, conversationID, text, set.Options())
+}
+
+// Delete stops any reply being written in a conversation, then deletes it.
+func (s *Service) Delete(ctx context.Context, conversationID int64) error {
+	if err := s.Stop(ctx, conversationID); err != nil {
+		return err
+	}
+	return s.st.DeleteConversation(ctx, conversationID)
+}

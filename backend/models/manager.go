@@ -1,0 +1,109 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"sync"
+
+	"github.com/chapelapp/chapel/backend/apperr"
+	"github.com/chapelapp/chapel/backend/engine"
+	"github.com/chapelapp/chapel/backend/store"
+)
+
+// EventState is emitted with a State whenever the model state changes.
+const EventState = "model:state"
+
+// Model states.
+const (
+	StateNone    = "none"    // no model chosen
+	StateLoading = "loading" // a model is loading
+	StateReady   = "ready"   // a model is loaded
+	StateError   = "error"   // the last load failed; Error says why
+)
+
+// State is what the UI shows about the model.
+type State struct {
+	State string            `json:"state"`
+	Model *engine.ModelInfo `json:"model"`
+	Path  string            `json:"path"`
+	Error string            `json:"error"`
+}
+
+// Emitter sends events to the UI.
+type Emitter interface {
+	Emit(name string, payload any)
+}
+
+// Manager loads the model the user picks into the engine, remembers the
+// choice and reports the state as it changes.
+type Manager struct {
+	eng  engine.Engine
+	st   *store.Store
+	em   Emitter
+	log  *slog.Logger
+	opts engine.LoadOptions
+
+	load  sync.Mutex // one load at a time
+	mu    sync.Mutex
+	state State
+}
+
+// NewManager returns a manager with no model loaded. em and log may be nil.
+func NewManager(eng engine.Engine, st *store.Store, em Emitter, log *slog.Logger, opts engine.LoadOptions) *Manager {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Manager{eng: eng, st: st, em: em, log: log, opts: opts, state: State{State: StateNone}}
+}
+
+// State returns the current state.
+func (m *Manager) State() State {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.state
+}
+
+func (m *Manager) set(s State) {
+	m.mu.Lock()
+	m.state = s
+	m.mu.Unlock()
+	if m.em != nil {
+		m.em.Emit(EventState, s)
+	}
+}
+
+// Load loads the model at path, and on success remembers it for the next
+// start. A failed load leaves no model loaded and the state says why.
+func (m *Manager) Load(ctx context.Context, path string) (engine.ModelInfo, error) {
+	m.load.Lock()
+	defer m.load.Unlock()
+	m.set(State{State: StateLoading, Path: path})
+	info, err := m.eng.Load(ctx, path, m.opts)
+	if err != nil {
+		m.set(State{State: StateError, Path: path, Error: apperr.Message(err)})
+		return engine.ModelInfo{}, err
+	}
+	if err := Remember(ctx, m.st, info.Path); err != nil {
+		m.log.Warn("could not remember the model", "path", info.Path, "err", err)
+	}
+	m.set(State{State: StateReady, Model: &info, Path: info.Path})
+	return info, nil
+}
+
+// Restore loads the model remembered from the last run, if there is one.
+// A remembered file that has gone is forgotten quietly; one that fails to
+// load leaves the error state for the UI to show.
+func (m *Manager) Restore(ctx context.Context) error {
+	path, ok, err := Remembered(ctx, m.st)
+	if err != nil || !ok {
+		return err
+	}
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		m.log.Info("the remembered model is gone", "path", path)
+		return Forget(ctx, m.st)
+	}
+	_, err = m.Load(ctx, path)
+	return err
+}
