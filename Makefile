@@ -30,14 +30,14 @@ LDFLAGS     := -X main.version=$(VERSION)
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PKGS := build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev \
-            xvfb xauth imagemagick chromium fonts-dejavu-core nodejs npm
+            xvfb xauth x11-utils imagemagick chromium fonts-dejavu-core nodejs npm
 
 BIN := build/bin/chapel
 
 .PHONY: build run test test-go test-frontend test-e2e deps deps-system deps-go deps-frontend \
         frontend dev-binary vet clean env
 
-## deps: install what is missing (Debian packages, the wails CLI, Go modules, npm packages)
+## deps: install what is missing (Debian packages, Go modules, npm packages)
 deps: deps-system deps-go deps-frontend
 
 deps-system:
@@ -50,8 +50,11 @@ deps-system:
 	fi
 
 deps-go:
-	@[ -x "$(GOPATH)/bin/wails" ] || { echo "installing the wails CLI $(WAILS_VER)"; $(GO) install github.com/wailsapp/wails/v2/cmd/wails@$(WAILS_VER); }
 	@[ -d "$(OLLAMA)" ] || $(GO) mod download
+
+# The wails CLI is needed only to package for macOS and Windows.
+deps-wails:
+	@[ -x "$(GOPATH)/bin/wails" ] || { echo "installing the wails CLI $(WAILS_VER)"; $(GO) install github.com/wailsapp/wails/v2/cmd/wails@$(WAILS_VER); }
 
 deps-frontend:
 	@cd frontend && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; }
@@ -63,13 +66,12 @@ env: ## print the build environment
 frontend: deps-frontend
 	cd frontend && npm run build
 
-## build: build/bin/chapel, the desktop app and CLI in one binary
-build: deps
-	wails build -m -s -tags "$(SPACE_TAGS)" -ldflags "$(LDFLAGS)" -o chapel
+## build: build/bin/chapel, the desktop app and CLI in one binary. It calls
+## go build with Wails' production tags itself: `wails build` appends its own
+## -I flag to CGO_CXXFLAGS, which would give llama.cpp a second build cache.
+build: deps frontend
+	$(GO) build -buildvcs=false -tags "desktop,production,$(TAGS)" -ldflags "-w -s $(LDFLAGS)" -o $(BIN) .
 	@echo "built $(BIN)"
-
-# wails build -s skips the frontend, so build it first (wails would run npm install itself).
-build: frontend
 
 ## run: build and open the Chapel window (starts Xvfb when there is no display)
 run: build

@@ -29,6 +29,8 @@ Usage:
       --seed N            sampling seed, for repeatable replies
   chapel conversations [--home DIR] [--json]   list saved conversations
   chapel version                          print the version
+  chapel synth-model [--shape tiny|0.5b|1b] [--chat] [--f16] PATH
+                                          write a random-weight model (for tests and benchmarks)
 `
 
 // Main runs Chapel with the command-line arguments (without the program
@@ -45,6 +47,8 @@ func Main(args []string, assets fs.FS, version string) int {
 		return cmdChat(rest)
 	case "conversations":
 		return cmdConversations(rest)
+	case "synth-model":
+		return cmdSynthModel(rest)
 	case "version", "--version":
 		fmt.Println("chapel", version)
 		return 0

@@ -1,0 +1,228 @@
+package chat
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chapelapp/chapel/backend/apperr"
+	"github.com/chapelapp/chapel/backend/engine"
+	"github.com/chapelapp/chapel/backend/store"
+)
+
+// Stream event types.
+const (
+	EventToken = "token" // more text
+	EventDone  = "done"  // the reply ended: complete or stopped
+	EventError = "error" // the reply failed; Message keeps the text so far
+)
+
+// StreamEvent is the payload of the events on a reply's stream. Token
+// events carry the new Text (coalesced, at most one per ~30 ms) and Seq,
+// numbered from 1; the stream ends with one done or error event.
+type StreamEvent struct {
+	Type             string         `json:"type"`
+	Seq              int            `json:"seq,omitempty"`
+	Text             string         `json:"text,omitempty"`
+	CompletionTokens int            `json:"completion_tokens,omitempty"`
+	TokensPerSecond  float64        `json:"tps,omitempty"`
+	Message          *store.Message `json:"message,omitempty"`
+	Result           *engine.Result `json:"result,omitempty"`
+	Error            *ErrorInfo     `json:"error,omitempty"`
+}
+
+// ErrorInfo is an error as the UI shows it.
+type ErrorInfo struct {
+	Code    apperr.Code `json:"code"`
+	Message string      `json:"message"`
+}
+
+func errorInfo(err error) *ErrorInfo {
+	return &ErrorInfo{Code: apperr.CodeOf(err), Message: apperr.Message(err)}
+}
+
+// finishTimeout bounds saving the end of a reply, which must happen even
+// when the reply was cancelled.
+const finishTimeout = 10 * time.Second
+
+// run is one reply being generated. The generation goroutine appends
+// pieces; the flush loop emits and saves them; ActiveReply reads them.
+type run struct {
+	conversationID int64
+	cancel         context.CancelFunc
+	done           chan struct{} // closed once the reply is saved
+
+	mu        sync.Mutex
+	messageID int64  // set once, before generation starts
+	stream    string // StreamName(messageID)
+	text      strings.Builder
+	pieces    int
+	first     time.Time // when the first piece came
+	last      time.Time // when the latest piece came
+	emitted   int       // bytes of text already sent on the stream
+	seq       int       // number of the last token event
+}
+
+func (r *run) add(piece string) {
+	now := time.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.pieces == 0 {
+		r.first = now
+	}
+	r.last = now
+	r.pieces++
+	r.text.WriteString(piece)
+}
+
+// tps is the generation speed so far; r.mu is held.
+func (r *run) tps() float64 {
+	if d := r.last.Sub(r.first).Seconds(); r.pieces > 1 && d > 0 {
+		return float64(r.pieces-1) / d
+	}
+	return 0
+}
+
+// pending takes the text not yet emitted as the next token event.
+func (r *run) pending() (StreamEvent, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	all := r.text.String()
+	if r.emitted == len(all) {
+		return StreamEvent{}, false
+	}
+	r.seq++
+	ev := StreamEvent{Type: EventToken, Seq: r.seq, Text: all[r.emitted:], CompletionTokens: r.pieces, TokensPerSecond: r.tps()}
+	r.emitted = len(all)
+	return ev, true
+}
+
+// snapshot returns all the text so far, the piece count and the speed.
+func (r *run) snapshot() (string, int, float64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.text.String(), r.pieces, r.tps()
+}
+
+// setMessage records the reply's message once it is saved.
+func (r *run) setMessage(id int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.messageID, r.stream = id, StreamName(id)
+}
+
+func (r *run) active() (Active, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return Active{
+		ConversationID: r.conversationID, MessageID: r.messageID, Stream: r.stream,
+		Content: r.text.String()[:r.emitted], Seq: r.seq,
+		CompletionTokens: r.pieces, TokensPerSecond: r.tps(),
+	}, r.messageID != 0
+}
+
+// generate runs the engine for j, streams and saves the reply, and ends it
+// as complete, stopped or failed. ctx cancelled means stopped.
+func (s *Service) generate(ctx context.Context, j *job, onPiece func(string)) (store.Message, engine.Result, error) {
+	r := j.run
+	dbCtx := context.WithoutCancel(ctx) // saving must outlive a Stop
+	stop, flushed := make(chan struct{}), make(chan struct{})
+	go s.flushLoop(dbCtx, r, stop, flushed)
+
+	res, genErr := s.eng.Generate(ctx, j.req, func(piece string) {
+		r.add(piece)
+		if onPiece != nil {
+			onPiece(piece)
+		}
+	})
+	close(stop)
+	<-flushed
+	if ev, ok := r.pending(); ok {
+		s.em.Emit(r.stream, ev)
+	}
+
+	status, errText := outcome(ctx, res, genErr)
+	if status == store.StatusFailed {
+		s.log.Error("reply failed", "conversation", r.conversationID, "message", r.messageID, "err", genErr)
+	}
+	content, pieces, tps := r.snapshot()
+	if res.CompletionTokens == 0 {
+		res.CompletionTokens = pieces
+	}
+	if res.TokensPerSecond == 0 {
+		res.TokensPerSecond = tps
+	}
+	fctx, cancel := context.WithTimeout(dbCtx, finishTimeout)
+	msg, saveErr := s.st.FinishMessage(fctx, r.messageID, status, content, errText,
+		res.PromptTokens, res.CompletionTokens, res.TokensPerSecond)
+	cancel()
+	if saveErr != nil {
+		s.log.Error("could not save the end of a reply", "conversation", r.conversationID, "message", r.messageID, "err", saveErr)
+		msg = j.result.AssistantMessage
+		msg.Status, msg.Content, msg.Error = status, content, errText
+		msg.PromptTokens, msg.CompletionTokens, msg.TokensPerSecond = res.PromptTokens, res.CompletionTokens, res.TokensPerSecond
+	}
+	s.unregister(r.conversationID, r)
+
+	var err error
+	switch {
+	case saveErr != nil:
+		err = saveErr
+	case status == store.StatusFailed:
+		err = genErr
+	}
+	if err != nil {
+		s.em.Emit(r.stream, StreamEvent{Type: EventError, Message: &msg, Result: &res, Error: errorInfo(err)})
+	} else {
+		s.em.Emit(r.stream, StreamEvent{Type: EventDone, Message: &msg, Result: &res})
+	}
+	s.em.Emit(EventConversationsChanged, nil)
+	return msg, res, err
+}
+
+// outcome decides how a reply ends: stopped when its context was cancelled,
+// failed (with a sentence for the UI) when the engine failed, else complete.
+func outcome(ctx context.Context, res engine.Result, err error) (status, errText string) {
+	switch {
+	case err == nil && res.StopReason == engine.StopCanceled:
+		return store.StatusStopped, ""
+	case err == nil:
+		return store.StatusComplete, ""
+	case ctx.Err() != nil:
+		return store.StatusStopped, ""
+	default:
+		return store.StatusFailed, apperr.Message(err)
+	}
+}
+
+// flushLoop emits the text gathered since the last event every
+// s.emitEvery and saves the reply when it changed and s.saveEvery has
+// passed since the last save, until stop is closed.
+func (s *Service) flushLoop(ctx context.Context, r *run, stop <-chan struct{}, flushed chan<- struct{}) {
+	defer close(flushed)
+	tick := time.NewTicker(s.emitEvery)
+	defer tick.Stop()
+	lastSave, saved := time.Now(), 0
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-tick.C:
+			if ev, ok := r.pending(); ok {
+				s.em.Emit(r.stream, ev)
+			}
+			if now.Sub(lastSave) < s.saveEvery {
+				continue
+			}
+			content, pieces, tps := r.snapshot()
+			if len(content) == saved {
+				continue
+			}
+			if err := s.st.UpdateMessageContent(ctx, r.messageID, content, pieces, tps); err != nil {
+				s.log.Warn("could not save a reply while it streams", "message", r.messageID, "err", err)
+			}
+			lastSave, saved = now, len(content)
+		}
+	}
+}

@@ -1,0 +1,95 @@
+package chat
+
+import (
+	"context"
+	"testing"
+
+	"github.com/chapelapp/chapel/backend/apperr"
+	"github.com/chapelapp/chapel/backend/engine"
+)
+
+func TestSettingsSaveLoad(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, newFake("ok"))
+	got, err := LoadSettings(ctx, f.st)
+	if err != nil || got != DefaultSettings() {
+		t.Fatalf("unsaved settings = %+v, %v; want the defaults", got, err)
+	}
+	want := DefaultSettings()
+	want.Temperature, want.Seed, want.SystemPrompt = 0.2, 42, "Be brief."
+	saved, err := SaveSettings(ctx, f.st, Settings{Temperature: 0.2, TopK: want.TopK, TopP: want.TopP, MinP: want.MinP,
+		RepeatPenalty: want.RepeatPenalty, Seed: 42, MaxTokens: want.MaxTokens, SystemPrompt: "  Be brief.\n"})
+	if err != nil || saved != want {
+		t.Fatalf("saved %+v, %v; want %+v", saved, err, want)
+	}
+	if got, err := LoadSettings(ctx, f.st); err != nil || got != want {
+		t.Errorf("loaded %+v, %v; want %+v", got, err, want)
+	}
+}
+
+func TestValidateSettings(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*Settings)
+		ok   bool
+	}{
+		{"defaults", func(*Settings) {}, true},
+		{"greedy", func(s *Settings) { s.Temperature = 0 }, true},
+		{"negative temperature", func(s *Settings) { s.Temperature = -0.1 }, false},
+		{"top-p zero", func(s *Settings) { s.TopP = 0 }, false},
+		{"top-k too big", func(s *Settings) { s.TopK = 5000 }, false},
+		{"min-p one", func(s *Settings) { s.MinP = 1 }, false},
+		{"repeat penalty low", func(s *Settings) { s.RepeatPenalty = 0.1 }, false},
+		{"seed below -1", func(s *Settings) { s.Seed = -2 }, false},
+		{"seed max", func(s *Settings) { s.Seed = 0xFFFFFFFF }, true},
+		{"negative max tokens", func(s *Settings) { s.MaxTokens = -1 }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := DefaultSettings()
+			tt.edit(&s)
+			_, err := ValidateSettings(s)
+			if tt.ok && err != nil {
+				t.Errorf("refused: %v", err)
+			}
+			if !tt.ok && apperr.CodeOf(err) != apperr.Invalid {
+				t.Errorf("err = %v, want invalid", err)
+			}
+		})
+	}
+}
+
+func TestSettingsOptions(t *testing.T) {
+	s := DefaultSettings()
+	s.Seed, s.MaxTokens, s.SystemPrompt = 7, 99, "sys"
+	o := s.Options()
+	d := engine.DefaultSampling()
+	if o.Sampling.Seed != 7 || o.Sampling.Temperature != d.Temperature || o.MaxTokens != 99 || o.SystemPrompt != "sys" {
+		t.Errorf("options %+v", o)
+	}
+	s.Seed = -1
+	if a, b := s.Options().Sampling.Seed, s.Options().Sampling.Seed; a == b {
+		// Two equal random 32-bit seeds in a row: possible, vanishingly unlikely.
+		t.Errorf("random seed repeated: %d", a)
+	}
+}
+
+func TestDeleteStopsThenDeletes(t *testing.T) {
+	ctx := context.Background()
+	eng := newFake("a", "b")
+	eng.holdBefore(1)
+	f := newFixture(t, eng)
+	res, err := f.svc.Send(ctx, 0, "hi", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-eng.held
+	if err := f.svc.Delete(ctx, res.Conversation.ID); err != nil {
+		t.Fatal(err)
+	}
+	if f.svc.Generating(res.Conversation.ID) {
+		t.Error("still generating after Delete")
+	}
+	_, err = f.st.GetConversation(ctx, res.Conversation.ID)
+	wantCode(t, err, apperr.NotFound)
+}

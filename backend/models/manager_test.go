@@ -1,0 +1,140 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/chapelapp/chapel/backend/apperr"
+	"github.com/chapelapp/chapel/backend/engine"
+	"github.com/chapelapp/chapel/backend/store"
+)
+
+// loadEngine is an engine that only loads: files named bad.gguf fail.
+type loadEngine struct {
+	mu     sync.Mutex
+	loaded string
+}
+
+func (e *loadEngine) Load(ctx context.Context, path string, _ engine.LoadOptions) (engine.ModelInfo, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if filepath.Base(path) == "bad.gguf" {
+		e.loaded = ""
+		return engine.ModelInfo{}, apperr.New(apperr.Invalid, "model %q could not be loaded", "bad.gguf")
+	}
+	e.loaded = path
+	return engine.ModelInfo{Path: path, Name: filepath.Base(path)}, nil
+}
+
+func (e *loadEngine) Model(context.Context) (engine.ModelInfo, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return engine.ModelInfo{Path: e.loaded}, e.loaded != ""
+}
+
+func (e *loadEngine) Generate(context.Context, engine.Request, func(string)) (engine.Result, error) {
+	return engine.Result{}, errors.New("not in this test")
+}
+
+func (e *loadEngine) Close() error { return nil }
+
+type states struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (s *states) Emit(name string, payload any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if name == EventState {
+		s.got = append(s.got, payload.(State).State)
+	}
+}
+
+func newManager(t *testing.T) (*Manager, *store.Store, *states) {
+	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "chapel.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	em := &states{}
+	return NewManager(&loadEngine{}, st, em, nil, engine.LoadOptions{}), st, em
+}
+
+func TestManagerLoad(t *testing.T) {
+	ctx := context.Background()
+	m, st, em := newManager(t)
+	if s := m.State(); s.State != StateNone {
+		t.Errorf("initial state %+v", s)
+	}
+	good := write(t, filepath.Join(t.TempDir(), "good.gguf"), ggufHeader(3, 0))
+	if _, err := m.Load(ctx, good); err != nil {
+		t.Fatal(err)
+	}
+	if s := m.State(); s.State != StateReady || s.Model == nil || s.Path != good {
+		t.Errorf("after load %+v", s)
+	}
+	if p, ok, _ := Remembered(ctx, st); !ok || p != good {
+		t.Errorf("remembered %q %v", p, ok)
+	}
+	bad := write(t, filepath.Join(t.TempDir(), "bad.gguf"), ggufHeader(3, 0))
+	_, err := m.Load(ctx, bad)
+	if apperr.CodeOf(err) != apperr.Invalid {
+		t.Fatalf("bad load err = %v", err)
+	}
+	if s := m.State(); s.State != StateError || s.Error == "" || s.Path != bad {
+		t.Errorf("after failed load %+v", s)
+	}
+	if p, _, _ := Remembered(ctx, st); p != good {
+		t.Errorf("a failed load changed the remembered model to %q", p)
+	}
+	want := []string{StateLoading, StateReady, StateLoading, StateError}
+	if len(em.got) != len(want) {
+		t.Fatalf("states %v, want %v", em.got, want)
+	}
+	for i := range want {
+		if em.got[i] != want[i] {
+			t.Errorf("states %v, want %v", em.got, want)
+			break
+		}
+	}
+}
+
+func TestManagerRestore(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name      string
+		remember  func(t *testing.T) string // "" = nothing remembered
+		wantState string
+		wantKept  bool
+	}{
+		{"nothing remembered", func(*testing.T) string { return "" }, StateNone, false},
+		{"remembered file", func(t *testing.T) string {
+			return write(t, filepath.Join(t.TempDir(), "m.gguf"), ggufHeader(3, 0))
+		}, StateReady, true},
+		{"file gone", func(t *testing.T) string { return filepath.Join(t.TempDir(), "gone.gguf") }, StateNone, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, st, _ := newManager(t)
+			if p := tt.remember(t); p != "" {
+				if err := Remember(ctx, st, p); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := m.Restore(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if s := m.State(); s.State != tt.wantState {
+				t.Errorf("state %+v, want %s", s, tt.wantState)
+			}
+			if _, ok, _ := Remembered(ctx, st); ok != tt.wantKept {
+				t.Errorf("remembered = %v, want %v", ok, tt.wantKept)
+			}
+		})
+	}
+}

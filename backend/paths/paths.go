@@ -1,0 +1,58 @@
+// Package paths owns where Chapel keeps its data on disk: one per-user data
+// folder holding the database (chapel.db) and the models folder (models/).
+// CHAPEL_HOME overrides the folder; every test sets it.
+package paths
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// EnvHome names the environment variable that overrides the data folder
+// (the CLI's --home flag sets it too).
+const EnvHome = "CHAPEL_HOME"
+
+// Names of things inside the data folder.
+const (
+	AppDirName   = "Chapel"
+	DatabaseName = "chapel.db"
+	ModelsName   = "models"
+)
+
+// DataDir returns Chapel's data folder: $CHAPEL_HOME when set, otherwise
+// Chapel inside the per-user application-data folder (os.UserConfigDir:
+// ~/.config on Linux, ~/Library/Application Support on macOS, %AppData% on
+// Windows). The returned path is absolute; the folder may not exist yet.
+func DataDir() (string, error) {
+	if home := os.Getenv(EnvHome); home != "" {
+		abs, err := filepath.Abs(home)
+		if err != nil {
+			return "", fmt.Errorf("resolve %s=%q: %w", EnvHome, home, err)
+		}
+		return abs, nil
+	}
+	base, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("find the per-user application data folder (set %s to choose one): %w", EnvHome, err)
+	}
+	return filepath.Join(base, AppDirName), nil
+}
+
+// DatabasePath returns the path of the SQLite database inside DataDir.
+func DatabasePath() (string, error) {
+	dir, err := DataDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, DatabaseName), nil
+}
+
+// ModelsDir returns the folder inside DataDir where models are kept.
+func ModelsDir() (string, error) {
+	dir, err := DataDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, ModelsName), nil
+}

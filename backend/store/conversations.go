@@ -1,0 +1,202 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/chapelapp/chapel/backend/apperr"
+)
+
+// Title limits.
+const (
+	MaxTitleLen  = 200                // characters
+	DefaultTitle = "New conversation" // used when a conversation is created without one
+)
+
+const conversationColumns = `c.id, c.title, c.model, c.created_at, c.updated_at,
+	(SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)`
+
+// CreateConversation starts a conversation. An empty title becomes
+// DefaultTitle; model is the path of the model it is started with.
+func (s *Store) CreateConversation(ctx context.Context, title, model string) (Conversation, error) {
+	if strings.TrimSpace(title) == "" {
+		title = DefaultTitle
+	}
+	title, err := cleanTitle(title)
+	if err != nil {
+		return Conversation{}, err
+	}
+	var c Conversation
+	err = s.inTx(ctx, "could not create the conversation", func(tx *sql.Tx) error {
+		var err error
+		c, err = insertConversation(ctx, tx, title, model, s.nowMS())
+		return err
+	})
+	return c, err
+}
+
+// GetConversation returns one conversation.
+func (s *Store) GetConversation(ctx context.Context, id int64) (Conversation, error) {
+	var c Conversation
+	err := s.inTx(ctx, "could not read the conversation", func(tx *sql.Tx) error {
+		var err error
+		c, err = getConversation(ctx, tx, id)
+		return err
+	})
+	return c, err
+}
+
+// ListConversations returns every conversation, most recently updated first.
+func (s *Store) ListConversations(ctx context.Context) ([]Conversation, error) {
+	var cs []Conversation
+	err := s.inTx(ctx, "could not list the conversations", func(tx *sql.Tx) error {
+		var err error
+		cs, err = listConversations(ctx, tx)
+		return err
+	})
+	return cs, err
+}
+
+// RenameConversation sets a conversation's title: whitespace is collapsed,
+// and an empty title or one longer than MaxTitleLen characters is refused.
+// Renaming does not change UpdatedAt, so the conversation keeps its place.
+func (s *Store) RenameConversation(ctx context.Context, id int64, title string) (Conversation, error) {
+	title, err := cleanTitle(title)
+	if err != nil {
+		return Conversation{}, err
+	}
+	var c Conversation
+	err = s.inTx(ctx, "could not rename the conversation", func(tx *sql.Tx) error {
+		if err := setTitle(ctx, tx, id, title); err != nil {
+			return err
+		}
+		var err error
+		c, err = getConversation(ctx, tx, id)
+		return err
+	})
+	return c, err
+}
+
+// DeleteConversation deletes a conversation and its messages.
+func (s *Store) DeleteConversation(ctx context.Context, id int64) error {
+	return s.inTx(ctx, "could not delete the conversation", func(tx *sql.Tx) error {
+		return deleteConversation(ctx, tx, id)
+	})
+}
+
+// ConversationDetail returns a conversation and its messages, oldest first.
+func (s *Store) ConversationDetail(ctx context.Context, id int64) (ConversationDetail, error) {
+	var d ConversationDetail
+	err := s.inTx(ctx, "could not read the conversation", func(tx *sql.Tx) error {
+		var err error
+		if d.Conversation, err = getConversation(ctx, tx, id); err != nil {
+			return err
+		}
+		d.Messages, err = listMessages(ctx, tx, id)
+		return err
+	})
+	return d, err
+}
+
+// cleanTitle collapses runs of whitespace (newlines included) to one space
+// and refuses an empty title or one longer than MaxTitleLen characters.
+func cleanTitle(title string) (string, error) {
+	title = strings.Join(strings.Fields(title), " ")
+	switch n := utf8.RuneCountInString(title); {
+	case n == 0:
+		return "", apperr.New(apperr.Invalid, "a conversation title cannot be empty")
+	case n > MaxTitleLen:
+		return "", apperr.New(apperr.Invalid, "a conversation title can be at most %d characters (this one has %d)", MaxTitleLen, n)
+	}
+	return title, nil
+}
+
+func notFoundConversation(id int64) error {
+	return apperr.New(apperr.NotFound, "conversation %d not found", id)
+}
+
+func insertConversation(ctx context.Context, tx *sql.Tx, title, model string, now int64) (Conversation, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO conversations (title, model, created_at, updated_at) VALUES (?, ?, ?, ?)`,
+		title, model, now, now)
+	if err != nil {
+		return Conversation{}, err
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return Conversation{}, err
+	}
+	return Conversation{ID: id, Title: title, Model: model, CreatedAt: now, UpdatedAt: now}, nil
+}
+
+func getConversation(ctx context.Context, tx *sql.Tx, id int64) (Conversation, error) {
+	row := tx.QueryRowContext(ctx, `SELECT `+conversationColumns+` FROM conversations c WHERE c.id = ?`, id)
+	c, err := scanConversation(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Conversation{}, notFoundConversation(id)
+	}
+	return c, err
+}
+
+func listConversations(ctx context.Context, tx *sql.Tx) ([]Conversation, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+conversationColumns+` FROM conversations c ORDER BY c.updated_at DESC, c.id DESC`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cs := []Conversation{}
+	for rows.Next() {
+		c, err := scanConversation(rows)
+		if err != nil {
+			return nil, err
+		}
+		cs = append(cs, c)
+	}
+	return cs, rows.Err()
+}
+
+// setTitle renames a conversation without moving it in the list: renaming
+// is not activity.
+func setTitle(ctx context.Context, tx *sql.Tx, id int64, title string) error {
+	res, err := tx.ExecContext(ctx, `UPDATE conversations SET title = ? WHERE id = ?`, title, id)
+	return mustAffect(res, err, notFoundConversation(id))
+}
+
+// touchConversation marks a conversation as just updated and, when model
+// is not empty, records it as the model last used in it.
+func touchConversation(ctx context.Context, tx *sql.Tx, id int64, model string, now int64) error {
+	res, err := tx.ExecContext(ctx, `UPDATE conversations
+		SET updated_at = max(updated_at, ?), model = CASE WHEN ? = '' THEN model ELSE ? END
+		WHERE id = ?`, now, model, model, id)
+	return mustAffect(res, err, notFoundConversation(id))
+}
+
+func deleteConversation(ctx context.Context, tx *sql.Tx, id int64) error {
+	res, err := tx.ExecContext(ctx, `DELETE FROM conversations WHERE id = ?`, id)
+	return mustAffect(res, err, notFoundConversation(id))
+}
+
+// mustAffect turns "no row changed" into notFound.
+func mustAffect(res sql.Result, err error, notFound error) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return notFound
+	}
+	return nil
+}
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanConversation(r rowScanner) (Conversation, error) {
+	var c Conversation
+	err := r.Scan(&c.ID, &c.Title, &c.Model, &c.CreatedAt, &c.UpdatedAt, &c.MessageCount)
+	return c, err
+}

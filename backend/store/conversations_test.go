@@ -1,0 +1,157 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/chapelapp/chapel/backend/apperr"
+)
+
+func titles(cs []Conversation) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.Title)
+	}
+	return out
+}
+
+func TestConversationCRUD(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+
+	c, err := s.CreateConversation(ctx, "  Plans \n for   Sunday ", "/m/a.gguf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ID == 0 || c.Title != "Plans for Sunday" || c.Model != "/m/a.gguf" || c.CreatedAt == 0 || c.UpdatedAt != c.CreatedAt {
+		t.Fatalf("created %+v", c)
+	}
+	got, err := s.GetConversation(ctx, c.ID)
+	if err != nil || got != c {
+		t.Fatalf("GetConversation = %+v, %v; want %+v", got, err, c)
+	}
+	untitled, err := s.CreateConversation(ctx, "   ", "")
+	if err != nil || untitled.Title != DefaultTitle {
+		t.Fatalf("untitled = %+v, %v", untitled, err)
+	}
+
+	renamed, err := s.RenameConversation(ctx, c.ID, " Sunday ")
+	if err != nil || renamed.Title != "Sunday" || renamed.UpdatedAt != c.UpdatedAt {
+		t.Fatalf("renamed = %+v, %v", renamed, err)
+	}
+
+	if err := s.DeleteConversation(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.GetConversation(ctx, c.ID)
+	wantCode(t, err, apperr.NotFound)
+	if want := "conversation 1 not found"; apperr.Message(err) != want {
+		t.Errorf("message = %q, want %q", apperr.Message(err), want)
+	}
+}
+
+func TestConversationErrors(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	c, err := s.CreateConversation(ctx, "x", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		call func() error
+		code apperr.Code
+	}{
+		{"get missing", func() error { _, err := s.GetConversation(ctx, 99); return err }, apperr.NotFound},
+		{"rename missing", func() error { _, err := s.RenameConversation(ctx, 99, "y"); return err }, apperr.NotFound},
+		{"rename empty", func() error { _, err := s.RenameConversation(ctx, c.ID, " \n\t "); return err }, apperr.Invalid},
+		{"rename too long", func() error {
+			_, err := s.RenameConversation(ctx, c.ID, strings.Repeat("é", MaxTitleLen+1))
+			return err
+		}, apperr.Invalid},
+		{"create too long", func() error { _, err := s.CreateConversation(ctx, strings.Repeat("a", 201), ""); return err }, apperr.Invalid},
+		{"delete missing", func() error { return s.DeleteConversation(ctx, 99) }, apperr.NotFound},
+		{"detail missing", func() error { _, err := s.ConversationDetail(ctx, 99); return err }, apperr.NotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { wantCode(t, tt.call(), tt.code) })
+	}
+	// A title of exactly the limit is fine.
+	if _, err := s.RenameConversation(ctx, c.ID, strings.Repeat("é", MaxTitleLen)); err != nil {
+		t.Errorf("title of %d characters refused: %v", MaxTitleLen, err)
+	}
+}
+
+func TestListConversationsMostRecentFirst(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	if cs, err := s.ListConversations(ctx); err != nil || cs == nil || len(cs) != 0 {
+		t.Fatalf("empty list = %#v, %v; want an empty, non-nil slice", cs, err)
+	}
+	ids := map[string]int64{}
+	for _, title := range []string{"a", "b", "c"} {
+		c, err := s.CreateConversation(ctx, title, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[title] = c.ID
+	}
+	steps := []struct {
+		name string
+		do   func() error
+		want string
+	}{
+		{"newest first", func() error { return nil }, "c b a"},
+		{"a message moves a to the top", func() error {
+			_, err := s.AddMessage(ctx, Message{ConversationID: ids["a"], Role: "user", Content: "hi"})
+			return err
+		}, "a c b"},
+		{"renaming does not move b", func() error { _, err := s.RenameConversation(ctx, ids["b"], "b2"); return err }, "a c b2"},
+		{"deleting c", func() error { return s.DeleteConversation(ctx, ids["c"]) }, "a b2"},
+	}
+	for _, st := range steps {
+		if err := st.do(); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		cs, err := s.ListConversations(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(titles(cs), " "); got != st.want {
+			t.Errorf("%s: order %q, want %q", st.name, got, st.want)
+		}
+	}
+	cs, _ := s.ListConversations(ctx)
+	if cs[0].MessageCount != 1 || cs[1].MessageCount != 0 {
+		t.Errorf("message counts = %d, %d; want 1, 0", cs[0].MessageCount, cs[1].MessageCount)
+	}
+}
+
+func TestDeleteConversationCascades(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	keep, _ := s.CreateConversation(ctx, "keep", "")
+	gone, _ := s.CreateConversation(ctx, "gone", "")
+	var goneIDs []int64
+	for _, c := range []Conversation{keep, gone, gone} {
+		m, err := s.AddMessage(ctx, Message{ConversationID: c.ID, Role: "user", Content: "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.ID == gone.ID {
+			goneIDs = append(goneIDs, m.ID)
+		}
+	}
+	if err := s.DeleteConversation(ctx, gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range goneIDs {
+		_, err := s.GetMessage(ctx, id)
+		wantCode(t, err, apperr.NotFound)
+	}
+	var n int
+	if err := s.db.QueryRow(`SELECT count(*) FROM messages`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("messages left = %d (%v), want 1", n, err)
+	}
+}
