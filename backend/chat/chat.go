@@ -35,6 +35,7 @@ type Options struct {
 	Sampling     engine.Sampling `json:"sampling"`
 	MaxTokens    int             `json:"max_tokens"`    // 0 = until the model stops or the context is full
 	SystemPrompt string          `json:"system_prompt"` // sent first when not empty
+	IgnoreEOS    bool            `json:"ignore_eos"`    // write until MaxTokens or a full context
 }
 
 // SendResult is what Send saved: the conversation (new or existing), the
@@ -276,7 +277,7 @@ func (s *Service) saveTurn(ctx context.Context, conversationID int64, text strin
 	return &job{
 		conversationID: conversationID,
 		result:         SendResult{Conversation: conv, UserMessage: ms[0], AssistantMessage: ms[1], Stream: StreamName(ms[1].ID)},
-		req:            engine.Request{Messages: History(detail.Messages, opts.SystemPrompt, text), Sampling: sampling, MaxTokens: opts.MaxTokens},
+		req:            engine.Request{Messages: History(detail.Messages, opts.SystemPrompt, text), Sampling: sampling, MaxTokens: opts.MaxTokens, IgnoreEOS: opts.IgnoreEOS},
 		run:            r,
 	}, nil
 }

@@ -23,6 +23,7 @@ type Settings struct {
 	Seed          int64   `json:"seed"`       // -1 = a new random seed for every reply
 	MaxTokens     int     `json:"max_tokens"` // 0 = until the model stops
 	SystemPrompt  string  `json:"system_prompt"`
+	IgnoreEOS     bool    `json:"ignore_eos"` // keep writing past the model's end of turn (testing, benchmarks)
 }
 
 // DefaultSettings are the settings before the user changes any.
@@ -85,6 +86,7 @@ func (s Settings) Options() Options {
 			RepeatPenalty: s.RepeatPenalty, RepeatLastN: 64, Seed: seed},
 		MaxTokens:    s.MaxTokens,
 		SystemPrompt: s.SystemPrompt,
+		IgnoreEOS:    s.IgnoreEOS,
 	}
 }
 

@@ -1,0 +1,138 @@
+import { describe, expect, it, vi } from 'vitest';
+import { api, ApiError, backendReady, onEvent, onFileDrop, subscribeStream, toApiError } from './api';
+import { installFakeWails, message } from '../test/fakes';
+
+describe('api bindings', () => {
+  it('calls each bound method with its arguments', async () => {
+    const w = installFakeWails();
+    const calls: [() => Promise<unknown>, keyof typeof w.app, unknown[]][] = [
+      [() => api.appInfo(), 'AppInfo', []],
+      [() => api.modelState(), 'ModelState', []],
+      [() => api.listModels(), 'ListModels', []],
+      [() => api.chooseModelFile(), 'ChooseModelFile', []],
+      [() => api.loadModel('/m/a.gguf'), 'LoadModel', ['/m/a.gguf']],
+      [() => api.listConversations(), 'ListConversations', []],
+      [() => api.createConversation(), 'CreateConversation', []],
+      [() => api.getConversation(7), 'GetConversation', [7]],
+      [() => api.renameConversation(7, 'Hi'), 'RenameConversation', [7, 'Hi']],
+      [() => api.deleteConversation(7), 'DeleteConversation', [7]],
+      [() => api.sendMessage(0, 'hello'), 'SendMessage', [0, 'hello']],
+      [() => api.stopGeneration(7), 'StopGeneration', [7]],
+      [() => api.activeReply(7), 'ActiveReply', [7]],
+      [() => api.getSettings(), 'GetSettings', []],
+    ];
+    for (const [fn, method, args] of calls) {
+      await fn();
+      expect(w.app[method], method).toHaveBeenCalledWith(...args);
+    }
+    const s = { temperature: 0.5, top_k: 1, top_p: 1, min_p: 0, repeat_penalty: 1, seed: 3, max_tokens: 9, system_prompt: 'x' };
+    await api.saveSettings(s);
+    expect(w.app.SaveSettings).toHaveBeenCalledWith(s);
+  });
+
+  it('returns what Go returns, and [] / "" for null lists and strings', async () => {
+    const w = installFakeWails();
+    w.app.ListConversations.mockResolvedValue(null);
+    w.app.ListModels.mockResolvedValue(null);
+    w.app.ChooseModelFile.mockResolvedValue(null);
+    w.app.AppInfo.mockResolvedValue({ version: '1.2', data_dir: '/d', models_dir: '/m' });
+    expect(await api.listConversations()).toEqual([]);
+    expect(await api.listModels()).toEqual([]);
+    expect(await api.chooseModelFile()).toBe('');
+    expect(await api.appInfo()).toEqual({ version: '1.2', data_dir: '/d', models_dir: '/m' });
+  });
+
+  it.each([
+    ['an ErrorFormatter object', { code: 'model_invalid', message: 'not a GGUF file' }, 'model_invalid', 'not a GGUF file'],
+    ['a plain string', 'database is locked', 'error', 'database is locked'],
+    ['a JSON string', '{"code":"busy","message":"a reply is already running"}', 'busy', 'a reply is already running'],
+    ['an Error', new Error('boom'), 'error', 'boom'],
+    ['an Error with a code', Object.assign(new Error('nope'), { code: 'not_found' }), 'not_found', 'nope'],
+    ['an object without code', { message: 'odd' }, 'error', 'odd'],
+    ['undefined', undefined, 'unknown', 'Unknown error'],
+  ])('normalises a rejection with %s into ApiError', async (_name, rejection, code, msg) => {
+    const w = installFakeWails();
+    w.app.GetConversation.mockRejectedValue(rejection);
+    const err = await api.getConversation(1).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toMatchObject({ code, message: msg });
+  });
+
+  it('reports a missing backend as ApiError "unavailable"', async () => {
+    await expect(api.listConversations()).rejects.toMatchObject({ code: 'unavailable' });
+    expect(toApiError(new ApiError('x', 'y'))).toMatchObject({ code: 'x', message: 'y' });
+  });
+});
+
+describe('events', () => {
+  it('onEvent subscribes with EventsOn and unsubscribes with EventsOff once', () => {
+    const w = installFakeWails();
+    const cb = vi.fn();
+    const off = onEvent('conversations:changed', cb);
+    w.emit('conversations:changed');
+    expect(cb).toHaveBeenCalledTimes(1);
+    off();
+    off();
+    expect(w.runtime.EventsOff).toHaveBeenCalledTimes(1);
+    expect(w.runtime.EventsOff).toHaveBeenCalledWith('conversations:changed');
+  });
+
+  function handlers() {
+    return { onToken: vi.fn(), onDone: vi.fn(), onError: vi.fn() };
+  }
+
+  it('subscribeStream routes tokens and unsubscribes on done', () => {
+    const w = installFakeWails();
+    const h = handlers();
+    subscribeStream('chat:stream:42', h);
+    expect(w.runtime.EventsOn).toHaveBeenCalledWith('chat:stream:42', expect.any(Function));
+    w.emit('chat:stream:42', { type: 'token', text: 'Hi', completion_tokens: 1, tps: 5 });
+    expect(h.onToken).toHaveBeenCalledWith({ type: 'token', text: 'Hi', completion_tokens: 1, tps: 5 });
+    expect(w.runtime.EventsOff).not.toHaveBeenCalled();
+    const done = { type: 'done', message: message({ role: 'assistant', content: 'Hi' }), result: {} };
+    w.emit('chat:stream:42', done);
+    expect(h.onDone).toHaveBeenCalledWith(done);
+    expect(w.runtime.EventsOff).toHaveBeenCalledWith('chat:stream:42');
+  });
+
+  it('subscribeStream unsubscribes on error, and early unsubscribe is idempotent', () => {
+    const w = installFakeWails();
+    const h = handlers();
+    const off = subscribeStream('chat:stream:7', h);
+    w.emit('chat:stream:7', { type: 'error', message: message(), error: { code: 'engine', message: 'crashed' } });
+    expect(h.onError).toHaveBeenCalledTimes(1);
+    expect(w.runtime.EventsOff).toHaveBeenCalledWith('chat:stream:7');
+    off();
+    expect(w.runtime.EventsOff).toHaveBeenCalledTimes(1);
+
+    const h2 = handlers();
+    const off2 = subscribeStream('chat:stream:8', h2);
+    off2();
+    expect(w.runtime.EventsOff).toHaveBeenCalledWith('chat:stream:8');
+  });
+
+  it('onFileDrop registers with useDropTarget=true and passes paths', () => {
+    const w = installFakeWails();
+    const cb = vi.fn();
+    const off = onFileDrop(cb);
+    expect(w.runtime.OnFileDrop).toHaveBeenCalledWith(expect.any(Function), true);
+    w.drop(['/a/b.gguf'], 3, 4);
+    expect(cb).toHaveBeenCalledWith(['/a/b.gguf'], 3, 4);
+    off();
+    expect(w.runtime.OnFileDropOff).toHaveBeenCalled();
+  });
+});
+
+describe('backendReady', () => {
+  it('resolves true at once when bindings exist, and waits for late bindings', async () => {
+    installFakeWails();
+    expect(await backendReady()).toBe(true);
+    const app = window.go;
+    delete window.go;
+    const p = backendReady(1000, 5);
+    setTimeout(() => (window.go = app), 20);
+    expect(await p).toBe(true);
+    delete window.go;
+    expect(await backendReady(30, 5)).toBe(false);
+  });
+});

@@ -1,0 +1,237 @@
+// The one module that talks to Go: bound methods on window.go.app.App and the
+// Wails runtime on window.runtime. Everything else imports from here.
+import type { WailsAppBindings, WailsRuntime } from './wails';
+import type {
+  ActiveReply,
+  AppInfo,
+  Conversation,
+  ConversationDetail,
+  DoneEvent,
+  ModelEntry,
+  ModelInfo,
+  ModelState,
+  SendResult,
+  Settings,
+  StreamErrorEvent,
+  StreamEvent,
+  TokenEvent,
+} from './types';
+
+/** Every failure of a bound call surfaces as an ApiError with a code. */
+export class ApiError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code || 'error';
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null;
+}
+
+/** Normalise any rejection (Go ErrorFormatter object, string, Error, …). */
+export function toApiError(e: unknown): ApiError {
+  if (e instanceof ApiError) return e;
+  if (typeof e === 'string') {
+    const s = e.trim();
+    if (s.startsWith('{')) {
+      try {
+        const parsed: unknown = JSON.parse(s);
+        if (isRecord(parsed) && ('message' in parsed || 'code' in parsed)) return toApiError(parsed);
+      } catch {
+        /* not JSON: use the text as is */
+      }
+    }
+    return new ApiError('error', s || 'Unknown error');
+  }
+  if (e instanceof Error) {
+    const code = isRecord(e) && typeof e.code === 'string' ? e.code : 'error';
+    return new ApiError(code, e.message || String(e));
+  }
+  if (isRecord(e)) {
+    const code = typeof e.code === 'string' ? e.code : typeof e.code === 'number' ? String(e.code) : 'error';
+    const message =
+      typeof e.message === 'string' && e.message
+        ? e.message
+        : typeof e.error === 'string' && e.error
+          ? e.error
+          : JSON.stringify(e);
+    return new ApiError(code, message);
+  }
+  if (e === undefined || e === null) return new ApiError('unknown', 'Unknown error');
+  return new ApiError('error', String(e));
+}
+
+function bindings(): Partial<WailsAppBindings> {
+  const app = typeof window !== 'undefined' ? window.go?.app?.App : undefined;
+  if (!app) throw new ApiError('unavailable', 'The Chapel backend is not available.');
+  return app;
+}
+
+function rt(): Partial<WailsRuntime> | undefined {
+  return typeof window !== 'undefined' ? window.runtime : undefined;
+}
+
+/**
+ * Resolve once window.go.app.App exists. Wails normally injects the bindings
+ * before our module runs; in dev/devserver mode they can arrive a moment later.
+ */
+export function backendReady(timeoutMs = 3000, intervalMs = 50): Promise<boolean> {
+  const has = () => typeof window !== 'undefined' && !!window.go?.app?.App;
+  if (has()) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const t = setInterval(() => {
+      if (has() || Date.now() - started >= timeoutMs) {
+        clearInterval(t);
+        resolve(has());
+      }
+    }, intervalMs);
+  });
+}
+
+type Method = keyof WailsAppBindings;
+
+async function call<M extends Method>(
+  method: M,
+  ...args: Parameters<WailsAppBindings[M]>
+): Promise<Awaited<ReturnType<WailsAppBindings[M]>>> {
+  try {
+    const fn = bindings()[method] as ((...a: unknown[]) => unknown) | undefined;
+    if (typeof fn !== 'function') throw new ApiError('unavailable', `Backend method ${method} is missing.`);
+    return (await fn(...args)) as Awaited<ReturnType<WailsAppBindings[M]>>;
+  } catch (e) {
+    throw toApiError(e);
+  }
+}
+
+export const api = {
+  appInfo: (): Promise<AppInfo> => call('AppInfo'),
+  modelState: (): Promise<ModelState> => call('ModelState'),
+  listModels: async (): Promise<ModelEntry[]> => (await call('ListModels')) ?? [],
+  chooseModelFile: async (): Promise<string> => (await call('ChooseModelFile')) ?? '',
+  loadModel: (path: string): Promise<ModelInfo> => call('LoadModel', path),
+  listConversations: async (): Promise<Conversation[]> => (await call('ListConversations')) ?? [],
+  createConversation: (): Promise<Conversation> => call('CreateConversation'),
+  getConversation: (id: number): Promise<ConversationDetail> => call('GetConversation', id),
+  renameConversation: (id: number, title: string): Promise<void> => call('RenameConversation', id, title),
+  deleteConversation: (id: number): Promise<void> => call('DeleteConversation', id),
+  sendMessage: (conversationId: number, text: string): Promise<SendResult> =>
+    call('SendMessage', conversationId, text),
+  stopGeneration: (conversationId: number): Promise<void> => call('StopGeneration', conversationId),
+  /** The reply being generated in a conversation, or null. */
+  activeReply: async (conversationId: number): Promise<ActiveReply | null> =>
+    (await call('ActiveReply', conversationId)) || null,
+  getSettings: (): Promise<Settings> => call('GetSettings'),
+  /** Saves and returns the settings as Go checked them. */
+  saveSettings: (s: Settings): Promise<Settings> => call('SaveSettings', s),
+};
+
+export type Api = typeof api;
+
+export const EVENT_CONVERSATIONS_CHANGED = 'conversations:changed';
+export const EVENT_MODEL_STATE = 'model:state';
+
+/**
+ * Listen to a global event. Returns an unsubscribe function (EventsOff; note
+ * that Wails removes every listener of that name).
+ */
+export function onEvent<T = unknown>(name: string, cb: (data: T) => void): () => void {
+  const r = rt();
+  if (!r?.EventsOn) return () => {};
+  r.EventsOn(name, (data: T) => cb(data));
+  let active = true;
+  return () => {
+    if (!active) return;
+    active = false;
+    rt()?.EventsOff?.(name);
+  };
+}
+
+export interface StreamHandlers {
+  onToken(ev: TokenEvent): void;
+  onDone(ev: DoneEvent): void;
+  onError(ev: StreamErrorEvent): void;
+}
+
+/**
+ * Subscribe to one generation stream ("chat:stream:<n>"). Unsubscribes by
+ * itself after the terminal done/error event; the returned function
+ * unsubscribes early (idempotent).
+ */
+export function subscribeStream(stream: string, h: StreamHandlers): () => void {
+  let off: () => void = () => {};
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    off();
+  };
+  off = onEvent<StreamEvent>(stream, (ev) => {
+    if (finished || !isRecord(ev)) return;
+    switch (ev.type) {
+      case 'token':
+        h.onToken(ev);
+        break;
+      case 'done':
+        finish();
+        h.onDone(ev);
+        break;
+      case 'error':
+        finish();
+        h.onError(ev);
+        break;
+    }
+  });
+  return finish;
+}
+
+/** Native file drops (paths). Wails only delivers drops on --wails-drop-target elements. */
+export function onFileDrop(cb: (paths: string[], x: number, y: number) => void): () => void {
+  const r = rt();
+  if (!r?.OnFileDrop) return () => {};
+  r.OnFileDrop((x, y, paths) => cb(Array.isArray(paths) ? paths : [], x, y), true);
+  return () => rt()?.OnFileDropOff?.();
+}
+
+/** Copy text: Wails clipboard first (works without a secure context), then the web APIs. */
+export async function copyText(text: string): Promise<boolean> {
+  try {
+    const r = rt();
+    if (r?.ClipboardSetText && (await r.ClipboardSetText(text))) return true;
+  } catch {
+    /* fall through */
+  }
+  try {
+    if (navigator.clipboard?.writeText) {
+      await navigator.clipboard.writeText(text);
+      return true;
+    }
+  } catch {
+    /* fall through */
+  }
+  try {
+    const ta = document.createElement('textarea');
+    ta.value = text;
+    ta.style.position = 'fixed';
+    ta.style.opacity = '0';
+    document.body.appendChild(ta);
+    ta.select();
+    const ok = document.execCommand('copy');
+    ta.remove();
+    return ok;
+  } catch {
+    return false;
+  }
+}
+
+/** Open a link from model output in the system browser; never navigate the app window. */
+export function openExternal(url: string): boolean {
+  if (!/^(https?:|mailto:)/i.test(url)) return false;
+  const r = rt();
+  if (!r?.BrowserOpenURL) return false;
+  r.BrowserOpenURL(url);
+  return true;
+}

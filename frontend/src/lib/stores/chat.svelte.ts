@@ -1,0 +1,295 @@
+import { api, subscribeStream } from '../api';
+import { createFrameBatcher, nextFrame, type FrameBatcher, type Scheduler } from '../frame';
+import { ReplyStream } from '../reply-stream';
+import type { DoneEvent, Message, SendResult, StreamErrorEvent, TokenEvent } from '../types';
+import { conversations as defaultConversations, type ConversationsStore } from './conversations.svelte';
+import { toasts, type ToastStore } from './toasts.svelte';
+
+/** Numbers for the status bar: the current or last reply of the open conversation. */
+export interface ReplyStats {
+  tps: number;
+  completion_tokens: number;
+  context_used: number;
+  context_size: number;
+  /** Older messages left out of the last prompt to fit the context. */
+  dropped: number;
+}
+
+export interface ChatDeps {
+  conversations?: ConversationsStore;
+  notify?: ToastStore;
+  scheduler?: Scheduler;
+}
+
+/** Messages of the open conversation, sending, and streaming replies. */
+export class ChatStore {
+  conversationId = $state(0);
+  messages = $state<Message[]>([]);
+  loading = $state(false);
+  sending = $state(false);
+  /** Conversations with a reply being generated. */
+  busy = $state<number[]>([]);
+  stats = $state<ReplyStats | null>(null);
+
+  private streams = new Map<string, ReplyStream>();
+  private batcher: FrameBatcher;
+  private openSeq = 0;
+  private conversations: ConversationsStore;
+  private notify: ToastStore;
+
+  constructor(deps: ChatDeps = {}) {
+    this.conversations = deps.conversations ?? defaultConversations;
+    this.notify = deps.notify ?? toasts;
+    this.batcher = createFrameBatcher(() => this.flush(), deps.scheduler ?? nextFrame);
+  }
+
+  /** True while the open conversation is sending or generating (Send becomes Stop). */
+  get generating(): boolean {
+    return this.sending || (this.conversationId !== 0 && this.busy.includes(this.conversationId));
+  }
+
+  async open(id: number): Promise<void> {
+    this.conversations.select(id);
+    if (id === this.conversationId && (this.loading || this.messages.length > 0)) return;
+    const seq = ++this.openSeq;
+    this.conversationId = id;
+    this.messages = [];
+    this.stats = null;
+    this.loading = true;
+    try {
+      const d = await api.getConversation(id);
+      if (seq !== this.openSeq) return;
+      this.messages = d.messages ?? [];
+      this.reapplyStreams();
+      this.stats = statsFromMessages(this.messages);
+      if (this.messages.some((m) => m.status === 'streaming') && !this.streamOf(id)) void this.follow(id, seq);
+    } catch (e) {
+      if (seq === this.openSeq) this.notify.error(e, "Couldn't open the conversation");
+    } finally {
+      if (seq === this.openSeq) this.loading = false;
+    }
+  }
+
+  /** Show an empty chat. Reuses the open conversation when it has no messages yet. */
+  async newChat(): Promise<void> {
+    if (this.conversationId !== 0 && this.messages.length === 0 && !this.loading && !this.sending) return;
+    const c = await this.conversations.create();
+    if (!c) return;
+    this.openSeq++;
+    this.conversationId = c.id;
+    this.messages = [];
+    this.stats = null;
+    this.loading = false;
+  }
+
+  /** Close the open conversation (nothing selected; the next send creates one). */
+  clear(): void {
+    this.openSeq++;
+    this.conversationId = 0;
+    this.messages = [];
+    this.stats = null;
+    this.loading = false;
+    this.conversations.select(null);
+  }
+
+  async deleteConversation(id: number): Promise<boolean> {
+    const ok = await this.conversations.remove(id);
+    if (!ok) return false;
+    for (const s of [...this.streams.values()]) if (s.conversationId === id) this.finish(s);
+    if (this.conversationId === id) this.clear();
+    return true;
+  }
+
+  /** Send a user message. Resolves false if nothing was sent (the caller keeps the draft). */
+  async send(text: string): Promise<boolean> {
+    const body = text.trim();
+    if (!body || this.generating) return false;
+    const convId = this.conversationId;
+    this.sending = true;
+    try {
+      const r = await api.sendMessage(convId, body);
+      // Subscribe first, in the same task as the reply, so no event is missed.
+      this.attach(r);
+      if (this.conversationId === convId) {
+        this.openSeq++;
+        this.conversationId = r.conversation.id;
+        this.loading = false;
+        this.upsertMessage(r.user_message);
+        this.upsertMessage(r.assistant_message);
+        this.stats = { tps: 0, completion_tokens: 0, context_used: 0, context_size: 0, dropped: 0 };
+        this.conversations.select(r.conversation.id);
+      }
+      this.conversations.upsert(r.conversation);
+      return true;
+    } catch (e) {
+      this.notify.error(e, "Couldn't send the message");
+      return false;
+    } finally {
+      this.sending = false;
+    }
+  }
+
+  async stop(): Promise<void> {
+    const id = this.conversationId;
+    if (!id || !this.busy.includes(id)) return;
+    try {
+      await api.stopGeneration(id);
+    } catch (e) {
+      this.notify.error(e, "Couldn't stop the reply");
+    }
+  }
+
+  /** Unsubscribe from every stream (app teardown). */
+  dispose(): void {
+    for (const s of [...this.streams.values()]) this.finish(s);
+  }
+
+  private attach(r: SendResult): void {
+    this.track(
+      new ReplyStream({
+        stream: r.stream,
+        conversationId: r.conversation.id,
+        messageId: r.assistant_message.id,
+        text: r.assistant_message.content ?? '',
+        synced: true,
+      }),
+    );
+  }
+
+  private track(s: ReplyStream): void {
+    this.streams.set(s.stream, s);
+    if (!this.busy.includes(s.conversationId)) this.busy = [...this.busy, s.conversationId];
+    s.off = subscribeStream(s.stream, {
+      onToken: (ev) => this.onToken(s, ev),
+      onDone: (ev) => this.onDone(s, ev),
+      onError: (ev) => this.onError(s, ev),
+    });
+  }
+
+  private streamOf(conversationId: number): ReplyStream | undefined {
+    return [...this.streams.values()].find((s) => s.conversationId === conversationId);
+  }
+
+  /** A conversation opened mid-reply (another view, a reloaded window): join its stream. */
+  private async follow(conversationId: number, openSeq: number): Promise<void> {
+    const a = await api.activeReply(conversationId).catch(() => null);
+    if (openSeq !== this.openSeq) return;
+    if (!a?.stream) {
+      // Nothing is running: the reply ended meanwhile (or was cut off). Reload once.
+      const d = await api.getConversation(conversationId).catch(() => null);
+      if (!d || openSeq !== this.openSeq) return;
+      this.messages = (d.messages ?? []).map((m) => (m.status === 'streaming' ? { ...m, status: 'stopped' } : m));
+      return;
+    }
+    if (this.streams.has(a.stream)) return;
+    const s = new ReplyStream({ stream: a.stream, conversationId, messageId: a.message_id, synced: false });
+    this.track(s);
+    await this.resync(s);
+  }
+
+  /** Catch up with ActiveReply after joining late or missing events. */
+  private async resync(s: ReplyStream): Promise<void> {
+    const a = await api.activeReply(s.conversationId).catch(() => null);
+    if (!this.streams.has(s.stream)) return;
+    s.rebase(a);
+    this.batcher.schedule();
+  }
+
+  private onToken(s: ReplyStream, ev: TokenEvent): void {
+    const r = s.push(ev);
+    if (r === 'gap') void this.resync(s);
+    else if (r === 'ok') this.batcher.schedule();
+  }
+
+  private onDone(s: ReplyStream, ev: DoneEvent): void {
+    this.batcher.flushNow();
+    this.finish(s);
+    if (ev.message?.id) this.replaceMessage(ev.message);
+    else this.patchMessage(s.messageId, { status: 'complete' });
+    if (s.conversationId === this.conversationId && ev.result) {
+      this.stats = {
+        tps: ev.result.tokens_per_second,
+        completion_tokens: ev.result.completion_tokens,
+        context_used: ev.result.context_used,
+        context_size: ev.result.context_size,
+        dropped: ev.result.dropped_messages ?? 0,
+      };
+    }
+  }
+
+  private onError(s: ReplyStream, ev: StreamErrorEvent): void {
+    this.batcher.flushNow();
+    this.finish(s);
+    const reason = ev.error?.message || ev.message?.error || 'Generation failed';
+    if (ev.message?.id) this.replaceMessage({ ...ev.message, status: 'failed', error: ev.message.error || reason });
+    else this.patchMessage(s.messageId, { status: 'failed', error: reason });
+  }
+
+  /** Apply buffered token text: runs at most once per animation frame. */
+  private flush(): void {
+    for (const s of this.streams.values()) {
+      const text = s.take();
+      if (text === null) continue;
+      this.patchMessage(s.messageId, { content: text });
+      if (s.conversationId === this.conversationId) {
+        this.stats = {
+          tps: s.tps,
+          completion_tokens: s.tokens,
+          context_used: this.stats?.context_used ?? 0,
+          context_size: this.stats?.context_size ?? 0,
+          dropped: this.stats?.dropped ?? 0,
+        };
+      }
+    }
+  }
+
+  private finish(s: ReplyStream): void {
+    s.off();
+    this.streams.delete(s.stream);
+    const still = [...this.streams.values()].some((x) => x.conversationId === s.conversationId);
+    if (!still) this.busy = this.busy.filter((id) => id !== s.conversationId);
+  }
+
+  /** After (re)loading a conversation, show what its running stream has produced so far. */
+  private reapplyStreams(): void {
+    this.batcher.flushNow();
+    for (const s of this.streams.values()) {
+      if (s.conversationId !== this.conversationId) continue;
+      const m = this.messages.find((x) => x.id === s.messageId);
+      if (m && m.status === 'streaming' && s.text.length >= m.content.length) m.content = s.text;
+    }
+  }
+
+  private upsertMessage(m: Message): void {
+    const i = this.messages.findIndex((x) => x.id === m.id);
+    if (i >= 0) this.messages[i] = m;
+    else this.messages.push(m);
+  }
+
+  private replaceMessage(m: Message): void {
+    const i = this.messages.findIndex((x) => x.id === m.id);
+    if (i >= 0) this.messages[i] = m;
+  }
+
+  private patchMessage(id: number, patch: Partial<Message>): void {
+    const m = this.messages.find((x) => x.id === id);
+    if (m) Object.assign(m, patch);
+  }
+}
+
+function statsFromMessages(ms: Message[]): ReplyStats | null {
+  const replies = ms.filter((m) => m.role === 'assistant');
+  const last = replies[replies.length - 1];
+  if (!last) return null;
+  // Speed of the last reply that has one (a failed or stopped reply may not).
+  const timed = [...replies].reverse().find((m) => m.tokens_per_second > 0);
+  return {
+    tps: timed?.tokens_per_second ?? 0,
+    completion_tokens: last.completion_tokens,
+    context_used: (last.prompt_tokens || 0) + (last.completion_tokens || 0),
+    context_size: 0,
+    dropped: 0,
+  };
+}
+
+export const chat = new ChatStore();

@@ -1,0 +1,145 @@
+import { api, onEvent, toApiError, EVENT_MODEL_STATE } from '../api';
+import { basename, isGguf } from '../format';
+import type { AppInfo, ModelEntry, ModelState } from '../types';
+import { toasts, type ToastStore } from './toasts.svelte';
+
+export interface ModelGroup {
+  source: string;
+  entries: ModelEntry[];
+}
+
+const EMPTY: ModelState = { state: 'none', model: null, path: '', error: '' };
+
+export const NOT_GGUF_NOTICE = 'Chapel can only open .gguf model files here for now';
+
+/** The loaded model, the models found on disk, and loading them. */
+export class ModelStore {
+  state = $state<ModelState>({ ...EMPTY });
+  entries = $state<ModelEntry[]>([]);
+  info = $state<AppInfo | null>(null);
+  listing = $state(false);
+  /** Set once the first ModelState answer (or failure) arrived: avoids a first-run flash. */
+  ready = $state(false);
+  /** The error banner was dismissed for this error. */
+  dismissedError = $state('');
+
+  constructor(private readonly notify: ToastStore = toasts) {}
+
+  get status() {
+    return this.state.state;
+  }
+
+  get loading(): boolean {
+    return this.state.state === 'loading';
+  }
+
+  get name(): string {
+    return this.state.model?.name || (this.state.path ? basename(this.state.path) : '');
+  }
+
+  /** The error to show in the banner, if any. */
+  get error(): string {
+    const e = this.state.state === 'error' ? this.state.error || 'The model could not be loaded.' : '';
+    return e && e !== this.dismissedError ? e : '';
+  }
+
+  /** Model entries grouped by where they were found, in first-seen order. */
+  get groups(): ModelGroup[] {
+    const out: ModelGroup[] = [];
+    for (const e of this.entries) {
+      const src = e.source || 'Other';
+      let g = out.find((x) => x.source === src);
+      if (!g) out.push((g = { source: src, entries: [] }));
+      g.entries.push(e);
+    }
+    return out;
+  }
+
+  /** Subscribe to model:state and list models (call refreshState() for the state). */
+  init(): () => void {
+    const off = onEvent<ModelState>(EVENT_MODEL_STATE, (s) => this.apply(s));
+    void this.refreshList();
+    void api.appInfo().then(
+      (i) => (this.info = i),
+      () => {},
+    );
+    return off;
+  }
+
+  async refreshState(): Promise<void> {
+    try {
+      this.apply(await api.modelState());
+    } catch (e) {
+      this.notify.error(e, "Couldn't read the model state");
+    } finally {
+      this.ready = true;
+    }
+  }
+
+  async refreshList(): Promise<void> {
+    this.listing = true;
+    try {
+      this.entries = await api.listModels();
+    } catch (e) {
+      this.notify.error(e, "Couldn't list models");
+    } finally {
+      this.listing = false;
+    }
+  }
+
+  /** Apply a model:state event / ModelState answer. */
+  apply(s: ModelState | null | undefined): void {
+    if (!s || typeof s !== 'object') return;
+    this.state = { ...EMPTY, ...s, model: s.model ?? null };
+    if (s.state !== 'error') this.dismissedError = '';
+  }
+
+  async load(path: string): Promise<boolean> {
+    if (!path) return false;
+    this.dismissedError = '';
+    this.state = { state: 'loading', model: this.state.model, path, error: '' };
+    try {
+      const m = await api.loadModel(path);
+      this.state = { state: 'ready', model: m, path: m.path || path, error: '' };
+      void this.refreshList();
+      return true;
+    } catch (e) {
+      const err = toApiError(e);
+      this.state = { state: 'error', model: null, path, error: err.message };
+      return false;
+    }
+  }
+
+  /** Native file dialog, then load. */
+  async choose(): Promise<boolean> {
+    let path = '';
+    try {
+      path = await api.chooseModelFile();
+    } catch (e) {
+      this.notify.error(e, "Couldn't open the file dialog");
+      return false;
+    }
+    return path ? this.load(path) : false;
+  }
+
+  retry(): Promise<boolean> {
+    return this.load(this.state.path);
+  }
+
+  dismissError(): void {
+    this.dismissedError = this.state.error || 'The model could not be loaded.';
+  }
+
+  /** Files dropped on the window: load the first .gguf, explain anything else. */
+  async openDropped(paths: string[]): Promise<boolean> {
+    const gguf = paths.find(isGguf);
+    if (!gguf) {
+      if (paths.length) this.notify.info(NOT_GGUF_NOTICE);
+      return false;
+    }
+    if (paths.length > 1) this.notify.info(`Opening ${basename(gguf)}; other files were ignored.`);
+    return this.load(gguf);
+  }
+}
+
+export const model = new ModelStore();

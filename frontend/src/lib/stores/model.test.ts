@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { ModelStore, NOT_GGUF_NOTICE } from './model.svelte';
+import { ToastStore } from './toasts.svelte';
+import { installFakeWails, modelEntry, modelInfo } from '../../test/fakes';
+
+function setup() {
+  const w = installFakeWails();
+  const notify = new ToastStore();
+  return { w, notify, store: new ModelStore(notify) };
+}
+
+describe('model store', () => {
+  it('starts from ModelState and lists models grouped by source', async () => {
+    const { w, store } = setup();
+    w.app.ListModels.mockResolvedValue([
+      modelEntry({ path: '/a.gguf', source: 'models' }),
+      modelEntry({ path: '/b.gguf', source: 'recent' }),
+      modelEntry({ path: '/c.gguf', source: 'models', valid: false, problem: 'truncated file' }),
+    ]);
+    store.init();
+    await store.refreshState();
+    await store.refreshList();
+    expect(store.ready).toBe(true);
+    expect(store.status).toBe('none');
+    expect(store.groups.map((g) => [g.source, g.entries.map((e) => e.path)])).toEqual([
+      ['models', ['/a.gguf', '/c.gguf']],
+      ['recent', ['/b.gguf']],
+    ]);
+  });
+
+  it('load goes loading → ready', async () => {
+    const { w, store } = setup();
+    let resolve!: (v: unknown) => void;
+    w.app.LoadModel.mockReturnValue(new Promise((r) => (resolve = r)));
+    const p = store.load('/models/tiny.gguf');
+    expect(store.status).toBe('loading');
+    expect(store.loading).toBe(true);
+    expect(store.name).toBe('tiny.gguf');
+    resolve(modelInfo({ name: 'Tiny Stories' }));
+    expect(await p).toBe(true);
+    expect(store.status).toBe('ready');
+    expect(store.state.model?.name).toBe('Tiny Stories');
+    expect(w.app.LoadModel).toHaveBeenCalledWith('/models/tiny.gguf');
+  });
+
+  it('load goes loading → error with the message, and retry loads the same path', async () => {
+    const { w, store } = setup();
+    w.app.LoadModel.mockRejectedValueOnce({ code: 'model_invalid', message: 'not a GGUF file' });
+    expect(await store.load('/x.gguf')).toBe(false);
+    expect(store.status).toBe('error');
+    expect(store.error).toBe('not a GGUF file');
+    store.dismissError();
+    expect(store.error).toBe('');
+    expect(await store.retry()).toBe(true);
+    expect(w.app.LoadModel).toHaveBeenLastCalledWith('/x.gguf');
+    expect(store.status).toBe('ready');
+  });
+
+  it('follows model:state events', () => {
+    const { w, store } = setup();
+    store.init();
+    w.emit('model:state', { state: 'loading', model: null, path: '/m.gguf', error: '' });
+    expect(store.loading).toBe(true);
+    w.emit('model:state', { state: 'error', model: null, path: '/m.gguf', error: 'out of memory' });
+    expect(store.error).toBe('out of memory');
+  });
+
+  it('choose loads the picked file and does nothing when cancelled', async () => {
+    const { w, store } = setup();
+    w.app.ChooseModelFile.mockResolvedValueOnce('');
+    expect(await store.choose()).toBe(false);
+    expect(w.app.LoadModel).not.toHaveBeenCalled();
+    w.app.ChooseModelFile.mockResolvedValueOnce('/picked.gguf');
+    expect(await store.choose()).toBe(true);
+    expect(w.app.LoadModel).toHaveBeenCalledWith('/picked.gguf');
+  });
+
+  it('dropped .gguf files load; other files get a friendly notice', async () => {
+    const { w, store, notify } = setup();
+    expect(await store.openDropped(['/docs/report.pdf'])).toBe(false);
+    expect(notify.items[0].text).toBe(NOT_GGUF_NOTICE);
+    expect(w.app.LoadModel).not.toHaveBeenCalled();
+    expect(await store.openDropped(['/m/Qwen.Q4_K_M.GGUF'])).toBe(true);
+    expect(w.app.LoadModel).toHaveBeenCalledWith('/m/Qwen.Q4_K_M.GGUF');
+  });
+});

@@ -1,0 +1,81 @@
+import { api } from '../api';
+import type { Settings } from '../types';
+import { toasts, type ToastStore } from './toasts.svelte';
+
+export const DEFAULT_SETTINGS: Settings = {
+  temperature: 0.7,
+  top_k: 40,
+  top_p: 0.95,
+  min_p: 0.05,
+  repeat_penalty: 1.1,
+  seed: -1,
+  max_tokens: 1024,
+  system_prompt: '',
+};
+
+/** Generation settings, edited in the settings panel. */
+export class SettingsStore {
+  values = $state<Settings>({ ...DEFAULT_SETTINGS });
+  open = $state(false);
+  loaded = $state(false);
+  saving = $state(false);
+
+  constructor(private readonly notify: ToastStore = toasts) {}
+
+  async load(): Promise<void> {
+    try {
+      const s = await api.getSettings();
+      this.values = { ...DEFAULT_SETTINGS, ...s };
+      this.loaded = true;
+    } catch (e) {
+      this.notify.error(e, "Couldn't load settings");
+    }
+  }
+
+  async save(s: Settings): Promise<boolean> {
+    const clean = normalise(s);
+    this.saving = true;
+    try {
+      const saved = await api.saveSettings(clean);
+      this.values = saved && typeof saved === 'object' ? { ...clean, ...saved } : clean;
+      this.notify.success('Settings saved');
+      return true;
+    } catch (e) {
+      this.notify.error(e, "Couldn't save settings");
+      return false;
+    } finally {
+      this.saving = false;
+    }
+  }
+
+  show(): void {
+    this.open = true;
+    void this.load();
+  }
+
+  hide(): void {
+    this.open = false;
+  }
+}
+
+function num(v: unknown, fallback: number): number {
+  const n = typeof v === 'number' ? v : parseFloat(String(v));
+  return Number.isFinite(n) ? n : fallback;
+}
+
+/** Coerce form values (inputs may hand back strings or NaN) into valid numbers. */
+export function normalise(s: Settings): Settings {
+  const d = DEFAULT_SETTINGS;
+  return {
+    temperature: Math.max(0, num(s.temperature, d.temperature)),
+    top_k: Math.max(0, Math.round(num(s.top_k, d.top_k))),
+    top_p: Math.min(1, Math.max(0, num(s.top_p, d.top_p))),
+    min_p: Math.min(1, Math.max(0, num(s.min_p, d.min_p))),
+    repeat_penalty: Math.max(0, num(s.repeat_penalty, d.repeat_penalty)),
+    seed: Math.round(num(s.seed, d.seed)),
+    max_tokens: Math.max(0, Math.round(num(s.max_tokens, d.max_tokens))),
+    system_prompt: typeof s.system_prompt === 'string' ? s.system_prompt : '',
+  };
+}
+
+export const settings = new SettingsStore();

@@ -1,0 +1,6 @@
+import { afterEach } from 'vitest';
+
+afterEach(() => {
+  delete window.go;
+  delete window.runtime;
+});
