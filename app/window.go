@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"os"
+	goruntime "runtime"
+	"runtime/debug"
 	"sync"
 
 	"github.com/wailsapp/wails/v2"
@@ -47,9 +50,20 @@ func (e *wailsEmitter) Emit(name string, payload any) {
 }
 
 // runWindow opens the Chapel window and returns when it closes.
-func runWindow(assets fs.FS, version string) int {
+func runWindow(assets fs.FS, version string) (code int) {
 	log, closeLog := newLogger(true)
 	defer closeLog()
+	if goruntime.GOOS == "linux" && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		return fail(fmt.Errorf("there is no display to open the window on; set DISPLAY, or use the command line (chapel help)"))
+	}
+	// The toolkit panics when it cannot start (a display that went away):
+	// say so in a sentence, and keep the details in the log.
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error("the window crashed", "panic", r, "stack", string(debug.Stack()))
+			code = fail(fmt.Errorf("the window could not start (%v); the details are in the log", r))
+		}
+	}()
 	dist, err := fs.Sub(assets, "frontend/dist")
 	if err == nil {
 		_, err = fs.Stat(dist, "index.html")

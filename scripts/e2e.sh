@@ -15,13 +15,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A display of our own, so a desktop session or another test run is untouched.
-for n in $(seq 99 -1 60); do
-  if [ ! -e "/tmp/.X11-unix/X$n" ] && [ ! -e "/tmp/.X$n-lock" ]; then display=":$n"; break; fi
-done
-Xvfb "$display" -screen 0 1280x900x24 -nolisten tcp >"$out/xvfb.log" 2>&1 &
+# A display of our own, so a desktop session or another test run is untouched:
+# Xvfb picks a free display number and writes it to fd 3.
+Xvfb -displayfd 3 -screen 0 1280x900x24 -nolisten tcp 3>"$out/display" >"$out/xvfb.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 50); do xdpyinfo -display "$display" >/dev/null 2>&1 && break; sleep 0.1; done
+for _ in $(seq 100); do [ -s "$out/display" ] && break; sleep 0.1; done
+display=":$(head -n1 "$out/display")"
+[ "$display" != ":" ] || { echo "Xvfb did not start:"; cat "$out/xvfb.log"; exit 1; }
 export DISPLAY="$display"
 
 # A model for the tests: the real TinyStories model from ../shared when it is
@@ -50,7 +50,9 @@ window_test() {
   pids+=("$pid")
   local id=""
   for _ in $(seq 100); do
-    id=$(xwininfo -root -tree 2>/dev/null | awk '/"Chapel"/ {print $1; exit}')
+    # The main window: titled Chapel and of a real size (GTK also makes
+    # small helper windows of the same class).
+    id=$(xwininfo -root -tree 2>/dev/null | awk '$2 == "\"Chapel\":" && match($0, /[0-9]+x[0-9]+\+/) { split(substr($0, RSTART, RLENGTH), a, "x"); if (a[1] + 0 >= 400) { print $1; exit } }')
     [ -n "$id" ] && break
     kill -0 "$pid" 2>/dev/null || { echo "the app exited early:"; cat "$log"; return 1; }
     sleep 0.2
@@ -60,7 +62,7 @@ window_test() {
   local ok=1
   for _ in $(seq 30); do
     sleep 1
-    import -window "$id" "$shot" 2>/dev/null || continue
+    timeout 10 import -window "$id" "$shot" 2>/dev/null || continue
     if node scripts/check-window.mjs "$shot" >"$out/window-check.txt" 2>&1; then ok=0; break; fi
   done
   cat "$out/window-check.txt"

@@ -265,6 +265,13 @@ func (s *Service) saveTurn(ctx context.Context, conversationID int64, text strin
 	if err != nil {
 		return nil, err
 	}
+	// An empty conversation made with "New chat" takes its title from its
+	// first message, as one started by sending does.
+	if len(detail.Messages) == 0 && detail.Conversation.Title == store.DefaultTitle {
+		if _, err := s.st.RenameConversation(ctx, conversationID, TitleFrom(text)); err != nil {
+			return nil, err
+		}
+	}
 	conv, err := s.st.GetConversation(ctx, conversationID)
 	if err != nil {
 		return nil, err

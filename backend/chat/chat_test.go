@@ -59,6 +59,34 @@ func TestFirstMessageCreatesConversation(t *testing.T) {
 	}
 }
 
+func TestEmptyConversationTakesTitleFromFirstMessage(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, newFake("Hi."))
+	cases := []struct {
+		name, title, want string
+	}{
+		{"new chat gets a title", store.DefaultTitle, "What is a chapel?"},
+		{"a title the user chose stays", "My notes", "My notes"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			conv, err := f.st.CreateConversation(ctx, c.title, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := f.svc.Send(ctx, conv.ID, "What is a chapel?", Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Conversation.Title != c.want {
+				t.Errorf("title %q, want %q", res.Conversation.Title, c.want)
+			}
+			f.em.waitEnd(t, res.Stream)
+			f.svc.Wait()
+		})
+	}
+}
+
 func TestEventsStreamThenEnd(t *testing.T) {
 	pieces := strings.Split(strings.Repeat("word ", 40), " ")
 	eng := newFake(pieces...)

@@ -106,11 +106,12 @@ func (e *Local) Load(ctx context.Context, path string, opts LoadOptions) (ModelI
 		m.Close()
 		return ModelInfo{}, apperr.Wrap(apperr.Invalid, err, "model %q could not be started", filepath.Base(path))
 	}
+	arch, _ := hdr.String("general.architecture")
+	// general.name is often just the architecture; the file name says more then.
 	name, _ := m.Meta("general.name")
-	if name == "" {
+	if name == "" || strings.EqualFold(name, arch) {
 		name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	}
-	arch, _ := hdr.String("general.architecture")
 	e.model, e.lctx, e.opts = m, lctx, opts
 	e.batch = llama.NewBatch(opts.BatchSize, 1)
 	e.tmpl = m.ChatTemplate()
@@ -182,7 +183,11 @@ func (e *Local) Generate(ctx context.Context, req Request, onPiece func(string))
 	}
 	res.PromptTPS = rate(len(prompt)-keep, time.Since(start))
 
-	sampler := llama.NewSampler(samplerParams(req.Sampling))
+	sp := samplerParams(req.Sampling)
+	if req.IgnoreEOS {
+		sp.Banned, sp.NVocab = e.eogTokens(), e.model.NVocab()
+	}
+	sampler := llama.NewSampler(sp)
 	defer sampler.Close()
 	for _, t := range prompt[max(0, len(prompt)-64):] {
 		sampler.Accept(t)
@@ -312,6 +317,17 @@ func (e *Local) fitPrompt(req Request) ([]llama.Token, int, error) {
 		msgs = append(append([]Message{}, msgs[:first]...), msgs[first+1:]...)
 		dropped++
 	}
+}
+
+// eogTokens lists the tokens that end a turn.
+func (e *Local) eogTokens() []llama.Token {
+	var out []llama.Token
+	for t := range e.model.NVocab() {
+		if e.model.IsEOG(llama.Token(t)) {
+			out = append(out, llama.Token(t))
+		}
+	}
+	return out
 }
 
 func samplerParams(s Sampling) llama.SamplerParams {

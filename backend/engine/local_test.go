@@ -282,3 +282,14 @@ func TestStoriesModelCancelWithin100ms(t *testing.T) {
 		}
 	}
 }
+
+func TestIgnoreEOSRunsToTheLimit(t *testing.T) {
+	e := load(t, storiesModel(t))
+	req := greedy(300)
+	req.IgnoreEOS = true
+	req.Messages = []Message{{Role: RoleUser, Content: "Once upon a time"}}
+	_, res := generate(t, e, req)
+	if res.CompletionTokens != 300 || res.StopReason != StopLength {
+		t.Errorf("result = %+v, want 300 tokens and a length stop", res)
+	}
+}

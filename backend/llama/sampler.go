@@ -5,6 +5,8 @@ package llama
 */
 import "C"
 
+import "math"
+
 // SamplerParams configure a sampler chain.
 type SamplerParams struct {
 	Temperature   float32 // <= 0: greedy
@@ -14,6 +16,8 @@ type SamplerParams struct {
 	RepeatPenalty float32 // 1: off
 	RepeatLastN   int
 	Seed          uint32
+	Banned        []Token // tokens that are never sampled
+	NVocab        int     // vocabulary size, needed with Banned
 }
 
 // Sampler is a llama.cpp sampler chain. Close frees it.
@@ -28,6 +32,14 @@ func NewSampler(p SamplerParams) *Sampler {
 	sp := C.llama_sampler_chain_default_params()
 	sp.no_perf = C.bool(true)
 	chain := C.llama_sampler_chain_init(sp)
+	if len(p.Banned) > 0 && p.NVocab > 0 {
+		bias := make([]C.llama_logit_bias, len(p.Banned))
+		for i, t := range p.Banned {
+			bias[i] = C.llama_logit_bias{token: C.llama_token(t), bias: C.float(math.Inf(-1))}
+		}
+		// llama.cpp copies the biases.
+		C.llama_sampler_chain_add(chain, C.llama_sampler_init_logit_bias(C.int32_t(p.NVocab), C.int32_t(len(bias)), &bias[0]))
+	}
 	if p.RepeatPenalty > 0 && p.RepeatPenalty != 1 && p.RepeatLastN != 0 {
 		C.llama_sampler_chain_add(chain, C.llama_sampler_init_penalties(C.int32_t(p.RepeatLastN), C.float(p.RepeatPenalty), 0, 0))
 	}
