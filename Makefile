@@ -34,7 +34,7 @@ APT_PKGS := build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev \
 
 BIN := build/bin/chapel
 
-.PHONY: build run test test-go test-frontend test-e2e deps deps-system deps-go deps-frontend \
+.PHONY: bench build run test test-go test-frontend test-e2e deps deps-system deps-go deps-frontend \
         frontend dev-binary vet clean env
 
 ## deps: install what is missing (Debian packages, Go modules, npm packages)
@@ -103,6 +103,10 @@ test-frontend: deps-frontend
 
 test-e2e:
 	bash scripts/e2e.sh
+
+## bench: engine vs peer on the same model and threads, with the memory roofline
+bench: build
+	bash scripts/bench.sh
 
 clean:
 	rm -rf build/bin frontend/dist

@@ -44,6 +44,7 @@ type Request struct {
 	Messages  []Message `json:"messages"`
 	Sampling  Sampling  `json:"sampling"`
 	MaxTokens int       `json:"max_tokens"` // 0 = until end of generation or the context is full
+	Tokens    []int32   `json:"tokens,omitempty"` // a raw prompt of token ids; Messages and the template are not used (benchmarks)
 	IgnoreEOS bool      `json:"ignore_eos"` // never end the turn: generate until MaxTokens or a full context (benchmarks, tests)
 }
 

@@ -85,7 +85,7 @@ func (e *Local) Load(ctx context.Context, path string, opts LoadOptions) (ModelI
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.unload()
-	m, err := llama.LoadModel(path, llama.ModelParams{})
+	m, err := llama.LoadModel(path, llama.ModelParams{NoMmap: noMmap})
 	if err != nil {
 		return ModelInfo{}, apperr.Wrap(apperr.Invalid, err, "model %q could not be loaded", filepath.Base(path))
 	}
@@ -157,7 +157,7 @@ func (e *Local) Generate(ctx context.Context, req Request, onPiece func(string))
 	if e.model == nil {
 		return Result{}, apperr.New(apperr.Unavailable, "no model is loaded; choose a model first")
 	}
-	if len(req.Messages) == 0 {
+	if len(req.Messages) == 0 && len(req.Tokens) == 0 {
 		return Result{}, apperr.New(apperr.Invalid, "there is nothing to reply to")
 	}
 	res := Result{ContextSize: e.lctx.NCtx()}
@@ -287,6 +287,19 @@ func (e *Local) decode(toks []llama.Token, pos int) error {
 // prompt or the last message) when it does not.
 func (e *Local) fitPrompt(req Request) ([]llama.Token, int, error) {
 	nctx := e.lctx.NCtx()
+	if len(req.Tokens) > 0 {
+		if len(req.Tokens)+req.MaxTokens > nctx {
+			return nil, 0, apperr.New(apperr.Invalid, "a prompt of %d tokens and %d to generate do not fit a context of %d", len(req.Tokens), req.MaxTokens, nctx)
+		}
+		toks := make([]llama.Token, len(req.Tokens))
+		for i, t := range req.Tokens {
+			if t < 0 || int(t) >= e.model.NVocab() {
+				return nil, 0, apperr.New(apperr.Invalid, "token %d is not in the vocabulary", t)
+			}
+			toks[i] = llama.Token(t)
+		}
+		return toks, 0, nil
+	}
 	reserve := min(max(req.MaxTokens, 256), nctx/4)
 	budget := nctx - reserve
 	msgs := req.Messages
@@ -348,3 +361,9 @@ var _ Engine = (*Local)(nil)
 
 // String describes the engine for logs.
 func (e *Local) String() string { return fmt.Sprintf("local engine (%d threads)", e.opts.Threads) }
+
+// noMmap reads weights into memory instead of mapping the file, except on
+// macOS (where Metal shares the mapping). On the CPU backend llama.cpp
+// repacks Q4_0/Q8_0 weights into its own buffers; a mapped file would then
+// be resident twice (measured: 1.3 GB instead of 0.8 GB for a 0.64 GB model).
+var noMmap = runtime.GOOS != "darwin"

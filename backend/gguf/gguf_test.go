@@ -115,3 +115,21 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+func TestSynthVocabSizes(t *testing.T) {
+	for _, n := range []int{300, 512, 32000, 151936} {
+		for _, chat := range []bool{false, true} {
+			tokens, scores, types := synthVocab(n, chat)
+			if len(tokens) != n || len(scores) != n || len(types) != n {
+				t.Fatalf("n=%d chat=%v: got %d tokens", n, chat, len(tokens))
+			}
+			seen := map[string]bool{}
+			for _, tok := range tokens {
+				if seen[tok] {
+					t.Fatalf("n=%d: token %q twice", n, tok)
+				}
+				seen[tok] = true
+			}
+		}
+	}
+}

@@ -147,10 +147,15 @@ func synthVocab(n int, chat bool) ([]string, []float32, []int32) {
 	for _, p := range []string{".", ",", "!", "?", "'", "\n"} {
 		add(p)
 	}
+	// Fill the rest with letter pieces: every base-26 string in turn, bare
+	// and with the word-start mark, so the vocabulary can have any size.
 	for i := 0; len(tokens) < n; i++ {
-		a, b, c := 'a'+rune(i%26), 'a'+rune(i/26%26), 'a'+rune(i/676%26)
-		add(string([]rune{a, b}))
-		add("▁" + string([]rune{c, a, b}))
+		var piece []byte
+		for v := i + 26; v > 0; v /= 26 {
+			piece = append([]byte{byte('a' + v%26)}, piece...)
+		}
+		add(string(piece))
+		add("▁" + string(piece))
 	}
 	scores := make([]float32, len(tokens))
 	for i := range scores {

@@ -56,3 +56,21 @@ func ModelsDir() (string, error) {
 	}
 	return filepath.Join(dir, ModelsName), nil
 }
+
+// CacheDir returns the folder for things Chapel can make again (synthetic
+// benchmark models): DataDir/cache when CHAPEL_HOME is set, otherwise
+// Chapel inside the per-user cache folder.
+func CacheDir() (string, error) {
+	if os.Getenv(EnvHome) != "" {
+		dir, err := DataDir()
+		if err != nil {
+			return "", err
+		}
+		return filepath.Join(dir, "cache"), nil
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("find the per-user cache folder (set %s to choose one): %w", EnvHome, err)
+	}
+	return filepath.Join(base, AppDirName), nil
+}

@@ -1,0 +1,154 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chapelapp/chapel/backend/engine"
+	"github.com/chapelapp/chapel/backend/llama"
+)
+
+// Options say what to measure.
+type Options struct {
+	Threads int // 0 = the engine's default
+	PP      int // prompt tokens
+	TG      int // generated tokens
+	Reps    int
+}
+
+// Report is one model's figures: medians over the repetitions.
+type Report struct {
+	Model      string  `json:"model"`
+	ModelPath  string  `json:"model_path"`
+	ModelBytes int64   `json:"model_bytes"`
+	Threads    int     `json:"threads"`
+	PP         int     `json:"pp"`
+	TG         int     `json:"tg"`
+	Reps       int     `json:"reps"`
+	PPTPS      float64 `json:"pp_tps"`
+	TGTPS      float64 `json:"tg_tps"`
+	TTFTMS     float64 `json:"ttft_ms"`
+	RSSMB      float64 `json:"rss_mb"`
+	LoadMS     float64 `json:"load_ms"`
+	CPUFlags   string  `json:"cpu_flags"`
+}
+
+// Run loads the model at path into eng and times prompt processing and
+// generation through eng.Generate: the code path chat uses, with the chat's
+// default sampler chain. Each repetition's prompt starts with a different
+// token, so no repetition reuses another's KV cache.
+func Run(ctx context.Context, eng engine.Engine, path string, o Options) (Report, error) {
+	resetPeakRSS()
+	start := time.Now()
+	info, err := eng.Load(ctx, path, engine.LoadOptions{Threads: o.Threads, ContextSize: max(4096, o.PP+o.TG+16)})
+	if err != nil {
+		return Report{}, err
+	}
+	r := Report{
+		Model: info.Name, ModelPath: info.Path, ModelBytes: info.SizeBytes, Threads: o.Threads,
+		PP: o.PP, TG: o.TG, Reps: o.Reps, LoadMS: ms(time.Since(start)), CPUFlags: CPUFlags(),
+	}
+	if r.Threads == 0 {
+		r.Threads = engine.DefaultThreads()
+	}
+	vocab := 512
+	if v := vocabSize(path); v > 0 {
+		vocab = v
+	}
+	var pps, tgs, ttfts []float64
+	for rep := 0; rep < o.Reps; rep++ {
+		req := engine.Request{Tokens: prompt(o.PP, vocab, rep), MaxTokens: o.TG, IgnoreEOS: true, Sampling: engine.DefaultSampling()}
+		req.Sampling.Seed = uint32(rep + 1)
+		res, err := eng.Generate(ctx, req, func(string) {})
+		if err != nil {
+			return r, err
+		}
+		if res.StopReason == engine.StopCanceled {
+			return r, ctx.Err()
+		}
+		if res.CompletionTokens != o.TG {
+			return r, fmt.Errorf("generated %d tokens, want %d (%s)", res.CompletionTokens, o.TG, res.StopReason)
+		}
+		pps, tgs, ttfts = append(pps, res.PromptTPS), append(tgs, res.TokensPerSecond), append(ttfts, res.TimeToFirstMS)
+	}
+	r.PPTPS, r.TGTPS, r.TTFTMS = median(pps), median(tgs), median(ttfts)
+	r.RSSMB = peakRSSMB()
+	return r, nil
+}
+
+// prompt is n token ids cycling through the vocabulary above the control
+// tokens, starting at a different token for each repetition.
+func prompt(n, vocab, rep int) []int32 {
+	out := make([]int32, n)
+	for i := range out {
+		out[i] = int32(3 + (i+rep*7)%(vocab-3))
+	}
+	return out
+}
+
+func vocabSize(path string) int {
+	m, err := llama.LoadModel(path, llama.ModelParams{VocabOnly: true})
+	if err != nil {
+		return 0
+	}
+	defer m.Close()
+	return m.NVocab()
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// CPUFlags is the build's CPU feature summary from llama.cpp ("AVX2 = 1 | …"),
+// keeping only the features that are on.
+func CPUFlags() string {
+	var on []string
+	for _, part := range strings.Split(llama.SystemInfo(), "|") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		// The first feature comes after the backend's name: "CPU : SSE3 = 1".
+		if i := strings.LastIndex(k, ":"); i >= 0 {
+			k = k[i+1:]
+		}
+		if ok && strings.TrimSpace(v) == "1" {
+			on = append(on, strings.TrimSpace(k))
+		}
+	}
+	return strings.Join(on, " ")
+}
+
+// resetPeakRSS resets the kernel's peak resident size of this process
+// (Linux), so the figure covers the benchmark only.
+func resetPeakRSS() {
+	if runtime.GOOS == "linux" {
+		_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+	}
+}
+
+// peakRSSMB is this process's peak resident size in MB (Linux; 0 elsewhere).
+func peakRSSMB() float64 {
+	b, err := os.ReadFile(filepath.Join("/proc/self/status"))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
