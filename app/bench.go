@@ -38,6 +38,7 @@ func cmdBench(args []string) int {
 	pp := fl.Int("pp", 512, "")
 	tg := fl.Int("tg", 128, "")
 	reps := fl.Int("reps", 3, "")
+	parallel := fl.Int("parallel", 0, "")
 	asJSON := fl.Bool("json", false, "")
 	bandwidth := fl.Bool("bandwidth", false, "")
 	if _, err := parseInterleaved(fl, args); err != nil {
@@ -81,12 +82,15 @@ func cmdBench(args []string) int {
 	eng := engine.NewLocal()
 	defer eng.Close()
 	for _, p := range modelPaths {
-		r, err := bench.Run(ctx, eng, p, bench.Options{Threads: *threads, PP: *pp, TG: *tg, Reps: *reps})
+		r, err := bench.Run(ctx, eng, p, bench.Options{Threads: *threads, PP: *pp, TG: *tg, Reps: *reps, Parallel: *parallel})
 		if err != nil {
 			return fail(err)
 		}
 		text := fmt.Sprintf("%s (%s, %.2f GB)\n  threads %d · %s\n  prompt %d tokens: %.1f tok/s · generation %d tokens: %.1f tok/s (medians of %d)\n  time to first token %.0f ms · peak memory %.0f MB · load %.0f ms",
 			r.Model, r.ModelPath, float64(r.ModelBytes)/1e9, r.Threads, r.CPUFlags, r.PP, r.PPTPS, r.TG, r.TGTPS, r.Reps, r.TTFTMS, r.RSSMB, r.LoadMS)
+		if r.Parallel > 1 {
+			text += fmt.Sprintf("\n  %d parallel sequences: %.1f tok/s together, %.2f× one sequence", r.Parallel, r.ParallelTGTPS, r.ParallelGain)
+		}
 		if code := printBench(*asJSON, r, text); code != 0 {
 			return code
 		}

@@ -21,6 +21,14 @@ type Options struct {
 	PP      int // prompt tokens
 	TG      int // generated tokens
 	Reps    int
+	// Parallel > 1 also times that many sequences generating together
+	// (GenerateBatch), reported as total tokens per second.
+	Parallel int
+}
+
+// batcher is an engine that can run parallel sequences.
+type batcher interface {
+	GenerateBatch(ctx context.Context, reqs []engine.Request, onPiece func(i int, piece string)) ([]engine.Result, error)
 }
 
 // Report is one model's figures: medians over the repetitions.
@@ -38,6 +46,11 @@ type Report struct {
 	RSSMB      float64 `json:"rss_mb"`
 	LoadMS     float64 `json:"load_ms"`
 	CPUFlags   string  `json:"cpu_flags"`
+	Parallel   int     `json:"parallel,omitempty"`
+	// ParallelTGTPS is the generation speed of Parallel sequences together
+	// (all their tokens per second), and ParallelGain its ratio to TGTPS.
+	ParallelTGTPS float64 `json:"parallel_tg_tps,omitempty"`
+	ParallelGain  float64 `json:"parallel_gain,omitempty"`
 }
 
 // Run loads the model at path into eng and times prompt processing and
@@ -80,6 +93,30 @@ func Run(ctx context.Context, eng engine.Engine, path string, o Options) (Report
 	}
 	r.PPTPS, r.TGTPS, r.TTFTMS = median(pps), median(tgs), median(ttfts)
 	r.RSSMB = peakRSSMB()
+	if o.Parallel > 1 {
+		b, ok := eng.(batcher)
+		if !ok {
+			return r, fmt.Errorf("this engine cannot run parallel sequences")
+		}
+		var totals []float64
+		for rep := 0; rep < o.Reps; rep++ {
+			reqs := make([]engine.Request, o.Parallel)
+			for i := range reqs {
+				reqs[i] = engine.Request{Tokens: prompt(o.PP/o.Parallel, vocab, rep*o.Parallel+i+o.Reps), MaxTokens: o.TG, IgnoreEOS: true, Sampling: engine.DefaultSampling()}
+			}
+			res, err := b.GenerateBatch(ctx, reqs, func(int, string) {})
+			if err != nil {
+				return r, err
+			}
+			total := 0.0
+			for _, x := range res {
+				total += x.TokensPerSecond
+			}
+			totals = append(totals, total)
+		}
+		r.Parallel, r.ParallelTGTPS = o.Parallel, median(totals)
+		r.ParallelGain = r.ParallelTGTPS / r.TGTPS
+	}
 	return r, nil
 }
 

@@ -101,7 +101,10 @@ func (e *Local) Load(ctx context.Context, path string, opts LoadOptions) (ModelI
 			opts.ContextSize = 4096
 		}
 	}
-	lctx, err := llama.NewContext(m, llama.ContextParams{NCtx: opts.ContextSize, NBatch: opts.BatchSize, Threads: opts.Threads})
+	lctx, err := llama.NewContext(m, llama.ContextParams{
+		NCtx: opts.ContextSize, NBatch: opts.BatchSize, Threads: opts.Threads,
+		NSeqMax: MaxParallel, KVUnified: true,
+	})
 	if err != nil {
 		m.Close()
 		return ModelInfo{}, apperr.Wrap(apperr.Invalid, err, "model %q could not be started", filepath.Base(path))

@@ -30,6 +30,7 @@ type ContextParams struct {
 	Threads      int  // threads for generation
 	ThreadsBatch int  // threads for prompt processing; 0 = Threads
 	FlashAttn    bool // flash attention
+	KVUnified    bool // all sequences share one pool of KV cells (each may use the whole context)
 }
 
 // Context is a llama.cpp context: KV cache and compute state. It is not safe
@@ -70,6 +71,7 @@ func NewContext(m *Model, params ContextParams) (*Context, error) {
 		cp.flash_attn_type = C.LLAMA_FLASH_ATTN_TYPE_DISABLED
 	}
 	cp.no_perf = C.bool(true)
+	cp.kv_unified = C.bool(params.KVUnified)
 	abort := (*C.int)(C.calloc(1, C.size_t(unsafe.Sizeof(C.int(0)))))
 	C.chapel_ctx_set_abort(&cp, abort)
 	clearError()

@@ -1,0 +1,190 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/chapelapp/chapel/backend/apperr"
+	"github.com/chapelapp/chapel/backend/llama"
+)
+
+// MaxParallel is how many sequences one GenerateBatch runs together.
+const MaxParallel = 4
+
+// seqState is one sequence of a batch generation.
+type seqState struct {
+	req     Request
+	prompt  []llama.Token
+	sampler *llama.Sampler
+	text    textAssembler
+	pos     int
+	logit   int // index in the last batch of this sequence's logits; -1 when done
+	res     Result
+	done    bool
+}
+
+// GenerateBatch generates replies to up to MaxParallel requests at once, as
+// parallel sequences in one batch: each step decodes one token of every
+// unfinished sequence together, so the weights are read once per step for
+// all of them. onPiece receives (request index, text). The KV cache of the
+// chat is cleared: the next Generate processes its prompt again.
+func (e *Local) GenerateBatch(ctx context.Context, reqs []Request, onPiece func(i int, piece string)) ([]Result, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.model == nil {
+		return nil, apperr.New(apperr.Unavailable, "no model is loaded; choose a model first")
+	}
+	if len(reqs) == 0 || len(reqs) > MaxParallel {
+		return nil, apperr.New(apperr.Invalid, "a batch takes 1 to %d requests, not %d", MaxParallel, len(reqs))
+	}
+	seqs := make([]*seqState, len(reqs))
+	total := 0
+	for i, req := range reqs {
+		prompt, dropped, err := e.fitPrompt(req)
+		if err != nil {
+			return nil, err
+		}
+		sp := samplerParams(req.Sampling)
+		if req.IgnoreEOS {
+			sp.Banned, sp.NVocab = e.eogTokens(), e.model.NVocab()
+		}
+		seqs[i] = &seqState{req: req, prompt: prompt, sampler: llama.NewSampler(sp), logit: -1,
+			res: Result{PromptTokens: len(prompt), DroppedMessages: dropped, ContextSize: e.lctx.NCtx()}}
+		defer seqs[i].sampler.Close()
+		total += len(prompt) + max(req.MaxTokens, 1)
+	}
+	if total > e.lctx.NCtx() {
+		return nil, apperr.New(apperr.Invalid, "%d parallel requests need %d tokens of context; the model runs with %d", len(reqs), total, e.lctx.NCtx())
+	}
+	e.lctx.ClearMemory()
+	e.cached = nil
+
+	stop := context.AfterFunc(ctx, func() { e.lctx.SetAbort(true) })
+	defer func() {
+		stop()
+		e.lctx.SetAbort(false)
+		e.lctx.ClearMemory()
+	}()
+	batch := llama.NewBatch(max(e.batch.Cap(), len(reqs)), 1)
+	defer batch.Close()
+
+	start := time.Now()
+	if err := e.decodePrompts(batch, seqs); err != nil {
+		return results(seqs), e.batchError(ctx, err)
+	}
+	genStart := time.Now()
+	for _, s := range seqs {
+		s.res.PromptTPS = rate(len(s.prompt), genStart.Sub(start))
+	}
+	for {
+		if ctx.Err() != nil {
+			return results(seqs), e.batchError(ctx, ctx.Err())
+		}
+		batch.Clear()
+		for i, s := range seqs {
+			if s.done {
+				continue
+			}
+			tok := s.sampler.Sample(e.lctx, s.logit)
+			if s.res.CompletionTokens == 0 {
+				s.res.TimeToFirstMS = ms(time.Since(start))
+			}
+			if e.model.IsEOG(tok) {
+				s.finish(StopEOG, genStart, onPiece, i)
+				continue
+			}
+			s.res.CompletionTokens++
+			if t := s.text.push(e.model.TokenBytes(tok, false)); t != "" {
+				onPiece(i, t)
+			}
+			if s.req.MaxTokens > 0 && s.res.CompletionTokens >= s.req.MaxTokens {
+				s.finish(StopLength, genStart, onPiece, i)
+				continue
+			}
+			s.logit = batch.Len()
+			if err := batch.Add(tok, s.pos, i, true); err != nil {
+				return results(seqs), err
+			}
+			s.pos++
+		}
+		if batch.Len() == 0 {
+			return results(seqs), nil
+		}
+		if err := e.lctx.Decode(batch); err != nil {
+			if errors.Is(err, llama.ErrNoKVSlot) {
+				for i, s := range seqs {
+					if !s.done {
+						s.finish(StopLength, genStart, onPiece, i)
+					}
+				}
+				return results(seqs), nil
+			}
+			return results(seqs), e.batchError(ctx, err)
+		}
+	}
+}
+
+// decodePrompts feeds every sequence's prompt through the model, packing
+// tokens of several sequences into each batch. Only the last decode's
+// logits survive it, so the last token of every prompt goes into one final
+// batch together, with logits.
+func (e *Local) decodePrompts(batch *llama.Batch, seqs []*seqState) error {
+	batch.Clear()
+	for i, s := range seqs {
+		for j, tok := range s.prompt[:len(s.prompt)-1] {
+			if batch.Len() == batch.Cap() {
+				if err := e.lctx.Decode(batch); err != nil {
+					return err
+				}
+				batch.Clear()
+			}
+			if err := batch.Add(tok, j, i, false); err != nil {
+				return err
+			}
+		}
+	}
+	if err := e.lctx.Decode(batch); err != nil {
+		return err
+	}
+	batch.Clear()
+	for i, s := range seqs {
+		s.logit = batch.Len()
+		if err := batch.Add(s.prompt[len(s.prompt)-1], len(s.prompt)-1, i, true); err != nil {
+			return err
+		}
+		s.pos = len(s.prompt)
+	}
+	return e.lctx.Decode(batch)
+}
+
+func (s *seqState) finish(reason string, genStart time.Time, onPiece func(int, string), i int) {
+	if t := s.text.flush(); t != "" {
+		onPiece(i, t)
+	}
+	s.done = true
+	s.res.StopReason = reason
+	s.res.TokensPerSecond = rate(s.res.CompletionTokens, time.Since(genStart))
+	s.res.ContextUsed = s.pos
+}
+
+func (e *Local) batchError(ctx context.Context, err error) error {
+	if ctx.Err() != nil || errors.Is(err, llama.ErrAborted) {
+		return nil
+	}
+	return apperr.Wrap(apperr.Internal, err, "the engine failed while generating")
+}
+
+func results(seqs []*seqState) []Result {
+	out := make([]Result, len(seqs))
+	for i, s := range seqs {
+		out[i] = s.res
+		if !s.done {
+			out[i].StopReason = StopCanceled
+			out[i].ContextUsed = s.pos
+		}
+	}
+	return out
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
