@@ -30,11 +30,12 @@ LDFLAGS     := -X main.version=$(VERSION)
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PKGS := build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev \
-            xvfb xauth x11-utils imagemagick chromium fonts-dejavu-core nodejs npm
+            xvfb xauth x11-utils imagemagick chromium fonts-dejavu-core nodejs npm \
+            qemu-user
 
 BIN := build/bin/chapel
 
-.PHONY: bench build run test test-go test-frontend test-e2e deps deps-system deps-go deps-frontend \
+.PHONY: bench build build-go release-check run test test-go test-frontend test-e2e deps deps-system deps-go deps-frontend \
         frontend dev-binary vet clean env
 
 ## deps: install what is missing (Debian packages, Go modules, npm packages)
@@ -69,9 +70,17 @@ frontend: deps-frontend
 ## build: build/bin/chapel, the desktop app and CLI in one binary. It calls
 ## go build with Wails' production tags itself: `wails build` appends its own
 ## -I flag to CGO_CXXFLAGS, which would give llama.cpp a second build cache.
-build: deps frontend
+build: deps frontend build-go
+
+build-go:
 	$(GO) build -buildvcs=false -tags "desktop,production,$(TAGS)" -ldflags "-w -s $(LDFLAGS)" -o $(BIN) .
 	@echo "built $(BIN)"
+
+## release-check: a portable x86-64-v3 (AVX2) build runs a generation under an
+## emulated Haswell CPU, and the -march=native build does not (the control)
+release-check: deps frontend
+	$(MAKE) --no-print-directory build-go CPU_FLAGS="-march=x86-64-v3 -mtune=generic" BIN=build/bin/chapel-v3
+	bash scripts/release-check.sh build/bin/chapel-v3 $(BIN)
 
 ## run: build and open the Chapel window (starts Xvfb when there is no display)
 run: build

@@ -29,6 +29,9 @@ Usage:
       --seed N            sampling seed, for repeatable replies
   chapel conversations [--home DIR] [--json]   list saved conversations
   chapel version                          print the version
+  chapel bench [--model PATH | --synthetic NAME] [--threads N] [--pp 512] [--tg 128] [--reps 3] [--parallel 4] [--json]
+                                          measure prompt and generation speed (NAME: 1b-q4_0, 0.5b-q8_0, tiny-f32, …)
+  chapel bench --bandwidth [--threads N]  measure memory read bandwidth (the roofline)
   chapel synth-model [--shape tiny|0.5b|1b] [--chat] [--f16] PATH
                                           write a random-weight model (for tests and benchmarks)
 `
@@ -47,8 +50,12 @@ func Main(args []string, assets fs.FS, version string) int {
 		return cmdChat(rest)
 	case "conversations":
 		return cmdConversations(rest)
+	case "bench":
+		return cmdBench(rest)
 	case "synth-model":
 		return cmdSynthModel(rest)
+	case "__engine-worker": // hidden: the engine's worker process, started by the app itself
+		return cmdEngineWorker(rest)
 	case "version", "--version":
 		fmt.Println("chapel", version)
 		return 0

@@ -10,6 +10,7 @@ import (
 
 	"github.com/chapelapp/chapel/backend/chat"
 	"github.com/chapelapp/chapel/backend/engine"
+	"github.com/chapelapp/chapel/backend/engine/worker"
 	"github.com/chapelapp/chapel/backend/models"
 	"github.com/chapelapp/chapel/backend/paths"
 	"github.com/chapelapp/chapel/backend/store"
@@ -53,7 +54,9 @@ func openServices(ctx context.Context, log *slog.Logger, em emitter) (*services,
 	} else if n > 0 {
 		log.Info("marked replies left unfinished by the last run as failed", "count", n)
 	}
-	eng := engine.NewLocal()
+	// The engine runs in a worker process (this binary, re-executed): a model
+	// that crashes llama.cpp ends the worker, not the app.
+	eng := worker.New(workerCommand, log)
 	return &services{
 		home:   home,
 		log:    log,

@@ -172,10 +172,9 @@ func (e *Local) Generate(ctx context.Context, req Request, onPiece func(string))
 	res.PromptTokens = len(prompt)
 
 	// Cancelling ctx raises the abort flag, which llama_decode polls.
-	stop := context.AfterFunc(ctx, func() { e.lctx.SetAbort(true) })
+	stop := e.abortOnCancel(ctx)
 	defer func() {
 		stop()
-		e.lctx.SetAbort(false)
 	}()
 
 	start := time.Now()
@@ -233,6 +232,24 @@ func (e *Local) Generate(ctx context.Context, req Request, onPiece func(string))
 	res.TokensPerSecond = rate(res.CompletionTokens, time.Since(genStart))
 	res.ContextUsed = len(e.cached)
 	return res, nil
+}
+
+// abortOnCancel raises the context's abort flag (polled by llama_decode)
+// when ctx is cancelled. The returned stop clears the flag, after waiting for
+// a callback already under way: a flag raised after the reset would stop the
+// next generation before it starts.
+func (e *Local) abortOnCancel(ctx context.Context) (stop func()) {
+	fired := make(chan struct{})
+	stopAfter := context.AfterFunc(ctx, func() {
+		e.lctx.SetAbort(true)
+		close(fired)
+	})
+	return func() {
+		if !stopAfter() {
+			<-fired
+		}
+		e.lctx.SetAbort(false)
+	}
 }
 
 // finish ends a generation that stopped early: a cancel is a normal stop,

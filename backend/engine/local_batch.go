@@ -60,10 +60,9 @@ func (e *Local) GenerateBatch(ctx context.Context, reqs []Request, onPiece func(
 	e.lctx.ClearMemory()
 	e.cached = nil
 
-	stop := context.AfterFunc(ctx, func() { e.lctx.SetAbort(true) })
+	stop := e.abortOnCancel(ctx)
 	defer func() {
 		stop()
-		e.lctx.SetAbort(false)
 		e.lctx.ClearMemory()
 	}()
 	batch := llama.NewBatch(max(e.batch.Cap(), len(reqs)), 1)

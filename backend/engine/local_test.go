@@ -47,11 +47,14 @@ func storiesModel(t *testing.T) string {
 	return ""
 }
 
+// load loads path with one thread: go test runs packages side by side, and
+// llama.cpp's spinning threads slow down many times over when they outnumber
+// the free cores.
 func load(t *testing.T, path string) *Local {
 	t.Helper()
 	e := NewLocal()
 	t.Cleanup(func() { e.Close() })
-	if _, err := e.Load(context.Background(), path, LoadOptions{ContextSize: 1024, Threads: 2}); err != nil {
+	if _, err := e.Load(context.Background(), path, LoadOptions{ContextSize: 1024, Threads: 1}); err != nil {
 		t.Fatalf("load %s: %v", path, err)
 	}
 	return e

@@ -79,6 +79,13 @@ try {
   step('first run: no model, the guide is shown');
   await page.getByTestId('first-run').waitFor({ timeout: 20000 });
 
+  step('drop a file that is not a model: a notice, nothing else changes');
+  // WailsInvoke('DD:x:y:path') is what the Wails runtime sends when a file is dropped.
+  writeFileSync(join(out, 'notes.txt'), 'not a model');
+  await page.evaluate((p) => window.WailsInvoke(`DD:400:300:${p}`), join(out, 'notes.txt'));
+  await page.getByTestId('toast').filter({ hasText: '.gguf' }).first().waitFor({ timeout: 10000 });
+  await page.getByTestId('first-run').waitFor({ timeout: 5000 });
+
   step('pick the test model from the model picker');
   await page.getByTestId('model-picker').click();
   await page.locator(`[data-testid="model-option"][data-path$="${basename(model)}"]`).first().click();
@@ -126,11 +133,14 @@ try {
   await page.getByTestId('badge-stopped').waitFor({ timeout: 5000 });
   await page.screenshot({ path: join(out, 'browser-stopped.png') });
 
-  step('restart the app: both conversations are there with their text');
+  step('restart the app: the model and both conversations are there with their text');
+  const pickerBefore = (await page.getByTestId('model-picker').innerText()).trim();
   await stopApp(app);
   app = await startApp('second');
   await page.goto(app.url);
   const items = page.getByTestId('conversation-item');
+  // The model chosen before the restart is loaded again by itself.
+  await page.waitForFunction((name) => document.querySelector('[data-testid="model-picker"]')?.textContent?.trim() === name, pickerBefore, { timeout: 30000 });
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="conversation-item"]').length === 2, null, { timeout: 20000 });
   const titles = await items.allInnerTexts();
   if (!titles[0].includes('The little dog') || !titles[1].includes('Once upon a time')) {

@@ -1,0 +1,54 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+
+	"github.com/chapelapp/chapel/backend/engine"
+	"github.com/chapelapp/chapel/backend/engine/worker"
+)
+
+// workerArg is the hidden subcommand that runs the engine's worker process.
+const workerArg = "__engine-worker"
+
+// workerCommand starts this binary as the engine's worker.
+func workerCommand() *exec.Cmd {
+	exe, err := os.Executable()
+	if err != nil {
+		exe = os.Args[0]
+	}
+	return exec.Command(exe, workerArg)
+}
+
+// cmdEngineWorker is the engine's worker process: it serves the engine
+// protocol on stdin and stdout until stdin closes (the app quit or died), a
+// close request comes or SIGTERM arrives. Nothing else may write to stdout;
+// logs go to stderr, which the app passes to its log.
+func cmdEngineWorker(args []string) int {
+	if len(args) != 0 {
+		return usageError(fmt.Errorf("%s takes no arguments", workerArg))
+	}
+	// Ctrl+C in a terminal reaches the whole process group: the app decides
+	// what to stop (it cancels the reply, and the reply is kept).
+	signal.Ignore(os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	out, err := worker.ProtocolOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "chapel engine worker: %v\n", err)
+		return 1
+	}
+	err = worker.Serve(ctx, os.Stdin, out, engine.NewLocal())
+	switch {
+	case ctx.Err() != nil:
+		return 128 + int(syscall.SIGTERM)
+	case err != nil:
+		fmt.Fprintf(os.Stderr, "chapel engine worker: %v\n", err)
+		return 1
+	}
+	return 0
+}

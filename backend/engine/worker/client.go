@@ -1,0 +1,302 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/chapelapp/chapel/backend/apperr"
+	"github.com/chapelapp/chapel/backend/engine"
+)
+
+const (
+	// cancelGrace is how long a cancelled Generate waits for the worker's
+	// own result before it returns without it (the engine contract is 100 ms).
+	cancelGrace = 80 * time.Millisecond
+	// closeTimeout is how long Close waits for the worker to exit.
+	closeTimeout = 5 * time.Second
+)
+
+// Client is an engine.Engine that runs the engine in a worker process. It
+// starts the worker on first use and runs one call at a time (a second
+// Generate waits, as with engine.Local). When the worker dies, the call
+// that was running fails with "the engine stopped: …" and the next call
+// starts a new worker, reloading the model that was loaded.
+type Client struct {
+	newCmd func() *exec.Cmd
+	log    *slog.Logger
+	turn   chan struct{} // holds a token while a call runs
+
+	mu    sync.Mutex
+	proc  *proc
+	model *loaded // nil: no model
+}
+
+// loaded is what the worker has loaded, to reload it after a restart.
+type loaded struct {
+	path string
+	opts engine.LoadOptions
+	info engine.ModelInfo
+}
+
+// New returns a Client that starts workers with cmd (which must run Serve on
+// its stdin and stdout). The worker's stderr goes to log; log may be nil.
+// On Linux the worker gets SIGKILL when the thread that started it ends
+// (Pdeathsig), and it exits when its stdin closes, so it never outlives the app.
+func New(cmd func() *exec.Cmd, log *slog.Logger) *Client {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Client{newCmd: cmd, log: log, turn: make(chan struct{}, 1)}
+}
+
+func (c *Client) acquire(ctx context.Context) error {
+	select {
+	case c.turn <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (c *Client) release() { <-c.turn }
+
+// Load implements engine.Engine. The file is checked here, before any
+// worker starts, with the same messages as engine.Local.
+func (c *Client) Load(ctx context.Context, path string, opts engine.LoadOptions) (engine.ModelInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return engine.ModelInfo{}, err
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	if _, err := engine.CheckModelFile(path); err != nil {
+		return engine.ModelInfo{}, err
+	}
+	if err := c.acquire(ctx); err != nil {
+		return engine.ModelInfo{}, err
+	}
+	defer c.release()
+	p, _, err := c.running()
+	if err != nil {
+		return engine.ModelInfo{}, err
+	}
+	info, err := c.load(ctx, p, path, opts)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil {
+		c.model = nil // the worker unloads before it loads, as Local does
+		return engine.ModelInfo{}, err
+	}
+	c.model = &loaded{path: path, opts: opts, info: info}
+	return info, nil
+}
+
+// Model implements engine.Engine. It reports the model loaded last, also
+// while the worker is restarting (the model is reloaded on the next call).
+func (c *Client) Model(ctx context.Context) (engine.ModelInfo, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.model == nil {
+		return engine.ModelInfo{}, false
+	}
+	return c.model.info, true
+}
+
+// Generate implements engine.Engine.
+func (c *Client) Generate(ctx context.Context, req engine.Request, onPiece func(string)) (engine.Result, error) {
+	if err := c.acquire(ctx); err != nil {
+		return engine.Result{StopReason: engine.StopCanceled}, nil
+	}
+	defer c.release()
+	p, err := c.ready(ctx)
+	if err != nil {
+		return engine.Result{}, err
+	}
+	if ctx.Err() != nil {
+		return engine.Result{StopReason: engine.StopCanceled}, nil
+	}
+	return c.generate(ctx, p, req, onPiece)
+}
+
+// Close implements engine.Engine: it ends the worker (a close request, then
+// a kill if it has not exited within 5 s) and forgets the model. A later
+// Load starts a new worker.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	p := c.proc
+	c.proc, c.model = nil, nil
+	c.mu.Unlock()
+	if p == nil {
+		return nil
+	}
+	return p.stop(closeTimeout)
+}
+
+// String describes the engine for logs.
+func (c *Client) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.proc == nil || !c.proc.alive() {
+		return "engine worker (not running)"
+	}
+	return fmt.Sprintf("engine worker (pid %d)", c.proc.cmd.Process.Pid)
+}
+
+// running returns the live worker, starting one if needed (started).
+func (c *Client) running() (p *proc, started bool, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.proc != nil && c.proc.alive() {
+		return c.proc, false, nil
+	}
+	p, err = startProc(c.newCmd(), c.log)
+	if err != nil {
+		return nil, false, err
+	}
+	c.proc = p
+	c.log.Info("engine worker started", "pid", p.cmd.Process.Pid)
+	return p, true, nil
+}
+
+// ready returns a live worker with the model loaded: after a crash, a new
+// worker that has reloaded the last model.
+func (c *Client) ready(ctx context.Context) (*proc, error) {
+	c.mu.Lock()
+	m := c.model
+	c.mu.Unlock()
+	if m == nil {
+		return nil, apperr.New(apperr.Unavailable, "no model is loaded; choose a model first")
+	}
+	p, started, err := c.running()
+	if err != nil || !started {
+		return p, err
+	}
+	start := time.Now()
+	info, err := c.load(ctx, p, m.path, m.opts)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil {
+		if p.alive() && c.model == m {
+			c.model = nil // the model cannot be loaded any more (a file that changed or went)
+		}
+		return nil, err
+	}
+	if c.model == m {
+		m.info = info
+	}
+	c.log.Info("engine worker restarted; model reloaded", "model", m.path, "took", time.Since(start).Round(time.Millisecond))
+	return p, nil
+}
+
+// load asks p to load a model and waits for its answer. A cancelled ctx
+// is passed on, but llama.cpp cannot stop a load half way: the answer is
+// still awaited, so the Client knows what is loaded.
+func (c *Client) load(ctx context.Context, p *proc, path string, opts engine.LoadOptions) (engine.ModelInfo, error) {
+	call, err := p.begin(Message{Kind: KindLoad, Path: path, Options: &opts})
+	if err != nil {
+		return engine.ModelInfo{}, p.stopped()
+	}
+	defer p.end(call)
+	answer := func(m Message) (engine.ModelInfo, bool, error) {
+		switch {
+		case m.Kind == KindError:
+			return engine.ModelInfo{}, true, decodeError(m.Error)
+		case m.Kind == KindLoaded && m.Info != nil:
+			return *m.Info, true, nil
+		}
+		return engine.ModelInfo{}, false, nil
+	}
+	ctxDone := ctx.Done()
+	for {
+		select {
+		case m := <-call.ch:
+			if info, done, err := answer(m); done {
+				return info, err
+			}
+		case <-ctxDone:
+			ctxDone = nil
+			_ = p.send(Message{Kind: KindCancel, ID: call.id})
+		case <-p.exited:
+			select {
+			case m := <-call.ch:
+				if info, done, err := answer(m); done {
+					return info, err
+				}
+			default:
+			}
+			return engine.ModelInfo{}, p.stopped()
+		}
+	}
+}
+
+// generate runs req on p, passing pieces to onPiece in order.
+func (c *Client) generate(ctx context.Context, p *proc, req engine.Request, onPiece func(string)) (engine.Result, error) {
+	call, err := p.begin(Message{Kind: KindGenerate, Request: &req})
+	if err != nil {
+		return engine.Result{}, p.stopped()
+	}
+	defer p.end(call)
+	pieces := 0
+	// handle applies one response; done reports the end of the generation.
+	handle := func(m Message) (res engine.Result, done bool, err error) {
+		switch m.Kind {
+		case KindPiece:
+			for _, s := range m.Pieces {
+				onPiece(s)
+			}
+			pieces += len(m.Pieces)
+			return res, false, nil
+		case KindResult:
+			return *m.Result, true, nil
+		case KindError:
+			if m.Result != nil {
+				res = *m.Result
+			}
+			return res, true, decodeError(m.Error)
+		}
+		return res, false, nil
+	}
+	ctxDone := ctx.Done()
+	var graceOver <-chan time.Time
+	for {
+		select {
+		case m := <-call.ch:
+			if res, done, err := handle(m); done {
+				return res, err
+			}
+		case <-ctxDone:
+			ctxDone = nil
+			if err := p.send(Message{Kind: KindCancel, ID: call.id}); err != nil {
+				continue // the worker is gone; exited tells
+			}
+			t := time.NewTimer(cancelGrace)
+			defer t.Stop()
+			graceOver = t.C
+		case <-graceOver:
+			c.log.Warn("the engine worker did not stop in time; its answer will be ignored", "after", cancelGrace)
+			return engine.Result{StopReason: engine.StopCanceled, CompletionTokens: pieces}, nil
+		case <-p.exited:
+			for drained := false; !drained; { // what the worker wrote before it died
+				select {
+				case m := <-call.ch:
+					if res, done, err := handle(m); done {
+						return res, err
+					}
+				default:
+					drained = true
+				}
+			}
+			if ctx.Err() != nil {
+				return engine.Result{StopReason: engine.StopCanceled, CompletionTokens: pieces}, nil
+			}
+			return engine.Result{CompletionTokens: pieces}, p.stopped()
+		}
+	}
+}
+
+var _ engine.Engine = (*Client)(nil)

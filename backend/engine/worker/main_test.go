@@ -1,0 +1,198 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/chapelapp/chapel/backend/engine"
+	"github.com/chapelapp/chapel/backend/gguf"
+)
+
+// The test binary is its own engine worker: with CHAPEL_TEST_WORKER=1 it
+// serves the protocol on stdin and stdout. With CHAPEL_TEST_PARENT=PATH it
+// plays the app: it loads PATH through a Client, prints the worker's pid and
+// waits to be killed.
+const (
+	envWorker = "CHAPEL_TEST_WORKER"
+	envParent = "CHAPEL_TEST_PARENT"
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv(envWorker) == "1" {
+		os.Exit(runTestWorker())
+	}
+	if path := os.Getenv(envParent); path != "" {
+		os.Exit(runTestParent(path))
+	}
+	os.Exit(m.Run())
+}
+
+// runTestWorker is what app's __engine-worker subcommand does.
+func runTestWorker() int {
+	signal.Ignore(os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	out, err := ProtocolOutput()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "test worker:", err)
+		return 1
+	}
+	if err := Serve(ctx, os.Stdin, out, engine.NewLocal()); err != nil {
+		fmt.Fprintln(os.Stderr, "test worker:", err)
+		return 1
+	}
+	return 0
+}
+
+func runTestParent(path string) int {
+	sp := &spawner{}
+	c := New(sp.cmd, nil)
+	if _, err := c.Load(context.Background(), path, testOpts); err != nil {
+		fmt.Fprintln(os.Stderr, "test parent:", err)
+		return 1
+	}
+	fmt.Printf("%d\n", sp.last().Process.Pid)
+	time.Sleep(time.Hour)
+	return 0
+}
+
+// testOpts uses one thread: two processes with a llama.cpp thread pool each
+// (the in-process engine the tests compare with, and the worker) share two
+// cores badly, since ggml's threads spin for a while after their work.
+var testOpts = engine.LoadOptions{ContextSize: 1024, Threads: 1}
+
+// spawner makes worker commands running this test binary and keeps them.
+type spawner struct {
+	mu   sync.Mutex
+	cmds []*exec.Cmd
+	args []string // a different worker program, for the crash-report tests
+}
+
+func (s *spawner) cmd() *exec.Cmd {
+	var c *exec.Cmd
+	if len(s.args) > 0 {
+		c = exec.Command(s.args[0], s.args[1:]...)
+	} else {
+		c = exec.Command(os.Args[0], "-test.run=^$")
+		c.Env = append(os.Environ(), envWorker+"=1")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cmds = append(s.cmds, c)
+	return c
+}
+
+func (s *spawner) last() *exec.Cmd {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cmds[len(s.cmds)-1]
+}
+
+func (s *spawner) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.cmds)
+}
+
+// newClient returns a Client whose workers are this test binary. Cleanup
+// closes it and checks that every worker it started was waited for.
+func newClient(t testing.TB) (*Client, *spawner) {
+	t.Helper()
+	sp := &spawner{}
+	c := New(sp.cmd, nil)
+	t.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+		deadline := time.Now().Add(3 * time.Second)
+		for i, cmd := range sp.cmds {
+			for cmd.ProcessState == nil && cmd.Process != nil && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if cmd.Process != nil && cmd.ProcessState == nil {
+				t.Errorf("worker %d (pid %d) was not waited for", i, cmd.Process.Pid)
+			}
+		}
+	})
+	return c, sp
+}
+
+// tinyModel writes a random-weight model once per test binary.
+var tinyModels sync.Map
+
+func tinyModel(t testing.TB, tmpl string) string {
+	t.Helper()
+	if p, ok := tinyModels.Load(tmpl); ok {
+		return p.(string)
+	}
+	dir, err := os.MkdirTemp("", "chapel-worker-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "tiny.gguf")
+	if err := gguf.WriteSynthetic(p, gguf.Shapes["tiny"], gguf.SynthOptions{Type: gguf.F32, Seed: 7, ChatTemplate: tmpl}); err != nil {
+		t.Fatal(err)
+	}
+	tinyModels.Store(tmpl, p)
+	return p
+}
+
+func tinyPlain(t testing.TB) string  { return tinyModel(t, "") }
+func tinyChatML(t testing.TB) string { return tinyModel(t, gguf.ChatMLTemplate) }
+
+// storiesModel is the real 260K-parameter TinyStories model from ../shared.
+func storiesModel(t testing.TB) string {
+	p, err := filepath.Abs("../../../../shared/models/stories260K.gguf")
+	if err == nil {
+		if _, err = os.Stat(p); err == nil {
+			return p
+		}
+	}
+	t.Skipf("skipping: ../shared/models/stories260K.gguf is not here (%v); the tiny-model tests still cover the worker", err)
+	return ""
+}
+
+func load(t testing.TB, e engine.Engine, path string) engine.ModelInfo {
+	t.Helper()
+	info, err := e.Load(context.Background(), path, testOpts)
+	if err != nil {
+		t.Fatalf("load %s: %v", path, err)
+	}
+	return info
+}
+
+func request(text string, maxTokens int) engine.Request {
+	return engine.Request{Messages: []engine.Message{{Role: engine.RoleUser, Content: text}}, MaxTokens: maxTokens}
+}
+
+// generate runs req to the end and returns the pieces in order.
+func generate(t testing.TB, e engine.Engine, req engine.Request) ([]string, engine.Result) {
+	t.Helper()
+	var pieces []string
+	res, err := e.Generate(context.Background(), req, func(s string) {
+		if !utf8.ValidString(s) {
+			t.Errorf("piece %q is not valid UTF-8", s)
+		}
+		pieces = append(pieces, s)
+	})
+	if err != nil {
+		t.Fatalf("generate: %v", err)
+	}
+	return pieces, res
+}
+
+func text(t testing.TB, e engine.Engine, req engine.Request) string {
+	t.Helper()
+	pieces, _ := generate(t, e, req)
+	return strings.Join(pieces, "")
+}
