@@ -102,6 +102,7 @@ test: deps
 	$(MAKE) --no-print-directory build
 	$(MAKE) --no-print-directory dev-binary
 	$(MAKE) --no-print-directory test-e2e
+	$(MAKE) --no-print-directory release-check
 
 test-go:
 	$(GO) vet -tags "$(TAGS)" ./...

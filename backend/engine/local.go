@@ -82,6 +82,9 @@ func (e *Local) Load(ctx context.Context, path string, opts LoadOptions) (ModelI
 	if err != nil {
 		return ModelInfo{}, err
 	}
+	if err := checkFits(path, EstimateMemory(hdr, opts.ContextSize), availableMemory()); err != nil {
+		return ModelInfo{}, err
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.unload()
