@@ -134,13 +134,14 @@ try {
   await page.screenshot({ path: join(out, 'browser-stopped.png') });
 
   step('restart the app: the model and both conversations are there with their text');
-  const pickerBefore = (await page.getByTestId('model-picker').innerText()).trim();
+  const pickerText = () => document.querySelector('[data-testid="model-picker"]')?.textContent?.replace(/\s+/g, ' ').trim();
+  const pickerBefore = await page.evaluate(pickerText);
   await stopApp(app);
   app = await startApp('second');
   await page.goto(app.url);
   const items = page.getByTestId('conversation-item');
   // The model chosen before the restart is loaded again by itself.
-  await page.waitForFunction((name) => document.querySelector('[data-testid="model-picker"]')?.textContent?.trim() === name, pickerBefore, { timeout: 30000 });
+  await page.waitForFunction((name) => document.querySelector('[data-testid="model-picker"]')?.textContent?.replace(/\s+/g, ' ').trim() === name, pickerBefore, { timeout: 30000 });
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="conversation-item"]').length === 2, null, { timeout: 20000 });
   const titles = await items.allInnerTexts();
   if (!titles[0].includes('The little dog') || !titles[1].includes('Once upon a time')) {
