@@ -6,6 +6,8 @@ require (
 	github.com/mattn/go-sqlite3 v1.14.28
 	github.com/ollama/ollama v0.17.4
 	github.com/wailsapp/wails/v2 v2.11.0
+	golang.org/x/net v0.46.0
+	golang.org/x/text v0.30.0
 )
 
 require (
@@ -33,7 +35,5 @@ require (
 	github.com/wailsapp/go-webview2 v1.0.22 // indirect
 	github.com/wailsapp/mimetype v1.4.1 // indirect
 	golang.org/x/crypto v0.43.0 // indirect
-	golang.org/x/net v0.46.0 // indirect
 	golang.org/x/sys v0.37.0 // indirect
-	golang.org/x/text v0.30.0 // indirect
 )

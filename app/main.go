@@ -28,6 +28,7 @@ Usage:
       --temperature T     sampling temperature (0 = greedy)
       --seed N            sampling seed, for repeatable replies
   chapel conversations [--home DIR] [--json]   list saved conversations
+  chapel extract [--json] FILE            print a document's text (PDF pages separated by form feeds)
   chapel version                          print the version
   chapel bench [--model PATH | --synthetic NAME] [--threads N] [--pp 512] [--tg 128] [--reps 3] [--parallel 4] [--json]
                                           measure prompt and generation speed (NAME: 1b-q4_0, 0.5b-q8_0, tiny-f32, …)
@@ -50,6 +51,8 @@ func Main(args []string, assets fs.FS, version string) int {
 		return cmdChat(rest)
 	case "conversations":
 		return cmdConversations(rest)
+	case "extract":
+		return cmdExtract(rest)
 	case "bench":
 		return cmdBench(rest)
 	case "synth-model":

@@ -1,0 +1,102 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/chapelapp/chapel/backend/apperr"
+	"github.com/chapelapp/chapel/backend/docs"
+)
+
+// cmdExtract prints the text Chapel reads from a document: `chapel extract
+// FILE`, with a PDF's pages separated by form feeds ("\f"); --json prints
+// the whole Document (pages, sections, paragraphs as byte offsets).
+func cmdExtract(args []string) int {
+	fl := flag.NewFlagSet("extract", flag.ContinueOnError)
+	asJSON := fl.Bool("json", false, "")
+	pos, err := parseInterleaved(fl, args)
+	if err != nil {
+		return usageError(err)
+	}
+	if len(pos) != 1 {
+		return usageError(fmt.Errorf("extract needs one FILE"))
+	}
+	path := pos[0]
+	f, err := os.Open(path)
+	if err != nil {
+		return fail(openError(path, err))
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fail(openError(path, err))
+	}
+	if st.IsDir() {
+		return fail(apperr.New(apperr.Invalid, "%q is a folder, not a document", path))
+	}
+	if !st.Mode().IsRegular() {
+		return fail(apperr.New(apperr.Invalid, "%q is not a regular file", path))
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	doc, err := docs.Extract(ctx, f, st.Size(), filepath.Base(path), docs.DefaultLimits())
+	if err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintln(os.Stderr, "chapel: stopped")
+			return 130
+		}
+		return fail(docError(filepath.Base(path), err))
+	}
+	w := bufio.NewWriter(os.Stdout)
+	if *asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(doc)
+	} else {
+		w.WriteString(doc.Text)
+		if len(doc.Text) > 0 && doc.Text[len(doc.Text)-1] != '\n' {
+			w.WriteByte('\n')
+		}
+	}
+	if err == nil {
+		err = w.Flush()
+	}
+	if err != nil {
+		return fail(apperr.Wrap(apperr.Unavailable, err, "could not write the text"))
+	}
+	return 0
+}
+
+// openError says why a document could not be opened.
+func openError(path string, err error) error {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return apperr.New(apperr.NotFound, "%q does not exist", path)
+	case errors.Is(err, fs.ErrPermission):
+		return apperr.New(apperr.Invalid, "Chapel is not allowed to read %q", path)
+	}
+	return apperr.Wrap(apperr.Unavailable, err, "could not open %q", path)
+}
+
+// docError gives an extraction failure a code and the file's name:
+// "report.pdf: this PDF is password-protected".
+func docError(name string, err error) error {
+	code := apperr.Invalid
+	switch docs.KindOf(err) {
+	case docs.Unreadable:
+		code = apperr.Unavailable
+	case docs.Internal:
+		return &apperr.Error{Code: apperr.Internal, Msg: name + ": " + err.Error(), Err: errors.Unwrap(err)}
+	}
+	return apperr.Wrap(code, err, "%s", name)
+}

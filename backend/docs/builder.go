@@ -1,0 +1,210 @@
+package docs
+
+import (
+	"bytes"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// builder assembles a Document: paragraphs separated by a blank line,
+// pages by "\f", with sections and paragraph spans recorded as it goes.
+type builder struct {
+	buf      []byte
+	doc      Document
+	paraOpen bool
+	paraAt   int
+	pageAt   int
+	page     int // current page number, 0 when not paginated
+}
+
+// startPara begins a paragraph (closing an open one).
+func (b *builder) startPara() {
+	b.endPara()
+	if len(b.buf) > 0 && !b.atPageStart() {
+		b.buf = append(b.buf, "\n\n"...)
+	}
+	b.paraOpen = true
+	b.paraAt = len(b.buf)
+}
+
+func (b *builder) atPageStart() bool {
+	return len(b.buf) > 0 && b.buf[len(b.buf)-1] == '\f' || (b.page > 0 && len(b.buf) == b.pageAt)
+}
+
+// write adds text to the open paragraph, opening one if needed.
+func (b *builder) write(s string) {
+	if !b.paraOpen {
+		b.startPara()
+	}
+	b.buf = append(b.buf, s...)
+}
+
+// endPara closes the open paragraph, dropping it when it holds only
+// white space.
+func (b *builder) endPara() {
+	if !b.paraOpen {
+		return
+	}
+	b.paraOpen = false
+	end := len(bytes.TrimRightFunc(b.buf, unicode.IsSpace))
+	if end <= b.paraAt {
+		// Nothing but white space: take it back, with its separator.
+		cut := min(b.paraAt, len(b.buf))
+		if cut >= 2 && string(b.buf[cut-2:cut]) == "\n\n" {
+			cut -= 2
+		}
+		b.buf = b.buf[:cut]
+		return
+	}
+	b.buf = b.buf[:end]
+	b.doc.Paragraphs = append(b.doc.Paragraphs, Span{Start: b.paraAt, End: end})
+}
+
+// para adds a whole paragraph. A paragraph repeating the one before it
+// (a title page, then the same title as a heading) is dropped.
+func (b *builder) para(s string) {
+	s = strings.TrimSpace(cleanText(s))
+	if s == "" || b.repeats(s) {
+		return
+	}
+	b.startPara()
+	b.buf = append(b.buf, s...)
+	b.endPara()
+}
+
+// heading adds a heading paragraph and starts its section.
+func (b *builder) heading(level int, title string) {
+	title = cleanTitle(cleanText(title))
+	if title == "" {
+		return
+	}
+	if b.repeats(title) {
+		// The same text again: keep one, as a heading.
+		if n := len(b.doc.Sections); n == 0 || b.doc.Sections[n-1].Start != b.doc.Paragraphs[len(b.doc.Paragraphs)-1].Start {
+			last := b.doc.Paragraphs[len(b.doc.Paragraphs)-1]
+			b.doc.Sections = append(b.doc.Sections, Section{Title: title, Level: max(1, min(level, 9)), Page: b.page, Start: last.Start})
+		}
+		return
+	}
+	level = max(1, min(level, 9))
+	b.startPara()
+	b.doc.Sections = append(b.doc.Sections, Section{Title: title, Level: level, Page: b.page, Start: len(b.buf)})
+	b.buf = append(b.buf, title...)
+	b.endPara()
+}
+
+// repeats reports whether s is the text of the last paragraph.
+func (b *builder) repeats(s string) bool {
+	if b.paraOpen || len(b.doc.Paragraphs) == 0 {
+		return false
+	}
+	last := b.doc.Paragraphs[len(b.doc.Paragraphs)-1]
+	return last.End == len(b.buf) && string(b.buf[last.Start:last.End]) == s
+}
+
+// newPage ends the current page (if any) and starts page number n.
+func (b *builder) newPage(n int) {
+	b.endPara()
+	if b.page > 0 {
+		b.doc.Pages = append(b.doc.Pages, Page{Number: b.page, Start: b.pageAt, End: len(b.buf)})
+		b.buf = append(b.buf, '\f')
+	}
+	b.page = n
+	b.pageAt = len(b.buf)
+}
+
+// finish closes the document: the last page, section ends, the title.
+func (b *builder) finish() *Document {
+	b.endPara()
+	if b.page > 0 {
+		b.doc.Pages = append(b.doc.Pages, Page{Number: b.page, Start: b.pageAt, End: len(b.buf)})
+	}
+	b.doc.Text = string(b.buf)
+	finishSections(&b.doc)
+	if b.doc.Title == "" {
+		for _, s := range b.doc.Sections {
+			if s.Level == 1 {
+				b.doc.Title = s.Title
+				break
+			}
+		}
+	}
+	d := b.doc
+	return &d
+}
+
+// finishSections sets each section's end: the start of the next section of
+// the same or a higher level (less the white space before it), else the
+// end of the text.
+func finishSections(d *Document) {
+	for i := range d.Sections {
+		s := &d.Sections[i]
+		s.End = len(d.Text)
+		for j := i + 1; j < len(d.Sections); j++ {
+			if d.Sections[j].Level <= s.Level {
+				s.End = max(d.Sections[j].Start, s.Start)
+				break
+			}
+		}
+		for s.End > s.Start && (d.Text[s.End-1] == '\n' || d.Text[s.End-1] == '\f' || d.Text[s.End-1] == ' ') {
+			s.End--
+		}
+	}
+}
+
+// cleanTitle collapses white space in a title.
+func cleanTitle(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// normSpace collapses runs of white space, newlines included, into single
+// spaces and trims the ends.
+func normSpace(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		if unicode.IsSpace(r) || r == '\u00a0' {
+			space = true
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// cleanText drops control characters (keeping tabs and newlines), expands
+// ligatures and makes the text valid UTF-8.
+func cleanText(s string) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 && c != '\n' && c != '\t' || c >= 0x80 {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+		switch {
+		case r == utf8.RuneError && n == 1:
+			b.WriteRune(unicode.ReplacementChar)
+		case r < 0x20 && r != '\n' && r != '\t', r == 0x7F, r >= 0x80 && r < 0xA0, r == '\u00ad', r == '\ufeff':
+		case r >= 0xFB00 && r <= 0xFB06:
+			b.WriteString([]string{"ff", "fi", "fl", "ffi", "ffl", "st", "st"}[r-0xFB00])
+		case r == '\u00a0':
+			b.WriteByte(' ')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,259 @@
+package docs
+
+import (
+	"encoding/xml"
+	"io"
+	"path"
+	"strconv"
+	"strings"
+)
+
+// extractDOCX reads word/document.xml (or the main part named by
+// _rels/.rels): paragraphs, runs, tabs and breaks, tables row by row, and
+// headings from the paragraph style (Heading1…9, Title) or outline level.
+func extractDOCX(z *zipDoc) (*Document, error) {
+	main := "word/document.xml"
+	if rels, err := z.read("_rels/.rels"); err == nil {
+		if t := relTarget(z, rels, "officeDocument"); t != "" && z.file(t) != nil {
+			main = t
+		}
+	} else if z.file("_rels/.rels") != nil && KindOf(err) != Damaged {
+		return nil, err
+	}
+	levels := map[string]int{}
+	if z.file(path.Join(path.Dir(main), "styles.xml")) != nil {
+		data, err := z.read(path.Join(path.Dir(main), "styles.xml"))
+		if err != nil && KindOf(err) != Damaged {
+			return nil, err
+		}
+		if err == nil {
+			if levels, err = docxStyles(z, data); err != nil && KindOf(err) != Damaged {
+				return nil, err
+			}
+		}
+	}
+	data, err := z.read(main)
+	if err != nil {
+		return nil, err
+	}
+	b := &builder{}
+	if err := docxBody(z, data, levels, b); err != nil {
+		return nil, err
+	}
+	if core, err := z.read("docProps/core.xml"); err == nil {
+		b.doc.Title = xmlElementText(z, core, "title")
+	}
+	return b.finish(), nil
+}
+
+// relTarget finds the target of the relationship whose type ends in kind.
+func relTarget(z *zipDoc, rels []byte, kind string) string {
+	x := z.xml(rels)
+	for {
+		t, err := x.next()
+		if err != nil {
+			return ""
+		}
+		if se, ok := t.(xml.StartElement); ok && se.Name.Local == "Relationship" && strings.HasSuffix(attr(se, "Type"), "/"+kind) {
+			return strings.TrimPrefix(attr(se, "Target"), "/")
+		}
+	}
+}
+
+// docxStyles maps paragraph style ids to heading levels: by the style's
+// name ("heading 2", "Title") or its outline level.
+func docxStyles(z *zipDoc, data []byte) (map[string]int, error) {
+	levels := map[string]int{}
+	x := z.xml(data)
+	id := ""
+	for {
+		t, err := x.next()
+		if err == io.EOF {
+			return levels, nil
+		}
+		if err != nil {
+			return levels, err
+		}
+		se, ok := t.(xml.StartElement)
+		if !ok {
+			continue
+		}
+		switch se.Name.Local {
+		case "style":
+			id = attr(se, "styleId")
+			if lvl := headingLevel(id); lvl > 0 {
+				levels[id] = lvl
+			}
+		case "name":
+			if lvl := headingLevel(attr(se, "val")); lvl > 0 && id != "" {
+				levels[id] = lvl
+			}
+		case "outlineLvl":
+			if n, err := strconv.Atoi(attr(se, "val")); err == nil && n >= 0 && n < 9 && id != "" {
+				levels[id] = n + 1
+			}
+		}
+	}
+}
+
+// headingLevel reads "Heading1", "heading 2", "Title" as a level.
+func headingLevel(name string) int {
+	s := strings.ToLower(strings.ReplaceAll(name, " ", ""))
+	if s == "title" {
+		return 1
+	}
+	if strings.HasPrefix(s, "heading") {
+		if n, err := strconv.Atoi(s[len("heading"):]); err == nil && n >= 1 && n <= 9 {
+			return n
+		}
+	}
+	return 0
+}
+
+type docxPara struct {
+	text  strings.Builder
+	level int
+}
+
+// docxBody walks the document: paragraphs (nested ones, in text boxes,
+// come out on their own) and tables, one paragraph per row.
+func docxBody(z *zipDoc, data []byte, levels map[string]int, b *builder) error {
+	x := z.xml(data)
+	var stack []*docxPara
+	var cells []string // the current table row
+	var cell strings.Builder
+	inText, inPPr, tableDepth := false, false, 0
+	for {
+		t, err := x.next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		switch t := t.(type) {
+		case xml.StartElement:
+			var p *docxPara
+			if len(stack) > 0 {
+				p = stack[len(stack)-1]
+			}
+			switch t.Name.Local {
+			case "p":
+				stack = append(stack, &docxPara{})
+			case "pPr":
+				inPPr = true
+			case "pStyle":
+				if p != nil {
+					p.level = levels[attr(t, "val")]
+					if p.level == 0 {
+						p.level = headingLevel(attr(t, "val"))
+					}
+				}
+			case "outlineLvl":
+				if n, err := strconv.Atoi(attr(t, "val")); err == nil && p != nil && inPPr && n >= 0 && n < 9 {
+					p.level = n + 1
+				}
+			case "t":
+				inText = true
+			case "tab":
+				if p != nil && !inPPr {
+					p.text.WriteByte('\t')
+				}
+			case "br", "cr":
+				if p != nil {
+					p.text.WriteByte('\n')
+				}
+			case "noBreakHyphen":
+				if p != nil {
+					p.text.WriteByte('-')
+				}
+			case "tbl":
+				tableDepth++
+			case "tc":
+				cell.Reset()
+			case "Fallback", "delText", "instrText", "footnoteReference", "endnoteReference", "commentReference":
+				if err := x.skip(); err != nil {
+					return err
+				}
+			}
+		case xml.EndElement:
+			switch t.Name.Local {
+			case "t":
+				inText = false
+			case "pPr":
+				inPPr = false
+			case "p":
+				if len(stack) == 0 {
+					continue
+				}
+				p := stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+				text := strings.TrimSpace(p.text.String())
+				switch {
+				case tableDepth > 0:
+					if text != "" {
+						if cell.Len() > 0 {
+							cell.WriteByte(' ')
+						}
+						cell.WriteString(text)
+					}
+				case p.level > 0:
+					b.heading(p.level, text)
+				default:
+					b.para(text)
+				}
+			case "tc":
+				cells = append(cells, normSpace(cell.String()))
+				cell.Reset()
+			case "tr":
+				b.para(joinCells(cells))
+				cells = cells[:0]
+			case "tbl":
+				tableDepth = max(0, tableDepth-1)
+			}
+		case xml.CharData:
+			if inText && len(stack) > 0 {
+				stack[len(stack)-1].text.Write(t)
+			}
+		}
+	}
+}
+
+// joinCells joins a table row's non-empty cells.
+func joinCells(cells []string) string {
+	var keep []string
+	for _, c := range cells {
+		if strings.TrimSpace(c) != "" {
+			keep = append(keep, strings.TrimSpace(c))
+		}
+	}
+	return strings.Join(keep, " | ")
+}
+
+// xmlElementText returns the text of the first element with the given
+// local name (a title in metadata).
+func xmlElementText(z *zipDoc, data []byte, local string) string {
+	x := z.xml(data)
+	in := false
+	var b strings.Builder
+	for {
+		t, err := x.next()
+		if err != nil {
+			return cleanTitle(b.String())
+		}
+		switch t := t.(type) {
+		case xml.StartElement:
+			if t.Name.Local == local {
+				in = true
+			}
+		case xml.EndElement:
+			if in && t.Name.Local == local {
+				return cleanTitle(b.String())
+			}
+		case xml.CharData:
+			if in {
+				b.Write(t)
+			}
+		}
+	}
+}

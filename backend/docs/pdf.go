@@ -1,0 +1,178 @@
+package docs
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+)
+
+// pdfPage is a leaf of the page tree with its inherited attributes.
+type pdfPage struct {
+	num       int // object number, 0 when the page is a direct object
+	dict      pdfDict
+	resources pdfDict
+	mediaBox  [4]float64
+	rotate    int
+}
+
+// openPDF reads the file into memory and loads its cross-reference table,
+// rebuilding it by scanning when it is missing or broken.
+func openPDF(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (*pdfDoc, error) {
+	data, err := readAll(r, size, lim, PDF)
+	if err != nil {
+		return nil, err
+	}
+	start := bytes.Index(data[:min(len(data), 1024)], []byte("%PDF-"))
+	if start < 0 {
+		return nil, damaged(PDF, errors.New("no %PDF- header"))
+	}
+	if start > 0 { // junk before the header shifts every offset
+		data = data[start:]
+	}
+	d := newPDFDoc(ctx, data, lim)
+	if err := d.loadXref(); err != nil || d.dict(d.trailer["Root"]) == nil {
+		d.rebuild()
+	}
+	if d.trailer == nil {
+		return nil, damaged(PDF, errors.New("no trailer or catalog"))
+	}
+	if enc := d.dict(d.trailer["Encrypt"]); enc != nil || d.trailer["Encrypt"] != nil {
+		c, err := newCrypt(d, enc)
+		if err != nil {
+			return nil, &Error{Kind: Encrypted, Msg: "this PDF is password-protected", Err: err}
+		}
+		d.crypt = c
+		d.cache = map[int]pdfObj{}
+		d.objStms = map[int]*objStm{}
+	}
+	return d, nil
+}
+
+// pages walks the page tree in order, passing inherited attributes down.
+// When the tree is unusable it falls back to every /Type /Page object in
+// object-number order.
+func (d *pdfDoc) pages() ([]pdfPage, error) {
+	var out []pdfPage
+	seen := map[int]bool{}
+	var walk func(o pdfObj, inh pdfPage, depth int) error
+	walk = func(o pdfObj, inh pdfPage, depth int) error {
+		inh.num = 0
+		if r, ok := o.(pdfRef); ok {
+			if seen[r.num] {
+				return nil
+			}
+			seen[r.num] = true
+			inh.num = r.num
+		}
+		node := d.dict(o)
+		if node == nil || depth > d.lim.MaxDepth {
+			return nil
+		}
+		if err := d.ctx.Err(); err != nil {
+			return err
+		}
+		if res := d.dict(node["Resources"]); res != nil {
+			inh.resources = res
+		}
+		if mb := d.array(node["MediaBox"]); len(mb) == 4 {
+			for i := range inh.mediaBox {
+				inh.mediaBox[i], _ = d.num(mb[i])
+			}
+		}
+		if _, ok := node["Rotate"]; ok {
+			inh.rotate = d.int(node["Rotate"], 0)
+		}
+		kids, hasKids := node["Kids"]
+		if t := d.typeOf(node); t == "Page" || (t != "Pages" && !hasKids) {
+			inh.dict = node
+			out = append(out, inh)
+			if len(out) > d.lim.MaxPages {
+				return &Error{Kind: TooManyPages, Msg: fmt.Sprintf("this PDF has more than %d pages; Chapel stops there", d.lim.MaxPages)}
+			}
+			return nil
+		}
+		for _, k := range d.array(kids) {
+			if err := walk(k, inh, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	root := d.dict(d.trailer["Root"])
+	def := pdfPage{mediaBox: [4]float64{0, 0, 612, 792}}
+	if root != nil {
+		if err := walk(root["Pages"], def, 0); err != nil {
+			return nil, err
+		}
+	}
+	if len(out) > 0 {
+		return out, nil
+	}
+	// The page tree is lost (a truncated file): take the page objects found.
+	t := d.scanTable()
+	nums := make([]int, 0, len(t))
+	for n := range t {
+		nums = append(nums, n)
+	}
+	sort.Ints(nums)
+	for _, n := range nums {
+		if err := d.ctx.Err(); err != nil {
+			return nil, err
+		}
+		dict := d.dict(pdfRef{num: n})
+		if dict != nil && d.typeOf(dict) == "Page" {
+			p := def
+			p.dict, p.num = dict, n
+			p.resources = d.dict(dict["Resources"])
+			if p.resources == nil {
+				p.resources = d.dict(d.dict(dict["Parent"])["Resources"])
+			}
+			out = append(out, p)
+			if len(out) > d.lim.MaxPages {
+				return nil, &Error{Kind: TooManyPages, Msg: fmt.Sprintf("this PDF has more than %d pages; Chapel stops there", d.lim.MaxPages)}
+			}
+		}
+	}
+	return out, nil
+}
+
+// contents returns a page's (or form's) content stream bytes, joining an
+// array of streams.
+func (d *pdfDoc) contents(o pdfObj) ([]byte, error) {
+	switch v := d.resolve(o).(type) {
+	case *pdfStream:
+		return d.decode(v)
+	case pdfArray:
+		var buf bytes.Buffer
+		for _, x := range v {
+			s := d.stream(x)
+			if s == nil {
+				continue
+			}
+			b, err := d.decode(s)
+			if err != nil {
+				var e *Error
+				if errors.As(err, &e) {
+					return nil, err
+				}
+				continue
+			}
+			buf.Write(b)
+			buf.WriteByte('\n')
+		}
+		return buf.Bytes(), nil
+	}
+	return nil, nil
+}
+
+// title returns the document title from the /Info dictionary.
+func (d *pdfDoc) title() string {
+	info := d.dict(d.trailer["Info"])
+	if info == nil {
+		return ""
+	}
+	return cleanTitle(decodeTextString(d.str(info["Title"])))
+}

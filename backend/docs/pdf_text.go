@@ -1,0 +1,249 @@
+package docs
+
+import (
+	"context"
+	"errors"
+	"io"
+	"math"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// pageLines is one page laid out.
+type pageLines struct {
+	lines []line
+}
+
+// extractPDF reads a PDF's text page by page.
+func extractPDF(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (*Document, error) {
+	d, err := openPDF(ctx, r, size, lim)
+	if err != nil {
+		return nil, err
+	}
+	pages, err := d.pages()
+	if err != nil {
+		return nil, err
+	}
+	if len(pages) == 0 {
+		return nil, damaged(PDF, errors.New("no pages"))
+	}
+	fonts := map[pdfObj]*pdfFont{}
+	in := newInterp(d, fonts)
+	laid := make([]pageLines, len(pages))
+	for i, p := range pages {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		glyphs, err := in.page(p)
+		if err != nil {
+			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+				return nil, err
+			}
+			var e *Error
+			if errors.As(err, &e) {
+				return nil, err
+			}
+			continue // an unreadable page stays blank
+		}
+		laid[i].lines = layoutPage(glyphs)
+	}
+	dropRunningLines(laid)
+
+	b := &builder{}
+	lineAt := make([][]lineOffset, len(pages))
+	chars := 0
+	for i, p := range laid {
+		b.newPage(i + 1)
+		for k, l := range p.lines {
+			text := cleanText(l.text)
+			if text == "" {
+				continue
+			}
+			chars += len(text)
+			starts := l.paraStart || !b.paraOpen
+			if starts {
+				b.startPara()
+			} else if !joinHyphen(b, text) {
+				b.write("\n")
+			} else {
+				text = strings.TrimLeft(text, " ")
+			}
+			lineAt[i] = append(lineAt[i], lineOffset{y: l.y, off: len(b.buf), main: l.main, size: l.size, paraStart: starts, end: len(b.buf) + len(text)})
+			b.write(text)
+			_ = k
+		}
+	}
+	if chars == 0 {
+		return nil, &Error{Kind: NoText, Msg: "this PDF has no text to read; its pages may be scanned images"}
+	}
+	doc := b.finish()
+	doc.Title = d.title()
+	if doc.Title == "" {
+		doc.Title = firstPageTitle(doc, lineAt)
+	}
+	doc.Sections = d.sections(doc, pages, lineAt)
+	if len(doc.Sections) == 0 {
+		doc.Sections = headingsBySize(doc, lineAt)
+	}
+	finishSections(doc)
+	if doc.Title == "" && len(doc.Sections) > 0 {
+		doc.Title = doc.Sections[0].Title
+	}
+	return doc, nil
+}
+
+// lineOffset records where a laid-out line landed in the text.
+type lineOffset struct {
+	y         float64
+	off, end  int // its bytes in Document.Text
+	main      bool
+	size      float64
+	paraStart bool
+}
+
+// joinHyphen removes a line-ending hyphen when the next line continues
+// the word in lowercase ("exam-" + "ple"), and reports whether it did.
+func joinHyphen(b *builder, next string) bool {
+	n := len(b.buf)
+	first, _ := utf8.DecodeRuneInString(next)
+	if n < 2 || !unicode.IsLetter(first) {
+		return false
+	}
+	last, size := utf8.DecodeLastRune(b.buf)
+	if last != '-' && last != '\u00ad' && last != '\u2010' {
+		return false
+	}
+	before, _ := utf8.DecodeLastRune(b.buf[:n-size])
+	// "exam-" + "ple", "EVALUA-" + "TION"; not "Foo-" + "Bar".
+	if !unicode.IsLetter(before) || !(unicode.IsLower(first) || unicode.IsUpper(before) && unicode.IsUpper(first)) {
+		return false
+	}
+	b.buf = b.buf[:n-size]
+	return true
+}
+
+// dropRunningLines removes running headers and footers: the top or bottom
+// line of a page when, with digits ignored, it repeats at the same place on
+// several pages.
+func dropRunningLines(pages []pageLines) {
+	if len(pages) < 4 {
+		return
+	}
+	type pick struct{ page, idx int }
+	for _, top := range []bool{true, false} {
+		picks := make([]pick, 0, len(pages))
+		count := map[string]int{}
+		for i, p := range pages {
+			k := edgeLine(p.lines, top)
+			if k < 0 {
+				continue
+			}
+			picks = append(picks, pick{i, k})
+			count[runningKey(p.lines[k].text)]++
+		}
+		need := max(3, min(len(picks)/8, 10))
+		ys := map[int]float64{} // y position (rounded) → font size of confirmed running lines
+		drop := map[pick]bool{}
+		for _, pk := range picks {
+			l := pages[pk.page].lines[pk.idx]
+			if count[runningKey(l.text)] >= need {
+				drop[pk] = true
+				ys[int(math.Round(l.y))] = l.size
+			}
+		}
+		for _, pk := range picks { // the same place and size, with other words
+			l := pages[pk.page].lines[pk.idx]
+			for _, dy := range []int{-1, 0, 1} {
+				if s, ok := ys[int(math.Round(l.y))+dy]; ok && math.Abs(s-l.size) < 0.5 && len(l.text) < 120 {
+					drop[pk] = true
+				}
+			}
+		}
+		for pk := range drop {
+			pages[pk.page].lines[pk.idx].text = ""
+		}
+	}
+}
+
+// edgeLine returns the index of the top (or bottom) line of a page's main
+// text, or -1.
+func edgeLine(lines []line, top bool) int {
+	best := -1
+	for i, l := range lines {
+		if !l.main || strings.TrimSpace(l.text) == "" {
+			continue
+		}
+		if best < 0 || (top && l.y > lines[best].y) || (!top && l.y < lines[best].y) {
+			best = i
+		}
+	}
+	return best
+}
+
+// runningKey normalizes a line for comparison: lowercase, digits and
+// roman page numbers as #, single spaces.
+func runningKey(s string) string {
+	f := strings.Fields(strings.ToLower(s))
+	for i, w := range f {
+		if isRoman(w) {
+			f[i] = "#"
+			continue
+		}
+		f[i] = strings.Map(func(r rune) rune {
+			if unicode.IsDigit(r) {
+				return '#'
+			}
+			return r
+		}, w)
+	}
+	k := strings.Join(f, " ")
+	for strings.Contains(k, "##") {
+		k = strings.ReplaceAll(k, "##", "#")
+	}
+	return k
+}
+
+func isRoman(w string) bool {
+	if w == "" || len(w) > 7 {
+		return false
+	}
+	for _, r := range w {
+		if !strings.ContainsRune("ivxlc", r) {
+			return false
+		}
+	}
+	return true
+}
+
+// firstPageTitle takes a title from the first page: its largest line(s),
+// when they are larger than the page's other text.
+func firstPageTitle(doc *Document, lineAt [][]lineOffset) string {
+	for _, page := range lineAt {
+		if len(page) == 0 {
+			continue
+		}
+		big, second := 0.0, 0.0
+		for _, l := range page {
+			if l.size > big {
+				big, second = l.size, big
+			} else if l.size < big && l.size > second {
+				second = l.size
+			}
+		}
+		if second == 0 || big < second*1.15 {
+			return ""
+		}
+		var parts []string
+		for _, l := range page {
+			if l.size == big && len(parts) < 3 {
+				parts = append(parts, doc.Text[l.off:l.end])
+			}
+		}
+		if t := cleanTitle(strings.Join(parts, " ")); len(t) <= 200 {
+			return t
+		}
+		return ""
+	}
+	return ""
+}
