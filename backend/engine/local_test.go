@@ -5,47 +5,18 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
 
 	"github.com/chapelapp/chapel/backend/apperr"
+	"github.com/chapelapp/chapel/backend/engine/testmodel"
 	"github.com/chapelapp/chapel/backend/gguf"
 )
 
-// tinyModel writes a random-weight model once per test binary, so the
-// engine is proven on a fresh clone without ../shared.
-var tinyModels sync.Map
+func tinyModel(t *testing.T, tmpl string) string { return testmodel.Tiny(t, tmpl) }
 
-func tinyModel(t *testing.T, tmpl string) string {
-	t.Helper()
-	if p, ok := tinyModels.Load(tmpl); ok {
-		return p.(string)
-	}
-	dir, err := os.MkdirTemp("", "chapel-engine-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(dir, "tiny.gguf")
-	if err := gguf.WriteSynthetic(p, gguf.Shapes["tiny"], gguf.SynthOptions{Type: gguf.F32, Seed: 7, ChatTemplate: tmpl}); err != nil {
-		t.Fatal(err)
-	}
-	tinyModels.Store(tmpl, p)
-	return p
-}
-
-// storiesModel is the real 260K-parameter TinyStories model from ../shared.
-func storiesModel(t *testing.T) string {
-	p, err := filepath.Abs("../../../shared/models/stories260K.gguf")
-	if err == nil {
-		if _, err = os.Stat(p); err == nil {
-			return p
-		}
-	}
-	t.Skipf("skipping: ../shared/models/stories260K.gguf is not here (%v); the tiny-model tests still cover the engine", err)
-	return ""
-}
+func storiesModel(t *testing.T) string { return testmodel.Stories(t) }
 
 // load loads path with one thread: go test runs packages side by side, and
 // llama.cpp's spinning threads slow down many times over when they outnumber

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -15,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/chapelapp/chapel/backend/engine"
+	"github.com/chapelapp/chapel/backend/engine/testmodel"
 	"github.com/chapelapp/chapel/backend/gguf"
 )
 
@@ -127,40 +127,13 @@ func newClient(t testing.TB) (*Client, *spawner) {
 	return c, sp
 }
 
-// tinyModel writes a random-weight model once per test binary.
-var tinyModels sync.Map
-
-func tinyModel(t testing.TB, tmpl string) string {
-	t.Helper()
-	if p, ok := tinyModels.Load(tmpl); ok {
-		return p.(string)
-	}
-	dir, err := os.MkdirTemp("", "chapel-worker-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(dir, "tiny.gguf")
-	if err := gguf.WriteSynthetic(p, gguf.Shapes["tiny"], gguf.SynthOptions{Type: gguf.F32, Seed: 7, ChatTemplate: tmpl}); err != nil {
-		t.Fatal(err)
-	}
-	tinyModels.Store(tmpl, p)
-	return p
-}
+func tinyModel(t testing.TB, tmpl string) string { return testmodel.Tiny(t, tmpl) }
 
 func tinyPlain(t testing.TB) string  { return tinyModel(t, "") }
 func tinyChatML(t testing.TB) string { return tinyModel(t, gguf.ChatMLTemplate) }
 
 // storiesModel is the real 260K-parameter TinyStories model from ../shared.
-func storiesModel(t testing.TB) string {
-	p, err := filepath.Abs("../../../../shared/models/stories260K.gguf")
-	if err == nil {
-		if _, err = os.Stat(p); err == nil {
-			return p
-		}
-	}
-	t.Skipf("skipping: ../shared/models/stories260K.gguf is not here (%v); the tiny-model tests still cover the worker", err)
-	return ""
-}
+func storiesModel(t testing.TB) string { return testmodel.Stories(t) }
 
 func load(t testing.TB, e engine.Engine, path string) engine.ModelInfo {
 	t.Helper()
