@@ -13,9 +13,12 @@ import (
 //go:embed all:frontend/dist
 var assets embed.FS
 
+//go:embed build/appicon.png
+var icon []byte
+
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
 func main() {
-	os.Exit(app.Main(os.Args[1:], assets, version))
+	os.Exit(app.Main(os.Args[1:], assets, icon, version))
 }

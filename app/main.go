@@ -39,12 +39,12 @@ Usage:
 
 // Main runs Chapel with the command-line arguments (without the program
 // name) and returns the exit code.
-func Main(args []string, assets fs.FS, version string) int {
+func Main(args []string, assets fs.FS, icon []byte, version string) int {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") && !isHelp(args[0]) {
 		if err := windowFlags(args); err != nil {
 			return usageError(err)
 		}
-		return runWindow(assets, version)
+		return runWindow(assets, icon, version)
 	}
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "chat":

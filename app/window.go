@@ -50,7 +50,7 @@ func (e *wailsEmitter) Emit(name string, payload any) {
 }
 
 // runWindow opens the Chapel window and returns when it closes.
-func runWindow(assets fs.FS, version string) (code int) {
+func runWindow(assets fs.FS, icon []byte, version string) (code int) {
 	log, closeLog := newLogger(true)
 	defer closeLog()
 	if goruntime.GOOS == "linux" && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
@@ -106,7 +106,7 @@ func runWindow(assets fs.FS, version string) (code int) {
 		ErrorFormatter: func(err error) any {
 			return toError(log, err)
 		},
-		Linux: &linux.Options{ProgramName: "chapel", WebviewGpuPolicy: linux.WebviewGpuPolicyOnDemand},
+		Linux: &linux.Options{ProgramName: "chapel", Icon: icon, WebviewGpuPolicy: linux.WebviewGpuPolicyOnDemand},
 		Mac:   &mac.Options{About: &mac.AboutInfo{Title: "Chapel " + version, Message: "A private assistant that runs on your computer."}},
 	})
 	if err != nil {
