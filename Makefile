@@ -58,6 +58,7 @@ deps-wails:
 	@[ -x "$(GOPATH)/bin/wails" ] || { echo "installing the wails CLI $(WAILS_VER)"; $(GO) install github.com/wailsapp/wails/v2/cmd/wails@$(WAILS_VER); }
 
 deps-frontend:
+	@node -e 'const [a, b] = process.versions.node.split(".").map(Number); if (a < 20 || (a === 20 && b < 19)) { console.error("The frontend build (Vite 7) needs Node.js 20.19 or newer; this machine has " + process.versions.node + ". Install a newer nodejs (e.g. from your distribution backports) and run make again."); process.exit(1); }'
 	@cd frontend && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; }
 
 env: ## print the build environment

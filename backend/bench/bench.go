@@ -26,10 +26,6 @@ type Options struct {
 	Parallel int
 }
 
-// batcher is an engine that can run parallel sequences.
-type batcher interface {
-	GenerateBatch(ctx context.Context, reqs []engine.Request, onPiece func(i int, piece string)) ([]engine.Result, error)
-}
 
 // Report is one model's figures: medians over the repetitions.
 type Report struct {
@@ -94,17 +90,13 @@ func Run(ctx context.Context, eng engine.Engine, path string, o Options) (Report
 	r.PPTPS, r.TGTPS, r.TTFTMS = median(pps), median(tgs), median(ttfts)
 	r.RSSMB = peakRSSMB()
 	if o.Parallel > 1 {
-		b, ok := eng.(batcher)
-		if !ok {
-			return r, fmt.Errorf("this engine cannot run parallel sequences")
-		}
 		var totals []float64
 		for rep := 0; rep < o.Reps; rep++ {
 			reqs := make([]engine.Request, o.Parallel)
 			for i := range reqs {
 				reqs[i] = engine.Request{Tokens: prompt(o.PP/o.Parallel, vocab, rep*o.Parallel+i+o.Reps), MaxTokens: o.TG, IgnoreEOS: true, Sampling: engine.DefaultSampling()}
 			}
-			res, err := b.GenerateBatch(ctx, reqs, func(int, string) {})
+			res, err := eng.GenerateBatch(ctx, reqs, func(int, string) {})
 			if err != nil {
 				return r, err
 			}

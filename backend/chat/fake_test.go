@@ -57,6 +57,11 @@ func (f *fakeEngine) Model(ctx context.Context) (engine.ModelInfo, bool) {
 	return f.info(), f.loaded
 }
 
+// GenerateBatch is not used by chat.
+func (f *fakeEngine) GenerateBatch(context.Context, []engine.Request, func(int, string)) ([]engine.Result, error) {
+	return nil, errors.New("chat does not batch")
+}
+
 func (f *fakeEngine) Generate(ctx context.Context, req engine.Request, onPiece func(string)) (engine.Result, error) {
 	f.mu.Lock()
 	f.requests = append(f.requests, req)

@@ -101,6 +101,10 @@ type Engine interface {
 	// within 100 ms and returns the Result with StopReason "canceled" and a
 	// nil error.
 	Generate(ctx context.Context, req Request, onPiece func(piece string)) (Result, error)
+	// GenerateBatch generates replies to up to MaxParallel requests together
+	// as parallel sequences, passing (request index, text) to onPiece. A
+	// cancelled ctx ends every sequence ("canceled") with a nil error.
+	GenerateBatch(ctx context.Context, reqs []Request, onPiece func(i int, piece string)) ([]Result, error)
 	// Close unloads the model and frees everything.
 	Close() error
 }

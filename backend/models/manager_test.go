@@ -39,6 +39,10 @@ func (e *loadEngine) Generate(context.Context, engine.Request, func(string)) (en
 	return engine.Result{}, errors.New("not in this test")
 }
 
+func (e *loadEngine) GenerateBatch(context.Context, []engine.Request, func(int, string)) ([]engine.Result, error) {
+	return nil, errors.New("not in this test")
+}
+
 func (e *loadEngine) Close() error { return nil }
 
 type states struct {

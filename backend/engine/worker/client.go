@@ -236,38 +236,97 @@ func (c *Client) load(ctx context.Context, p *proc, path string, opts engine.Loa
 
 // generate runs req on p, passing pieces to onPiece in order.
 func (c *Client) generate(ctx context.Context, p *proc, req engine.Request, onPiece func(string)) (engine.Result, error) {
-	call, err := p.begin(Message{Kind: KindGenerate, Request: &req})
+	final, pieces, err := c.stream(ctx, p, Message{Kind: KindGenerate, Request: &req}, func(_ int, s string) { onPiece(s) })
+	if final == nil {
+		return engine.Result{StopReason: stopReason(ctx, err), CompletionTokens: pieces}, err
+	}
+	var res engine.Result
+	if final.Result != nil {
+		res = *final.Result
+	}
+	return res, err
+}
+
+// GenerateBatch implements engine.Engine: the requests run as parallel
+// sequences in the worker.
+func (c *Client) GenerateBatch(ctx context.Context, reqs []engine.Request, onPiece func(i int, piece string)) ([]engine.Result, error) {
+	canceled := func() []engine.Result {
+		out := make([]engine.Result, len(reqs))
+		for i := range out {
+			out[i].StopReason = engine.StopCanceled
+		}
+		return out
+	}
+	if err := c.acquire(ctx); err != nil {
+		return canceled(), nil
+	}
+	defer c.release()
+	p, err := c.ready(ctx)
 	if err != nil {
-		return engine.Result{}, p.stopped()
+		return nil, err
+	}
+	if ctx.Err() != nil {
+		return canceled(), nil
+	}
+	final, _, err := c.stream(ctx, p, Message{Kind: KindBatch, Requests: reqs}, func(i int, s string) {
+		if i >= 0 && i < len(reqs) {
+			onPiece(i, s)
+		}
+	})
+	if final == nil || len(final.Results) != len(reqs) {
+		if err == nil && ctx.Err() == nil {
+			err = p.stopped()
+		}
+		if ctx.Err() != nil {
+			return canceled(), nil
+		}
+		return nil, err
+	}
+	return final.Results, err
+}
+
+// stopReason is the stop reason of a call that ended without a result.
+func stopReason(ctx context.Context, err error) string {
+	if err == nil && ctx.Err() != nil {
+		return engine.StopCanceled
+	}
+	return ""
+}
+
+// stream sends a generation request and passes its pieces to onPiece (with
+// their sequence) in order until the result. It returns the final result or
+// error frame (nil when there was none: cancelled past the grace period, or
+// the worker died), the number of pieces, and the call's error.
+func (c *Client) stream(ctx context.Context, p *proc, req Message, onPiece func(seq int, s string)) (*Message, int, error) {
+	call, err := p.begin(req)
+	if err != nil {
+		return nil, 0, p.stopped()
 	}
 	defer p.end(call)
 	pieces := 0
 	// handle applies one response; done reports the end of the generation.
-	handle := func(m Message) (res engine.Result, done bool, err error) {
+	handle := func(m Message) (done bool, err error) {
 		switch m.Kind {
 		case KindPiece:
 			for _, s := range m.Pieces {
-				onPiece(s)
+				onPiece(m.Seq, s)
 			}
 			pieces += len(m.Pieces)
-			return res, false, nil
+			return false, nil
 		case KindResult:
-			return *m.Result, true, nil
+			return true, nil
 		case KindError:
-			if m.Result != nil {
-				res = *m.Result
-			}
-			return res, true, decodeError(m.Error)
+			return true, decodeError(m.Error)
 		}
-		return res, false, nil
+		return false, nil
 	}
 	ctxDone := ctx.Done()
 	var graceOver <-chan time.Time
 	for {
 		select {
 		case m := <-call.ch:
-			if res, done, err := handle(m); done {
-				return res, err
+			if done, err := handle(m); done {
+				return &m, pieces, err
 			}
 		case <-ctxDone:
 			ctxDone = nil
@@ -279,22 +338,22 @@ func (c *Client) generate(ctx context.Context, p *proc, req engine.Request, onPi
 			graceOver = t.C
 		case <-graceOver:
 			c.log.Warn("the engine worker did not stop in time; its answer will be ignored", "after", cancelGrace)
-			return engine.Result{StopReason: engine.StopCanceled, CompletionTokens: pieces}, nil
+			return nil, pieces, nil
 		case <-p.exited:
 			for drained := false; !drained; { // what the worker wrote before it died
 				select {
 				case m := <-call.ch:
-					if res, done, err := handle(m); done {
-						return res, err
+					if done, err := handle(m); done {
+						return &m, pieces, err
 					}
 				default:
 					drained = true
 				}
 			}
 			if ctx.Err() != nil {
-				return engine.Result{StopReason: engine.StopCanceled, CompletionTokens: pieces}, nil
+				return nil, pieces, nil
 			}
-			return engine.Result{CompletionTokens: pieces}, p.stopped()
+			return nil, pieces, p.stopped()
 		}
 	}
 }

@@ -266,3 +266,40 @@ func TestWorkerExitsWhenStdinCloses(t *testing.T) {
 		t.Fatal("the worker kept running after its stdin closed")
 	}
 }
+
+// Parallel sequences through the worker give the same text as in process.
+func TestBatchThroughTheWorker(t *testing.T) {
+	ctx := context.Background()
+	path := tinyChatML(t)
+	local := engine.NewLocal()
+	defer local.Close()
+	if _, err := local.Load(ctx, path, engine.LoadOptions{ContextSize: 1024, Threads: 1}); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := newClient(t)
+	if _, err := c.Load(ctx, path, engine.LoadOptions{ContextSize: 1024, Threads: 1}); err != nil {
+		t.Fatal(err)
+	}
+	var reqs []engine.Request
+	for _, p := range []string{"the cat", "a dog", "once upon a time"} {
+		reqs = append(reqs, engine.Request{Messages: []engine.Message{{Role: engine.RoleUser, Content: p}}, MaxTokens: 12})
+	}
+	run := func(e engine.Engine) ([]string, []engine.Result) {
+		out := make([]string, len(reqs))
+		res, err := e.GenerateBatch(ctx, reqs, func(i int, s string) { out[i] += s })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out, res
+	}
+	want, wantRes := run(local)
+	got, gotRes := run(c)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("worker batch %q, in process %q", got, want)
+	}
+	for i := range gotRes {
+		if gotRes[i].CompletionTokens != wantRes[i].CompletionTokens || gotRes[i].StopReason != wantRes[i].StopReason {
+			t.Errorf("sequence %d: worker %+v, in process %+v", i, gotRes[i], wantRes[i])
+		}
+	}
+}

@@ -36,6 +36,7 @@ const (
 	KindLoad     = "load"     // Path, Options → loaded or error
 	KindModel    = "model"    // → loaded (Loaded false when no model is loaded)
 	KindGenerate = "generate" // Request → piece…, then result or error
+	KindBatch    = "batch"    // Requests → piece… (with Seq), then result (Results) or error
 	KindCancel   = "cancel"   // ID names the request to cancel; no response of its own
 	KindClose    = "close"    // the worker stops its requests, frees the engine and exits
 
@@ -51,11 +52,14 @@ type Message struct {
 	ID      uint64              `json:"id,omitempty"`
 	Path    string              `json:"path,omitempty"`
 	Options *engine.LoadOptions `json:"options,omitempty"`
-	Request *engine.Request     `json:"request,omitempty"`
+	Request  *engine.Request    `json:"request,omitempty"`
+	Requests []engine.Request   `json:"requests,omitempty"`
+	Seq      int                `json:"seq,omitempty"` // which request of a batch a piece frame belongs to
 	Info    *engine.ModelInfo   `json:"info,omitempty"`
 	Loaded  bool                `json:"loaded,omitempty"`
 	Pieces  []string            `json:"pieces,omitempty"`
 	Result  *engine.Result      `json:"result,omitempty"`
+	Results []engine.Result     `json:"results,omitempty"`
 	Error   *WireError          `json:"error,omitempty"`
 }
 
@@ -91,8 +95,12 @@ func (m *Message) validate() error {
 		if len(m.Pieces) == 0 {
 			missing = "pieces"
 		}
+	case KindBatch:
+		if len(m.Requests) == 0 {
+			missing = "requests"
+		}
 	case KindResult:
-		if m.Result == nil {
+		if m.Result == nil && len(m.Results) == 0 {
 			missing = "result"
 		}
 	case KindError:

@@ -72,7 +72,7 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, eng engine.Engine) 
 				return nil
 			case KindCancel:
 				s.cancel(m.ID)
-			case KindLoad, KindModel, KindGenerate:
+			case KindLoad, KindModel, KindGenerate, KindBatch:
 				s.start(ctx, m)
 			default:
 				s.send(Message{Kind: KindError, ID: m.ID, Error: encodeError(
@@ -179,13 +179,28 @@ func (s *server) handle(ctx context.Context, m Message) {
 			return
 		}
 		s.send(Message{Kind: KindResult, ID: m.ID, Result: &res})
+	case KindBatch:
+		bs := make([]*batcher, len(m.Requests))
+		for i := range bs {
+			bs[i] = &batcher{s: s, id: m.ID, seq: i}
+		}
+		res, err := s.eng.GenerateBatch(ctx, m.Requests, func(i int, piece string) { bs[i].add(piece) })
+		for _, b := range bs {
+			b.stop()
+		}
+		if err != nil {
+			s.send(Message{Kind: KindError, ID: m.ID, Error: encodeError(err), Results: res})
+			return
+		}
+		s.send(Message{Kind: KindResult, ID: m.ID, Results: res})
 	}
 }
 
 // batcher gathers one generation's pieces into piece frames, in order.
 type batcher struct {
-	s  *server
-	id uint64
+	s   *server
+	id  uint64
+	seq int // the request's index in a batch
 
 	mu      sync.Mutex
 	pending []string
@@ -230,7 +245,7 @@ func (b *batcher) flush() {
 	if len(b.pending) == 0 {
 		return
 	}
-	b.s.send(Message{Kind: KindPiece, ID: b.id, Pieces: b.pending})
+	b.s.send(Message{Kind: KindPiece, ID: b.id, Seq: b.seq, Pieces: b.pending})
 	b.pending = b.pending[:0]
 	b.last = time.Now()
 }
