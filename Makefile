@@ -35,7 +35,7 @@ APT_PKGS := build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev \
 
 BIN := build/bin/chapel
 
-.PHONY: bench build build-go release-check run test test-go test-frontend test-e2e deps deps-system deps-go deps-frontend \
+.PHONY: bench build build-go dev-go release-go release-check run test test-go test-frontend test-e2e deps deps-system deps-go deps-frontend \
         frontend dev-binary vet clean env
 
 ## deps: install what is missing (Debian packages, Go modules, npm packages)
@@ -79,7 +79,9 @@ build-go:
 
 ## release-check: a portable x86-64-v3 (AVX2) build runs a generation under an
 ## emulated Haswell CPU, and the -march=native build does not (the control)
-release-check: deps frontend
+release-check: deps frontend release-go
+
+release-go:
 	$(MAKE) --no-print-directory build-go CPU_FLAGS="-march=x86-64-v3 -mtune=generic" BIN=build/bin/chapel-v3
 	bash scripts/release-check.sh build/bin/chapel-v3 $(BIN)
 
@@ -92,18 +94,16 @@ run: build
 	else exec ./$(BIN); fi
 
 ## dev-binary: the dev-tag binary that serves the UI to a browser (end-to-end tests)
-dev-binary: deps frontend
+dev-binary: deps frontend dev-go
+
+dev-go:
 	$(GO) build -tags "dev,$(TAGS)" -ldflags "$(LDFLAGS)" -o build/bin/chapel-dev .
 
-## test: the whole suite — Go, frontend unit tests, real window, real browser
-test: deps
-	$(MAKE) --no-print-directory frontend
-	$(MAKE) --no-print-directory test-go
-	$(MAKE) --no-print-directory test-frontend
-	$(MAKE) --no-print-directory build
-	$(MAKE) --no-print-directory dev-binary
-	$(MAKE) --no-print-directory test-e2e
-	$(MAKE) --no-print-directory release-check
+## test: the whole suite — Go, frontend unit tests, real window, real browser,
+## portable build. Dependencies and the frontend are prepared once, up front;
+## the steps after them (the *-go targets) only compile and run.
+test: deps frontend
+	$(MAKE) --no-print-directory test-go test-frontend build-go dev-go test-e2e release-go
 
 test-go:
 	$(GO) vet -tags "$(TAGS)" ./...

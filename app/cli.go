@@ -68,35 +68,44 @@ func cmdChat(args []string) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	log, closeLog := newLogger(false)
-	defer closeLog()
-	svc, err := openServices(ctx, log, nil)
-	if err != nil {
-		return fail(err)
-	}
-	defer svc.close()
+	return withServices(ctx, func(svc *services) int {
+		return chatOnce(ctx, svc, chatArgs{*modelPath, *convID, *maxTokens, *temperature, *seed, message})
+	})
+}
 
-	if err := loadForCLI(ctx, svc, *modelPath, *convID); err != nil {
+// chatArgs are chat's flags and message.
+type chatArgs struct {
+	modelPath   string
+	convID      int64
+	maxTokens   int
+	temperature float64
+	seed        int64
+	message     string
+}
+
+// chatOnce sends one message and streams the reply to stdout.
+func chatOnce(ctx context.Context, svc *services, a chatArgs) int {
+	if err := loadForCLI(ctx, svc, a.modelPath, a.convID); err != nil {
 		return fail(err)
 	}
 	set, err := chat.LoadSettings(ctx, svc.store)
 	if err != nil {
 		return fail(err)
 	}
-	if *maxTokens >= 0 {
-		set.MaxTokens = *maxTokens
+	if a.maxTokens >= 0 {
+		set.MaxTokens = a.maxTokens
 	}
-	if *temperature >= 0 {
-		set.Temperature = float32(*temperature)
+	if a.temperature >= 0 {
+		set.Temperature = float32(a.temperature)
 	}
-	if *seed >= 0 {
-		set.Seed = *seed
+	if a.seed >= 0 {
+		set.Seed = a.seed
 	}
 	if set, err = chat.ValidateSettings(set); err != nil {
 		return fail(err)
 	}
 	out := newLineFlusher(os.Stdout)
-	res, gen, err := svc.chat.SendSync(ctx, *convID, message, set.Options(), out.write)
+	res, gen, err := svc.chat.SendSync(ctx, a.convID, a.message, set.Options(), out.write)
 	out.end()
 	if res.Conversation.ID != 0 {
 		fmt.Fprintf(os.Stderr, "conversation: %d\n", res.Conversation.ID)
@@ -113,6 +122,19 @@ func cmdChat(args []string) int {
 			gen.PromptTokens, gen.CachedTokens, gen.CompletionTokens, gen.TokensPerSecond)
 	}
 	return 0
+}
+
+// withServices opens the backend for a command (logging warnings to
+// stderr), runs fn and closes it.
+func withServices(ctx context.Context, fn func(svc *services) int) int {
+	log, closeLog := newLogger(false)
+	defer closeLog()
+	svc, err := openServices(ctx, log, nil)
+	if err != nil {
+		return fail(err)
+	}
+	defer svc.close()
+	return fn(svc)
 }
 
 // loadForCLI loads the model named by --model, else the one the
@@ -185,18 +207,16 @@ func cmdConversations(args []string) int {
 		return fail(err)
 	}
 	ctx := context.Background()
-	log, closeLog := newLogger(false)
-	defer closeLog()
-	svc, err := openServices(ctx, log, nil)
-	if err != nil {
-		return fail(err)
-	}
-	defer svc.close()
+	return withServices(ctx, func(svc *services) int { return listConversations(ctx, svc, *asJSON) })
+}
+
+// listConversations prints the saved conversations, as a table or JSON.
+func listConversations(ctx context.Context, svc *services, asJSON bool) int {
 	list, err := svc.store.ListConversations(ctx)
 	if err != nil {
 		return fail(err)
 	}
-	if *asJSON {
+	if asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(list); err != nil {

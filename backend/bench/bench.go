@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -25,7 +24,6 @@ type Options struct {
 	// (GenerateBatch), reported as total tokens per second.
 	Parallel int
 }
-
 
 // Report is one model's figures: medians over the repetitions.
 type Report struct {
@@ -67,10 +65,7 @@ func Run(ctx context.Context, eng engine.Engine, path string, o Options) (Report
 	if r.Threads == 0 {
 		r.Threads = engine.DefaultThreads()
 	}
-	vocab := 512
-	if v := vocabSize(path); v > 0 {
-		vocab = v
-	}
+	vocab := info.VocabSize
 	var pps, tgs, ttfts []float64
 	for rep := 0; rep < o.Reps; rep++ {
 		req := engine.Request{Tokens: prompt(o.PP, vocab, rep), MaxTokens: o.TG, IgnoreEOS: true, Sampling: engine.DefaultSampling()}
@@ -122,15 +117,6 @@ func prompt(n, vocab, rep int) []int32 {
 	return out
 }
 
-func vocabSize(path string) int {
-	m, err := llama.LoadModel(path, llama.ModelParams{VocabOnly: true})
-	if err != nil {
-		return 0
-	}
-	defer m.Close()
-	return m.NVocab()
-}
-
 func median(xs []float64) float64 {
 	if len(xs) == 0 {
 		return 0
@@ -169,7 +155,7 @@ func resetPeakRSS() {
 
 // peakRSSMB is this process's peak resident size in MB (Linux; 0 elsewhere).
 func peakRSSMB() float64 {
-	b, err := os.ReadFile(filepath.Join("/proc/self/status"))
+	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}

@@ -147,6 +147,14 @@ func (s *Service) Stop(ctx context.Context, conversationID int64) error {
 	}
 }
 
+// Delete stops any reply being written in a conversation, then deletes it.
+func (s *Service) Delete(ctx context.Context, conversationID int64) error {
+	if err := s.Stop(ctx, conversationID); err != nil {
+		return err
+	}
+	return s.st.DeleteConversation(ctx, conversationID)
+}
+
 // Generating reports whether a reply is being generated in a conversation.
 func (s *Service) Generating(conversationID int64) bool {
 	s.mu.Lock()

@@ -98,11 +98,3 @@ func (s *Service) SendWithSettings(ctx context.Context, conversationID int64, te
 	}
 	return s.Send(ctx, conversationID, text, set.Options())
 }
-
-// Delete stops any reply being written in a conversation, then deletes it.
-func (s *Service) Delete(ctx context.Context, conversationID int64) error {
-	if err := s.Stop(ctx, conversationID); err != nil {
-		return err
-	}
-	return s.st.DeleteConversation(ctx, conversationID)
-}

@@ -120,9 +120,8 @@ type docxPara struct {
 func docxBody(z *zipDoc, data []byte, levels map[string]int, b *builder) error {
 	x := z.xml(data)
 	var stack []*docxPara
-	var cells []string // the current table row
-	var cell strings.Builder
-	inText, inPPr, tableDepth := false, false, 0
+	var table tableText
+	inText, inPPr := false, false
 	for {
 		t, err := x.next()
 		if err == io.EOF {
@@ -168,9 +167,9 @@ func docxBody(z *zipDoc, data []byte, levels map[string]int, b *builder) error {
 					p.text.WriteByte('-')
 				}
 			case "tbl":
-				tableDepth++
+				table.startTable()
 			case "tc":
-				cell.Reset()
+				table.startCell()
 			case "Fallback", "delText", "instrText", "footnoteReference", "endnoteReference", "commentReference":
 				if err := x.skip(); err != nil {
 					return err
@@ -190,26 +189,19 @@ func docxBody(z *zipDoc, data []byte, levels map[string]int, b *builder) error {
 				stack = stack[:len(stack)-1]
 				text := strings.TrimSpace(p.text.String())
 				switch {
-				case tableDepth > 0:
-					if text != "" {
-						if cell.Len() > 0 {
-							cell.WriteByte(' ')
-						}
-						cell.WriteString(text)
-					}
+				case table.inTable():
+					table.addText(text)
 				case p.level > 0:
 					b.heading(p.level, text)
 				default:
 					b.para(text)
 				}
 			case "tc":
-				cells = append(cells, normSpace(cell.String()))
-				cell.Reset()
+				table.endCell()
 			case "tr":
-				b.para(joinCells(cells))
-				cells = cells[:0]
+				table.endRow(b)
 			case "tbl":
-				tableDepth = max(0, tableDepth-1)
+				table.endTable()
 			}
 		case xml.CharData:
 			if inText && len(stack) > 0 {
@@ -219,12 +211,47 @@ func docxBody(z *zipDoc, data []byte, levels map[string]int, b *builder) error {
 	}
 }
 
-// joinCells joins a table row's non-empty cells.
+// tableText turns the tables of an office document (DOCX, ODT) into
+// paragraphs: one per row, its non-empty cells joined with " | ".
+type tableText struct {
+	depth int
+	row   []string
+	cell  strings.Builder
+}
+
+func (t *tableText) startTable()   { t.depth++ }
+func (t *tableText) endTable()     { t.depth = max(0, t.depth-1) }
+func (t *tableText) startCell()    { t.cell.Reset() }
+func (t *tableText) inTable() bool { return t.depth > 0 }
+
+// addText adds a paragraph's text to the current cell.
+func (t *tableText) addText(text string) {
+	if text == "" {
+		return
+	}
+	if t.cell.Len() > 0 {
+		t.cell.WriteByte(' ')
+	}
+	t.cell.WriteString(text)
+}
+
+func (t *tableText) endCell() {
+	t.row = append(t.row, normSpace(t.cell.String()))
+	t.cell.Reset()
+}
+
+// endRow writes the row as one paragraph.
+func (t *tableText) endRow(b *builder) {
+	b.para(joinCells(t.row))
+	t.row = t.row[:0]
+}
+
+// joinCells joins a table row's non-empty cells (also for HTML tables).
 func joinCells(cells []string) string {
 	var keep []string
 	for _, c := range cells {
-		if strings.TrimSpace(c) != "" {
-			keep = append(keep, strings.TrimSpace(c))
+		if c = strings.TrimSpace(c); c != "" {
+			keep = append(keep, c)
 		}
 	}
 	return strings.Join(keep, " | ")

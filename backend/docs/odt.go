@@ -28,9 +28,7 @@ func extractODT(z *zipDoc) (*Document, error) {
 func odtBody(z *zipDoc, data []byte, b *builder) error {
 	x := z.xml(data)
 	var stack []*docxPara
-	var cells []string
-	var cell strings.Builder
-	tableDepth := 0
+	var table tableText
 	inBody := false
 	for {
 		t, err := x.next()
@@ -75,9 +73,9 @@ func odtBody(z *zipDoc, data []byte, b *builder) error {
 					p.text.WriteByte('\n')
 				}
 			case "table":
-				tableDepth++
+				table.startTable()
 			case "table-cell":
-				cell.Reset()
+				table.startCell()
 			case "note-citation", "tracked-changes", "annotation", "sequence-decls", "bookmark-ref":
 				if t.Name.Local != "bookmark-ref" {
 					if err := x.skip(); err != nil {
@@ -96,26 +94,19 @@ func odtBody(z *zipDoc, data []byte, b *builder) error {
 				text := strings.TrimSpace(p.text.String())
 				switch {
 				case !inBody:
-				case tableDepth > 0:
-					if text != "" {
-						if cell.Len() > 0 {
-							cell.WriteByte(' ')
-						}
-						cell.WriteString(text)
-					}
+				case table.inTable():
+					table.addText(text)
 				case p.level > 0:
 					b.heading(p.level, text)
 				default:
 					b.para(text)
 				}
 			case "table-cell":
-				cells = append(cells, normSpace(cell.String()))
-				cell.Reset()
+				table.endCell()
 			case "table-row":
-				b.para(joinCells(cells))
-				cells = cells[:0]
+				table.endRow(b)
 			case "table":
-				tableDepth = max(0, tableDepth-1)
+				table.endTable()
 			}
 		case xml.CharData:
 			if len(stack) > 0 {

@@ -43,9 +43,9 @@ func DefaultSampling() Sampling {
 type Request struct {
 	Messages  []Message `json:"messages"`
 	Sampling  Sampling  `json:"sampling"`
-	MaxTokens int       `json:"max_tokens"` // 0 = until end of generation or the context is full
+	MaxTokens int       `json:"max_tokens"`       // 0 = until end of generation or the context is full
 	Tokens    []int32   `json:"tokens,omitempty"` // a raw prompt of token ids; Messages and the template are not used (benchmarks)
-	IgnoreEOS bool      `json:"ignore_eos"` // never end the turn: generate until MaxTokens or a full context (benchmarks, tests)
+	IgnoreEOS bool      `json:"ignore_eos"`       // never end the turn: generate until MaxTokens or a full context (benchmarks, tests)
 }
 
 // Stop reasons reported in Result.StopReason.
@@ -80,6 +80,7 @@ type ModelInfo struct {
 	ContextSize  int    `json:"context_size"`  // the context the engine runs with
 	TrainContext int    `json:"train_context"` // the context the model was trained with
 	HasTemplate  bool   `json:"has_template"`  // false: plain completion, no chat template
+	VocabSize    int    `json:"vocab_size"`
 }
 
 // LoadOptions tune how a model is loaded.

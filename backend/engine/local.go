@@ -28,6 +28,7 @@ type Local struct {
 	tmpl   string
 	opts   LoadOptions
 	cached []llama.Token // the tokens whose keys and values are in sequence 0
+	eog    []llama.Token // the model's end-of-turn tokens, listed on first use
 }
 
 // NewLocal returns an engine with no model loaded.
@@ -124,6 +125,7 @@ func (e *Local) Load(ctx context.Context, path string, opts LoadOptions) (ModelI
 	e.info = ModelInfo{
 		Path: path, Name: name, Description: m.Desc(), Architecture: arch, SizeBytes: hdr.FileSize,
 		Params: m.NParams(), ContextSize: lctx.NCtx(), TrainContext: m.NCtxTrain(), HasTemplate: e.tmpl != "",
+		VocabSize: m.NVocab(),
 	}
 	if e.tmpl != "" {
 		// Reject a template llama.cpp cannot apply now, not at the first message.
@@ -153,7 +155,7 @@ func (e *Local) unload() {
 	e.batch.Close()
 	e.lctx.Close()
 	e.model.Close()
-	e.batch, e.lctx, e.model, e.cached, e.tmpl, e.info = nil, nil, nil, nil, "", ModelInfo{}
+	e.batch, e.lctx, e.model, e.cached, e.eog, e.tmpl, e.info = nil, nil, nil, nil, nil, "", ModelInfo{}
 }
 
 // Generate implements Engine.
@@ -188,11 +190,7 @@ func (e *Local) Generate(ctx context.Context, req Request, onPiece func(string))
 	}
 	res.PromptTPS = rate(len(prompt)-keep, time.Since(start))
 
-	sp := samplerParams(req.Sampling)
-	if req.IgnoreEOS {
-		sp.Banned, sp.NVocab = e.eogTokens(), e.model.NVocab()
-	}
-	sampler := llama.NewSampler(sp)
+	sampler := e.newSampler(req)
 	defer sampler.Close()
 	for _, t := range prompt[max(0, len(prompt)-64):] {
 		sampler.Accept(t)
@@ -355,15 +353,21 @@ func (e *Local) fitPrompt(req Request) ([]llama.Token, int, error) {
 	}
 }
 
-// eogTokens lists the tokens that end a turn.
-func (e *Local) eogTokens() []llama.Token {
-	var out []llama.Token
-	for t := range e.model.NVocab() {
-		if e.model.IsEOG(llama.Token(t)) {
-			out = append(out, llama.Token(t))
+// newSampler builds req's sampler chain; with IgnoreEOS it never picks a
+// token that ends the turn.
+func (e *Local) newSampler(req Request) *llama.Sampler {
+	sp := samplerParams(req.Sampling)
+	if req.IgnoreEOS {
+		if e.eog == nil {
+			for t := range e.model.NVocab() {
+				if e.model.IsEOG(llama.Token(t)) {
+					e.eog = append(e.eog, llama.Token(t))
+				}
+			}
 		}
+		sp.Banned, sp.NVocab = e.eog, e.model.NVocab()
 	}
-	return out
+	return llama.NewSampler(sp)
 }
 
 func samplerParams(s Sampling) llama.SamplerParams {

@@ -45,11 +45,7 @@ func (e *Local) GenerateBatch(ctx context.Context, reqs []Request, onPiece func(
 		if err != nil {
 			return nil, err
 		}
-		sp := samplerParams(req.Sampling)
-		if req.IgnoreEOS {
-			sp.Banned, sp.NVocab = e.eogTokens(), e.model.NVocab()
-		}
-		seqs[i] = &seqState{req: req, prompt: prompt, sampler: llama.NewSampler(sp), logit: -1,
+		seqs[i] = &seqState{req: req, prompt: prompt, sampler: e.newSampler(req), logit: -1,
 			res: Result{PromptTokens: len(prompt), DroppedMessages: dropped, ContextSize: e.lctx.NCtx()}}
 		defer seqs[i].sampler.Close()
 		total += len(prompt) + max(req.MaxTokens, 1)

@@ -10,6 +10,12 @@ import "fmt"
 // Magic is the first four bytes of every GGUF file.
 const Magic = "GGUF"
 
+// The GGUF versions Chapel (and the pinned llama.cpp) read.
+const (
+	MinVersion = 2
+	MaxVersion = 3
+)
+
 // DefaultAlignment is the tensor data alignment when general.alignment is absent.
 const DefaultAlignment = 32
 

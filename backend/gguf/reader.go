@@ -3,13 +3,13 @@ package gguf
 import (
 	"bufio"
 	"cmp"
-	"slices"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
+	"slices"
 )
 
 // Limits that keep a hostile header from making the reader allocate or loop
@@ -92,8 +92,8 @@ func Read(r io.Reader, size int64) (*File, error) {
 	if f.Version, err = rd.u32(); err != nil {
 		return nil, err
 	}
-	if f.Version < 2 || f.Version > 3 {
-		return nil, bad("GGUF version %d is not supported (Chapel reads versions 2 and 3)", f.Version)
+	if f.Version < MinVersion || f.Version > MaxVersion {
+		return nil, bad("GGUF version %d is not supported (Chapel reads versions %d to %d)", f.Version, MinVersion, MaxVersion)
 	}
 	nTensors, err := rd.u64()
 	if err != nil {

@@ -228,4 +228,3 @@ func f16(f float32) uint16 {
 	}
 	return half
 }
-

@@ -148,14 +148,14 @@ func (c *Context) ClearMemory() { C.llama_memory_clear(C.llama_get_memory(c.p), 
 
 // Batch is a reusable batch of tokens for Decode. Close frees it.
 type Batch struct {
-	b       C.struct_llama_batch
-	cap     int
-	seqMax  int
-	tokens  []C.llama_token
-	pos     []C.llama_pos
-	nSeqID  []C.int32_t
-	seqIDs  []*C.llama_seq_id
-	logits  []C.int8_t
+	b      C.struct_llama_batch
+	cap    int
+	seqMax int
+	tokens []C.llama_token
+	pos    []C.llama_pos
+	nSeqID []C.int32_t
+	seqIDs []*C.llama_seq_id
+	logits []C.int8_t
 }
 
 // NewBatch allocates a batch of up to capacity tokens, each in up to seqMax sequences.

@@ -5,7 +5,6 @@
 package models
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -17,6 +16,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/chapelapp/chapel/backend/gguf"
 )
 
 // Ext is the file extension of model files.
@@ -160,8 +161,6 @@ func Inspect(path string) (Entry, error) {
 // count, metadata count.
 const headerSize = 4 + 4 + 8 + 8
 
-var magic = []byte("GGUF")
-
 // sniff checks the GGUF header and returns a sentence saying what is wrong,
 // or "" when it looks loadable.
 func sniff(path string) string {
@@ -178,18 +177,18 @@ func sniff(path string) string {
 	switch {
 	case n == 0:
 		return "the file is empty"
-	case n >= 4 && !bytes.Equal(h[:4], magic):
+	case n >= 4 && string(h[:4]) != gguf.Magic:
 		return "not a GGUF model file"
 	case err != nil:
 		return "the file is too short to be a model (an unfinished download?)"
 	}
 	switch v := binary.LittleEndian.Uint32(h[4:8]); {
-	case v == 1:
-		return "GGUF version 1 is too old to load; download a newer copy of this model"
-	case v > 3:
-		return fmt.Sprintf("GGUF version %d is newer than Chapel supports", v)
 	case v == 0:
 		return "not a GGUF model file"
+	case v < gguf.MinVersion:
+		return fmt.Sprintf("GGUF version %d is too old to load; download a newer copy of this model", v)
+	case v > gguf.MaxVersion:
+		return fmt.Sprintf("GGUF version %d is newer than Chapel supports", v)
 	}
 	return ""
 }

@@ -48,19 +48,19 @@ const (
 
 // Message is one frame of the protocol. Which fields are set depends on Kind.
 type Message struct {
-	Kind    string              `json:"kind"`
-	ID      uint64              `json:"id,omitempty"`
-	Path    string              `json:"path,omitempty"`
-	Options *engine.LoadOptions `json:"options,omitempty"`
-	Request  *engine.Request    `json:"request,omitempty"`
-	Requests []engine.Request   `json:"requests,omitempty"`
-	Seq      int                `json:"seq,omitempty"` // which request of a batch a piece frame belongs to
-	Info    *engine.ModelInfo   `json:"info,omitempty"`
-	Loaded  bool                `json:"loaded,omitempty"`
-	Pieces  []string            `json:"pieces,omitempty"`
-	Result  *engine.Result      `json:"result,omitempty"`
-	Results []engine.Result     `json:"results,omitempty"`
-	Error   *WireError          `json:"error,omitempty"`
+	Kind     string              `json:"kind"`
+	ID       uint64              `json:"id,omitempty"`
+	Path     string              `json:"path,omitempty"`
+	Options  *engine.LoadOptions `json:"options,omitempty"`
+	Request  *engine.Request     `json:"request,omitempty"`
+	Requests []engine.Request    `json:"requests,omitempty"`
+	Seq      int                 `json:"seq,omitempty"` // which request of a batch a piece frame belongs to
+	Info     *engine.ModelInfo   `json:"info,omitempty"`
+	Loaded   bool                `json:"loaded,omitempty"`
+	Pieces   []string            `json:"pieces,omitempty"`
+	Result   *engine.Result      `json:"result,omitempty"`
+	Results  []engine.Result     `json:"results,omitempty"`
+	Error    *WireError          `json:"error,omitempty"`
 }
 
 // WireError is an error as it crosses the pipe: its text, and the code,
