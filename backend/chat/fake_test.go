@@ -205,3 +205,11 @@ func newFixture(t *testing.T, eng *fakeEngine) *fixture {
 }
 
 var errEngine = errors.New("llama_decode failed")
+
+func (f *fakeEngine) CountTokens(_ context.Context, texts []string) ([]int, error) {
+	n := make([]int, len(texts))
+	for i, t := range texts {
+		n[i] = len(strings.Fields(t))
+	}
+	return n, nil
+}

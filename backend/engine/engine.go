@@ -106,6 +106,9 @@ type Engine interface {
 	// as parallel sequences, passing (request index, text) to onPiece. A
 	// cancelled ctx ends every sequence ("canceled") with a nil error.
 	GenerateBatch(ctx context.Context, reqs []Request, onPiece func(i int, piece string)) ([]Result, error)
+	// CountTokens returns how many tokens each text is for the loaded model's
+	// tokenizer, as plain text (no special tokens added or parsed).
+	CountTokens(ctx context.Context, texts []string) ([]int, error)
 	// Close unloads the model and frees everything.
 	Close() error
 }

@@ -143,6 +143,27 @@ func (e *Local) Model(ctx context.Context) (ModelInfo, bool) {
 	return e.info, e.model != nil
 }
 
+// CountTokens implements Engine.
+func (e *Local) CountTokens(ctx context.Context, texts []string) ([]int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.model == nil {
+		return nil, apperr.New(apperr.Unavailable, "no model is loaded; choose a model first")
+	}
+	counts := make([]int, len(texts))
+	for i, t := range texts {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		toks, err := e.model.Tokenize(t, false, false)
+		if err != nil {
+			return nil, apperr.Wrap(apperr.Internal, err, "count the tokens of a text")
+		}
+		counts[i] = len(toks)
+	}
+	return counts, nil
+}
+
 // Close implements Engine.
 func (e *Local) Close() error {
 	e.mu.Lock()

@@ -267,3 +267,22 @@ func TestIgnoreEOSRunsToTheLimit(t *testing.T) {
 		t.Errorf("result = %+v, want 300 tokens and a length stop", res)
 	}
 }
+
+func TestCountTokens(t *testing.T) {
+	e := load(t, tinyModel(t, gguf.ChatMLTemplate))
+	texts := []string{"", "the", "the big dog went home", "<|im_start|>user", "héllo wörld ✓"}
+	counts, err := e.CountTokens(context.Background(), texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(counts) != len(texts) || counts[0] != 0 || counts[1] < 1 || counts[2] <= counts[1] {
+		t.Errorf("counts = %v for %q", counts, texts)
+	}
+	// Special tokens are counted as plain text, never parsed.
+	if counts[3] < 2 {
+		t.Errorf("%q counted as %d tokens: special tokens must not be parsed", texts[3], counts[3])
+	}
+	if _, err := NewLocal().CountTokens(context.Background(), texts); err == nil {
+		t.Error("counting without a model succeeded")
+	}
+}

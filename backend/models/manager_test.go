@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -141,4 +142,12 @@ func TestManagerRestore(t *testing.T) {
 			}
 		})
 	}
+}
+
+func (e *loadEngine) CountTokens(_ context.Context, texts []string) ([]int, error) {
+	n := make([]int, len(texts))
+	for i, t := range texts {
+		n[i] = len(strings.Fields(t))
+	}
+	return n, nil
 }

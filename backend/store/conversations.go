@@ -16,7 +16,7 @@ const (
 	DefaultTitle = "New conversation" // used when a conversation is created without one
 )
 
-const conversationColumns = `c.id, c.title, c.model, c.created_at, c.updated_at,
+const conversationColumns = `c.id, c.title, c.model, c.document_id, c.created_at, c.updated_at,
 	(SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)`
 
 // CreateConversation starts a conversation. An empty title becomes
@@ -34,6 +34,37 @@ func (s *Store) CreateConversation(ctx context.Context, title, model string) (Co
 		var err error
 		c, err = insertConversation(ctx, tx, title, model, s.nowMS())
 		return err
+	})
+	return c, err
+}
+
+// DocumentConversation returns the most recent conversation attached to a
+// document, creating one titled after the document when there is none.
+func (s *Store) DocumentConversation(ctx context.Context, documentID int64, model string) (Conversation, error) {
+	var c Conversation
+	err := s.inTx(ctx, "could not open the document's conversation", func(tx *sql.Tx) error {
+		d, err := getDocument(ctx, tx, documentID)
+		if err != nil {
+			return err
+		}
+		row := tx.QueryRowContext(ctx, `SELECT `+conversationColumns+` FROM conversations c WHERE c.document_id = ?
+			ORDER BY c.updated_at DESC, c.id DESC LIMIT 1`, documentID)
+		c, err = scanConversation(row)
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		title, err := cleanTitle(truncateRunes("About "+d.Name, MaxTitleLen))
+		if err != nil {
+			return err
+		}
+		if c, err = insertConversation(ctx, tx, title, model, s.nowMS()); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE conversations SET document_id = ? WHERE id = ?`, documentID, c.ID); err != nil {
+			return err
+		}
+		c.DocumentID = &documentID
+		return nil
 	})
 	return c, err
 }
@@ -197,6 +228,15 @@ type rowScanner interface{ Scan(dest ...any) error }
 
 func scanConversation(r rowScanner) (Conversation, error) {
 	var c Conversation
-	err := r.Scan(&c.ID, &c.Title, &c.Model, &c.CreatedAt, &c.UpdatedAt, &c.MessageCount)
+	err := r.Scan(&c.ID, &c.Title, &c.Model, &c.DocumentID, &c.CreatedAt, &c.UpdatedAt, &c.MessageCount)
 	return c, err
+}
+
+// truncateRunes cuts s to at most n characters.
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n])
 }

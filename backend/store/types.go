@@ -14,7 +14,8 @@ const (
 type Conversation struct {
 	ID           int64  `json:"id"`
 	Title        string `json:"title"`
-	Model        string `json:"model"` // path of the model last used in it
+	Model        string `json:"model"`       // path of the model last used in it
+	DocumentID   *int64 `json:"document_id"` // the document the conversation asks about, if any
 	CreatedAt    int64  `json:"created_at"`
 	UpdatedAt    int64  `json:"updated_at"`
 	MessageCount int    `json:"message_count"`

@@ -197,26 +197,40 @@ func (c *Client) ready(ctx context.Context) (*proc, error) {
 // is passed on, but llama.cpp cannot stop a load half way: the answer is
 // still awaited, so the Client knows what is loaded.
 func (c *Client) load(ctx context.Context, p *proc, path string, opts engine.LoadOptions) (engine.ModelInfo, error) {
-	call, err := p.begin(Message{Kind: KindLoad, Path: path, Options: &opts})
+	m, err := c.await(ctx, p, Message{Kind: KindLoad, Path: path, Options: &opts}, KindLoaded)
 	if err != nil {
-		return engine.ModelInfo{}, p.stopped()
+		return engine.ModelInfo{}, err
+	}
+	if m.Info == nil {
+		return engine.ModelInfo{}, apperr.New(apperr.Internal, "the engine worker answered a load without the model's details")
+	}
+	return *m.Info, nil
+}
+
+// await sends req to p and waits for its answer of kind want, or an error
+// frame. A cancelled ctx is passed on as a cancel request and the answer
+// still awaited; a worker that dies is reported as stopped.
+func (c *Client) await(ctx context.Context, p *proc, req Message, want string) (Message, error) {
+	call, err := p.begin(req)
+	if err != nil {
+		return Message{}, p.stopped()
 	}
 	defer p.end(call)
-	answer := func(m Message) (engine.ModelInfo, bool, error) {
-		switch {
-		case m.Kind == KindError:
-			return engine.ModelInfo{}, true, decodeError(m.Error)
-		case m.Kind == KindLoaded && m.Info != nil:
-			return *m.Info, true, nil
+	answer := func(m Message) (bool, error) {
+		switch m.Kind {
+		case KindError:
+			return true, decodeError(m.Error)
+		case want:
+			return true, nil
 		}
-		return engine.ModelInfo{}, false, nil
+		return false, nil
 	}
 	ctxDone := ctx.Done()
 	for {
 		select {
 		case m := <-call.ch:
-			if info, done, err := answer(m); done {
-				return info, err
+			if done, err := answer(m); done {
+				return m, err
 			}
 		case <-ctxDone:
 			ctxDone = nil
@@ -224,14 +238,37 @@ func (c *Client) load(ctx context.Context, p *proc, path string, opts engine.Loa
 		case <-p.exited:
 			select {
 			case m := <-call.ch:
-				if info, done, err := answer(m); done {
-					return info, err
+				if done, err := answer(m); done {
+					return m, err
 				}
 			default:
 			}
-			return engine.ModelInfo{}, p.stopped()
+			return Message{}, p.stopped()
 		}
 	}
+}
+
+// CountTokens implements engine.Engine.
+func (c *Client) CountTokens(ctx context.Context, texts []string) ([]int, error) {
+	if len(texts) == 0 {
+		return []int{}, nil
+	}
+	if err := c.acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer c.release()
+	p, err := c.ready(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m, err := c.await(ctx, p, Message{Kind: KindCount, Texts: texts}, KindCounted)
+	if err != nil {
+		return nil, err
+	}
+	if len(m.Counts) != len(texts) {
+		return nil, apperr.New(apperr.Internal, "the engine worker counted %d texts of %d", len(m.Counts), len(texts))
+	}
+	return m.Counts, nil
 }
 
 // generate runs req on p, passing pieces to onPiece in order.

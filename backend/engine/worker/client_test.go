@@ -303,3 +303,24 @@ func TestBatchThroughTheWorker(t *testing.T) {
 		}
 	}
 }
+
+func TestCountTokensThroughTheWorker(t *testing.T) {
+	path := tinyChatML(t)
+	local := engine.NewLocal()
+	defer local.Close()
+	client, _ := newClient(t)
+	load(t, local, path)
+	load(t, client, path)
+	texts := []string{"the big dog went home", "", strings.Repeat("the little girl saw the big tree ", 50)}
+	want, err := local.CountTokens(context.Background(), texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := client.CountTokens(context.Background(), texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("worker counted %v, local %v", got, want)
+	}
+}

@@ -37,13 +37,15 @@ const (
 	KindModel    = "model"    // → loaded (Loaded false when no model is loaded)
 	KindGenerate = "generate" // Request → piece…, then result or error
 	KindBatch    = "batch"    // Requests → piece… (with Seq), then result (Results) or error
+	KindCount    = "count"    // Texts → counted (Counts) or error
 	KindCancel   = "cancel"   // ID names the request to cancel; no response of its own
 	KindClose    = "close"    // the worker stops its requests, frees the engine and exits
 
-	KindLoaded = "loaded" // Info, Loaded
-	KindPiece  = "piece"  // Pieces, in order
-	KindResult = "result" // Result
-	KindError  = "error"  // Error, and Result when a generation failed part way
+	KindLoaded  = "loaded"  // Info, Loaded
+	KindPiece   = "piece"   // Pieces, in order
+	KindResult  = "result"  // Result
+	KindCounted = "counted" // Counts, one per text
+	KindError   = "error"   // Error, and Result when a generation failed part way
 )
 
 // Message is one frame of the protocol. Which fields are set depends on Kind.
@@ -60,6 +62,8 @@ type Message struct {
 	Pieces   []string            `json:"pieces,omitempty"`
 	Result   *engine.Result      `json:"result,omitempty"`
 	Results  []engine.Result     `json:"results,omitempty"`
+	Texts    []string            `json:"texts,omitempty"`
+	Counts   []int               `json:"counts,omitempty"`
 	Error    *WireError          `json:"error,omitempty"`
 }
 
@@ -82,7 +86,7 @@ func (m *Message) validate() error {
 	}
 	var missing string
 	switch m.Kind {
-	case KindModel, KindCancel, KindClose, KindLoaded:
+	case KindModel, KindCancel, KindClose, KindLoaded, KindCount, KindCounted:
 	case KindLoad:
 		if m.Path == "" {
 			missing = "path"

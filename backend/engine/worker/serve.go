@@ -72,7 +72,7 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, eng engine.Engine) 
 				return nil
 			case KindCancel:
 				s.cancel(m.ID)
-			case KindLoad, KindModel, KindGenerate, KindBatch:
+			case KindLoad, KindModel, KindGenerate, KindBatch, KindCount:
 				s.start(ctx, m)
 			default:
 				s.send(Message{Kind: KindError, ID: m.ID, Error: encodeError(
@@ -167,6 +167,13 @@ func (s *server) handle(ctx context.Context, m Message) {
 			return
 		}
 		s.send(Message{Kind: KindLoaded, ID: m.ID, Info: &info, Loaded: true})
+	case KindCount:
+		counts, err := s.eng.CountTokens(ctx, m.Texts)
+		if err != nil {
+			s.send(Message{Kind: KindError, ID: m.ID, Error: encodeError(err)})
+			return
+		}
+		s.send(Message{Kind: KindCounted, ID: m.ID, Counts: counts})
 	case KindModel:
 		info, ok := s.eng.Model(ctx)
 		s.send(Message{Kind: KindLoaded, ID: m.ID, Info: &info, Loaded: ok})
