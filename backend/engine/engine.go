@@ -67,6 +67,7 @@ type Result struct {
 	ContextUsed      int     `json:"context_used"`
 	ContextSize      int     `json:"context_size"`
 	DroppedMessages  int     `json:"dropped_messages"` // oldest turns left out to fit the context
+	ShiftedTokens    int     `json:"shifted_tokens"`   // tokens dropped from the start (after the system prompt) while the reply filled the context
 }
 
 // ModelInfo describes a loaded model.

@@ -194,6 +194,7 @@ func (e *Local) Generate(ctx context.Context, req Request, onPiece func(string))
 	if err != nil {
 		return res, err
 	}
+	nKeep := e.systemPrefix(req, prompt)
 	res.DroppedMessages = dropped
 	res.PromptTokens = len(prompt)
 
@@ -236,9 +237,18 @@ func (e *Local) Generate(ctx context.Context, req Request, onPiece func(string))
 			onPiece(s)
 		}
 		pos := len(e.cached)
-		if (limit > 0 && res.CompletionTokens >= limit) || pos >= e.lctx.NCtx() {
+		if limit > 0 && res.CompletionTokens >= limit {
 			res.StopReason = StopLength
 			break
+		}
+		if pos >= e.lctx.NCtx() {
+			n := e.shiftContext(nKeep)
+			if n == 0 {
+				res.StopReason = StopLength
+				break
+			}
+			res.ShiftedTokens += n
+			pos = len(e.cached)
 		}
 		if err := e.decode([]llama.Token{tok}, pos); err != nil {
 			if s := text.flush(); s != "" {
@@ -254,6 +264,53 @@ func (e *Local) Generate(ctx context.Context, req Request, onPiece func(string))
 	res.TokensPerSecond = rate(res.CompletionTokens, time.Since(genStart))
 	res.ContextUsed = len(e.cached)
 	return res, nil
+}
+
+// shiftContext makes room in a full context: it drops the older half of the
+// tokens after the first nKeep (the system prompt) and moves the rest back,
+// so a long reply goes on instead of stopping. It returns how many tokens
+// were dropped (0 when the cache cannot shift or nothing can go).
+func (e *Local) shiftContext(nKeep int) int {
+	n := (len(e.cached) - nKeep) / 2
+	if n <= 0 || !e.lctx.CanShift() {
+		return 0
+	}
+	if !e.lctx.SeqRemove(0, nKeep, nKeep+n) {
+		return 0
+	}
+	e.lctx.SeqShift(0, nKeep+n, -1, -n)
+	e.cached = append(e.cached[:nKeep], e.cached[nKeep+n:]...)
+	return n
+}
+
+// systemPrefix returns how many leading tokens of prompt belong to the
+// system prompt (at least the BOS token): context shifting keeps them.
+func (e *Local) systemPrefix(req Request, prompt []llama.Token) int {
+	keep := 0
+	if len(prompt) > 0 && prompt[0] == e.model.BOS() {
+		keep = 1
+	}
+	var sys []Message
+	for _, m := range req.Messages {
+		if m.Role != RoleSystem {
+			break
+		}
+		sys = append(sys, m)
+	}
+	if len(sys) == 0 {
+		return keep
+	}
+	text, err := renderPrompt(e.tmpl, sys)
+	if err != nil {
+		return keep
+	}
+	toks, err := e.model.Tokenize(text, true, e.tmpl != "")
+	if err != nil {
+		return keep
+	}
+	// The rendered system turn may end with an assistant header the full
+	// prompt does not have there: keep only what both share.
+	return max(keep, min(commonPrefix(toks, prompt), len(prompt)/2))
 }
 
 // abortOnCancel raises the context's abort flag (polled by llama_decode)

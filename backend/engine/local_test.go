@@ -286,3 +286,48 @@ func TestCountTokens(t *testing.T) {
 		t.Error("counting without a model succeeded")
 	}
 }
+
+func TestReplyLongerThanTheContextGoesOn(t *testing.T) {
+	e := NewLocal()
+	t.Cleanup(func() { e.Close() })
+	if _, err := e.Load(context.Background(), tinyModel(t, gguf.ChatMLTemplate), LoadOptions{ContextSize: 128, Threads: 1}); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name   string
+		system string
+	}{
+		{"no system prompt", ""},
+		{"system prompt kept", "You are a careful assistant who answers briefly."},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			req := greedy(300)
+			req.IgnoreEOS = true
+			if c.system != "" {
+				req.Messages = append(req.Messages, Message{Role: RoleSystem, Content: c.system})
+			}
+			req.Messages = append(req.Messages, Message{Role: RoleUser, Content: "tell me a long story"})
+			prompt, _, err := e.fitPrompt(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			keep := e.systemPrefix(req, prompt)
+			_, res := generate(t, e, req)
+			if res.CompletionTokens != 300 || res.StopReason != StopLength || res.ShiftedTokens == 0 {
+				t.Errorf("result = %+v, want 300 tokens written past a short context by shifting", res)
+			}
+			if res.ContextUsed > res.ContextSize || 300 < res.ContextSize {
+				t.Errorf("context used %d of %d: the test needs a context shorter than the reply", res.ContextUsed, res.ContextSize)
+			}
+			if c.system != "" && keep < 8 {
+				t.Errorf("system prefix is %d tokens, want the whole system turn", keep)
+			}
+			for i := range keep {
+				if e.cached[i] != prompt[i] {
+					t.Fatalf("token %d of the system prompt was shifted out", i)
+				}
+			}
+		})
+	}
+}

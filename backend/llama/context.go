@@ -138,6 +138,15 @@ func (c *Context) SeqRemove(seq, p0, p1 int) bool {
 	return bool(C.llama_memory_seq_rm(C.llama_get_memory(c.p), C.llama_seq_id(seq), C.llama_pos(p0), C.llama_pos(p1)))
 }
 
+// SeqShift moves positions [p0, p1) of seq by delta (p1 < 0: to the end).
+// Context shifting uses it after dropping old tokens; check CanShift first.
+func (c *Context) SeqShift(seq, p0, p1, delta int) {
+	C.llama_memory_seq_add(C.llama_get_memory(c.p), C.llama_seq_id(seq), C.llama_pos(p0), C.llama_pos(p1), C.llama_pos(delta))
+}
+
+// CanShift reports whether the KV cache supports SeqShift.
+func (c *Context) CanShift() bool { return bool(C.llama_memory_can_shift(C.llama_get_memory(c.p))) }
+
 // SeqPosMax is the largest position stored for seq, or -1 when it is empty.
 func (c *Context) SeqPosMax(seq int) int {
 	return int(C.llama_memory_seq_pos_max(C.llama_get_memory(c.p), C.llama_seq_id(seq)))
