@@ -39,6 +39,7 @@ func cmdBench(args []string) int {
 	tg := fl.Int("tg", 128, "")
 	reps := fl.Int("reps", 3, "")
 	parallel := fl.Int("parallel", 0, "")
+	history := fl.Int("history", 0, "")
 	asJSON := fl.Bool("json", false, "")
 	bandwidth := fl.Bool("bandwidth", false, "")
 	if _, err := parseInterleaved(fl, args); err != nil {
@@ -82,7 +83,7 @@ func cmdBench(args []string) int {
 	eng := engine.NewLocal()
 	defer eng.Close()
 	for _, p := range modelPaths {
-		r, err := bench.Run(ctx, eng, p, bench.Options{Threads: *threads, PP: *pp, TG: *tg, Reps: *reps, Parallel: *parallel})
+		r, err := bench.Run(ctx, eng, p, bench.Options{Threads: *threads, PP: *pp, TG: *tg, Reps: *reps, Parallel: *parallel, History: *history})
 		if err != nil {
 			return fail(err)
 		}
@@ -90,6 +91,10 @@ func cmdBench(args []string) int {
 			r.Model, r.ModelPath, float64(r.ModelBytes)/1e9, r.Threads, r.CPUFlags, r.PP, r.PPTPS, r.TG, r.TGTPS, r.Reps, r.TTFTMS, r.RSSMB, r.LoadMS)
 		if r.Parallel > 1 {
 			text += fmt.Sprintf("\n  %d parallel sequences: %.1f tok/s together, %.2f× one sequence", r.Parallel, r.ParallelTGTPS, r.ParallelGain)
+		}
+		if r.History > 0 {
+			text += fmt.Sprintf("\n  follow-up after %d tokens of history: first token in %.0f ms vs %.0f ms for the %d new tokens alone (%.2f×; reprocessing the history took %.0f ms)",
+				r.History, r.FollowUpTTFTMS, r.AloneTTFTMS, 20, r.FollowUpRatio, r.FullTTFTMS)
 		}
 		if code := printBench(*asJSON, r, text); code != 0 {
 			return code

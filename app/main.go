@@ -30,7 +30,7 @@ Usage:
   chapel conversations [--home DIR] [--json]   list saved conversations
   chapel extract [--json] FILE            print a document's text (PDF pages separated by form feeds)
   chapel version                          print the version
-  chapel bench [--model PATH | --synthetic NAME] [--threads N] [--pp 512] [--tg 128] [--reps 3] [--parallel 4] [--json]
+  chapel bench [--model PATH | --synthetic NAME] [--threads N] [--pp 512] [--tg 128] [--reps 3] [--parallel 4] [--history 3000] [--json]
                                           measure prompt and generation speed (NAME: 1b-q4_0, 0.5b-q8_0, tiny-f32, …)
   chapel bench --bandwidth [--threads N]  measure memory read bandwidth (the roofline)
   chapel synth-model [--shape tiny|0.5b|1b] [--chat] [--f16] PATH

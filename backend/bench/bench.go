@@ -23,6 +23,10 @@ type Options struct {
 	// Parallel > 1 also times that many sequences generating together
 	// (GenerateBatch), reported as total tokens per second.
 	Parallel int
+	// History > 0 also times a follow-up turn: a new 20-token message after
+	// a History-token conversation already in the KV cache, against the
+	// same 20 tokens alone.
+	History int
 }
 
 // Report is one model's figures: medians over the repetitions.
@@ -45,6 +49,16 @@ type Report struct {
 	// (all their tokens per second), and ParallelGain its ratio to TGTPS.
 	ParallelTGTPS float64 `json:"parallel_tg_tps,omitempty"`
 	ParallelGain  float64 `json:"parallel_gain,omitempty"`
+	// History is the conversation length of the follow-up measurement:
+	// FollowUpTTFTMS is the time to first token of 20 new tokens after it
+	// (prefix reuse), AloneTTFTMS that of the 20 tokens as a whole prompt,
+	// FullTTFTMS that of processing the whole history, FollowUpRatio
+	// follow-up ÷ alone (the target is ≤ 1.5).
+	History        int     `json:"history,omitempty"`
+	FollowUpTTFTMS float64 `json:"followup_ttft_ms,omitempty"`
+	AloneTTFTMS    float64 `json:"alone_ttft_ms,omitempty"`
+	FullTTFTMS     float64 `json:"full_ttft_ms,omitempty"`
+	FollowUpRatio  float64 `json:"followup_ratio,omitempty"`
 }
 
 // Run loads the model at path into eng and times prompt processing and
@@ -54,7 +68,7 @@ type Report struct {
 func Run(ctx context.Context, eng engine.Engine, path string, o Options) (Report, error) {
 	resetPeakRSS()
 	start := time.Now()
-	info, err := eng.Load(ctx, path, engine.LoadOptions{Threads: o.Threads, ContextSize: max(4096, o.PP+o.TG+16)})
+	info, err := eng.Load(ctx, path, engine.LoadOptions{Threads: o.Threads, ContextSize: max(4096, o.PP+o.TG+16, o.History+followUpTokens+16)})
 	if err != nil {
 		return Report{}, err
 	}
@@ -84,6 +98,11 @@ func Run(ctx context.Context, eng engine.Engine, path string, o Options) (Report
 	}
 	r.PPTPS, r.TGTPS, r.TTFTMS = median(pps), median(tgs), median(ttfts)
 	r.RSSMB = peakRSSMB()
+	if o.History > 0 {
+		if err := followUp(ctx, eng, vocab, o, &r); err != nil {
+			return r, err
+		}
+	}
 	if o.Parallel > 1 {
 		var totals []float64
 		for rep := 0; rep < o.Reps; rep++ {
@@ -105,6 +124,49 @@ func Run(ctx context.Context, eng engine.Engine, path string, o Options) (Report
 		r.ParallelGain = r.ParallelTGTPS / r.TGTPS
 	}
 	return r, nil
+}
+
+// followUpTokens is the length of the new message in the follow-up measurement.
+const followUpTokens = 20
+
+// followUp times a new message after a long conversation: the history is
+// processed once (as a chat's earlier turns were), then the history plus 20
+// new tokens is sent, which must reuse the cached history; then the 20
+// tokens alone, from an empty cache, for comparison.
+func followUp(ctx context.Context, eng engine.Engine, vocab int, o Options, r *Report) error {
+	var full, follow, alone []float64
+	gen := func(toks []int32) (engine.Result, error) {
+		req := engine.Request{Tokens: toks, MaxTokens: 1, IgnoreEOS: true, Sampling: engine.DefaultSampling()}
+		res, err := eng.Generate(ctx, req, func(string) {})
+		if err == nil && res.StopReason == engine.StopCanceled {
+			err = ctx.Err()
+		}
+		return res, err
+	}
+	for rep := 0; rep < o.Reps; rep++ {
+		history := prompt(o.History, vocab, 100+rep)
+		res, err := gen(history)
+		if err != nil {
+			return err
+		}
+		full = append(full, res.TimeToFirstMS)
+		res, err = gen(append(history, prompt(followUpTokens, vocab, 200+rep)...))
+		if err != nil {
+			return err
+		}
+		if res.CachedTokens < o.History-1 {
+			return fmt.Errorf("the follow-up reused %d of %d history tokens", res.CachedTokens, o.History)
+		}
+		follow = append(follow, res.TimeToFirstMS)
+		res, err = gen(prompt(followUpTokens, vocab, 300+rep))
+		if err != nil {
+			return err
+		}
+		alone = append(alone, res.TimeToFirstMS)
+	}
+	r.History, r.FullTTFTMS, r.FollowUpTTFTMS, r.AloneTTFTMS = o.History, median(full), median(follow), median(alone)
+	r.FollowUpRatio = r.FollowUpTTFTMS / r.AloneTTFTMS
+	return nil
 }
 
 // prompt is n token ids cycling through the vocabulary above the control
