@@ -30,6 +30,19 @@ type Emitter interface {
 	Emit(name string, payload any)
 }
 
+// Grounding is what a reply in a document's conversation is grounded on:
+// a system prompt holding the passages that match the question, and the
+// citation markers of those passages.
+type Grounding struct {
+	System  string
+	Sources []string
+}
+
+// Grounder finds a document's passages for a question, within maxChars.
+type Grounder interface {
+	Ground(ctx context.Context, documentID int64, question string, maxChars int) (Grounding, error)
+}
+
 // Options tune one reply. A zero Sampling means engine.DefaultSampling.
 type Options struct {
 	Sampling     engine.Sampling `json:"sampling"`
@@ -56,6 +69,8 @@ type Service struct {
 	em  Emitter
 	log *slog.Logger
 
+	grounder Grounder // nil: conversations attached to a document are plain chats
+
 	emitEvery time.Duration // coalesce stream events to at most one per emitEvery
 	saveEvery time.Duration // save a growing reply at least this often
 
@@ -79,6 +94,27 @@ func New(st *store.Store, eng engine.Engine, em Emitter, log *slog.Logger) *Serv
 		saveEvery: time.Second,
 		runs:      map[int64]*run{},
 	}
+}
+
+// SetGrounder makes replies in conversations attached to a document answer
+// from its passages. Call it before the first Send.
+func (s *Service) SetGrounder(g Grounder) { s.grounder = g }
+
+// Ask sends a question about a document: in the document's conversation
+// (the latest one, created when there is none), grounded on its passages.
+func (s *Service) Ask(ctx context.Context, documentID int64, text string, opts Options) (SendResult, error) {
+	if s.grounder == nil {
+		return SendResult{}, apperr.New(apperr.Unavailable, "asking about documents is not available")
+	}
+	info, ok := s.eng.Model(ctx)
+	if !ok {
+		return SendResult{}, apperr.New(apperr.Unavailable, "Choose a model first")
+	}
+	c, err := s.st.DocumentConversation(ctx, documentID, info.Path)
+	if err != nil {
+		return SendResult{}, err
+	}
+	return s.Send(ctx, c.ID, text, opts)
 }
 
 type nopEmitter struct{}
@@ -217,6 +253,7 @@ type job struct {
 	result         SendResult
 	req            engine.Request
 	run            *run
+	sources        []string // citation markers of the passages a document answer is grounded on
 }
 
 // prepare validates a send, saves the user's turn and the empty reply and
@@ -288,12 +325,24 @@ func (s *Service) saveTurn(ctx context.Context, conversationID int64, text strin
 	if sampling == (engine.Sampling{}) {
 		sampling = engine.DefaultSampling()
 	}
+	system, sources := opts.SystemPrompt, []string(nil)
+	if conv.DocumentID != nil && s.grounder != nil {
+		// About two characters per token leaves half the context for the
+		// passages; the rest holds the conversation and the answer.
+		g, err := s.grounder.Ground(ctx, *conv.DocumentID, text, info.ContextSize*2)
+		if err != nil {
+			return nil, fmt.Errorf("find the passages for the question: %w", err)
+		}
+		system = strings.TrimSpace(strings.TrimSpace(system) + "\n\n" + g.System)
+		sources = g.Sources
+	}
 	r.setMessage(ms[1].ID)
 	return &job{
 		conversationID: conversationID,
 		result:         SendResult{Conversation: conv, UserMessage: ms[0], AssistantMessage: ms[1], Stream: StreamName(ms[1].ID)},
-		req:            engine.Request{Messages: History(detail.Messages, opts.SystemPrompt, text), Sampling: sampling, MaxTokens: opts.MaxTokens, IgnoreEOS: opts.IgnoreEOS},
+		req:            engine.Request{Messages: History(detail.Messages, system, text), Sampling: sampling, MaxTokens: opts.MaxTokens, IgnoreEOS: opts.IgnoreEOS},
 		run:            r,
+		sources:        sources,
 	}, nil
 }
 

@@ -415,3 +415,19 @@ func TestHistory(t *testing.T) {
 		t.Errorf("got %+v\nwant %+v", got, want)
 	}
 }
+
+func TestWithSources(t *testing.T) {
+	cases := []struct{ content, want string }{
+		{"Wheat grows north [p. 1].", "Wheat grows north [p. 1]."},
+		{"Wheat grows north.\n", "Wheat grows north.\n\nSources: [p. 1] [pp. 3–4]"},
+		{"  ", "  "},
+	}
+	for _, c := range cases {
+		if got := withSources(c.content, []string{"[p. 1]", "[pp. 3–4]"}); got != c.want {
+			t.Errorf("withSources(%q) = %q, want %q", c.content, got, c.want)
+		}
+	}
+	if got := withSources("plain chat", nil); got != "plain chat" {
+		t.Errorf("a plain chat reply changed: %q", got)
+	}
+}

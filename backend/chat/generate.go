@@ -147,6 +147,7 @@ func (s *Service) generate(ctx context.Context, j *job, onPiece func(string)) (s
 		s.log.Error("reply failed", "conversation", r.conversationID, "message", r.messageID, "err", genErr)
 	}
 	content, pieces, tps := r.snapshot()
+	content = withSources(content, j.sources)
 	if res.CompletionTokens == 0 {
 		res.CompletionTokens = pieces
 	}
@@ -225,4 +226,18 @@ func (s *Service) flushLoop(ctx context.Context, r *run, stop <-chan struct{}, f
 			lastSave, saved = now, len(content)
 		}
 	}
+}
+
+// withSources ends a document answer that cites none of the passages it
+// was given with the list of them, so every answer says where it looked.
+func withSources(content string, sources []string) string {
+	if len(sources) == 0 || strings.TrimSpace(content) == "" {
+		return content
+	}
+	for _, m := range sources {
+		if strings.Contains(content, m) {
+			return content
+		}
+	}
+	return strings.TrimRight(content, " \n") + "\n\nSources: " + strings.Join(sources, " ")
 }
