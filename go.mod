@@ -7,7 +7,9 @@ require (
 	github.com/ollama/ollama v0.17.4
 	github.com/wailsapp/wails/v2 v2.11.0
 	golang.org/x/net v0.46.0
+	golang.org/x/sys v0.37.0
 	golang.org/x/text v0.30.0
+	lukechampine.com/blake3 v1.4.1
 )
 
 require (
@@ -17,6 +19,7 @@ require (
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/gorilla/websocket v1.5.3 // indirect
 	github.com/jchv/go-winloader v0.0.0-20210711035445-715c2860da7e // indirect
+	github.com/klauspost/cpuid/v2 v2.2.7 // indirect
 	github.com/labstack/echo/v4 v4.13.3 // indirect
 	github.com/labstack/gommon v0.4.2 // indirect
 	github.com/leaanthony/go-ansi-parser v1.6.1 // indirect
@@ -35,5 +38,4 @@ require (
 	github.com/wailsapp/go-webview2 v1.0.22 // indirect
 	github.com/wailsapp/mimetype v1.4.1 // indirect
 	golang.org/x/crypto v0.43.0 // indirect
-	golang.org/x/sys v0.37.0 // indirect
 )

@@ -91,6 +91,11 @@ type Limits struct {
 	MaxEntries  int   // entries in a zip-based file
 	MaxDepth    int   // nesting of XML elements, PDF objects and form XObjects
 	MaxPages    int   // pages of a PDF
+
+	// Progress, when set, is called as the pages of a PDF are read, with
+	// the pages done so far, last with pagesDone == pagesTotal. Other
+	// formats do not call it.
+	Progress func(pagesDone, pagesTotal int)
 }
 
 // DefaultLimits suits a desktop app: generous for real documents, fatal
@@ -196,6 +201,10 @@ func looksText(h []byte) bool {
 func Extract(ctx context.Context, r io.ReaderAt, size int64, name string, lim Limits) (doc *Document, err error) {
 	defer func() {
 		if p := recover(); p != nil {
+			if fault, ok := p.(interface{ Addr() uintptr }); ok { // a mapped file shrank while read
+				doc, err = nil, readError(fmt.Errorf("memory fault at %#x: %v", fault.Addr(), p))
+				return
+			}
 			doc, err = nil, &Error{Kind: Internal, Msg: "Chapel could not read this file because of a bug in its reader",
 				Err: fmt.Errorf("panic: %v\n%s", p, debug.Stack())}
 		}

@@ -18,12 +18,21 @@ type pdfPage struct {
 	rotate    int
 }
 
-// openPDF reads the file into memory and loads its cross-reference table,
-// rebuilding it by scanning when it is missing or broken.
-func openPDF(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (*pdfDoc, error) {
-	data, err := readAll(r, size, lim, PDF)
+// openPDF maps or reads the file into memory and loads its cross-reference
+// table, rebuilding it by scanning when it is missing or broken. The caller
+// closes the returned pdfDoc once nothing refers to its bytes.
+func openPDF(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (_ *pdfDoc, err error) {
+	data, mapped, err := pdfBytes(r, size, lim)
 	if err != nil {
 		return nil, err
+	}
+	whole := data
+	if mapped {
+		defer func() {
+			if err != nil {
+				unmapFile(whole)
+			}
+		}()
 	}
 	start := bytes.Index(data[:min(len(data), 1024)], []byte("%PDF-"))
 	if start < 0 {
@@ -33,6 +42,9 @@ func openPDF(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (*pdfDo
 		data = data[start:]
 	}
 	d := newPDFDoc(ctx, data, lim)
+	if mapped {
+		d.mapping = whole
+	}
 	if err := d.loadXref(); err != nil || d.dict(d.trailer["Root"]) == nil {
 		d.rebuild()
 	}
@@ -49,6 +61,33 @@ func openPDF(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (*pdfDo
 		d.objStms = map[int]*objStm{}
 	}
 	return d, nil
+}
+
+// pdfBytes returns the file's bytes: mapped when r is a file (so a 200 MB
+// PDF costs page cache, not heap), else read whole.
+func pdfBytes(r io.ReaderAt, size int64, lim Limits) (data []byte, mapped bool, err error) {
+	if size <= lim.MaxInflated {
+		if data, ok := mapFile(r, size); ok {
+			return data, true, nil
+		}
+	}
+	data, err = readAll(r, size, lim, PDF)
+	return data, false, err
+}
+
+// release lets go of the mapped file pages touched so far.
+func (d *pdfDoc) release() {
+	if d.mapping != nil {
+		releaseMapped(d.mapping)
+	}
+}
+
+// close unmaps a mapped file; d must not be used after.
+func (d *pdfDoc) close() {
+	if d.mapping != nil {
+		unmapFile(d.mapping)
+		d.mapping, d.data = nil, nil
+	}
 }
 
 // pages walks the page tree in order, passing inherited attributes down.
@@ -89,6 +128,9 @@ func (d *pdfDoc) pages() ([]pdfPage, error) {
 		if t := d.typeOf(node); t == "Page" || (t != "Pages" && !hasKids) {
 			inh.dict = node
 			out = append(out, inh)
+			if len(out)%128 == 0 {
+				d.release()
+			}
 			if len(out) > d.lim.MaxPages {
 				return &Error{Kind: TooManyPages, Msg: fmt.Sprintf("this PDF has more than %d pages; Chapel stops there", d.lim.MaxPages)}
 			}

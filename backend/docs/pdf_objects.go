@@ -37,6 +37,7 @@ type pdfDoc struct {
 	inflated    int64             // bytes decoded so far, against lim.MaxInflated
 	dests       map[string]pdfObj // named destinations, loaded lazily
 	crypt       *pdfCrypt         // non-nil for a file encrypted with an empty user password
+	mapping     []byte            // the whole mapped file, when data is mapped (nil when read)
 }
 
 type objStm struct {

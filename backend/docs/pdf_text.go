@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"runtime/debug"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -17,14 +18,19 @@ type pageLines struct {
 
 // extractPDF reads a PDF's text page by page.
 func extractPDF(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (*Document, error) {
+	// A mapped file that shrinks under us faults: make that a panic, which
+	// Extract reports as an unreadable file, instead of a crash.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	d, err := openPDF(ctx, r, size, lim)
 	if err != nil {
 		return nil, err
 	}
+	defer d.close() // the Document holds copies, never the file's bytes
 	pages, err := d.pages()
 	if err != nil {
 		return nil, err
 	}
+	d.release()
 	if len(pages) == 0 {
 		return nil, damaged(PDF, errors.New("no pages"))
 	}
@@ -34,6 +40,12 @@ func extractPDF(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (*Do
 	for i, p := range pages {
 		if err := ctx.Err(); err != nil {
 			return nil, err
+		}
+		if i > 0 && i%128 == 0 {
+			d.release()
+		}
+		if lim.Progress != nil && i > 0 {
+			lim.Progress(i, len(pages))
 		}
 		glyphs, err := in.page(p)
 		if err != nil {
@@ -47,6 +59,10 @@ func extractPDF(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (*Do
 			continue // an unreadable page stays blank
 		}
 		laid[i].lines = layoutPage(glyphs)
+	}
+	d.release()
+	if lim.Progress != nil {
+		lim.Progress(len(pages), len(pages))
 	}
 	dropRunningLines(laid)
 

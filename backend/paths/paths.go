@@ -1,5 +1,6 @@
 // Package paths owns where Chapel keeps its data on disk: one per-user data
-// folder holding the database (chapel.db) and the models folder (models/).
+// folder holding the database (chapel.db), the models folder (models/) and
+// the documents folder (documents/).
 // CHAPEL_HOME overrides the folder; every test sets it.
 package paths
 
@@ -15,9 +16,10 @@ const EnvHome = "CHAPEL_HOME"
 
 // Names of things inside the data folder.
 const (
-	AppDirName   = "Chapel"
-	DatabaseName = "chapel.db"
-	ModelsName   = "models"
+	AppDirName    = "Chapel"
+	DatabaseName  = "chapel.db"
+	ModelsName    = "models"
+	DocumentsName = "documents"
 )
 
 // DataDir returns Chapel's data folder: $CHAPEL_HOME when set, otherwise
@@ -55,6 +57,16 @@ func ModelsDir() (string, error) {
 		return "", err
 	}
 	return filepath.Join(dir, ModelsName), nil
+}
+
+// DocumentsDir returns the folder inside DataDir where the bytes of added
+// documents are kept, each under its BLAKE3 hash.
+func DocumentsDir() (string, error) {
+	dir, err := DataDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, DocumentsName), nil
 }
 
 // CacheDir returns the folder for things Chapel can make again (synthetic

@@ -15,9 +15,10 @@ func TestDataDir(t *testing.T) {
 		want    string
 		wantDB  string
 		wantMod string
+		wantDoc string
 	}{
-		{"override", home, home, filepath.Join(home, "chapel.db"), filepath.Join(home, "models")},
-		{"default", "", filepath.Join(cfg, "Chapel"), filepath.Join(cfg, "Chapel", "chapel.db"), filepath.Join(cfg, "Chapel", "models")},
+		{"override", home, home, filepath.Join(home, "chapel.db"), filepath.Join(home, "models"), filepath.Join(home, "documents")},
+		{"default", "", filepath.Join(cfg, "Chapel"), filepath.Join(cfg, "Chapel", "chapel.db"), filepath.Join(cfg, "Chapel", "models"), filepath.Join(cfg, "Chapel", "documents")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -30,7 +31,7 @@ func TestDataDir(t *testing.T) {
 			for _, c := range []struct {
 				fn   func() (string, error)
 				want string
-			}{{DataDir, tt.want}, {DatabasePath, tt.wantDB}, {ModelsDir, tt.wantMod}} {
+			}{{DataDir, tt.want}, {DatabasePath, tt.wantDB}, {ModelsDir, tt.wantMod}, {DocumentsDir, tt.wantDoc}} {
 				got, err := c.fn()
 				if err != nil {
 					t.Fatal(err)

@@ -1,0 +1,85 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/chapelapp/chapel/backend/apperr"
+	"github.com/chapelapp/chapel/backend/store"
+)
+
+// ChangedEvent is emitted (payload nil) after a job adds a document.
+const ChangedEvent = "documents:changed"
+
+// StreamName is the event name a job reports on: documents:ingest:<job>.
+func StreamName(job int64) string { return fmt.Sprintf("documents:ingest:%d", job) }
+
+// Job is a running ingest: its id and the event name it reports on.
+type Job struct {
+	ID     int64  `json:"job"`
+	Stream string `json:"stream"`
+}
+
+// Start adds the files at paths in the background (as Ingest does) and
+// returns at once. The job emits its Events on Job.Stream, ending with one
+// "finished" event, and ChangedEvent after each document it adds; Cancel
+// stops it. It fails when no path is given or the Service is closed.
+func (s *Service) Start(paths []string, emit func(name string, payload any)) (Job, error) {
+	if !slices.ContainsFunc(paths, func(p string) bool { return strings.TrimSpace(p) != "" }) {
+		return Job{}, apperr.New(apperr.Invalid, "no files or folders to add")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		cancel()
+		return Job{}, apperr.New(apperr.Unavailable, "Chapel is closing; documents can't be added now")
+	}
+	s.lastID++
+	job := Job{ID: s.lastID, Stream: StreamName(s.lastID)}
+	s.jobs[job.ID] = cancel
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		defer cancel()
+		out, err := s.ingest(ctx, job.ID, paths, func(ev Event) { emit(job.Stream, ev) },
+			func(store.Document) { emit(ChangedEvent, nil) })
+		s.mu.Lock()
+		delete(s.jobs, job.ID)
+		s.mu.Unlock()
+		s.log.Info("documents job ended", "job", job.ID, "documents", len(out.Documents), "failures", len(out.Failures), "error", err)
+	}()
+	return job, nil
+}
+
+// Cancel stops a job: the file being added and the ones after it are
+// reported "canceled" and nothing half-added stays. Cancelling a job that
+// has ended does nothing.
+func (s *Service) Cancel(jobID int64) error {
+	s.mu.Lock()
+	cancel, running := s.jobs[jobID]
+	last := s.lastID
+	s.mu.Unlock()
+	switch {
+	case running:
+		cancel()
+	case jobID <= 0 || jobID > last:
+		return apperr.New(apperr.NotFound, "no documents are being added as job %d", jobID)
+	}
+	return nil
+}
+
+// Close cancels every job, refuses new ones and waits for them to end. The
+// app calls it when it quits, before closing the store.
+func (s *Service) Close() {
+	s.mu.Lock()
+	s.closed = true
+	for _, cancel := range s.jobs {
+		cancel()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+}

@@ -1,0 +1,129 @@
+package ingest
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"slices"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/chapelapp/chapel/backend/apperr"
+	"github.com/chapelapp/chapel/backend/store"
+)
+
+func TestJobs(t *testing.T) {
+	e := newEnv(t)
+	a := e.write("a.md", markdownFile("jobword"))
+	type emitted struct {
+		name    string
+		payload any
+	}
+	ch := make(chan emitted, 1000)
+	emit := func(name string, payload any) { ch <- emitted{name, payload} }
+	waitFinished := func(j Job) (changed int, fin Event) {
+		t.Helper()
+		for {
+			select {
+			case m := <-ch:
+				if m.name == ChangedEvent {
+					changed++
+					continue
+				}
+				if m.name != j.Stream {
+					t.Fatalf("event on %q, want %q", m.name, j.Stream)
+				}
+				if ev := m.payload.(Event); ev.Job != j.ID {
+					t.Fatalf("event of job %d on job %d's stream", ev.Job, j.ID)
+				} else if ev.Phase == PhaseFinished {
+					return changed, ev
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("no finished event")
+			}
+		}
+	}
+
+	start := func(paths ...string) Job {
+		t.Helper()
+		j, err := e.svc.Start(paths, emit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return j
+	}
+	if _, err := e.svc.Start([]string{" "}, emit); apperr.CodeOf(err) != apperr.Invalid {
+		t.Errorf("starting with no paths: %v", err)
+	}
+	j := start(a)
+	if j.Stream != "documents:ingest:1" || j.ID != 1 {
+		t.Errorf("job %+v", j)
+	}
+	if changed, fin := waitFinished(j); changed != 1 || len(fin.Documents) != 1 {
+		t.Errorf("changed %d times, finished %+v", changed, fin)
+	}
+	if err := e.svc.Cancel(j.ID); err != nil {
+		t.Errorf("cancelling an ended job: %v", err)
+	}
+	if err := e.svc.Cancel(99); apperr.CodeOf(err) != apperr.NotFound {
+		t.Errorf("cancelling an unknown job: %v", err)
+	}
+
+	// The same file again: a duplicate, and no "changed" event.
+	j = start(a)
+	if changed, fin := waitFinished(j); changed != 0 || len(fin.Documents) != 1 {
+		t.Errorf("changed %d times, finished %+v", changed, fin)
+	}
+
+	// A long job, cancelled.
+	big := filepath.Join(e.in, "big.pdf")
+	writePDFFile(t, big, pdfSpec{pages: 300, imageBytes: 20000})
+	j = start(big)
+	if err := e.svc.Cancel(j.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, fin := waitFinished(j); len(fin.Documents) != 0 {
+		t.Errorf("finished %+v after cancel", fin)
+	}
+
+	// Close stops running jobs and refuses new ones.
+	j = start(big)
+	e.svc.Close()
+	if _, fin := waitFinished(j); len(fin.Documents) != 0 {
+		t.Errorf("finished %+v after Close", fin)
+	}
+	if _, err := e.svc.Start([]string{a}, emit); apperr.CodeOf(err) != apperr.Unavailable {
+		t.Errorf("starting after Close: %v", err)
+	}
+	e.checkClean()
+}
+
+// TestEventJSON pins the field names the window reads.
+func TestEventJSON(t *testing.T) {
+	d := store.Document{ID: 3, Name: "a.pdf"}
+	for _, c := range []struct {
+		ev   Event
+		want []string
+	}{
+		{Event{Job: 1, File: "/x/a.pdf", Phase: PhaseDone, Document: &d, Duplicate: true},
+			[]string{"job", "file", "index", "files", "phase", "bytes_done", "bytes_total", "pages_done", "pages_total", "document", "duplicate", "error", "documents", "failures"}},
+		{Event{Job: 1, Phase: PhaseFinished, Documents: []store.Document{d}, Failures: []Failure{{File: "b", Error: "no"}}},
+			[]string{"job", "file", "index", "files", "phase", "bytes_done", "bytes_total", "pages_done", "pages_total", "duplicate", "error", "documents", "failures"}},
+	} {
+		b, err := json.Marshal(c.ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		json.Unmarshal(b, &m)
+		var keys []string
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		sort.Strings(c.want)
+		if !slices.Equal(keys, c.want) {
+			t.Errorf("%s: keys %q, want %q", b, keys, c.want)
+		}
+	}
+}
