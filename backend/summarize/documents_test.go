@@ -1,0 +1,79 @@
+package summarize
+
+import (
+	"context"
+	"testing"
+
+	"github.com/chapelapp/chapel/backend/apperr"
+)
+
+func TestPassage(t *testing.T) {
+	st := openStore(t)
+	doc := pagedDoc(5, 3, 2).add(t, st, "doc")
+	chunks := chunksOf(t, st, doc.ID)
+	s := New(st, newFake(4096), nil)
+	p, err := s.Passage(context.Background(), doc.ID, 1, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Text != chunks[1].Text+chunks[2].Text || p.FirstChunk != 1 || p.LastChunk != 2 ||
+		p.PageStart != chunks[1].PageStart || p.PageEnd != chunks[2].PageEnd {
+		t.Errorf("%+v", p)
+	}
+	cases := []struct {
+		name        string
+		id          int64
+		first, last int
+		code        apperr.Code
+	}{
+		{"backwards", doc.ID, 2, 1, apperr.Invalid},
+		{"negative", doc.ID, -1, 1, apperr.Invalid},
+		{"past the end", doc.ID, 50, 60, apperr.NotFound},
+		{"no document", 999, 0, 1, apperr.NotFound},
+	}
+	for _, c := range cases {
+		if _, err := s.Passage(context.Background(), c.id, c.first, c.last); apperr.CodeOf(err) != c.code {
+			t.Errorf("%s: %v, want %s", c.name, err, c.code)
+		}
+	}
+}
+
+func TestDetailAndDelete(t *testing.T) {
+	st, f := openStore(t), newFake(4096)
+	doc := pagedDoc(30, 6, 4).add(t, st, "doc")
+	s := New(st, f, nil)
+	v, err := s.Summarize(context.Background(), doc.ID, "brief", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := s.Detail(context.Background(), doc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Document.ID != doc.ID || len(d.Summaries) != 1 || d.Summaries[0].Text != v.Text ||
+		d.Summaries[0].ChunksSummarized != doc.Chunks || v.ChunksSummarized != doc.Chunks || d.Sections == nil {
+		t.Errorf("%+v", d)
+	}
+
+	// Deleting a document stops its running summary first.
+	f.hold, f.holding = make(chan struct{}), make(chan struct{})
+	holding := f.holding
+	final := make(chan View, 1)
+	if _, err := s.Start(doc.ID, "keypoints", func(_ string, p any) {
+		if pr := p.(Progress); pr.View != nil {
+			final <- *pr.View
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	<-holding
+	if err := s.Delete(context.Background(), doc.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := wait(t, final); got.Status != StatusCanceled {
+		t.Errorf("%+v", got)
+	}
+	if _, err := st.GetDocument(context.Background(), doc.ID); apperr.CodeOf(err) != apperr.NotFound {
+		t.Errorf("document still there: %v", err)
+	}
+}

@@ -1,0 +1,349 @@
+package summarize
+
+import (
+	"context"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/chapelapp/chapel/backend/apperr"
+	"github.com/chapelapp/chapel/backend/engine"
+	"github.com/chapelapp/chapel/backend/store"
+)
+
+// Planning. A batch of P parallel sequences shares the model's context, so
+// each sequence gets ContextSize/P tokens: the prompt's fixed part (system
+// turn, header, template), the material, and the answer. P is the largest
+// count, up to engine.MaxParallel, that leaves each sequence minSequence
+// tokens; a 512-token model runs one sequence at a time.
+const (
+	minSequence = 1024
+	sepTokens   = 2  // a blank line between chunks or inputs, and boundary effects of counting apart
+	minBudget   = 64 // less material than this per step is not worth summarising
+	countBatch  = 256
+	cutSlack    = 12 // tokens of the marker and ellipsis a cut text ends with
+)
+
+// params are a summary's planning parameters.
+type params struct {
+	parallel     int
+	mapAnswer    int // MaxTokens of a map step
+	reduceAnswer int // MaxTokens of a combine step
+	mapBudget    int // material tokens per map step
+	reduceBudget int // material tokens per combine step
+}
+
+// choose derives the parameters from the context size, the fixed prompt
+// tokens of a map and a combine step and the answer cap.
+func choose(ctxSize, mapOverhead, reduceOverhead, maxAns int) (params, error) {
+	p := params{parallel: max(1, min(engine.MaxParallel, ctxSize/minSequence))}
+	seq := ctxSize / p.parallel
+	split := func(overhead int) (answer, budget int) {
+		avail := seq - overhead - templateSlack
+		answer = max(1, min(maxAns, avail/4))
+		reserve := answer
+		if p.parallel == 1 {
+			// Alone, the engine keeps min(max(answer, 256), ctx/4) free for the answer.
+			reserve = max(answer, min(max(answer, 256), ctxSize/4))
+		}
+		return answer, avail - reserve
+	}
+	p.mapAnswer, p.mapBudget = split(mapOverhead)
+	p.reduceAnswer, p.reduceBudget = split(reduceOverhead)
+	if p.mapBudget < minBudget || p.reduceBudget < minBudget {
+		return p, apperr.New(apperr.Invalid, "the model's context of %d tokens is too small to summarise with; load it with a larger context", ctxSize)
+	}
+	return p, nil
+}
+
+// unit is one map step: chunks first..last, or part part of parts of one
+// chunk too long for a step.
+type unit struct {
+	first, last int
+	part, parts int
+	text        string   // the passage as the model sees it
+	markers     []string // the markers it is cited by
+	sources     []source // its text by marker, for attribution
+}
+
+// countTokens counts texts with the engine, a batch at a time.
+func countTokens(ctx context.Context, eng Engine, texts []string) ([]int, error) {
+	out := make([]int, 0, len(texts))
+	for len(texts) > 0 {
+		n := min(len(texts), countBatch)
+		counts, err := eng.CountTokens(ctx, texts[:n])
+		if err != nil {
+			return nil, err
+		}
+		if len(counts) != n {
+			return nil, apperr.New(apperr.Internal, "the engine counted %d texts of %d", len(counts), n)
+		}
+		out, texts = append(out, counts...), texts[n:]
+	}
+	return out, nil
+}
+
+// planUnits groups consecutive chunks into map units whose passage fits the
+// budget, splitting a chunk too long on its own into parts.
+func planUnits(ctx context.Context, eng Engine, lb *labels, chunks []store.Chunk, budget int) ([]unit, error) {
+	texts := make([]string, 0, 2*len(chunks))
+	for _, c := range chunks {
+		texts = append(texts, c.Text, c.Section)
+	}
+	counts, err := countTokens(ctx, eng, texts)
+	if err != nil {
+		return nil, err
+	}
+	// cost is chunk i's tokens in a unit starting at chunk first: its text,
+	// the blank line, the heading line where a section starts and, cited by
+	// sections, the section's marker in the header.
+	cost := func(i, first int) int {
+		n := counts[2*i] + sepTokens
+		if lb.heading(chunks, first, i) != "" {
+			n += counts[2*i+1] + 4
+		}
+		if lb.kind == bySections && chunks[i].Section != "" && (i == first || chunks[i-1].Section != chunks[i].Section) {
+			n += counts[2*i+1] + 6
+		}
+		return n
+	}
+	var units []unit
+	start, total := 0, 0
+	flush := func(end int) {
+		if end > start {
+			units = append(units, lb.unit(chunks, start, end-1))
+		}
+		start, total = end, 0
+	}
+	for i := range chunks {
+		if total > 0 && total+cost(i, start) > budget {
+			flush(i)
+		}
+		c := cost(i, start)
+		if c <= budget {
+			total += c
+			continue
+		}
+		parts, err := splitChunk(ctx, eng, chunks[i].Text, budget-(c-counts[2*i]))
+		if err != nil {
+			return nil, err
+		}
+		for k, text := range parts {
+			u := lb.unit(chunks, i, i)
+			u.part, u.parts = k, len(parts)
+			u.text = lb.heading(chunks, i, i) + text
+			u.sources = []source{{text: text, markers: u.markers}}
+			units = append(units, u)
+		}
+		start = i + 1
+	}
+	flush(len(chunks))
+	return units, nil
+}
+
+// splitChunk cuts text into the fewest parts of at most budget tokens, at
+// sentence ends where it can, else at spaces.
+func splitChunk(ctx context.Context, eng Engine, text string, budget int) ([]string, error) {
+	budget = max(budget, 1)
+	whole, err := countTokens(ctx, eng, []string{text})
+	if err != nil {
+		return nil, err
+	}
+	n := max(2, (whole[0]+budget-1)/budget)
+	for range 8 {
+		parts := cutInto(text, n)
+		counts, err := countTokens(ctx, eng, parts)
+		if err != nil {
+			return nil, err
+		}
+		worst := 0
+		for _, c := range counts {
+			worst = max(worst, c)
+		}
+		if worst <= budget {
+			return parts, nil
+		}
+		n = max(n+1, n*worst/budget+1)
+	}
+	// Tokens far from bytes: cut by bytes so every part surely fits.
+	return cutInto(text, max(n, len(text)/budget+1)), nil
+}
+
+// cutInto cuts text into n parts of about equal length, each ending at a
+// sentence end or a space near its share when there is one.
+func cutInto(text string, n int) []string {
+	var parts []string
+	for k := n; k > 1 && len(text) > 0; k-- {
+		target := len(text) / k
+		cut := boundary(text, target)
+		parts = append(parts, strings.TrimSpace(text[:cut]))
+		text = text[cut:]
+	}
+	if t := strings.TrimSpace(text); t != "" || len(parts) == 0 {
+		parts = append(parts, t)
+	}
+	return parts
+}
+
+// boundary finds where to cut text near target: after the last sentence end
+// in the window before target, else at the last space, else at a rune start.
+func boundary(text string, target int) int {
+	lo := max(1, target-target/3)
+	if i := lastSentenceEnd(text[lo:target]); i >= 0 {
+		return lo + i
+	}
+	if i := strings.LastIndexFunc(text[lo:target], unicode.IsSpace); i >= 0 {
+		return lo + i + 1
+	}
+	for target > 1 && !utf8.RuneStart(text[target]) {
+		target--
+	}
+	return max(target, 1)
+}
+
+func lastSentenceEnd(s string) int {
+	for i := len(s) - 2; i >= 0; i-- {
+		if (s[i] == '.' || s[i] == '!' || s[i] == '?') && (s[i+1] == ' ' || s[i+1] == '\n') {
+			return i + 1
+		}
+	}
+	return -1
+}
+
+// input is a piece's text as a combine step sees it, and what it costs.
+type input struct {
+	ord    int
+	text   string
+	tokens int
+	alive  bool // complete; a failed piece is left out
+}
+
+// group is one combine step: pieces first..last of the level below, the
+// inputs' texts (cut to fit when they have to be).
+type group struct {
+	first, last int
+	texts       []string
+	alive       []int // ords of the inputs with text
+}
+
+// groupInputs groups consecutive pieces whose texts fit the budget together.
+// A level must shrink: when no two pieces fit together, they go in pairs,
+// each cut in proportion to fit. Failed pieces join the group they fall in.
+func groupInputs(ins []input, budget int) []group {
+	var gs []group
+	cur, total := group{first: -1}, 0
+	closeGroup := func() {
+		if cur.first >= 0 {
+			gs = append(gs, cur)
+		}
+		cur, total = group{first: -1}, 0
+	}
+	for _, in := range ins {
+		if in.alive && len(cur.alive) > 0 && total+in.tokens > budget {
+			closeGroup()
+		}
+		if cur.first < 0 {
+			cur.first = in.ord
+		}
+		cur.last = in.ord
+		if in.alive {
+			cur.alive = append(cur.alive, in.ord)
+			total += in.tokens
+		}
+	}
+	closeGroup()
+	alive := 0
+	for _, in := range ins {
+		if in.alive {
+			alive++
+		}
+	}
+	if alive > 1 && len(gs) >= alive {
+		gs = pairs(ins)
+	}
+	byOrd := map[int]input{}
+	for _, in := range ins {
+		byOrd[in.ord] = in
+	}
+	for i := range gs {
+		total := 0
+		for _, o := range gs[i].alive {
+			total += byOrd[o].tokens
+		}
+		// A cut text gets back a marker and an ellipsis: leave room for them.
+		fraction := max(0.05, float64(budget-cutSlack*len(gs[i].alive))/float64(total))
+		for _, o := range gs[i].alive {
+			in := byOrd[o]
+			text := in.text
+			if total > budget && in.tokens > 0 {
+				text = cutText(text, fraction)
+			}
+			gs[i].texts = append(gs[i].texts, text)
+		}
+	}
+	return gs
+}
+
+// pairs groups the live pieces two by two (the last three together when
+// their count is odd).
+func pairs(ins []input) []group {
+	var gs []group
+	cur := group{first: -1}
+	for i, in := range ins {
+		if cur.first < 0 {
+			cur.first = in.ord
+		}
+		cur.last = in.ord
+		if in.alive {
+			cur.alive = append(cur.alive, in.ord)
+		}
+		rest := 0
+		for _, later := range ins[i+1:] {
+			if later.alive {
+				rest++
+			}
+		}
+		if len(cur.alive) >= 2 && rest != 1 {
+			gs = append(gs, cur)
+			cur = group{first: -1}
+		}
+	}
+	if cur.first >= 0 {
+		if len(gs) > 0 && len(cur.alive) == 0 {
+			gs[len(gs)-1].last = cur.last
+		} else {
+			gs = append(gs, cur)
+		}
+	}
+	return gs
+}
+
+// cutText keeps about the first fraction of text, ending at a space, and
+// keeps the marker that ended the cut-off text so the kept claims stay cited.
+func cutText(text string, fraction float64) string {
+	n := int(float64(len(text)) * fraction)
+	if n >= len(text) {
+		return text
+	}
+	n = boundary(text, max(n, 2))
+	kept := strings.TrimSpace(text[:n])
+	segs := segments(kept, nil)
+	if last := segs[len(segs)-1]; len(last.markers) == 0 {
+		if ms := markersIn(text[n:]); len(ms) > 0 {
+			kept += " " + ms[0]
+		}
+	}
+	return kept + " …"
+}
+
+// estimateReduce guesses how many combine steps n pieces still take, each
+// step taking as many answers as fit a budget.
+func estimateReduce(n int, p params) int {
+	per := max(2, p.reduceBudget/(p.reduceAnswer+sepTokens+8))
+	total := 0
+	for n > 1 {
+		n = (n + per - 1) / per
+		total += n
+	}
+	return total
+}

@@ -1,0 +1,490 @@
+package summarize
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/chapelapp/chapel/backend/apperr"
+	"github.com/chapelapp/chapel/backend/engine"
+	"github.com/chapelapp/chapel/backend/store"
+)
+
+// step is one piece of a summary: a map step (level 0) over a unit, or a
+// combine step (level n > 0) over pieces first..last of level n-1.
+type step struct {
+	level, ord  int
+	first, last int
+	part, parts int
+	final       bool // writes the summary itself, in the style's shape
+	messages    []engine.Message
+	sources     []source // what the model was shown, for citations
+	markers     []string // the leaf markers it covers
+	leaves      []int    // the map units whose text it carries
+	answer      int      // MaxTokens
+	promote     bool     // the only input of a non-final combine: its text kept as it is
+	stale       bool     // an input was made in this run: a saved piece is out of date
+	reused      bool     // taken from a saved piece
+
+	done       bool
+	failed     string // why it failed
+	text       string
+	prompt     int
+	completion int
+}
+
+func (st *step) piece(id int64) store.SummaryPiece {
+	p := store.SummaryPiece{SummaryID: id, Level: st.level, Ord: st.ord, First: st.first, Last: st.last,
+		Part: st.part, Parts: st.parts, Status: store.PieceComplete, Text: st.text,
+		PromptTokens: st.prompt, CompletionTokens: st.completion}
+	if st.failed != "" {
+		p.Status, p.Error, p.Text = store.PieceFailed, st.failed, ""
+	}
+	return p
+}
+
+// runner runs one summary.
+type runner struct {
+	s          *Service
+	j          *job
+	chunks     []store.Chunk
+	lb         *labels
+	p          params
+	units      []unit
+	saved      map[[2]int]store.SummaryPiece
+	onProgress func(Progress)
+
+	start     time.Time
+	level     int
+	total     int            // pieces expected
+	done      int            // pieces finished (complete or failed), saved ones included
+	generated int            // pieces the engine was asked for in this run
+	tokens    int            // completion tokens of this run
+	planned   int            // pieces of the levels planned so far
+	why       map[int]string // map unit → why its text was lost
+}
+
+// errCanceled ends a run stopped by its context.
+var errCanceled = errors.New("canceled")
+
+// execute runs a job to its end and records it: complete, partial, failed
+// or canceled. The error is for what kept the summary from being recorded.
+func (s *Service) execute(ctx context.Context, j *job, onProgress func(Progress)) (View, error) {
+	bg := context.WithoutCancel(ctx)
+	if err := s.st.ReopenSummary(bg, j.sum.ID); err != nil {
+		return View{}, err
+	}
+	r := &runner{s: s, j: j, onProgress: onProgress, start: time.Now(),
+		saved: map[[2]int]store.SummaryPiece{}, why: map[int]string{}}
+	for _, p := range j.pieces {
+		r.saved[[2]int{p.Level, p.Ord}] = p
+	}
+	s.log.Info("summary started", "summary", j.sum.ID, "document", j.doc.ID, "style", j.style, "model", j.info.Name)
+	final, err := r.run(ctx)
+	status, text, coverage, errText := StatusComplete, "", "", ""
+	var cites []Citation
+	switch {
+	case errors.Is(err, errCanceled):
+		status = StatusCanceled
+		errText = "Stopped before any piece was done"
+		if r.done > 0 {
+			errText = fmt.Sprintf("Stopped; the %s done so far are kept and summarising again goes on from there",
+				plural(r.done, "piece", "pieces"))
+		}
+	case err != nil:
+		status, errText = StatusFailed, apperr.Message(err)
+	default:
+		lost := r.lost(final)
+		coverage = coverageLine(r.lb, r.chunks, j.doc.Pages, r.units, lost)
+		switch {
+		case final == nil || final.failed != "":
+			status = StatusFailed
+			errText = firstReason(lost)
+		case len(lost) > 0:
+			status = StatusPartial
+		}
+		if final != nil && final.failed == "" {
+			text = final.text
+			cites = citations(text, r.lb.index(r.chunks, r.units))
+		}
+		r.total = r.done
+		if serr := s.st.SetSummaryTotal(bg, j.sum.ID, r.total); serr != nil {
+			return View{}, serr
+		}
+	}
+	if cites == nil {
+		cites = []Citation{}
+	}
+	raw, _ := json.Marshal(cites)
+	if ferr := s.st.FinishSummary(bg, j.sum.ID, status, text, coverage, raw, errText); ferr != nil {
+		return View{}, ferr
+	}
+	v, verr := s.view(bg, j.sum.ID)
+	if verr != nil {
+		return View{}, verr
+	}
+	s.log.Info("summary ended", "summary", j.sum.ID, "status", status, "pieces", r.done, "generated", r.generated,
+		"seconds", time.Since(r.start).Seconds(), "err", err)
+	r.emit(status, &v)
+	return v, nil
+}
+
+// run plans and runs every level; it returns the final step (nil when every
+// map step failed).
+func (r *runner) run(ctx context.Context) (*step, error) {
+	s, j := r.s, r.j
+	var err error
+	if r.chunks, err = s.st.Chunks(ctx, j.doc.ID, 0, -1); err != nil {
+		return nil, r.stopped(ctx, err)
+	}
+	if len(r.chunks) == 0 {
+		return nil, apperr.New(apperr.Invalid, "%s has no text to summarise", j.doc.Name)
+	}
+	r.lb = newLabels(r.chunks)
+	over, err := countTokens(ctx, s.eng, j.pr.overheadTexts())
+	if err != nil {
+		return nil, r.stopped(ctx, err)
+	}
+	if r.p, err = choose(j.info.ContextSize, over[0], over[1], maxAnswer(j.opts)); err != nil {
+		return nil, err
+	}
+	if r.units, err = planUnits(ctx, s.eng, r.lb, r.chunks, r.p.mapBudget); err != nil {
+		return nil, r.stopped(ctx, err)
+	}
+	steps := make([]*step, len(r.units))
+	for i, u := range r.units {
+		final := len(r.units) == 1
+		steps[i] = &step{ord: i, first: u.first, last: u.last, part: u.part, parts: u.parts, final: final,
+			messages: j.pr.mapMessages(final, u.markers, u.text), sources: u.sources, markers: u.markers,
+			leaves: []int{i}, answer: r.p.mapAnswer}
+	}
+	for {
+		if err := r.runLevel(ctx, steps); err != nil {
+			return nil, err
+		}
+		var alive []*step
+		for _, st := range steps {
+			if st.failed == "" {
+				alive = append(alive, st)
+			}
+		}
+		switch {
+		case len(alive) == 0:
+			return nil, nil
+		case len(steps) == 1 && steps[0].final:
+			return steps[0], nil
+		}
+		if steps, err = r.nextLevel(ctx, steps); err != nil {
+			return nil, r.stopped(ctx, err)
+		}
+	}
+}
+
+// stopped turns an error into errCanceled when the run was stopped.
+func (r *runner) stopped(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return errCanceled
+	}
+	return err
+}
+
+// nextLevel plans the combine steps over a finished level.
+func (r *runner) nextLevel(ctx context.Context, below []*step) ([]*step, error) {
+	var ins []input
+	var texts []string
+	for _, st := range below {
+		if st.failed == "" {
+			texts = append(texts, st.text)
+		}
+	}
+	counts, err := countTokens(ctx, r.s.eng, texts)
+	if err != nil {
+		return nil, err
+	}
+	k := 0
+	for _, st := range below {
+		in := input{ord: st.ord, alive: st.failed == ""}
+		if in.alive {
+			in.text, in.tokens = st.text, counts[k]+sepTokens
+			k++
+		}
+		ins = append(ins, in)
+	}
+	groups := groupInputs(ins, r.p.reduceBudget)
+	level := below[0].level + 1
+	steps := make([]*step, len(groups))
+	for i, g := range groups {
+		final := len(groups) == 1
+		st := &step{level: level, ord: i, first: g.first, last: g.last, parts: 1, final: final, answer: r.p.reduceAnswer}
+		for _, in := range below[g.first : g.last+1] {
+			st.stale = st.stale || !in.reused
+		}
+		for k, o := range g.alive {
+			in := below[o]
+			st.markers = appendNew(st.markers, in.markers...)
+			st.leaves = append(st.leaves, in.leaves...)
+			st.sources = append(st.sources, segments(g.texts[k], in.markers)...)
+		}
+		switch {
+		case len(g.alive) == 1 && !final:
+			st.promote, st.text = true, below[g.alive[0]].text
+		default:
+			st.messages = r.j.pr.combineMessages(final, g.texts)
+		}
+		steps[i] = st
+	}
+	return steps, nil
+}
+
+func appendNew(list []string, items ...string) []string {
+	for _, it := range items {
+		if !slices.Contains(list, it) {
+			list = append(list, it)
+		}
+	}
+	return list
+}
+
+// runLevel runs the steps of one level: saved pieces that match the plan
+// are taken as they are, the rest run through the engine, up to P at a time.
+func (r *runner) runLevel(ctx context.Context, steps []*step) error {
+	bg := context.WithoutCancel(ctx)
+	r.level = steps[0].level
+	if err := r.reconcile(bg, steps); err != nil {
+		return err
+	}
+	if r.level == 0 {
+		r.planned = len(steps)
+	} else {
+		r.planned += len(steps)
+	}
+	r.setTotal(bg, r.planned+r.estimateAfter(steps))
+	r.emit(StatusRunning, nil)
+	var pending []*step
+	for _, st := range steps {
+		switch {
+		case st.done:
+		case st.promote:
+			if err := r.finishStep(bg, st); err != nil {
+				return err
+			}
+		default:
+			pending = append(pending, st)
+		}
+	}
+	for len(pending) > 0 {
+		if ctx.Err() != nil {
+			return errCanceled
+		}
+		n := min(len(pending), r.p.parallel)
+		if err := r.generate(ctx, pending[:n]); err != nil {
+			return err
+		}
+		pending = pending[n:]
+		r.emit(StatusRunning, nil)
+	}
+	return nil
+}
+
+// estimateAfter guesses the combine steps still to come after a level.
+func (r *runner) estimateAfter(steps []*step) int {
+	if len(steps) == 1 && steps[0].final {
+		return 0
+	}
+	return estimateReduce(len(steps), r.p)
+}
+
+// reconcile takes saved pieces that match the plan and forgets the saved
+// pieces of this level from the first that does not (and all above).
+func (r *runner) reconcile(ctx context.Context, steps []*step) error {
+	level := steps[0].level
+	mismatch := -1
+	for _, st := range steps {
+		sp, ok := r.saved[[2]int{level, st.ord}]
+		if !ok {
+			continue
+		}
+		if sp.First != st.first || sp.Last != st.last || sp.Part != st.part || max(sp.Parts, 1) != st.parts {
+			mismatch = st.ord
+			break
+		}
+		if st.stale {
+			continue // made again, replacing the saved piece
+		}
+		st.done, st.reused, st.text = true, true, sp.Text
+		st.prompt, st.completion = sp.PromptTokens, sp.CompletionTokens
+		st.failed, st.promote = "", false
+		r.done++
+	}
+	for key := range r.saved {
+		if key[0] == level && key[1] >= len(steps) && mismatch < 0 {
+			mismatch = len(steps)
+		}
+	}
+	if mismatch < 0 {
+		return nil
+	}
+	for key := range r.saved {
+		if key[0] > level || (key[0] == level && key[1] >= mismatch) {
+			delete(r.saved, key)
+		}
+	}
+	return r.s.st.DeletePieces(ctx, r.j.sum.ID, level, mismatch)
+}
+
+// generate runs a batch of steps as parallel sequences and saves each piece
+// as it ends. A batch the engine refuses runs again one step at a time, so
+// one failing step fails alone.
+func (r *runner) generate(ctx context.Context, batch []*step) error {
+	bg := context.WithoutCancel(ctx)
+	if err := r.sameModel(ctx); err != nil {
+		return err
+	}
+	reqs := make([]engine.Request, len(batch))
+	for i, st := range batch {
+		reqs[i] = engine.Request{Messages: st.messages, Sampling: sampling, MaxTokens: st.answer}
+	}
+	out := make([]strings.Builder, len(batch))
+	res, err := r.s.eng.GenerateBatch(ctx, reqs, func(i int, piece string) {
+		if i >= 0 && i < len(out) {
+			out[i].WriteString(piece)
+		}
+	})
+	switch {
+	case ctx.Err() != nil && err != nil:
+		return errCanceled
+	case err != nil && apperr.CodeOf(err) == apperr.Unavailable:
+		return err
+	case err != nil && len(batch) > 1:
+		r.s.log.Warn("summary batch failed; running its steps one at a time", "summary", r.j.sum.ID, "err", err)
+		for _, st := range batch {
+			if err := r.generate(ctx, []*step{st}); err != nil {
+				return err
+			}
+		}
+		return nil
+	case err != nil:
+		r.s.log.Warn("summary piece failed", "summary", r.j.sum.ID, "level", batch[0].level, "ord", batch[0].ord, "err", err)
+		batch[0].failed = apperr.Message(err)
+		r.generated++
+		return r.finishStep(bg, batch[0])
+	case len(res) != len(batch):
+		return apperr.New(apperr.Internal, "the engine answered %d of %d requests", len(res), len(batch))
+	}
+	canceled := false
+	for i, st := range batch {
+		if res[i].StopReason == engine.StopCanceled {
+			canceled = true
+			continue
+		}
+		st.text = cite(out[i].String(), st.sources)
+		if !hasWords(st.text) {
+			st.text = extract(r.j.style, st.sources, st.answer*3/4)
+		}
+		st.prompt, st.completion = res[i].PromptTokens, res[i].CompletionTokens
+		r.generated++
+		r.tokens += res[i].CompletionTokens
+		if err := r.finishStep(bg, st); err != nil {
+			return err
+		}
+	}
+	if canceled || ctx.Err() != nil {
+		return errCanceled
+	}
+	return nil
+}
+
+// sameModel checks that the model the summary is keyed to is still the one
+// loaded: pieces from another model would be saved under the wrong key.
+func (r *runner) sameModel(ctx context.Context) error {
+	info, ok := r.s.eng.Model(ctx)
+	switch {
+	case !ok:
+		return apperr.New(apperr.Unavailable, "the model was unloaded while summarising; choose a model and summarise again")
+	case info.Path != r.j.info.Path || info.SizeBytes != r.j.info.SizeBytes || info.ContextSize != r.j.info.ContextSize:
+		return apperr.New(apperr.Conflict, "the model was changed while summarising; summarise again to use the new one")
+	}
+	return nil
+}
+
+// finishStep saves a finished step's piece; a failed step's reason goes to
+// the map units it carried.
+func (r *runner) finishStep(ctx context.Context, st *step) error {
+	if st.failed != "" {
+		for _, l := range st.leaves {
+			if r.why[l] == "" {
+				r.why[l] = st.failed
+			}
+		}
+	}
+	if err := r.s.st.SavePiece(ctx, st.piece(r.j.sum.ID)); err != nil {
+		return err
+	}
+	st.done = true
+	r.done++
+	return nil
+}
+
+// lost maps each map unit whose text did not reach the final step to why.
+func (r *runner) lost(final *step) map[int]string {
+	reached := map[int]bool{}
+	if final != nil && final.failed == "" {
+		for _, l := range final.leaves {
+			reached[l] = true
+		}
+	}
+	lost := map[int]string{}
+	for i := range r.units {
+		if !reached[i] {
+			lost[i] = r.why[i]
+			if lost[i] == "" {
+				lost[i] = "it was not summarised"
+			}
+		}
+	}
+	return lost
+}
+
+func firstReason(lost map[int]string) string {
+	keys := sortedKeys(lost)
+	if len(keys) == 0 {
+		return ""
+	}
+	return lost[keys[0]]
+}
+
+func (r *runner) setTotal(ctx context.Context, total int) {
+	if total == r.total {
+		return
+	}
+	r.total = total
+	if err := r.s.st.SetSummaryTotal(ctx, r.j.sum.ID, total); err != nil {
+		r.s.log.Warn("could not save a summary's progress", "summary", r.j.sum.ID, "err", err)
+	}
+}
+
+// emit reports progress: tokens per second over the run's wall time, and
+// the time left from the seconds per generated piece so far.
+func (r *runner) emit(status string, v *View) {
+	if r.onProgress == nil {
+		return
+	}
+	elapsed := time.Since(r.start).Seconds()
+	p := Progress{SummaryID: r.j.sum.ID, DocumentID: r.j.doc.ID, Status: status, PiecesDone: r.done,
+		PiecesTotal: max(r.total, r.done), Level: r.level, ETASeconds: -1, View: v}
+	if elapsed > 0 {
+		p.TokensPerSecond = math.Round(float64(r.tokens)/elapsed*10) / 10
+	}
+	switch {
+	case status != StatusRunning:
+		p.ETASeconds = 0
+	case r.generated > 0:
+		p.ETASeconds = math.Round(elapsed / float64(r.generated) * float64(max(0, r.total-r.done)))
+	}
+	r.onProgress(p)
+}

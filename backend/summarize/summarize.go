@@ -1,0 +1,377 @@
+// Package summarize owns document summaries: it plans a map-reduce over a
+// document's chunks that fits the loaded model's context (every chunk is read
+// by exactly one map step), runs the steps as parallel sequences through the
+// engine, saves every partial summary as it completes so a stopped or failed
+// summary resumes where it left off, and ends with a text whose every claim
+// carries a citation marker ("[p. 5]", "[pp. 12–14]", "[§ Title]",
+// "[¶ 3–5]") that points at existing chunks, plus a coverage line saying
+// which parts of the document the summary covers.
+//
+// The prompts are plain files, one per style, in prompts/.
+package summarize
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+
+	"lukechampine.com/blake3"
+
+	"github.com/chapelapp/chapel/backend/apperr"
+	"github.com/chapelapp/chapel/backend/engine"
+	"github.com/chapelapp/chapel/backend/store"
+)
+
+// Summary statuses, as View.Status and Progress.Status report them.
+const (
+	StatusPending  = "pending" // not started (for lists of styles without a summary yet)
+	StatusRunning  = store.SummaryRunning
+	StatusComplete = store.SummaryComplete
+	StatusPartial  = store.SummaryPartial // some pieces failed
+	StatusFailed   = store.SummaryFailed
+	StatusCanceled = store.SummaryCanceled
+)
+
+// Styles a summary can be written in.
+var Styles = []string{"brief", "detailed", "keypoints"}
+
+// Engine is what summaries need from the engine.
+type Engine interface {
+	Model(ctx context.Context) (engine.ModelInfo, bool)
+	CountTokens(ctx context.Context, texts []string) ([]int, error)
+	GenerateBatch(ctx context.Context, reqs []engine.Request, onPiece func(int, string)) ([]engine.Result, error)
+}
+
+// Citation is one marker used in a summary and the chunks it points at.
+type Citation struct {
+	Marker     string `json:"marker"`
+	FirstChunk int    `json:"first_chunk"`
+	LastChunk  int    `json:"last_chunk"`
+	PageStart  int    `json:"page_start"`
+	PageEnd    int    `json:"page_end"`
+	Section    string `json:"section"`
+}
+
+// View is one summary of one document in one style.
+type View struct {
+	ID          int64      `json:"id"`
+	DocumentID  int64      `json:"document_id"`
+	Style       string     `json:"style"`
+	Model       string     `json:"model"`
+	Status      string     `json:"status"`
+	Text        string     `json:"text"`
+	Coverage    string     `json:"coverage"`
+	Citations   []Citation `json:"citations"`
+	PiecesDone  int        `json:"pieces_done"`
+	PiecesTotal int        `json:"pieces_total"`
+	// ChunksSummarized counts the chunks whose map pieces are done (all of
+	// them when complete).
+	ChunksSummarized int    `json:"chunks_summarized"`
+	Error            string `json:"error"`
+	CreatedAt        int64  `json:"created_at"`
+	UpdatedAt        int64  `json:"updated_at"`
+}
+
+// Progress is the payload of the summary:progress:<summary id> events. The
+// final event (Status not "running") carries the finished View.
+type Progress struct {
+	SummaryID       int64   `json:"summary_id"`
+	DocumentID      int64   `json:"document_id"`
+	Status          string  `json:"status"`
+	PiecesDone      int     `json:"pieces_done"`
+	PiecesTotal     int     `json:"pieces_total"`
+	Level           int     `json:"level"`
+	TokensPerSecond float64 `json:"tokens_per_second"`
+	ETASeconds      float64 `json:"eta_seconds"` // -1 until a piece has been generated
+	View            *View   `json:"view,omitempty"`
+}
+
+// ProgressEvent is the event name a summary's progress is emitted on.
+func ProgressEvent(summaryID int64) string { return fmt.Sprintf("summary:progress:%d", summaryID) }
+
+// Options tune the summaries a Service makes. They are part of the cache
+// key: a change makes new summaries.
+type Options struct {
+	MaxAnswerTokens int // most tokens one step may write; 0 = 256
+}
+
+// Service makes summaries. It is safe for concurrent use; one summary (a
+// document, style and model) runs at most once at a time.
+type Service struct {
+	st   *store.Store
+	eng  Engine
+	log  *slog.Logger
+	opts Options
+
+	mu     sync.Mutex
+	runs   map[int64]*active // by summary id
+	closed bool
+	wg     sync.WaitGroup
+}
+
+type active struct {
+	documentID int64
+	cancel     context.CancelFunc
+	done       chan struct{} // closed when the run has ended
+}
+
+// New returns a Service. log may be nil.
+func New(st *store.Store, eng Engine, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{st: st, eng: eng, log: log, runs: map[int64]*active{}}
+}
+
+// SetOptions changes the options of summaries started from now on.
+func (s *Service) SetOptions(o Options) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts = o
+}
+
+// Summarize makes (or resumes, or returns the cached) summary of a document
+// in a style and returns it when it is finished. onProgress may be nil.
+// Cancelling ctx stops it: the View comes back canceled with the pieces done
+// so far kept, and the error is nil.
+func (s *Service) Summarize(ctx context.Context, documentID int64, style string, onProgress func(Progress)) (View, error) {
+	j, err := s.prepare(ctx, documentID, style)
+	if err != nil {
+		return View{}, err
+	}
+	if j.cached {
+		return j.view(), nil
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if err := s.register(j, cancel); err != nil {
+		return View{}, err
+	}
+	defer s.wg.Done()
+	defer s.unregister(j.sum.ID)
+	return s.execute(runCtx, j, onProgress)
+}
+
+// Start begins (or resumes) a summary and returns at once: the cached View
+// when a complete one exists, else a running View whose progress is emitted
+// as Progress on ProgressEvent(view.ID), the last event carrying the
+// finished View. A summary already running comes back as it is.
+func (s *Service) Start(documentID int64, style string, emit func(name string, payload any)) (View, error) {
+	ctx := context.Background()
+	j, err := s.prepare(ctx, documentID, style)
+	if err != nil {
+		return View{}, err
+	}
+	if j.cached {
+		return j.view(), nil
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	if err := s.register(j, cancel); err != nil {
+		cancel()
+		if apperr.CodeOf(err) == apperr.Conflict {
+			return j.view(), nil
+		}
+		return View{}, err
+	}
+	v := j.view()
+	v.Status, v.Error = StatusRunning, ""
+	name := ProgressEvent(j.sum.ID)
+	go func() {
+		defer s.wg.Done()
+		defer s.unregister(j.sum.ID)
+		defer cancel()
+		if _, err := s.execute(runCtx, j, func(p Progress) { emit(name, p) }); err != nil {
+			s.log.Error("summary failed", "summary", j.sum.ID, "err", err)
+			// The summary could not be recorded: say it failed all the same.
+			v, verr := s.view(context.Background(), j.sum.ID)
+			if verr != nil {
+				v = j.view()
+			}
+			if v.Status == StatusRunning || verr != nil {
+				v.Status, v.Error = StatusFailed, apperr.Message(err)
+			}
+			emit(name, Progress{SummaryID: v.ID, DocumentID: v.DocumentID, Status: v.Status, PiecesDone: v.PiecesDone,
+				PiecesTotal: v.PiecesTotal, ETASeconds: -1, View: &v})
+		}
+	}()
+	return v, nil
+}
+
+// Stop stops the summaries of a document that are running; the pieces done
+// so far are kept. Stopping when nothing runs is not an error.
+func (s *Service) Stop(documentID int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, a := range s.runs {
+		if a.documentID == documentID {
+			a.cancel()
+		}
+	}
+	return nil
+}
+
+// Close stops every running summary and waits for them to save what they
+// have, or for ctx to end.
+func (s *Service) Close(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	for _, a := range s.runs {
+		a.cancel()
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return apperr.Wrap(apperr.Unavailable, ctx.Err(), "summaries were still saving when Chapel closed")
+	}
+}
+
+// List returns the summaries of a document, most recently updated first.
+func (s *Service) List(ctx context.Context, documentID int64) ([]View, error) {
+	sums, err := s.st.ListSummaries(ctx, documentID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]View, len(sums))
+	for i, sum := range sums {
+		ps, err := s.st.Pieces(ctx, sum.ID)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = viewOf(sum, ps)
+	}
+	return out, nil
+}
+
+// job is a summary about to run: what prepare found.
+type job struct {
+	doc    store.Document
+	info   engine.ModelInfo
+	style  string
+	pr     prompt
+	opts   Options
+	sum    store.Summary
+	pieces []store.SummaryPiece // saved complete pieces
+	cached bool                 // sum is complete: nothing to run
+}
+
+func (j *job) view() View { return viewOf(j.sum, j.pieces) }
+
+// prepare checks the request and finds or creates the summary row; a
+// complete summary comes back with cached set: nothing to run.
+func (s *Service) prepare(ctx context.Context, documentID int64, style string) (*job, error) {
+	pr, ok := prompts[style]
+	if !ok {
+		return nil, apperr.New(apperr.Invalid, "there is no %q summary style; choose brief, detailed or keypoints", style)
+	}
+	info, ok := s.eng.Model(ctx)
+	if !ok {
+		return nil, apperr.New(apperr.Unavailable, "no model is loaded; choose a model first")
+	}
+	doc, err := s.st.GetDocument(ctx, documentID)
+	if err != nil {
+		return nil, err
+	}
+	if doc.Chunks == 0 {
+		return nil, apperr.New(apperr.Invalid, "%s has no text to summarise (a scanned document needs text recognition first)", doc.Name)
+	}
+	s.mu.Lock()
+	opts, closed := s.opts, s.closed
+	s.mu.Unlock()
+	if closed {
+		return nil, apperr.New(apperr.Unavailable, "Chapel is closing")
+	}
+	key := cacheKey(doc, info, pr, opts)
+	sum, pieces, err := s.st.StartSummary(ctx, documentID, style, key, info.Name)
+	if err != nil {
+		return nil, err
+	}
+	j := &job{doc: doc, info: info, style: style, pr: pr, opts: opts, sum: sum}
+	for _, p := range pieces {
+		if p.Status == store.PieceComplete {
+			j.pieces = append(j.pieces, p)
+		}
+	}
+	if sum.Status == StatusComplete {
+		j.cached = true
+	}
+	return j, nil
+}
+
+// register records a run of j's summary, refusing a second one.
+func (s *Service) register(j *job, cancel context.CancelFunc) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return apperr.New(apperr.Unavailable, "Chapel is closing")
+	}
+	if _, ok := s.runs[j.sum.ID]; ok {
+		return apperr.New(apperr.Conflict, "this summary is already being made")
+	}
+	s.runs[j.sum.ID] = &active{documentID: j.doc.ID, cancel: cancel, done: make(chan struct{})}
+	s.wg.Add(1)
+	return nil
+}
+
+func (s *Service) unregister(id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a := s.runs[id]; a != nil {
+		close(a.done)
+	}
+	delete(s.runs, id)
+}
+
+func (s *Service) view(ctx context.Context, id int64) (View, error) {
+	sum, err := s.st.GetSummary(ctx, id)
+	if err != nil {
+		return View{}, err
+	}
+	ps, err := s.st.Pieces(ctx, id)
+	if err != nil {
+		return View{}, err
+	}
+	return viewOf(sum, ps), nil
+}
+
+func viewOf(sum store.Summary, pieces []store.SummaryPiece) View {
+	v := View{ID: sum.ID, DocumentID: sum.DocumentID, Style: sum.Style, Model: sum.Model, Status: sum.Status,
+		Text: sum.Text, Coverage: sum.Coverage, Citations: []Citation{}, PiecesDone: sum.PiecesDone,
+		PiecesTotal: sum.PiecesTotal, ChunksSummarized: chunksDone(pieces), Error: sum.Error,
+		CreatedAt: sum.CreatedAt, UpdatedAt: sum.UpdatedAt}
+	if len(sum.Citations) > 0 {
+		_ = json.Unmarshal(sum.Citations, &v.Citations) // written by this package; a bad value shows none
+	}
+	return v
+}
+
+// planVersion changes when planning or post-processing changes what a
+// summary says, so older cached summaries are not reused.
+const planVersion = "1"
+
+// cacheKey names everything that changes a summary's text: the document,
+// the model, the style's prompts and the planning parameters.
+func cacheKey(doc store.Document, info engine.ModelInfo, pr prompt, opts Options) string {
+	h := blake3.New(32, nil)
+	fmt.Fprintf(h, "plan %s\ndoc %s\nmodel %s|%d|%s\nstyle %s\nprompts %s\nctx %d\nsampling %+v\nanswer %d\n",
+		planVersion, doc.Blake3, info.Name, info.SizeBytes, filepath.Base(info.Path), pr.style, pr.version,
+		info.ContextSize, sampling, maxAnswer(opts))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// sampling is deterministic enough that a summary made twice reads the same.
+var sampling = engine.Sampling{Temperature: 0.2, TopK: 40, TopP: 0.9, MinP: 0.05, RepeatPenalty: 1.1, RepeatLastN: 64, Seed: 42}
+
+func maxAnswer(o Options) int {
+	if o.MaxAnswerTokens > 0 {
+		return o.MaxAnswerTokens
+	}
+	return 256
+}
