@@ -16,7 +16,9 @@ type App struct {
 	svc     *services
 	version string
 	dialog  func(ctx context.Context) (string, error) // the native file dialog
-	ctx     func() context.Context                    // the window's context, set at startup
+	// pickDocuments is the native dialog for documents (several at once).
+	pickDocuments func(ctx context.Context) ([]string, error)
+	ctx           func() context.Context // the window's context, set at startup
 }
 
 // Info describes this installation.

@@ -28,6 +28,14 @@ Usage:
       --temperature T     sampling temperature (0 = greedy)
       --seed N            sampling seed, for repeatable replies
   chapel conversations [--home DIR] [--json]   list saved conversations
+  chapel summarize [flags] FILE...        add documents (files or folders) and print a summary of each
+      --home DIR          data folder
+      --model PATH        .gguf model (default: the model chosen last in the app)
+      --style S           brief (a paragraph), detailed (per section) or keypoints (bullets); default brief
+      --json              one JSON object per document: document_id, blake3, pages, chunks,
+                          chunks_summarized, coverage, summary, citations
+                          Interrupted summaries resume where they stopped when run again.
+  chapel documents [--home DIR] [--json]  list stored documents
   chapel extract [--json] FILE            print a document's text (PDF pages separated by form feeds)
   chapel version                          print the version
   chapel bench [--model PATH | --synthetic NAME] [--threads N] [--pp 512] [--tg 128] [--reps 3] [--parallel 4] [--history 3000] [--json]
@@ -53,6 +61,10 @@ func Main(args []string, assets fs.FS, icon []byte, version string) int {
 		return cmdConversations(rest)
 	case "extract":
 		return cmdExtract(rest)
+	case "summarize", "summarise":
+		return cmdSummarize(rest)
+	case "documents":
+		return cmdDocuments(rest)
 	case "bench":
 		return cmdBench(rest)
 	case "synth-model":

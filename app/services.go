@@ -8,12 +8,15 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/chapelapp/chapel/backend/ask"
 	"github.com/chapelapp/chapel/backend/chat"
 	"github.com/chapelapp/chapel/backend/engine"
 	"github.com/chapelapp/chapel/backend/engine/worker"
+	"github.com/chapelapp/chapel/backend/ingest"
 	"github.com/chapelapp/chapel/backend/models"
 	"github.com/chapelapp/chapel/backend/paths"
 	"github.com/chapelapp/chapel/backend/store"
+	"github.com/chapelapp/chapel/backend/summarize"
 )
 
 // emitter is what the backend sees of the UI: the Wails runtime in the
@@ -22,14 +25,21 @@ type emitter interface {
 	Emit(name string, payload any)
 }
 
+type nopEmitter struct{}
+
+func (nopEmitter) Emit(string, any) {}
+
 // services is the backend wired together; the window and the CLI share it.
 type services struct {
-	home   string
-	log    *slog.Logger
-	store  *store.Store
-	engine engine.Engine
-	chat   *chat.Service
-	models *models.Manager
+	home      string
+	log       *slog.Logger
+	store     *store.Store
+	engine    engine.Engine
+	chat      *chat.Service
+	models    *models.Manager
+	ingest    *ingest.Service
+	summaries *summarize.Service
+	emit      emitter // the window's events; nothing on the command line
 }
 
 // openServices opens the database in the data folder, marks replies that a
@@ -54,16 +64,35 @@ func openServices(ctx context.Context, log *slog.Logger, em emitter) (*services,
 	} else if n > 0 {
 		log.Info("marked replies left unfinished by the last run as failed", "count", n)
 	}
+	if n, err := st.RecoverSummaries(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("recover unfinished summaries: %w", err)
+	} else if n > 0 {
+		log.Info("summaries left unfinished by the last run will resume when opened", "count", n)
+	}
+	docDir, err := paths.DocumentsDir()
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if em == nil {
+		em = nopEmitter{}
+	}
 	// The engine runs in a worker process (this binary, re-executed): a model
 	// that crashes llama.cpp ends the worker, not the app.
 	eng := worker.New(workerCommand, log)
+	chats := chat.New(st, eng, em, log)
+	chats.SetGrounder(ask.New(st))
 	return &services{
-		home:   home,
-		log:    log,
-		store:  st,
-		engine: eng,
-		chat:   chat.New(st, eng, em, log),
-		models: models.NewManager(eng, st, em, log, engine.LoadOptions{}),
+		home:      home,
+		log:       log,
+		store:     st,
+		engine:    eng,
+		chat:      chats,
+		models:    models.NewManager(eng, st, em, log, engine.LoadOptions{}),
+		ingest:    ingest.New(st, docDir, log),
+		summaries: summarize.New(st, eng, log),
+		emit:      em,
 	}, nil
 }
 
@@ -73,6 +102,10 @@ func (s *services) close() {
 	defer cancel()
 	if err := s.chat.Close(ctx); err != nil {
 		s.log.Error("close chats", "err", err)
+	}
+	s.ingest.Close()
+	if err := s.summaries.Close(ctx); err != nil {
+		s.log.Error("close summaries", "err", err)
 	}
 	if err := s.engine.Close(); err != nil {
 		s.log.Error("close engine", "err", err)

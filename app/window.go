@@ -83,6 +83,15 @@ func runWindow(assets fs.FS, icon []byte, version string) (code int) {
 			Filters: []runtime.FileFilter{{DisplayName: "GGUF models (*.gguf)", Pattern: "*.gguf"}},
 		})
 	}}
+	a.pickDocuments = func(ctx context.Context) ([]string, error) {
+		return runtime.OpenMultipleFilesDialog(ctx, runtime.OpenDialogOptions{
+			Title: "Add documents",
+			Filters: []runtime.FileFilter{
+				{DisplayName: "Documents", Pattern: "*.pdf;*.docx;*.odt;*.epub;*.html;*.htm;*.md;*.markdown;*.txt;*.rtf"},
+				{DisplayName: "All files", Pattern: "*"},
+			},
+		})
+	}
 	err = wails.Run(&options.App{
 		Title:            "Chapel",
 		Width:            1180,

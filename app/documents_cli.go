@@ -1,0 +1,265 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/chapelapp/chapel/backend/apperr"
+	"github.com/chapelapp/chapel/backend/ingest"
+	"github.com/chapelapp/chapel/backend/store"
+	"github.com/chapelapp/chapel/backend/summarize"
+)
+
+// cmdSummarize adds files to the documents and prints a summary of each.
+func cmdSummarize(args []string) int {
+	fl := flag.NewFlagSet("summarize", flag.ContinueOnError)
+	home := fl.String("home", "", "")
+	modelPath := fl.String("model", "", "")
+	style := fl.String("style", "brief", "")
+	asJSON := fl.Bool("json", false, "")
+	files, err := parseInterleaved(fl, args)
+	if err != nil {
+		return usageError(err)
+	}
+	if len(files) == 0 {
+		return usageError(fmt.Errorf("summarize needs at least one FILE"))
+	}
+	if !validStyle(*style) {
+		return usageError(fmt.Errorf("--style must be one of %s", strings.Join(summarize.Styles, ", ")))
+	}
+	if err := setHome(*home); err != nil {
+		return fail(err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return withServices(ctx, func(svc *services) int {
+		return summarizeFiles(ctx, svc, *modelPath, *style, *asJSON, files)
+	})
+}
+
+func validStyle(s string) bool {
+	for _, x := range summarize.Styles {
+		if s == x {
+			return true
+		}
+	}
+	return false
+}
+
+// summaryJSON is what `summarize --json` prints for each document.
+type summaryJSON struct {
+	DocumentID       int64                `json:"document_id"`
+	Name             string               `json:"name"`
+	Blake3           string               `json:"blake3"`
+	Pages            int                  `json:"pages"`
+	Chunks           int                  `json:"chunks"`
+	ChunksSummarized int                  `json:"chunks_summarized"`
+	Style            string               `json:"style"`
+	Status           string               `json:"status"`
+	Coverage         string               `json:"coverage"`
+	Summary          string               `json:"summary"`
+	Citations        []summarize.Citation `json:"citations"`
+	Error            string               `json:"error,omitempty"`
+}
+
+// summarizeFiles ingests files, then summarises each document they gave.
+// Files that cannot be read are reported and the others go on; the exit
+// code is 1 when any file or summary failed, 130 when interrupted.
+func summarizeFiles(ctx context.Context, svc *services, modelPath, style string, asJSON bool, files []string) int {
+	if err := loadForCLI(ctx, svc, modelPath, 0); err != nil {
+		return fail(err)
+	}
+	progress := newProgressLine()
+	out, err := svc.ingest.Ingest(ctx, files, func(ev ingest.Event) { progress.ingest(ev) })
+	progress.done()
+	if ctx.Err() != nil || apperr.CodeOf(err) == apperr.Canceled {
+		fmt.Fprintln(os.Stderr, "chapel: stopped")
+		return 130
+	}
+	if err != nil {
+		return fail(err)
+	}
+	code := 0
+	for _, f := range out.Failures {
+		fmt.Fprintf(os.Stderr, "chapel: %s: %s\n", f.File, f.Error)
+		code = 1
+	}
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetEscapeHTML(false)
+	for i, doc := range out.Documents {
+		v, err := svc.summaries.Summarize(ctx, doc.ID, style, func(p summarize.Progress) { progress.summary(doc.Name, p) })
+		progress.done()
+		if ctx.Err() != nil {
+			fmt.Fprintf(os.Stderr, "chapel: stopped; %d of %d pieces of the summary of %s are saved — run the same command again to go on\n",
+				v.PiecesDone, v.PiecesTotal, doc.Name)
+			return 130
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "chapel: %s: %s\n", doc.Name, apperr.Message(err))
+			code = 1
+			continue
+		}
+		if v.Status != store.SummaryComplete {
+			code = 1
+		}
+		if asJSON {
+			if err := enc.Encode(summaryJSON{DocumentID: doc.ID, Name: doc.Name, Blake3: doc.Blake3, Pages: doc.Pages, Chunks: doc.Chunks,
+				ChunksSummarized: v.ChunksSummarized, Style: v.Style, Status: v.Status, Coverage: v.Coverage, Summary: v.Text,
+				Citations: v.Citations, Error: v.Error}); err != nil {
+				return fail(err)
+			}
+			continue
+		}
+		if i > 0 {
+			fmt.Println()
+		}
+		fmt.Printf("%s\n%s\n\n%s\n\n%s\n", doc.Name, strings.Repeat("=", len([]rune(doc.Name))), strings.TrimSpace(v.Text), v.Coverage)
+		if v.Error != "" && v.Status != store.SummaryComplete {
+			fmt.Printf("(%s)\n", v.Error)
+		}
+	}
+	return code
+}
+
+// progressLine prints progress to stderr: rewriting one line on a
+// terminal, else a line at most every two seconds.
+type progressLine struct {
+	tty  bool
+	last time.Time
+	open bool
+}
+
+func newProgressLine() *progressLine {
+	fi, err := os.Stderr.Stat()
+	return &progressLine{tty: err == nil && fi.Mode()&os.ModeCharDevice != 0}
+}
+
+func (p *progressLine) print(final bool, format string, args ...any) {
+	if !final && time.Since(p.last) < map[bool]time.Duration{true: 100 * time.Millisecond, false: 2 * time.Second}[p.tty] {
+		return
+	}
+	p.last = time.Now()
+	line := fmt.Sprintf(format, args...)
+	if p.tty {
+		fmt.Fprintf(os.Stderr, "\r\033[K%s", line)
+		p.open = true
+		return
+	}
+	fmt.Fprintln(os.Stderr, line)
+}
+
+func (p *progressLine) done() {
+	if p.open {
+		fmt.Fprintln(os.Stderr)
+		p.open = false
+	}
+}
+
+func (p *progressLine) ingest(ev ingest.Event) {
+	switch ev.Phase {
+	case "reading":
+		p.print(false, "reading %s: %d of %d MB", ev.File, ev.BytesDone>>20, ev.BytesTotal>>20)
+	case "extracting":
+		if ev.PagesTotal > 0 {
+			p.print(false, "reading the text of %s: page %d of %d", ev.File, ev.PagesDone, ev.PagesTotal)
+		} else {
+			p.print(false, "reading the text of %s", ev.File)
+		}
+	case "indexing":
+		p.print(false, "indexing %s", ev.File)
+	case "done":
+		if ev.Duplicate {
+			p.print(true, "%s is already in your documents", ev.File)
+		} else if ev.Document != nil {
+			p.print(true, "added %s (%s)", ev.File, docSize(*ev.Document))
+		}
+	}
+}
+
+func (p *progressLine) summary(name string, pr summarize.Progress) {
+	if pr.Status != store.SummaryRunning {
+		return
+	}
+	eta := "estimating the time left"
+	if pr.ETASeconds >= 0 {
+		eta = "about " + humanDuration(time.Duration(pr.ETASeconds*float64(time.Second))) + " left"
+	}
+	p.print(false, "summarizing %s: %d of %d pieces · %.1f tok/s · %s", name, pr.PiecesDone, pr.PiecesTotal, pr.TokensPerSecond, eta)
+}
+
+func humanDuration(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%d s", int(d.Seconds()+0.5))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d.Minutes()+0.5))
+	}
+	return fmt.Sprintf("%.1f h", d.Hours())
+}
+
+func docSize(d store.Document) string {
+	if d.Pages > 0 {
+		return fmt.Sprintf("%d pages, %d passages", d.Pages, d.Chunks)
+	}
+	return fmt.Sprintf("%d passages", d.Chunks)
+}
+
+// cmdDocuments lists the stored documents.
+func cmdDocuments(args []string) int {
+	fl := flag.NewFlagSet("documents", flag.ContinueOnError)
+	home := fl.String("home", "", "")
+	asJSON := fl.Bool("json", false, "")
+	if _, err := parseInterleaved(fl, args); err != nil {
+		return usageError(err)
+	}
+	if err := setHome(*home); err != nil {
+		return fail(err)
+	}
+	ctx := context.Background()
+	return withServices(ctx, func(svc *services) int {
+		list, err := svc.store.ListDocuments(ctx)
+		if err != nil {
+			return fail(err)
+		}
+		if *asJSON {
+			enc := json.NewEncoder(os.Stdout)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(list); err != nil {
+				return fail(err)
+			}
+			return 0
+		}
+		if len(list) == 0 {
+			fmt.Println("No documents yet.")
+			return 0
+		}
+		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tADDED\tFORMAT\tSIZE\tPAGES\tNAME")
+		for _, d := range list {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\n", d.ID, time.UnixMilli(d.CreatedAt).Format("2006-01-02 15:04"), d.Format,
+				humanBytes(d.SizeBytes), d.Pages, d.Name)
+		}
+		tw.Flush()
+		return 0
+	})
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KB", n>>10)
+	}
+	return fmt.Sprintf("%d B", n)
+}
