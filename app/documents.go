@@ -50,3 +50,7 @@ func (a *App) GetPassage(documentID int64, first, last int) (summarize.Passage, 
 func (a *App) AskDocument(documentID int64, text string) (chat.SendResult, error) {
 	return a.svc.chat.AskWithSettings(a.ctx(), documentID, text)
 }
+
+// IngestState returns where an ingest job is (the latest event of each
+// file, then "finished"), for a window that subscribed after it began.
+func (a *App) IngestState(job int64) ([]ingest.Event, error) { return a.svc.ingest.State(job) }

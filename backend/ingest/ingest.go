@@ -83,6 +83,7 @@ type Service struct {
 	mu     sync.Mutex
 	lastID int64
 	jobs   map[int64]context.CancelFunc
+	states map[int64]*jobState // recent jobs, for State
 	closed bool
 	wg     sync.WaitGroup // one per running job
 }
@@ -93,7 +94,8 @@ func New(st *store.Store, dir string, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{st: st, dir: dir, log: log, turn: make(chan struct{}, 1), jobs: map[int64]context.CancelFunc{}}
+	s := &Service{st: st, dir: dir, log: log, turn: make(chan struct{}, 1), jobs: map[int64]context.CancelFunc{},
+		states: map[int64]*jobState{}}
 	s.removeStaleTemps()
 	return s
 }

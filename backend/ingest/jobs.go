@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/chapelapp/chapel/backend/apperr"
 	"github.com/chapelapp/chapel/backend/store"
@@ -40,12 +41,19 @@ func (s *Service) Start(paths []string, emit func(name string, payload any)) (Jo
 	s.lastID++
 	job := Job{ID: s.lastID, Stream: StreamName(s.lastID)}
 	s.jobs[job.ID] = cancel
+	st := &jobState{}
+	s.states[job.ID] = st
+	for id := range s.states {
+		if id <= job.ID-keptStates {
+			delete(s.states, id)
+		}
+	}
 	s.wg.Add(1)
 	s.mu.Unlock()
 	go func() {
 		defer s.wg.Done()
 		defer cancel()
-		out, err := s.ingest(ctx, job.ID, paths, func(ev Event) { emit(job.Stream, ev) },
+		out, err := s.ingest(ctx, job.ID, paths, func(ev Event) { st.record(ev); emit(job.Stream, ev) },
 			func(store.Document) { emit(ChangedEvent, nil) })
 		s.mu.Lock()
 		delete(s.jobs, job.ID)
@@ -53,6 +61,55 @@ func (s *Service) Start(paths []string, emit func(name string, payload any)) (Jo
 		s.log.Info("documents job ended", "job", job.ID, "documents", len(out.Documents), "failures", len(out.Failures), "error", err)
 	}()
 	return job, nil
+}
+
+// keptStates is how many recent jobs State can still describe.
+const keptStates = 32
+
+// jobState is the latest event of each file of a job, in the order the
+// files came, and the job's "finished" event once it has one.
+type jobState struct {
+	mu       sync.Mutex
+	files    []Event
+	finished *Event
+}
+
+func (st *jobState) record(ev Event) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if ev.Phase == PhaseFinished {
+		st.finished = &ev
+		return
+	}
+	if ev.File == "" {
+		return
+	}
+	for i := range st.files {
+		if st.files[i].File == ev.File {
+			st.files[i] = ev
+			return
+		}
+	}
+	st.files = append(st.files, ev)
+}
+
+// State returns where a job is: the latest event of each of its files,
+// then its "finished" event when it has ended. A window that subscribed to
+// the job's stream after the job began catches up with it.
+func (s *Service) State(jobID int64) ([]Event, error) {
+	s.mu.Lock()
+	st := s.states[jobID]
+	s.mu.Unlock()
+	if st == nil {
+		return nil, apperr.New(apperr.NotFound, "no documents are being added as job %d", jobID)
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	out := append([]Event{}, st.files...)
+	if st.finished != nil {
+		out = append(out, *st.finished)
+	}
+	return out, nil
 }
 
 // Cancel stops a job: the file being added and the ones after it are

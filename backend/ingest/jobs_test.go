@@ -62,6 +62,13 @@ func TestJobs(t *testing.T) {
 	if changed, fin := waitFinished(j); changed != 1 || len(fin.Documents) != 1 {
 		t.Errorf("changed %d times, finished %+v", changed, fin)
 	}
+	// A window that subscribed late catches up from State.
+	if evs, err := e.svc.State(j.ID); err != nil || len(evs) != 2 || evs[0].Phase != PhaseDone || evs[1].Phase != PhaseFinished {
+		t.Errorf("state of the ended job = %+v, %v; want the file done, then finished", evs, err)
+	}
+	if _, err := e.svc.State(99); apperr.CodeOf(err) != apperr.NotFound {
+		t.Errorf("state of an unknown job: %v", err)
+	}
 	if err := e.svc.Cancel(j.ID); err != nil {
 		t.Errorf("cancelling an ended job: %v", err)
 	}

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { api, ApiError, backendReady, onEvent, onFileDrop, subscribeStream, toApiError } from './api';
+import { api, ApiError, backendReady, onEvent, onFileDrop, subscribeIngest, subscribeStream, subscribeSummary, toApiError } from './api';
 import { installFakeWails, message } from '../test/fakes';
 
 describe('api bindings', () => {
@@ -120,6 +120,64 @@ describe('events', () => {
     expect(cb).toHaveBeenCalledWith(['/a/b.gguf'], 3, 4);
     off();
     expect(w.runtime.OnFileDropOff).toHaveBeenCalled();
+  });
+});
+
+describe('document bindings', () => {
+  it('calls each bound method with its arguments', async () => {
+    const w = installFakeWails();
+    const calls: [() => Promise<unknown>, keyof typeof w.app, unknown[]][] = [
+      [() => api.pickDocuments(), 'PickDocuments', []],
+      [() => api.ingestFiles(['/a.pdf', '/dir']), 'IngestFiles', [['/a.pdf', '/dir']]],
+      [() => api.cancelIngest(3), 'CancelIngest', [3]],
+      [() => api.listDocuments(), 'ListDocuments', []],
+      [() => api.getDocument(4), 'GetDocument', [4]],
+      [() => api.deleteDocument(4), 'DeleteDocument', [4]],
+      [() => api.summarizeDocument(4, 'keypoints'), 'SummarizeDocument', [4, 'keypoints']],
+      [() => api.stopSummary(4), 'StopSummary', [4]],
+      [() => api.getPassage(4, 2, 5), 'GetPassage', [4, 2, 5]],
+      [() => api.askDocument(4, 'why?'), 'AskDocument', [4, 'why?']],
+    ];
+    for (const [fn, method, args] of calls) {
+      await fn();
+      expect(w.app[method], method).toHaveBeenCalledWith(...args);
+    }
+  });
+
+  it('null lists from Go become []', async () => {
+    const w = installFakeWails();
+    w.app.PickDocuments.mockResolvedValue(null);
+    w.app.ListDocuments.mockResolvedValue(null);
+    w.app.GetDocument.mockResolvedValue({ document: { id: 1 }, sections: null, summaries: null });
+    expect(await api.pickDocuments()).toEqual([]);
+    expect(await api.listDocuments()).toEqual([]);
+    expect(await api.getDocument(1)).toMatchObject({ sections: [], summaries: [] });
+  });
+
+  it('subscribeIngest ends after "finished"', () => {
+    const w = installFakeWails();
+    const cb = vi.fn();
+    subscribeIngest('documents:ingest:2', cb);
+    w.emit('documents:ingest:2', { job: 2, phase: 'reading', file: 'a' });
+    expect(w.runtime.EventsOff).not.toHaveBeenCalled();
+    w.emit('documents:ingest:2', { job: 2, phase: 'finished' });
+    expect(cb).toHaveBeenCalledTimes(2);
+    expect(w.runtime.EventsOff).toHaveBeenCalledWith('documents:ingest:2');
+  });
+
+  it('subscribeSummary ends after the first event that is not running or pending', () => {
+    const w = installFakeWails();
+    const cb = vi.fn();
+    const off = subscribeSummary(6, cb);
+    w.emit('summary:progress:6', { summary_id: 6, status: 'pending' });
+    w.emit('summary:progress:6', { summary_id: 6, status: 'running' });
+    w.emit('summary:progress:6', 'garbage');
+    expect(w.runtime.EventsOff).not.toHaveBeenCalled();
+    w.emit('summary:progress:6', { summary_id: 6, status: 'canceled' });
+    expect(cb).toHaveBeenCalledTimes(3);
+    expect(w.runtime.EventsOff).toHaveBeenCalledWith('summary:progress:6');
+    off();
+    expect(w.runtime.EventsOff).toHaveBeenCalledTimes(1);
   });
 });
 

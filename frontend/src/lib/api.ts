@@ -6,14 +6,22 @@ import type {
   AppInfo,
   Conversation,
   ConversationDetail,
+  DocumentDetail,
+  DocumentInfo,
   DoneEvent,
+  IngestEvent,
+  IngestJob,
   ModelEntry,
   ModelInfo,
   ModelState,
+  Passage,
   SendResult,
   Settings,
   StreamErrorEvent,
   StreamEvent,
+  SummaryProgress,
+  SummaryStyle,
+  SummaryView,
   TokenEvent,
 } from './types';
 
@@ -127,12 +135,35 @@ export const api = {
   getSettings: (): Promise<Settings> => call('GetSettings'),
   /** Saves and returns the settings as Go checked them. */
   saveSettings: (s: Settings): Promise<Settings> => call('SaveSettings', s),
+  /** Native multi-file dialog; [] when cancelled. */
+  pickDocuments: async (): Promise<string[]> => (await call('PickDocuments')) ?? [],
+  /** Starts an ingest job and returns at once; progress arrives on job.stream. */
+  ingestFiles: (paths: string[]): Promise<IngestJob> => call('IngestFiles', paths),
+  cancelIngest: (job: number): Promise<void> => call('CancelIngest', job),
+  /** Where a job is: each file's latest event, then "finished" once it ended (catch-up after subscribing). */
+  ingestState: async (job: number): Promise<IngestEvent[]> => (await call('IngestState', job)) ?? [],
+  /** Newest first. */
+  listDocuments: async (): Promise<DocumentInfo[]> => (await call('ListDocuments')) ?? [],
+  getDocument: async (id: number): Promise<DocumentDetail> => {
+    const d = await call('GetDocument', id);
+    return { ...d, sections: d?.sections ?? [], summaries: d?.summaries ?? [] };
+  },
+  deleteDocument: (id: number): Promise<void> => call('DeleteDocument', id),
+  /** Starts or resumes; a cached complete summary comes back with status "complete". */
+  summarizeDocument: (id: number, style: SummaryStyle): Promise<SummaryView> => call('SummarizeDocument', id, style),
+  /** Stop the running summary of a document; the pieces done so far are kept. */
+  stopSummary: (documentId: number): Promise<void> => call('StopSummary', documentId),
+  getPassage: (documentId: number, firstChunk: number, lastChunk: number): Promise<Passage> =>
+    call('GetPassage', documentId, firstChunk, lastChunk),
+  /** A question in the conversation attached to the document; streams like sendMessage. */
+  askDocument: (documentId: number, text: string): Promise<SendResult> => call('AskDocument', documentId, text),
 };
 
 export type Api = typeof api;
 
 export const EVENT_CONVERSATIONS_CHANGED = 'conversations:changed';
 export const EVENT_MODEL_STATE = 'model:state';
+export const EVENT_DOCUMENTS_CHANGED = 'documents:changed';
 
 /**
  * Listen to a global event. Returns an unsubscribe function (EventsOff; note
@@ -186,6 +217,45 @@ export function subscribeStream(stream: string, h: StreamHandlers): () => void {
     }
   });
   return finish;
+}
+
+/**
+ * Subscribe to a per-job event stream that ends with one terminal event.
+ * Unsubscribes by itself after the event for which isLast is true; the
+ * returned function unsubscribes early (idempotent).
+ */
+export function subscribeUntil<T extends object>(name: string, isLast: (ev: T) => boolean, cb: (ev: T) => void): () => void {
+  let off: () => void = () => {};
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    off();
+  };
+  off = onEvent<T>(name, (ev) => {
+    if (finished || !isRecord(ev)) return;
+    if (isLast(ev)) finish();
+    cb(ev);
+  });
+  return finish;
+}
+
+/** Events of one ingest job ("documents:ingest:<job>"), up to and including "finished". */
+export function subscribeIngest(stream: string, cb: (ev: IngestEvent) => void): () => void {
+  return subscribeUntil<IngestEvent>(stream, (ev) => ev.phase === 'finished', cb);
+}
+
+export function summaryStream(summaryId: number): string {
+  return `summary:progress:${summaryId}`;
+}
+
+/** Progress of one summary, up to and including the final event (status not running/pending). */
+export function subscribeSummary(summaryId: number, cb: (ev: SummaryProgress) => void): () => void {
+  return subscribeUntil<SummaryProgress>(
+    summaryStream(summaryId),
+    (ev) => ev.status !== 'running' && ev.status !== 'pending',
+    cb,
+  );
 }
 
 /** Native file drops (paths). Wails only delivers drops on --wails-drop-target elements. */

@@ -1,8 +1,11 @@
 // App start-up and teardown: global error handlers, store subscriptions, file drops.
 import { backendReady, onFileDrop, toApiError } from './api';
+import { isGguf } from './format';
 import { chat } from './stores/chat.svelte';
 import { conversations } from './stores/conversations.svelte';
-import { model } from './stores/model.svelte';
+import { documents } from './stores/documents.svelte';
+import { ingest, type IngestStore } from './stores/ingest.svelte';
+import { model, type ModelStore } from './stores/model.svelte';
 import { settings } from './stores/settings.svelte';
 import { toasts, type ToastStore } from './stores/toasts.svelte';
 
@@ -29,6 +32,19 @@ export function installGlobalErrorHandlers(notify: ToastStore = toasts): () => v
   };
 }
 
+export interface DropTargets {
+  model: Pick<ModelStore, 'openDropped'>;
+  ingest: Pick<IngestStore, 'add'>;
+}
+
+/** Files dropped on the window: .gguf models to the model store, everything else (files, folders) to documents. */
+export function routeDrop(paths: string[], to: DropTargets = { model, ingest }): void {
+  const models = paths.filter(isGguf);
+  const docs = paths.filter((p) => !isGguf(p));
+  if (models.length) void to.model.openDropped(models);
+  if (docs.length) void to.ingest.add(docs);
+}
+
 /** Start everything; returns the teardown. */
 export function boot(): () => void {
   let disposed = false;
@@ -41,8 +57,9 @@ export function boot(): () => void {
       model.ready = true;
       return;
     }
-    offs.push(model.init(), conversations.init(), onFileDrop((paths) => void model.openDropped(paths)));
+    offs.push(model.init(), conversations.init(), documents.init(), onFileDrop((paths) => routeDrop(paths)));
     void settings.load();
+    void documents.refresh();
     // With a model available, reopen the most recent conversation.
     void Promise.all([model.refreshState(), conversations.refresh()]).then(() => {
       const first = conversations.list[0];
@@ -53,6 +70,8 @@ export function boot(): () => void {
   return () => {
     disposed = true;
     chat.dispose();
+    documents.dispose();
+    ingest.dispose();
     for (const off of offs) off();
   };
 }

@@ -105,16 +105,103 @@ function installHooks(): void {
   });
 }
 
-/** Render untrusted markdown to sanitised HTML. */
-export function renderMarkdown(src: string): string {
+/** A citation marker that can be resolved to a passage (summarize.Citation). */
+export interface CitationLink {
+  marker: string;
+  first_chunk: number;
+  last_chunk: number;
+}
+
+/** Citation markers as the models write them: "[p. 5]", "[pp. 12–14]", "[§ Installation]". */
+export const CITATION_PATTERN = /\[(?:pp?\. \d+(?:[–-]\d+)?|§ [^\]\n]+)\]/;
+const MAYBE_CITATION = /\[(?:pp?\.|§) /;
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Text inside these is never decorated (code shows markers as typed; links and buttons stay whole). */
+const NO_CITATIONS = 'pre, code, a, button, .cite';
+
+/**
+ * Turn citation markers in sanitised HTML into elements. Runs after DOMPurify,
+ * on text nodes only, creating the elements itself: nothing in the untrusted
+ * text can forge one. Markers listed in `links` become buttons carrying their
+ * chunk range (data-first/data-last); other markers become plain badges.
+ */
+function decorateCitations(html: string, links: readonly CitationLink[]): string {
+  const known = new Map<string, CitationLink>();
+  for (const l of links) {
+    if (l?.marker && Number.isFinite(l.first_chunk) && Number.isFinite(l.last_chunk)) known.set(l.marker, l);
+  }
+  const alternatives = [...known.keys()].sort((a, b) => b.length - a.length).map(escapeRegExp);
+  alternatives.push(CITATION_PATTERN.source);
+  const matcher = new RegExp(alternatives.join('|'), 'g');
+
+  const tpl = document.createElement('template');
+  tpl.innerHTML = html;
+  const doc = tpl.content.ownerDocument;
+  const walker = doc.createTreeWalker(tpl.content, NodeFilter.SHOW_TEXT);
+  const texts: Text[] = [];
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const t = n as Text;
+    if (!t.parentElement?.closest(NO_CITATIONS) && t.data.includes('[')) texts.push(t);
+  }
+  let changed = false;
+  for (const t of texts) {
+    const data = t.data;
+    matcher.lastIndex = 0;
+    let last = 0;
+    const frag = doc.createDocumentFragment();
+    for (let m = matcher.exec(data); m; m = matcher.exec(data)) {
+      if (m.index > last) frag.append(data.slice(last, m.index));
+      frag.append(citationElement(doc, m[0], known.get(m[0])));
+      last = m.index + m[0].length;
+    }
+    if (last === 0) continue;
+    if (last < data.length) frag.append(data.slice(last));
+    t.replaceWith(frag);
+    changed = true;
+  }
+  return changed ? tpl.innerHTML : html;
+}
+
+function citationElement(doc: Document, marker: string, link: CitationLink | undefined): HTMLElement {
+  if (!link) {
+    const span = doc.createElement('span');
+    span.className = 'cite';
+    span.setAttribute('data-cite', '');
+    span.textContent = marker;
+    return span;
+  }
+  const b = doc.createElement('button');
+  b.type = 'button';
+  b.className = 'cite';
+  b.setAttribute('data-cite', '');
+  b.setAttribute('data-testid', 'citation');
+  b.setAttribute('data-first', String(Math.trunc(link.first_chunk)));
+  b.setAttribute('data-last', String(Math.trunc(link.last_chunk)));
+  b.title = 'Show this passage';
+  b.textContent = marker;
+  return b;
+}
+
+/**
+ * Render untrusted markdown to sanitised HTML. Citation markers become badges;
+ * those in `citations` become buttons that open their passage.
+ */
+export function renderMarkdown(src: string, citations: readonly CitationLink[] = []): string {
   installHooks();
-  const raw = md.parse(src ?? '', { async: false });
-  return DOMPurify.sanitize(raw, {
+  const text = src ?? '';
+  const raw = md.parse(text, { async: false });
+  const html = DOMPurify.sanitize(raw, {
     FORBID_TAGS,
     FORBID_ATTR,
     ALLOW_DATA_ATTR: false,
     ADD_ATTR: ['data-copy-code'],
   });
+  const mayCite = MAYBE_CITATION.test(text) || citations.some((c) => c?.marker && text.includes(c.marker));
+  return mayCite ? decorateCitations(html, citations) : html;
 }
 
 const CARET = '<span class="caret" aria-hidden="true"></span>';

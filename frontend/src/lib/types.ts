@@ -46,6 +46,8 @@ export interface Conversation {
   created_at: number;
   updated_at: number;
   message_count: number;
+  /** The document this conversation asks about (AskDocument), or null. */
+  document_id: number | null;
 }
 
 export type Role = 'user' | 'assistant' | 'system';
@@ -93,6 +95,8 @@ export interface GenerationResult {
   context_size: number;
   /** Oldest turns left out to fit the context. */
   dropped_messages?: number;
+  /** Tokens dropped from the start (after the system prompt) while the reply filled the context. */
+  shifted_tokens?: number;
 }
 
 export interface ErrorPayload {
@@ -144,4 +148,122 @@ export interface Settings {
   seed: number;
   max_tokens: number;
   system_prompt: string;
+}
+
+// ---- Documents ----
+
+export type DocumentFormat = 'pdf' | 'docx' | 'odt' | 'epub' | 'html' | 'markdown' | 'text' | 'rtf';
+
+/** store.Document. Named DocumentInfo so it does not shadow the DOM's Document. */
+export interface DocumentInfo {
+  id: number;
+  blake3: string;
+  name: string;
+  format: DocumentFormat | string;
+  size_bytes: number;
+  title: string;
+  /** Page count (PDF); 0 when the format has no pages. */
+  pages: number;
+  chunks: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface DocumentSection {
+  title: string;
+  level: number;
+  page: number;
+}
+
+export type SummaryStyle = 'brief' | 'detailed' | 'keypoints';
+export type SummaryStatus = 'running' | 'complete' | 'partial' | 'failed' | 'canceled' | 'pending';
+
+/** summarize.Citation: `marker` is exactly the text that appears in the summary. */
+export interface Citation {
+  marker: string;
+  first_chunk: number;
+  last_chunk: number;
+  page_start: number;
+  page_end: number;
+  section: string;
+}
+
+/** summarize.View: one summary of one document in one style. */
+export interface SummaryView {
+  id: number;
+  document_id: number;
+  style: SummaryStyle;
+  model: string;
+  status: SummaryStatus;
+  text: string;
+  coverage: string;
+  citations: Citation[] | null;
+  pieces_done: number;
+  pieces_total: number;
+  error: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Payload of "summary:progress:<summary id>". */
+export interface SummaryProgress {
+  summary_id: number;
+  document_id: number;
+  status: SummaryStatus;
+  pieces_done: number;
+  pieces_total: number;
+  level: number;
+  tokens_per_second: number;
+  /** -1 while unknown. */
+  eta_seconds: number;
+  /** Present on the final event (status not "running"). */
+  view?: SummaryView | null;
+}
+
+export interface DocumentDetail {
+  document: DocumentInfo;
+  sections: DocumentSection[];
+  summaries: SummaryView[];
+}
+
+export type IngestPhase = 'reading' | 'extracting' | 'indexing' | 'done' | 'failed' | 'canceled' | 'finished';
+
+export interface IngestFailure {
+  file: string;
+  error: string;
+}
+
+/** Payload of "documents:ingest:<job>"; one "finished" event closes the job. */
+export interface IngestEvent {
+  job: number;
+  phase: IngestPhase;
+  file?: string;
+  index?: number;
+  files?: number;
+  bytes_done?: number;
+  bytes_total?: number;
+  pages_done?: number;
+  pages_total?: number;
+  document?: DocumentInfo | null;
+  duplicate?: boolean;
+  error?: string;
+  /** "finished" only. */
+  documents?: DocumentInfo[] | null;
+  failures?: IngestFailure[] | null;
+}
+
+export interface IngestJob {
+  job: number;
+  /** "documents:ingest:<job>" */
+  stream: string;
+}
+
+export interface Passage {
+  document_id: number;
+  first_chunk: number;
+  last_chunk: number;
+  page_start: number;
+  page_end: number;
+  section: string;
+  text: string;
 }

@@ -5,11 +5,18 @@ import type {
   AppInfo,
   Conversation,
   ConversationDetail,
+  DocumentDetail,
+  DocumentInfo,
+  IngestEvent,
+  IngestJob,
   ModelEntry,
   ModelInfo,
   ModelState,
+  Passage,
   SendResult,
   Settings,
+  SummaryStyle,
+  SummaryView,
 } from './types';
 
 export interface WailsAppBindings {
@@ -28,6 +35,17 @@ export interface WailsAppBindings {
   ActiveReply(conversationId: number): Promise<ActiveReply | null>;
   GetSettings(): Promise<Settings>;
   SaveSettings(settings: Settings): Promise<Settings>;
+  PickDocuments(): Promise<string[]>;
+  IngestFiles(paths: string[]): Promise<IngestJob>;
+  CancelIngest(job: number): Promise<void>;
+  IngestState(job: number): Promise<IngestEvent[]>;
+  ListDocuments(): Promise<DocumentInfo[]>;
+  GetDocument(id: number): Promise<DocumentDetail>;
+  DeleteDocument(id: number): Promise<void>;
+  SummarizeDocument(id: number, style: SummaryStyle): Promise<SummaryView>;
+  StopSummary(documentId: number): Promise<void>;
+  GetPassage(documentId: number, firstChunk: number, lastChunk: number): Promise<Passage>;
+  AskDocument(documentId: number, text: string): Promise<SendResult>;
 }
 
 export interface WailsRuntime {

@@ -2,7 +2,19 @@
 // window.runtime whose events can be emitted from tests.
 import { vi, type Mock } from 'vitest';
 import type { WailsAppBindings } from '../lib/wails';
-import type { Conversation, Message, ModelEntry, ModelInfo } from '../lib/types';
+import type {
+  Citation,
+  Conversation,
+  DocumentDetail,
+  DocumentInfo,
+  IngestEvent,
+  Message,
+  ModelEntry,
+  ModelInfo,
+  Passage,
+  SummaryProgress,
+  SummaryView,
+} from '../lib/types';
 
 type Fn = (...args: any[]) => any;
 export type FakeApp = { [K in keyof WailsAppBindings]: Mock<Fn> };
@@ -42,6 +54,17 @@ export function installFakeWails(): FakeWails {
     ActiveReply: resolved(null),
     GetSettings: resolved({}),
     SaveSettings: resolved(),
+    PickDocuments: resolved([]),
+    IngestFiles: resolved({ job: 1, stream: 'documents:ingest:1' }),
+    CancelIngest: resolved(),
+    IngestState: resolved([]),
+    ListDocuments: resolved([]),
+    GetDocument: resolved({ document: documentInfo(), sections: [], summaries: [] }),
+    DeleteDocument: resolved(),
+    SummarizeDocument: resolved(summaryView({ status: 'running' })),
+    StopSummary: resolved(),
+    GetPassage: resolved(passage()),
+    AskDocument: resolved(),
   };
   const runtime = {
     EventsOn: vi.fn<Fn>((name: string, cb: (...a: unknown[]) => void) => {
@@ -75,7 +98,7 @@ export function installFakeWails(): FakeWails {
 }
 
 export function conversation(p: Partial<Conversation> = {}): Conversation {
-  return { id: 1, title: 'New chat', model: '', created_at: 1000, updated_at: 1000, message_count: 0, ...p };
+  return { id: 1, title: 'New chat', model: '', created_at: 1000, updated_at: 1000, message_count: 0, document_id: null, ...p } as Conversation;
 }
 
 export function message(p: Partial<Message> = {}): Message {
@@ -113,6 +136,71 @@ export function modelInfo(p: Partial<ModelInfo> = {}): ModelInfo {
 
 export function modelEntry(p: Partial<ModelEntry> = {}): ModelEntry {
   return { path: '/models/tiny.gguf', name: 'tiny', size_bytes: 1024, dir: '/models', source: 'models', valid: true, problem: '', ...p };
+}
+
+export function documentInfo(p: Partial<DocumentInfo> = {}): DocumentInfo {
+  return {
+    id: 1,
+    blake3: 'b3',
+    name: 'report.pdf',
+    format: 'pdf',
+    size_bytes: 2048,
+    title: '',
+    pages: 40,
+    chunks: 20,
+    created_at: 1000,
+    updated_at: 1000,
+    ...p,
+  };
+}
+
+export function citation(p: Partial<Citation> = {}): Citation {
+  return { marker: '[pp. 12–14]', first_chunk: 5, last_chunk: 6, page_start: 12, page_end: 14, section: '', ...p };
+}
+
+export function summaryView(p: Partial<SummaryView> = {}): SummaryView {
+  return {
+    id: 7,
+    document_id: 1,
+    style: 'brief',
+    model: 'tiny',
+    status: 'complete',
+    text: '',
+    coverage: '',
+    citations: [],
+    pieces_done: 0,
+    pieces_total: 0,
+    error: '',
+    created_at: 1000,
+    updated_at: 1000,
+    ...p,
+  };
+}
+
+export function summaryProgress(p: Partial<SummaryProgress> = {}): SummaryProgress {
+  return {
+    summary_id: 7,
+    document_id: 1,
+    status: 'running',
+    pieces_done: 0,
+    pieces_total: 0,
+    level: 0,
+    tokens_per_second: 0,
+    eta_seconds: -1,
+    ...p,
+  };
+}
+
+export function documentDetail(p: Partial<DocumentDetail> = {}): DocumentDetail {
+  return { document: documentInfo(), sections: [], summaries: [], ...p };
+}
+
+export function passage(p: Partial<Passage> = {}): Passage {
+  return { document_id: 1, first_chunk: 5, last_chunk: 6, page_start: 12, page_end: 14, section: '', text: 'The passage.', ...p };
+}
+
+export function ingestEvent(p: Partial<IngestEvent> = {}): IngestEvent {
+  return { job: 1, phase: 'reading', ...p };
 }
 
 /** A scheduler that runs frames only when the test says so. */

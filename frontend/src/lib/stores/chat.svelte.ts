@@ -13,12 +13,15 @@ export interface ReplyStats {
   context_size: number;
   /** Older messages left out of the last prompt to fit the context. */
   dropped: number;
+  shifted: number;
 }
 
 export interface ChatDeps {
   conversations?: ConversationsStore;
   notify?: ToastStore;
   scheduler?: Scheduler;
+  /** How a message is sent (default SendMessage; the document view asks with AskDocument). */
+  sendMessage?: (conversationId: number, text: string) => Promise<SendResult>;
 }
 
 /** Messages of the open conversation, sending, and streaming replies. */
@@ -36,10 +39,12 @@ export class ChatStore {
   private openSeq = 0;
   private conversations: ConversationsStore;
   private notify: ToastStore;
+  private sendMessage: (conversationId: number, text: string) => Promise<SendResult>;
 
   constructor(deps: ChatDeps = {}) {
     this.conversations = deps.conversations ?? defaultConversations;
     this.notify = deps.notify ?? toasts;
+    this.sendMessage = deps.sendMessage ?? api.sendMessage;
     this.batcher = createFrameBatcher(() => this.flush(), deps.scheduler ?? nextFrame);
   }
 
@@ -107,7 +112,7 @@ export class ChatStore {
     const convId = this.conversationId;
     this.sending = true;
     try {
-      const r = await api.sendMessage(convId, body);
+      const r = await this.sendMessage(convId, body);
       // Subscribe first, in the same task as the reply, so no event is missed.
       this.attach(r);
       if (this.conversationId === convId) {
@@ -116,7 +121,7 @@ export class ChatStore {
         this.loading = false;
         this.upsertMessage(r.user_message);
         this.upsertMessage(r.assistant_message);
-        this.stats = { tps: 0, completion_tokens: 0, context_used: 0, context_size: 0, dropped: 0 };
+        this.stats = { tps: 0, completion_tokens: 0, context_used: 0, context_size: 0, dropped: 0, shifted: 0 };
         this.conversations.select(r.conversation.id);
       }
       this.conversations.upsert(r.conversation);
@@ -213,6 +218,7 @@ export class ChatStore {
         context_used: ev.result.context_used,
         context_size: ev.result.context_size,
         dropped: ev.result.dropped_messages ?? 0,
+        shifted: ev.result.shifted_tokens ?? 0,
       };
     }
   }
@@ -238,6 +244,7 @@ export class ChatStore {
           context_used: this.stats?.context_used ?? 0,
           context_size: this.stats?.context_size ?? 0,
           dropped: this.stats?.dropped ?? 0,
+          shifted: this.stats?.shifted ?? 0,
         };
       }
     }
@@ -289,6 +296,7 @@ function statsFromMessages(ms: Message[]): ReplyStats | null {
     context_used: (last.prompt_tokens || 0) + (last.completion_tokens || 0),
     context_size: 0,
     dropped: 0,
+    shifted: 0,
   };
 }
 

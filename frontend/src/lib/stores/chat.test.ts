@@ -67,7 +67,7 @@ describe('chat store', () => {
     });
     expect(reply(chat)).toEqual(final);
     expect(chat.generating).toBe(false);
-    expect(chat.stats).toEqual({ tps: 20, completion_tokens: 2, context_used: 7, context_size: 2048, dropped: 0 });
+    expect(chat.stats).toEqual({ tps: 20, completion_tokens: 2, context_used: 7, context_size: 2048, dropped: 0, shifted: 0 });
     expect(w.runtime.EventsOff).toHaveBeenCalledWith('chat:stream:11');
     frames.run();
     expect(reply(chat).content).toBe('Hi there');

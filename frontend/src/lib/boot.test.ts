@@ -1,0 +1,42 @@
+import { describe, expect, it, vi } from 'vitest';
+import { boot, routeDrop } from './boot';
+import { installFakeWails, settle } from '../test/fakes';
+
+describe('drop routing', () => {
+  function targets() {
+    return { model: { openDropped: vi.fn(async () => true) }, ingest: { add: vi.fn(async () => true) } };
+  }
+
+  it('.gguf paths go to the model store, everything else to documents, both from one drop', () => {
+    const to = targets();
+    routeDrop(['/m/Qwen.Q4_K_M.GGUF', '/docs/report.pdf', '/docs/folder', '/docs/notes.xyz'], to);
+    expect(to.model.openDropped).toHaveBeenCalledWith(['/m/Qwen.Q4_K_M.GGUF']);
+    expect(to.ingest.add).toHaveBeenCalledWith(['/docs/report.pdf', '/docs/folder', '/docs/notes.xyz']);
+  });
+
+  it('only models: documents are not involved; only documents: the model is not touched', () => {
+    let to = targets();
+    routeDrop(['/m/a.gguf'], to);
+    expect(to.ingest.add).not.toHaveBeenCalled();
+    to = targets();
+    routeDrop(['/docs/a.pdf'], to);
+    expect(to.model.openDropped).not.toHaveBeenCalled();
+    expect(to.ingest.add).toHaveBeenCalledWith(['/docs/a.pdf']);
+  });
+
+  it('a real drop on the window reaches LoadModel and IngestFiles', async () => {
+    const w = installFakeWails();
+    const stop = boot();
+    await settle();
+    w.drop(['/m/tiny.gguf', '/docs/a.pdf']);
+    await settle();
+    expect(w.app.LoadModel).toHaveBeenCalledWith('/m/tiny.gguf');
+    expect(w.app.IngestFiles).toHaveBeenCalledWith(['/docs/a.pdf']);
+    expect(w.app.ListDocuments).toHaveBeenCalled();
+    expect(w.runtime.EventsOn).toHaveBeenCalledWith('documents:changed', expect.any(Function));
+    stop();
+    expect(w.runtime.OnFileDropOff).toHaveBeenCalled();
+    expect(w.runtime.EventsOff).toHaveBeenCalledWith('documents:changed');
+    expect(w.runtime.EventsOff).toHaveBeenCalledWith('documents:ingest:1');
+  });
+});
