@@ -90,6 +90,15 @@ func (s Settings) Options() Options {
 	}
 }
 
+// AskWithSettings is Ask with the user's saved generation settings.
+func (s *Service) AskWithSettings(ctx context.Context, documentID int64, text string) (SendResult, error) {
+	set, err := LoadSettings(ctx, s.st)
+	if err != nil {
+		return SendResult{}, err
+	}
+	return s.Ask(ctx, documentID, text, set.Options())
+}
+
 // SendWithSettings is Send with the user's saved generation settings.
 func (s *Service) SendWithSettings(ctx context.Context, conversationID int64, text string) (SendResult, error) {
 	set, err := LoadSettings(ctx, s.st)

@@ -219,7 +219,14 @@ func (e *Local) Generate(ctx context.Context, req Request, onPiece func(string))
 	}
 	var text textAssembler
 	genStart := time.Now()
-	limit := req.MaxTokens
+	// A reply that fills the context shifts it and goes on, but never runs
+	// forever: without MaxTokens it ends after maxReplyContexts contexts'
+	// worth, and IgnoreEOS without MaxTokens means "until the context is
+	// full" (benchmarks, tests), so it does not shift.
+	limit, shift := req.MaxTokens, !(req.IgnoreEOS && req.MaxTokens == 0)
+	if limit == 0 {
+		limit = maxReplyContexts * e.lctx.NCtx()
+	}
 	for {
 		if ctx.Err() != nil {
 			return e.finish(res, ctx, ctx.Err())
@@ -242,7 +249,10 @@ func (e *Local) Generate(ctx context.Context, req Request, onPiece func(string))
 			break
 		}
 		if pos >= e.lctx.NCtx() {
-			n := e.shiftContext(nKeep)
+			n := 0
+			if shift {
+				n = e.shiftContext(nKeep)
+			}
 			if n == 0 {
 				res.StopReason = StopLength
 				break
@@ -265,6 +275,9 @@ func (e *Local) Generate(ctx context.Context, req Request, onPiece func(string))
 	res.ContextUsed = len(e.cached)
 	return res, nil
 }
+
+// maxReplyContexts bounds a reply without MaxTokens, in context lengths.
+const maxReplyContexts = 4
 
 // shiftContext makes room in a full context: it drops the older half of the
 // tokens after the first nKeep (the system prompt) and moves the rest back,
