@@ -78,7 +78,7 @@ browser_test() {
 }
 
 run "app window renders the Chapel UI (Xvfb screenshot)" window_test
-run "browser: pick model, stream, stop, restart, history kept" browser_test
+run "browser: pick model, stream, stop; drop a PDF, summary with citations, passage, ask; restart, all kept" browser_test
 
 echo "$passed passed, $failures failed"
 [ "$failures" -eq 0 ]

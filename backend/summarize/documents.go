@@ -2,6 +2,7 @@ package summarize
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/chapelapp/chapel/backend/apperr"
@@ -76,8 +77,26 @@ func (s *Service) Passage(ctx context.Context, documentID int64, first, last int
 		}
 		p.PageEnd = max(p.PageEnd, c.PageEnd, c.PageStart)
 	}
-	p.Text = b.String()
+	p.Text = pageBreaks(b.String(), p.PageStart)
 	return p, nil
+}
+
+// pageBreaks shows each page break (a form feed in the extracted text) in
+// a passage starting on page first as a line naming the next page.
+func pageBreaks(text string, first int) string {
+	if first <= 0 || !strings.Contains(text, "\f") {
+		return strings.ReplaceAll(text, "\f", "\n\n")
+	}
+	var b strings.Builder
+	page := first
+	for i, part := range strings.Split(text, "\f") {
+		if i > 0 {
+			page++
+			fmt.Fprintf(&b, "\n\n— page %d —\n\n", page)
+		}
+		b.WriteString(strings.Trim(part, "\n"))
+	}
+	return b.String()
 }
 
 // Delete stops a document's summaries, waits for them to end and deletes

@@ -16,7 +16,7 @@ func TestPassage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Text != chunks[1].Text+chunks[2].Text || p.FirstChunk != 1 || p.LastChunk != 2 ||
+	if p.Text != pageBreaks(chunks[1].Text+chunks[2].Text, chunks[1].PageStart) || p.FirstChunk != 1 || p.LastChunk != 2 ||
 		p.PageStart != chunks[1].PageStart || p.PageEnd != chunks[2].PageEnd {
 		t.Errorf("%+v", p)
 	}
@@ -75,5 +75,22 @@ func TestDetailAndDelete(t *testing.T) {
 	}
 	if _, err := st.GetDocument(context.Background(), doc.ID); apperr.CodeOf(err) != apperr.NotFound {
 		t.Errorf("document still there: %v", err)
+	}
+}
+
+func TestPageBreaks(t *testing.T) {
+	cases := []struct {
+		text  string
+		first int
+		want  string
+	}{
+		{"one page", 4, "one page"},
+		{"end of four\fall of five\fstart of six", 4, "end of four\n\n— page 5 —\n\nall of five\n\n— page 6 —\n\nstart of six"},
+		{"no pages\fat all", 0, "no pages\n\nat all"},
+	}
+	for _, c := range cases {
+		if got := pageBreaks(c.text, c.first); got != c.want {
+			t.Errorf("pageBreaks(%q, %d) = %q, want %q", c.text, c.first, got, c.want)
+		}
 	}
 }

@@ -114,7 +114,7 @@ func (p prompt) system(combine, final bool) string {
 func (p prompt) mapMessages(final bool, markers []string, passage string) []engine.Message {
 	return []engine.Message{
 		{Role: engine.RoleSystem, Content: p.system(false, final)},
-		{Role: engine.RoleUser, Content: fmt.Sprintf(passageHeader, strings.Join(markers, " ")) + passage},
+		{Role: engine.RoleUser, Content: fmt.Sprintf(passageHeader, strings.Join(markers, " ")) + strings.ReplaceAll(passage, "\f", "\n\n")},
 	}
 }
 

@@ -354,7 +354,7 @@ func viewOf(sum store.Summary, pieces []store.SummaryPiece) View {
 
 // planVersion changes when planning or post-processing changes what a
 // summary says, so older cached summaries are not reused.
-const planVersion = "1"
+const planVersion = "2" // 2: page breaks reach the model as blank lines
 
 // cacheKey names everything that changes a summary's text: the document,
 // the model, the style's prompts and the planning parameters.

@@ -2,7 +2,9 @@
 // its real Go bindings; Debian's chromium, driven by playwright-core, uses it
 // as a person would. It picks the test model, sends a message and watches the
 // reply stream in, stops a second reply with the Stop button, restarts the
-// app and finds both conversations with their text.
+// app and finds both conversations with their text. Then it drops a PDF,
+// summarises it, reads its coverage line, opens a cited passage, asks the
+// document a question, and after another restart finds the summary again.
 //
 // usage: node frontend/e2e/run.mjs --out DIR   (DISPLAY must be set; see scripts/e2e.sh)
 // env:   CHAPEL_E2E_MODEL  path of the .gguf model to use
@@ -20,6 +22,30 @@ if (!model) throw new Error('CHAPEL_E2E_MODEL is not set');
 const home = join(out, 'browser-home');
 mkdirSync(join(home, 'models'), { recursive: true });
 symlinkSync(model, join(home, 'models', basename(model)));
+
+// makePDF writes a small PDF, one page per entry of lines, with the
+// standard Helvetica font (what Chapel's own reader must handle).
+function makePDF(pages) {
+  const objs = [];
+  objs[1] = '<< /Type /Catalog /Pages 2 0 R >>';
+  objs[2] = `<< /Type /Pages /Kids [${pages.map((_, i) => `${4 + 2 * i} 0 R`).join(' ')}] /Count ${pages.length} >>`;
+  objs[3] = '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>';
+  pages.forEach((lines, i) => {
+    const stream = `BT /F1 12 Tf 16 TL 72 720 Td ${lines.map((l) => `(${l}) Tj T*`).join(' ')} ET`;
+    objs[4 + 2 * i] = `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents ${5 + 2 * i} 0 R >>`;
+    objs[5 + 2 * i] = `<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`;
+  });
+  let pdf = '%PDF-1.4\n';
+  const offsets = [];
+  for (let i = 1; i < objs.length; i++) {
+    offsets[i] = pdf.length;
+    pdf += `${i} 0 obj\n${objs[i]}\nendobj\n`;
+  }
+  const xref = pdf.length;
+  pdf += `xref\n0 ${objs.length}\n0000000000 65535 f \n${offsets.slice(1).map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
+  pdf += `trailer\n<< /Size ${objs.length} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return pdf;
+}
 
 const steps = [];
 function step(name) { steps.push(name); console.log(`  - ${name}`); }
@@ -79,11 +105,11 @@ try {
   step('first run: no model, the guide is shown');
   await page.getByTestId('first-run').waitFor({ timeout: 20000 });
 
-  step('drop a file that is not a model: a notice, nothing else changes');
+  step('drop a file Chapel cannot read: a clear message, nothing else changes');
   // WailsInvoke('DD:x:y:path') is what the Wails runtime sends when a file is dropped.
-  writeFileSync(join(out, 'notes.txt'), 'not a model');
-  await page.evaluate((p) => window.WailsInvoke(`DD:400:300:${p}`), join(out, 'notes.txt'));
-  await page.getByTestId('toast').filter({ hasText: '.gguf' }).first().waitFor({ timeout: 10000 });
+  writeFileSync(join(out, 'notes.xyz'), 'not a document');
+  await page.evaluate((p) => window.WailsInvoke(`DD:400:300:${p}`), join(out, 'notes.xyz'));
+  await page.getByTestId('toast').filter({ hasText: "can't read .xyz files" }).first().waitFor({ timeout: 15000 });
   await page.getByTestId('first-run').waitFor({ timeout: 5000 });
 
   step('pick the test model from the model picker');
@@ -133,7 +159,53 @@ try {
   await page.getByTestId('badge-stopped').waitFor({ timeout: 5000 });
   await page.screenshot({ path: join(out, 'browser-stopped.png') });
 
-  step('restart the app: the model and both conversations are there with their text');
+  step('drop a PDF: it is added and opened');
+  await page.evaluate(async () => {
+    const app = window.go.app.App;
+    const s = await app.GetSettings();
+    await app.SaveSettings({ ...s, max_tokens: 24, ignore_eos: false });
+  });
+  const pdfPath = join(out, 'farm report.pdf');
+  writeFileSync(pdfPath, makePDF([
+    ['Farm report, page one.', 'Wheat and barley grow in the northern fields.', 'The wheat harvest was large this year.'],
+    ['Page two is about animals.', 'Cattle graze in the valleys in summer.', 'The herd grew to ninety cows.'],
+    ['Page three is about the weather.', 'Rain fell early in May and the river rose.', 'Autumn was dry and warm.'],
+  ]), 'latin1');
+  await page.evaluate((p) => window.WailsInvoke(`DD:400:300:${p}`), pdfPath);
+  const view = page.getByTestId('document-view');
+  await view.waitFor({ timeout: 30000 });
+  await page.getByTestId('document-item').filter({ hasText: 'farm report.pdf' }).first().waitFor({ timeout: 10000 });
+  const meta = await page.getByTestId('document-meta').innerText();
+  if (!/3 pages/.test(meta)) throw new Error(`document meta ${JSON.stringify(meta)}: want 3 pages`);
+
+  step('summarise it: progress, then a summary with page citations that covers every page');
+  await page.getByTestId('summarize').click();
+  await page.locator('[data-testid="summary"][data-status="complete"]').waitFor({ timeout: 180000 });
+  const coverage = (await page.getByTestId('coverage').innerText()).trim();
+  if (!coverage.includes('Covers pages 1–3 of 3')) throw new Error(`coverage line ${JSON.stringify(coverage)}`);
+  const cites = page.getByTestId('citation');
+  if ((await cites.count()) === 0) throw new Error('the summary has no citations');
+  await page.screenshot({ path: join(out, 'browser-summary.png') });
+
+  step('click a citation: the passage of the original is shown');
+  await cites.first().click();
+  const passage = page.getByTestId('passage');
+  await passage.waitFor({ timeout: 10000 });
+  const passageText = await page.getByTestId('passage-text').innerText();
+  if (!/wheat|cattle|rain/i.test(passageText)) throw new Error(`passage ${JSON.stringify(passageText.slice(0, 200))} is not from the document`);
+  await page.screenshot({ path: join(out, 'browser-passage.png') });
+  await page.getByTestId('passage-close').click();
+
+  step('ask the document: the answer streams in and names the pages it used');
+  const ask = page.getByTestId('ask').getByTestId('composer-input');
+  await ask.fill('How large was the wheat harvest?');
+  await ask.press('Enter');
+  const answer = page.getByTestId('ask-messages').locator('[data-testid="message"][data-role="assistant"][data-status="complete"]').last();
+  await answer.waitFor({ timeout: 60000 });
+  const answerText = await answer.innerText();
+  if (!/\[pp?\. \d/.test(answerText)) throw new Error(`the answer cites no page: ${JSON.stringify(answerText)}`);
+
+  step('restart the app: the model and the conversations are there with their text');
   const pickerText = () => document.querySelector('[data-testid="model-picker"]')?.textContent?.replace(/\s+/g, ' ').trim();
   const pickerBefore = await page.evaluate(pickerText);
   await stopApp(app);
@@ -142,12 +214,13 @@ try {
   const items = page.getByTestId('conversation-item');
   // The model chosen before the restart is loaded again by itself.
   await page.waitForFunction((name) => document.querySelector('[data-testid="model-picker"]')?.textContent?.replace(/\s+/g, ' ').trim() === name, pickerBefore, { timeout: 30000 });
-  await page.waitForFunction(() => document.querySelectorAll('[data-testid="conversation-item"]').length === 2, null, { timeout: 20000 });
+  // Two chats and the document's conversation, most recent first.
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="conversation-item"]').length === 3, null, { timeout: 20000 });
   const titles = await items.allInnerTexts();
-  if (!titles[0].includes('The little dog') || !titles[1].includes('Once upon a time')) {
+  if (!titles[0].includes('farm report.pdf') || !titles[1].includes('The little dog') || !titles[2].includes('Once upon a time')) {
     throw new Error(`sidebar order/titles wrong: ${JSON.stringify(titles)}`);
   }
-  for (const [i, want, status] of [[1, first, 'complete'], [0, stopped, 'stopped']]) {
+  for (const [i, want, status] of [[2, first, 'complete'], [1, stopped, 'stopped']]) {
     await items.nth(i).click();
     const msg = page.locator(`[data-testid="message"][data-role="assistant"][data-status="${status}"]`).last();
     await msg.waitFor({ timeout: 10000 });
@@ -157,9 +230,15 @@ try {
     const probe = want.replace(/\s*Stopped\s*$/, '').slice(0, 40);
     if (!got.includes(probe)) throw new Error(`conversation ${i}: saved reply ${JSON.stringify(got.slice(0, 80))} does not contain ${JSON.stringify(probe)}`);
     const user = await page.locator('[data-testid="message"][data-role="user"]').first().innerText();
-    if (!user.includes(i === 1 ? 'Once upon a time' : 'The little dog')) throw new Error(`conversation ${i}: user message ${JSON.stringify(user)}`);
+    if (!user.includes(i === 2 ? 'Once upon a time' : 'The little dog')) throw new Error(`conversation ${i}: user message ${JSON.stringify(user)}`);
   }
   await page.screenshot({ path: join(out, 'browser-after-restart.png') });
+
+  step('the document and its summary are still there after the restart');
+  await page.getByTestId('document-item').filter({ hasText: 'farm report.pdf' }).first().click();
+  await page.locator('[data-testid="summary"][data-status="complete"]').waitFor({ timeout: 20000 });
+  const coverageAgain = (await page.getByTestId('coverage').innerText()).trim();
+  if (coverageAgain !== coverage) throw new Error(`coverage after restart ${JSON.stringify(coverageAgain)}, before ${JSON.stringify(coverage)}`);
   if (pageErrors.length) throw new Error(`the page threw: ${pageErrors.join('\n')}`);
   console.log(`browser e2e: ${steps.length} steps passed`);
 } catch (e) {
