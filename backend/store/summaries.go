@@ -60,6 +60,7 @@ type SummaryPiece struct {
 	Error            string `json:"error"`
 	PromptTokens     int    `json:"prompt_tokens"`
 	CompletionTokens int    `json:"completion_tokens"`
+	CreatedAt        int64  `json:"created_at"` // when it was saved (set by SavePiece)
 }
 
 const summaryColumns = `s.id, s.document_id, s.style, s.cache_key, s.model, s.status, s.text, s.coverage, s.citations,
@@ -233,7 +234,7 @@ func notFoundSummary(id int64) error {
 
 func listPieces(ctx context.Context, tx *sql.Tx, summaryID int64) ([]SummaryPiece, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT summary_id, level, ord, first_chunk, last_chunk, part, parts, status, text, error,
-		prompt_tokens, completion_tokens FROM summary_pieces WHERE summary_id = ? ORDER BY level, ord`, summaryID)
+		prompt_tokens, completion_tokens, created_at FROM summary_pieces WHERE summary_id = ? ORDER BY level, ord`, summaryID)
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +243,7 @@ func listPieces(ctx context.Context, tx *sql.Tx, summaryID int64) ([]SummaryPiec
 	for rows.Next() {
 		var p SummaryPiece
 		if err := rows.Scan(&p.SummaryID, &p.Level, &p.Ord, &p.First, &p.Last, &p.Part, &p.Parts, &p.Status, &p.Text,
-			&p.Error, &p.PromptTokens, &p.CompletionTokens); err != nil {
+			&p.Error, &p.PromptTokens, &p.CompletionTokens, &p.CreatedAt); err != nil {
 			return nil, err
 		}
 		ps = append(ps, p)
