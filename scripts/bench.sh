@@ -39,7 +39,15 @@ for name in ${BENCH_MODELS:-1b-q4_0}; do
   echo "{\"name\":\"$name\",\"chapel\":$chapel,\"peer\":$peerjson}" >> "$out/results.jsonl"
 done
 
-node - "$out/bandwidth.json" "$out/results.jsonl" <<'JS'
+# Prefix reuse and parallel sequences, on the first model: the first token
+# of a 20-token message after a 3,000-token history against the same 20
+# tokens alone, and 4 sequences generating together against one.
+first=${BENCH_MODELS:-1b-q4_0}; first=${first%% *}
+echo "== $first: follow-up after a long history, parallel sequences (chapel)" >&2
+"$bin" bench --model "$CHAPEL_HOME/cache/synthetic-$first.gguf" --threads "$threads" --pp 64 --tg 64 --reps "$reps" \
+  --history 3000 --parallel 4 --json > "$out/reuse.json"
+
+node - "$out/bandwidth.json" "$out/results.jsonl" "$out/reuse.json" <<'JS'
 const fs = require('fs');
 const bw = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const rows = fs.readFileSync(process.argv[3], 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -56,5 +64,9 @@ for (const r of rows) {
     f(roof).padStart(12), (f((100 * c.tg_tps) / roof, 0) + ' %').padStart(11), f(c.ttft_ms, 0).padStart(7), f(c.rss_mb, 0).padStart(6),
     f(c.model_bytes / 1e6, 0).padStart(8)].join(' | '));
 }
+const ru = JSON.parse(fs.readFileSync(process.argv[4], 'utf8'));
+console.log(`\nfollow-up turn (${ru.model}): first token of 20 new tokens after ${ru.history} tokens of history ${f(ru.followup_ttft_ms, 0)} ms, ` +
+  `the 20 tokens alone ${f(ru.alone_ttft_ms, 0)} ms: ${f(ru.followup_ratio, 2)}× (target ≤ 1.5×; reprocessing the history: ${f(ru.full_ttft_ms, 0)} ms)`);
+console.log(`parallel sequences: 4 together ${f(ru.parallel_tg_tps)} tok/s vs one ${f(ru.tg_tps)} tok/s: ${f(ru.parallel_gain, 2)}× (target ≥ 2.5×)`);
 console.log(`\nmedians of ${rows[0]?.chapel.reps} runs, ${rows[0]?.chapel.pp} prompt tokens, ${rows[0]?.chapel.tg} generated; targets: pp ≥ 1.1× peer, tg ≥ 1.3× peer and ≥ 85 % of the roofline`);
 JS

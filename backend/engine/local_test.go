@@ -331,3 +331,38 @@ func TestReplyLongerThanTheContextGoesOn(t *testing.T) {
 		})
 	}
 }
+
+// TestQuantizedKeys runs a model whose key heads (32 values) let the KV
+// cache hold keys as Q8_0, through a context shift and a batch; the tiny
+// model's 16-value heads keep F16 keys (Q8_0 there aborts llama.cpp).
+func TestQuantizedKeys(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "heads32.gguf")
+	shape := gguf.Shape{Name: "heads32", Embd: 128, Layers: 2, Heads: 4, HeadsKV: 2, FF: 256, Vocab: 512, ContextLen: 1024}
+	if err := gguf.WriteSynthetic(path, shape, gguf.SynthOptions{Type: gguf.F32, Seed: 3, ChatTemplate: gguf.ChatMLTemplate}); err != nil {
+		t.Fatal(err)
+	}
+	e := NewLocal()
+	t.Cleanup(func() { e.Close() })
+	if _, err := e.Load(context.Background(), path, LoadOptions{ContextSize: 128, Threads: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if !e.quantK {
+		t.Fatal("keys of 32-value heads are not quantised")
+	}
+	req := greedy(300)
+	req.IgnoreEOS = true
+	req.Messages = []Message{{Role: RoleSystem, Content: "be brief"}, {Role: RoleUser, Content: "tell me a long story"}}
+	if _, res := generate(t, e, req); res.CompletionTokens != 300 || res.ShiftedTokens == 0 {
+		t.Errorf("result = %+v, want 300 tokens through a context shift", res)
+	}
+	reqs := []Request{greedy(8), greedy(8)}
+	reqs[0].Messages = []Message{{Role: RoleUser, Content: "the big dog"}}
+	reqs[1].Messages = []Message{{Role: RoleUser, Content: "the little cat"}}
+	if _, err := e.GenerateBatch(context.Background(), reqs, func(int, string) {}); err != nil {
+		t.Fatal(err)
+	}
+	tiny := load(t, tinyModel(t, gguf.ChatMLTemplate))
+	if tiny.quantK {
+		t.Error("the tiny model's 16-value key heads were quantised")
+	}
+}

@@ -30,6 +30,7 @@ type ContextParams struct {
 	Threads      int  // threads for generation
 	ThreadsBatch int  // threads for prompt processing; 0 = Threads
 	FlashAttn    bool // flash attention
+	QuantizedK   bool // keys in the KV cache as Q8_0 instead of F16
 	KVUnified    bool // all sequences share one pool of KV cells (each may use the whole context)
 }
 
@@ -69,6 +70,9 @@ func NewContext(m *Model, params ContextParams) (*Context, error) {
 		cp.flash_attn_type = C.LLAMA_FLASH_ATTN_TYPE_ENABLED
 	} else {
 		cp.flash_attn_type = C.LLAMA_FLASH_ATTN_TYPE_DISABLED
+	}
+	if params.QuantizedK {
+		cp.type_k = C.GGML_TYPE_Q8_0
 	}
 	cp.no_perf = C.bool(true)
 	cp.kv_unified = C.bool(params.KVUnified)
