@@ -217,12 +217,7 @@ func listConversations(ctx context.Context, svc *services, asJSON bool) int {
 		return fail(err)
 	}
 	if asJSON {
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(list); err != nil {
-			return fail(err)
-		}
-		return 0
+		return printJSON(list)
 	}
 	if len(list) == 0 {
 		fmt.Println("No conversations yet.")
@@ -234,5 +229,15 @@ func listConversations(ctx context.Context, svc *services, asJSON bool) int {
 		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\n", c.ID, time.UnixMilli(c.UpdatedAt).Format("2006-01-02 15:04"), c.MessageCount, c.Title)
 	}
 	tw.Flush()
+	return 0
+}
+
+// printJSON prints v as indented JSON on stdout.
+func printJSON(v any) int {
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fail(err)
+	}
 	return 0
 }

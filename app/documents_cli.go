@@ -230,12 +230,7 @@ func cmdDocuments(args []string) int {
 			return fail(err)
 		}
 		if *asJSON {
-			enc := json.NewEncoder(os.Stdout)
-			enc.SetIndent("", "  ")
-			if err := enc.Encode(list); err != nil {
-				return fail(err)
-			}
-			return 0
+			return printJSON(list)
 		}
 		if len(list) == 0 {
 			fmt.Println("No documents yet.")
