@@ -8,6 +8,8 @@
 //
 // usage: node frontend/e2e/run.mjs --out DIR   (DISPLAY must be set; see scripts/e2e.sh)
 // env:   CHAPEL_E2E_MODEL  path of the .gguf model to use
+//        CHAPEL_E2E_BOOK   optional: a long PDF (e.g. ../shared/corpus/R-intro.pdf) to drop and
+//                          summarise at the end, every page (minutes; not part of make test)
 import { spawn } from 'node:child_process';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -239,6 +241,26 @@ try {
   await page.locator('[data-testid="summary"][data-status="complete"]').waitFor({ timeout: 20000 });
   const coverageAgain = (await page.getByTestId('coverage').innerText()).trim();
   if (coverageAgain !== coverage) throw new Error(`coverage after restart ${JSON.stringify(coverageAgain)}, before ${JSON.stringify(coverage)}`);
+  if (process.env.CHAPEL_E2E_BOOK) {
+    const book = resolve(process.env.CHAPEL_E2E_BOOK);
+    step(`drop ${basename(book)} and summarise every page`);
+    await page.evaluate((p) => window.WailsInvoke(`DD:400:300:${p}`), book);
+    await page.locator('[data-testid="document-view"]').filter({ hasText: basename(book) }).waitFor({ timeout: 120000 });
+    const pages = await page.getByTestId('document-meta').innerText();
+    const started = Date.now();
+    await page.getByTestId('summarize').click();
+    await page.getByTestId('summary-progress').waitFor({ timeout: 60000 });
+    await page.screenshot({ path: join(out, 'browser-book-progress.png') });
+    console.log(`    ${pages}; ${await page.getByTestId('summary-progress-text').innerText()}`);
+    await page.locator('[data-testid="summary"][data-status="complete"]').waitFor({ timeout: 60 * 60000 });
+    const bookCoverage = (await page.getByTestId('coverage').innerText()).trim();
+    console.log(`    ${bookCoverage} after ${Math.round((Date.now() - started) / 1000)} s; ${await page.getByTestId('citation').count()} citations`);
+    await page.getByTestId('citation').first().click();
+    await page.getByTestId('passage').waitFor({ timeout: 10000 });
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: join(out, 'browser-book-summary.png') });
+    if (!/^Covers pages 1–(\d+) of \1$/.test(bookCoverage)) throw new Error(`coverage ${JSON.stringify(bookCoverage)}`);
+  }
   if (pageErrors.length) throw new Error(`the page threw: ${pageErrors.join('\n')}`);
   console.log(`browser e2e: ${steps.length} steps passed`);
 } catch (e) {
