@@ -20,8 +20,8 @@ import (
 const workerArg = "__engine-worker"
 
 // avx512Suffix names the engine binary a release ships beside the app for
-// CPUs with AVX-512: the app itself is built for x86-64-v3 (any CPU with
-// AVX2) and loses about a third of its prompt speed on AVX-512 machines.
+// CPUs with AVX-512 and VNNI: the app itself is built for x86-64-v3 (any CPU
+// with AVX2) and loses about a third of its prompt speed on such machines.
 const avx512Suffix = "-avx512"
 
 // workerCommand starts the engine's worker: the AVX-512 build beside this
@@ -49,9 +49,10 @@ func workerBinary(exe, override string, avx512 bool, exists func(string) bool) s
 	return exe
 }
 
-// hasAVX512 reports the AVX-512 subsets an x86-64-v4 build uses.
+// hasAVX512 reports the AVX-512 subsets the AVX-512 build uses: those of
+// x86-64-v4 and VNNI (int8 dot products; without it v4 gains little).
 func hasAVX512() bool {
-	return cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VL
+	return cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI
 }
 
 func fileExists(path string) bool {
