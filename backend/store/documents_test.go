@@ -231,3 +231,40 @@ func TestSummaryPiecesSurviveAndResume(t *testing.T) {
 	_, _, err = s.StartSummary(ctx, 12345, "brief", "k", "m")
 	wantCode(t, err, apperr.NotFound)
 }
+
+func TestStoppedRerunKeepsTheEarlierText(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	d, _, err := s.AddDocument(ctx, newDoc("3", "c.pdf", "one ", "two"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, _, err := s.StartSummary(ctx, d.ID, "brief", "k", "m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cites := json.RawMessage(`[{"marker":"[p. 1]"}]`)
+	if err := s.FinishSummary(ctx, sum.ID, SummaryPartial, "One. [p. 1]", "Covers page 1 of 2; page 2 failed: x", cites, ""); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		status, text, coverage string
+		wantText               string
+	}{
+		{SummaryCanceled, "", "", "One. [p. 1]"},
+		{SummaryFailed, "", "", "One. [p. 1]"},
+		{SummaryFailed, "", "Covers no pages of 2; pages 1–2 failed: x", ""},
+	}
+	for _, c := range cases {
+		if err := s.ReopenSummary(ctx, sum.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.FinishSummary(ctx, sum.ID, c.status, c.text, c.coverage, nil, "stopped"); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.GetSummary(ctx, sum.ID)
+		if err != nil || got.Status != c.status || got.Text != c.wantText || got.Error != "stopped" {
+			t.Errorf("%s %q: summary = %+v, %v; want text %q", c.status, c.coverage, got, err, c.wantText)
+		}
+	}
+}

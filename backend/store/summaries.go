@@ -147,7 +147,8 @@ func (s *Store) DeletePieces(ctx context.Context, summaryID int64, level, fromOr
 }
 
 // FinishSummary saves the final text, coverage line and citations (JSON)
-// with a final status.
+// with a final status. A canceled or failed summary that brings neither
+// text nor a coverage line keeps those it had (from an earlier run).
 func (s *Store) FinishSummary(ctx context.Context, id int64, status, text, coverage string, citations json.RawMessage, errText string) error {
 	switch status {
 	case SummaryComplete, SummaryPartial, SummaryFailed, SummaryCanceled:
@@ -158,6 +159,12 @@ func (s *Store) FinishSummary(ctx context.Context, id int64, status, text, cover
 		citations = json.RawMessage("[]")
 	}
 	return s.inTx(ctx, "could not save the summary", func(tx *sql.Tx) error {
+		if (status == SummaryCanceled || status == SummaryFailed) && text == "" && coverage == "" {
+			// A stopped or failed re-run keeps the text an earlier run made.
+			res, err := tx.ExecContext(ctx, `UPDATE summaries SET status = ?, error = ?, updated_at = ? WHERE id = ?`,
+				status, errText, s.nowMS(), id)
+			return mustAffect(res, err, notFoundSummary(id))
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE summaries SET status = ?, text = ?, coverage = ?, citations = ?, error = ?, updated_at = ?
 			WHERE id = ?`, status, text, coverage, string(citations), errText, s.nowMS(), id)
 		return mustAffect(res, err, notFoundSummary(id))

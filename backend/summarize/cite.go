@@ -32,10 +32,16 @@ func sectionMarker(title string) string { return "[§ " + cleanTitle(title) + "]
 // cleanTitle makes a section title safe inside a marker: one line, no
 // square brackets, at most 60 characters.
 func cleanTitle(t string) string {
-	t = strings.Join(strings.Fields(strings.NewReplacer("[", "(", "]", ")").Replace(t)), " ")
-	if utf8.RuneCountInString(t) > 60 {
-		r := []rune(t)
-		t = strings.TrimSpace(string(r[:59])) + "…"
+	return cutTitle(strings.Join(strings.Fields(strings.NewReplacer("[", "(", "]", ")").Replace(t)), " "), maxTitle)
+}
+
+// maxTitle is the most characters of a section title in a marker.
+const maxTitle = 60
+
+// cutTitle cuts t to at most n characters, ending with "…" when cut.
+func cutTitle(t string, n int) string {
+	if r := []rune(t); len(r) > n {
+		return strings.TrimSpace(string(r[:n-1])) + "…"
 	}
 	return t
 }

@@ -3,6 +3,7 @@ package summarize
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/chapelapp/chapel/backend/store"
 )
@@ -34,21 +35,26 @@ func newLabels(chunks []store.Chunk) *labels {
 	if lb.kind != bySections {
 		return lb
 	}
-	// A title that comes back after another section is a different section.
-	runs := map[string]int{}
+	// A title that comes back after another section is a different section,
+	// and so is one whose cut title equals another's: each run of a section
+	// gets a marker of its own, " (2)", " (3)"… after the cut title.
+	used := map[string]bool{}
 	lb.section = make([]string, len(chunks))
+	cur := ""
 	for i, c := range chunks {
 		if c.Section == "" {
 			continue
 		}
 		if i == 0 || chunks[i-1].Section != c.Section {
-			runs[cleanTitle(c.Section)]++
+			base := cleanTitle(c.Section)
+			cur = base
+			for n := 2; used[cur]; n++ {
+				suffix := fmt.Sprintf(" (%d)", n)
+				cur = cutTitle(base, maxTitle-utf8.RuneCountInString(suffix)) + suffix
+			}
+			used[cur] = true
 		}
-		t := cleanTitle(c.Section)
-		if n := runs[t]; n > 1 {
-			t = cleanTitle(fmt.Sprintf("%s (%d)", t, n))
-		}
-		lb.section[i] = t
+		lb.section[i] = cur
 	}
 	return lb
 }
@@ -124,7 +130,7 @@ func (lb *labels) heading(chunks []store.Chunk, first, i int) string {
 	if strings.HasPrefix(strings.TrimSpace(c.Text), strings.TrimSpace(c.Section)) {
 		return ""
 	}
-	return "## " + strings.Join(strings.Fields(c.Section), " ") + "\n"
+	return "## " + cleanTitle(c.Section) + "\n"
 }
 
 // index maps every marker of the map units to the chunks it cites.

@@ -88,7 +88,7 @@ func countTokens(ctx context.Context, eng Engine, texts []string) ([]int, error)
 func planUnits(ctx context.Context, eng Engine, lb *labels, chunks []store.Chunk, budget int) ([]unit, error) {
 	texts := make([]string, 0, 2*len(chunks))
 	for _, c := range chunks {
-		texts = append(texts, c.Text, c.Section)
+		texts = append(texts, c.Text, cleanTitle(c.Section)) // headings and markers show the title cut to 60 characters
 	}
 	counts, err := countTokens(ctx, eng, texts)
 	if err != nil {
@@ -149,7 +149,9 @@ func splitChunk(ctx context.Context, eng Engine, text string, budget int) ([]str
 	if err != nil {
 		return nil, err
 	}
-	n := max(2, (whole[0]+budget-1)/budget)
+	// More parts than bytes cannot help; the last resort below is one byte
+	// (rune) per part.
+	n := min(max(2, (whole[0]+budget-1)/budget), max(1, len(text)))
 	for range 8 {
 		parts := cutInto(text, n)
 		counts, err := countTokens(ctx, eng, parts)
@@ -163,18 +165,21 @@ func splitChunk(ctx context.Context, eng Engine, text string, budget int) ([]str
 		if worst <= budget {
 			return parts, nil
 		}
-		n = max(n+1, n*worst/budget+1)
+		if n >= len(text) {
+			return parts, nil
+		}
+		n = min(max(n+1, n*worst/budget+1), len(text))
 	}
 	// Tokens far from bytes: cut by bytes so every part surely fits.
-	return cutInto(text, max(n, len(text)/budget+1)), nil
+	return cutInto(text, min(max(n, len(text)/budget+1), max(1, len(text)))), nil
 }
 
 // cutInto cuts text into n parts of about equal length, each ending at a
 // sentence end or a space near its share when there is one.
 func cutInto(text string, n int) []string {
 	var parts []string
-	for k := n; k > 1 && len(text) > 0; k-- {
-		target := len(text) / k
+	for k := n; k > 1 && len(text) > 1; k-- {
+		target := max(1, len(text)/k)
 		cut := boundary(text, target)
 		parts = append(parts, strings.TrimSpace(text[:cut]))
 		text = text[cut:]

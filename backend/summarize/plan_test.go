@@ -2,6 +2,7 @@ package summarize
 
 import (
 	"context"
+	"github.com/chapelapp/chapel/backend/store"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -111,6 +112,28 @@ func TestSplitChunk(t *testing.T) {
 	}
 }
 
+// Degenerate cuts never panic: more parts than bytes, one byte, a rune
+// longer than its share, budgets of one token.
+func TestSplitChunkEdges(t *testing.T) {
+	cases := []struct {
+		text string
+		n    int
+	}{
+		{"ab", 5}, {"é", 3}, {"x", 2}, {"", 4}, {"日本語のテキスト", 20}, {"word word word", 100},
+	}
+	for _, c := range cases {
+		parts := cutInto(c.text, c.n)
+		if strings.Join(parts, "") != strings.Join(strings.Fields(c.text), "") && strings.Join(parts, " ") != c.text {
+			t.Errorf("cutInto(%q, %d) = %q loses text", c.text, c.n, parts)
+		}
+	}
+	for _, text := range []string{"abc", "a b c d e f g", strings.Repeat("長", 50)} {
+		if _, err := splitChunk(context.Background(), newFake(4096), text, 1); err != nil {
+			t.Errorf("splitChunk(%q, 1): %v", text, err)
+		}
+	}
+}
+
 // Every level of combining has fewer pieces than the one below, whatever
 // the sizes, and every group fits the budget.
 func TestGroupInputsShrinks(t *testing.T) {
@@ -209,5 +232,26 @@ func TestParsePrompt(t *testing.T) {
 		if prompts[style].mapping == "" {
 			t.Errorf("style %s has no prompts", style)
 		}
+	}
+}
+
+// Each run of a section gets its own marker, also when titles differ only
+// after the cut or the title comes back later.
+func TestSectionMarkersAreDistinct(t *testing.T) {
+	long := strings.Repeat("Configuration of the system ", 4)
+	chunks := []store.Chunk{{Section: long + "A"}, {Section: long + "B"}, {Section: long + "A"}, {Section: "Short"}, {Section: "Short"}}
+	lb := newLabels(chunks)
+	seen := map[string]bool{}
+	for i, m := range lb.section {
+		if i == 4 {
+			if m != lb.section[3] {
+				t.Errorf("one run of a section has two markers: %q, %q", lb.section[3], m)
+			}
+			continue
+		}
+		if seen[m] || len([]rune(m)) > maxTitle {
+			t.Errorf("marker %q repeated or longer than %d", m, maxTitle)
+		}
+		seen[m] = true
 	}
 }

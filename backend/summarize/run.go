@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -85,7 +86,7 @@ func (s *Service) execute(ctx context.Context, j *job, onProgress func(Progress)
 		r.saved[[2]int{p.Level, p.Ord}] = p
 	}
 	s.log.Info("summary started", "summary", j.sum.ID, "document", j.doc.ID, "style", j.style, "model", j.info.Name)
-	final, err := r.run(ctx)
+	final, err := r.safeRun(ctx)
 	status, text, coverage, errText := StatusComplete, "", "", ""
 	var cites []Citation
 	switch {
@@ -487,4 +488,16 @@ func (r *runner) emit(status string, v *View) {
 		p.ETASeconds = math.Round(elapsed / float64(r.generated) * float64(max(0, r.total-r.done)))
 	}
 	r.onProgress(p)
+}
+
+// safeRun is run with a bug caught: a panic while planning or combining
+// ends the summary as failed (its pieces kept) instead of ending Chapel.
+func (r *runner) safeRun(ctx context.Context) (final *step, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.s.log.Error("summary panicked", "summary", r.j.sum.ID, "panic", p, "stack", string(debug.Stack()))
+			final, err = nil, apperr.New(apperr.Internal, "the summary stopped because of a bug in Chapel; the pieces done so far are kept")
+		}
+	}()
+	return r.run(ctx)
 }

@@ -527,3 +527,24 @@ func TestSummarizeRejects(t *testing.T) {
 		})
 	}
 }
+
+// A section title longer than a map step's room (an <h1> wrapping a whole
+// paragraph) is cut in headings and markers; the summary still covers
+// every section.
+func TestHugeSectionTitle(t *testing.T) {
+	st := openStore(t)
+	title := strings.Repeat("An extremely long heading that goes on ", 60)
+	doc := plainDoc([]int{6, 6, 6}, []string{title, title, "Short"}).add(t, st, "huge")
+	v, err := New(st, newFake(512), nil).Summarize(context.Background(), doc.ID, "brief", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Status != StatusComplete || v.ChunksSummarized != 3 {
+		t.Errorf("%+v", v)
+	}
+	for _, c := range v.Citations {
+		if len([]rune(c.Marker)) > 70 {
+			t.Errorf("marker %q is not cut", c.Marker)
+		}
+	}
+}
