@@ -135,7 +135,7 @@ func TestCoverageLines(t *testing.T) {
 		{"pages lost", paged, 10, map[int]string{3: "x", 4: "x", 8: "y"},
 			"Covers pages 1–3, 6–8 and 10 of 10; pages 4–5 failed: x; page 9 failed: y"},
 		{"pages all lost", paged[:1], 1, map[int]string{0: "x"}, "Covers no pages of 1; page 1 failed: x"},
-		{"blank pages count as covered", paged, 12, nil, "Covers pages 1–12 of 12"},
+		{"pages without text are named", paged, 12, nil, "Covers pages 1–10 of 12; pages 11–12 have no text to read (scanned images?)"},
 		{"passages", plain, 0, nil, "Covers all 6 passages"},
 		{"passages lost", plain, 0, map[int]string{1: "x", 2: "x"}, "Covers passages 1 and 4–6 of 6; passages 2–3 failed: x"},
 		{"sections", sections, 0, nil, "Covers the opening and all 3 sections"},
@@ -145,7 +145,11 @@ func TestCoverageLines(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := coverageLine(newLabels(c.chunks), c.chunks, c.pages, unitsOf(len(c.chunks)), c.lost)
+			blank := map[int]bool{}
+			for p := len(c.chunks) + 1; p <= c.pages; p++ {
+				blank[p] = true
+			}
+			got := coverageLine(newLabels(c.chunks), c.chunks, c.pages, unitsOf(len(c.chunks)), c.lost, blank)
 			if got != c.want {
 				t.Errorf("\n got %q\nwant %q", got, c.want)
 			}

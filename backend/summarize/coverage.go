@@ -10,9 +10,10 @@ import (
 )
 
 // coverageLine says which parts of the document the summary covers, from
-// the map units whose text reached it; lost maps the others to why.
-// Pages with no text count as covered unless a lost unit spans them.
-func coverageLine(lb *labels, chunks []store.Chunk, docPages int, units []unit, lost map[int]string) string {
+// the map units whose text reached it; lost maps the others to why. Pages
+// in blank (no text: scanned images, empty pages) are not claimed as
+// covered; the line names them.
+func coverageLine(lb *labels, chunks []store.Chunk, docPages int, units []unit, lost map[int]string, blank map[int]bool) string {
 	switch lb.kind {
 	case byPages:
 		total := docPages
@@ -34,9 +35,9 @@ func coverageLine(lb *labels, chunks []store.Chunk, docPages int, units []unit, 
 				}
 			}
 		}
-		return numbered("page", "pages", total, why, false)
+		return numbered("page", "pages", total, why, false, blank)
 	case byPassages:
-		return numbered("passage", "passages", len(chunks), chunkReasons(units, lost), true)
+		return numbered("passage", "passages", len(chunks), chunkReasons(units, lost), true, nil)
 	}
 	return sectionsLine(lb, chunkReasons(units, lost))
 }
@@ -63,13 +64,34 @@ func chunkReasons(units []unit, lost map[int]string) map[int]string {
 	return why
 }
 
-// numbered writes the line for numbered parts 1..total, some lost.
-func numbered(one, many string, total int, why map[int]string, allForm bool) string {
-	var covered []int
+// numbered writes the line for numbered parts 1..total, some lost, some
+// blank (without text).
+func numbered(one, many string, total int, why map[int]string, allForm bool, blank map[int]bool) string {
+	var covered, empty []int
 	for n := 1; n <= total; n++ {
-		if _, ok := why[n]; !ok {
+		_, failed := why[n]
+		switch {
+		case failed:
+		case blank[n]:
+			empty = append(empty, n)
+		default:
 			covered = append(covered, n)
 		}
+	}
+	if len(empty) > 0 {
+		line := fmt.Sprintf("Covers no %s of %d", many, total)
+		if len(covered) > 0 {
+			line = fmt.Sprintf("Covers %s of %d", rangesOf(one, many, covered), total)
+		}
+		verb := " have"
+		if len(empty) == 1 {
+			verb = " has"
+		}
+		line += "; " + rangesOf(one, many, empty) + verb + " no text to read (scanned images?)"
+		for _, g := range byReason(why) {
+			line += fmt.Sprintf("; %s failed: %s", rangesOf(one, many, g.nums), g.reason)
+		}
+		return line
 	}
 	if len(why) == 0 {
 		switch {

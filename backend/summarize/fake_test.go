@@ -205,7 +205,17 @@ func (d testDoc) add(t *testing.T, st *store.Store, name string) store.Document 
 	if d.pages > 0 {
 		nd.Format = "pdf"
 		for p := 1; p <= d.pages; p++ {
-			nd.Pages = append(nd.Pages, store.DocumentPage{Number: p})
+			pg := store.DocumentPage{Number: p, Start: -1}
+			for _, c := range nd.Chunks { // a page spans the chunks on it
+				if c.PageStart <= p && p <= c.PageEnd {
+					if pg.Start < 0 {
+						pg.Start = c.Start
+					}
+					pg.End = c.End
+				}
+			}
+			pg.Start = max(pg.Start, 0)
+			nd.Pages = append(nd.Pages, pg)
 		}
 	}
 	doc, _, err := st.AddDocument(context.Background(), nd)

@@ -101,7 +101,11 @@ func (s *Service) execute(ctx context.Context, j *job, onProgress func(Progress)
 		status, errText = StatusFailed, apperr.Message(err)
 	default:
 		lost := r.lost(final)
-		coverage = coverageLine(r.lb, r.chunks, j.doc.Pages, r.units, lost)
+		blank, berr := s.blankPages(bg, j.doc.ID, r.chunks)
+		if berr != nil {
+			return View{}, berr
+		}
+		coverage = coverageLine(r.lb, r.chunks, j.doc.Pages, r.units, lost, blank)
 		switch {
 		case final == nil || final.failed != "":
 			status = StatusFailed
@@ -500,4 +504,25 @@ func (r *runner) safeRun(ctx context.Context) (final *step, err error) {
 		}
 	}()
 	return r.run(ctx)
+}
+
+// blankPages lists the document's pages without text (only white space):
+// scanned images or empty pages, which a summary cannot claim to cover.
+func (s *Service) blankPages(ctx context.Context, documentID int64, chunks []store.Chunk) (map[int]bool, error) {
+	pages, _, err := s.st.DocumentStructure(ctx, documentID)
+	if err != nil || len(pages) == 0 {
+		return nil, err
+	}
+	var b strings.Builder
+	for _, c := range chunks { // the chunks cover the text without gaps
+		b.WriteString(c.Text)
+	}
+	text := b.String()
+	blank := map[int]bool{}
+	for _, p := range pages {
+		if p.Start >= 0 && p.End <= len(text) && p.Start <= p.End && strings.TrimSpace(text[p.Start:p.End]) == "" {
+			blank[p.Number] = true
+		}
+	}
+	return blank, nil
 }

@@ -548,3 +548,18 @@ func TestHugeSectionTitle(t *testing.T) {
 		}
 	}
 }
+
+// Pages without text (a scanned appendix) are named, not claimed.
+func TestScannedPagesAreNotClaimed(t *testing.T) {
+	st := openStore(t)
+	d := pagedDoc(10, 3, 3)
+	d.pages = 14 // pages 11–14 hold only images
+	doc := d.add(t, st, "scanned")
+	v, err := New(st, newFake(4096), nil).Summarize(context.Background(), doc.ID, "brief", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Covers pages 1–10 of 14; pages 11–14 have no text to read (scanned images?)"; v.Coverage != want || v.Status != StatusComplete {
+		t.Errorf("coverage %q (%s), want %q", v.Coverage, v.Status, want)
+	}
+}
