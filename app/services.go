@@ -6,8 +6,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
+	"github.com/chapelapp/chapel/backend/apperr"
 	"github.com/chapelapp/chapel/backend/ask"
 	"github.com/chapelapp/chapel/backend/chat"
 	"github.com/chapelapp/chapel/backend/engine"
@@ -33,6 +35,7 @@ func (nopEmitter) Emit(string, any) {}
 type services struct {
 	home      string
 	log       *slog.Logger
+	lock      *paths.Lock // held while this process uses the data folder
 	store     *store.Store
 	engine    engine.Engine
 	chat      *chat.Service
@@ -42,37 +45,35 @@ type services struct {
 	emit      emitter // the window's events; nothing on the command line
 }
 
-// openServices opens the database in the data folder, marks replies that a
-// previous run left streaming as failed (their text is kept) and wires the
-// engine, chat and model manager together.
+// openServices opens the database in the data folder and wires the engine,
+// chat, models, ingest and summaries together. The first Chapel process on
+// the folder (the lock's owner) also tidies what a process that died left:
+// replies left streaming are marked failed (their text kept), summaries
+// left running canceled (their pieces kept), stored files no document uses
+// removed. A second process (a CLI command while the window is open) must
+// not: that work may be the first one's, still under way.
 func openServices(ctx context.Context, log *slog.Logger, em emitter) (*services, error) {
 	home, err := paths.DataDir()
 	if err != nil {
 		return nil, err
 	}
+	lock, err := paths.LockDataDir(home)
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Unavailable, err, "Chapel could not use its data folder %s", home)
+	}
 	dbPath, err := paths.DatabasePath()
 	if err != nil {
+		lock.Release()
+		return nil, err
+	}
+	docDir, err := paths.DocumentsDir()
+	if err != nil {
+		lock.Release()
 		return nil, err
 	}
 	st, err := store.Open(ctx, dbPath)
 	if err != nil {
-		return nil, err
-	}
-	if n, err := st.RecoverStreaming(ctx); err != nil {
-		st.Close()
-		return nil, fmt.Errorf("recover unfinished replies: %w", err)
-	} else if n > 0 {
-		log.Info("marked replies left unfinished by the last run as failed", "count", n)
-	}
-	if n, err := st.RecoverSummaries(ctx); err != nil {
-		st.Close()
-		return nil, fmt.Errorf("recover unfinished summaries: %w", err)
-	} else if n > 0 {
-		log.Info("summaries left unfinished by the last run will resume when opened", "count", n)
-	}
-	docDir, err := paths.DocumentsDir()
-	if err != nil {
-		st.Close()
+		lock.Release()
 		return nil, err
 	}
 	if em == nil {
@@ -83,9 +84,10 @@ func openServices(ctx context.Context, log *slog.Logger, em emitter) (*services,
 	eng := worker.New(workerCommand, log)
 	chats := chat.New(st, eng, em, log)
 	chats.SetGrounder(ask.New(st))
-	return &services{
+	s := &services{
 		home:      home,
 		log:       log,
+		lock:      lock,
 		store:     st,
 		engine:    eng,
 		chat:      chats,
@@ -93,25 +95,67 @@ func openServices(ctx context.Context, log *slog.Logger, em emitter) (*services,
 		ingest:    ingest.New(st, docDir, log),
 		summaries: summarize.New(st, eng, log),
 		emit:      em,
-	}, nil
+	}
+	s.summaries.SetAfterDelete(func(ctx context.Context, doc store.Document) { s.ingest.Forget(ctx, doc.Blake3) })
+	if lock.Owner() {
+		if err := s.recoverAbandoned(ctx); err != nil {
+			s.close()
+			return nil, err
+		}
+	} else {
+		log.Info("another Chapel is using the data folder; leaving its unfinished work alone", "folder", home)
+	}
+	return s, nil
 }
 
-// close stops replies (saved as stopped), then frees the engine and the database.
+// recoverAbandoned tidies what a process that died left behind.
+func (s *services) recoverAbandoned(ctx context.Context) error {
+	if n, err := s.store.RecoverStreaming(ctx); err != nil {
+		return fmt.Errorf("recover unfinished replies: %w", err)
+	} else if n > 0 {
+		s.log.Info("marked replies left unfinished by the last run as failed", "count", n)
+	}
+	if n, err := s.store.RecoverSummaries(ctx); err != nil {
+		return fmt.Errorf("recover unfinished summaries: %w", err)
+	} else if n > 0 {
+		s.log.Info("summaries left unfinished by the last run will resume when run again", "count", n)
+	}
+	if n, err := s.ingest.Prune(ctx); err != nil {
+		s.log.Warn("could not remove stored files no document uses", "err", err)
+	} else if n > 0 {
+		s.log.Info("removed stored files no document uses", "count", n)
+	}
+	return nil
+}
+
+// close stops everything that runs — replies (saved as stopped), ingest
+// jobs and summaries (their pieces kept) — all at once, each with its own
+// deadline, then frees the engine, the database and the folder's lock.
 func (s *services) close() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := s.chat.Close(ctx); err != nil {
-		s.log.Error("close chats", "err", err)
+	var wg sync.WaitGroup
+	stop := func(what string, fn func(ctx context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := fn(ctx); err != nil {
+				s.log.Error("close "+what, "err", err)
+			}
+		}()
 	}
-	s.ingest.Close()
-	if err := s.summaries.Close(ctx); err != nil {
-		s.log.Error("close summaries", "err", err)
-	}
+	stop("chats", s.chat.Close)
+	stop("summaries", s.summaries.Close)
+	stop("ingest", func(context.Context) error { s.ingest.Close(); return nil })
+	wg.Wait()
 	if err := s.engine.Close(); err != nil {
 		s.log.Error("close engine", "err", err)
 	}
 	if err := s.store.Close(); err != nil {
 		s.log.Error("close database", "err", err)
+	}
+	if err := s.lock.Release(); err != nil {
+		s.log.Error("release the data folder's lock", "err", err)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/chapelapp/chapel/backend/engine/testmodel"
 	"github.com/chapelapp/chapel/backend/gguf"
+	"github.com/chapelapp/chapel/backend/paths"
 	"github.com/chapelapp/chapel/backend/store"
 )
 
@@ -170,5 +171,55 @@ func TestSummarizeResumesAfterSIGKILL(t *testing.T) {
 	}
 	if final := savedPieces(t, home); len(final) != len(after) {
 		t.Errorf("the cached run saved pieces: %d → %d", len(after), len(final))
+	}
+}
+
+// TestSecondProcessLeavesRunningWorkAlone: a CLI command run while another
+// Chapel holds the data folder must not mark that process's streaming reply
+// as failed; once the folder is free, the next start does.
+func TestSecondProcessLeavesRunningWorkAlone(t *testing.T) {
+	home := t.TempDir()
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(home, "chapel.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := st.CreateConversation(ctx, "busy", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply, err := st.AddMessage(ctx, store.Message{ConversationID: c.ID, Role: "assistant", Status: store.StatusStreaming, Content: "so far"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	status := func() string {
+		st, err := store.Open(ctx, filepath.Join(home, "chapel.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		m, err := st.GetMessage(ctx, reply.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.Status
+	}
+	window, err := paths.LockDataDir(home) // this test plays the open window
+	if err != nil || !window.Owner() {
+		t.Fatalf("lock: %v", err)
+	}
+	if out, err := chapelCmd(home, "conversations").CombinedOutput(); err != nil {
+		t.Fatalf("conversations: %v\n%s", err, out)
+	}
+	if got := status(); got != store.StatusStreaming {
+		t.Errorf("a second process marked the window's streaming reply %q", got)
+	}
+	window.Release()
+	if out, err := chapelCmd(home, "conversations").CombinedOutput(); err != nil {
+		t.Fatalf("conversations: %v\n%s", err, out)
+	}
+	if got := status(); got != store.StatusFailed {
+		t.Errorf("after the window quit, the abandoned reply is %q, want failed", got)
 	}
 }

@@ -106,6 +106,9 @@ func (s *Service) Ask(ctx context.Context, documentID int64, text string, opts O
 	if s.grounder == nil {
 		return SendResult{}, apperr.New(apperr.Unavailable, "asking about documents is not available")
 	}
+	if strings.TrimSpace(text) == "" {
+		return SendResult{}, apperr.New(apperr.Invalid, "Type a question first")
+	}
 	info, ok := s.eng.Model(ctx)
 	if !ok {
 		return SendResult{}, apperr.New(apperr.Unavailable, "Choose a model first")
@@ -304,6 +307,20 @@ func (s *Service) saveTurn(ctx context.Context, conversationID int64, text strin
 	if err != nil {
 		return nil, err
 	}
+	// A document's conversation answers from its passages; they are found
+	// before anything is saved, so a failure leaves no half-saved turn.
+	system, sources := opts.SystemPrompt, []string(nil)
+	if doc := detail.Conversation.DocumentID; doc != nil && s.grounder != nil {
+		// About 1.5 bytes per token at worst (CJK text, tables of numbers):
+		// the passages take at most about half the context; the rest holds
+		// the conversation and the answer.
+		g, err := s.grounder.Ground(ctx, *doc, text, info.ContextSize*3/2)
+		if err != nil {
+			return nil, fmt.Errorf("find the passages for the question: %w", err)
+		}
+		system = strings.TrimSpace(strings.TrimSpace(system) + "\n\n" + g.System)
+		sources = g.Sources
+	}
 	ms, err := s.st.AddMessages(ctx,
 		store.Message{ConversationID: conversationID, Role: engine.RoleUser, Content: text, Status: store.StatusComplete},
 		store.Message{ConversationID: conversationID, Role: engine.RoleAssistant, Status: store.StatusStreaming, Model: info.Path})
@@ -324,17 +341,6 @@ func (s *Service) saveTurn(ctx context.Context, conversationID int64, text strin
 	sampling := opts.Sampling
 	if sampling == (engine.Sampling{}) {
 		sampling = engine.DefaultSampling()
-	}
-	system, sources := opts.SystemPrompt, []string(nil)
-	if conv.DocumentID != nil && s.grounder != nil {
-		// About two characters per token leaves half the context for the
-		// passages; the rest holds the conversation and the answer.
-		g, err := s.grounder.Ground(ctx, *conv.DocumentID, text, info.ContextSize*2)
-		if err != nil {
-			return nil, fmt.Errorf("find the passages for the question: %w", err)
-		}
-		system = strings.TrimSpace(strings.TrimSpace(system) + "\n\n" + g.System)
-		sources = g.Sources
 	}
 	r.setMessage(ms[1].ID)
 	return &job{

@@ -431,3 +431,40 @@ func TestWithSources(t *testing.T) {
 		t.Errorf("a plain chat reply changed: %q", got)
 	}
 }
+
+type failingGrounder struct{}
+
+func (failingGrounder) Ground(context.Context, int64, string, int) (Grounding, error) {
+	return Grounding{}, apperr.New(apperr.Unavailable, "the database is busy")
+}
+
+// A question whose passages cannot be found saves nothing: no question
+// without an answer, no reply left streaming. An empty question makes no
+// conversation.
+func TestAskSavesNothingWhenGroundingFails(t *testing.T) {
+	f := newFixture(t, newFake("never"))
+	f.svc.SetGrounder(failingGrounder{})
+	ctx := context.Background()
+	nd := store.NewDocument{Blake3: strings.Repeat("d", 64), Name: "d.txt", Format: "text", Text: "words",
+		Chunks: []store.Chunk{{Ord: 0, Start: 0, End: 5, Text: "words"}}}
+	doc, _, err := f.st.AddDocument(ctx, nd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Ask(ctx, doc.ID, "  ", Options{}); apperr.CodeOf(err) != apperr.Invalid {
+		t.Errorf("empty question: %v", err)
+	}
+	if list, _ := f.st.ListConversations(ctx); len(list) != 0 {
+		t.Errorf("an empty question made conversations: %+v", list)
+	}
+	if _, err := f.svc.Ask(ctx, doc.ID, "what words?", Options{}); apperr.CodeOf(err) != apperr.Unavailable {
+		t.Fatalf("ask = %v, want the grounding error", err)
+	}
+	list, err := f.st.ListConversations(ctx)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("conversations = %+v, %v", list, err)
+	}
+	if d, err := f.st.ConversationDetail(ctx, list[0].ID); err != nil || len(d.Messages) != 0 {
+		t.Errorf("messages saved for a failed question: %+v, %v", d.Messages, err)
+	}
+}

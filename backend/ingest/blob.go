@@ -135,6 +135,55 @@ func (s *Service) dropBlob(ctx context.Context, b blob) {
 	}
 }
 
+// Prune removes stored files no document uses any more (left by deleted
+// documents, or by a crash between copying and saving). Call it only when
+// no other Chapel process may be adding documents to the same folder.
+func (s *Service) Prune(ctx context.Context) (removed int, err error) {
+	select {
+	case s.turn <- struct{}{}: // not while this process adds a file
+		defer func() { <-s.turn }()
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	names, err := filepath.Glob(filepath.Join(s.dir, "[0-9a-f][0-9a-f]", "*"))
+	if err != nil {
+		return 0, err
+	}
+	for _, n := range names {
+		hash := filepath.Base(n)
+		if len(hash) != 64 || hash[:2] != filepath.Base(filepath.Dir(n)) {
+			continue
+		}
+		_, found, err := s.st.DocumentByHash(ctx, hash)
+		if err != nil {
+			return removed, err
+		}
+		if !found {
+			if err := os.Remove(n); err == nil {
+				removed++
+			} else if !errors.Is(err, fs.ErrNotExist) {
+				s.log.Warn("could not remove a stored file no document uses", "path", n, "error", err)
+			}
+		}
+	}
+	return removed, nil
+}
+
+// Forget removes the stored file of a deleted document (hash), unless
+// another document still uses it.
+func (s *Service) Forget(ctx context.Context, hash string) {
+	if len(hash) != 64 {
+		return
+	}
+	select {
+	case s.turn <- struct{}{}:
+		defer func() { <-s.turn }()
+	case <-ctx.Done():
+		return
+	}
+	s.dropBlob(ctx, blob{hash: hash, path: filepath.Join(s.dir, hash[:2], hash)})
+}
+
 // removeStaleTemps removes partial copies a crash left behind. Copies less
 // than a day old may belong to another Chapel process, and stay.
 func (s *Service) removeStaleTemps() {

@@ -1,7 +1,11 @@
 package ingest
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -132,5 +136,39 @@ func TestEventJSON(t *testing.T) {
 		if !slices.Equal(keys, c.want) {
 			t.Errorf("%s: keys %q, want %q", b, keys, c.want)
 		}
+	}
+}
+
+// Deleting a document removes its stored copy (Forget); Prune removes
+// copies no document uses; a copy another document still uses stays.
+func TestForgetAndPrune(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	a := e.write("a.md", markdownFile("forgetword"))
+	b := e.write("b.md", markdownFile("pruneword"))
+	out, err := e.svc.Ingest(ctx, []string{a, b}, nil)
+	if err != nil || len(out.Documents) != 2 {
+		t.Fatalf("ingest: %+v %v", out, err)
+	}
+	blobOf := func(d store.Document) string { return filepath.Join(e.dir, d.Blake3[:2], d.Blake3) }
+	da, db := out.Documents[0], out.Documents[1]
+	if err := e.st.DeleteDocument(ctx, da.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.svc.Forget(ctx, da.Blake3)
+	if _, err := os.Stat(blobOf(da)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the deleted document's copy is still there: %v", err)
+	}
+	if n, err := e.svc.Prune(ctx); err != nil || n != 0 {
+		t.Errorf("prune with nothing to remove: %d, %v", n, err)
+	}
+	if err := e.st.DeleteDocument(ctx, db.ID); err != nil { // deleted without Forget (a crash between)
+		t.Fatal(err)
+	}
+	if n, err := e.svc.Prune(ctx); err != nil || n != 1 {
+		t.Errorf("prune = %d, %v; want the orphan removed", n, err)
+	}
+	if _, err := os.Stat(blobOf(db)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the orphan copy is still there: %v", err)
 	}
 }

@@ -1,6 +1,8 @@
-// Package store owns Chapel's SQLite database: conversations, their messages
-// and the settings key-value table, plus the embedded, numbered schema
-// migrations that create them. Every exported method runs in one transaction;
+// Package store owns Chapel's SQLite database: conversations and their
+// messages, the settings key-value table, documents (their extracted text,
+// page and section maps and passages, with an FTS5 index) and summaries
+// with every partial piece, plus the embedded, numbered schema migrations
+// that create them. Every exported method runs in one transaction;
 // errors carry apperr codes and a sentence a person can read.
 package store
 

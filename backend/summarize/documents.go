@@ -100,7 +100,8 @@ func pageBreaks(text string, first int) string {
 }
 
 // Delete stops a document's summaries, waits for them to end and deletes
-// the document with its chunks and summaries.
+// the document with its chunks and summaries, then calls the function set
+// with SetAfterDelete (which removes its stored file).
 func (s *Service) Delete(ctx context.Context, documentID int64) error {
 	s.mu.Lock()
 	var waits []chan struct{}
@@ -118,7 +119,27 @@ func (s *Service) Delete(ctx context.Context, documentID int64) error {
 			return apperr.Wrap(apperr.Unavailable, ctx.Err(), "the document's summary was still stopping")
 		}
 	}
-	return s.st.DeleteDocument(ctx, documentID)
+	doc, err := s.st.GetDocument(ctx, documentID)
+	if err != nil {
+		return err
+	}
+	if err := s.st.DeleteDocument(ctx, documentID); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	after := s.afterDelete
+	s.mu.Unlock()
+	if after != nil {
+		after(ctx, doc)
+	}
+	return nil
+}
+
+// SetAfterDelete sets what Delete does after a document is deleted.
+func (s *Service) SetAfterDelete(fn func(ctx context.Context, doc store.Document)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.afterDelete = fn
 }
 
 // chunksDone counts the chunks whose map pieces (every part) are complete.
