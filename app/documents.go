@@ -54,3 +54,9 @@ func (a *App) AskDocument(documentID int64, text string) (chat.SendResult, error
 // IngestState returns where an ingest job is (the latest event of each
 // file, then "finished"), for a window that subscribed after it began.
 func (a *App) IngestState(job int64) ([]ingest.Event, error) { return a.svc.ingest.State(job) }
+
+// GetCitedPassage returns the passage a citation marker in an answer
+// stands for ("[p. 5]", "[§ Setup]", "[¶ 3]").
+func (a *App) GetCitedPassage(documentID int64, marker string) (summarize.Passage, error) {
+	return a.svc.summaries.PassageFor(a.ctx(), documentID, marker)
+}

@@ -9,11 +9,11 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/chapelapp/chapel/backend/chat"
 	"github.com/chapelapp/chapel/backend/store"
+	"github.com/chapelapp/chapel/backend/summarize"
 )
 
 // MaxPassages is the most passages one answer is grounded on.
@@ -93,20 +93,8 @@ func fit(chunks []store.Chunk, maxChars int) []store.Chunk {
 	return out
 }
 
-// Marker is the citation marker of a chunk: its pages when the document has
-// pages, else its section, else its passage number.
-func Marker(c store.Chunk) string {
-	switch {
-	case c.PageStart > 0 && (c.PageEnd <= c.PageStart):
-		return "[p. " + strconv.Itoa(c.PageStart) + "]"
-	case c.PageStart > 0:
-		return "[pp. " + strconv.Itoa(c.PageStart) + "–" + strconv.Itoa(c.PageEnd) + "]"
-	case strings.TrimSpace(c.Section) != "":
-		t := strings.Join(strings.Fields(strings.NewReplacer("[", "(", "]", ")").Replace(c.Section)), " ")
-		return "[§ " + cutRunes(t, 60) + "]"
-	}
-	return "[¶ " + strconv.Itoa(c.Ord+1) + "]"
-}
+// Marker is the citation marker of a chunk, as summaries write it.
+func Marker(c store.Chunk) string { return summarize.ChunkMarker(c) }
 
 func cutRunes(s string, n int) string {
 	r := []rune(s)

@@ -1,6 +1,8 @@
 package summarize
 
 import (
+	"github.com/chapelapp/chapel/backend/store"
+
 	"fmt"
 	"regexp"
 	"slices"
@@ -562,4 +564,16 @@ func plural(n int, one, many string) string {
 		return fmt.Sprintf("%d %s", n, one)
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// ChunkMarker is the marker of one chunk on its own: its pages, else its
+// section, else its passage number (what an answer about a document cites).
+func ChunkMarker(c store.Chunk) string {
+	switch {
+	case c.PageStart > 0:
+		return pageMarker(c.PageStart, max(c.PageEnd, c.PageStart))
+	case strings.TrimSpace(c.Section) != "":
+		return sectionMarker(c.Section)
+	}
+	return passageMarker(c.Ord+1, c.Ord+1)
 }

@@ -94,3 +94,40 @@ func TestPageBreaks(t *testing.T) {
 		}
 	}
 }
+
+func TestPassageFor(t *testing.T) {
+	st := openStore(t)
+	paged := pagedDoc(6, 2, 2).add(t, st, "paged")                                                               // one chunk a page
+	sections := plainDoc([]int{1, 1, 1, 1}, []string{"Setup", "Usage", "Setup", "Setup"}).add(t, st, "sections") // Setup runs twice
+	plain := plainDoc([]int{1, 1, 1}, nil).add(t, st, "plain")
+	s := New(st, newFake(4096), nil)
+	cases := []struct {
+		doc         int64
+		marker      string
+		first, last int
+		code        apperr.Code
+	}{
+		{paged.ID, "[p. 3]", 2, 2, ""},
+		{paged.ID, "[pp. 2–4]", 1, 3, ""},
+		{paged.ID, "[pp. 5-6]", 4, 5, ""},
+		{sections.ID, "[§ Usage]", 1, 1, ""},
+		{sections.ID, "[§ Setup]", 0, 0, ""},
+		{sections.ID, "[§ Setup (2)]", 2, 3, ""},
+		{plain.ID, "[¶ 2–3]", 1, 2, ""},
+		{paged.ID, "[p. 99]", 0, 0, apperr.NotFound},
+		{sections.ID, "[§ Nowhere]", 0, 0, apperr.NotFound},
+		{paged.ID, "page three", 0, 0, apperr.Invalid},
+	}
+	for _, c := range cases {
+		p, err := s.PassageFor(context.Background(), c.doc, c.marker)
+		if c.code != "" {
+			if apperr.CodeOf(err) != c.code {
+				t.Errorf("%s: %v, want %s", c.marker, err, c.code)
+			}
+			continue
+		}
+		if err != nil || p.FirstChunk != c.first || p.LastChunk != c.last {
+			t.Errorf("%s: chunks %d–%d (%v), want %d–%d", c.marker, p.FirstChunk, p.LastChunk, err, c.first, c.last)
+		}
+	}
+}

@@ -198,7 +198,7 @@ try {
   await page.screenshot({ path: join(out, 'browser-passage.png') });
   await page.getByTestId('passage-close').click();
 
-  step('ask the document: the answer streams in and names the pages it used');
+  step('ask the document: the answer streams in, names the pages it used, and its citation opens the passage');
   const ask = page.getByTestId('ask').getByTestId('composer-input');
   await ask.fill('How large was the wheat harvest?');
   await ask.press('Enter');
@@ -206,6 +206,11 @@ try {
   await answer.waitFor({ timeout: 60000 });
   const answerText = await answer.innerText();
   if (!/\[pp?\. \d/.test(answerText)) throw new Error(`the answer cites no page: ${JSON.stringify(answerText)}`);
+  await answer.locator('[data-cite]').first().click();
+  await page.getByTestId('passage').waitFor({ timeout: 10000 });
+  const cited = await page.getByTestId('passage-text').innerText();
+  if (!/wheat|cattle|rain/i.test(cited)) throw new Error(`the answer's citation opened ${JSON.stringify(cited.slice(0, 200))}`);
+  await page.getByTestId('passage-close').click();
 
   step('restart the app: the model and the conversations are there with their text');
   const pickerText = () => document.querySelector('[data-testid="model-picker"]')?.textContent?.replace(/\s+/g, ' ').trim();

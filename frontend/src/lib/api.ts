@@ -155,6 +155,8 @@ export const api = {
   stopSummary: (documentId: number): Promise<void> => call('StopSummary', documentId),
   getPassage: (documentId: number, firstChunk: number, lastChunk: number): Promise<Passage> =>
     call('GetPassage', documentId, firstChunk, lastChunk),
+  /** The passage a marker written in an answer stands for ("[p. 5]", "[§ Setup]", "[¶ 3]"). */
+  getCitedPassage: (documentId: number, marker: string): Promise<Passage> => call('GetCitedPassage', documentId, marker),
   /** A question in the conversation attached to the document; streams like sendMessage. */
   askDocument: (documentId: number, text: string): Promise<SendResult> => call('AskDocument', documentId, text),
 };

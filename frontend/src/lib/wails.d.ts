@@ -45,6 +45,7 @@ export interface WailsAppBindings {
   SummarizeDocument(id: number, style: SummaryStyle): Promise<SummaryView>;
   StopSummary(documentId: number): Promise<void>;
   GetPassage(documentId: number, firstChunk: number, lastChunk: number): Promise<Passage>;
+  GetCitedPassage(documentId: number, marker: string): Promise<Passage>;
   AskDocument(documentId: number, text: string): Promise<SendResult>;
 }
 

@@ -64,6 +64,7 @@ export function installFakeWails(): FakeWails {
     SummarizeDocument: resolved(summaryView({ status: 'running' })),
     StopSummary: resolved(),
     GetPassage: resolved(passage()),
+    GetCitedPassage: resolved(passage()),
     AskDocument: resolved(),
   };
   const runtime = {

@@ -2,7 +2,6 @@ import { api, ApiError, onEvent, subscribeSummary, toApiError, EVENT_DOCUMENTS_C
 import type { CitationClick } from '../content-click';
 import { formatBytes } from '../format';
 import type {
-  Citation,
   DocumentDetail,
   DocumentInfo,
   Passage,
@@ -231,15 +230,26 @@ export class DocumentsStore {
   }
 
   /** Show the passage of chunks first..last of the open document in the side panel. */
-  async showPassage(first: number, last: number, marker = ''): Promise<void> {
+  showPassage(first: number, last: number, marker = ''): Promise<void> {
+    return this.loadPassage(first, last, marker, (id) => api.getPassage(id, first, last));
+  }
+
+  /** Show the passage a marker written in an answer stands for (Go looks it up). */
+  showMarker(marker: string): Promise<void> {
+    return this.loadPassage(-1, -1, marker, (id) => api.getCitedPassage(id, marker));
+  }
+
+  private async loadPassage(first: number, last: number, marker: string, load: (id: number) => Promise<Passage>): Promise<void> {
     const id = this.openId;
     if (id === null) return;
     const seq = ++this.passageSeq;
     this.passage = { marker, first, last, loading: true, passage: null, error: '' };
     try {
-      const p = await api.getPassage(id, first, last);
+      const p = await load(id);
       if (seq !== this.passageSeq || !this.passage) return;
       this.passage.passage = p;
+      this.passage.first = p.first_chunk;
+      this.passage.last = p.last_chunk;
     } catch (e) {
       if (seq !== this.passageSeq || !this.passage) return;
       this.passage.error = toApiError(e).message;
@@ -256,16 +266,16 @@ export class DocumentsStore {
   /** A citation clicked in the document view: a summary citation, or a marker in an answer. */
   async openCitation(c: CitationClick): Promise<void> {
     if (c.first !== null && c.last !== null) return this.showPassage(c.first, c.last, c.marker);
-    const link = resolveMarker(c.marker, this.detail?.summaries ?? []);
-    if (link) return this.showPassage(link.first_chunk, link.last_chunk, c.marker);
-    this.notify.info(`Chapel can show the passage for ${c.marker} once a summary cites it.`);
+    return this.showMarker(c.marker);
   }
 
-  /** A citation clicked in the chat: open the conversation's document, if it has one. */
-  openFromConversation(conversationId: number): boolean {
+  /** A citation clicked in the chat: open the conversation's document, and the passage cited. */
+  openFromConversation(conversationId: number, marker = ''): boolean {
     const docId = this.conversations.list.find((c) => c.id === conversationId)?.document_id;
     if (docId === null || docId === undefined) return false;
-    void this.open(docId);
+    void this.open(docId).then(() => {
+      if (marker && this.openId === docId) void this.showMarker(marker);
+    });
     return true;
   }
 
@@ -387,34 +397,6 @@ function progressOf(v: SummaryView): SummaryProgress {
     tokens_per_second: 0,
     eta_seconds: -1,
   };
-}
-
-/** Pages "[p. 5]" / "[pp. 12–14]" or a section "[§ Title]" named by a marker. */
-export function parseMarker(marker: string): { pages: [number, number] } | { section: string } | null {
-  const p = /^\[pp?\. (\d+)(?:[–-](\d+))?\]$/.exec(marker.trim());
-  if (p) {
-    const a = Number(p[1]);
-    return { pages: [a, p[2] ? Number(p[2]) : a] };
-  }
-  const s = /^\[§ (.+)\]$/.exec(marker.trim());
-  return s ? { section: s[1] } : null;
-}
-
-/**
- * Find the chunks a marker written in an answer stands for, using the
- * citations of the document's summaries: the same marker, else the narrowest
- * citation covering its pages or naming its section.
- */
-export function resolveMarker(marker: string, summaries: SummaryView[]): Citation | null {
-  const all = summaries.flatMap((s) => s.citations ?? []);
-  const exact = all.find((c) => c.marker === marker);
-  if (exact) return exact;
-  const m = parseMarker(marker);
-  if (!m) return null;
-  if ('section' in m) return all.find((c) => c.section === m.section) ?? null;
-  const [a, b] = m.pages;
-  const covering = all.filter((c) => c.page_start > 0 && c.page_start <= a && c.page_end >= b);
-  return covering.sort((x, y) => x.page_end - x.page_start - (y.page_end - y.page_start))[0] ?? null;
 }
 
 // ---- Text for the views ----

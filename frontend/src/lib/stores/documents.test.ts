@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DocumentsStore, defaultStyle, etaText, progressText, resolveMarker } from './documents.svelte';
+import { DocumentsStore, defaultStyle, etaText, progressText } from './documents.svelte';
 import { ConversationsStore } from './conversations.svelte';
 import { ToastStore } from './toasts.svelte';
 import {
@@ -289,18 +289,16 @@ describe('documents store: passages and citations', () => {
     expect(store.passage).toMatchObject({ loading: false, error: 'no such chunk' });
   });
 
-  it('a marker in an answer is resolved through the summaries’ citations', async () => {
-    const { w, store, notify } = setup();
-    const cites = [citation({ marker: '[pp. 10–20]', first_chunk: 3, last_chunk: 9, page_start: 10, page_end: 20 }), citation({ marker: '[p. 12]', first_chunk: 5, last_chunk: 5, page_start: 12, page_end: 12 })];
-    w.app.GetDocument.mockResolvedValue(documentDetail({ summaries: [summaryView({ citations: cites })] }));
+  it('a marker in an answer is looked up by Go, without needing a summary', async () => {
+    const { w, store } = setup();
     await store.open(1);
+    w.app.GetCitedPassage.mockResolvedValue(passage({ first_chunk: 5, last_chunk: 6, text: 'wheat' }));
     await store.openCitation({ marker: '[p. 12]', first: null, last: null });
-    expect(w.app.GetPassage).toHaveBeenLastCalledWith(1, 5, 5);
-    await store.openCitation({ marker: '[pp. 11–13]', first: null, last: null });
-    expect(w.app.GetPassage).toHaveBeenLastCalledWith(1, 3, 9);
+    expect(w.app.GetCitedPassage).toHaveBeenLastCalledWith(1, '[p. 12]');
+    expect(store.passage).toMatchObject({ marker: '[p. 12]', first: 5, last: 6, loading: false });
+    w.app.GetCitedPassage.mockRejectedValue({ code: 'not_found', message: 'the document has no passage for [p. 99]' });
     await store.openCitation({ marker: '[p. 99]', first: null, last: null });
-    expect(w.app.GetPassage).toHaveBeenCalledTimes(2);
-    expect(notify.items[0].text).toContain('[p. 99]');
+    expect(store.passage).toMatchObject({ loading: false, error: 'the document has no passage for [p. 99]' });
   });
 
   it('a citation clicked in a document conversation opens the document', async () => {
@@ -309,19 +307,13 @@ describe('documents store: passages and citations', () => {
     await conversations.refresh();
     expect(store.openFromConversation(4)).toBe(false);
     expect(store.openId).toBeNull();
-    expect(store.openFromConversation(3)).toBe(true);
+    expect(store.openFromConversation(3, '[pp. 2–3]')).toBe(true);
     expect(store.openId).toBe(8);
     await settle();
     expect(w.app.GetDocument).toHaveBeenCalledWith(8);
+    expect(w.app.GetCitedPassage).toHaveBeenCalledWith(8, '[pp. 2–3]');
   });
 
-  it('resolveMarker matches sections and prefers the narrowest page range', () => {
-    const views = [summaryView({ citations: [citation({ marker: '[§ Setup]', section: 'Setup', first_chunk: 1, last_chunk: 2 }), citation({ page_start: 1, page_end: 50, first_chunk: 0, last_chunk: 19 }), citation({ page_start: 4, page_end: 6, first_chunk: 2, last_chunk: 3 })] })];
-    expect(resolveMarker('[§ Setup]', views)?.first_chunk).toBe(1);
-    expect(resolveMarker('[p. 5]', views)?.first_chunk).toBe(2);
-    expect(resolveMarker('[§ Nope]', views)).toBeNull();
-    expect(resolveMarker('nonsense', views)).toBeNull();
-  });
 });
 
 describe('documents store: questions', () => {
