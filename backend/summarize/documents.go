@@ -3,8 +3,6 @@ package summarize
 import (
 	"context"
 	"fmt"
-	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/chapelapp/chapel/backend/apperr"
@@ -162,86 +160,45 @@ func chunksDone(pieces []store.SummaryPiece) int {
 	return n
 }
 
-// Marker forms PassageFor understands: pages, a section, passage numbers.
-var (
-	pagesRe    = regexp.MustCompile(`^\[pp?\. (\d+)(?:[–-](\d+))?\]$`)
-	sectionRe  = regexp.MustCompile(`^\[§ (.+?)(?: \((\d+)\))?\]$`)
-	passagesRe = regexp.MustCompile(`^\[¶ (\d+)(?:[–-](\d+))?\]$`)
-)
-
 // PassageFor returns the passage a citation marker written in an answer
-// stands for: the chunks on its pages, of its section (the n-th run of a
-// section for "[§ Title (n)]"), or its passage numbers.
+// stands for: the chunks on its pages, of its section ("[§ Title (2)]" for
+// the second run of a title, as summaries write it), or its passage
+// numbers. Markers are read as summaries read them (markerRe, parseMarker).
 func (s *Service) PassageFor(ctx context.Context, documentID int64, marker string) (Passage, error) {
 	marker = strings.TrimSpace(marker)
+	m := markerRe.FindStringSubmatch(marker)
+	var p parsed
+	if m != nil && m[0] == marker {
+		p = parseMarker(m)
+	}
+	if p.kind == 0 {
+		return Passage{}, apperr.New(apperr.Invalid, "%q is not a citation Chapel can look up", marker)
+	}
 	chunks, err := s.st.Chunks(ctx, documentID, 0, -1)
 	if err != nil {
 		return Passage{}, err
 	}
+	lb := newLabels(chunks)
 	first, last := -1, -1
-	take := func(ord int) {
-		if first < 0 {
-			first = ord
+	for i, c := range chunks {
+		var cited bool
+		switch p.kind {
+		case 'p':
+			cited = c.PageStart > 0 && c.PageStart <= p.b && max(c.PageEnd, c.PageStart) >= p.a
+		case '¶':
+			cited = c.Ord+1 >= p.a && c.Ord+1 <= p.b
+		case '§':
+			cited = lb.kind == bySections && lb.section[i] == p.title
 		}
-		last = ord
-	}
-	switch m := [3][]string{pagesRe.FindStringSubmatch(marker), sectionRe.FindStringSubmatch(marker),
-		passagesRe.FindStringSubmatch(marker)}; {
-	case m[0] != nil:
-		a, _ := strconv.Atoi(m[0][1])
-		b := a
-		if m[0][2] != "" {
-			b, _ = strconv.Atoi(m[0][2])
-		}
-		for _, c := range chunks {
-			if c.PageStart > 0 && c.PageStart <= b && max(c.PageEnd, c.PageStart) >= a {
-				take(c.Ord)
+		if cited {
+			if first < 0 {
+				first = c.Ord
 			}
+			last = c.Ord
 		}
-	case m[1] != nil:
-		want, run := m[1][1], 1
-		if m[1][2] != "" {
-			run, _ = strconv.Atoi(m[1][2])
-		}
-		seen := 0
-		for i, c := range chunks {
-			if c.Section == "" || !sameTitle(cleanTitle(c.Section), want) {
-				continue
-			}
-			if i == 0 || chunks[i-1].Section != c.Section {
-				seen++
-			}
-			if seen == run {
-				take(c.Ord)
-			}
-		}
-	case m[2] != nil:
-		a, _ := strconv.Atoi(m[2][1])
-		b := a
-		if m[2][2] != "" {
-			b, _ = strconv.Atoi(m[2][2])
-		}
-		for _, c := range chunks {
-			if c.Ord+1 >= a && c.Ord+1 <= b {
-				take(c.Ord)
-			}
-		}
-	default:
-		return Passage{}, apperr.New(apperr.Invalid, "%q is not a citation Chapel can look up", marker)
 	}
 	if first < 0 {
 		return Passage{}, apperr.New(apperr.NotFound, "the document has no passage for %s", marker)
 	}
 	return s.Passage(ctx, documentID, first, last)
-}
-
-// sameTitle compares a section's cut title with one from a marker, which
-// may have been cut shorter (an answer's marker) or not at all.
-func sameTitle(title, marker string) bool {
-	if title == marker {
-		return true
-	}
-	t, m := strings.TrimSuffix(title, "…"), strings.TrimSuffix(marker, "…")
-	n := min(len(t), len(m))
-	return n >= 20 && t[:n] == m[:n]
 }
