@@ -101,7 +101,7 @@ func (s *Service) execute(ctx context.Context, j *job, onProgress func(Progress)
 		status, errText = StatusFailed, apperr.Message(err)
 	default:
 		lost := r.lost(final)
-		blank, berr := s.blankPages(bg, j.doc.ID, r.chunks)
+		blank, berr := s.blankPages(bg, j.doc.ID)
 		if berr != nil {
 			return View{}, berr
 		}
@@ -508,16 +508,15 @@ func (r *runner) safeRun(ctx context.Context) (final *step, err error) {
 
 // blankPages lists the document's pages without text (only white space):
 // scanned images or empty pages, which a summary cannot claim to cover.
-func (s *Service) blankPages(ctx context.Context, documentID int64, chunks []store.Chunk) (map[int]bool, error) {
+func (s *Service) blankPages(ctx context.Context, documentID int64) (map[int]bool, error) {
 	pages, _, err := s.st.DocumentStructure(ctx, documentID)
 	if err != nil || len(pages) == 0 {
 		return nil, err
 	}
-	var b strings.Builder
-	for _, c := range chunks { // the chunks cover the text without gaps
-		b.WriteString(c.Text)
+	text, err := s.st.DocumentText(ctx, documentID)
+	if err != nil {
+		return nil, err
 	}
-	text := b.String()
 	blank := map[int]bool{}
 	for _, p := range pages {
 		if p.Start >= 0 && p.End <= len(text) && p.Start <= p.End && strings.TrimSpace(text[p.Start:p.End]) == "" {
