@@ -199,7 +199,7 @@ func (e *Local) Generate(ctx context.Context, req Request, onPiece func(string))
 	if err != nil {
 		return res, err
 	}
-	nKeep := e.systemPrefix(req, prompt)
+	nKeep := -1 // the system prompt's tokens, kept by a context shift; found when one is needed
 	res.DroppedMessages = dropped
 	res.PromptTokens = len(prompt)
 
@@ -249,13 +249,16 @@ func (e *Local) Generate(ctx context.Context, req Request, onPiece func(string))
 			onPiece(s)
 		}
 		pos := len(e.cached)
-		if limit > 0 && res.CompletionTokens >= limit {
+		if res.CompletionTokens >= limit {
 			res.StopReason = StopLength
 			break
 		}
 		if pos >= e.lctx.NCtx() {
 			n := 0
 			if shift {
+				if nKeep < 0 {
+					nKeep = e.systemPrefix(req, prompt)
+				}
 				n = e.shiftContext(nKeep)
 			}
 			if n == 0 {
