@@ -8,6 +8,7 @@ package ask
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -63,7 +64,7 @@ func (r *Retriever) Ground(ctx context.Context, documentID int64, question strin
 			b.WriteString(m + ". ")
 			b.WriteString("If the passages do not answer the question, say so.\n")
 		}
-		if !contains(sources, m) {
+		if !slices.Contains(sources, m) {
 			sources = append(sources, m)
 		}
 		fmt.Fprintf(&b, "\n%s\n%s\n", m, strings.TrimSpace(c.Text))
@@ -102,13 +103,4 @@ func cutRunes(s string, n int) string {
 		return s
 	}
 	return string(r[:n])
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
