@@ -197,7 +197,12 @@ func (l *lineFlusher) end() {
 
 // cmdConversations lists saved conversations.
 func cmdConversations(args []string) int {
-	fl := flag.NewFlagSet("conversations", flag.ContinueOnError)
+	return listCommand("conversations", args, listConversations)
+}
+
+// listCommand runs a listing command: its flags are --home and --json.
+func listCommand(name string, args []string, list func(ctx context.Context, svc *services, asJSON bool) int) int {
+	fl := flag.NewFlagSet(name, flag.ContinueOnError)
 	home := fl.String("home", "", "")
 	asJSON := fl.Bool("json", false, "")
 	if _, err := parseInterleaved(fl, args); err != nil {
@@ -207,7 +212,7 @@ func cmdConversations(args []string) int {
 		return fail(err)
 	}
 	ctx := context.Background()
-	return withServices(ctx, func(svc *services) int { return listConversations(ctx, svc, *asJSON) })
+	return withServices(ctx, func(svc *services) int { return list(ctx, svc, *asJSON) })
 }
 
 // listConversations prints the saved conversations, as a table or JSON.

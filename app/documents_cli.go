@@ -213,38 +213,29 @@ func docSize(d store.Document) string {
 }
 
 // cmdDocuments lists the stored documents.
-func cmdDocuments(args []string) int {
-	fl := flag.NewFlagSet("documents", flag.ContinueOnError)
-	home := fl.String("home", "", "")
-	asJSON := fl.Bool("json", false, "")
-	if _, err := parseInterleaved(fl, args); err != nil {
-		return usageError(err)
-	}
-	if err := setHome(*home); err != nil {
+func cmdDocuments(args []string) int { return listCommand("documents", args, listDocuments) }
+
+// listDocuments prints the stored documents, as a table or JSON.
+func listDocuments(ctx context.Context, svc *services, asJSON bool) int {
+	list, err := svc.store.ListDocuments(ctx)
+	if err != nil {
 		return fail(err)
 	}
-	ctx := context.Background()
-	return withServices(ctx, func(svc *services) int {
-		list, err := svc.store.ListDocuments(ctx)
-		if err != nil {
-			return fail(err)
-		}
-		if *asJSON {
-			return printJSON(list)
-		}
-		if len(list) == 0 {
-			fmt.Println("No documents yet.")
-			return 0
-		}
-		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tADDED\tFORMAT\tSIZE\tPAGES\tNAME")
-		for _, d := range list {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\n", d.ID, time.UnixMilli(d.CreatedAt).Format("2006-01-02 15:04"), d.Format,
-				humanBytes(d.SizeBytes), d.Pages, d.Name)
-		}
-		tw.Flush()
+	if asJSON {
+		return printJSON(list)
+	}
+	if len(list) == 0 {
+		fmt.Println("No documents yet.")
 		return 0
-	})
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tADDED\tFORMAT\tSIZE\tPAGES\tNAME")
+	for _, d := range list {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\n", d.ID, time.UnixMilli(d.CreatedAt).Format("2006-01-02 15:04"), d.Format,
+			humanBytes(d.SizeBytes), d.Pages, d.Name)
+	}
+	tw.Flush()
+	return 0
 }
 
 func humanBytes(n int64) string {
