@@ -23,7 +23,11 @@ SPACE_TAGS  = $(subst $(comma), ,$(TAGS))
 comma       := ,
 
 export CGO_ENABLED  := 1
-export CGO_CPPFLAGS := -I$(OLLAMA)/llama/llama.cpp/include -I$(OLLAMA)/ml/backend/ggml/ggml/include -DGGML_USE_CPU_REPACK
+# -iquote ggml/src and ggml-cpu: backend/llama compiles ggml's AMX kernels,
+# which ggml-cpu calls when the target CPU has AMX (see amx_kernels.cpp).
+GGML_SRC    := $(OLLAMA)/ml/backend/ggml/ggml/src
+export CGO_CPPFLAGS := -I$(OLLAMA)/llama/llama.cpp/include -I$(OLLAMA)/ml/backend/ggml/ggml/include \
+                       -iquote $(GGML_SRC) -iquote $(GGML_SRC)/ggml-cpu -DGGML_USE_CPU_REPACK
 export CGO_CFLAGS   := -O3 $(CPU_FLAGS)
 export CGO_CXXFLAGS := -O3 $(CPU_FLAGS)
 LDFLAGS     := -X main.version=$(VERSION)
@@ -35,7 +39,7 @@ APT_PKGS := build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev \
 
 BIN := build/bin/chapel
 
-.PHONY: bench build build-go dev-go release release-go release-check run test test-go test-frontend test-e2e deps deps-system deps-go deps-frontend \
+.PHONY: go-test bench build build-go dev-go release release-go release-check run test test-go test-frontend test-e2e deps deps-system deps-go deps-frontend \
         frontend dev-binary vet clean env
 
 ## deps: install what is missing (Debian packages, Go modules, npm packages)
@@ -114,6 +118,11 @@ dev-go:
 ## the steps after them (the *-go targets) only compile and run.
 test: deps frontend
 	$(MAKE) --no-print-directory test-go test-frontend build-go dev-go test-e2e release-go
+
+## go-test: one package's tests with the project's cgo flags (the shared
+## build cache), e.g. `make go-test PKG=./backend/store/... ARGS='-run X -v'`
+go-test:
+	$(GO) test -tags "$(TAGS)" -count=1 $(ARGS) $(PKG)
 
 test-go:
 	$(GO) vet -tags "$(TAGS)" ./...

@@ -6,6 +6,9 @@
 package llama
 
 /*
+#cgo CXXFLAGS: -std=c++17
+#cgo CPPFLAGS: -DNDEBUG
+#cgo linux CPPFLAGS: -D_GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
