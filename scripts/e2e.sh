@@ -5,7 +5,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-out="$root/build/e2e"
+out="${E2E_OUT:-$root/build/e2e}"   # E2E_OUT: a folder of its own, for runs side by side
 rm -rf "$out"
 mkdir -p "$out"
 pids=()
