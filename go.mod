@@ -1,13 +1,14 @@
 module github.com/chapelapp/chapel
 
-go 1.24.1
+go 1.26.0
 
 require (
+	github.com/ardanlabs/jinja v1.8.0
 	github.com/mattn/go-sqlite3 v1.14.28
 	github.com/ollama/ollama v0.17.4
 	github.com/wailsapp/wails/v2 v2.11.0
 	golang.org/x/net v0.46.0
-	golang.org/x/sys v0.37.0
+	golang.org/x/sys v0.43.0
 	golang.org/x/text v0.30.0
 	lukechampine.com/blake3 v1.4.1
 )

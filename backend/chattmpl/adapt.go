@@ -1,0 +1,175 @@
+package chattmpl
+
+import (
+	"errors"
+	"strings"
+)
+
+// Adaptations a template may need, as Prompt.Adapted reports them.
+const (
+	AdaptSystemFolded = "system-folded" // the system prompt went to the start of the first user turn
+	AdaptTurnsMerged  = "turns-merged"  // consecutive turns from one side became one
+)
+
+// Prompt is a rendered conversation.
+type Prompt struct {
+	Text string
+	// Adapted lists what was changed in the conversation because the
+	// template rejected it as it was (AdaptSystemFolded, AdaptTurnsMerged);
+	// empty when the template took it unchanged.
+	Adapted []string
+	// OpensThinking: the text ends inside an opened thinking block (the
+	// template wrote "<think>" for the model), so the reply starts as
+	// thinking.
+	OpensThinking bool
+}
+
+// Note is one sentence for the user about how the conversation was
+// adapted, or "" when it was not.
+func (p Prompt) Note() string { return AdaptNote(p.Adapted) }
+
+// AdaptNote says in one sentence what the adaptations in list mean.
+func AdaptNote(list []string) string {
+	var parts []string
+	for _, a := range list {
+		switch a {
+		case AdaptSystemFolded:
+			parts = append(parts, "the system prompt was put at the start of the first message")
+		case AdaptTurnsMerged:
+			parts = append(parts, "messages in a row from the same side were joined")
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "This model's chat template does not take the conversation as it is: " + strings.Join(parts, ", and ") + "."
+}
+
+// RenderChat renders a conversation for generation. When the template
+// rejects it (raise_exception), the conversation is adapted (turns from one
+// side merged, the system prompt folded into the first user turn) and
+// rendered again; Prompt.Adapted says what changed. Thinking off on a
+// template without an enable_thinking flag but with Qwen3's "/no_think"
+// convention adds that marker to the last user turn.
+func (t *Template) RenderChat(msgs []Message, opts Options) (Prompt, error) {
+	if opts.EnableThinking != nil && !*opts.EnableThinking && t.ThinkSwitch() == SwitchNoThink {
+		msgs = withNoThink(msgs)
+	}
+	if opts.EnableThinking != nil && t.ThinkSwitch() != SwitchFlag {
+		opts.EnableThinking = nil // the template does not read it; keep it undefined
+	}
+	text, err := t.Render(msgs, opts)
+	if err == nil {
+		return t.prompt(text, nil), nil
+	}
+	var te *TemplateError
+	if !errors.As(err, &te) {
+		return Prompt{}, err
+	}
+	steps := [][]string{{AdaptTurnsMerged}, {AdaptSystemFolded}, {AdaptSystemFolded, AdaptTurnsMerged}}
+	for _, step := range steps {
+		adapted := msgs
+		for _, a := range step {
+			switch a {
+			case AdaptTurnsMerged:
+				adapted = mergeTurns(adapted)
+			case AdaptSystemFolded:
+				adapted = foldSystem(adapted)
+			}
+		}
+		if sameMessages(adapted, msgs) {
+			continue
+		}
+		if text, err2 := t.Render(adapted, opts); err2 == nil {
+			return t.prompt(text, step), nil
+		}
+	}
+	return Prompt{}, err
+}
+
+func (t *Template) prompt(text string, adapted []string) Prompt {
+	tail := strings.TrimRight(text, " \t\r\n")
+	open := false
+	for _, p := range thinkPairs {
+		if p.prefill && strings.HasSuffix(tail, p.open) {
+			open = true
+		}
+	}
+	return Prompt{Text: text, Adapted: adapted, OpensThinking: open}
+}
+
+// mergeTurns joins consecutive messages with the same role into one,
+// their texts separated by a blank line.
+func mergeTurns(msgs []Message) []Message {
+	out := make([]Message, 0, len(msgs))
+	for _, m := range msgs {
+		if n := len(out); n > 0 && out[n-1].Role == m.Role {
+			out[n-1].Content = joinTexts(out[n-1].Content, m.Content)
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// foldSystem moves the system messages into the start of the first user
+// turn (or makes them a user turn when there is none).
+func foldSystem(msgs []Message) []Message {
+	var sys []string
+	var rest []Message
+	for _, m := range msgs {
+		if m.Role == "system" {
+			if strings.TrimSpace(m.Content) != "" {
+				sys = append(sys, m.Content)
+			}
+			continue
+		}
+		rest = append(rest, m)
+	}
+	if len(sys) == 0 {
+		return rest
+	}
+	prefix := strings.Join(sys, "\n\n")
+	for i, m := range rest {
+		if m.Role == "user" {
+			out := append([]Message{}, rest...)
+			out[i].Content = joinTexts(prefix, m.Content)
+			return out
+		}
+	}
+	return append([]Message{{Role: "user", Content: prefix}}, rest...)
+}
+
+func joinTexts(a, b string) string {
+	switch {
+	case strings.TrimSpace(a) == "":
+		return b
+	case strings.TrimSpace(b) == "":
+		return a
+	}
+	return a + "\n\n" + b
+}
+
+// withNoThink ends the last user turn with Qwen3's "/no_think" switch.
+func withNoThink(msgs []Message) []Message {
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].Role == "user" {
+			out := append([]Message{}, msgs...)
+			out[i].Content = strings.TrimRight(out[i].Content, " \n") + " /no_think"
+			return out
+		}
+	}
+	return msgs
+}
+
+func sameMessages(a, b []Message) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
