@@ -61,11 +61,12 @@ func (b *builder) endPara() {
 	b.doc.Paragraphs = append(b.doc.Paragraphs, Span{Start: b.paraAt, End: end})
 }
 
-// para adds a whole paragraph. A paragraph repeating the one before it
-// (a title page, then the same title as a heading) is dropped.
+// para adds a whole paragraph. A paragraph that repeats the one before it
+// stays: it is what the document says (running headers and footers are
+// dropped by the PDF reader, which knows where on the page a line sits).
 func (b *builder) para(s string) {
 	s = strings.TrimSpace(cleanText(s))
-	if s == "" || b.repeats(s) {
+	if s == "" {
 		return
 	}
 	b.startPara()
@@ -79,28 +80,11 @@ func (b *builder) heading(level int, title string) {
 	if title == "" {
 		return
 	}
-	if b.repeats(title) {
-		// The same text again: keep one, as a heading.
-		if n := len(b.doc.Sections); n == 0 || b.doc.Sections[n-1].Start != b.doc.Paragraphs[len(b.doc.Paragraphs)-1].Start {
-			last := b.doc.Paragraphs[len(b.doc.Paragraphs)-1]
-			b.doc.Sections = append(b.doc.Sections, Section{Title: title, Level: max(1, min(level, 9)), Page: b.page, Start: last.Start})
-		}
-		return
-	}
 	level = max(1, min(level, 9))
 	b.startPara()
 	b.doc.Sections = append(b.doc.Sections, Section{Title: title, Level: level, Page: b.page, Start: len(b.buf)})
 	b.buf = append(b.buf, title...)
 	b.endPara()
-}
-
-// repeats reports whether s is the text of the last paragraph.
-func (b *builder) repeats(s string) bool {
-	if b.paraOpen || len(b.doc.Paragraphs) == 0 {
-		return false
-	}
-	last := b.doc.Paragraphs[len(b.doc.Paragraphs)-1]
-	return last.End == len(b.buf) && string(b.buf[last.Start:last.End]) == s
 }
 
 // newPage ends the current page (if any) and starts page number n.

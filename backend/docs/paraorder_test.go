@@ -33,8 +33,7 @@ import (
 // compared: a source paragraph is looked up as a token sequence in the
 // whole extracted text. Paragraphs under three tokens ("Next", "-c") are
 // skipped: they legitimately repeat. A paragraph repeated word for word
-// right after itself (a title page, then the chapter's title) counts
-// once.
+// must come out as many times as the source says it.
 //
 // Per file: found = source paragraphs present at all; once = found ones
 // present exactly as many times as in the source (normally once); in
@@ -140,13 +139,11 @@ func measureParas(src []string, doc *Document) paraResult {
 	srcText.WriteByte(' ')
 	var keys []string
 	var offs []int
-	last := ""
 	for _, p := range src {
 		toks := normTokens(p)
-		if len(toks) == 0 || p == last {
-			continue // a paragraph said twice in a row, word for word, is there once
+		if len(toks) == 0 {
+			continue
 		}
-		last = p
 		j := strings.Join(toks, " ")
 		if len(toks) >= 3 {
 			keys = append(keys, " "+j+" ")
