@@ -18,10 +18,10 @@ type Prompt struct {
 	// template rejected it as it was (AdaptSystemFolded, AdaptTurnsMerged);
 	// empty when the template took it unchanged.
 	Adapted []string
-	// OpensThinking: the text ends inside an opened thinking block (the
-	// template wrote "<think>" for the model), so the reply starts as
-	// thinking.
-	OpensThinking bool
+	// ThinkOpened is the thinking marker the text ends with ("<think>"
+	// when the template opened the block for the model, so the reply
+	// starts as thinking), or "".
+	ThinkOpened string
 }
 
 // Note is one sentence for the user about how the conversation was
@@ -89,13 +89,13 @@ func (t *Template) RenderChat(msgs []Message, opts Options) (Prompt, error) {
 
 func (t *Template) prompt(text string, adapted []string) Prompt {
 	tail := strings.TrimRight(text, " \t\r\n")
-	open := false
+	open := ""
 	for _, p := range thinkPairs {
 		if p.prefill && strings.HasSuffix(tail, p.open) {
-			open = true
+			open = p.open
 		}
 	}
-	return Prompt{Text: text, Adapted: adapted, OpensThinking: open}
+	return Prompt{Text: text, Adapted: adapted, ThinkOpened: open}
 }
 
 // mergeTurns joins consecutive messages with the same role into one,

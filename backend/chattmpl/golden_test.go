@@ -104,6 +104,10 @@ func TestGolden(t *testing.T) {
 	total := 0
 	for _, fam := range names {
 		tmpl := parseFamily(t, fams[fam])
+		wantReasoning := strings.HasPrefix(fam, "qwen3") || strings.HasPrefix(fam, "deepseek-r1")
+		if tmpl.Reasoning() != wantReasoning {
+			t.Errorf("%s: Reasoning() = %v, want %v", fam, tmpl.Reasoning(), wantReasoning)
+		}
 		for _, c := range cases {
 			want, ok := golden[fam][c.ID]
 			if !ok {

@@ -93,30 +93,30 @@ func TestParseError(t *testing.T) {
 func TestRenderChatAdapts(t *testing.T) {
 	no := false
 	cases := []struct {
-		name     string
-		src      string
-		msgs     []Message
-		opts     Options
-		want     string
-		adapted  []string
-		opensThk bool
+		name    string
+		src     string
+		msgs    []Message
+		opts    Options
+		want    string
+		adapted []string
+		opened  string
 	}{
 		{"accepted as it is", strict, []Message{{"user", "Hi"}}, Options{AddGenerationPrompt: true},
-			"<bos><turn>user\nHi</turn>\n<turn>model\n", nil, false},
+			"<bos><turn>user\nHi</turn>\n<turn>model\n", nil, ""},
 		{"system prompt folded into the first user turn", strict,
 			[]Message{{"system", "Be brief."}, {"user", "Hi"}, {"assistant", "Hello"}, {"user", "Bye"}}, Options{},
 			"<bos><turn>user\nBe brief.\n\nHi</turn>\n<turn>assistant\nHello</turn>\n<turn>user\nBye</turn>\n",
-			[]string{AdaptSystemFolded}, false},
+			[]string{AdaptSystemFolded}, ""},
 		{"two user turns merged", strict, []Message{{"user", "One."}, {"user", "Two."}}, Options{},
-			"<bos><turn>user\nOne.\n\nTwo.</turn>\n", []string{AdaptTurnsMerged}, false},
+			"<bos><turn>user\nOne.\n\nTwo.</turn>\n", []string{AdaptTurnsMerged}, ""},
 		{"both", strict, []Message{{"system", "S"}, {"user", "One."}, {"user", "Two."}}, Options{},
-			"<bos><turn>user\nS\n\nOne.\n\nTwo.</turn>\n", []string{AdaptSystemFolded, AdaptTurnsMerged}, false},
+			"<bos><turn>user\nS\n\nOne.\n\nTwo.</turn>\n", []string{AdaptSystemFolded, AdaptTurnsMerged}, ""},
 		{"a generation prompt that opens thinking", "{{ messages[0].content }}{{ '<|Assistant|><think>\\n' }}", []Message{{"user", "Q"}},
-			Options{AddGenerationPrompt: true}, "Q<|Assistant|><think>\n", nil, true},
+			Options{AddGenerationPrompt: true}, "Q<|Assistant|><think>\n", nil, "<think>"},
 		{"thinking turned off closes the block", chatml, []Message{{"user", "Q"}}, Options{AddGenerationPrompt: true, EnableThinking: &no},
-			"<|im_start|>user\nQ<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n", nil, false},
+			"<|im_start|>user\nQ<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n", nil, ""},
 		{"/no_think where the template knows it", "{# supports /no_think #}{{ messages[-1].content }}", []Message{{"user", "Q "}},
-			Options{EnableThinking: &no}, "Q /no_think", nil, false},
+			Options{EnableThinking: &no}, "Q /no_think", nil, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -137,8 +137,8 @@ func TestRenderChatAdapts(t *testing.T) {
 			if (p.Note() != "") != (len(c.adapted) > 0) {
 				t.Errorf("note %q for adaptations %v", p.Note(), c.adapted)
 			}
-			if p.OpensThinking != c.opensThk {
-				t.Errorf("OpensThinking %v, want %v", p.OpensThinking, c.opensThk)
+			if p.ThinkOpened != c.opened {
+				t.Errorf("ThinkOpened %q, want %q", p.ThinkOpened, c.opened)
 			}
 		})
 	}

@@ -37,7 +37,11 @@ func IsReasoning(src string) bool {
 		}
 	}
 	for _, p := range thinkPairs {
-		if strings.Contains(src, p.close) {
+		// The markers in <…> form; gpt-oss's "<|end|>" also ends Phi's turns.
+		if strings.HasPrefix(p.open, "<|channel|>") {
+			continue
+		}
+		if strings.Contains(src, p.open) || strings.Contains(src, p.close) {
 			return true
 		}
 	}

@@ -46,6 +46,12 @@ type Request struct {
 	MaxTokens int       `json:"max_tokens"`       // 0 = until end of generation or the context is full
 	Tokens    []int32   `json:"tokens,omitempty"` // a raw prompt of token ids; Messages and the template are not used (benchmarks)
 	IgnoreEOS bool      `json:"ignore_eos"`       // never end the turn: generate until MaxTokens or a full context (benchmarks, tests)
+	// Thinking turns a reasoning model's thinking on or off where its
+	// template allows (ModelInfo.ThinkSwitch); nil leaves the template's
+	// default. A prompt that opens a thinking block for the model streams
+	// that opening marker ("<think>") as the reply's first piece, so the
+	// stream alone tells thinking from answer (chattmpl.Splitter).
+	Thinking *bool `json:"thinking,omitempty"`
 }
 
 // Stop reasons reported in Result.StopReason.
@@ -57,6 +63,11 @@ const (
 
 // Result describes a finished generation.
 type Result struct {
+	// TemplateNote says in one sentence for the user how the conversation
+	// was changed because the model's template rejected it as it was (the
+	// system prompt folded into the first message, turns merged), or "".
+	TemplateNote string `json:"template_note,omitempty"`
+
 	PromptTokens     int     `json:"prompt_tokens"`
 	CachedTokens     int     `json:"cached_tokens"` // prompt tokens reused from the previous turn's KV cache
 	CompletionTokens int     `json:"completion_tokens"`
@@ -81,6 +92,9 @@ type ModelInfo struct {
 	ContextSize  int    `json:"context_size"`  // the context the engine runs with
 	TrainContext int    `json:"train_context"` // the context the model was trained with
 	HasTemplate  bool   `json:"has_template"`  // false: plain completion, no chat template
+	TemplateMode string `json:"template_mode"` // TemplateJinja, TemplateBuiltin or TemplatePlain
+	Reasoning    bool   `json:"reasoning"`     // the model thinks before answering (its template knows thinking blocks)
+	ThinkSwitch  string `json:"think_switch"`  // how thinking can be turned off: "flag" (enable_thinking), "/no_think", "" (it cannot)
 	VocabSize    int    `json:"vocab_size"`
 }
 

@@ -25,7 +25,7 @@ type Local struct {
 	lctx   *llama.Context
 	batch  *llama.Batch
 	info   ModelInfo
-	tmpl   string
+	format chatFormat // how conversations become prompt text (prompt.go)
 	opts   LoadOptions
 	cached []llama.Token // the tokens whose keys and values are in sequence 0
 	eog    []llama.Token // the model's end-of-turn tokens, listed on first use
@@ -126,17 +126,15 @@ func (e *Local) Load(ctx context.Context, path string, opts LoadOptions) (ModelI
 	}
 	e.model, e.lctx, e.opts, e.quantK = m, lctx, opts, quantK
 	e.batch = llama.NewBatch(opts.BatchSize, 1)
-	e.tmpl = m.ChatTemplate()
+	// The template is tried now, not at the first message: a Jinja template
+	// the engine cannot render falls back to llama.cpp's built-in
+	// formatting, then to plain completion.
+	e.format = newChatFormat(m.ChatTemplate(), m.TokenText(m.BOS()), m.TokenText(m.EOS()))
+	reasoning, thinkSwitch := e.format.reasoning()
 	e.info = ModelInfo{
 		Path: path, Name: name, Description: m.Desc(), Architecture: arch, SizeBytes: hdr.FileSize,
-		Params: m.NParams(), ContextSize: lctx.NCtx(), TrainContext: m.NCtxTrain(), HasTemplate: e.tmpl != "",
-		VocabSize: m.NVocab(),
-	}
-	if e.tmpl != "" {
-		// Reject a template llama.cpp cannot apply now, not at the first message.
-		if _, err := renderPrompt(e.tmpl, []Message{{Role: RoleUser, Content: "hi"}}); err != nil {
-			e.info.HasTemplate, e.tmpl = false, ""
-		}
+		Params: m.NParams(), ContextSize: lctx.NCtx(), TrainContext: m.NCtxTrain(), HasTemplate: e.format.templated(),
+		VocabSize: m.NVocab(), TemplateMode: e.format.mode, Reasoning: reasoning, ThinkSwitch: thinkSwitch,
 	}
 	return e.info, nil
 }
@@ -181,7 +179,7 @@ func (e *Local) unload() {
 	e.batch.Close()
 	e.lctx.Close()
 	e.model.Close()
-	e.batch, e.lctx, e.model, e.cached, e.eog, e.tmpl, e.info = nil, nil, nil, nil, nil, "", ModelInfo{}
+	e.batch, e.lctx, e.model, e.cached, e.eog, e.format, e.info = nil, nil, nil, nil, nil, chatFormat{}, ModelInfo{}
 }
 
 // Generate implements Engine.
@@ -195,12 +193,12 @@ func (e *Local) Generate(ctx context.Context, req Request, onPiece func(string))
 		return Result{}, apperr.New(apperr.Invalid, "there is nothing to reply to")
 	}
 	res := Result{ContextSize: e.lctx.NCtx()}
-	prompt, dropped, err := e.fitPrompt(req)
+	prompt, fit, err := e.fitPrompt(req)
 	if err != nil {
 		return res, err
 	}
 	nKeep := -1 // the system prompt's tokens, kept by a context shift; found when one is needed
-	res.DroppedMessages = dropped
+	res.DroppedMessages, res.TemplateNote = fit.dropped, fit.note
 	res.PromptTokens = len(prompt)
 
 	// Cancelling ctx raises the abort flag, which llama_decode polls.
@@ -224,6 +222,9 @@ func (e *Local) Generate(ctx context.Context, req Request, onPiece func(string))
 	}
 	var text textAssembler
 	genStart := time.Now()
+	if fit.opened != "" {
+		onPiece(fit.opened) // the reply starts inside the thinking block the prompt opened
+	}
 	// A reply that fills the context shifts it and goes on, but never runs
 	// forever: without MaxTokens it ends after maxReplyContexts contexts'
 	// worth, and IgnoreEOS without MaxTokens means "until the context is
@@ -343,11 +344,11 @@ func (e *Local) systemPrefix(req Request, prompt []llama.Token) int {
 	if len(sys) == 0 {
 		return keep
 	}
-	text, err := renderPrompt(e.tmpl, sys)
+	r, err := e.format.render(sys, req.Thinking)
 	if err != nil {
 		return keep
 	}
-	toks, err := e.model.Tokenize(text, true, e.tmpl != "")
+	toks, err := e.model.Tokenize(r.text, e.format.addBOS(r.text), e.format.templated())
 	if err != nil {
 		return keep
 	}
@@ -422,56 +423,6 @@ func (e *Local) decode(toks []llama.Token, pos int) error {
 		toks, pos = toks[n:], pos+n
 	}
 	return nil
-}
-
-// fitPrompt renders and tokenizes req so that the prompt plus room for the
-// reply fits the context, dropping the oldest turns (never the system
-// prompt or the last message) when it does not.
-func (e *Local) fitPrompt(req Request) ([]llama.Token, int, error) {
-	nctx := e.lctx.NCtx()
-	if len(req.Tokens) > 0 {
-		if len(req.Tokens)+req.MaxTokens > nctx {
-			return nil, 0, apperr.New(apperr.Invalid, "a prompt of %d tokens and %d to generate do not fit a context of %d", len(req.Tokens), req.MaxTokens, nctx)
-		}
-		toks := make([]llama.Token, len(req.Tokens))
-		for i, t := range req.Tokens {
-			if t < 0 || int(t) >= e.model.NVocab() {
-				return nil, 0, apperr.New(apperr.Invalid, "token %d is not in the vocabulary", t)
-			}
-			toks[i] = llama.Token(t)
-		}
-		return toks, 0, nil
-	}
-	reserve := min(max(req.MaxTokens, 256), nctx/4)
-	budget := nctx - reserve
-	msgs := req.Messages
-	dropped := 0
-	for {
-		text, err := renderPrompt(e.tmpl, msgs)
-		if err != nil {
-			return nil, 0, apperr.Wrap(apperr.Invalid, err, "the conversation could not be formatted for this model")
-		}
-		toks, err := e.model.Tokenize(text, true, e.tmpl != "")
-		if err != nil {
-			return nil, 0, apperr.Wrap(apperr.Internal, err, "tokenize the prompt")
-		}
-		if len(toks) >= 2 && toks[0] == e.model.BOS() && toks[1] == toks[0] {
-			toks = toks[1:] // the template wrote its own BOS
-		}
-		if len(toks) <= budget {
-			return toks, dropped, nil
-		}
-		first := 0
-		for first < len(msgs) && msgs[first].Role == RoleSystem {
-			first++
-		}
-		if first >= len(msgs)-1 {
-			// One message alone is too long: keep its end.
-			return append([]llama.Token{toks[0]}, toks[len(toks)-budget+1:]...), dropped, nil
-		}
-		msgs = append(append([]Message{}, msgs[:first]...), msgs[first+1:]...)
-		dropped++
-	}
 }
 
 // newSampler builds req's sampler chain; with IgnoreEOS it never picks a

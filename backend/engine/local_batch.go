@@ -19,7 +19,8 @@ type seqState struct {
 	sampler *llama.Sampler
 	text    textAssembler
 	pos     int
-	logit   int // index in the last batch of this sequence's logits; -1 when done
+	logit   int    // index in the last batch of this sequence's logits; -1 when done
+	opened  string // the thinking marker the prompt opened for the reply, or ""
 	res     Result
 	done    bool
 }
@@ -41,12 +42,12 @@ func (e *Local) GenerateBatch(ctx context.Context, reqs []Request, onPiece func(
 	seqs := make([]*seqState, len(reqs))
 	total := 0
 	for i, req := range reqs {
-		prompt, dropped, err := e.fitPrompt(req)
+		prompt, fit, err := e.fitPrompt(req)
 		if err != nil {
 			return nil, err
 		}
-		seqs[i] = &seqState{req: req, prompt: prompt, sampler: e.newSampler(req), logit: -1,
-			res: Result{PromptTokens: len(prompt), DroppedMessages: dropped, ContextSize: e.lctx.NCtx()}}
+		seqs[i] = &seqState{req: req, prompt: prompt, sampler: e.newSampler(req), logit: -1, opened: fit.opened,
+			res: Result{PromptTokens: len(prompt), DroppedMessages: fit.dropped, ContextSize: e.lctx.NCtx(), TemplateNote: fit.note}}
 		defer seqs[i].sampler.Close()
 		total += len(prompt) + max(req.MaxTokens, 1)
 	}
@@ -69,8 +70,11 @@ func (e *Local) GenerateBatch(ctx context.Context, reqs []Request, onPiece func(
 		return results(seqs), e.batchError(ctx, err)
 	}
 	genStart := time.Now()
-	for _, s := range seqs {
+	for i, s := range seqs {
 		s.res.PromptTPS = rate(len(s.prompt), genStart.Sub(start))
+		if s.opened != "" {
+			onPiece(i, s.opened) // the reply starts inside the thinking block the prompt opened
+		}
 	}
 	for {
 		if ctx.Err() != nil {

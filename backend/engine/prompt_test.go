@@ -1,0 +1,154 @@
+package engine
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/chapelapp/chapel/backend/gguf"
+)
+
+// Templates for the tiny model: its vocabulary has <s> (BOS), </s> and the
+// ChatML tokens.
+const (
+	bosChatML = "{{ bos_token }}" + gguf.ChatMLTemplate
+	// gemmaLike rejects a system prompt, as Gemma 2's template does.
+	gemmaLike = "{{ bos_token }}{% for m in messages %}{% if m.role == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}" +
+		"{{ '<|im_start|>' + m.role + '\\n' + m.content + '<|im_end|>\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+	// opensThink writes <think> into the generation prompt (DeepSeek-R1).
+	opensThink = gguf.ChatMLTemplate + "{% if add_generation_prompt %}{{ '<think>\\n' }}{% endif %}"
+	// thinkFlag closes the thinking block when thinking is off (Qwen3).
+	thinkFlag = gguf.ChatMLTemplate + "{% if add_generation_prompt and enable_thinking is defined and enable_thinking is false %}{{ '<think>\\n\\n</think>\\n\\n' }}{% endif %}"
+	// notJinja is no valid Jinja, but llama.cpp recognises ChatML in it.
+	notJinja = "{% for message in messages %}<|im_start|>{{ message.role }\n{{ message.content }}<|im_end|>\n{% endfor %}<|im_start|>assistant"
+	// unknown is valid Jinja in no format llama.cpp knows and renders
+	// nothing the engine could use.
+	unknown = "{{ messages | nosuchfilter }}"
+)
+
+func TestTemplateModes(t *testing.T) {
+	cases := []struct {
+		name, tmpl, mode string
+		reasoning        bool
+		thinkSwitch      string
+	}{
+		{"no template", "", TemplatePlain, false, ""},
+		{"chatml", gguf.ChatMLTemplate, TemplateJinja, false, ""},
+		{"jinja the engine cannot parse, known to llama.cpp", notJinja, TemplateBuiltin, false, ""},
+		{"neither", unknown, TemplatePlain, false, ""},
+		{"reasoning with a switch", thinkFlag, TemplateJinja, true, "flag"},
+		{"reasoning that always thinks", opensThink, TemplateJinja, true, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := load(t, tinyModel(t, c.tmpl))
+			info, _ := e.Model(context.Background())
+			if info.TemplateMode != c.mode || info.HasTemplate != (c.mode != TemplatePlain) {
+				t.Errorf("mode %q has_template %v, want %q", info.TemplateMode, info.HasTemplate, c.mode)
+			}
+			if info.Reasoning != c.reasoning || info.ThinkSwitch != c.thinkSwitch {
+				t.Errorf("reasoning %v switch %q, want %v %q", info.Reasoning, info.ThinkSwitch, c.reasoning, c.thinkSwitch)
+			}
+			req := greedy(4)
+			req.Messages = []Message{{Role: RoleUser, Content: "the cat"}}
+			if _, res := generate(t, e, req); res.PromptTokens == 0 {
+				t.Errorf("result %+v", res)
+			}
+		})
+	}
+}
+
+// TestBOSOnce: the prompt starts with exactly one BOS token, whether the
+// template writes bos_token itself or leaves it to the tokenizer.
+func TestBOSOnce(t *testing.T) {
+	for _, tmpl := range []string{"", gguf.ChatMLTemplate, bosChatML, gemmaLike} {
+		e := load(t, tinyModel(t, tmpl))
+		req := greedy(1)
+		req.Messages = []Message{{Role: RoleSystem, Content: "be kind"}, {Role: RoleUser, Content: "the cat"}}
+		toks, _, err := e.fitPrompt(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bos := e.model.BOS()
+		n := 0
+		for _, tok := range toks {
+			if tok == bos {
+				n++
+			}
+		}
+		if n != 1 || toks[0] != bos {
+			t.Errorf("template %q: %d BOS tokens, first token %d: want one, first", tmpl, n, toks[0])
+		}
+		if tmpl == bosChatML && e.format.addBOS("<s><|im_start|>user") {
+			t.Error("a text that starts with the BOS text must not get another")
+		}
+	}
+}
+
+// TestAdaptedConversation: a template that rejects the system prompt still
+// answers, and the result says how the conversation was changed.
+func TestAdaptedConversation(t *testing.T) {
+	e := load(t, tinyModel(t, gemmaLike))
+	req := greedy(4)
+	req.Messages = []Message{{Role: RoleSystem, Content: "be kind"}, {Role: RoleUser, Content: "the cat"}}
+	_, res := generate(t, e, req)
+	if res.TemplateNote == "" || !strings.Contains(res.TemplateNote, "system prompt") {
+		t.Errorf("template note %q, want one about the system prompt", res.TemplateNote)
+	}
+	req.Messages = req.Messages[1:]
+	if _, res := generate(t, e, req); res.TemplateNote != "" {
+		t.Errorf("an accepted conversation has note %q", res.TemplateNote)
+	}
+}
+
+// TestThinkingPrompt: a generation prompt that opens <think> streams that
+// marker first (in Generate and GenerateBatch), and Request.Thinking
+// reaches enable_thinking.
+func TestThinkingPrompt(t *testing.T) {
+	no, yes := false, true
+	cases := []struct {
+		name, tmpl string
+		thinking   *bool
+		first      string // want the first piece to be this, or not "<think>" when ""
+		promptEnd  string
+	}{
+		{"opened by the prompt", opensThink, nil, "<think>", "<think>\n"},
+		{"thinking off closes it", thinkFlag, &no, "", "<think>\n\n</think>\n\n"},
+		{"thinking on leaves it to the model", thinkFlag, &yes, "", "<|im_start|>assistant\n"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := load(t, tinyModel(t, c.tmpl))
+			msgs := []Message{{Role: RoleUser, Content: "the cat"}}
+			r, err := e.format.render(msgs, c.thinking)
+			if err != nil || !strings.HasSuffix(r.text, c.promptEnd) {
+				t.Fatalf("prompt %q (%v), want it to end with %q", r.text, err, c.promptEnd)
+			}
+			req := greedy(3)
+			req.Messages, req.Thinking = msgs, c.thinking
+			var pieces []string
+			if _, err := e.Generate(context.Background(), req, func(s string) { pieces = append(pieces, s) }); err != nil {
+				t.Fatal(err)
+			}
+			firsts := map[int]string{}
+			if _, err := e.GenerateBatch(context.Background(), []Request{req, req}, func(i int, s string) {
+				if _, ok := firsts[i]; !ok {
+					firsts[i] = s
+				}
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if len(pieces) == 0 || len(firsts) != 2 {
+				t.Fatalf("pieces %q, batch first pieces %v", pieces, firsts)
+			}
+			for _, first := range []string{pieces[0], firsts[0], firsts[1]} {
+				if c.first != "" && first != c.first {
+					t.Errorf("first piece %q, want %q", first, c.first)
+				}
+				if c.first == "" && first == "<think>" {
+					t.Errorf("first piece %q: the prompt did not open thinking", first)
+				}
+			}
+		})
+	}
+}
