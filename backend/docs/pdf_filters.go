@@ -38,8 +38,17 @@ func decodeStream(d *pdfDoc, s *pdfStream, budget int64) ([]byte, error) {
 		return nil, errBudget
 	}
 	for i, f := range filters {
+		// The previous filter's output stays while the next one decodes
+		// it: the two together must fit the budget.
+		avail := budget
+		if i > 0 {
+			avail -= int64(len(data))
+		}
+		if avail < 0 {
+			return nil, errBudget
+		}
 		var err error
-		data, err = applyFilter(d, f, parms[i], data, budget)
+		data, err = applyFilter(d, f, parms[i], data, avail)
 		if err != nil {
 			return data, err
 		}
@@ -89,40 +98,42 @@ func applyFilter(d *pdfDoc, f pdfName, p pdfDict, in []byte, budget int64) ([]by
 // inflate decompresses zlib data, falling back to raw deflate, and keeps
 // what it decoded before any error.
 func inflate(in []byte, budget int64) ([]byte, error) {
-	var r io.Reader
-	zr, err := zlib.NewReader(bytes.NewReader(in))
-	if err == nil {
-		r = zr
-	} else {
-		r = flate.NewReader(bytes.NewReader(in))
-	}
-	var buf bytes.Buffer
-	n, err := io.Copy(&buf, io.LimitReader(r, budget+1))
-	if n > budget {
-		return nil, errBudget
-	}
-	if err != nil && buf.Len() == 0 && len(in) > 2 {
-		// A stream with a broken zlib header: try raw deflate past it.
-		var b2 bytes.Buffer
-		n2, _ := io.Copy(&b2, io.LimitReader(flate.NewReader(bytes.NewReader(in[2:])), budget+1))
-		if n2 > budget {
-			return nil, errBudget
+	return decodeSized(budget, func(w *sink) error {
+		var r io.Reader
+		if zr, err := zlib.NewReader(bytes.NewReader(in)); err == nil {
+			r = zr
+		} else {
+			r = flate.NewReader(bytes.NewReader(in))
 		}
-		if b2.Len() > 0 {
-			return b2.Bytes(), nil
+		_, err := io.Copy(w, r)
+		if errors.Is(err, errBudget) {
+			return err
 		}
-	}
-	if errors.Is(err, zlib.ErrChecksum) || errors.Is(err, io.ErrUnexpectedEOF) {
-		err = nil
-	}
-	return buf.Bytes(), err
+		if err != nil && w.n == 0 && len(in) > 2 {
+			// A stream with a broken zlib header: try raw deflate past it.
+			_, err2 := io.Copy(w, flate.NewReader(bytes.NewReader(in[2:])))
+			if errors.Is(err2, errBudget) {
+				return err2
+			}
+			if w.n > 0 {
+				return nil
+			}
+		}
+		if errors.Is(err, zlib.ErrChecksum) || errors.Is(err, io.ErrUnexpectedEOF) {
+			err = nil
+		}
+		return err
+	})
 }
 
 // lzwDecode decodes PDF's LZW: MSB-first codes of 9 to 12 bits, with the
 // code width growing one code early unless early is false.
 func lzwDecode(in []byte, early bool, budget int64) ([]byte, error) {
+	return decodeSized(budget, func(w *sink) error { return lzwInto(w, in, early) })
+}
+
+func lzwInto(w *sink, in []byte, early bool) error {
 	const clear, eod = 256, 257
-	var out []byte
 	prefix := make([]int32, 4096)
 	suffix := make([]byte, 4096)
 	lengths := make([]int32, 4096)
@@ -160,12 +171,11 @@ func lzwDecode(in []byte, early bool, budget int64) ([]byte, error) {
 			entry = expand(buf[:0], prev, prefix, suffix, lengths)
 			entry = append(entry, entry[0])
 		default:
-			return out, errors.New("lzw: bad code")
+			return errors.New("lzw: bad code")
 		}
 		buf = entry
-		out = append(out, entry...)
-		if int64(len(out)) > budget {
-			return nil, errBudget
+		if _, err := w.Write(entry); err != nil {
+			return err
 		}
 		if prev >= 0 && next < 4096 {
 			prefix[next], suffix[next], lengths[next] = int32(prev), entry[0], lengths[prev]+1
@@ -180,7 +190,7 @@ func lzwDecode(in []byte, early bool, budget int64) ([]byte, error) {
 			width++
 		}
 	}
-	return out, nil
+	return nil
 }
 
 func expand(dst []byte, code int, prefix []int32, suffix []byte, lengths []int32) []byte {
@@ -247,28 +257,35 @@ func ascii85Decode(in []byte) []byte {
 }
 
 func runLengthDecode(in []byte, budget int64) ([]byte, error) {
-	var out []byte
-	for i := 0; i < len(in); {
-		n := int(in[i])
-		i++
-		switch {
-		case n == 128:
-			return out, nil
-		case n < 128:
-			end := min(i+n+1, len(in))
-			out = append(out, in[i:end]...)
-			i = end
-		default:
-			if i < len(in) {
-				out = append(out, bytes.Repeat(in[i:i+1], 257-n)...)
-			}
+	return decodeSized(budget, func(w *sink) error {
+		var run [128]byte
+		for i := 0; i < len(in); {
+			n := int(in[i])
 			i++
+			switch {
+			case n == 128:
+				return nil
+			case n < 128:
+				end := min(i+n+1, len(in))
+				if _, err := w.Write(in[i:end]); err != nil {
+					return err
+				}
+				i = end
+			default:
+				if i < len(in) {
+					r := run[:257-n]
+					for k := range r {
+						r[k] = in[i]
+					}
+					if _, err := w.Write(r); err != nil {
+						return err
+					}
+				}
+				i++
+			}
 		}
-		if int64(len(out)) > budget {
-			return nil, errBudget
-		}
-	}
-	return out, nil
+		return nil
+	})
 }
 
 // unpredict undoes PNG (predictor >= 10) and TIFF (2) predictors.
@@ -285,7 +302,7 @@ func unpredict(in []byte, pred, colors, bpc, columns int) ([]byte, error) {
 		if bpc != 8 {
 			return in, nil
 		}
-		out := append([]byte{}, in...)
+		out := in // the filter's own output: decoded in place
 		for r := 0; r+rowLen <= len(out); r += rowLen {
 			for i := bpp; i < rowLen; i++ {
 				out[r+i] += out[r+i-bpp]
@@ -293,13 +310,16 @@ func unpredict(in []byte, pred, colors, bpc, columns int) ([]byte, error) {
 		}
 		return out, nil
 	}
-	out := make([]byte, 0, len(in))
+	// Rows are decoded in place: row k lands at k*rowLen, before the
+	// k*(rowLen+1)+1 bytes of input read by then.
+	out := in[:0]
 	prev := make([]byte, rowLen)
+	row := make([]byte, rowLen)
 	for pos := 0; pos < len(in); {
 		ft := in[pos]
 		pos++
 		end := min(pos+rowLen, len(in))
-		row := make([]byte, rowLen)
+		clear(row)
 		copy(row, in[pos:end])
 		pos = end
 		for i := 0; i < rowLen; i++ {
@@ -320,7 +340,7 @@ func unpredict(in []byte, pred, colors, bpc, columns int) ([]byte, error) {
 			}
 		}
 		out = append(out, row...)
-		prev = row
+		prev, row = row, prev
 	}
 	return out, nil
 }
@@ -342,4 +362,62 @@ func abs(x int) int {
 		return -x
 	}
 	return x
+}
+
+// smallOutput is how much a decoder collects in one pass; a larger output
+// is counted first and then decoded again into a buffer of its exact size,
+// so a bomb costs no memory and a big stream no more than its size.
+const smallOutput = 512 << 10
+
+// sink collects a decoder's output up to limit bytes, and counts all of it
+// against budget. Past limit it only counts.
+type sink struct {
+	buf      []byte
+	n        int64
+	limit    int64
+	budget   int64
+	overflow bool
+}
+
+func (s *sink) Write(p []byte) (int, error) {
+	s.n += int64(len(p))
+	if s.n > s.budget {
+		return 0, errBudget
+	}
+	if !s.overflow {
+		need := int64(len(s.buf) + len(p))
+		switch {
+		case need > s.limit:
+			s.overflow, s.buf = true, nil
+		case need > int64(cap(s.buf)):
+			// Double, not append's gentler growth: fewer, smaller copies.
+			grown := make([]byte, len(s.buf), min(max(2*int64(cap(s.buf)), need, 4096), s.limit))
+			copy(grown, s.buf)
+			s.buf = append(grown, p...)
+		default:
+			s.buf = append(s.buf, p...)
+		}
+	}
+	return len(p), nil
+}
+
+// decodeSized runs decode (which must give the same bytes each time it
+// runs) into a sink: an output over smallOutput is decoded a second time
+// into a buffer allocated once at its size. errBudget when the output
+// would exceed budget; otherwise what was decoded, with decode's error.
+func decodeSized(budget int64, decode func(w *sink) error) ([]byte, error) {
+	w := &sink{limit: smallOutput, budget: budget}
+	err := decode(w)
+	if errors.Is(err, errBudget) {
+		return nil, errBudget
+	}
+	if !w.overflow {
+		return w.buf, err
+	}
+	w = &sink{buf: make([]byte, 0, w.n), limit: w.n, budget: w.n}
+	err = decode(w)
+	if errors.Is(err, errBudget) {
+		err = nil // stopped at the size counted before: the same output
+	}
+	return w.buf, err
 }

@@ -119,7 +119,9 @@ func (z *zipDoc) file(name string) *zip.File {
 }
 
 // read inflates an entry, counting its real size (not the header's)
-// against the limit.
+// against the limit. Memory follows the real size too: an entry is counted
+// before a buffer of its size is made (decodeSized), so a bomb costs
+// nothing and an entry no more than itself.
 func (z *zipDoc) read(name string) ([]byte, error) {
 	if err := z.e.ctx.Err(); err != nil {
 		return nil, err
@@ -128,22 +130,25 @@ func (z *zipDoc) read(name string) ([]byte, error) {
 	if f == nil {
 		return nil, damaged(z.e.format, fmt.Errorf("%s is missing", name))
 	}
-	rc, err := f.Open()
-	if err != nil {
-		return nil, z.readErr(err)
-	}
-	defer rc.Close()
 	budget := z.e.lim.MaxInflated - z.inflated
-	var buf bytes.Buffer
-	n, err := io.Copy(&buf, &ctxReader{ctx: z.e.ctx, r: io.LimitReader(rc, budget+1)})
-	z.inflated += n
-	if n > budget {
+	data, err := decodeSized(budget, func(w *sink) error {
+		rc, err := f.Open()
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		_, err = io.Copy(w, &ctxReader{ctx: z.e.ctx, r: rc})
+		return err
+	})
+	if errors.Is(err, errBudget) {
+		z.inflated = z.e.lim.MaxInflated
 		return nil, tooLarge(z.e.format, z.e.lim.MaxInflated)
 	}
 	if err != nil {
 		return nil, z.readErr(err)
 	}
-	return buf.Bytes(), nil
+	z.inflated += int64(len(data))
+	return data, nil
 }
 
 func (z *zipDoc) readErr(err error) error {
