@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { api, ApiError, backendReady, onEvent, onFileDrop, subscribeIngest, subscribeStream, subscribeSummary, toApiError } from './api';
-import { installFakeWails, message } from '../test/fakes';
+import { afterDispatch, installFakeWails, message } from '../test/fakes';
 
 describe('api bindings', () => {
   it('calls each bound method with its arguments', async () => {
@@ -65,50 +65,80 @@ describe('api bindings', () => {
 });
 
 describe('events', () => {
-  it('onEvent subscribes with EventsOn and unsubscribes with EventsOff once', () => {
+  it('onEvent subscribes with EventsOn and unsubscribes its own listener once', async () => {
     const w = installFakeWails();
     const cb = vi.fn();
+    const other = vi.fn();
+    onEvent('conversations:changed', other);
     const off = onEvent('conversations:changed', cb);
     w.emit('conversations:changed');
     expect(cb).toHaveBeenCalledTimes(1);
     off();
     off();
-    expect(w.runtime.EventsOff).toHaveBeenCalledTimes(1);
-    expect(w.runtime.EventsOff).toHaveBeenCalledWith('conversations:changed');
+    await afterDispatch();
+    w.emit('conversations:changed');
+    expect(cb).toHaveBeenCalledTimes(1);
+    // The other subscriber keeps listening (EventsOff(name) would drop it too).
+    expect(other).toHaveBeenCalledTimes(2);
+    expect(w.subscribed('conversations:changed')).toBe(1);
+    expect(w.runtime.EventsOff).not.toHaveBeenCalled();
   });
 
   function handlers() {
     return { onToken: vi.fn(), onDone: vi.fn(), onError: vi.fn() };
   }
 
-  it('subscribeStream routes tokens and unsubscribes on done', () => {
+  it('subscribeStream routes tokens and unsubscribes on done', async () => {
     const w = installFakeWails();
     const h = handlers();
     subscribeStream('chat:stream:42', h);
     expect(w.runtime.EventsOn).toHaveBeenCalledWith('chat:stream:42', expect.any(Function));
     w.emit('chat:stream:42', { type: 'token', text: 'Hi', completion_tokens: 1, tps: 5 });
     expect(h.onToken).toHaveBeenCalledWith({ type: 'token', text: 'Hi', completion_tokens: 1, tps: 5 });
-    expect(w.runtime.EventsOff).not.toHaveBeenCalled();
+    expect(w.subscribed('chat:stream:42')).toBe(1);
     const done = { type: 'done', message: message({ role: 'assistant', content: 'Hi' }), result: {} };
     w.emit('chat:stream:42', done);
     expect(h.onDone).toHaveBeenCalledWith(done);
-    expect(w.runtime.EventsOff).toHaveBeenCalledWith('chat:stream:42');
+    await afterDispatch();
+    expect(w.subscribed('chat:stream:42')).toBe(0);
   });
 
-  it('subscribeStream unsubscribes on error, and early unsubscribe is idempotent', () => {
+  it('subscribeStream unsubscribes on error, and early unsubscribe is idempotent', async () => {
     const w = installFakeWails();
     const h = handlers();
     const off = subscribeStream('chat:stream:7', h);
     w.emit('chat:stream:7', { type: 'error', message: message(), error: { code: 'engine', message: 'crashed' } });
     expect(h.onError).toHaveBeenCalledTimes(1);
-    expect(w.runtime.EventsOff).toHaveBeenCalledWith('chat:stream:7');
+    await afterDispatch();
+    expect(w.subscribed('chat:stream:7')).toBe(0);
     off();
-    expect(w.runtime.EventsOff).toHaveBeenCalledTimes(1);
 
     const h2 = handlers();
     const off2 = subscribeStream('chat:stream:8', h2);
     off2();
-    expect(w.runtime.EventsOff).toHaveBeenCalledWith('chat:stream:8');
+    expect(w.subscribed('chat:stream:8')).toBe(0);
+    w.emit('chat:stream:8', { type: 'token', text: 'late' });
+    expect(h2.onToken).not.toHaveBeenCalled();
+  });
+
+  // The leak: with Wails' dispatch, a listener removed inside its own final
+  // event came back; after N replies, ingests and summaries N listeners
+  // (each holding its reply's text) were left.
+  it('no listener is left after many replies, ingests and summaries', async () => {
+    const w = installFakeWails();
+    const h = handlers();
+    for (let i = 1; i <= 25; i++) {
+      subscribeStream(`chat:stream:${i}`, h);
+      w.emit(`chat:stream:${i}`, { type: 'token', text: 'x'.repeat(1000), seq: 1 });
+      w.emit(`chat:stream:${i}`, { type: i % 2 ? 'done' : 'error', message: message(), result: {}, error: { code: 'x', message: 'y' } });
+      subscribeIngest(`documents:ingest:${i}`, () => {});
+      w.emit(`documents:ingest:${i}`, { job: i, phase: 'finished' });
+      subscribeSummary(i, () => {});
+      w.emit(`summary:progress:${i}`, { summary_id: i, status: 'complete' });
+    }
+    await afterDispatch();
+    expect(h.onDone).toHaveBeenCalledTimes(13);
+    expect(w.totalListeners()).toBe(0);
   });
 
   it('onFileDrop registers with useDropTarget=true and passes paths', () => {
@@ -154,30 +184,33 @@ describe('document bindings', () => {
     expect(await api.getDocument(1)).toMatchObject({ sections: [], summaries: [] });
   });
 
-  it('subscribeIngest ends after "finished"', () => {
+  it('subscribeIngest ends after "finished"', async () => {
     const w = installFakeWails();
     const cb = vi.fn();
     subscribeIngest('documents:ingest:2', cb);
     w.emit('documents:ingest:2', { job: 2, phase: 'reading', file: 'a' });
-    expect(w.runtime.EventsOff).not.toHaveBeenCalled();
+    expect(w.subscribed('documents:ingest:2')).toBe(1);
     w.emit('documents:ingest:2', { job: 2, phase: 'finished' });
     expect(cb).toHaveBeenCalledTimes(2);
-    expect(w.runtime.EventsOff).toHaveBeenCalledWith('documents:ingest:2');
+    await afterDispatch();
+    expect(w.subscribed('documents:ingest:2')).toBe(0);
   });
 
-  it('subscribeSummary ends after the first event that is not running or pending', () => {
+  it('subscribeSummary ends after the first event that is not running or pending', async () => {
     const w = installFakeWails();
     const cb = vi.fn();
     const off = subscribeSummary(6, cb);
     w.emit('summary:progress:6', { summary_id: 6, status: 'pending' });
     w.emit('summary:progress:6', { summary_id: 6, status: 'running' });
     w.emit('summary:progress:6', 'garbage');
-    expect(w.runtime.EventsOff).not.toHaveBeenCalled();
+    expect(w.subscribed('summary:progress:6')).toBe(1);
     w.emit('summary:progress:6', { summary_id: 6, status: 'canceled' });
     expect(cb).toHaveBeenCalledTimes(3);
-    expect(w.runtime.EventsOff).toHaveBeenCalledWith('summary:progress:6');
+    await afterDispatch();
+    expect(w.subscribed('summary:progress:6')).toBe(0);
     off();
-    expect(w.runtime.EventsOff).toHaveBeenCalledTimes(1);
+    w.emit('summary:progress:6', { summary_id: 6, status: 'canceled' });
+    expect(cb).toHaveBeenCalledTimes(3);
   });
 });
 

@@ -2,6 +2,7 @@
 // Wails runtime on window.runtime. Everything else imports from here.
 import type { WailsAppBindings, WailsRuntime } from './wails';
 import type {
+  AboutInfo,
   ActiveReply,
   AppInfo,
   Conversation,
@@ -159,6 +160,10 @@ export const api = {
   getCitedPassage: (documentId: number, marker: string): Promise<Passage> => call('GetCitedPassage', documentId, marker),
   /** A question in the conversation attached to the document; streams like sendMessage. */
   askDocument: (documentId: number, text: string): Promise<SendResult> => call('AskDocument', documentId, text),
+  /** Version, engine variant (and why), data folder: the About box. */
+  about: (): Promise<AboutInfo> => call('About'),
+  /** Files Chapel was asked to open (arguments, a second launch) since the last call. */
+  takeOpenedFiles: async (): Promise<string[]> => (await call('TakeOpenedFiles')) ?? [],
 };
 
 export type Api = typeof api;
@@ -166,20 +171,35 @@ export type Api = typeof api;
 export const EVENT_CONVERSATIONS_CHANGED = 'conversations:changed';
 export const EVENT_MODEL_STATE = 'model:state';
 export const EVENT_DOCUMENTS_CHANGED = 'documents:changed';
+/** Files wait to be opened (a second launch handed them over): call takeOpenedFiles. */
+export const EVENT_OPEN_FILES = 'app:open-files';
 
 /**
- * Listen to a global event. Returns an unsubscribe function (EventsOff; note
- * that Wails removes every listener of that name).
+ * Listen to a global event. Returns an unsubscribe function that removes
+ * this listener only (the canceller EventsOn returns), idempotent.
+ *
+ * Wails v2 dispatches an event to a copy of the event's listener list and
+ * stores that copy back when the callbacks are done, so a listener removed
+ * from inside its own callback (the usual case: a stream's final event)
+ * comes back and leaks, with its closure. Unsubscribing therefore removes
+ * the listener at once and once more after the dispatch (a microtask).
  */
 export function onEvent<T = unknown>(name: string, cb: (data: T) => void): () => void {
   const r = rt();
   if (!r?.EventsOn) return () => {};
-  r.EventsOn(name, (data: T) => cb(data));
   let active = true;
+  const cancel = r.EventsOn(name, (data: T) => {
+    if (active) cb(data);
+  });
+  const remove = () => {
+    if (typeof cancel === 'function') cancel();
+    else rt()?.EventsOff?.(name); // an old runtime without cancellers: removes every listener of name
+  };
   return () => {
     if (!active) return;
     active = false;
-    rt()?.EventsOff?.(name);
+    remove();
+    queueMicrotask(remove);
   };
 }
 

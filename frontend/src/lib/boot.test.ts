@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { boot, routeDrop } from './boot';
-import { installFakeWails, settle } from '../test/fakes';
+import { installFakeWails, settle, afterDispatch } from '../test/fakes';
 
 describe('drop routing', () => {
   function targets() {
@@ -36,7 +36,25 @@ describe('drop routing', () => {
     expect(w.runtime.EventsOn).toHaveBeenCalledWith('documents:changed', expect.any(Function));
     stop();
     expect(w.runtime.OnFileDropOff).toHaveBeenCalled();
-    expect(w.runtime.EventsOff).toHaveBeenCalledWith('documents:changed');
-    expect(w.runtime.EventsOff).toHaveBeenCalledWith('documents:ingest:1');
+    await afterDispatch();
+    expect(w.subscribed('documents:changed')).toBe(0);
+    expect(w.subscribed('documents:ingest:1')).toBe(0);
+  });
+});
+
+describe('files passed to Chapel', () => {
+  it('arguments at start and a second launch\'s files are routed like drops', async () => {
+    const w = installFakeWails();
+    w.app.TakeOpenedFiles.mockResolvedValueOnce(['/docs/start.pdf']).mockResolvedValueOnce(['/m/again.gguf']);
+    const stop = boot();
+    await settle();
+    expect(w.app.IngestFiles).toHaveBeenCalledWith(['/docs/start.pdf']);
+    expect(w.app.LoadModel).not.toHaveBeenCalled();
+    w.emit('app:open-files', 1);
+    await settle();
+    expect(w.app.LoadModel).toHaveBeenCalledWith('/m/again.gguf');
+    stop();
+    await afterDispatch();
+    expect(w.subscribed('app:open-files')).toBe(0);
   });
 });

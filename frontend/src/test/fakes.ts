@@ -29,13 +29,36 @@ export interface FakeWails {
     ClipboardSetText: Mock<Fn>;
     BrowserOpenURL: Mock<Fn>;
   };
-  listeners: Map<string, ((...a: unknown[]) => void)[]>;
+  /** The listeners of each event name, as the Wails runtime holds them. */
+  listeners: Map<string, FakeListener[]>;
+  /** How many listeners event name has (0 when none). */
+  subscribed(name: string): number;
+  /** Every listener of every event: what a leak makes grow. */
+  totalListeners(): number;
   emit(name: string, ...data: unknown[]): void;
   drop(paths: string[], x?: number, y?: number): void;
 }
 
+/** One registered callback, as Wails' runtime keeps it. */
+export interface FakeListener {
+  name: string;
+  cb: (...a: unknown[]) => void;
+}
+
 export function installFakeWails(): FakeWails {
-  const listeners = new Map<string, ((...a: unknown[]) => void)[]>();
+  // Events behave as in Wails v2.11's runtime (internal/frontend/runtime/
+  // desktop/events.js): EventsOn returns a canceller for that one listener;
+  // EventsOff drops every listener of a name; an emit calls the listeners
+  // of a snapshot of the list, newest first, and then stores the snapshot
+  // back as the list, which undoes any removal made during the callbacks.
+  const listeners = new Map<string, FakeListener[]>();
+  const cancel = (l: FakeListener) => {
+    const list = listeners.get(l.name);
+    if (!list) return;
+    const rest = list.filter((x) => x !== l);
+    if (rest.length) listeners.set(l.name, rest);
+    else listeners.delete(l.name);
+  };
   let dropCb: ((x: number, y: number, paths: string[]) => void) | null = null;
   const resolved = (v: unknown = undefined) => vi.fn<Fn>(async () => v);
   const app: FakeApp = {
@@ -66,13 +89,26 @@ export function installFakeWails(): FakeWails {
     GetPassage: resolved(passage()),
     GetCitedPassage: resolved(passage()),
     AskDocument: resolved(),
+    About: resolved({
+      version: 'test',
+      platform: 'linux/amd64',
+      engine: 'x86-64-v3',
+      reason: 'Chapel runs its portable x86-64-v3 engine',
+      shipped: ['x86-64-v3'],
+      cpu: 'Test CPU',
+      data_dir: '/data',
+      models_dir: '/data/models',
+    }),
+    TakeOpenedFiles: resolved([]),
   };
   const runtime = {
     EventsOn: vi.fn<Fn>((name: string, cb: (...a: unknown[]) => void) => {
-      listeners.set(name, [...(listeners.get(name) ?? []), cb]);
+      const l: FakeListener = { name, cb };
+      listeners.set(name, [...(listeners.get(name) ?? []), l]);
+      return () => cancel(l);
     }),
-    EventsOff: vi.fn<Fn>((name: string) => {
-      listeners.delete(name);
+    EventsOff: vi.fn<Fn>((name: string, ...more: string[]) => {
+      for (const n of [name, ...more]) listeners.delete(n);
     }),
     OnFileDrop: vi.fn<Fn>((cb) => {
       dropCb = cb;
@@ -89,8 +125,13 @@ export function installFakeWails(): FakeWails {
     app,
     runtime,
     listeners,
+    subscribed: (name) => listeners.get(name)?.length ?? 0,
+    totalListeners: () => [...listeners.values()].reduce((n, list) => n + list.length, 0),
     emit(name, ...data) {
-      for (const cb of [...(listeners.get(name) ?? [])]) cb(...data);
+      const snapshot = listeners.get(name)?.slice() ?? [];
+      if (!snapshot.length) return;
+      for (let i = snapshot.length - 1; i >= 0; i--) snapshot[i].cb(...data);
+      listeners.set(name, snapshot);
     },
     drop(paths, x = 10, y = 10) {
       dropCb?.(x, y, paths);
@@ -223,4 +264,9 @@ export function manualFrames() {
 export async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await Promise.resolve();
   await new Promise((r) => setTimeout(r, 0));
+}
+
+/** Let the removals an unsubscribe leaves until after the event's dispatch run. */
+export async function afterDispatch(): Promise<void> {
+  await Promise.resolve();
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ChatStore } from './chat.svelte';
 import { ConversationsStore } from './conversations.svelte';
 import { ToastStore } from './toasts.svelte';
-import { conversation, installFakeWails, manualFrames, message, settle } from '../../test/fakes';
+import { conversation, installFakeWails, manualFrames, message, settle, afterDispatch } from '../../test/fakes';
 import type { SendResult } from '../types';
 
 function setup() {
@@ -68,7 +68,8 @@ describe('chat store', () => {
     expect(reply(chat)).toEqual(final);
     expect(chat.generating).toBe(false);
     expect(chat.stats).toEqual({ tps: 20, completion_tokens: 2, context_used: 7, context_size: 2048, dropped: 0, shifted: 0 });
-    expect(w.runtime.EventsOff).toHaveBeenCalledWith('chat:stream:11');
+    await afterDispatch();
+    expect(w.subscribed('chat:stream:11')).toBe(0);
     frames.run();
     expect(reply(chat).content).toBe('Hi there');
   });
@@ -84,7 +85,8 @@ describe('chat store', () => {
     });
     expect(reply(chat)).toMatchObject({ status: 'failed', error: 'the engine stopped', content: 'Par' });
     expect(chat.generating).toBe(false);
-    expect(w.runtime.EventsOff).toHaveBeenCalledWith('chat:stream:11');
+    await afterDispatch();
+    expect(w.subscribed('chat:stream:11')).toBe(0);
   });
 
   it('stop calls StopGeneration for the open conversation; done then marks it stopped', async () => {
@@ -144,7 +146,8 @@ describe('chat store', () => {
     expect(w.app.DeleteConversation).toHaveBeenCalledWith(3);
     expect(chat.conversationId).toBe(0);
     expect(chat.messages).toEqual([]);
-    expect(w.runtime.EventsOff).toHaveBeenCalledWith('chat:stream:11');
+    await afterDispatch();
+    expect(w.subscribed('chat:stream:11')).toBe(0);
   });
 
   it('newChat creates a conversation, but reuses an empty open one', async () => {
@@ -204,7 +207,8 @@ describe('chat store', () => {
     const { w, chat } = setup();
     await chat.send('Hello');
     chat.dispose();
-    expect(w.runtime.EventsOff).toHaveBeenCalledWith('chat:stream:11');
+    await afterDispatch();
+    expect(w.subscribed('chat:stream:11')).toBe(0);
     expect(chat.busy).toEqual([]);
   });
 });

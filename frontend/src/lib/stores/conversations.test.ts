@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConversationsStore } from './conversations.svelte';
 import { ToastStore } from './toasts.svelte';
-import { conversation, installFakeWails } from '../../test/fakes';
+import { conversation, installFakeWails, afterDispatch } from '../../test/fakes';
 
 function setup() {
   const w = installFakeWails();
@@ -31,7 +31,8 @@ describe('conversations store', () => {
     await store.refresh();
     expect(store.list.map((c) => c.id)).toEqual([9]);
     off();
-    expect(w.runtime.EventsOff).toHaveBeenCalledWith('conversations:changed');
+    await afterDispatch();
+    expect(w.subscribed('conversations:changed')).toBe(0);
   });
 
   it('create adds and selects the new conversation', async () => {

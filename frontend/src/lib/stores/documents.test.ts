@@ -3,6 +3,7 @@ import { DocumentsStore, defaultStyle, etaText, progressText } from './documents
 import { ConversationsStore } from './conversations.svelte';
 import { ToastStore } from './toasts.svelte';
 import {
+  afterDispatch,
   citation,
   conversation,
   documentDetail,
@@ -39,7 +40,8 @@ describe('documents store: list', () => {
     await settle();
     expect(store.list.map((d) => d.id)).toEqual([3]);
     off();
-    expect(w.runtime.EventsOff).toHaveBeenCalledWith('documents:changed');
+    await afterDispatch();
+    expect(w.subscribed('documents:changed')).toBe(0);
   });
 
   it('a null list from Go is an empty list; a failure is a toast', async () => {
@@ -113,7 +115,8 @@ describe('documents store: open', () => {
     w.emit('summary:progress:9', summaryProgress({ summary_id: 9, status: 'complete', pieces_done: 40, pieces_total: 40, view: final }));
     expect(store.progress).toBeNull();
     expect(store.summary).toEqual(final);
-    expect(w.runtime.EventsOff).toHaveBeenCalledWith('summary:progress:9');
+    await afterDispatch();
+    expect(w.subscribed('summary:progress:9')).toBe(0);
   });
 
   it('opening the same document again does not subscribe twice', async () => {
@@ -258,7 +261,8 @@ describe('documents store: summarize', () => {
     w.app.GetDocument.mockResolvedValue(documentDetail({ summaries: [summaryView({ id: 18, status: 'running' })] }));
     await store.open(1);
     store.dispose();
-    expect(w.runtime.EventsOff).toHaveBeenCalledWith('summary:progress:18');
+    await afterDispatch();
+    expect(w.subscribed('summary:progress:18')).toBe(0);
   });
 });
 

@@ -3,7 +3,7 @@ import { IngestStore, failureText, fileFraction, jobTitle, phaseLabel } from './
 import { DocumentsStore } from './documents.svelte';
 import { ConversationsStore } from './conversations.svelte';
 import { ToastStore } from './toasts.svelte';
-import { documentInfo, ingestEvent, installFakeWails, settle } from '../../test/fakes';
+import { documentInfo, ingestEvent, installFakeWails, settle, afterDispatch } from '../../test/fakes';
 
 function setup(cancelGraceMs = 10_000) {
   const w = installFakeWails();
@@ -93,7 +93,8 @@ describe('ingest store', () => {
     });
     await settle();
     expect(store.jobs).toEqual([]);
-    expect(w.runtime.EventsOff).toHaveBeenCalledWith(STREAM);
+    await afterDispatch();
+    expect(w.subscribed(STREAM)).toBe(0);
     expect(w.app.ListDocuments).toHaveBeenCalled();
     expect(documents.list.map((d) => d.id)).toEqual([12]);
     expect(documents.openId).toBe(12);
@@ -156,7 +157,8 @@ describe('ingest store', () => {
       await store.cancel(4);
       vi.advanceTimersByTime(1000);
       expect(store.jobs).toEqual([]);
-      expect(w.runtime.EventsOff).toHaveBeenCalledWith(STREAM);
+      await afterDispatch();
+      expect(w.subscribed(STREAM)).toBe(0);
       expect(w.app.ListDocuments).toHaveBeenCalled();
     } finally {
       vi.useRealTimers();
