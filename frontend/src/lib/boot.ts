@@ -1,5 +1,5 @@
 // App start-up and teardown: global error handlers, store subscriptions, file drops.
-import { backendReady, onFileDrop, toApiError } from './api';
+import { api, backendReady, EVENT_OPEN_FILES, onEvent, onFileDrop, toApiError } from './api';
 import { isGguf } from './format';
 import { chat } from './stores/chat.svelte';
 import { conversations } from './stores/conversations.svelte';
@@ -45,6 +45,21 @@ export function routeDrop(paths: string[], to: DropTargets = { model, ingest }):
   if (docs.length) void to.ingest.add(docs);
 }
 
+/**
+ * Files Chapel was asked to open (command-line arguments, a file dropped on
+ * its icon, a second launch): routed like dropped files, now and whenever
+ * the backend says more wait. Returns the unsubscribe.
+ */
+export function openPassedFiles(route: (paths: string[]) => void = (p) => routeDrop(p)): () => void {
+  const take = () =>
+    void api
+      .takeOpenedFiles()
+      .then((paths) => paths.length > 0 && route(paths))
+      .catch((e: unknown) => toasts.error(e, "Couldn't open the files Chapel was given"));
+  take();
+  return onEvent(EVENT_OPEN_FILES, take);
+}
+
 /** Start everything; returns the teardown. */
 export function boot(): () => void {
   let disposed = false;
@@ -58,6 +73,7 @@ export function boot(): () => void {
       return;
     }
     offs.push(model.init(), conversations.init(), documents.init(), onFileDrop((paths) => routeDrop(paths)));
+    offs.push(openPassedFiles());
     void settings.load();
     void documents.refresh();
     // With a model available, reopen the most recent conversation.

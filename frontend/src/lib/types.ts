@@ -7,6 +7,18 @@ export interface AppInfo {
   models_dir: string;
 }
 
+/** The About box: version, the engine build running on this CPU and why, where data lives. */
+export interface AboutInfo {
+  version: string;
+  platform: string;
+  engine: string;
+  reason: string;
+  shipped: string[] | null;
+  cpu: string;
+  data_dir: string;
+  models_dir: string;
+}
+
 export type ModelStatus = 'none' | 'loading' | 'ready' | 'error';
 
 export interface ModelInfo {

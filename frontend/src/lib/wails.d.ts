@@ -1,6 +1,7 @@
 // Globals that the Wails v2 runtime injects into the page (/wails/ipc.js and
 // /wails/runtime.js). src/lib/api.ts is the only module that touches them.
 import type {
+  AboutInfo,
   ActiveReply,
   AppInfo,
   Conversation,
@@ -47,6 +48,8 @@ export interface WailsAppBindings {
   GetPassage(documentId: number, firstChunk: number, lastChunk: number): Promise<Passage>;
   GetCitedPassage(documentId: number, marker: string): Promise<Passage>;
   AskDocument(documentId: number, text: string): Promise<SendResult>;
+  About(): Promise<AboutInfo>;
+  TakeOpenedFiles(): Promise<string[]>;
 }
 
 export interface WailsRuntime {

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { render, screen } from '@testing-library/svelte';
+import AboutDialog from './AboutDialog.svelte';
+import { about } from '../stores/about.svelte';
+import { BUNDLED } from '../bundled';
+import { installFakeWails, settle } from '../../test/fakes';
+
+describe('About box', () => {
+  it('shows the version, the engine variant and why, the data folder and every bundled licence', async () => {
+    const w = installFakeWails();
+    w.app.About.mockResolvedValue({
+      version: '1.4.0',
+      platform: 'linux/amd64',
+      engine: 'avx512',
+      reason: 'the CPU reports x86-64-v4 and AVX512-VNNI, so Chapel runs its avx512 engine',
+      shipped: ['amx', 'avx512', 'x86-64-v3'],
+      cpu: 'AMD EPYC 9R14',
+      data_dir: '/home/u/.config/Chapel',
+      models_dir: '/home/u/.config/Chapel/models',
+    });
+    render(AboutDialog);
+    await about.show();
+    await settle();
+    expect(w.app.About).toHaveBeenCalled();
+    expect(screen.getByTestId('about-version').textContent).toContain('1.4.0');
+    const engine = screen.getByTestId('about-engine').textContent ?? '';
+    expect(engine).toContain('avx512');
+    expect(engine).toContain('so Chapel runs its avx512 engine');
+    expect(engine).toContain('amx, avx512, x86-64-v3');
+    expect(screen.getByTestId('about-data-dir').textContent).toBe('/home/u/.config/Chapel');
+    const rows = screen.getByTestId('about-licences').querySelectorAll('tr');
+    expect(rows.length).toBe(BUNDLED.length);
+    for (const name of ['llama.cpp', 'Wails', 'SQLite', 'DOMPurify', 'highlight.js']) {
+      expect(screen.getByTestId('about-licences').textContent).toContain(name);
+    }
+    about.hide();
+    await settle();
+    expect(screen.queryByTestId('about-dialog')).toBeNull();
+  });
+});
