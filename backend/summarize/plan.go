@@ -31,6 +31,7 @@ type params struct {
 	reduceAnswer int // MaxTokens of a combine step
 	mapBudget    int // material tokens per map step
 	reduceBudget int // material tokens per combine step
+	think        int // extra tokens per step for a reasoning model's thinking (thinking.go)
 }
 
 // choose derives the parameters from the context size, the fixed prompt

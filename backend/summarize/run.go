@@ -155,7 +155,7 @@ func (r *runner) run(ctx context.Context) (*step, error) {
 	if err != nil {
 		return nil, r.stopped(ctx, err)
 	}
-	if r.p, err = choose(j.info.ContextSize, over[0], over[1], maxAnswer(j.opts)); err != nil {
+	if r.p, err = chooseWithThinking(j.info, over[0], over[1], maxAnswer(j.opts)); err != nil {
 		return nil, err
 	}
 	if r.units, err = planUnits(ctx, s.eng, r.lb, r.chunks, r.p.mapBudget); err != nil {
@@ -352,7 +352,7 @@ func (r *runner) generate(ctx context.Context, batch []*step) error {
 	}
 	reqs := make([]engine.Request, len(batch))
 	for i, st := range batch {
-		reqs[i] = engine.Request{Messages: st.messages, Sampling: sampling, MaxTokens: st.answer}
+		reqs[i] = r.stepRequest(st)
 	}
 	out := make([]strings.Builder, len(batch))
 	res, err := r.s.eng.GenerateBatch(ctx, reqs, func(i int, piece string) {
@@ -387,7 +387,7 @@ func (r *runner) generate(ctx context.Context, batch []*step) error {
 			canceled = true
 			continue
 		}
-		st.text = cite(out[i].String(), st.sources)
+		st.text = cite(answerOf(out[i].String()), st.sources) // citations come from the answer, never the thinking
 		if !hasWords(st.text) {
 			st.text = extract(r.j.style, st.sources, st.answer*3/4)
 		}

@@ -364,6 +364,10 @@ func cacheKey(doc store.Document, info engine.ModelInfo, pr prompt, opts Options
 	fmt.Fprintf(h, "plan %s\ndoc %s\nmodel %s|%d|%s\nstyle %s\nprompts %s\nctx %d\nsampling %+v\nanswer %d\n",
 		planVersion, doc.Blake3, info.Name, info.SizeBytes, filepath.Base(info.Path), pr.style, pr.version,
 		info.ContextSize, sampling, maxAnswer(opts))
+	if info.Reasoning {
+		// Thinking turned off, or stripped with room for it, changes the text.
+		fmt.Fprintf(h, "thinking %q\n", info.ThinkSwitch)
+	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 
