@@ -264,10 +264,43 @@ func extractFlat(e *extractor, data []byte) (*Document, error) {
 	}
 }
 
+// Admit tells, from a file's name, first bytes (up to a kilobyte) and size
+// alone, whether Extract would refuse it at once: an *UnsupportedError for
+// a format Chapel does not read, an *Error for an empty file or one larger
+// than Chapel reads whole (every format but the zip-based ones, whose
+// entries are inflated one at a time). Check it before copying a file.
+func Admit(name string, head []byte, size int64, lim Limits) (Format, error) {
+	lim = lim.withDefaults()
+	if size == 0 {
+		return "", &Error{Kind: Empty, Msg: "the file is empty"}
+	}
+	f, err := Detect(name, head)
+	if err != nil {
+		return "", err
+	}
+	if err := sizeError(f, size, lim); err != nil {
+		return f, err
+	}
+	return f, nil
+}
+
+// sizeError refuses a file of a format read whole when it is larger than
+// lim.MaxInflated.
+func sizeError(f Format, size int64, lim Limits) error {
+	switch f {
+	case DOCX, ODT, EPUB:
+		return nil
+	}
+	if size > lim.MaxInflated {
+		return &Error{Kind: TooLarge, Msg: fmt.Sprintf("this %s is larger than %d MB; Chapel stops there", formatNoun(f), lim.MaxInflated>>20)}
+	}
+	return nil
+}
+
 // readAll reads a whole file no larger than lim.MaxInflated.
 func readAll(r io.ReaderAt, size int64, lim Limits, f Format) ([]byte, error) {
-	if size > lim.MaxInflated {
-		return nil, &Error{Kind: TooLarge, Msg: fmt.Sprintf("this %s is larger than %d MB; Chapel stops there", formatNoun(f), lim.MaxInflated>>20)}
+	if err := sizeError(f, size, lim); err != nil {
+		return nil, err
 	}
 	data := make([]byte, size)
 	n, err := r.ReadAt(data, 0)

@@ -46,21 +46,18 @@ func (e *fileError) Unwrap() error { return e.err }
 // copy is renamed to its hash, or dropped when that blob exists. Cancelling
 // ctx stops it between reads and removes the partial copy.
 func (s *Service) copyIn(ctx context.Context, path string, progress func(done, total int64)) (blob, error) {
-	f, err := os.Open(path)
+	f, fi, err := OpenRegular(path)
 	if err != nil {
-		return blob{}, openError(err)
+		return blob{}, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	switch {
-	case err != nil:
-		return blob{}, openError(err)
-	case fi.IsDir():
-		return blob{}, &fileError{msg: "this is a folder, not a file"}
-	case !fi.Mode().IsRegular():
-		return blob{}, &fileError{msg: "this is not an ordinary file, so Chapel can't read it"}
-	case fi.Size() == 0:
-		return blob{}, &fileError{msg: "the file is empty"}
+	// Refuse what extraction would refuse before copying a byte of it.
+	head := make([]byte, min(fi.Size(), 1024))
+	if _, err := io.ReadFull(io.NewSectionReader(f, 0, int64(len(head))), head); err != nil {
+		return blob{}, &fileError{msg: "the file could not be read; it may have been moved, or its disk removed", err: err}
+	}
+	if _, err := docs.Admit(filepath.Base(path), head, fi.Size(), s.limits()); err != nil {
+		return blob{}, err
 	}
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return blob{}, writeError(err)

@@ -222,7 +222,7 @@ func (s *Service) addFile(ctx context.Context, path string, ev Event, onEvent fu
 
 	ev.Phase = PhaseExtracting
 	onEvent(ev)
-	lim := docs.DefaultLimits()
+	lim := s.limits()
 	lim.Progress = func(done, total int) {
 		if now := time.Now(); now.Sub(last) >= eventEvery || done == total {
 			last = now
@@ -245,6 +245,9 @@ func (s *Service) addFile(ctx context.Context, path string, ev Event, onEvent fu
 		"bytes", b.size, "pages", doc.Pages, "chunks", doc.Chunks, "new", created)
 	return doc, created, nil
 }
+
+// limits are the extraction limits files are read with.
+func (s *Service) limits() docs.Limits { return docs.DefaultLimits() }
 
 // extract reads the text of a stored blob.
 func extract(ctx context.Context, b blob, name string, lim docs.Limits) (*docs.Document, error) {

@@ -133,9 +133,9 @@ func (w *walker) dir(ctx context.Context, path string, depth int) error {
 
 // detect checks from its first bytes and name that Chapel reads the file.
 func detect(path string) error {
-	f, err := os.Open(path)
+	f, _, err := OpenRegular(path)
 	if err != nil {
-		return openError(err)
+		return err
 	}
 	defer f.Close()
 	head := make([]byte, 1024)

@@ -1,0 +1,6 @@
+//go:build !unix
+
+package ingest
+
+// openNonBlocking: opening a named pipe does not wait here.
+const openNonBlocking = 0
