@@ -32,6 +32,12 @@ type Entry struct {
 	Source    string `json:"source"`            // the scanned folder it was found under
 	Valid     bool   `json:"valid"`             // the header looks loadable
 	Problem   string `json:"problem,omitempty"` // why not, when Valid is false
+
+	// Where it came from: "chapel" (its own folders) or another app
+	// (AppOllama, AppLMStudio, …); Source is then that app's name.
+	App string `json:"app"`
+	// From the header (Describe), before the model is loaded.
+	Details
 }
 
 // Scan lists the *.gguf files in dirs and in their immediate subfolders,
