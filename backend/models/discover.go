@@ -39,7 +39,7 @@ type Store struct {
 // for any operating system.
 type Env struct {
 	GOOS   string
-	Home   string            // the user's home folder
+	Home   string              // the user's home folder
 	Getenv func(string) string // nil: no variables
 }
 
