@@ -232,40 +232,24 @@ type group struct {
 	alive       []int // ords of the inputs with text
 }
 
-// groupInputs groups consecutive pieces whose texts fit the budget together.
-// A level must shrink: when no two pieces fit together, they go in pairs,
-// each cut in proportion to fit. Failed pieces join the group they fall in.
-func groupInputs(ins []input, budget int) []group {
+// groupInputs groups the pieces of a level fanIn at a time, in order, so
+// that the whole tree of combine steps — and the summary's piece count —
+// is known before the first piece is written (fanIn is chosen so that
+// fanIn answers of the largest size fit a combine step's budget). A group
+// whose texts are longer than the budget after all has them cut in
+// proportion to fit. Failed pieces keep their place in their group.
+func groupInputs(ins []input, fanIn, budget int) []group {
+	fanIn = max(2, fanIn)
 	var gs []group
-	cur, total := group{first: -1}, 0
-	closeGroup := func() {
-		if cur.first >= 0 {
-			gs = append(gs, cur)
+	for start := 0; start < len(ins); start += fanIn {
+		g := group{first: ins[start].ord}
+		for _, in := range ins[start:min(len(ins), start+fanIn)] {
+			g.last = in.ord
+			if in.alive {
+				g.alive = append(g.alive, in.ord)
+			}
 		}
-		cur, total = group{first: -1}, 0
-	}
-	for _, in := range ins {
-		if in.alive && len(cur.alive) > 0 && total+in.tokens > budget {
-			closeGroup()
-		}
-		if cur.first < 0 {
-			cur.first = in.ord
-		}
-		cur.last = in.ord
-		if in.alive {
-			cur.alive = append(cur.alive, in.ord)
-			total += in.tokens
-		}
-	}
-	closeGroup()
-	alive := 0
-	for _, in := range ins {
-		if in.alive {
-			alive++
-		}
-	}
-	if alive > 1 && len(gs) >= alive {
-		gs = pairs(ins)
+		gs = append(gs, g)
 	}
 	byOrd := map[int]input{}
 	for _, in := range ins {
@@ -290,40 +274,6 @@ func groupInputs(ins []input, budget int) []group {
 	return gs
 }
 
-// pairs groups the live pieces two by two (the last three together when
-// their count is odd).
-func pairs(ins []input) []group {
-	var gs []group
-	cur := group{first: -1}
-	for i, in := range ins {
-		if cur.first < 0 {
-			cur.first = in.ord
-		}
-		cur.last = in.ord
-		if in.alive {
-			cur.alive = append(cur.alive, in.ord)
-		}
-		rest := 0
-		for _, later := range ins[i+1:] {
-			if later.alive {
-				rest++
-			}
-		}
-		if len(cur.alive) >= 2 && rest != 1 {
-			gs = append(gs, cur)
-			cur = group{first: -1}
-		}
-	}
-	if cur.first >= 0 {
-		if len(gs) > 0 && len(cur.alive) == 0 {
-			gs[len(gs)-1].last = cur.last
-		} else {
-			gs = append(gs, cur)
-		}
-	}
-	return gs
-}
-
 // cutText keeps about the first fraction of text, ending at a space, and
 // keeps the marker that ended the cut-off text so the kept claims stay cited.
 func cutText(text string, fraction float64) string {
@@ -342,11 +292,17 @@ func cutText(text string, fraction float64) string {
 	return kept + " …"
 }
 
-// estimateReduce guesses how many combine steps n pieces still take, each
-// step taking as many answers as fit a budget.
-func estimateReduce(n int, p params) int {
-	per := max(2, p.reduceBudget/(p.reduceAnswer+sepTokens+8))
-	total := 0
+// fanIn is how many pieces one combine step takes: as many answers of the
+// largest size (a map step's or a combine step's cap, its blank line and a
+// marker's worth) as fit a combine step's material budget, at least two.
+func fanIn(p params) int {
+	return max(2, p.reduceBudget/(max(p.mapAnswer, p.reduceAnswer)+sepTokens+8))
+}
+
+// reduceSteps is how many combine steps n pieces of one level take: the
+// levels above it, fanIn pieces to a step, down to the one final step.
+func reduceSteps(n int, p params) int {
+	per, total := fanIn(p), 0
 	for n > 1 {
 		n = (n + per - 1) / per
 		total += n

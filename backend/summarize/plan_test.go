@@ -2,10 +2,12 @@ package summarize
 
 import (
 	"context"
-	"github.com/chapelapp/chapel/backend/store"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/chapelapp/chapel/backend/store"
 )
 
 func TestChoose(t *testing.T) {
@@ -134,13 +136,14 @@ func TestSplitChunkEdges(t *testing.T) {
 	}
 }
 
-// Every level of combining has fewer pieces than the one below, whatever
-// the sizes, and every group fits the budget.
+// Every level of combining has fewer pieces than the one below, as many as
+// planned whatever the sizes, and every group fits the budget.
 func TestGroupInputsShrinks(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for trial := range 300 {
 		budget := 50 + rng.IntN(200)
 		n := 2 + rng.IntN(12)
+		per := 2 + rng.IntN(5)
 		var ins []input
 		alive := 0
 		for i := range n {
@@ -153,9 +156,9 @@ func TestGroupInputsShrinks(t *testing.T) {
 			}
 			ins = append(ins, in)
 		}
-		gs := groupInputs(ins, budget)
-		if alive > 1 && len(gs) >= alive {
-			t.Fatalf("trial %d: %d groups of %d pieces", trial, len(gs), alive)
+		gs := groupInputs(ins, per, budget)
+		if len(gs) >= n || len(gs) != (n+per-1)/per {
+			t.Fatalf("trial %d: %d groups of %d pieces, %d a group", trial, len(gs), n, per)
 		}
 		next := 0
 		for _, g := range gs {
@@ -177,38 +180,63 @@ func TestGroupInputsShrinks(t *testing.T) {
 	}
 }
 
-func TestGroupInputsPacks(t *testing.T) {
+func TestGroupInputsByFanIn(t *testing.T) {
 	in := func(ord, tokens int) input {
 		return input{ord: ord, alive: tokens > 0, tokens: tokens, text: strings.Repeat("w ", tokens)}
 	}
 	cases := []struct {
 		name   string
 		ins    []input
+		fanIn  int
 		budget int
 		want   [][2]int
 	}{
-		{"fits", []input{in(0, 10), in(1, 10), in(2, 10)}, 100, [][2]int{{0, 2}}},
-		{"greedy", []input{in(0, 40), in(1, 40), in(2, 40), in(3, 40)}, 100, [][2]int{{0, 1}, {2, 3}}},
-		{"failed join a neighbour", []input{in(0, 40), in(1, 0), in(2, 40), in(3, 0)}, 100, [][2]int{{0, 3}}},
-		{"too big to pair: pairs cut to fit", []input{in(0, 70), in(1, 70), in(2, 70), in(3, 70)}, 100, [][2]int{{0, 1}, {2, 3}}},
-		{"odd: the last three together", []input{in(0, 70), in(1, 70), in(2, 70)}, 100, [][2]int{{0, 2}}},
+		{"short texts still go fanIn at a time", []input{in(0, 10), in(1, 10), in(2, 10)}, 2, 100, [][2]int{{0, 1}, {2, 2}}},
+		{"all in one", []input{in(0, 10), in(1, 10), in(2, 10)}, 4, 100, [][2]int{{0, 2}}},
+		{"failed keep their place", []input{in(0, 40), in(1, 0), in(2, 40), in(3, 0)}, 2, 100, [][2]int{{0, 1}, {2, 3}}},
+		{"too long: cut to fit", []input{in(0, 70), in(1, 70), in(2, 70), in(3, 70)}, 2, 100, [][2]int{{0, 1}, {2, 3}}},
+		{"a fan-in below two is two", []input{in(0, 5), in(1, 5), in(2, 5)}, 1, 100, [][2]int{{0, 1}, {2, 2}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			gs := groupInputs(c.ins, c.budget)
+			gs := groupInputs(c.ins, c.fanIn, c.budget)
 			var got [][2]int
 			for _, g := range gs {
 				got = append(got, [2]int{g.first, g.last})
-			}
-			if len(got) != len(c.want) {
-				t.Fatalf("%v, want %v", got, c.want)
-			}
-			for i := range got {
-				if got[i] != c.want[i] {
-					t.Errorf("%v, want %v", got, c.want)
+				words := 0
+				for _, text := range g.texts {
+					words += len(strings.Fields(text))
+				}
+				if words > c.budget {
+					t.Errorf("group %d..%d: %d words for a budget of %d", g.first, g.last, words, c.budget)
 				}
 			}
+			if !slices.Equal(got, c.want) {
+				t.Errorf("%v, want %v", got, c.want)
+			}
 		})
+	}
+}
+
+// reduceSteps counts the steps groupInputs makes, level by level.
+func TestReduceStepsIsTheTree(t *testing.T) {
+	p := params{mapAnswer: 200, reduceAnswer: 150, reduceBudget: 1300}
+	if fanIn(p) != 6 {
+		t.Fatalf("fanIn = %d, want 6 (1300 / (200+2+8))", fanIn(p))
+	}
+	for _, n := range []int{1, 2, 5, 6, 7, 36, 37, 208, 613} {
+		want, level := 0, n
+		for level > 1 {
+			ins := make([]input, level)
+			for i := range ins {
+				ins[i] = input{ord: i, alive: true, text: "w", tokens: 1}
+			}
+			level = len(groupInputs(ins, fanIn(p), p.reduceBudget))
+			want += level
+		}
+		if got := reduceSteps(n, p); got != want {
+			t.Errorf("reduceSteps(%d) = %d, groupInputs makes %d", n, got, want)
+		}
 	}
 }
 

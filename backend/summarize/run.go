@@ -220,7 +220,7 @@ func (r *runner) nextLevel(ctx context.Context, below []*step) ([]*step, error) 
 		}
 		ins = append(ins, in)
 	}
-	groups := groupInputs(ins, r.p.reduceBudget)
+	groups := groupInputs(ins, fanIn(r.p), r.p.reduceBudget)
 	level := below[0].level + 1
 	steps := make([]*step, len(groups))
 	for i, g := range groups {
@@ -236,6 +236,8 @@ func (r *runner) nextLevel(ctx context.Context, below []*step) ([]*step, error) 
 			st.sources = append(st.sources, segments(g.texts[k], in.markers)...)
 		}
 		switch {
+		case len(g.alive) == 0:
+			st.failed = "every piece it would combine failed" // it keeps its place in the plan
 		case len(g.alive) == 1 && !final:
 			st.promote, st.text = true, below[g.alive[0]].text
 		default:
@@ -268,13 +270,13 @@ func (r *runner) runLevel(ctx context.Context, steps []*step) error {
 	} else {
 		r.planned += len(steps)
 	}
-	r.setTotal(bg, r.planned+r.estimateAfter(steps))
+	r.setTotal(bg, r.planned+r.stepsAfter(steps))
 	r.emit(StatusRunning, nil)
 	var pending []*step
 	for _, st := range steps {
 		switch {
 		case st.done:
-		case st.promote:
+		case st.promote, st.failed != "":
 			if err := r.finishStep(bg, st); err != nil {
 				return err
 			}
@@ -296,12 +298,13 @@ func (r *runner) runLevel(ctx context.Context, steps []*step) error {
 	return nil
 }
 
-// estimateAfter guesses the combine steps still to come after a level.
-func (r *runner) estimateAfter(steps []*step) int {
+// stepsAfter is the number of combine steps still to come after a level:
+// exact, since groupInputs groups a fixed number of pieces per step.
+func (r *runner) stepsAfter(steps []*step) int {
 	if len(steps) == 1 && steps[0].final {
 		return 0
 	}
-	return estimateReduce(len(steps), r.p)
+	return reduceSteps(len(steps), r.p)
 }
 
 // reconcile takes saved pieces that match the plan and forgets the saved

@@ -192,6 +192,10 @@ func TestSummarizeDocuments(t *testing.T) {
 				if e.Status != StatusRunning || e.PiecesDone > e.PiecesTotal || (i > 0 && e.PiecesDone < events[i-1].PiecesDone) {
 					t.Errorf("event %d: %+v", i, e)
 				}
+				// The count is planned before the first piece: it never changes.
+				if e.PiecesTotal != len(ps) {
+					t.Errorf("event %d: %d pieces in all, but %d were made", i, e.PiecesTotal, len(ps))
+				}
 				if e.PiecesDone > 0 && e.ETASeconds < 0 {
 					t.Errorf("event %d: no ETA after %d pieces", i, e.PiecesDone)
 				}
