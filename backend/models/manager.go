@@ -29,6 +29,9 @@ type State struct {
 	Model *engine.ModelInfo `json:"model"`
 	Path  string            `json:"path"`
 	Error string            `json:"error"`
+	// FailedPath is the model that failed to load while Model, loaded
+	// before it, kept running (State is then ready, Error says why).
+	FailedPath string `json:"failed_path,omitempty"`
 }
 
 // Emitter sends events to the UI.
@@ -75,14 +78,21 @@ func (m *Manager) set(s State) {
 }
 
 // Load loads the model at path, and on success remembers it for the next
-// start. A failed load leaves no model loaded and the state says why.
+// start. A failed load leaves the model loaded before it running (the
+// engine reloads it), with the state ready and its Error saying why; with
+// no model left, the state is error.
 func (m *Manager) Load(ctx context.Context, path string) (engine.ModelInfo, error) {
 	m.load.Lock()
 	defer m.load.Unlock()
-	m.set(State{State: StateLoading, Path: path})
+	prev := m.State()
+	m.set(State{State: StateLoading, Model: prev.Model, Path: path})
 	info, err := m.eng.Load(ctx, path, m.opts)
 	if err != nil {
-		m.set(State{State: StateError, Path: path, Error: apperr.Message(err)})
+		if cur, ok := m.eng.Model(ctx); ok {
+			m.set(State{State: StateReady, Model: &cur, Path: cur.Path, Error: apperr.Message(err), FailedPath: path})
+		} else {
+			m.set(State{State: StateError, Path: path, Error: apperr.Message(err)})
+		}
 		return engine.ModelInfo{}, err
 	}
 	if err := Remember(ctx, m.st, info.Path); err != nil {

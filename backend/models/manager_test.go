@@ -17,13 +17,16 @@ import (
 type loadEngine struct {
 	mu     sync.Mutex
 	loaded string
+	keep   bool // a failed load leaves the previous model loaded (as worker.Client does)
 }
 
 func (e *loadEngine) Load(ctx context.Context, path string, _ engine.LoadOptions) (engine.ModelInfo, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if filepath.Base(path) == "bad.gguf" {
-		e.loaded = ""
+		if !e.keep {
+			e.loaded = ""
+		}
 		return engine.ModelInfo{}, apperr.New(apperr.Invalid, "model %q could not be loaded", "bad.gguf")
 	}
 	e.loaded = path
@@ -150,4 +153,32 @@ func (e *loadEngine) CountTokens(_ context.Context, texts []string) ([]int, erro
 		n[i] = len(strings.Fields(t))
 	}
 	return n, nil
+}
+
+// With an engine that keeps the previous model after a failed load, the
+// state stays ready on that model and names the failure.
+func TestManagerFailedLoadKeepsModel(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "chapel.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	em := &states{}
+	m := NewManager(&loadEngine{keep: true}, st, em, nil, engine.LoadOptions{})
+	good := write(t, filepath.Join(t.TempDir(), "good.gguf"), ggufHeader(3, 0))
+	if _, err := m.Load(ctx, good); err != nil {
+		t.Fatal(err)
+	}
+	bad := write(t, filepath.Join(t.TempDir(), "bad.gguf"), ggufHeader(3, 0))
+	if _, err := m.Load(ctx, bad); err == nil {
+		t.Fatal("the bad model loaded")
+	}
+	s := m.State()
+	if s.State != StateReady || s.Model == nil || s.Model.Path != good || s.Path != good || s.FailedPath != bad || s.Error == "" {
+		t.Errorf("after the failed load %+v", s)
+	}
+	if p, _, _ := Remembered(ctx, st); p != good {
+		t.Errorf("remembered %q", p)
+	}
 }

@@ -86,14 +86,45 @@ func (c *Client) Load(ctx context.Context, path string, opts engine.LoadOptions)
 		return engine.ModelInfo{}, err
 	}
 	info, err := c.load(ctx, p, path, opts)
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if err != nil {
-		c.model = nil // the worker unloads before it loads, as Local does
+		c.restore(ctx)
 		return engine.ModelInfo{}, err
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.model = &loaded{path: path, opts: opts, info: info}
 	return info, nil
+}
+
+// restore reloads the model that was loaded before a failed Load (the
+// worker unloads before it loads, as Local does, and a bad file may even
+// end the worker), so a model that cannot load leaves the previous one
+// running. If that fails too, no model is loaded.
+func (c *Client) restore(ctx context.Context) {
+	c.mu.Lock()
+	prev := c.model
+	c.mu.Unlock()
+	if prev == nil {
+		return
+	}
+	info, err := func() (engine.ModelInfo, error) {
+		p, _, err := c.running() // a new worker if the failed load ended this one
+		if err != nil {
+			return engine.ModelInfo{}, err
+		}
+		return c.load(context.WithoutCancel(ctx), p, prev.path, prev.opts)
+	}()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.model != prev {
+		return
+	}
+	if err != nil {
+		c.log.Warn("the previous model could not be reloaded after a failed load", "model", prev.path, "err", err)
+		c.model = nil
+		return
+	}
+	prev.info = info
 }
 
 // Model implements engine.Engine. It reports the model loaded last, also
