@@ -19,6 +19,7 @@ type App struct {
 	// pickDocuments is the native dialog for documents (several at once).
 	pickDocuments func(ctx context.Context) ([]string, error)
 	ctx           func() context.Context // the window's context, set at startup
+	opened        openedFiles            // files to open: arguments, a second launch's arguments
 }
 
 // Info describes this installation.

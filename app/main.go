@@ -20,6 +20,8 @@ const usage = `Chapel: a private assistant that runs on this computer.
 
 Usage:
   chapel [--home DIR]                     open the window
+  chapel [--home DIR] FILE...             open the window with these files (documents, .gguf models);
+                                          when it is already open, hand them to it
   chapel chat [flags] MESSAGE             send MESSAGE and stream the reply
       --home DIR          data folder (default: the per-user app-data folder; env CHAPEL_HOME)
       --model PATH        .gguf model (default: the model chosen last in the app)
@@ -49,10 +51,7 @@ Usage:
 // name) and returns the exit code.
 func Main(args []string, assets fs.FS, icon []byte, version string) int {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") && !isHelp(args[0]) {
-		if err := windowFlags(args); err != nil {
-			return usageError(err)
-		}
-		return runWindow(assets, icon, version)
+		return openWindow(args, assets, icon, version)
 	}
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "chat":
@@ -78,15 +77,35 @@ func Main(args []string, assets fs.FS, icon []byte, version string) int {
 		fmt.Print(usage)
 		return 0
 	default:
+		if isFileArg(cmd) { // `chapel report.pdf`: a file manager's "Open with"
+			return openWindow(args, assets, icon, version)
+		}
 		return usageError(fmt.Errorf("unknown command %q", cmd))
 	}
 }
 
 func isHelp(a string) bool { return a == "-h" || a == "--help" || a == "--version" }
 
-// windowFlags reads the window's flags. Flags of the Wails development
-// server (-assetdir, -devserver, …) are accepted and left to Wails.
-func windowFlags(args []string) error {
+// isFileArg reports whether an argument that is not a command names a file
+// or folder.
+func isFileArg(a string) bool {
+	_, err := os.Stat(a)
+	return err == nil
+}
+
+// openWindow opens the window with its flags and file arguments.
+func openWindow(args []string, assets fs.FS, icon []byte, version string) int {
+	files, err := windowFlags(args)
+	if err != nil {
+		return usageError(err)
+	}
+	return runWindow(assets, icon, version, files)
+}
+
+// windowFlags reads the window's flags and returns its file arguments, made
+// absolute. Flags of the Wails development server (-assetdir, -devserver, …)
+// are accepted and left to Wails.
+func windowFlags(args []string) ([]string, error) {
 	fl := flag.NewFlagSet("chapel", flag.ContinueOnError)
 	fl.SetOutput(nopWriter{})
 	home := fl.String("home", "", "")
@@ -94,9 +113,10 @@ func windowFlags(args []string) error {
 		fl.String(devFlag, "", "")
 	}
 	if err := fl.Parse(args); err != nil {
-		return err
+		return nil, err
 	}
-	return setHome(*home)
+	wd, _ := os.Getwd()
+	return fileArgs(fl.Args(), wd), setHome(*home)
 }
 
 // setHome points the data folder at dir (the --home flag).

@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"sync"
 
+	"github.com/chapelapp/chapel/backend/store"
 	"github.com/wailsapp/wails/v2"
 	"github.com/wailsapp/wails/v2/pkg/options"
 	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
@@ -49,8 +50,11 @@ func (e *wailsEmitter) Emit(name string, payload any) {
 	}
 }
 
-// runWindow opens the Chapel window and returns when it closes.
-func runWindow(assets fs.FS, icon []byte, version string) (code int) {
+// runWindow opens the Chapel window and returns when it closes. files are
+// the files and folders given as arguments: they go where dropped ones go.
+// A second launch on the same data folder does not open a window: it hands
+// its file arguments to the running one, which comes to the front.
+func runWindow(assets fs.FS, icon []byte, version string, files []string) (code int) {
 	log, closeLog := newLogger(true)
 	defer closeLog()
 	if goruntime.GOOS == "linux" && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
@@ -92,12 +96,20 @@ func runWindow(assets fs.FS, icon []byte, version string) (code int) {
 			},
 		})
 	}
+	a.opened.add(files)
+	os.Args = append(os.Args[:1:1], absoluteFileArgs(os.Args[1:])...)
+	geo, remembered := loadGeometry(context.Background(), svc.store)
+	width, height := defaultWidth, defaultHeight
+	if remembered {
+		g := geo.clamp(0, 0) // the screen is known once the window exists
+		width, height = g.Width, g.Height
+	}
 	err = wails.Run(&options.App{
 		Title:            "Chapel",
-		Width:            1180,
-		Height:           780,
-		MinWidth:         720,
-		MinHeight:        480,
+		Width:            width,
+		Height:           height,
+		MinWidth:         minWidth,
+		MinHeight:        minHeight,
 		BackgroundColour: &options.RGBA{R: 250, G: 250, B: 249, A: 255},
 		AssetServer:      &assetserver.Options{Assets: dist},
 		OnStartup: func(ctx context.Context) {
@@ -109,7 +121,30 @@ func runWindow(assets fs.FS, icon []byte, version string) (code int) {
 				}
 			}()
 		},
-		OnShutdown:  func(ctx context.Context) { em.set(nil) },
+		OnDomReady: func(ctx context.Context) {
+			if remembered {
+				restoreGeometry(ctx, geo)
+			}
+		},
+		OnBeforeClose: func(ctx context.Context) bool {
+			if err := svc.store.SetSetting(ctx, geometryKey, closingGeometry(ctx, svc.store)); err != nil {
+				log.Warn("remember the window's size and position", "err", err)
+			}
+			return false
+		},
+		OnShutdown: func(ctx context.Context) { em.set(nil) },
+		SingleInstanceLock: &options.SingleInstanceLock{
+			UniqueId: instanceID(svc.home),
+			OnSecondInstanceLaunch: func(second options.SecondInstanceData) {
+				ctx := em.get()
+				runtime.WindowUnminimise(ctx)
+				runtime.WindowShow(ctx)
+				if files := fileArgs(second.Args, second.WorkingDirectory); len(files) > 0 {
+					a.opened.add(files)
+					em.Emit(openFilesEvent, len(files))
+				}
+			},
+		},
 		Bind:        []any{a},
 		DragAndDrop: &options.DragAndDrop{EnableFileDrop: true, DisableWebViewDrop: true},
 		ErrorFormatter: func(err error) any {
@@ -123,4 +158,44 @@ func runWindow(assets fs.FS, icon []byte, version string) (code int) {
 		return fail(fmt.Errorf("the window could not open: %w", err))
 	}
 	return 0
+}
+
+// openFilesEvent tells the window that files wait for it (TakeOpenedFiles).
+const openFilesEvent = "app:open-files"
+
+// restoreGeometry puts the window where it was, fitted to the screen it is on.
+func restoreGeometry(ctx context.Context, g geometry) {
+	sw, sh := 0, 0
+	if screens, err := runtime.ScreenGetAll(ctx); err == nil {
+		for _, sc := range screens {
+			if sc.IsCurrent || sw == 0 {
+				sw, sh = sc.Size.Width, sc.Size.Height
+			}
+		}
+	}
+	g = g.clamp(sw, sh)
+	runtime.WindowSetSize(ctx, g.Width, g.Height)
+	runtime.WindowSetPosition(ctx, g.X, g.Y)
+	if g.Maximised {
+		runtime.WindowMaximise(ctx)
+	}
+}
+
+// closingGeometry reads the window's size and position as it closes. A
+// maximised window reports the screen's size, not the one it goes back to
+// when unmaximised: the geometry saved last time stands then, marked
+// maximised.
+func closingGeometry(ctx context.Context, st *store.Store) geometry {
+	if runtime.WindowIsMaximised(ctx) {
+		prev, ok := loadGeometry(ctx, st)
+		if !ok {
+			prev = geometry{Width: defaultWidth, Height: defaultHeight}
+		}
+		prev.Maximised = true
+		return prev
+	}
+	var g geometry
+	g.Width, g.Height = runtime.WindowGetSize(ctx)
+	g.X, g.Y = runtime.WindowGetPosition(ctx)
+	return g
 }

@@ -1,6 +1,6 @@
 // Package paths owns where Chapel keeps its data on disk: one per-user data
-// folder holding the database (chapel.db), the models folder (models/) and
-// the documents folder (documents/).
+// folder holding the database (chapel.db), the models folder (models/; on
+// Windows in %LocalAppData% instead) and the documents folder (documents/).
 // CHAPEL_HOME overrides the folder; every test sets it.
 package paths
 
@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 )
 
 // EnvHome names the environment variable that overrides the data folder
@@ -50,13 +51,29 @@ func DatabasePath() (string, error) {
 	return filepath.Join(dir, DatabaseName), nil
 }
 
-// ModelsDir returns the folder inside DataDir where models are kept.
+// ModelsDir returns the folder where models are kept: models inside DataDir,
+// except on Windows without CHAPEL_HOME, where it is Chapel\models in
+// %LocalAppData%. Models are gigabytes, and %AppData% is the roaming profile,
+// which a Windows domain copies to the server at every sign-out.
 func ModelsDir() (string, error) {
+	if os.Getenv(EnvHome) == "" && runtime.GOOS == "windows" {
+		local, err := os.UserCacheDir() // %LocalAppData% on Windows
+		if err != nil {
+			return "", fmt.Errorf("find the per-user local application data folder (set %s to choose one): %w", EnvHome, err)
+		}
+		return localModelsDir(local), nil
+	}
 	dir, err := DataDir()
 	if err != nil {
 		return "", err
 	}
 	return filepath.Join(dir, ModelsName), nil
+}
+
+// localModelsDir is the models folder inside the local (non-roaming)
+// application data folder.
+func localModelsDir(localAppData string) string {
+	return filepath.Join(localAppData, AppDirName, ModelsName)
 }
 
 // DocumentsDir returns the folder inside DataDir where the bytes of added

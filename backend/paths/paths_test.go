@@ -3,6 +3,7 @@ package paths
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 )
 
@@ -52,5 +53,35 @@ func TestDataDirRelativeOverrideIsMadeAbsolute(t *testing.T) {
 	}
 	if !filepath.IsAbs(got) {
 		t.Errorf("DataDir() = %q, want an absolute path", got)
+	}
+}
+
+// TestModelsDirWindows: on Windows the models live in %LocalAppData% (not the
+// roaming %AppData% that holds the database), unless CHAPEL_HOME says where.
+// It runs on Windows, and under Wine in `make test` (scripts/test-packages.sh).
+func TestModelsDirWindows(t *testing.T) {
+	if runtime.GOOS != "windows" {
+		t.Skip("the local application data folder is a Windows thing")
+	}
+	local, roaming, home := t.TempDir(), t.TempDir(), t.TempDir()
+	t.Setenv("LOCALAPPDATA", local)
+	t.Setenv("APPDATA", roaming)
+	for _, tt := range []struct {
+		name, env, wantModels, wantData string
+	}{
+		{"default", "", filepath.Join(local, "Chapel", "models"), filepath.Join(roaming, "Chapel")},
+		{"CHAPEL_HOME", home, filepath.Join(home, "models"), home},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(EnvHome, tt.env)
+			models, err := ModelsDir()
+			if err != nil || models != tt.wantModels {
+				t.Errorf("ModelsDir() = %q, %v; want %q", models, err, tt.wantModels)
+			}
+			data, err := DataDir()
+			if err != nil || data != tt.wantData {
+				t.Errorf("DataDir() = %q, %v; want %q", data, err, tt.wantData)
+			}
+		})
 	}
 }
