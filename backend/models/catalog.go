@@ -11,10 +11,11 @@ import (
 	catalog "github.com/chapelapp/chapel/models"
 )
 
-// EnvCatalogBaseURL overrides the host the catalogue downloads from (its
-// "host" field). It exists for tests only: the browser test and the CLI
-// tests point it at a server on 127.0.0.1 that serves a synthetic model.
-const EnvCatalogBaseURL = "CHAPEL_CATALOG_BASE_URL"
+// EnvCatalogFile replaces the built-in catalogue with a JSON file. It
+// exists for tests only: the browser test and the CLI tests list a
+// synthetic model served from 127.0.0.1 (a catalogue's host must be https,
+// or http on a loopback address).
+const EnvCatalogFile = "CHAPEL_CATALOG_FILE"
 
 // CatalogModel is one model of the curated catalogue (models/catalog.json).
 type CatalogModel struct {
@@ -48,8 +49,18 @@ var (
 	hex40 = regexp.MustCompile(`^[0-9a-f]{40}$`)
 )
 
-// LoadCatalog parses the catalogue built into Chapel and checks it.
-func LoadCatalog() (*Catalog, error) { return ParseCatalog(catalog.JSON) }
+// LoadCatalog parses the catalogue built into Chapel (or $CHAPEL_CATALOG_FILE's)
+// and checks it.
+func LoadCatalog() (*Catalog, error) {
+	if p := os.Getenv(EnvCatalogFile); p != "" {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("read the model catalogue %s: %w", p, err)
+		}
+		return ParseCatalog(b)
+	}
+	return ParseCatalog(catalog.JSON)
+}
 
 // ParseCatalog parses and checks a catalogue.
 func ParseCatalog(b []byte) (*Catalog, error) {
@@ -65,7 +76,9 @@ func ParseCatalog(b []byte) (*Catalog, error) {
 
 // Check reports the first incomplete or malformed entry.
 func (c *Catalog) Check() error {
-	if u, err := url.Parse(c.Host); err != nil || u.Scheme != "https" || u.Host == "" {
+	u, err := url.Parse(c.Host)
+	loopback := err == nil && u.Scheme == "http" && (u.Hostname() == "127.0.0.1" || u.Hostname() == "localhost" || u.Hostname() == "::1")
+	if err != nil || (u.Scheme != "https" && !loopback) || u.Host == "" {
 		return fmt.Errorf("catalogue host %q is not an https address", c.Host)
 	}
 	seen := map[string]bool{}
@@ -117,13 +130,9 @@ func (c *Catalog) Find(id string) (CatalogModel, bool) {
 }
 
 // URL is where m downloads from: <host>/<repo>/resolve/<revision>/<file>
-// (Hugging Face's layout). The host is the catalogue's, or
-// $CHAPEL_CATALOG_BASE_URL in tests.
+// (Hugging Face's layout).
 func (c *Catalog) URL(m CatalogModel) string {
 	host := strings.TrimRight(c.Host, "/")
-	if o := os.Getenv(EnvCatalogBaseURL); o != "" {
-		host = strings.TrimRight(o, "/")
-	}
 	return host + "/" + m.Repo + "/resolve/" + url.PathEscape(m.Revision) + "/" + url.PathEscape(m.File)
 }
 

@@ -188,17 +188,28 @@ func TestCatalogFits(t *testing.T) {
 	}
 }
 
-func TestCatalogURLOverride(t *testing.T) {
+func TestCatalogFileOverride(t *testing.T) {
 	c, err := LoadCatalog()
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := c.Models[0]
-	if u := c.URL(m); !strings.HasPrefix(u, "https://huggingface.co/"+m.Repo+"/resolve/") {
+	if u := c.URL(m); u != "https://huggingface.co/"+m.Repo+"/resolve/"+m.Revision+"/"+m.File {
 		t.Errorf("URL %s", u)
 	}
-	t.Setenv(EnvCatalogBaseURL, "http://127.0.0.1:9/")
-	if u := c.URL(m); !strings.HasPrefix(u, "http://127.0.0.1:9/"+m.Repo+"/resolve/"+m.Revision+"/") {
-		t.Errorf("URL with override %s", u)
+	m.Repo = "test/tiny-GGUF"
+	for host, ok := range map[string]bool{"http://127.0.0.1:9": true, "http://localhost:9/": true, "http://example.com": false, "ftp://127.0.0.1": false} {
+		b, _ := json.Marshal(Catalog{Version: 1, Host: host, Models: []CatalogModel{m}})
+		path := filepath.Join(t.TempDir(), "catalog.json")
+		os.WriteFile(path, b, 0o644)
+		t.Setenv(EnvCatalogFile, path)
+		got, err := LoadCatalog()
+		if (err == nil) != ok {
+			t.Errorf("host %s: err = %v", host, err)
+			continue
+		}
+		if ok && (len(got.Models) != 1 || !strings.HasPrefix(got.URL(got.Models[0]), strings.TrimRight(host, "/")+"/test/tiny-GGUF/resolve/")) {
+			t.Errorf("host %s: %+v", host, got)
+		}
 	}
 }
