@@ -23,6 +23,9 @@ export class ReplyStream {
   text: string;
   /** Text received but not yet applied (the next frame takes it). */
   pending = '';
+  /** Thinking applied to the message, and received but not yet applied. */
+  thinking = '';
+  pendingThinking = '';
   seq: number;
   synced: boolean;
   tokens = 0;
@@ -44,10 +47,12 @@ export class ReplyStream {
     if (ev.completion_tokens) this.tokens = ev.completion_tokens;
     if (ev.tps) this.tps = ev.tps;
     const text = typeof ev.text === 'string' ? ev.text : '';
+    const thinking = typeof ev.thinking === 'string' ? ev.thinking : '';
     const seq = typeof ev.seq === 'number' ? ev.seq : 0;
     if (!seq) {
       // Unnumbered events: trust arrival order.
       this.pending += text;
+      this.pendingThinking += thinking;
       return 'ok';
     }
     if (!this.synced) {
@@ -62,6 +67,7 @@ export class ReplyStream {
     }
     this.seq = seq;
     this.pending += text;
+    this.pendingThinking += thinking;
     return 'ok';
   }
 
@@ -70,6 +76,8 @@ export class ReplyStream {
     if (a && a.stream === this.stream && a.seq >= this.seq) {
       this.text = a.content ?? '';
       this.pending = '';
+      this.thinking = a.thinking ?? '';
+      this.pendingThinking = '';
       this.seq = a.seq;
       if (a.completion_tokens) this.tokens = a.completion_tokens;
       if (a.tps) this.tps = a.tps;
@@ -81,8 +89,17 @@ export class ReplyStream {
       if ((ev.seq ?? 0) <= this.seq) continue;
       this.seq = ev.seq ?? this.seq;
       this.pending += ev.text ?? '';
+      this.pendingThinking += ev.thinking ?? '';
     }
     this.synced = true;
+  }
+
+  /** Move pending thinking into `thinking`; returns all of it if it changed, else null. */
+  takeThinking(): string | null {
+    if (!this.pendingThinking && !(this.dirty && this.thinking)) return null;
+    this.thinking += this.pendingThinking;
+    this.pendingThinking = '';
+    return this.thinking;
   }
 
   /** Move pending text into `text`; returns the full text if it changed, else null. */

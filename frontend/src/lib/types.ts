@@ -31,6 +31,12 @@ export interface ModelInfo {
   context_size: number;
   train_context: number;
   has_template: boolean;
+  /** How conversations become prompt text: the model's own Jinja template, llama.cpp's built-in formatting, or plain completion. */
+  template_mode?: 'jinja' | 'builtin' | 'plain';
+  /** The model thinks before answering. */
+  reasoning?: boolean;
+  /** How thinking can be turned off: 'flag' (enable_thinking), '/no_think', or '' (it cannot). */
+  think_switch?: string;
 }
 
 export interface ModelState {
@@ -78,6 +84,10 @@ export interface Message {
   tokens_per_second: number;
   created_at: number;
   updated_at: number;
+  /** A reasoning model's thinking before its answer (never part of content). */
+  thinking?: string;
+  /** How long the model thought, in milliseconds. */
+  thinking_ms?: number;
 }
 
 export interface ConversationDetail {
@@ -109,6 +119,8 @@ export interface GenerationResult {
   dropped_messages?: number;
   /** Tokens dropped from the start (after the system prompt) while the reply filled the context. */
   shifted_tokens?: number;
+  /** How the conversation was changed for a template that rejected it, in one sentence. */
+  template_note?: string;
 }
 
 export interface ErrorPayload {
@@ -121,6 +133,8 @@ export interface TokenEvent {
   /** Numbered from 1 on each stream; lets a late subscriber detect gaps. */
   seq?: number;
   text: string;
+  /** Thinking text that came with this event (reasoning models), besides the answer's `text`. */
+  thinking?: string;
   completion_tokens: number;
   tps: number;
 }
@@ -144,6 +158,8 @@ export interface ActiveReply {
   stream: string;
   /** All text emitted up to and including token event `seq`. */
   content: string;
+  /** All thinking emitted up to and including token event `seq`. */
+  thinking?: string;
   seq: number;
   completion_tokens: number;
   tps: number;
@@ -160,6 +176,8 @@ export interface Settings {
   seed: number;
   max_tokens: number;
   system_prompt: string;
+  /** Paths of the reasoning models told not to think before answering. */
+  thinking_off?: string[];
 }
 
 // ---- Documents ----

@@ -14,6 +14,8 @@ export interface ReplyStats {
   /** Older messages left out of the last prompt to fit the context. */
   dropped: number;
   shifted: number;
+  /** How the last prompt was adapted to the model's template (one sentence), or ''. */
+  note?: string;
 }
 
 export interface ChatDeps {
@@ -219,6 +221,7 @@ export class ChatStore {
         context_size: ev.result.context_size,
         dropped: ev.result.dropped_messages ?? 0,
         shifted: ev.result.shifted_tokens ?? 0,
+        ...(ev.result.template_note ? { note: ev.result.template_note } : {}),
       };
     }
   }
@@ -234,6 +237,8 @@ export class ChatStore {
   /** Apply buffered token text: runs at most once per animation frame. */
   private flush(): void {
     for (const s of this.streams.values()) {
+      const thinking = s.takeThinking();
+      if (thinking !== null) this.patchMessage(s.messageId, { thinking });
       const text = s.take();
       if (text === null) continue;
       this.patchMessage(s.messageId, { content: text });
@@ -264,6 +269,7 @@ export class ChatStore {
       if (s.conversationId !== this.conversationId) continue;
       const m = this.messages.find((x) => x.id === s.messageId);
       if (m && m.status === 'streaming' && s.text.length >= m.content.length) m.content = s.text;
+      if (m && m.status === 'streaming' && s.thinking.length >= (m.thinking ?? '').length) m.thinking = s.thinking;
     }
   }
 

@@ -11,6 +11,7 @@ export const DEFAULT_SETTINGS: Settings = {
   seed: -1,
   max_tokens: 1024,
   system_prompt: '',
+  thinking_off: [],
 };
 
 /** Generation settings, edited in the settings panel. */
@@ -58,6 +59,17 @@ export class SettingsStore {
   }
 }
 
+/** Whether the model at path thinks before answering under settings s (on unless turned off). */
+export function thinks(s: Settings, path: string): boolean {
+  return !(s.thinking_off ?? []).includes(path);
+}
+
+/** s with thinking turned on or off for the model at path. */
+export function withThinking(s: Settings, path: string, on: boolean): Settings {
+  const off = (s.thinking_off ?? []).filter((p) => p !== path);
+  return { ...s, thinking_off: on ? off : [...off, path] };
+}
+
 function num(v: unknown, fallback: number): number {
   const n = typeof v === 'number' ? v : parseFloat(String(v));
   return Number.isFinite(n) ? n : fallback;
@@ -75,6 +87,7 @@ export function normalise(s: Settings): Settings {
     seed: Math.round(num(s.seed, d.seed)),
     max_tokens: Math.max(0, Math.round(num(s.max_tokens, d.max_tokens))),
     system_prompt: typeof s.system_prompt === 'string' ? s.system_prompt : '',
+    thinking_off: Array.isArray(s.thinking_off) ? s.thinking_off.filter((p) => typeof p === 'string') : [],
   };
 }
 
