@@ -113,7 +113,7 @@ func (s *Store) RenameConversation(ctx context.Context, id int64, title string) 
 
 // DeleteConversation deletes a conversation and its messages.
 func (s *Store) DeleteConversation(ctx context.Context, id int64) error {
-	return s.inTx(ctx, "could not delete the conversation", func(tx *sql.Tx) error {
+	return s.deleteTx(ctx, "could not delete the conversation", func(tx *sql.Tx) error {
 		return deleteConversation(ctx, tx, id)
 	})
 }

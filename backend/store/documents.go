@@ -103,7 +103,7 @@ func (s *Store) AddDocument(ctx context.Context, nd NewDocument) (doc Document, 
 
 // DocumentByHash finds the document with the given BLAKE3 hash.
 func (s *Store) DocumentByHash(ctx context.Context, hash string) (doc Document, found bool, err error) {
-	err = s.inTx(ctx, "could not look up the document", func(tx *sql.Tx) error {
+	err = s.readTx(ctx, "could not look up the document", func(tx *sql.Tx) error {
 		doc, found, err = documentByHash(ctx, tx, hash)
 		return err
 	})
@@ -113,7 +113,7 @@ func (s *Store) DocumentByHash(ctx context.Context, hash string) (doc Document, 
 // GetDocument returns one document.
 func (s *Store) GetDocument(ctx context.Context, id int64) (Document, error) {
 	var d Document
-	err := s.inTx(ctx, "could not read the document", func(tx *sql.Tx) error {
+	err := s.readTx(ctx, "could not read the document", func(tx *sql.Tx) error {
 		var err error
 		d, err = getDocument(ctx, tx, id)
 		return err
@@ -124,7 +124,7 @@ func (s *Store) GetDocument(ctx context.Context, id int64) (Document, error) {
 // ListDocuments returns every document, newest first.
 func (s *Store) ListDocuments(ctx context.Context) ([]Document, error) {
 	var ds []Document
-	err := s.inTx(ctx, "could not list the documents", func(tx *sql.Tx) error {
+	err := s.readTx(ctx, "could not list the documents", func(tx *sql.Tx) error {
 		var err error
 		ds, err = listDocuments(ctx, tx)
 		return err
@@ -135,7 +135,7 @@ func (s *Store) ListDocuments(ctx context.Context) ([]Document, error) {
 // DeleteDocument deletes a document with its chunks and summaries;
 // conversations about it stay, detached.
 func (s *Store) DeleteDocument(ctx context.Context, id int64) error {
-	return s.inTx(ctx, "could not delete the document", func(tx *sql.Tx) error {
+	return s.deleteTx(ctx, "could not delete the document", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM documents WHERE id = ?`, id)
 		return mustAffect(res, err, notFoundDocument(id))
 	})
@@ -144,7 +144,7 @@ func (s *Store) DeleteDocument(ctx context.Context, id int64) error {
 // DocumentText returns a document's whole extracted text.
 func (s *Store) DocumentText(ctx context.Context, id int64) (string, error) {
 	var text string
-	err := s.inTx(ctx, "could not read the document's text", func(tx *sql.Tx) error {
+	err := s.readTx(ctx, "could not read the document's text", func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `SELECT text FROM document_texts WHERE document_id = ?`, id).Scan(&text)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFoundDocument(id)
@@ -156,7 +156,7 @@ func (s *Store) DocumentText(ctx context.Context, id int64) (string, error) {
 
 // DocumentStructure returns a document's pages and sections in order.
 func (s *Store) DocumentStructure(ctx context.Context, id int64) (pages []DocumentPage, sections []DocumentSection, err error) {
-	err = s.inTx(ctx, "could not read the document's structure", func(tx *sql.Tx) error {
+	err = s.readTx(ctx, "could not read the document's structure", func(tx *sql.Tx) error {
 		if _, err := getDocument(ctx, tx, id); err != nil {
 			return err
 		}
@@ -173,7 +173,7 @@ func (s *Store) DocumentStructure(ctx context.Context, id int64) (pages []Docume
 // last < 0 means to the end.
 func (s *Store) Chunks(ctx context.Context, documentID int64, first, last int) ([]Chunk, error) {
 	var cs []Chunk
-	err := s.inTx(ctx, "could not read the document's passages", func(tx *sql.Tx) error {
+	err := s.readTx(ctx, "could not read the document's passages", func(tx *sql.Tx) error {
 		if _, err := getDocument(ctx, tx, documentID); err != nil {
 			return err
 		}
@@ -192,7 +192,7 @@ func (s *Store) SearchChunks(ctx context.Context, documentID int64, query string
 	if match == "" || limit <= 0 {
 		return hits, nil
 	}
-	err := s.inTx(ctx, "could not search the document", func(tx *sql.Tx) error {
+	err := s.readTx(ctx, "could not search the document", func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT `+chunkColumns+`, bm25(chunks_fts, 1.0, 0.5)
 			FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid
 			WHERE chunks_fts MATCH ? AND c.document_id = ?

@@ -17,7 +17,7 @@ func (s *Store) GetSetting(ctx context.Context, key string, dst any) (bool, erro
 	}
 	var raw string
 	var found bool
-	err := s.inTx(ctx, "could not read setting "+key, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, "could not read setting "+key, func(tx *sql.Tx) error {
 		var err error
 		raw, found, err = getSetting(ctx, tx, key)
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -68,35 +69,51 @@ func TestOpenCreatesFolderAndSetsPragmas(t *testing.T) {
 	if s.Path() != path {
 		t.Errorf("Path() = %q, want %q", s.Path(), path)
 	}
-	// Every pooled connection must carry the pragmas: hold several at once.
+	// Every pooled connection must carry the pragmas: the writer's one,
+	// and several readers held at once.
 	ctx := context.Background()
-	var conns []*sql.Conn
-	for range 3 {
-		c, err := s.db.Conn(ctx)
+	type conn struct {
+		name   string
+		c      *sql.Conn
+		writer bool
+	}
+	var conns []conn
+	w, err := s.db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns = append(conns, conn{"writer", w, true})
+	for i := range 3 {
+		c, err := s.rdb.Conn(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		conns = append(conns, c)
+		conns = append(conns, conn{fmt.Sprintf("reader %d", i), c, false})
 	}
-	for i, c := range conns {
+	for _, c := range conns {
 		var journal string
-		var fk, busy, sync int
-		if err := c.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&journal); err != nil {
-			t.Fatal(err)
+		var fk, busy, sync, secure, queryOnly int
+		for _, p := range []struct {
+			pragma string
+			dst    any
+		}{{"journal_mode", &journal}, {"foreign_keys", &fk}, {"busy_timeout", &busy}, {"synchronous", &sync},
+			{"secure_delete", &secure}, {"query_only", &queryOnly}} {
+			if err := c.c.QueryRowContext(ctx, "PRAGMA "+p.pragma).Scan(p.dst); err != nil {
+				t.Fatal(err)
+			}
 		}
-		if err := c.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil {
-			t.Fatal(err)
+		if journal != "wal" || fk != 1 || busy != 5000 {
+			t.Errorf("%s: journal_mode=%s foreign_keys=%d busy_timeout=%d", c.name, journal, fk, busy)
 		}
-		if err := c.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&busy); err != nil {
-			t.Fatal(err)
+		if c.writer && (sync != 1 || secure != 1 || queryOnly != 0) {
+			t.Errorf("%s: synchronous=%d secure_delete=%d query_only=%d", c.name, sync, secure, queryOnly)
 		}
-		if err := c.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync); err != nil {
-			t.Fatal(err)
+		if !c.writer && queryOnly != 1 {
+			t.Errorf("%s: query_only=%d", c.name, queryOnly)
 		}
-		if journal != "wal" || fk != 1 || busy != 5000 || sync != 1 {
-			t.Errorf("connection %d: journal_mode=%s foreign_keys=%d busy_timeout=%d synchronous=%d", i, journal, fk, busy, sync)
-		}
-		c.Close()
+	}
+	for _, c := range conns {
+		c.c.Close()
 	}
 }
 

@@ -174,7 +174,7 @@ func (s *Store) FinishSummary(ctx context.Context, id int64, status, text, cover
 // GetSummary returns one summary.
 func (s *Store) GetSummary(ctx context.Context, id int64) (Summary, error) {
 	var sum Summary
-	err := s.inTx(ctx, "could not read the summary", func(tx *sql.Tx) error {
+	err := s.readTx(ctx, "could not read the summary", func(tx *sql.Tx) error {
 		var err error
 		sum, err = scanSummary(tx.QueryRowContext(ctx, `SELECT `+summaryColumns+` FROM summaries s WHERE s.id = ?`, id))
 		if errors.Is(err, sql.ErrNoRows) {
@@ -188,7 +188,7 @@ func (s *Store) GetSummary(ctx context.Context, id int64) (Summary, error) {
 // ListSummaries returns a document's summaries, most recently updated first.
 func (s *Store) ListSummaries(ctx context.Context, documentID int64) ([]Summary, error) {
 	var out []Summary
-	err := s.inTx(ctx, "could not list the summaries", func(tx *sql.Tx) error {
+	err := s.readTx(ctx, "could not list the summaries", func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT `+summaryColumns+` FROM summaries s WHERE s.document_id = ?
 			ORDER BY s.updated_at DESC, s.id DESC`, documentID)
 		if err != nil {
@@ -211,7 +211,7 @@ func (s *Store) ListSummaries(ctx context.Context, documentID int64) ([]Summary,
 // Pieces returns a summary's saved pieces by level, then ord.
 func (s *Store) Pieces(ctx context.Context, summaryID int64) ([]SummaryPiece, error) {
 	var ps []SummaryPiece
-	err := s.inTx(ctx, "could not read the summary's pieces", func(tx *sql.Tx) error {
+	err := s.readTx(ctx, "could not read the summary's pieces", func(tx *sql.Tx) error {
 		var err error
 		ps, err = listPieces(ctx, tx, summaryID)
 		return err
