@@ -59,8 +59,8 @@ func TestAddMessageErrors(t *testing.T) {
 		})
 	}
 	// All or none: a bad second message keeps the first out too.
-	_, err := s.AddMessages(ctx, Message{ConversationID: c.ID, Role: "user"}, Message{ConversationID: 42, Role: "user"})
-	wantCode(t, err, apperr.NotFound)
+	_, err := s.AddMessages(ctx, Message{ConversationID: c.ID, Role: "user"}, Message{ConversationID: c.ID, Role: "robot"})
+	wantCode(t, err, apperr.Invalid)
 	if d, _ := s.ConversationDetail(ctx, c.ID); len(d.Messages) != 0 {
 		t.Errorf("a failed AddMessages left %d messages", len(d.Messages))
 	}
