@@ -179,7 +179,9 @@ func (f *fetcher) resolve(ctx context.Context) error {
 	f.st = state{URL: f.req.URL, File: f.req.File, SHA256: f.req.SHA256, Size: f.req.Size}
 	f.target = f.req.URL
 	var resp *http.Response
-	err := f.retry(ctx, func() error {
+	// The first contact is retried less: no answer at all usually means no
+	// network, and the user should hear so within seconds.
+	err := f.retryN(ctx, min(f.opts.Retries, 3), func() error {
 		r, err := http.NewRequestWithContext(ctx, http.MethodHead, f.req.URL, nil)
 		if err != nil {
 			return apperr.Wrap(apperr.Invalid, err, "%q is not a usable address", f.req.URL)
@@ -288,6 +290,10 @@ func (p progressed) Unwrap() error { return p.error }
 // in a row without progress, pausing Backoff, 2×Backoff… (at most 30 s)
 // between attempts.
 func (f *fetcher) retry(ctx context.Context, fn func() error) error {
+	return f.retryN(ctx, f.opts.Retries, fn)
+}
+
+func (f *fetcher) retryN(ctx context.Context, retries int, fn func() error) error {
 	fails := 0
 	for {
 		err := fn()
@@ -299,7 +305,7 @@ func (f *fetcher) retry(ctx context.Context, fn func() error) error {
 			fails = 0
 		}
 		fails++
-		if fails >= f.opts.Retries {
+		if fails >= retries {
 			return err
 		}
 		wait := min(f.opts.Backoff<<(fails-1), 30*time.Second)
