@@ -35,11 +35,16 @@ LDFLAGS     := -X main.version=$(VERSION)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PKGS := build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev \
             xvfb xauth x11-utils imagemagick chromium fonts-dejavu-core nodejs npm \
-            qemu-user
+            qemu-user \
+            gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 nsis wine wine64 zip unzip dbus \
+            desktop-file-utils appstream
 
 BIN := build/bin/chapel
 
-.PHONY: go-test bench build build-go dev-go release release-go release-check run test test-go test-frontend test-e2e deps deps-system deps-go deps-frontend \
+# The packages (.deb, .tar.gz, Windows installer and .zip) and their test.
+include build/packages.mk
+
+.PHONY: go-test release-engines test-arm64 bench build build-go dev-go release release-go release-check run test test-go test-frontend test-e2e deps deps-system deps-go deps-frontend \
         frontend dev-binary vet clean env
 
 ## deps: install what is missing (Debian packages, Go modules, npm packages)
@@ -89,15 +94,39 @@ release-go:
 	$(MAKE) --no-print-directory build-go CPU_FLAGS="-march=x86-64-v3 -mtune=generic" BIN=build/bin/chapel-v3
 	bash scripts/release-check.sh build/bin/chapel-v3 $(BIN)
 
-## release: what a Linux x86-64 release ships in build/bin/release: chapel,
-## built for x86-64-v3 (any CPU with AVX2), and chapel-avx512, the same
-## program built for x86-64-v4 with AVX512-VNNI, which chapel runs as its
-## engine worker on CPUs that have both (prompt processing there: 120 tok/s
-## against 78 for v3 and 94 for plain v4, as fast as -march=native).
-release: deps frontend
-	$(MAKE) --no-print-directory build-go CPU_FLAGS="-march=x86-64-v3 -mtune=generic" BIN=build/bin/release/chapel
-	$(MAKE) --no-print-directory build-go CPU_FLAGS="-march=x86-64-v4 -mavx512vnni -mtune=generic" BIN=build/bin/release/chapel-avx512
-	bash scripts/release-check.sh build/bin/release/chapel build/bin/release/chapel-avx512
+## Engine variants. A release carries the app built for a portable baseline
+## and, beside it, the same program built for newer CPU levels; at start the
+## app runs the fastest one the CPU can execute as its engine worker
+## (backend/variant chooses; its test checks these flags against its list).
+FLAGS_base_amd64 := -march=x86-64-v3 -mtune=generic
+FLAGS_avx512     := -march=x86-64-v4 -mavx512vnni -mtune=generic
+FLAGS_amx        := -march=sapphirerapids -mtune=sapphirerapids
+FLAGS_base_arm64 := -march=armv8-a
+FLAGS_dotprod    := -march=armv8.2-a+dotprod+fp16
+FLAGS_i8mm       := -march=armv8.6-a+dotprod+i8mm+fp16
+VARIANTS_amd64   := avx512 amx
+VARIANTS_arm64   := dotprod i8mm
+RELEASE_BIN      := build/bin/release
+
+## release-engines: build/bin/release/chapel (x86-64-v3) and one engine
+## binary per CPU level beside it (chapel-avx512, chapel-amx)
+release-engines:
+	$(MAKE) --no-print-directory build-go CPU_FLAGS="$(FLAGS_base_amd64)" BIN=$(RELEASE_BIN)/chapel
+	$(foreach v,$(VARIANTS_amd64),$(MAKE) --no-print-directory build-go CPU_FLAGS="$(FLAGS_$(v))" BIN=$(RELEASE_BIN)/chapel-$(v) &&) true
+
+## release: what a Linux x86-64 release ships
+release: deps frontend release-engines
+	bash scripts/release-check.sh $(RELEASE_BIN)/chapel $(RELEASE_BIN)/chapel-avx512
+	$(MAKE) --no-print-directory packages
+
+## test-arm64: the engine cross-compiled for linux/arm64 at each arm64 level
+## (aarch64-linux-gnu-gcc), its tests run under qemu-aarch64. The window
+## needs arm64 GTK and WebKit libraries to link, which a cross build here
+## lacks, so the engine's test binary stands for the app.
+ARM64_CC := aarch64-linux-gnu-gcc
+test-arm64:
+	@command -v $(ARM64_CC) >/dev/null || { echo "installing the arm64 cross compiler"; $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gcc-aarch64-linux-gnu g++-aarch64-linux-gnu; }
+	bash scripts/arm64-check.sh "$(FLAGS_base_arm64)" "$(FLAGS_dotprod)" "$(FLAGS_i8mm)"
 
 ## run: build and open the Chapel window (starts Xvfb when there is no display)
 run: build
@@ -117,7 +146,7 @@ dev-go:
 ## portable build. Dependencies and the frontend are prepared once, up front;
 ## the steps after them (the *-go targets) only compile and run.
 test: deps frontend
-	$(MAKE) --no-print-directory test-go test-frontend build-go dev-go test-e2e release-go
+	$(MAKE) --no-print-directory test-go test-frontend build-go dev-go test-e2e release-go test-packages
 
 ## go-test: one package's tests with the project's cgo flags (the shared
 ## build cache), e.g. `make go-test PKG=./backend/store/... ARGS='-run X -v'`

@@ -42,6 +42,10 @@ func cmdBench(args []string) int {
 	history := fl.Int("history", 0, "")
 	asJSON := fl.Bool("json", false, "")
 	bandwidth := fl.Bool("bandwidth", false, "")
+	fixed := fl.Bool("fixed-threads", false, "")
+	underLoad := fl.Bool("under-load", false, "")
+	summaryDoc := fl.String("summary", "", "")
+	pieces := fl.Int("pieces", 8, "")
 	if _, err := parseInterleaved(fl, args); err != nil {
 		return usageError(err)
 	}
@@ -71,7 +75,7 @@ func cmdBench(args []string) int {
 		}
 		for _, name := range synthetic {
 			if !*asJSON {
-				fmt.Fprintf(os.Stderr, "preparing synthetic model %s in %s…\n", name, dir)
+				fmt.Fprintf(os.Stderr, "preparing synthetic model %s in %s…\n", termLine(name), termLine(dir))
 			}
 			p, err := bench.Synthetic(ctx, dir, name, *threads)
 			if err != nil {
@@ -82,8 +86,15 @@ func cmdBench(args []string) int {
 	}
 	eng := engine.NewLocal()
 	defer eng.Close()
+	lo := loadBench{threads: *threads, pp: *pp, tg: *tg, reps: *reps, pieces: *pieces, doc: *summaryDoc, asJSON: *asJSON}
+	switch {
+	case *underLoad:
+		return lo.underLoad(ctx, eng, modelPaths)
+	case *summaryDoc != "":
+		return lo.summaries(ctx, eng, modelPaths)
+	}
 	for _, p := range modelPaths {
-		r, err := bench.Run(ctx, eng, p, bench.Options{Threads: *threads, PP: *pp, TG: *tg, Reps: *reps, Parallel: *parallel, History: *history})
+		r, err := bench.Run(ctx, eng, p, bench.Options{Threads: *threads, FixedThreads: *fixed, PP: *pp, TG: *tg, Reps: *reps, Parallel: *parallel, History: *history})
 		if err != nil {
 			return fail(err)
 		}
@@ -105,7 +116,7 @@ func cmdBench(args []string) int {
 
 func printBench(asJSON bool, v any, text string) int {
 	if !asJSON {
-		fmt.Println(text)
+		fmt.Println(termText(text))
 		return 0
 	}
 	if err := json.NewEncoder(os.Stdout).Encode(v); err != nil {

@@ -16,10 +16,11 @@ import (
 
 // Options say what to measure.
 type Options struct {
-	Threads int // 0 = the engine's default
-	PP      int // prompt tokens
-	TG      int // generated tokens
-	Reps    int
+	Threads      int  // 0 = the engine's default
+	FixedThreads bool // use Threads for every decode (no tuning, see engine.LoadOptions)
+	PP           int  // prompt tokens
+	TG           int  // generated tokens
+	Reps         int
 	// Parallel > 1 also times that many sequences generating together
 	// (GenerateBatch), reported as total tokens per second.
 	Parallel int
@@ -35,6 +36,7 @@ type Report struct {
 	ModelPath  string  `json:"model_path"`
 	ModelBytes int64   `json:"model_bytes"`
 	Threads    int     `json:"threads"`
+	Fixed      bool    `json:"fixed_threads,omitempty"`
 	PP         int     `json:"pp"`
 	TG         int     `json:"tg"`
 	Reps       int     `json:"reps"`
@@ -68,12 +70,12 @@ type Report struct {
 func Run(ctx context.Context, eng engine.Engine, path string, o Options) (Report, error) {
 	resetPeakRSS()
 	start := time.Now()
-	info, err := eng.Load(ctx, path, engine.LoadOptions{Threads: o.Threads, ContextSize: max(4096, o.PP+o.TG+16, o.History+followUpTokens+16)})
+	info, err := eng.Load(ctx, path, engine.LoadOptions{Threads: o.Threads, FixedThreads: o.FixedThreads, ContextSize: max(4096, o.PP+o.TG+16, o.History+followUpTokens+16)})
 	if err != nil {
 		return Report{}, err
 	}
 	r := Report{
-		Model: info.Name, ModelPath: info.Path, ModelBytes: info.SizeBytes, Threads: o.Threads,
+		Model: info.Name, ModelPath: info.Path, ModelBytes: info.SizeBytes, Threads: o.Threads, Fixed: o.FixedThreads,
 		PP: o.PP, TG: o.TG, Reps: o.Reps, LoadMS: ms(time.Since(start)), CPUFlags: CPUFlags(),
 	}
 	if r.Threads == 0 {

@@ -79,6 +79,7 @@ type Result struct {
 	ContextSize      int     `json:"context_size"`
 	DroppedMessages  int     `json:"dropped_messages"` // oldest turns left out to fit the context
 	ShiftedTokens    int     `json:"shifted_tokens"`   // tokens dropped from the start (after the system prompt) while the reply filled the context
+	Threads          int     `json:"threads"`          // threads the reply's steps used at its end (the tuner's choice)
 }
 
 // ModelInfo describes a loaded model.
@@ -101,8 +102,12 @@ type ModelInfo struct {
 // LoadOptions tune how a model is loaded.
 type LoadOptions struct {
 	ContextSize int `json:"context_size"` // 0 = min(train context, 4096)
-	Threads     int `json:"threads"`      // 0 = physical cores
-	BatchSize   int `json:"batch_size"`   // 0 = 512
+	Threads     int `json:"threads"`      // 0 = physical cores; the most threads the engine may use
+	// FixedThreads keeps Threads for every decode; by default the engine
+	// measures each decode and uses fewer threads while that is faster
+	// (another busy process on the machine), see threads.go.
+	FixedThreads bool `json:"fixed_threads,omitempty"`
+	BatchSize    int  `json:"batch_size"` // 0 = 512
 }
 
 // Engine generates text. Implementations are safe for concurrent use; a

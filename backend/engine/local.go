@@ -30,6 +30,9 @@ type Local struct {
 	cached []llama.Token // the tokens whose keys and values are in sequence 0
 	eog    []llama.Token // the model's end-of-turn tokens, listed on first use
 	quantK bool          // keys are cached as Q8_0
+
+	tune       *threadTuner // threads per decode, from measured times (threads.go)
+	threadsSet int          // the thread count last given to the context
 }
 
 // NewLocal returns an engine with no model loaded.
@@ -125,6 +128,8 @@ func (e *Local) Load(ctx context.Context, path string, opts LoadOptions) (ModelI
 		name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	}
 	e.model, e.lctx, e.opts, e.quantK = m, lctx, opts, quantK
+	e.tune, e.threadsSet = newThreadTuner(opts.Threads), opts.Threads
+	e.tune.fixed = opts.FixedThreads
 	e.batch = llama.NewBatch(opts.BatchSize, 1)
 	// The template is tried now, not at the first message: a Jinja template
 	// the engine cannot render falls back to llama.cpp's built-in
@@ -282,6 +287,7 @@ func (e *Local) Generate(ctx context.Context, req Request, onPiece func(string))
 	}
 	res.TokensPerSecond = rate(res.CompletionTokens, time.Since(genStart))
 	res.ContextUsed = len(e.cached)
+	res.Threads = e.tune.current()
 	return res, nil
 }
 
@@ -381,6 +387,7 @@ func (e *Local) finish(res Result, ctx context.Context, err error) (Result, erro
 	// After an abort, the cache holds whatever llama.cpp kept.
 	e.cached = e.cached[:min(len(e.cached), e.lctx.SeqPosMax(0)+1)]
 	res.ContextUsed = len(e.cached)
+	res.Threads = e.tune.current()
 	if ctx.Err() != nil || errors.Is(err, llama.ErrAborted) {
 		res.StopReason = StopCanceled
 		return res, nil
@@ -416,7 +423,7 @@ func (e *Local) decode(toks []llama.Token, pos int) error {
 				return err
 			}
 		}
-		if err := e.lctx.Decode(e.batch); err != nil {
+		if err := e.timedDecode(e.batch); err != nil {
 			return err
 		}
 		e.cached = append(e.cached, toks[:n]...)

@@ -110,7 +110,7 @@ func (e *Local) GenerateBatch(ctx context.Context, reqs []Request, onPiece func(
 		if batch.Len() == 0 {
 			return results(seqs), nil
 		}
-		if err := e.lctx.Decode(batch); err != nil {
+		if err := e.timedDecode(batch); err != nil {
 			if errors.Is(err, llama.ErrNoKVSlot) {
 				for i, s := range seqs {
 					if !s.done {
@@ -133,7 +133,7 @@ func (e *Local) decodePrompts(batch *llama.Batch, seqs []*seqState) error {
 	for i, s := range seqs {
 		for j, tok := range s.prompt[:len(s.prompt)-1] {
 			if batch.Len() == batch.Cap() {
-				if err := e.lctx.Decode(batch); err != nil {
+				if err := e.timedDecode(batch); err != nil {
 					return err
 				}
 				batch.Clear()
@@ -143,7 +143,7 @@ func (e *Local) decodePrompts(batch *llama.Batch, seqs []*seqState) error {
 			}
 		}
 	}
-	if err := e.lctx.Decode(batch); err != nil {
+	if err := e.timedDecode(batch); err != nil {
 		return err
 	}
 	batch.Clear()
@@ -154,7 +154,7 @@ func (e *Local) decodePrompts(batch *llama.Batch, seqs []*seqState) error {
 		}
 		s.pos = len(s.prompt)
 	}
-	return e.lctx.Decode(batch)
+	return e.timedDecode(batch)
 }
 
 func (s *seqState) finish(reason string, genStart time.Time, onPiece func(int, string), i int) {

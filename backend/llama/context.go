@@ -106,6 +106,12 @@ func (c *Context) NCtx() int { return int(C.llama_n_ctx(c.p)) }
 // NCtxSeq is the number of KV cells one sequence may use.
 func (c *Context) NCtxSeq() int { return int(C.llama_n_ctx_seq(c.p)) }
 
+// SetThreads changes the threads used for single-token steps (n) and for
+// prompt batches (nBatch) from the next Decode on.
+func (c *Context) SetThreads(n, nBatch int) {
+	C.llama_set_n_threads(c.p, C.int32_t(max(1, n)), C.int32_t(max(1, nBatch)))
+}
+
 // SetAbort sets or clears the abort flag. It may be called from any goroutine.
 func (c *Context) SetAbort(on bool) {
 	v := 0

@@ -1,0 +1,275 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/chapelapp/chapel/backend/bench"
+	"github.com/chapelapp/chapel/backend/engine"
+	"github.com/chapelapp/chapel/backend/ingest"
+	"github.com/chapelapp/chapel/backend/store"
+	"github.com/chapelapp/chapel/backend/summarize"
+)
+
+// busyArg is the hidden subcommand `chapel bench --under-load` starts to
+// keep one core busy, as another program on the machine would.
+const busyArg = "__busy"
+
+// cmdBusy spins one core until its standard input closes.
+func cmdBusy() int {
+	runtime.GOMAXPROCS(1)
+	done := make(chan struct{})
+	go func() { _, _ = io.Copy(io.Discard, os.Stdin); close(done) }()
+	x := uint64(1)
+	for {
+		for range 1 << 20 {
+			x = x*6364136223846793005 + 1442695040888963407
+		}
+		select {
+		case <-done:
+			if x == 0 { // keeps the loop from being optimised away
+				fmt.Println(x)
+			}
+			return 0
+		default:
+		}
+	}
+}
+
+// startBusy starts the busy process; stop ends it.
+func startBusy() (stop func(), err error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(exe, busyArg)
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start the busy process: %w", err)
+	}
+	time.Sleep(200 * time.Millisecond) // let it reach its core
+	return func() {
+		in.Close()
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(2 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	}, nil
+}
+
+// loadBench holds the flags of `chapel bench --under-load` and `--summary`.
+type loadBench struct {
+	threads, pp, tg, reps, pieces int
+	doc                           string
+	asJSON                        bool
+}
+
+// loadRow is one configuration measured idle and with one core busy.
+type loadRow struct {
+	Config   string  `json:"config"`
+	Threads  int     `json:"threads"`
+	Fixed    bool    `json:"fixed_threads"`
+	IdleTPS  float64 `json:"idle_tps"`
+	LoadTPS  float64 `json:"loaded_tps"`
+	Retained float64 `json:"retained"` // loaded ÷ idle
+}
+
+// underLoad measures generation (and, with --summary, a summary's prompt
+// rate) idle and while another process keeps one core busy: the default
+// (tuned) thread count, one thread, and all threads fixed, as the engine
+// ran before it tuned itself.
+func (lb loadBench) underLoad(ctx context.Context, eng engine.Engine, modelPaths []string) int {
+	configs := []struct {
+		name    string
+		threads int
+		fixed   bool
+	}{
+		{"default (tuned)", lb.threads, false},
+		{"1 thread", 1, true},
+		{fmt.Sprintf("%d threads, fixed", lb.threads), lb.threads, true},
+	}
+	for _, path := range modelPaths {
+		var rows []loadRow
+		for _, c := range configs {
+			row := loadRow{Config: c.name, Threads: c.threads, Fixed: c.fixed}
+			for _, loaded := range []bool{false, true} {
+				tps, err := lb.measure(ctx, eng, path, c.threads, c.fixed, loaded)
+				if err != nil {
+					return fail(err)
+				}
+				if loaded {
+					row.LoadTPS = tps
+				} else {
+					row.IdleTPS = tps
+				}
+			}
+			if row.IdleTPS > 0 {
+				row.Retained = row.LoadTPS / row.IdleTPS
+			}
+			rows = append(rows, row)
+		}
+		report := map[string]any{"model": filepath.Base(path), "tg": lb.tg, "reps": lb.reps, "rows": rows}
+		text := fmt.Sprintf("%s: generation of %d tokens, idle and with one core kept busy by another process (medians of %d)\n", filepath.Base(path), lb.tg, lb.reps)
+		for _, r := range rows {
+			text += fmt.Sprintf("  %-22s idle %8.1f tok/s · loaded %8.1f tok/s · keeps %3.0f %%\n", r.Config, r.IdleTPS, r.LoadTPS, 100*r.Retained)
+		}
+		best1 := rows[1]
+		text += fmt.Sprintf("  default vs 1 thread: idle %.2f×, loaded %.2f×", rows[0].IdleTPS/best1.IdleTPS, rows[0].LoadTPS/best1.LoadTPS)
+		report["default_vs_one_idle"] = rows[0].IdleTPS / best1.IdleTPS
+		report["default_vs_one_loaded"] = rows[0].LoadTPS / best1.LoadTPS
+		if lb.doc != "" {
+			var sum [2]summaryReport
+			for i, loaded := range []bool{false, true} {
+				r, err := lb.summaryRun(ctx, path, loaded)
+				if err != nil {
+					return fail(err)
+				}
+				sum[i] = r
+			}
+			report["summary_idle"], report["summary_loaded"] = sum[0], sum[1]
+			report["summary_retained"] = sum[1].PipelinePPTPS / sum[0].PipelinePPTPS
+			text += fmt.Sprintf("\n  summary map steps (%s): prompt %.1f tok/s idle, %.1f loaded: keeps %.0f %%",
+				filepath.Base(lb.doc), sum[0].PipelinePPTPS, sum[1].PipelinePPTPS, 100*sum[1].PipelinePPTPS/sum[0].PipelinePPTPS)
+		}
+		if code := printBench(lb.asJSON, report, text); code != 0 {
+			return code
+		}
+	}
+	return 0
+}
+
+// measure is the median generation speed of one configuration.
+func (lb loadBench) measure(ctx context.Context, eng engine.Engine, path string, threads int, fixed, loaded bool) (float64, error) {
+	if loaded {
+		stop, err := startBusy()
+		if err != nil {
+			return 0, err
+		}
+		defer stop()
+	}
+	r, err := bench.Run(ctx, eng, path, bench.Options{Threads: threads, FixedThreads: fixed, PP: min(lb.pp, 64), TG: lb.tg, Reps: lb.reps})
+	return r.TGTPS, err
+}
+
+// summaryReport is the summary benchmark's result.
+type summaryReport struct {
+	Document       string  `json:"document"`
+	Loaded         bool    `json:"loaded"`
+	Pieces         int     `json:"pieces"`
+	PromptTokens   int     `json:"prompt_tokens"`
+	Completion     int     `json:"completion_tokens"`
+	PipelinePPTPS  float64 `json:"pipeline_pp_tps"` // prompt tokens per second inside the summary pipeline
+	EnginePPTPS    float64 `json:"engine_pp_tps"`   // `chapel bench`'s prompt figure, same engine and threads
+	Fraction       float64 `json:"fraction"`        // pipeline ÷ engine (target ≥ 0.9)
+	WallSeconds    float64 `json:"wall_seconds"`
+	EngineBusy     float64 `json:"engine_busy"` // share of the wall time spent inside the engine
+	MapPromptAvg   float64 `json:"map_prompt_avg_tokens"`
+	ReferencePromp int     `json:"reference_prompt_tokens"` // the engine-alone prompt length
+}
+
+// summaries runs the summary benchmark on each model.
+func (lb loadBench) summaries(ctx context.Context, eng engine.Engine, modelPaths []string) int {
+	for _, path := range modelPaths {
+		r, err := lb.summaryRun(ctx, path, false)
+		if err != nil {
+			return fail(err)
+		}
+		text := fmt.Sprintf("%s: the first %d map steps of %s through the summary pipeline\n"+
+			"  %d prompt tokens (%.0f a step) in %.1f s of prompt processing: %.1f tok/s; the engine alone (%d-token prompt): %.1f tok/s\n"+
+			"  pipeline ÷ engine: %.2f (target ≥ 0.9) · engine busy %.0f %% of %.1f s",
+			filepath.Base(path), r.Pieces, r.Document, r.PromptTokens, r.MapPromptAvg, float64(r.PromptTokens)/max(r.PipelinePPTPS, 1e-9),
+			r.PipelinePPTPS, r.ReferencePromp, r.EnginePPTPS, r.Fraction, 100*r.EngineBusy, r.WallSeconds)
+		if code := printBench(lb.asJSON, r, text); code != 0 {
+			return code
+		}
+	}
+	return 0
+}
+
+// summaryRun adds the document to a scratch data folder and summarises it
+// with the real pipeline (planning with the model's tokenizer, packing,
+// parallel map steps, saving each piece) on an engine in this process,
+// metered, until lb.pieces map steps are done. The engine's own prompt
+// rate, for comparison, is measured first with a prompt as long as the
+// pipeline's average map prompt.
+func (lb loadBench) summaryRun(ctx context.Context, modelPath string, loaded bool) (summaryReport, error) {
+	rep := summaryReport{Document: filepath.Base(lb.doc), Loaded: loaded}
+	dir, err := os.MkdirTemp("", "chapel-bench-summary-")
+	if err != nil {
+		return rep, err
+	}
+	defer os.RemoveAll(dir)
+	st, err := store.Open(ctx, filepath.Join(dir, "chapel.db"))
+	if err != nil {
+		return rep, err
+	}
+	defer st.Close()
+	out, err := ingest.New(st, filepath.Join(dir, "documents"), nil).Ingest(ctx, []string{lb.doc}, nil)
+	if err != nil {
+		return rep, err
+	}
+	if len(out.Documents) == 0 {
+		msg := "the document could not be read"
+		if len(out.Failures) > 0 {
+			msg = out.Failures[0].Message
+		}
+		return rep, errors.New(msg)
+	}
+	if loaded {
+		stop, err := startBusy()
+		if err != nil {
+			return rep, err
+		}
+		defer stop()
+	}
+	eng := engine.NewLocal()
+	defer eng.Close()
+	if _, err := eng.Load(ctx, modelPath, engine.LoadOptions{Threads: lb.threads}); err != nil {
+		return rep, err
+	}
+	meter := &bench.Meter{Engine: eng}
+	svc := summarize.New(st, meter, nil)
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	start := time.Now()
+	_, err = svc.Summarize(runCtx, out.Documents[0].ID, "brief", func(p summarize.Progress) {
+		if p.PiecesDone >= lb.pieces {
+			cancel()
+		}
+	})
+	wall := time.Since(start)
+	if err != nil && runCtx.Err() == nil {
+		return rep, err
+	}
+	if meter.Calls == 0 {
+		return rep, errors.New("the summary pipeline made no engine call")
+	}
+	rep.Pieces, rep.PromptTokens, rep.Completion = meter.Steps, meter.PromptTokens, meter.Completion
+	rep.PipelinePPTPS = meter.PromptTPS()
+	rep.WallSeconds, rep.EngineBusy = wall.Seconds(), meter.EngineTime.Seconds()/wall.Seconds()
+	// The reference prompt is as long as the average map step's: attention
+	// costs more per token in a longer prompt, which is not waste.
+	rep.MapPromptAvg = float64(meter.PromptTokens) / float64(max(1, meter.Steps))
+	rep.ReferencePromp = min(int(rep.MapPromptAvg), 4000)
+	ref, err := bench.Run(ctx, eng, modelPath, bench.Options{Threads: lb.threads, PP: max(64, rep.ReferencePromp), TG: 8, Reps: lb.reps})
+	if err != nil {
+		return rep, err
+	}
+	rep.EnginePPTPS = ref.PPTPS
+	rep.Fraction = rep.PipelinePPTPS / ref.PPTPS
+	return rep, nil
+}

@@ -1,0 +1,180 @@
+package engine
+
+import (
+	"slices"
+	"time"
+
+	"github.com/chapelapp/chapel/backend/llama"
+)
+
+// Why the engine tunes its thread count while it runs: ggml's threads meet
+// at a spinning barrier after every operation of the graph. When another
+// process takes a core, the thread on that core is preempted for a whole
+// scheduler slice while the others spin, and two threads on two cores fell
+// from 1,181 to 28 tok/s (stories260K) where one thread kept 1,366. No
+// fixed count is right: idle, every core helps; under load, fewer threads
+// than cores are faster. So each decode is timed, and the tuner moves to
+// whichever thread count gives the shortest time per token, checking the
+// others now and then and at once when a step suddenly takes much longer.
+
+// Decode sizes are tuned apart: one token (a reply's steps), a few tokens
+// (parallel sequences' steps) and prompt batches differ in cost per token
+// and in how much a preempted thread hurts.
+const (
+	classToken = iota
+	classSteps
+	classPrompt
+	nClasses
+)
+
+func sizeClass(nTokens int) int {
+	switch {
+	case nTokens <= 1:
+		return classToken
+	case nTokens < 32:
+		return classSteps
+	}
+	return classPrompt
+}
+
+// tunerWindow is how many recent timings are kept per thread count.
+const tunerWindow = 8
+
+// threadTuner chooses the threads for each decode from measured times. It
+// is owned by the goroutine that owns the llama context.
+type threadTuner struct {
+	max     int
+	fixed   bool // LoadOptions.FixedThreads: never change
+	classes [nClasses]tunerArm
+}
+
+type tunerArm struct {
+	cur       int                     // thread count in use
+	times     map[int][]time.Duration // recent time per token, by thread count
+	since     int                     // decodes since the last probe
+	period    int                     // decodes between probes (doubles while cur stays best)
+	probe     int                     // thread count under trial; 0 = none
+	probeLeft int
+	turn      int // which kind of trial comes next: one more, one fewer, half
+}
+
+// probe schedule per class: decodes between probes at first and at most,
+// and how many decodes a trial lasts.
+var tunerSchedule = [nClasses]struct{ first, most, trial int }{
+	classToken:  {first: 4, most: 512, trial: 3},
+	classSteps:  {first: 4, most: 256, trial: 3},
+	classPrompt: {first: 2, most: 32, trial: 1},
+}
+
+// spikeFactor: a step this many times slower than the usual one at the
+// same thread count means something else took a core: probe fewer threads.
+const spikeFactor = 2.5
+
+// betterBy: a trial's thread count wins when its time per token is at
+// least this much shorter (noise alone must not flip the choice).
+const betterBy = 0.95
+
+func newThreadTuner(max int) *threadTuner {
+	t := &threadTuner{max: max}
+	for c := range t.classes {
+		t.classes[c] = tunerArm{cur: max, times: map[int][]time.Duration{}, period: tunerSchedule[c].first}
+	}
+	return t
+}
+
+// threads returns the thread count for the next decode of nTokens tokens.
+func (t *threadTuner) threads(nTokens int) int {
+	a := &t.classes[sizeClass(nTokens)]
+	if a.probe > 0 {
+		return a.probe
+	}
+	return a.cur
+}
+
+// current is the thread count single-token steps use now (for reports).
+func (t *threadTuner) current() int { return t.classes[classToken].cur }
+
+// observe records that a decode of nTokens tokens with n threads took d.
+func (t *threadTuner) observe(nTokens, n int, d time.Duration) {
+	if t.fixed || t.max <= 1 || nTokens <= 0 {
+		return
+	}
+	c := sizeClass(nTokens)
+	a, sched := &t.classes[c], tunerSchedule[c]
+	per := d / time.Duration(nTokens)
+	usual, known := median(a.times[a.cur])
+	w := append(a.times[n], per)
+	if len(w) > tunerWindow {
+		w = w[len(w)-tunerWindow:]
+	}
+	a.times[n] = w
+	if a.probe > 0 {
+		// A trial far slower than the usual count ends at once: on a busy
+		// machine one collapsed step costs as much as dozens of good ones.
+		hopeless := known && float64(per) > spikeFactor*float64(usual)
+		if a.probeLeft--; a.probeLeft > 0 && !hopeless {
+			return
+		}
+		trial, _ := median(w[max(0, len(w)-sched.trial):])
+		if !known || float64(trial) < betterBy*float64(usual) {
+			// The old count's timings describe a machine that changed.
+			delete(a.times, a.cur)
+			a.cur, a.period = a.probe, sched.first
+		} else {
+			a.period = min(2*a.period, sched.most)
+		}
+		a.probe, a.since = 0, 0
+		return
+	}
+	a.since++
+	spike := known && len(a.times[a.cur]) >= 4 && n == a.cur && float64(per) > spikeFactor*float64(usual)
+	switch {
+	case spike && a.cur > 1:
+		// Something took cores: try half the threads; the regular trials
+		// then climb back up one at a time to the best count.
+		a.startProbe(max(1, a.cur/2), sched.trial)
+	case a.since >= a.period:
+		// Trials take turns: one thread more, one fewer, and half (which
+		// leaves a plateau where every nearby count collapses alike).
+		for range 3 {
+			next := [3]int{a.cur + 1, a.cur - 1, a.cur / 2}[a.turn]
+			a.turn = (a.turn + 1) % 3
+			if next >= 1 && next <= t.max && next != a.cur {
+				a.startProbe(next, sched.trial)
+				break
+			}
+		}
+	}
+}
+
+func (a *tunerArm) startProbe(n, trial int) {
+	a.probe, a.probeLeft, a.since = n, trial, 0
+	a.times[n] = nil // only fresh timings judge the trial
+}
+
+// median of ds, and whether there was any.
+func median(ds []time.Duration) (time.Duration, bool) {
+	if len(ds) == 0 {
+		return 0, false
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2], true
+}
+
+// timedDecode runs one llama_decode of b with the thread count the tuner
+// picks, and tells the tuner how long it took.
+func (e *Local) timedDecode(b *llama.Batch) error {
+	n := b.Len()
+	th := e.tune.threads(n)
+	if th != e.threadsSet {
+		e.lctx.SetThreads(th, th)
+		e.threadsSet = th
+	}
+	start := time.Now()
+	err := e.lctx.Decode(b)
+	if err == nil {
+		e.tune.observe(n, th, time.Since(start))
+	}
+	return err
+}

@@ -1,0 +1,117 @@
+package engine
+
+import (
+	"testing"
+	"time"
+)
+
+// machine models how long one token takes with n threads: idle, each
+// thread helps; with k cores taken by another process, a thread count above
+// the free cores collapses (the spinning barrier waits a scheduler slice).
+type machine struct {
+	cores, busy int
+	perThread   time.Duration // one token's work on one thread
+	collapse    int           // how many times slower a step is with a preempted thread (default 40, as stories260K measured)
+}
+
+func (m machine) step(n int) time.Duration {
+	free := m.cores - m.busy
+	if n > free {
+		c := m.collapse
+		if c == 0 {
+			c = 40
+		}
+		return time.Duration(c) * m.perThread // preempted threads: a slice lost at every barrier
+	}
+	return m.perThread / time.Duration(n) * 11 / 10 // a little overhead per thread
+}
+
+// run feeds the tuner steps decodes of nTokens tokens on machine m and
+// returns the thread count it ends on and the total time.
+func run(t *threadTuner, m machine, steps, nTokens int) (int, time.Duration) {
+	var total time.Duration
+	for range steps {
+		n := t.threads(nTokens)
+		d := m.step(n) * time.Duration(nTokens)
+		total += d
+		t.observe(nTokens, n, d)
+	}
+	return t.threads(nTokens), total
+}
+
+func TestThreadTunerFindsTheFastestCount(t *testing.T) {
+	tests := []struct {
+		name    string
+		max     int
+		phases  []machine // the machine changes between phases
+		nTokens int
+		want    []int // thread count at the end of each phase
+	}{
+		{"idle two cores keep two", 2, []machine{{cores: 2, perThread: time.Millisecond}}, 1, []int{2}},
+		{"one core taken: one thread", 2, []machine{{cores: 2, busy: 1, perThread: time.Millisecond}}, 1, []int{1}},
+		{"load comes and goes", 2, []machine{
+			{cores: 2, perThread: time.Millisecond},
+			{cores: 2, busy: 1, perThread: time.Millisecond},
+			{cores: 2, perThread: time.Millisecond},
+		}, 1, []int{2, 1, 2}},
+		{"eight cores, two taken", 8, []machine{{cores: 8, busy: 2, perThread: time.Millisecond}}, 1, []int{6}},
+		{"prompt batches under load", 2, []machine{
+			{cores: 2, perThread: time.Millisecond},
+			{cores: 2, busy: 1, perThread: time.Millisecond},
+		}, 512, []int{2, 1}},
+		{"parallel steps under load", 4, []machine{{cores: 4, busy: 1, perThread: time.Millisecond}}, 4, []int{3}},
+		{"one thread allowed", 1, []machine{{cores: 2, busy: 1, perThread: time.Millisecond}}, 1, []int{1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tu := newThreadTuner(tc.max)
+			steps := 600
+			if tc.nTokens >= 32 {
+				steps = 80 // a summary's prompt batches
+			}
+			for i, m := range tc.phases {
+				got, _ := run(tu, m, steps, tc.nTokens)
+				if got != tc.want[i] {
+					t.Fatalf("phase %d (%d of %d cores busy): ends on %d threads, want %d", i, m.busy, m.cores, got, tc.want[i])
+				}
+			}
+		})
+	}
+}
+
+// The tuner must not cost much where nothing changes: its trials of other
+// counts on an idle machine, and its slower start under load, stay within
+// a few per cent of always using the best count.
+func TestThreadTunerCostIsSmall(t *testing.T) {
+	tests := []struct {
+		name  string
+		m     machine
+		best  int
+		limit float64 // most the tuner's total may exceed the best fixed count's
+	}{
+		{"idle", machine{cores: 2, perThread: time.Millisecond}, 2, 1.05},
+		// A 40× collapse (a tiny model): each trial of two threads costs 40
+		// steps' worth, so the early trials weigh.
+		{"one core busy, steps collapse 40×", machine{cores: 2, busy: 1, perThread: time.Millisecond}, 1, 1.3},
+		// A larger model loses less (1b: about 2×): trials cost little.
+		{"one core busy, steps collapse 2×", machine{cores: 2, busy: 1, perThread: time.Millisecond, collapse: 2}, 1, 1.05},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			const steps = 2000
+			_, tuned := run(newThreadTuner(2), tc.m, steps, 1)
+			best := tc.m.step(tc.best) * steps
+			if r := float64(tuned) / float64(best); r > tc.limit {
+				t.Fatalf("tuned run took %.3f× the best fixed count's time, want ≤ %.2f×", r, tc.limit)
+			}
+		})
+	}
+}
+
+func TestFixedThreadsNeverChange(t *testing.T) {
+	tu := newThreadTuner(2)
+	tu.fixed = true
+	if got, _ := run(tu, machine{cores: 2, busy: 1, perThread: time.Millisecond}, 500, 1); got != 2 {
+		t.Fatalf("fixed tuner moved to %d threads", got)
+	}
+}

@@ -1,0 +1,152 @@
+// Package variant owns the choice of engine build for the CPU Chapel runs
+// on. A release ships the app built for a portable baseline (x86-64-v3, or
+// plain ARMv8.0 on arm64) and, beside it, the same program built for newer
+// CPU levels (AVX-512 with VNNI; AMX; ARMv8.2 dot products; ARMv8.6 int8
+// matrix multiply). At start the app runs the fastest build the CPU can
+// execute as its engine worker; this package decides which one and why.
+package variant
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+)
+
+// Variant is one engine build a release may ship.
+type Variant struct {
+	Name     string `json:"name"`     // "" = the app binary itself (the baseline)
+	Suffix   string `json:"suffix"`   // file name suffix: chapel-avx512, chapel-amx.exe
+	Arch     string `json:"arch"`     // GOARCH it is built for
+	Flags    string `json:"flags"`    // compiler flags (release builds)
+	Needs    string `json:"needs"`    // what the CPU must report, in words
+	Baseline bool   `json:"baseline"` // the app binary itself
+}
+
+// All lists the variants, fastest first within each architecture. The
+// Makefile's release target builds the same list (keep them in step: a test
+// reads the Makefile).
+var All = []Variant{
+	{Name: "amx", Suffix: "-amx", Arch: "amd64", Flags: "-march=sapphirerapids -mtune=sapphirerapids",
+		Needs: "AMX-TILE, AMX-INT8, AVX512-BF16, AVX512-VNNI and x86-64-v4 (Intel Xeon 4th generation and later)"},
+	{Name: "avx512", Suffix: "-avx512", Arch: "amd64", Flags: "-march=x86-64-v4 -mavx512vnni -mtune=generic",
+		Needs: "x86-64-v4 (AVX-512 F, BW, DQ, VL) and AVX512-VNNI"},
+	{Name: "x86-64-v3", Arch: "amd64", Flags: "-march=x86-64-v3 -mtune=generic", Baseline: true,
+		Needs: "x86-64-v3 (AVX2, FMA, F16C)"},
+	{Name: "i8mm", Suffix: "-i8mm", Arch: "arm64", Flags: "-march=armv8.6-a+dotprod+i8mm+fp16",
+		Needs: "ARMv8.6 with int8 matrix multiply (I8MM) and dot products"},
+	{Name: "dotprod", Suffix: "-dotprod", Arch: "arm64", Flags: "-march=armv8.2-a+dotprod+fp16",
+		Needs: "ARMv8.2 with dot products (DOTPROD) and FP16"},
+	{Name: "armv8", Arch: "arm64", Flags: "-march=armv8-a", Baseline: true, Needs: "ARMv8.0 (NEON)"},
+}
+
+// Features is what the CPU reports, reduced to what the variants need.
+type Features struct {
+	Arch    string   `json:"arch"`
+	Model   string   `json:"model"` // the CPU's marketing name, where the OS says it
+	Has     []string `json:"has"`   // feature names Chapel looks at that the CPU has
+	AVX512  bool     `json:"avx512"`
+	VNNI    bool     `json:"vnni"`
+	AMX     bool     `json:"amx"`
+	DotProd bool     `json:"dotprod"`
+	I8MM    bool     `json:"i8mm"`
+}
+
+// Supports reports whether a CPU with features f can run variant v.
+func (f Features) Supports(v Variant) bool {
+	if v.Arch != f.Arch {
+		return false
+	}
+	switch v.Name {
+	case "amx":
+		return f.AMX && f.AVX512 && f.VNNI
+	case "avx512":
+		return f.AVX512 && f.VNNI
+	case "i8mm":
+		return f.I8MM && f.DotProd
+	case "dotprod":
+		return f.DotProd
+	}
+	return v.Baseline
+}
+
+// Choice is the engine build the app runs, and why.
+type Choice struct {
+	Variant Variant  `json:"variant"`
+	Path    string   `json:"path"`    // the executable started as the engine worker
+	Reason  string   `json:"reason"`  // one sentence a person can read
+	Shipped []string `json:"shipped"` // the variants found beside the app
+	CPU     Features `json:"cpu"`
+}
+
+// Choose picks the fastest variant beside exe that the CPU supports.
+// exists reports whether a file is there (os.Stat in the app; a map in tests).
+func Choose(exe string, f Features, exists func(string) bool) Choice {
+	ext := filepath.Ext(exe) // .exe on Windows
+	base := strings.TrimSuffix(exe, ext)
+	c := Choice{Path: exe, CPU: f}
+	var skipped []string
+	for _, v := range All {
+		if v.Arch != f.Arch {
+			continue
+		}
+		path := exe
+		if !v.Baseline {
+			path = base + v.Suffix + ext
+			if !exists(path) {
+				continue
+			}
+		}
+		c.Shipped = append(c.Shipped, v.Name)
+		if c.Variant.Name != "" {
+			continue
+		}
+		if !f.Supports(v) {
+			skipped = append(skipped, v.Name)
+			continue
+		}
+		c.Variant, c.Path = v, path
+	}
+	switch {
+	case c.Variant.Name == "":
+		c.Variant = Variant{Name: "native", Baseline: true, Arch: f.Arch}
+		c.Reason = "this build of Chapel carries one engine, built for the computer it was compiled on"
+	case !c.Variant.Baseline:
+		c.Reason = "the CPU reports " + c.Variant.Needs + ", so Chapel runs its " + c.Variant.Name + " engine"
+	case len(skipped) > 0:
+		c.Reason = "the CPU lacks what the " + strings.Join(skipped, " and ") + " engine needs, so Chapel runs its portable " + c.Variant.Name + " engine"
+	case len(c.Shipped) == 1:
+		c.Reason = "this build of Chapel carries only its portable " + c.Variant.Name + " engine"
+	default:
+		c.Reason = "Chapel runs its portable " + c.Variant.Name + " engine"
+	}
+	return c
+}
+
+// Current is the choice for this process's own executable and CPU.
+// CHAPEL_ENGINE_BINARY overrides the path (tests, benchmarks).
+func Current() Choice {
+	exe, err := os.Executable()
+	if err != nil {
+		exe = os.Args[0]
+	}
+	c := Choose(exe, Detect(), fileExists)
+	if o := os.Getenv("CHAPEL_ENGINE_BINARY"); o != "" {
+		c.Path = o
+		c.Reason = "CHAPEL_ENGINE_BINARY names the engine binary: " + o
+	}
+	return c
+}
+
+// Detect reads this CPU's features.
+func Detect() Features {
+	f := detect()
+	f.Arch = runtime.GOARCH
+	f.Model = cpuModel()
+	return f
+}
+
+func fileExists(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
+}
