@@ -34,7 +34,28 @@ func TestMain(m *testing.M) {
 	if path := os.Getenv(envParent); path != "" {
 		os.Exit(runTestParent(path))
 	}
+	if os.Getenv(envHog) == "1" {
+		os.Exit(runHog())
+	}
 	os.Exit(m.Run())
+}
+
+// envHog makes the test binary a worker that eats memory until it is
+// killed (the out-of-memory test).
+const envHog = "CHAPEL_TEST_HOG"
+
+// runHog touches 32 MB after 32 MB, up to 2 GB, then waits.
+func runHog() int {
+	var keep [][]byte
+	for i := 0; i < 64; i++ {
+		b := make([]byte, 32<<20)
+		for j := 0; j < len(b); j += 4096 {
+			b[j] = byte(i + 1)
+		}
+		keep = append(keep, b)
+	}
+	time.Sleep(time.Minute)
+	return len(keep)
 }
 
 // runTestWorker is what app's __engine-worker subcommand does.

@@ -46,6 +46,7 @@ type proc struct {
 	nextID uint64
 
 	readers  sync.WaitGroup
+	mem      *memWatch // its memory, to tell the OOM killer from other kills
 	exited   chan struct{}
 	reason   string       // set before exited is closed
 	closing  atomic.Bool  // Close asked it to stop: its end is not a crash
@@ -111,8 +112,10 @@ func (p *proc) run(started chan<- error) {
 		started <- err
 		return
 	}
+	p.mem = watchMemory(p.cmd.Process.Pid)
 	started <- nil
 	err := p.cmd.Wait()
+	p.mem.stopWatch()
 	// Read what it wrote before it died; a process it started may hold the
 	// pipes open: stop reading then.
 	drained := make(chan struct{})
@@ -296,7 +299,14 @@ func (p *proc) exitReason(waitErr error) string {
 	case ws.Signaled():
 		why = fmt.Sprintf("killed by signal %d (%s)", int(ws.Signal()), ws.Signal())
 		if ws.Signal() == syscall.SIGKILL {
-			why += ", perhaps for lack of memory"
+			// Say "memory" only when memory is why: a SIGKILL may as well
+			// come from a person or a process manager.
+			switch oom, near := p.mem.verdict(); {
+			case oom:
+				why += ", for lack of memory (the system's out-of-memory killer stopped it)"
+			case near:
+				why += ", perhaps for lack of memory"
+			}
 		}
 	case code > 128 && code <= 128+64:
 		why = fmt.Sprintf("exit status %d (%s)", code, syscall.Signal(code-128))
