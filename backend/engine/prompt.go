@@ -67,8 +67,18 @@ type rendered struct {
 // render turns messages into prompt text: with the model's chat template
 // when it has one, or as plain text for a completion model (the turns
 // joined, each assistant turn continuing the text before it). thinking nil
-// leaves thinking as the template does by default.
+// leaves thinking as the template does by default. A conversation that
+// ends with the assistant's turn continues that turn (Continue): the
+// template opens the reply and its text follows, left open.
 func (f chatFormat) render(msgs []Message, thinking *bool) (rendered, error) {
+	if n := len(msgs); f.templated() && n > 1 && msgs[n-1].Role == RoleAssistant {
+		head, err := f.render(msgs[:n-1], thinking)
+		if err != nil {
+			return rendered{}, err
+		}
+		head.text += msgs[n-1].Content
+		return head, nil
+	}
 	switch f.mode {
 	case TemplateJinja:
 		cm := make([]chattmpl.Message, len(msgs))
