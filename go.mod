@@ -7,6 +7,7 @@ require (
 	github.com/mattn/go-sqlite3 v1.14.28
 	github.com/ollama/ollama v0.17.4
 	github.com/wailsapp/wails/v2 v2.11.0
+	github.com/zalando/go-keyring v0.2.6
 	golang.org/x/net v0.46.0
 	golang.org/x/sys v0.43.0
 	golang.org/x/text v0.30.0
@@ -14,7 +15,9 @@ require (
 )
 
 require (
+	al.essio.dev/pkg/shellescape v1.5.1 // indirect
 	github.com/bep/debounce v1.2.1 // indirect
+	github.com/danieljoos/wincred v1.2.2 // indirect
 	github.com/go-ole/go-ole v1.3.0 // indirect
 	github.com/godbus/dbus/v5 v5.1.0 // indirect
 	github.com/google/uuid v1.6.0 // indirect

@@ -1,0 +1,139 @@
+package remote
+
+import (
+	"context"
+	"sync"
+
+	"github.com/chapelapp/chapel/backend/apperr"
+	"github.com/chapelapp/chapel/backend/engine"
+)
+
+// Resolver finds what it takes to reach an endpoint by its id.
+type Resolver func(ctx context.Context, id string) (Config, error)
+
+// Switch is the engine the app runs on: the local engine, or an endpoint's
+// model when Load is given a Ref ("endpoint:ID/MODEL"). Generation goes to
+// whichever was loaded last; a generation already running keeps the engine
+// it started on. An endpoint is contacted only when one of its models is
+// loaded or used.
+type Switch struct {
+	local   engine.Engine
+	resolve Resolver
+
+	mu      sync.Mutex
+	current engine.Engine      // local or one of remotes
+	remotes map[string]*Engine // by endpoint id, with the config they were made with
+	configs map[string]Config
+}
+
+// NewSwitch starts on local; resolve looks endpoints up (nil: none).
+func NewSwitch(local engine.Engine, resolve Resolver) *Switch {
+	return &Switch{local: local, resolve: resolve, current: local, remotes: map[string]*Engine{}, configs: map[string]Config{}}
+}
+
+// Local is the engine on this computer.
+func (s *Switch) Local() engine.Engine { return s.local }
+
+func (s *Switch) cur() engine.Engine {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.current
+}
+
+// Remote reports whether an endpoint's model is the current one.
+func (s *Switch) Remote() bool { _, ok := s.cur().(*Engine); return ok }
+
+// remote returns the engine for endpoint id, made anew when its settings
+// changed since.
+func (s *Switch) remote(ctx context.Context, id string) (*Engine, error) {
+	if s.resolve == nil {
+		return nil, errNoEndpoints
+	}
+	cfg, err := s.resolve(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.remotes[id]; ok && s.configs[id] == cfg {
+		return e, nil
+	}
+	e, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if old, ok := s.remotes[id]; ok {
+		old.hc.CloseIdleConnections()
+	}
+	s.remotes[id], s.configs[id] = e, cfg
+	return e, nil
+}
+
+// Load implements engine.Engine.
+func (s *Switch) Load(ctx context.Context, path string, opts engine.LoadOptions) (engine.ModelInfo, error) {
+	ref, ok := ParseRef(path)
+	if !ok {
+		info, err := s.local.Load(ctx, path, opts)
+		if err == nil {
+			s.mu.Lock()
+			s.current = s.local
+			s.mu.Unlock()
+		}
+		return info, err
+	}
+	e, err := s.remote(ctx, ref.Endpoint)
+	if err != nil {
+		return engine.ModelInfo{}, err
+	}
+	info, err := e.Load(ctx, ref.Model, engine.LoadOptions{})
+	if err != nil {
+		return engine.ModelInfo{}, err
+	}
+	s.mu.Lock()
+	s.current = e
+	s.mu.Unlock()
+	return info, nil
+}
+
+// Model implements engine.Engine.
+func (s *Switch) Model(ctx context.Context) (engine.ModelInfo, bool) { return s.cur().Model(ctx) }
+
+// Generate implements engine.Engine.
+func (s *Switch) Generate(ctx context.Context, req engine.Request, onPiece func(string)) (engine.Result, error) {
+	return s.cur().Generate(ctx, req, onPiece)
+}
+
+// GenerateBatch implements engine.Engine.
+func (s *Switch) GenerateBatch(ctx context.Context, reqs []engine.Request, onPiece func(int, string)) ([]engine.Result, error) {
+	return s.cur().GenerateBatch(ctx, reqs, onPiece)
+}
+
+// CountTokens implements engine.Engine.
+func (s *Switch) CountTokens(ctx context.Context, texts []string) ([]int, error) {
+	return s.cur().CountTokens(ctx, texts)
+}
+
+// TokenCountsEstimated reports whether CountTokens estimates (an endpoint
+// without a tokenizer is current).
+func (s *Switch) TokenCountsEstimated() bool {
+	if e, ok := s.cur().(*Engine); ok {
+		return e.TokenCountsEstimated()
+	}
+	return false
+}
+
+// Close implements engine.Engine: it closes the local engine and forgets
+// the endpoints.
+func (s *Switch) Close() error {
+	s.mu.Lock()
+	for _, e := range s.remotes {
+		e.Close()
+	}
+	s.remotes, s.configs, s.current = map[string]*Engine{}, map[string]Config{}, s.local
+	s.mu.Unlock()
+	return s.local.Close()
+}
+
+var _ engine.Engine = (*Switch)(nil)
+
+var errNoEndpoints = apperr.New(apperr.Unavailable, "this Chapel has no endpoints to use")
