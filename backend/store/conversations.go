@@ -16,8 +16,8 @@ const (
 	DefaultTitle = "New conversation" // used when a conversation is created without one
 )
 
-const conversationColumns = `c.id, c.title, c.model, c.document_id, c.created_at, c.updated_at,
-	(SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)`
+const conversationColumns = `c.id, c.title, c.model, c.document_id, c.pinned, coalesce(c.leaf_id, 0),
+	c.created_at, c.updated_at, (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)`
 
 // CreateConversation starts a conversation. An empty title becomes
 // DefaultTitle; model is the path of the model it is started with.
@@ -80,7 +80,8 @@ func (s *Store) GetConversation(ctx context.Context, id int64) (Conversation, er
 	return c, err
 }
 
-// ListConversations returns every conversation, most recently updated first.
+// ListConversations returns every conversation, pinned ones first, then
+// most recently updated first.
 func (s *Store) ListConversations(ctx context.Context) ([]Conversation, error) {
 	var cs []Conversation
 	err := s.readTx(ctx, "could not list the conversations", func(tx *sql.Tx) error {
@@ -118,18 +119,31 @@ func (s *Store) DeleteConversation(ctx context.Context, id int64) error {
 	})
 }
 
-// ConversationDetail returns a conversation and its messages, oldest first.
+// ConversationDetail returns a conversation and the path of messages it
+// shows, first message first, with the versions of each.
 func (s *Store) ConversationDetail(ctx context.Context, id int64) (ConversationDetail, error) {
 	var d ConversationDetail
 	err := s.readTx(ctx, "could not read the conversation", func(tx *sql.Tx) error {
 		var err error
-		if d.Conversation, err = getConversation(ctx, tx, id); err != nil {
-			return err
-		}
-		d.Messages, err = listMessages(ctx, tx, id)
+		d, err = conversationDetail(ctx, tx, id)
 		return err
 	})
 	return d, err
+}
+
+// SetPinned pins a conversation to the top of the list or unpins it.
+// Pinning does not change UpdatedAt.
+func (s *Store) SetPinned(ctx context.Context, id int64, pinned bool) (Conversation, error) {
+	var c Conversation
+	err := s.inTx(ctx, "could not pin the conversation", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE conversations SET pinned = ? WHERE id = ?`, pinned, id)
+		if err := mustAffect(res, err, notFoundConversation(id)); err != nil {
+			return err
+		}
+		c, err = getConversation(ctx, tx, id)
+		return err
+	})
+	return c, err
 }
 
 // cleanTitle collapses runs of whitespace (newlines included) to one space
@@ -172,7 +186,7 @@ func getConversation(ctx context.Context, tx *sql.Tx, id int64) (Conversation, e
 }
 
 func listConversations(ctx context.Context, tx *sql.Tx) ([]Conversation, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT `+conversationColumns+` FROM conversations c ORDER BY c.updated_at DESC, c.id DESC`)
+	rows, err := tx.QueryContext(ctx, `SELECT `+conversationColumns+` FROM conversations c ORDER BY c.pinned DESC, c.updated_at DESC, c.id DESC`)
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +242,7 @@ type rowScanner interface{ Scan(dest ...any) error }
 
 func scanConversation(r rowScanner) (Conversation, error) {
 	var c Conversation
-	err := r.Scan(&c.ID, &c.Title, &c.Model, &c.DocumentID, &c.CreatedAt, &c.UpdatedAt, &c.MessageCount)
+	err := r.Scan(&c.ID, &c.Title, &c.Model, &c.DocumentID, &c.Pinned, &c.LeafID, &c.CreatedAt, &c.UpdatedAt, &c.MessageCount)
 	return c, err
 }
 

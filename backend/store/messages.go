@@ -12,12 +12,13 @@ import (
 // the app ended (or was killed) while they were being written.
 const RecoveredError = "Chapel closed before this reply finished"
 
-const messageColumns = `id, conversation_id, role, content, status, error, model,
-	prompt_tokens, completion_tokens, tokens_per_second, created_at, updated_at`
+const messageColumns = `id, conversation_id, coalesce(parent_id, 0), role, content, status, error, stop_reason, model,
+	prompt_tokens, completion_tokens, tokens_per_second, created_at, updated_at, thinking, thinking_ms`
 
-// AddMessage appends m to its conversation and marks the conversation as
-// updated (and, when m.Model is set, as last used with that model). ID and
-// times are assigned; an empty Status means complete.
+// AddMessage appends m to its conversation, after the last message of the
+// path it shows, and marks the conversation as updated (and, when m.Model
+// is set, as last used with that model). ID, parent and times are assigned;
+// an empty Status means complete.
 func (s *Store) AddMessage(ctx context.Context, m Message) (Message, error) {
 	ms, err := s.AddMessages(ctx, m)
 	if err != nil {
@@ -26,9 +27,27 @@ func (s *Store) AddMessage(ctx context.Context, m Message) (Message, error) {
 	return ms[0], nil
 }
 
-// AddMessages appends several messages at once, all or none, in order (for
-// example a user's turn and the empty reply that will stream into it).
+// AddMessages appends several messages of one conversation at once, all
+// or none, each following the one before, the first after the path's last
+// message (for example a user's turn and the empty reply that will stream
+// into it). The last one becomes the path's end.
 func (s *Store) AddMessages(ctx context.Context, ms ...Message) ([]Message, error) {
+	return s.addChain(ctx, -1, ms)
+}
+
+// AddMessagesAfter is AddMessages with the first message following
+// parentID (0: a new first message) instead of the path's last message: a
+// new version of the turn after parentID. The new messages become the path
+// shown.
+func (s *Store) AddMessagesAfter(ctx context.Context, parentID int64, ms ...Message) ([]Message, error) {
+	if parentID < 0 {
+		return nil, apperr.New(apperr.Invalid, "message %d not found", parentID)
+	}
+	return s.addChain(ctx, parentID, ms)
+}
+
+// addChain saves ms as a chain below parent (-1: the conversation's leaf).
+func (s *Store) addChain(ctx context.Context, parent int64, ms []Message) ([]Message, error) {
 	if len(ms) == 0 {
 		return nil, apperr.New(apperr.Invalid, "no messages to add")
 	}
@@ -39,26 +58,56 @@ func (s *Store) AddMessages(ctx context.Context, ms ...Message) ([]Message, erro
 		if err := validateMessage(ms[i]); err != nil {
 			return nil, err
 		}
+		if ms[i].ConversationID != ms[0].ConversationID {
+			return nil, apperr.New(apperr.Invalid, "messages added together must belong to one conversation")
+		}
+		ms[i].ID, ms[i].CreatedAt, ms[i].UpdatedAt = 0, 0, 0
 	}
 	out := make([]Message, 0, len(ms))
 	err := s.inTx(ctx, "could not save the message", func(tx *sql.Tx) error {
-		now := s.nowMS()
-		for _, m := range ms {
-			if err := touchConversation(ctx, tx, m.ConversationID, m.Model, now); err != nil {
-				return err
-			}
-			saved, err := insertMessage(ctx, tx, m, now)
-			if err != nil {
-				return err
-			}
-			out = append(out, saved)
-		}
-		return nil
+		var err error
+		out, err = insertChain(ctx, tx, parent, ms, s.nowMS())
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// insertChain inserts ms below parent (-1: the conversation's leaf; 0: as
+// a first message), each after the one before, and makes the last the leaf.
+func insertChain(ctx context.Context, tx *sql.Tx, parent int64, ms []Message, now int64) ([]Message, error) {
+	conv := ms[0].ConversationID
+	c, err := getConversation(ctx, tx, conv)
+	if err != nil {
+		return nil, err
+	}
+	if parent < 0 {
+		parent = c.LeafID
+	} else if parent > 0 {
+		p, err := getMessage(ctx, tx, parent)
+		if err != nil {
+			return nil, err
+		}
+		if p.ConversationID != conv {
+			return nil, apperr.New(apperr.Invalid, "message %d is not in conversation %d", parent, conv)
+		}
+	}
+	out := make([]Message, 0, len(ms))
+	for _, m := range ms {
+		if err := touchConversation(ctx, tx, conv, m.Model, now); err != nil {
+			return nil, err
+		}
+		m.ParentID = parent
+		saved, err := insertMessage(ctx, tx, m, now)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, saved)
+		parent = saved.ID
+	}
+	return out, setLeaf(ctx, tx, conv, parent)
 }
 
 // GetMessage returns one message.
@@ -167,19 +216,26 @@ func notFoundMessage(id int64) error {
 	return apperr.New(apperr.NotFound, "message %d not found", id)
 }
 
+// insertMessage inserts m below m.ParentID (0: a first message). Times are
+// now unless m carries its own (an import).
 func insertMessage(ctx context.Context, tx *sql.Tx, m Message, now int64) (Message, error) {
-	res, err := tx.ExecContext(ctx, `INSERT INTO messages (conversation_id, role, content, status, error, model,
+	if m.CreatedAt == 0 {
+		m.CreatedAt = now
+	}
+	if m.UpdatedAt == 0 {
+		m.UpdatedAt = m.CreatedAt
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO messages (conversation_id, parent_id, role, content, status, error, stop_reason, model,
 		prompt_tokens, completion_tokens, tokens_per_second, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		m.ConversationID, m.Role, m.Content, m.Status, m.Error, m.Model,
-		m.PromptTokens, m.CompletionTokens, m.TokensPerSecond, now, now)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.ConversationID, nullID(m.ParentID), m.Role, m.Content, m.Status, m.Error, m.StopReason, m.Model,
+		m.PromptTokens, m.CompletionTokens, m.TokensPerSecond, m.CreatedAt, m.UpdatedAt)
 	if err != nil {
 		return Message{}, err
 	}
 	if m.ID, err = res.LastInsertId(); err != nil {
 		return Message{}, err
 	}
-	m.CreatedAt, m.UpdatedAt = now, now
 	return m, nil
 }
 
@@ -218,26 +274,9 @@ func getMessage(ctx context.Context, tx *sql.Tx, id int64) (Message, error) {
 	return m, err
 }
 
-func listMessages(ctx context.Context, tx *sql.Tx, conversationID int64) ([]Message, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE conversation_id = ? ORDER BY id`, conversationID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	ms := []Message{}
-	for rows.Next() {
-		m, err := scanMessage(rows)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, m)
-	}
-	return ms, rows.Err()
-}
-
 func scanMessage(r rowScanner) (Message, error) {
 	var m Message
-	err := r.Scan(&m.ID, &m.ConversationID, &m.Role, &m.Content, &m.Status, &m.Error, &m.Model,
-		&m.PromptTokens, &m.CompletionTokens, &m.TokensPerSecond, &m.CreatedAt, &m.UpdatedAt)
+	err := r.Scan(&m.ID, &m.ConversationID, &m.ParentID, &m.Role, &m.Content, &m.Status, &m.Error, &m.StopReason, &m.Model,
+		&m.PromptTokens, &m.CompletionTokens, &m.TokensPerSecond, &m.CreatedAt, &m.UpdatedAt, &m.Thinking, &m.ThinkingMS)
 	return m, err
 }
