@@ -1,0 +1,65 @@
+# Packaging: what `make release` leaves in build/release/ besides the Linux
+# engine builds, and the check that `make test` runs on the packages.
+# Included by the Makefile, which sets the cgo environment; this file only
+# adds the Windows cross-compiler on top of it and calls the package scripts.
+
+RELEASE_DIR   := build/release
+NFPM_VER      := v2.44.1
+# Windows: mingw-w64 with POSIX threads (ggml uses std::thread, which the
+# win32 threading variant lacks).
+WIN_CC        := x86_64-w64-mingw32-gcc-posix
+WIN_CXX       := x86_64-w64-mingw32-g++-posix
+WIN_BIN_DIR   := build/bin/windows
+# -H windowsgui: no console window opens with the app or its engine worker;
+# the CLI attaches to the console it was started from (app/console_windows.go).
+# -static: libstdc++, libgcc and winpthread linked in, so chapel.exe needs no DLLs.
+WIN_LDFLAGS   := -w -s -H windowsgui -extldflags=-static $(LDFLAGS)
+WIN_TAGS      := desktop,production,sqlite_fts5
+
+.PHONY: deps-nfpm deps-packages build-windows build-windows-variants build-windows-exe package-linux package-windows packages test-packages
+
+# nfpm builds the .deb (newer versions than this fail to fetch a dependency).
+deps-nfpm:
+	@[ -x "$(GOPATH)/bin/nfpm" ] || { echo "installing nfpm $(NFPM_VER)"; $(GO) install github.com/goreleaser/nfpm/v2/cmd/nfpm@$(NFPM_VER); }
+
+deps-packages: deps-system deps-nfpm
+
+## build-windows: chapel.exe for x86-64-v3 (any CPU with AVX2), cross-compiled
+## with mingw-w64. The first build compiles llama.cpp with mingw (minutes);
+## later ones reuse the Go build cache.
+build-windows:
+	$(MAKE) --no-print-directory build-windows-exe WIN_CPU_FLAGS="-march=x86-64-v3 -mtune=generic" WIN_EXE=$(WIN_BIN_DIR)/chapel.exe
+
+## build-windows-variants: the AVX-512 + VNNI engine for Windows, beside chapel.exe
+## (backend/variant picks it at start on CPUs that have it).
+build-windows-variants:
+	$(MAKE) --no-print-directory build-windows-exe WIN_CPU_FLAGS="-march=x86-64-v4 -mavx512vnni -mtune=generic" WIN_EXE=$(WIN_BIN_DIR)/chapel-avx512.exe
+
+# One Windows build: the resources (icon, manifest, version) are compiled
+# into a .syso that go build links into windows/amd64 binaries only.
+build-windows-exe:
+	@mkdir -p $(WIN_BIN_DIR)
+	bash scripts/windows-resources.sh $(VERSION) rsrc_windows_amd64.syso
+	GOOS=windows GOARCH=amd64 CC=$(WIN_CC) CXX=$(WIN_CXX) \
+	CGO_CFLAGS="-O3 $(WIN_CPU_FLAGS)" CGO_CXXFLAGS="-O3 $(WIN_CPU_FLAGS)" \
+	  $(GO) build -buildvcs=false -tags "$(WIN_TAGS)" -ldflags "$(WIN_LDFLAGS)" -o $(WIN_EXE) . ; \
+	  rc=$$?; rm -f rsrc_windows_amd64.syso; exit $$rc
+	@echo "built $(WIN_EXE)"
+
+## package-linux: the .deb and .tar.gz in build/release/ from the release's
+## Linux binaries (build/bin/release: chapel and its chapel-<variant> engines)
+LINUX_BIN_DIR := build/bin/release
+package-linux: deps-packages
+	bash scripts/package-linux.sh $(RELEASE_DIR) $(VERSION) $(LINUX_BIN_DIR)/chapel $$(ls $(LINUX_BIN_DIR)/chapel-* 2>/dev/null | grep -v '\.exe$$')
+
+## package-windows: chapel.exe (and its variants), the NSIS installer and the .zip
+package-windows: deps-packages build-windows build-windows-variants
+	bash scripts/package-windows.sh $(RELEASE_DIR) $(VERSION) $(WIN_BIN_DIR)/chapel.exe $$(ls $(WIN_BIN_DIR)/chapel-*.exe 2>/dev/null)
+
+packages: package-linux package-windows
+
+## test-packages: build the packages from the portable x86-64-v3 build that
+## release-go makes (build/bin/chapel-v3) and the Windows baseline, install
+## and use them (scripts/test-packages.sh). Part of `make test`.
+test-packages: deps-packages build-windows
+	bash scripts/test-packages.sh build/bin/chapel-v3 $(WIN_BIN_DIR)/chapel.exe
