@@ -225,7 +225,7 @@ func (lb loadBench) summaryRun(ctx context.Context, modelPath string, loaded boo
 	if len(out.Documents) == 0 {
 		msg := "the document could not be read"
 		if len(out.Failures) > 0 {
-			msg = out.Failures[0].Message
+			msg = out.Failures[0].Error
 		}
 		return rep, errors.New(msg)
 	}
