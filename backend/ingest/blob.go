@@ -16,6 +16,7 @@ import (
 
 	"github.com/chapelapp/chapel/backend/apperr"
 	"github.com/chapelapp/chapel/backend/docs"
+	"github.com/chapelapp/chapel/backend/paths"
 )
 
 // tempPrefix names files being copied into the documents folder.
@@ -59,7 +60,7 @@ func (s *Service) copyIn(ctx context.Context, path string, progress func(done, t
 	if _, err := docs.Admit(filepath.Base(path), head, fi.Size(), s.limits()); err != nil {
 		return blob{}, err
 	}
-	if err := os.MkdirAll(s.dir, 0o700); err != nil {
+	if err := s.makeDir(); err != nil {
 		return blob{}, writeError(err)
 	}
 	tmp, err := os.CreateTemp(s.dir, tempPrefix+"*")
@@ -120,6 +121,10 @@ func (s *Service) copyIn(ctx context.Context, path string, progress func(done, t
 	keep = true
 	return b, nil
 }
+
+// makeDir creates the documents folder, readable by the user alone (and
+// makes one an earlier version left open to others private).
+func (s *Service) makeDir() error { return paths.PrivateDir(s.dir) }
 
 // dropBlob removes a blob no document uses (after a failed extraction).
 func (s *Service) dropBlob(ctx context.Context, b blob) {

@@ -124,7 +124,7 @@ func (s *Service) ingest(ctx context.Context, job int64, paths []string, onEvent
 	if err != nil {
 		return finish(canceled(err))
 	}
-	if err := os.MkdirAll(s.dir, 0o700); err != nil {
+	if err := s.makeDir(); err != nil {
 		err = apperr.Wrap(apperr.Unavailable, err, "Chapel could not create its documents folder %s", s.dir)
 		for _, it := range items {
 			out.Failures = append(out.Failures, Failure{File: it.path, Error: apperr.Message(err)})
