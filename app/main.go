@@ -45,6 +45,10 @@ Usage:
   chapel bench --bandwidth [--threads N]  measure memory read bandwidth (the roofline)
   chapel synth-model [--shape tiny|0.5b|1b] [--chat] [--f16] PATH
                                           write a random-weight model (for tests and benchmarks)
+  chapel serve [--home DIR] [--model PATH] [--port 8095] [--token T] [--threads N] [--context N]
+                                          serve the model as an OpenAI-compatible API on 127.0.0.1
+                                          (/v1/models, /v1/chat/completions, /v1/completions); the
+                                          token (env CHAPEL_API_TOKEN) is generated and shown once if not given
 `
 
 // Main runs Chapel with the command-line arguments (without the program
@@ -68,6 +72,8 @@ func Main(args []string, assets fs.FS, icon []byte, version string) int {
 		return cmdBench(rest)
 	case "synth-model":
 		return cmdSynthModel(rest)
+	case "serve":
+		return cmdServe(rest)
 	case "__engine-worker": // hidden: the engine's worker process, started by the app itself
 		return cmdEngineWorker(rest)
 	case "version", "--version":
