@@ -45,6 +45,12 @@ Usage:
   chapel bench --bandwidth [--threads N]  measure memory read bandwidth (the roofline)
   chapel synth-model [--shape tiny|0.5b|1b] [--chat] [--f16] PATH
                                           write a random-weight model (for tests and benchmarks)
+  chapel prompt --template FILE.jinja [--bos T] [--eos T] [--now TIME] CONVERSATION.json
+  chapel prompt --model PATH CONVERSATION.json
+                                          print the prompt Chapel renders with a chat template (the model's,
+                                          with its BOS/EOS texts); CONVERSATION.json is {"messages": [...],
+                                          "add_generation_prompt": true}, other keys (enable_thinking) go to
+                                          the template; --now fixes strftime_now (RFC 3339)
   chapel serve [--home DIR] [--model PATH] [--port 8095] [--token T] [--threads N] [--context N]
                                           serve the model as an OpenAI-compatible API on 127.0.0.1
                                           (/v1/models, /v1/chat/completions, /v1/completions); the
@@ -74,6 +80,8 @@ func Main(args []string, assets fs.FS, icon []byte, version string) int {
 		return cmdSynthModel(rest)
 	case "serve":
 		return cmdServe(rest)
+	case "prompt":
+		return cmdPrompt(rest)
 	case "__engine-worker": // hidden: the engine's worker process, started by the app itself
 		return cmdEngineWorker(rest)
 	case "version", "--version":
