@@ -257,6 +257,7 @@ type job struct {
 	req            engine.Request
 	run            *run
 	sources        []string // citation markers of the passages a document answer is grounded on
+	priorTokens    int      // a continued reply's tokens before it was continued (tree.go)
 }
 
 // prepare validates a send, saves the user's turn and the empty reply and

@@ -157,6 +157,7 @@ func (s *Service) generate(ctx context.Context, j *job, onPiece func(string)) (s
 	fctx, cancel := context.WithTimeout(dbCtx, finishTimeout)
 	msg, saveErr := s.st.FinishMessage(fctx, r.messageID, status, content, errText,
 		res.PromptTokens, res.CompletionTokens, res.TokensPerSecond)
+	msg, saveErr = s.endReply(fctx, j, msg, saveErr, status, res)
 	cancel()
 	if saveErr != nil {
 		s.log.Error("could not save the end of a reply", "conversation", r.conversationID, "message", r.messageID, "err", saveErr)

@@ -94,17 +94,19 @@ func (s *Store) ReopenReply(ctx context.Context, id int64) (Message, error) {
 	return m, err
 }
 
-// SetStopReason records why a finished reply ended (StopEOG, StopLength,
-// StopContext, StopCanceled).
-func (s *Store) SetStopReason(ctx context.Context, id int64, reason string) (Message, error) {
+// EndReply records why a finished reply ended (StopEOG, StopLength,
+// StopContext, StopCanceled) and adds priorTokens to its token count: the
+// tokens it already had when it was continued.
+func (s *Store) EndReply(ctx context.Context, id int64, reason string, priorTokens int) (Message, error) {
 	switch reason {
-	case StopEOG, StopLength, StopContext, StopCanceled:
+	case "", StopEOG, StopLength, StopContext, StopCanceled:
 	default:
 		return Message{}, apperr.New(apperr.Invalid, "unknown stop reason %q", reason)
 	}
 	var m Message
 	err := s.inTx(ctx, "could not save the reply", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE messages SET stop_reason = ? WHERE id = ?`, reason, id)
+		res, err := tx.ExecContext(ctx, `UPDATE messages SET stop_reason = ?, completion_tokens = completion_tokens + ? WHERE id = ?`,
+			reason, max(priorTokens, 0), id)
 		if err := mustAffect(res, err, notFoundMessage(id)); err != nil {
 			return err
 		}

@@ -241,11 +241,11 @@ func TestReopenReply(t *testing.T) {
 	if _, err := s.FinishMessage(ctx, m.ID, StatusComplete, "a1b and more", "", 0, 9, 0); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.SetStopReason(ctx, m.ID, StopLength)
-	if err != nil || got.StopReason != StopLength || got.Content != "a1b and more" {
-		t.Errorf("after SetStopReason %+v, %v", got, err)
+	got, err := s.EndReply(ctx, m.ID, StopLength, 4)
+	if err != nil || got.StopReason != StopLength || got.Content != "a1b and more" || got.CompletionTokens != 13 {
+		t.Errorf("after EndReply %+v, %v", got, err)
 	}
-	_, err = s.SetStopReason(ctx, m.ID, "tired")
+	_, err = s.EndReply(ctx, m.ID, "tired", 0)
 	wantCode(t, err, apperr.Invalid)
 }
 
