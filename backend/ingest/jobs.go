@@ -129,14 +129,27 @@ func (s *Service) Cancel(jobID int64) error {
 	return nil
 }
 
-// Close cancels every job, refuses new ones and waits for them to end. The
-// app calls it when it quits, before closing the store.
-func (s *Service) Close() {
+// Close cancels every job, refuses new ones and waits for them to end.
+func (s *Service) Close() { _ = s.Shutdown(context.Background()) }
+
+// Shutdown cancels every job and refuses new ones, then waits for the jobs
+// to end, or for ctx: it returns an error when ctx ends first, and the jobs
+// go on stopping (a file being saved is saved whole or not at all). Calling
+// it again waits again. The app calls it when it quits, before closing the
+// store.
+func (s *Service) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closed = true
 	for _, cancel := range s.jobs {
 		cancel()
 	}
 	s.mu.Unlock()
-	s.wg.Wait()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return apperr.Wrap(apperr.Unavailable, ctx.Err(), "documents were still being added when Chapel quit")
+	}
 }
