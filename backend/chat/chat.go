@@ -49,6 +49,7 @@ type Options struct {
 	MaxTokens    int             `json:"max_tokens"`    // 0 = until the model stops or the context is full
 	SystemPrompt string          `json:"system_prompt"` // sent first when not empty
 	IgnoreEOS    bool            `json:"ignore_eos"`    // write until MaxTokens or a full context
+	ThinkingOff  []string        `json:"thinking_off"`  // paths of reasoning models told not to think (where their template allows)
 }
 
 // SendResult is what Send saved: the conversation (new or existing), the
@@ -210,6 +211,7 @@ type Active struct {
 	MessageID        int64   `json:"message_id"`
 	Stream           string  `json:"stream"`
 	Content          string  `json:"content"`
+	Thinking         string  `json:"thinking,omitempty"` // a reasoning model's thinking so far (Content is the answer)
 	Seq              int     `json:"seq"`
 	CompletionTokens int     `json:"completion_tokens"`
 	TokensPerSecond  float64 `json:"tps"`
@@ -347,7 +349,7 @@ func (s *Service) saveTurn(ctx context.Context, conversationID int64, text strin
 	return &job{
 		conversationID: conversationID,
 		result:         SendResult{Conversation: conv, UserMessage: ms[0], AssistantMessage: ms[1], Stream: StreamName(ms[1].ID)},
-		req:            engine.Request{Messages: History(detail.Messages, system, text), Sampling: sampling, MaxTokens: opts.MaxTokens, IgnoreEOS: opts.IgnoreEOS},
+		req:            engine.Request{Messages: History(detail.Messages, system, text), Sampling: sampling, MaxTokens: opts.MaxTokens, IgnoreEOS: opts.IgnoreEOS, Thinking: thinkingFor(opts, info)},
 		run:            r,
 		sources:        sources,
 	}, nil

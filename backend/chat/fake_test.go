@@ -26,6 +26,7 @@ type fakeEngine struct {
 	heldOnce *sync.Once
 	err      error // returned after the pieces
 	requests []engine.Request
+	switcher string // the ThinkSwitch of a reasoning model ("" = not one)
 }
 
 func newFake(pieces ...string) *fakeEngine {
@@ -48,7 +49,7 @@ func (f *fakeEngine) Load(ctx context.Context, path string, _ engine.LoadOptions
 }
 
 func (f *fakeEngine) info() engine.ModelInfo {
-	return engine.ModelInfo{Path: "/models/fake.gguf", Name: "fake", HasTemplate: true}
+	return engine.ModelInfo{Path: "/models/fake.gguf", Name: "fake", HasTemplate: true, Reasoning: f.switcher != "", ThinkSwitch: f.switcher}
 }
 
 func (f *fakeEngine) Model(ctx context.Context) (engine.ModelInfo, bool) {

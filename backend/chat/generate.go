@@ -25,6 +25,7 @@ type StreamEvent struct {
 	Type             string         `json:"type"`
 	Seq              int            `json:"seq,omitempty"`
 	Text             string         `json:"text,omitempty"`
+	Thinking         string         `json:"thinking,omitempty"` // a reasoning model's thinking since the last event (Text is the answer)
 	CompletionTokens int            `json:"completion_tokens,omitempty"`
 	TokensPerSecond  float64        `json:"tps,omitempty"`
 	Message          *store.Message `json:"message,omitempty"`
@@ -62,6 +63,10 @@ type run struct {
 	last      time.Time // when the latest piece came
 	emitted   int       // bytes of text already sent on the stream
 	seq       int       // number of the last token event
+
+	// The answer goes to text; thinking stays in split (thinking.go).
+	split    *thinkingSplit
+	thoughts int // bytes of thinking already sent on the stream
 }
 
 func (r *run) add(piece string) {
@@ -73,7 +78,26 @@ func (r *run) add(piece string) {
 	}
 	r.last = now
 	r.pieces++
-	r.text.WriteString(piece)
+	r.text.WriteString(r.splitter().push(piece, now))
+}
+
+// splitter is the reply's thinking split, made on first use; r.mu is held.
+func (r *run) splitter() *thinkingSplit {
+	if r.split == nil {
+		r.split = newThinkingSplit()
+	}
+	return r.split
+}
+
+// end takes the text the split held back, once the reply has ended, and
+// returns the answer and thinking to save with the thinking's duration.
+func (r *run) end() (answer, thinking string, ms int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	sp := r.splitter()
+	r.text.WriteString(sp.flush(time.Now()))
+	answer, thinking = sp.finalText(r.text.String())
+	return answer, thinking, sp.ms()
 }
 
 // tps is the generation speed so far; r.mu is held.
@@ -88,13 +112,14 @@ func (r *run) tps() float64 {
 func (r *run) pending() (StreamEvent, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	all := r.text.String()
-	if r.emitted == len(all) {
+	all, thought := r.text.String(), r.splitter().text()
+	if r.emitted == len(all) && r.thoughts == len(thought) {
 		return StreamEvent{}, false
 	}
 	r.seq++
-	ev := StreamEvent{Type: EventToken, Seq: r.seq, Text: all[r.emitted:], CompletionTokens: r.pieces, TokensPerSecond: r.tps()}
-	r.emitted = len(all)
+	ev := StreamEvent{Type: EventToken, Seq: r.seq, Text: all[r.emitted:], Thinking: thought[r.thoughts:],
+		CompletionTokens: r.pieces, TokensPerSecond: r.tps()}
+	r.emitted, r.thoughts = len(all), len(thought)
 	return ev, true
 }
 
@@ -117,7 +142,7 @@ func (r *run) active() (Active, bool) {
 	defer r.mu.Unlock()
 	return Active{
 		ConversationID: r.conversationID, MessageID: r.messageID, Stream: r.stream,
-		Content: r.text.String()[:r.emitted], Seq: r.seq,
+		Content: r.text.String()[:r.emitted], Thinking: r.splitter().text()[:r.thoughts], Seq: r.seq,
 		CompletionTokens: r.pieces, TokensPerSecond: r.tps(),
 	}, r.messageID != 0
 }
@@ -146,8 +171,9 @@ func (s *Service) generate(ctx context.Context, j *job, onPiece func(string)) (s
 	if status == store.StatusFailed {
 		s.log.Error("reply failed", "conversation", r.conversationID, "message", r.messageID, "err", genErr)
 	}
-	content, pieces, tps := r.snapshot()
-	content = withSources(content, j.sources)
+	_, pieces, tps := r.snapshot()
+	content, thinking, thinkingMS := r.end()
+	content = withSources(content, j.sources) // citations are read from the answer alone
 	if res.CompletionTokens == 0 {
 		res.CompletionTokens = pieces
 	}
@@ -157,6 +183,7 @@ func (s *Service) generate(ctx context.Context, j *job, onPiece func(string)) (s
 	fctx, cancel := context.WithTimeout(dbCtx, finishTimeout)
 	msg, saveErr := s.st.FinishMessage(fctx, r.messageID, status, content, errText,
 		res.PromptTokens, res.CompletionTokens, res.TokensPerSecond)
+	msg, saveErr = s.saveThinking(fctx, msg, saveErr, thinking, thinkingMS)
 	msg, saveErr = s.endReply(fctx, j, msg, saveErr, status, res)
 	cancel()
 	if saveErr != nil {

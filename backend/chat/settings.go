@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"math/rand/v2"
+	"slices"
 	"strings"
 
 	"github.com/chapelapp/chapel/backend/apperr"
@@ -24,6 +25,9 @@ type Settings struct {
 	MaxTokens     int     `json:"max_tokens"` // 0 = until the model stops
 	SystemPrompt  string  `json:"system_prompt"`
 	IgnoreEOS     bool    `json:"ignore_eos"` // keep writing past the model's end of turn (testing, benchmarks)
+	// ThinkingOff lists the reasoning models (by path) told not to think
+	// before answering ("Think before answering" off).
+	ThinkingOff []string `json:"thinking_off"`
 }
 
 // DefaultSettings are the settings before the user changes any.
@@ -71,7 +75,11 @@ func ValidateSettings(s Settings) (Settings, error) {
 		return s, apperr.New(apperr.Invalid, "max tokens must be 0 (no limit) or a positive number")
 	case len(s.SystemPrompt) > 32<<10:
 		return s, apperr.New(apperr.Invalid, "the system prompt is too long (32 KB at most)")
+	case len(s.ThinkingOff) > 1000:
+		return s, apperr.New(apperr.Invalid, "too many models with thinking turned off")
 	}
+	slices.Sort(s.ThinkingOff)
+	s.ThinkingOff = slices.Compact(s.ThinkingOff)
 	return s, nil
 }
 
@@ -87,6 +95,7 @@ func (s Settings) Options() Options {
 		MaxTokens:    s.MaxTokens,
 		SystemPrompt: s.SystemPrompt,
 		IgnoreEOS:    s.IgnoreEOS,
+		ThinkingOff:  s.ThinkingOff,
 	}
 }
 

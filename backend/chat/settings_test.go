@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"reflect"
 	"testing"
 
 	"github.com/chapelapp/chapel/backend/apperr"
@@ -12,17 +13,17 @@ func TestSettingsSaveLoad(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, newFake("ok"))
 	got, err := LoadSettings(ctx, f.st)
-	if err != nil || got != DefaultSettings() {
+	if err != nil || !reflect.DeepEqual(got, DefaultSettings()) {
 		t.Fatalf("unsaved settings = %+v, %v; want the defaults", got, err)
 	}
 	want := DefaultSettings()
 	want.Temperature, want.Seed, want.SystemPrompt = 0.2, 42, "Be brief."
 	saved, err := SaveSettings(ctx, f.st, Settings{Temperature: 0.2, TopK: want.TopK, TopP: want.TopP, MinP: want.MinP,
 		RepeatPenalty: want.RepeatPenalty, Seed: 42, MaxTokens: want.MaxTokens, SystemPrompt: "  Be brief.\n"})
-	if err != nil || saved != want {
+	if err != nil || !reflect.DeepEqual(saved, want) {
 		t.Fatalf("saved %+v, %v; want %+v", saved, err, want)
 	}
-	if got, err := LoadSettings(ctx, f.st); err != nil || got != want {
+	if got, err := LoadSettings(ctx, f.st); err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("loaded %+v, %v; want %+v", got, err, want)
 	}
 }
