@@ -16,7 +16,7 @@ WIN_BIN_DIR   := build/bin/windows
 WIN_LDFLAGS   := -w -s -H windowsgui -extldflags=-static $(LDFLAGS)
 WIN_TAGS      := desktop,production,sqlite_fts5
 
-.PHONY: deps-nfpm deps-packages build-windows build-windows-variants build-windows-exe package-linux package-windows packages test-packages
+.PHONY: deps-nfpm deps-packages build-windows build-windows-variants build-windows-exe package-linux package-windows package-macos packages test-packages
 
 # nfpm builds the .deb (newer versions than this fail to fetch a dependency).
 deps-nfpm:
@@ -63,3 +63,14 @@ packages: package-linux package-windows
 ## and use them (scripts/test-packages.sh). Part of `make test`.
 test-packages: deps-packages build-windows
 	bash scripts/test-packages.sh build/bin/chapel-v3 $(WIN_BIN_DIR)/chapel.exe
+
+## package-macos: Chapel.app (arm64, Metal) and a .dmg; on a Mac only (the
+## release workflow's macOS job). Not run yet: no Mac here.
+MAC_BIN := build/bin/darwin/chapel
+package-macos: deps-go frontend
+	@mkdir -p $(dir $(MAC_BIN))
+	GOOS=darwin GOARCH=arm64 CGO_CFLAGS="-O3 -mcpu=apple-m1 -mmacosx-version-min=11.0" \
+	CGO_CXXFLAGS="-O3 -mcpu=apple-m1 -mmacosx-version-min=11.0" \
+	CGO_LDFLAGS="-framework UniformTypeIdentifiers -mmacosx-version-min=11.0" \
+	  $(GO) build -buildvcs=false -tags "desktop,production,sqlite_fts5" -ldflags "-w -s $(LDFLAGS)" -o $(MAC_BIN) .
+	bash scripts/package-macos.sh $(RELEASE_DIR) $(VERSION) $(MAC_BIN)
