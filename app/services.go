@@ -57,6 +57,9 @@ func openServices(ctx context.Context, log *slog.Logger, em emitter) (*services,
 	if err != nil {
 		return nil, err
 	}
+	if err := paths.PrivateDirs(home); err != nil {
+		return nil, apperr.Wrap(apperr.Unavailable, err, "Chapel could not use its data folder %s", home)
+	}
 	lock, err := paths.LockDataDir(home)
 	if err != nil {
 		return nil, apperr.Wrap(apperr.Unavailable, err, "Chapel could not use its data folder %s", home)
@@ -146,17 +149,45 @@ func (s *services) close() {
 	}
 	stop("chats", s.chat.Close)
 	stop("summaries", s.summaries.Close)
-	stop("ingest", func(context.Context) error { s.ingest.Close(); return nil })
+	stop("ingest", s.ingest.Shutdown)
 	wg.Wait()
 	if err := s.engine.Close(); err != nil {
 		s.log.Error("close engine", "err", err)
 	}
+	s.waitWriters()
 	if err := s.store.Close(); err != nil {
 		s.log.Error("close database", "err", err)
 	}
 	if err := s.lock.Release(); err != nil {
 		s.log.Error("release the data folder's lock", "err", err)
 	}
+}
+
+// writersGrace bounds how long closing waits, after the engine closed, for
+// replies, summaries and ingest jobs still saving.
+const writersGrace = 15 * time.Second
+
+// waitWriters waits (within writersGrace) until no reply, summary or ingest
+// job is left running, so the database closes only after every writer
+// stopped: one whose first deadline passed may still be saving its last
+// text, and with the engine closed its run ends. Whatever is still running
+// after that finds the store closing and fails cleanly.
+func (s *services) waitWriters() {
+	ctx, cancel := context.WithTimeout(context.Background(), writersGrace)
+	defer cancel()
+	var wg sync.WaitGroup
+	for what, fn := range map[string]func(context.Context) error{
+		"replies": s.chat.Close, "summaries": s.summaries.Close, "ingest": s.ingest.Shutdown,
+	} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fn(ctx); err != nil {
+				s.log.Error("closing the database with "+what+" still running", "err", err)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // modelDirs are the folders scanned for .gguf files: the data folder's
@@ -182,12 +213,12 @@ func newLogger(toFile bool) (*slog.Logger, func()) {
 	}
 	home, err := paths.DataDir()
 	if err == nil {
-		err = os.MkdirAll(filepath.Join(home, "logs"), 0o755)
+		err = paths.PrivateDirs(home)
 	}
 	if err != nil {
 		return slog.New(slog.NewTextHandler(os.Stderr, nil)), func() {}
 	}
-	f, err := os.OpenFile(filepath.Join(home, "logs", "chapel.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	f, err := paths.PrivateFile(filepath.Join(home, paths.LogsName, "chapel.log"))
 	if err != nil {
 		return slog.New(slog.NewTextHandler(os.Stderr, nil)), func() {}
 	}
