@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chapelapp/chapel/backend/engine"
+	"github.com/chapelapp/chapel/backend/store"
 )
 
 // thinkings joins the thinking of the token events.
@@ -125,6 +126,47 @@ func TestThinkBeforeAnswering(t *testing.T) {
 			got := eng.lastRequest().Thinking
 			if (got == nil) != (c.want == nil) || (got != nil && *got != *c.want) {
 				t.Errorf("Request.Thinking = %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+type fixedGrounder struct{ sources []string }
+
+func (g fixedGrounder) Ground(context.Context, int64, string, int) (Grounding, error) {
+	return Grounding{System: "Answer from the passages.", Sources: g.sources}, nil
+}
+
+// TestDocumentAnswerCitesTheAnswerOnly: a marker the model wrote while
+// thinking is no citation; the answer without one gets the sources list.
+func TestDocumentAnswerCitesTheAnswerOnly(t *testing.T) {
+	cases := []struct {
+		name    string
+		pieces  []string
+		content string
+	}{
+		{"cited only in thinking", []string{"<think>The passage [p. 1] says wheat.</think>", "Wheat grows north."},
+			"Wheat grows north.\n\nSources: [p. 1] [p. 2]"},
+		{"cited in the answer", []string{"<think>see [p. 2]</think>", "Wheat grows north [p. 1]."}, "Wheat grows north [p. 1]."},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := context.Background()
+			f := newFixture(t, newFake(c.pieces...))
+			f.svc.SetGrounder(fixedGrounder{sources: []string{"[p. 1]", "[p. 2]"}})
+			nd := store.NewDocument{Blake3: strings.Repeat("e", 64), Name: "w.txt", Format: "text", Text: "wheat",
+				Chunks: []store.Chunk{{Ord: 0, Start: 0, End: 5, Text: "wheat"}}}
+			doc, _, err := f.st.AddDocument(ctx, nd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := f.svc.Ask(ctx, doc.ID, "where does wheat grow?", Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			end := f.em.waitEnd(t, res.Stream)
+			if end.Message.Content != c.content || end.Message.Thinking == "" || strings.Contains(end.Message.Content, "think") {
+				t.Errorf("content %q thinking %q; want content %q", end.Message.Content, end.Message.Thinking, c.content)
 			}
 		})
 	}
