@@ -30,6 +30,7 @@ Usage:
       --temperature T     sampling temperature (0 = greedy)
       --seed N            sampling seed, for repeatable replies
   chapel conversations [--home DIR] [--json]   list saved conversations
+  chapel search [--home DIR] [--json] QUERY    find messages and document passages with every word of QUERY
   chapel summarize [flags] FILE...        add documents (files or folders) and print a summary of each
       --home DIR          data folder
       --model PATH        .gguf model (default: the model chosen last in the app)
@@ -68,6 +69,8 @@ func Main(args []string, assets fs.FS, icon []byte, version string) int {
 		return cmdChat(rest)
 	case "conversations":
 		return cmdConversations(rest)
+	case "search":
+		return cmdSearch(rest)
 	case "extract":
 		return cmdExtract(rest)
 	case "summarize", "summarise":

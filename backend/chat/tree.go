@@ -285,3 +285,13 @@ func stopReason(status string, res engine.Result, req engine.Request) string {
 	}
 	return ""
 }
+
+// SavedOptions are the options of a reply written with the user's saved
+// generation settings.
+func (s *Service) SavedOptions(ctx context.Context) (Options, error) {
+	set, err := LoadSettings(ctx, s.st)
+	if err != nil {
+		return Options{}, err
+	}
+	return set.Options(), nil
+}
