@@ -49,6 +49,8 @@ func cmdChat(args []string) int {
 	maxTokens := fl.Int("max-tokens", -1, "")
 	temperature := fl.Float64("temperature", -1, "")
 	seed := fl.Int64("seed", -1, "")
+	endpoint := fl.String("endpoint", "", "")
+	apiKey := fl.String("api-key", os.Getenv("CHAPEL_API_KEY"), "")
 	pos, err := parseInterleaved(fl, args)
 	if err != nil {
 		return usageError(err)
@@ -69,6 +71,11 @@ func cmdChat(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return withServices(ctx, func(svc *services) int {
+		if *endpoint != "" { // engines_cli.go: --model names the endpoint's model
+			if err := useEndpointForCLI(ctx, svc, *endpoint, *apiKey, modelPath); err != nil {
+				return fail(err)
+			}
+		}
 		return chatOnce(ctx, svc, chatArgs{*modelPath, *convID, *maxTokens, *temperature, *seed, message})
 	})
 }

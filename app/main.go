@@ -29,6 +29,9 @@ Usage:
       --max-tokens N      stop the reply after N tokens
       --temperature T     sampling temperature (0 = greedy)
       --seed N            sampling seed, for repeatable replies
+      --endpoint URL      chat through an OpenAI-compatible server (llama-server, Ollama's /v1, vLLM,
+                          another chapel serve); --model then names its model
+      --api-key KEY       the endpoint's API key (env CHAPEL_API_KEY)
   chapel conversations [--home DIR] [--json]   list saved conversations
   chapel search [--home DIR] [--json] QUERY    find messages and document passages with every word of QUERY
   chapel summarize [flags] FILE...        add documents (files or folders) and print a summary of each

@@ -17,6 +17,7 @@ import (
 	"github.com/chapelapp/chapel/backend/ingest"
 	"github.com/chapelapp/chapel/backend/models"
 	"github.com/chapelapp/chapel/backend/paths"
+	"github.com/chapelapp/chapel/backend/remote"
 	"github.com/chapelapp/chapel/backend/store"
 	"github.com/chapelapp/chapel/backend/summarize"
 )
@@ -42,6 +43,7 @@ type services struct {
 	models    *models.Manager
 	ingest    *ingest.Service
 	summaries *summarize.Service
+	endpoints *remote.Endpoints
 	emit      emitter // the window's events; nothing on the command line
 }
 
@@ -84,7 +86,9 @@ func openServices(ctx context.Context, log *slog.Logger, em emitter) (*services,
 	}
 	// The engine runs in a worker process (this binary, re-executed): a model
 	// that crashes llama.cpp ends the worker, not the app.
-	eng := worker.New(workerCommand, log)
+	// Endpoints the user added run chats too; each is reached only when used.
+	endpoints := remote.NewEndpoints(st, remote.NewSecrets(home))
+	eng := remote.NewSwitch(worker.New(workerCommand, log), endpoints.Config)
 	chats := chat.New(st, eng, em, log)
 	chats.SetGrounder(ask.New(st))
 	s := &services{
@@ -97,6 +101,7 @@ func openServices(ctx context.Context, log *slog.Logger, em emitter) (*services,
 		models:    models.NewManager(eng, st, em, log, engine.LoadOptions{}),
 		ingest:    ingest.New(st, docDir, log),
 		summaries: summarize.New(st, eng, log),
+		endpoints: endpoints,
 		emit:      em,
 	}
 	s.summaries.SetAfterDelete(func(ctx context.Context, doc store.Document) { s.ingest.Forget(ctx, doc.Blake3) })

@@ -42,9 +42,9 @@ func (e *Engine) statusError(resp *http.Response) error {
 	var err error
 	switch code := resp.StatusCode; {
 	case code == http.StatusUnauthorized && e.cfg.APIKey == "":
-		err = apperr.New(apperr.Invalid, "%s needs an API key (it answered 401 Unauthorized); add the key in Settings → Engines", name)
+		err = apperr.New(apperr.Invalid, "%s needs an API key (it answered 401 Unauthorized); give it its key", name)
 	case code == http.StatusUnauthorized:
-		err = apperr.New(apperr.Invalid, "%s refused the API key (401 Unauthorized); check the key in Settings → Engines", name)
+		err = apperr.New(apperr.Invalid, "%s refused the API key (401 Unauthorized); check the key", name)
 	case code == http.StatusForbidden:
 		err = apperr.New(apperr.Invalid, "%s refused access (403 Forbidden)%s", name, colon(msg))
 	case code == http.StatusNotFound && isModelMessage(msg):
@@ -132,7 +132,7 @@ func (e *Engine) transportError(ctx context.Context, err error) error {
 	var netErr net.Error
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return apperr.Wrap(apperr.Unavailable, err, "Chapel could not connect to %s: nothing is listening at %s (connection refused); is the server running?", name, host)
+		return apperr.New(apperr.Unavailable, "Chapel could not connect to %s: nothing is listening at %s (connection refused); is the server running?", name, host)
 	case errors.As(err, &dnsErr):
 		return apperr.New(apperr.Unavailable, "Chapel could not connect to %s: the host name %q was not found", name, e.base.Hostname())
 	case errors.As(err, &unknownCA):
@@ -152,7 +152,7 @@ func (e *Engine) transportError(ctx context.Context, err error) error {
 	case strings.Contains(err.Error(), "malformed HTTP response"):
 		return apperr.New(apperr.Unavailable, "%s does not answer plain HTTP; try https:// instead of http://", name)
 	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-		return apperr.Wrap(apperr.Unavailable, err, "%s closed the connection before it answered", name)
+		return apperr.New(apperr.Unavailable, "%s closed the connection before it answered", name)
 	case errors.As(err, &netErr) && netErr.Timeout():
 		return apperr.New(apperr.Unavailable, "%s did not answer in time", name)
 	}

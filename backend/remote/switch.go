@@ -2,6 +2,7 @@ package remote
 
 import (
 	"context"
+	"strings"
 	"sync"
 
 	"github.com/chapelapp/chapel/backend/apperr"
@@ -24,11 +25,13 @@ type Switch struct {
 	current engine.Engine      // local or one of remotes
 	remotes map[string]*Engine // by endpoint id, with the config they were made with
 	configs map[string]Config
+	fixed   map[string]Config // endpoints given for this run only (the CLI's --endpoint)
 }
 
 // NewSwitch starts on local; resolve looks endpoints up (nil: none).
 func NewSwitch(local engine.Engine, resolve Resolver) *Switch {
-	return &Switch{local: local, resolve: resolve, current: local, remotes: map[string]*Engine{}, configs: map[string]Config{}}
+	return &Switch{local: local, resolve: resolve, current: local, remotes: map[string]*Engine{}, configs: map[string]Config{},
+		fixed: map[string]Config{}}
 }
 
 // Local is the engine on this computer.
@@ -46,12 +49,17 @@ func (s *Switch) Remote() bool { _, ok := s.cur().(*Engine); return ok }
 // remote returns the engine for endpoint id, made anew when its settings
 // changed since.
 func (s *Switch) remote(ctx context.Context, id string) (*Engine, error) {
-	if s.resolve == nil {
+	s.mu.Lock()
+	cfg, ok := s.fixed[id]
+	s.mu.Unlock()
+	if !ok && s.resolve == nil {
 		return nil, errNoEndpoints
 	}
-	cfg, err := s.resolve(ctx, id)
-	if err != nil {
-		return nil, err
+	if !ok {
+		var err error
+		if cfg, err = s.resolve(ctx, id); err != nil {
+			return nil, err
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -67,6 +75,21 @@ func (s *Switch) remote(ctx context.Context, id string) (*Engine, error) {
 	}
 	s.remotes[id], s.configs[id] = e, cfg
 	return e, nil
+}
+
+// Register makes an endpoint that is not saved usable for this run under
+// cfg.ID (which must have no slash); it returns the Ref of its model.
+func (s *Switch) Register(cfg Config, model string) (string, error) {
+	if cfg.ID == "" || strings.Contains(cfg.ID, "/") {
+		return "", apperr.New(apperr.Invalid, "an endpoint id cannot be empty or hold a slash")
+	}
+	if _, _, err := ParseBaseURL(cfg.BaseURL); err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	s.fixed[cfg.ID] = cfg
+	s.mu.Unlock()
+	return Ref{Endpoint: cfg.ID, Model: model}.String(), nil
 }
 
 // Load implements engine.Engine.
