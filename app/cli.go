@@ -189,7 +189,8 @@ func (l *lineFlusher) write(s string) {
 	if s == "" {
 		return
 	}
-	io.WriteString(l.w, s)
+	// A model's output is untrusted: no escape sequence reaches the terminal.
+	io.WriteString(l.w, termText(s))
 	l.last = s[len(s)-1]
 	if f, ok := l.w.(*os.File); ok {
 		f.Sync()
@@ -238,7 +239,7 @@ func listConversations(ctx context.Context, svc *services, asJSON bool) int {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tUPDATED\tMESSAGES\tTITLE")
 	for _, c := range list {
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\n", c.ID, time.UnixMilli(c.UpdatedAt).Format("2006-01-02 15:04"), c.MessageCount, c.Title)
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\n", c.ID, time.UnixMilli(c.UpdatedAt).Format("2006-01-02 15:04"), c.MessageCount, termLine(c.Title))
 	}
 	tw.Flush()
 	return 0

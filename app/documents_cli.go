@@ -89,7 +89,7 @@ func summarizeFiles(ctx context.Context, svc *services, modelPath, style string,
 	}
 	code := 0
 	for _, f := range out.Failures {
-		fmt.Fprintf(os.Stderr, "chapel: %s: %s\n", f.File, f.Error)
+		fmt.Fprintf(os.Stderr, "chapel: %s: %s\n", termLine(f.File), termLine(f.Error))
 		code = 1
 	}
 	enc := json.NewEncoder(os.Stdout)
@@ -99,11 +99,11 @@ func summarizeFiles(ctx context.Context, svc *services, modelPath, style string,
 		progress.done()
 		if ctx.Err() != nil {
 			fmt.Fprintf(os.Stderr, "chapel: stopped; %d of %d pieces of the summary of %s are saved — run the same command again to go on\n",
-				v.PiecesDone, v.PiecesTotal, doc.Name)
+				v.PiecesDone, v.PiecesTotal, termLine(doc.Name))
 			return 130
 		}
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "chapel: %s: %s\n", doc.Name, apperr.Message(err))
+			fmt.Fprintf(os.Stderr, "chapel: %s: %s\n", termLine(doc.Name), termLine(apperr.Message(err)))
 			code = 1
 			continue
 		}
@@ -121,9 +121,10 @@ func summarizeFiles(ctx context.Context, svc *services, modelPath, style string,
 		if i > 0 {
 			fmt.Println()
 		}
-		fmt.Printf("%s\n%s\n\n%s\n\n%s\n", doc.Name, strings.Repeat("=", len([]rune(doc.Name))), strings.TrimSpace(v.Text), v.Coverage)
+		name := termLine(doc.Name)
+		fmt.Printf("%s\n%s\n\n%s\n\n%s\n", name, strings.Repeat("=", len([]rune(name))), termText(strings.TrimSpace(v.Text)), termText(v.Coverage))
 		if v.Error != "" && v.Status != store.SummaryComplete {
-			fmt.Printf("(%s)\n", v.Error)
+			fmt.Printf("(%s)\n", termLine(v.Error))
 		}
 	}
 	return code
@@ -147,7 +148,7 @@ func (p *progressLine) print(final bool, format string, args ...any) {
 		return
 	}
 	p.last = time.Now()
-	line := fmt.Sprintf(format, args...)
+	line := termLine(fmt.Sprintf(format, args...))
 	if p.tty {
 		fmt.Fprintf(os.Stderr, "\r\033[K%s", line)
 		p.open = true
@@ -231,8 +232,8 @@ func listDocuments(ctx context.Context, svc *services, asJSON bool) int {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tADDED\tFORMAT\tSIZE\tPAGES\tNAME")
 	for _, d := range list {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\n", d.ID, time.UnixMilli(d.CreatedAt).Format("2006-01-02 15:04"), d.Format,
-			humanBytes(d.SizeBytes), d.Pages, d.Name)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\n", d.ID, time.UnixMilli(d.CreatedAt).Format("2006-01-02 15:04"), termLine(d.Format),
+			humanBytes(d.SizeBytes), d.Pages, termLine(d.Name))
 	}
 	tw.Flush()
 	return 0

@@ -63,7 +63,7 @@ func cmdExtract(args []string) int {
 		enc.SetIndent("", "  ")
 		err = enc.Encode(doc)
 	} else {
-		w.WriteString(doc.Text)
+		w.WriteString(termText(doc.Text))
 		if len(doc.Text) > 0 && doc.Text[len(doc.Text)-1] != '\n' {
 			w.WriteByte('\n')
 		}

@@ -154,12 +154,12 @@ func fail(err error) int {
 	if errors.As(err, &ae) {
 		msg = apperr.Message(err)
 	}
-	fmt.Fprintf(os.Stderr, "chapel: %s\n", msg)
+	fmt.Fprintf(os.Stderr, "chapel: %s\n", termLine(msg))
 	return 1
 }
 
 func usageError(err error) int {
-	fmt.Fprintf(os.Stderr, "chapel: %s\nRun 'chapel help' for usage.\n", err)
+	fmt.Fprintf(os.Stderr, "chapel: %s\nRun 'chapel help' for usage.\n", termLine(err.Error()))
 	return 2
 }
 
