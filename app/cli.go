@@ -131,10 +131,11 @@ func chatOnce(ctx context.Context, svc *services, a chatArgs) int {
 	return 0
 }
 
-// withServices opens the backend for a command (logging warnings to
-// stderr), runs fn and closes it.
+// withServices opens the backend for a command, runs fn and closes it.
+// The log goes to the data folder's log file, as the window's does: what
+// the command prints is its output and, when it fails, one sentence.
 func withServices(ctx context.Context, fn func(svc *services) int) int {
-	log, closeLog := newLogger(false)
+	log, closeLog := newLogger(true)
 	defer closeLog()
 	svc, err := openServices(ctx, log, nil)
 	if err != nil {
