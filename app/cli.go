@@ -204,8 +204,12 @@ func (l *lineFlusher) end() {
 	}
 }
 
-// cmdConversations lists saved conversations.
+// cmdConversations lists saved conversations; `conversations delete ID…`
+// deletes them.
 func cmdConversations(args []string) int {
+	if len(args) > 0 && args[0] == "delete" {
+		return cmdDeleteConversations(args[1:])
+	}
 	return listCommand("conversations", args, listConversations)
 }
 

@@ -213,8 +213,14 @@ func docSize(d store.Document) string {
 	return fmt.Sprintf("%d passages", d.Chunks)
 }
 
-// cmdDocuments lists the stored documents.
-func cmdDocuments(args []string) int { return listCommand("documents", args, listDocuments) }
+// cmdDocuments lists the stored documents; `documents delete ID…` deletes
+// them.
+func cmdDocuments(args []string) int {
+	if len(args) > 0 && args[0] == "delete" {
+		return cmdDeleteDocuments(args[1:])
+	}
+	return listCommand("documents", args, listDocuments)
+}
 
 // listDocuments prints the stored documents, as a table or JSON.
 func listDocuments(ctx context.Context, svc *services, asJSON bool) int {

@@ -33,6 +33,8 @@ Usage:
                           another chapel serve); --model then names its model
       --api-key KEY       the endpoint's API key (env CHAPEL_API_KEY)
   chapel conversations [--home DIR] [--json]   list saved conversations
+  chapel conversations delete [--home DIR] ID...
+                                          delete conversations (their text leaves the disk too)
   chapel search [--home DIR] [--json] QUERY    find messages and document passages with every word of QUERY
   chapel summarize [flags] FILE...        add documents (files or folders) and print a summary of each
       --home DIR          data folder
@@ -42,6 +44,8 @@ Usage:
                           chunks_summarized, coverage, summary, citations
                           Interrupted summaries resume where they stopped when run again.
   chapel documents [--home DIR] [--json]  list stored documents
+  chapel documents delete [--home DIR] ID...
+                                          delete documents with their passages, summaries and stored copy
   chapel extract [--json] FILE            print a document's text (PDF pages separated by form feeds)
   chapel version                          print the version
   chapel bench [--model PATH | --synthetic NAME] [--threads N] [--pp 512] [--tg 128] [--reps 3] [--parallel 4] [--history 3000] [--json]
