@@ -20,6 +20,7 @@ type App struct {
 	pickDocuments func(ctx context.Context) ([]string, error)
 	ctx           func() context.Context // the window's context, set at startup
 	opened        openedFiles            // files to open: arguments, a second launch's arguments
+	boot          *bootState             // set when the window started without its database (startup.go)
 }
 
 // Info describes this installation.

@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"sync"
 
+	"github.com/chapelapp/chapel/backend/paths"
 	"github.com/chapelapp/chapel/backend/store"
 	"github.com/wailsapp/wails/v2"
 	"github.com/wailsapp/wails/v2/pkg/options"
@@ -76,12 +77,13 @@ func runWindow(assets fs.FS, icon []byte, version string, files []string) (code 
 		return fail(fmt.Errorf("this build has no user interface (frontend/dist is empty); build it with `make build`"))
 	}
 	em := &wailsEmitter{}
-	svc, err := openServices(context.Background(), log, em)
+	// A damaged database opens the window on its "database damaged" screen,
+	// without services until it is dealt with (startup.go).
+	svc, boot, err := openWindowServices(context.Background(), log, em)
 	if err != nil {
 		return fail(err)
 	}
-	defer svc.close()
-	a := &App{svc: svc, version: version, ctx: em.get, dialog: func(ctx context.Context) (string, error) {
+	a := &App{svc: svc, boot: boot, version: version, ctx: em.get, dialog: func(ctx context.Context) (string, error) {
 		return runtime.OpenFileDialog(ctx, runtime.OpenDialogOptions{
 			Title:   "Choose a GGUF model",
 			Filters: []runtime.FileFilter{{DisplayName: "GGUF models (*.gguf)", Pattern: "*.gguf"}},
@@ -96,9 +98,22 @@ func runWindow(assets fs.FS, icon []byte, version string, files []string) (code 
 			},
 		})
 	}
+	defer func() {
+		if a.svc != nil { // opened at start or after a repair
+			a.svc.close()
+		}
+	}()
+	home, err := paths.DataDir()
+	if err != nil {
+		return fail(err)
+	}
 	a.opened.add(files)
 	os.Args = append(os.Args[:1:1], absoluteFileArgs(os.Args[1:])...)
-	geo, remembered := loadGeometry(context.Background(), svc.store)
+	var geo geometry
+	remembered := false
+	if svc != nil {
+		geo, remembered = loadGeometry(context.Background(), svc.store)
+	}
 	width, height := defaultWidth, defaultHeight
 	if remembered {
 		g := geo.clamp(0, 0) // the screen is known once the window exists
@@ -115,11 +130,20 @@ func runWindow(assets fs.FS, icon []byte, version string, files []string) (code 
 		OnStartup: func(ctx context.Context) {
 			em.set(ctx)
 			// Load the remembered model without holding up the window.
-			go func() {
-				if err := svc.models.Restore(ctx); err != nil {
-					log.Warn("restore the remembered model", "err", err)
-				}
-			}()
+			restore := func(svc *services) {
+				go func() {
+					if err := svc.models.Restore(ctx); err != nil {
+						log.Warn("restore the remembered model", "err", err)
+					}
+				}()
+			}
+			if boot != nil {
+				boot.mu.Lock()
+				boot.ready = restore // once the damaged database is dealt with
+				boot.mu.Unlock()
+			} else {
+				restore(svc)
+			}
 		},
 		OnDomReady: func(ctx context.Context) {
 			if remembered {
@@ -127,14 +151,17 @@ func runWindow(assets fs.FS, icon []byte, version string, files []string) (code 
 			}
 		},
 		OnBeforeClose: func(ctx context.Context) bool {
-			if err := svc.store.SetSetting(ctx, geometryKey, closingGeometry(ctx, svc.store)); err != nil {
+			if a.svc == nil {
+				return false // still on the damaged database's screen
+			}
+			if err := a.svc.store.SetSetting(ctx, geometryKey, closingGeometry(ctx, a.svc.store)); err != nil {
 				log.Warn("remember the window's size and position", "err", err)
 			}
 			return false
 		},
 		OnShutdown: func(ctx context.Context) { em.set(nil) },
 		SingleInstanceLock: &options.SingleInstanceLock{
-			UniqueId: instanceID(svc.home),
+			UniqueId: instanceID(home),
 			OnSecondInstanceLaunch: func(second options.SecondInstanceData) {
 				ctx := em.get()
 				runtime.WindowUnminimise(ctx)

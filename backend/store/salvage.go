@@ -23,11 +23,48 @@ import (
 // build the recovery extension): table by table, key range by key range,
 // skipping what cannot be read.
 
+// ErrDamaged is what QuickCheck returns for a database whose pages do not
+// hold together.
+var ErrDamaged = errors.New("the database file is damaged")
+
 // IsDamaged reports whether err says the database file is damaged: SQLite
-// found a corrupt page, or the file is no longer an SQLite database.
+// found a corrupt page, the file is no longer an SQLite database, or a
+// check of its pages failed.
 func IsDamaged(err error) bool {
 	var se sqlite3.Error
-	return errors.As(err, &se) && (se.Code == sqlite3.ErrCorrupt || se.Code == sqlite3.ErrNotADB)
+	return errors.Is(err, ErrDamaged) || errors.As(err, &se) && (se.Code == sqlite3.ErrCorrupt || se.Code == sqlite3.ErrNotADB)
+}
+
+// QuickCheck reads every page of the database and checks that they hold
+// together (PRAGMA quick_check: the b-trees, not the indexes' contents).
+// A damaged database gives an error IsDamaged recognises; a ctx that ends
+// first stops the check with ctx's error.
+func (s *Store) QuickCheck(ctx context.Context) error {
+	rows, err := s.db.QueryContext(ctx, "PRAGMA quick_check(20)")
+	if err != nil {
+		return dbError(err, "could not check the database")
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return dbError(err, "could not check the database")
+		}
+		if line != "ok" {
+			problems = append(problems, line)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return dbError(err, "could not check the database")
+	}
+	if len(problems) > 0 {
+		return apperr.Wrap(apperr.Unavailable, fmt.Errorf("%w: %s", ErrDamaged, strings.Join(problems, "; ")), "the Chapel database %s is damaged", s.path)
+	}
+	return nil
 }
 
 // SetAside renames the database at path, with its WAL and shared-memory

@@ -87,6 +87,10 @@ func TestDamagedDatabaseIsRecognised(t *testing.T) {
 	if !IsDamaged(err) {
 		t.Fatalf("reading the damaged file: %v; want a corruption error", err)
 	}
+	st := &Store{db: db, path: path}
+	if err := st.QuickCheck(context.Background()); !IsDamaged(err) {
+		t.Errorf("QuickCheck of the damaged file: %v", err)
+	}
 	if IsDamaged(errors.New("disk full")) || IsDamaged(nil) {
 		t.Error("IsDamaged is true for other errors")
 	}
@@ -138,6 +142,9 @@ func TestSalvage(t *testing.T) {
 	var check string
 	if err := st.db.QueryRow("PRAGMA integrity_check").Scan(&check); err != nil || check != "ok" {
 		t.Errorf("integrity_check: %q, %v", check, err)
+	}
+	if err := st.QuickCheck(ctx); err != nil {
+		t.Errorf("QuickCheck of the recovered database: %v", err)
 	}
 	var orphans int
 	if err := st.db.QueryRow("SELECT count(*) FROM messages WHERE conversation_id NOT IN (SELECT id FROM conversations)").Scan(&orphans); err != nil || orphans != 0 {
