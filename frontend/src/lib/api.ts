@@ -16,8 +16,10 @@ import type {
   ModelInfo,
   ModelState,
   Passage,
+  RepairResult,
   SendResult,
   Settings,
+  StartupState,
   StreamErrorEvent,
   StreamEvent,
   SummaryProgress,
@@ -164,6 +166,16 @@ export const api = {
   about: (): Promise<AboutInfo> => call('About'),
   /** Files Chapel was asked to open (arguments, a second launch) since the last call. */
   takeOpenedFiles: async (): Promise<string[]> => (await call('TakeOpenedFiles')) ?? [],
+  /** How the window starts; an older backend without the method is ready. */
+  startupState: async (): Promise<StartupState> => {
+    const has = typeof window !== 'undefined' && typeof window.go?.app?.App?.StartupState === 'function';
+    if (!has) return { state: 'ready', message: '', database: '', log_file: '' };
+    return call('StartupState');
+  },
+  /** Keep the damaged database under a timestamped name and start with an empty one. */
+  startFresh: (): Promise<RepairResult> => call('StartFresh'),
+  /** Keep the damaged database and start with a new one holding what could be read. */
+  recoverDatabase: (): Promise<RepairResult> => call('RecoverDatabase'),
 };
 
 export type Api = typeof api;

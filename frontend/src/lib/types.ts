@@ -297,3 +297,29 @@ export interface Passage {
   section: string;
   text: string;
 }
+
+/** How the window starts: ready, or on the "database damaged" screen (app/startup.go). */
+export interface StartupState {
+  state: 'ready' | 'damaged';
+  message: string;
+  database: string;
+  log_file: string;
+}
+
+/** What a database salvage saved (store.SalvageReport). */
+export interface SalvageReport {
+  rows: number;
+  tables: Record<string, number>;
+  unreadable: string[] | null;
+  conversations: number;
+  messages: number;
+  documents: number;
+  orphans_dropped: number;
+}
+
+/** What StartFresh or RecoverDatabase did. */
+export interface RepairResult {
+  copy: string;
+  message: string;
+  salvage: SalvageReport | null;
+}

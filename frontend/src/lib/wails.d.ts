@@ -14,8 +14,10 @@ import type {
   ModelInfo,
   ModelState,
   Passage,
+  RepairResult,
   SendResult,
   Settings,
+  StartupState,
   SummaryStyle,
   SummaryView,
 } from './types';
@@ -50,6 +52,9 @@ export interface WailsAppBindings {
   AskDocument(documentId: number, text: string): Promise<SendResult>;
   About(): Promise<AboutInfo>;
   TakeOpenedFiles(): Promise<string[]>;
+  StartupState(): Promise<StartupState>;
+  StartFresh(): Promise<RepairResult>;
+  RecoverDatabase(): Promise<RepairResult>;
 }
 
 export interface WailsRuntime {

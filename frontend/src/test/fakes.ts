@@ -89,6 +89,9 @@ export function installFakeWails(): FakeWails {
     GetPassage: resolved(passage()),
     GetCitedPassage: resolved(passage()),
     AskDocument: resolved(),
+    StartupState: resolved({ state: 'ready', message: '', database: '', log_file: '' }),
+    StartFresh: resolved({ copy: '/data/chapel-damaged.db', message: '', salvage: null }),
+    RecoverDatabase: resolved({ copy: '/data/chapel-damaged.db', message: '', salvage: null }),
     About: resolved({
       version: 'test',
       platform: 'linux/amd64',
