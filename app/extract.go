@@ -15,6 +15,7 @@ import (
 
 	"github.com/chapelapp/chapel/backend/apperr"
 	"github.com/chapelapp/chapel/backend/docs"
+	"github.com/chapelapp/chapel/backend/ingest"
 )
 
 // cmdExtract prints the text Chapel reads from a document: `chapel extract
@@ -31,21 +32,16 @@ func cmdExtract(args []string) int {
 		return usageError(fmt.Errorf("extract needs one FILE"))
 	}
 	path := pos[0]
-	f, err := os.Open(path)
+	// Opened without blocking and checked on the handle: a FIFO or a
+	// device is refused at once instead of read (or waited on) forever.
+	f, st, err := ingest.OpenRegular(path)
 	if err != nil {
-		return fail(openError(path, err))
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+			return fail(openError(path, err))
+		}
+		return fail(apperr.Wrap(apperr.Invalid, err, "%q: %s", path, ingest.Message(err)))
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return fail(openError(path, err))
-	}
-	if st.IsDir() {
-		return fail(apperr.New(apperr.Invalid, "%q is a folder, not a document", path))
-	}
-	if !st.Mode().IsRegular() {
-		return fail(apperr.New(apperr.Invalid, "%q is not a regular file", path))
-	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
