@@ -42,8 +42,10 @@ run() {
 passed=0
 
 # --- the real window ---------------------------------------------------------
-window_test() {
-  local home="$out/window-home" log="$out/window.log" shot="$out/window.png"
+# window_shot HOME SHOT CHECK: start the app on data folder HOME, wait for its
+# window, screenshot it to SHOT until the script CHECK accepts it.
+window_shot() {
+  local home=$1 shot=$2 check=$3 log="${2%.png}.log"
   mkdir -p "$home"
   CHAPEL_HOME="$home" build/bin/chapel >"$log" 2>&1 &
   local pid=$!
@@ -63,13 +65,30 @@ window_test() {
   for _ in $(seq 30); do
     sleep 1
     timeout 10 import -window "$id" "$shot" 2>/dev/null || continue
-    if node scripts/check-window.mjs "$shot" >"$out/window-check.txt" 2>&1; then ok=0; break; fi
+    if node "$check" "$shot" >"${shot%.png}-check.txt" 2>&1; then ok=0; break; fi
   done
-  cat "$out/window-check.txt"
+  cat "${shot%.png}-check.txt"
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   echo "screenshot: $shot"
   return $ok
+}
+
+window_test() { window_shot "$out/window-home" "$out/window.png" scripts/check-window.mjs; }
+
+# A data folder whose database is damaged (every page but the first
+# overwritten): the window opens on the "database damaged" screen, and the
+# log says why.
+damaged_window_test() {
+  local home="$out/damaged-home"
+  mkdir -p "$home"
+  for q in "Hello" "Tell me a story" "And then?"; do
+    CHAPEL_HOME="$home" build/bin/chapel chat --model "$CHAPEL_E2E_MODEL" --max-tokens 8 "$q" >/dev/null 2>&1 || { echo "chat failed"; return 1; }
+  done
+  local pages=$(( $(stat -c %s "$home/chapel.db") / 4096 ))
+  dd if=/dev/urandom of="$home/chapel.db" bs=4096 seek=1 count=$((pages - 1)) conv=notrunc status=none
+  window_shot "$home" "$out/damaged-window.png" scripts/check-damaged-window.mjs || return 1
+  grep -q "the database is damaged" "$home/logs/chapel.log" || { echo "the log does not say the database is damaged"; return 1; }
 }
 
 # --- the real browser ----------------------------------------------------------
@@ -78,6 +97,7 @@ browser_test() {
 }
 
 run "app window renders the Chapel UI (Xvfb screenshot)" window_test
+run "a damaged database opens the window on its damaged screen (Xvfb screenshot)" damaged_window_test
 run "browser: pick model, stream, stop; drop a PDF, summary with citations, passage, ask; restart, all kept" browser_test
 
 echo "$passed passed, $failures failed"
