@@ -13,7 +13,8 @@ const reply = (over: Partial<Message>): Message => ({
 
 describe('ThinkingBlock', () => {
   it.each([
-    { ms: 800, active: false, label: 'Thought for 0.8 s' },
+    { ms: 12, active: false, label: 'Thought for 12 ms' },
+    { ms: 1840, active: false, label: 'Thought for 1.8 s' },
     { ms: 12_400, active: false, label: 'Thought for 12 s' },
     { ms: 125_000, active: false, label: 'Thought for 2 min 5 s' },
     { ms: 0, active: true, label: 'Thinking…' },
@@ -37,7 +38,7 @@ describe('MessageView with thinking', () => {
   it.each([
     { name: 'a finished reply', m: reply({ content: 'Hello!', thinking: 'The user greets me.', thinking_ms: 2100 }), label: 'Thought for 2.1 s' },
     { name: 'still thinking', m: reply({ status: 'streaming', thinking: 'Let me see' }), label: 'Thinking…' },
-    { name: 'answering after thinking', m: reply({ status: 'streaming', content: 'The', thinking: 'done', thinking_ms: 900 }), label: 'Thought for 0.9 s' },
+    { name: 'answering after thinking', m: reply({ status: 'streaming', content: 'The', thinking: 'done', thinking_ms: 900 }), label: 'Thought for 900 ms' },
   ])('$name: the block sits above the answer', ({ m, label }) => {
     const { container } = render(MessageView, { message: m });
     const block = screen.getByTestId('thinking');
