@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"syscall"
 
 	"github.com/mattn/go-sqlite3"
 )
@@ -106,10 +107,12 @@ func (s *Store) checkpoint(ctx context.Context) {
 	_, _ = s.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
 }
 
-// isFull reports whether err is SQLite's "database or disk is full".
+// isFull reports whether err says the disk is full: SQLite's "database or
+// disk is full", or an I/O error whose cause is ENOSPC (creating the WAL or
+// the shared-memory file).
 func isFull(err error) bool {
 	var se sqlite3.Error
-	return errors.As(err, &se) && se.Code == sqlite3.ErrFull
+	return errors.As(err, &se) && (se.Code == sqlite3.ErrFull || se.Code == sqlite3.ErrIoErr && errors.Is(se.SystemErrno, syscall.ENOSPC))
 }
 
 // ftsSecureDelete turns on FTS5's secure-delete option for every full-text

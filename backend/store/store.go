@@ -80,6 +80,16 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := makePrivate(abs); err != nil {
 		return nil, apperr.Wrap(apperr.Unavailable, err, "could not create the database %s (check that the folder is writable)", abs)
 	}
+	s, err := open(ctx, abs)
+	if isFull(err) && (reserve{path: abs + reserveSuffix}).release() {
+		// A full disk: opening needs room for the WAL and shared memory.
+		s, err = open(ctx, abs)
+	}
+	return s, err
+}
+
+// open opens the database at the absolute path abs and migrates it.
+func open(ctx context.Context, abs string) (*Store, error) {
 	db, err := sql.Open("sqlite3", abs+"?"+writerParams)
 	if err != nil {
 		return nil, apperr.Wrap(apperr.Internal, err, "could not open the database %s", abs)
@@ -153,7 +163,13 @@ func (s *Store) Close() error {
 	s.mu.Unlock()
 	s.ops.Wait()
 	err := s.rdb.Close()
-	if _, cerr := s.db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); cerr != nil && err == nil {
+	_, cerr := s.db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+	if isFull(cerr) && s.reserve.release() {
+		// The database file grows to take the WAL's pages: on a full disk,
+		// the reserve makes that room (Open makes it again).
+		_, cerr = s.db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+	}
+	if cerr != nil && err == nil {
 		err = cerr
 	}
 	if cerr := s.db.Close(); cerr != nil && err == nil {
