@@ -91,6 +91,7 @@ func openServices(ctx context.Context, log *slog.Logger, em emitter) (*services,
 	eng := remote.NewSwitch(worker.New(workerCommand, log), endpoints.Config)
 	chats := chat.New(st, eng, em, log)
 	chats.SetGrounder(ask.New(st))
+	chats.SetTurnLocks(turnLocks{home})
 	s := &services{
 		home:      home,
 		log:       log,

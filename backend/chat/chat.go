@@ -70,7 +70,9 @@ type Service struct {
 	em  Emitter
 	log *slog.Logger
 
-	grounder Grounder // nil: conversations attached to a document are plain chats
+	grounder Grounder        // nil: conversations attached to a document are plain chats
+	locks    TurnLocks       // nil: turns are serialised in this process only
+	held     map[*run]func() // the cross-process lock each run holds, to release
 
 	emitEvery time.Duration // coalesce stream events to at most one per emitEvery
 	saveEvery time.Duration // save a growing reply at least this often
@@ -94,8 +96,23 @@ func New(st *store.Store, eng engine.Engine, em Emitter, log *slog.Logger) *Serv
 		emitEvery: 30 * time.Millisecond,
 		saveEvery: time.Second,
 		runs:      map[int64]*run{},
+		held:      map[*run]func(){},
 	}
 }
+
+// TurnLocks serialise turns per conversation across processes: the window
+// and a CLI command (or two CLI commands) on one data folder must not both
+// add a turn to a conversation at once, or the second builds on the first
+// one's half-written reply.
+type TurnLocks interface {
+	// TryLock takes conversation id's lock for one reply; it fails with a
+	// sentence when another process holds it.
+	TryLock(conversationID int64) (release func(), err error)
+}
+
+// SetTurnLocks makes each reply hold its conversation's cross-process lock.
+// Call it before the first Send.
+func (s *Service) SetTurnLocks(l TurnLocks) { s.locks = l }
 
 // SetGrounder makes replies in conversations attached to a document answer
 // from its passages. Call it before the first Send.
@@ -380,6 +397,13 @@ func (s *Service) register(conversationID int64, cancel context.CancelFunc) (*ru
 		return nil, err
 	}
 	r := &run{conversationID: conversationID, cancel: cancel, done: make(chan struct{})}
+	if s.locks != nil {
+		release, err := s.locks.TryLock(conversationID)
+		if err != nil {
+			return nil, err
+		}
+		s.held[r] = release
+	}
 	s.runs[conversationID] = r
 	s.wg.Add(1)
 	return r, nil
@@ -391,7 +415,12 @@ func (s *Service) unregister(conversationID int64, r *run) {
 	if s.runs[conversationID] == r {
 		delete(s.runs, conversationID)
 	}
+	release := s.held[r]
+	delete(s.held, r)
 	s.mu.Unlock()
+	if release != nil {
+		release()
+	}
 	close(r.done)
 }
 

@@ -5,11 +5,14 @@ import type {
   AboutInfo,
   ActiveReply,
   AppInfo,
+  CatalogView,
   Conversation,
   ConversationDetail,
   DocumentDetail,
   DocumentInfo,
   DoneEvent,
+  DownloadProgress,
+  DownloadRef,
   IngestEvent,
   IngestJob,
   ModelEntry,
@@ -27,7 +30,6 @@ import type {
   SummaryView,
   TokenEvent,
 } from './types';
-import type { Endpoint, EndpointInput, EndpointModel, EndpointTest } from './types';
 
 /** Every failure of a bound call surfaces as an ApiError with a code. */
 export class ApiError extends Error {
@@ -167,6 +169,16 @@ export const api = {
   about: (): Promise<AboutInfo> => call('About'),
   /** Files Chapel was asked to open (arguments, a second launch) since the last call. */
   takeOpenedFiles: async (): Promise<string[]> => (await call('TakeOpenedFiles')) ?? [],
+  /** The model catalogue rated against this computer (memory, free disk), with unfinished downloads. */
+  modelCatalog: async (): Promise<CatalogView> => {
+    const v = await call('ModelCatalog');
+    return { ...v, models: v?.models ?? [], downloads: v?.downloads ?? [] };
+  },
+  /** Starts (or resumes from a part on disk) a catalogue model's download; progress arrives on ref.event. */
+  startDownload: (id: string): Promise<DownloadRef> => call('StartDownload', id),
+  pauseDownload: (id: string): Promise<void> => call('PauseDownload', id),
+  resumeDownload: (id: string): Promise<DownloadRef> => call('ResumeDownload', id),
+  cancelDownload: (id: string): Promise<void> => call('CancelDownload', id),
   /** How the window starts; an older backend without the method is ready. */
   startupState: async (): Promise<StartupState> => {
     const has = typeof window !== 'undefined' && typeof window.go?.app?.App?.StartupState === 'function';
@@ -177,14 +189,6 @@ export const api = {
   startFresh: (): Promise<RepairResult> => call('StartFresh'),
   /** Keep the damaged database and start with a new one holding what could be read. */
   recoverDatabase: (): Promise<RepairResult> => call('RecoverDatabase'),
-  // Settings → Engines: OpenAI-compatible servers the user added.
-  listEndpoints: async (): Promise<Endpoint[]> => (await call('ListEndpoints')) ?? [],
-  saveEndpoint: (input: EndpointInput): Promise<Endpoint> => call('SaveEndpoint', input),
-  deleteEndpoint: (id: string): Promise<void> => call('DeleteEndpoint', id),
-  /** Connects and lists the endpoint's models; opens a connection only when the user asks. */
-  testEndpoint: (input: EndpointInput): Promise<EndpointTest> => call('TestEndpoint', input),
-  /** Each endpoint's chosen model, for the model picker (no connection). */
-  listEndpointModels: async (): Promise<EndpointModel[]> => (await call('ListEndpointModels')) ?? [],
 };
 
 export type Api = typeof api;
@@ -347,4 +351,17 @@ export function openExternal(url: string): boolean {
   if (!r?.BrowserOpenURL) return false;
   r.BrowserOpenURL(url);
   return true;
+}
+
+/** A download's state after which no more events come on its stream. */
+export function downloadEnded(state: string): boolean {
+  return state === 'done' || state === 'failed' || state === 'canceled' || state === 'paused';
+}
+
+/**
+ * Progress of one download (its own event name, download:progress:<id>), up
+ * to and including the event that ends it (done, failed, canceled, paused).
+ */
+export function subscribeDownload(event: string, cb: (p: DownloadProgress) => void): () => void {
+  return subscribeUntil<DownloadProgress>(event, (p) => downloadEnded(p.state), cb);
 }

@@ -45,6 +45,8 @@ export interface ModelState {
 
   path: string;
   error: string;
+  /** The model that failed to load while `model`, loaded before it, kept running. */
+  failed_path?: string;
 }
 
 export interface ModelEntry {
@@ -55,6 +57,91 @@ export interface ModelEntry {
   source: string;
   valid: boolean;
   problem?: string;
+  /** "chapel" (its own folders) or the app whose store holds it: ollama, lmstudio, jan, gpt4all, huggingface, llamacpp. */
+  app?: string;
+  // Read from the GGUF header before loading (absent when it could not be read).
+  model_name?: string;
+  architecture?: string;
+  params?: number;
+  quantization?: string;
+  context_length?: number;
+  template_family?: string;
+  reasoning?: boolean;
+  needs_memory?: number;
+  fits_memory?: boolean;
+}
+
+/** This computer, measured; -1 where unknown. */
+export interface Machine {
+  total_memory: number;
+  available_memory: number;
+  disk_free: number;
+}
+
+/** One catalogue model, rated against this computer. */
+export interface CatalogModel {
+  id: string;
+  name: string;
+  kind: 'chat' | 'embedding';
+  repo: string;
+  file: string;
+  revision: string;
+  size_bytes: number;
+  sha256: string;
+  parameters: string;
+  quantization: string;
+  context_length: number;
+  license: string;
+  template_family: string;
+  reasoning: boolean;
+  good_at: string;
+  note?: string;
+  url: string;
+  needs_memory: number;
+  fits_memory: boolean;
+  fits_disk: boolean;
+  recommended: boolean;
+  downloaded: boolean;
+}
+
+export type DownloadState =
+  | 'queued'
+  | 'checking'
+  | 'downloading'
+  | 'retrying'
+  | 'verifying'
+  | 'paused'
+  | 'done'
+  | 'failed'
+  | 'canceled';
+
+/** A download's progress (download:progress:<id> events). */
+export interface DownloadProgress {
+  id: string;
+  file: string;
+  url: string;
+  state: DownloadState;
+  done: number;
+  total: number;
+  bytes_per_sec: number;
+  /** -1 while unknown. */
+  seconds_left: number;
+  path: string;
+  error: string;
+  verified: boolean;
+}
+
+export interface CatalogView {
+  machine: Machine;
+  models: CatalogModel[];
+  downloads: DownloadProgress[] | null;
+  dir: string;
+}
+
+export interface DownloadRef {
+  id: string;
+  file: string;
+  event: string;
 }
 
 export interface Conversation {
@@ -322,34 +409,4 @@ export interface RepairResult {
   copy: string;
   message: string;
   salvage: SalvageReport | null;
-}
-
-/** An OpenAI-compatible server the user added in Settings → Engines (its API key never comes back). */
-export interface Endpoint {
-  id: string;
-  name: string;
-  base_url: string;
-  model: string;
-  has_key: boolean;
-}
-
-/** An endpoint as the Engines form sends it: the key goes only with set_key ("" removes it). */
-export interface EndpointInput extends Endpoint {
-  api_key: string;
-  set_key: boolean;
-}
-
-/** What testing an endpoint found: "connected: 3 models, 41 ms". */
-export interface EndpointTest {
-  summary: string;
-  models: string[];
-  latency_ms: number;
-}
-
-/** An endpoint's chosen model, as the model picker lists it; ref is what loadModel takes. */
-export interface EndpointModel {
-  ref: string;
-  model: string;
-  endpoint: string;
-  endpoint_id: string;
 }

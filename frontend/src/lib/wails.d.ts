@@ -4,10 +4,12 @@ import type {
   AboutInfo,
   ActiveReply,
   AppInfo,
+  CatalogView,
   Conversation,
   ConversationDetail,
   DocumentDetail,
   DocumentInfo,
+  DownloadRef,
   IngestEvent,
   IngestJob,
   ModelEntry,
@@ -52,15 +54,14 @@ export interface WailsAppBindings {
   AskDocument(documentId: number, text: string): Promise<SendResult>;
   About(): Promise<AboutInfo>;
   TakeOpenedFiles(): Promise<string[]>;
+  ModelCatalog(): Promise<CatalogView>;
+  StartDownload(id: string): Promise<DownloadRef>;
+  PauseDownload(id: string): Promise<void>;
+  ResumeDownload(id: string): Promise<DownloadRef>;
+  CancelDownload(id: string): Promise<void>;
   StartupState(): Promise<StartupState>;
   StartFresh(): Promise<RepairResult>;
   RecoverDatabase(): Promise<RepairResult>;
-  // Settings → Engines (app/engines.go)
-  ListEndpoints(): Promise<import('./types').Endpoint[]>;
-  SaveEndpoint(input: import('./types').EndpointInput): Promise<import('./types').Endpoint>;
-  DeleteEndpoint(id: string): Promise<void>;
-  TestEndpoint(input: import('./types').EndpointInput): Promise<import('./types').EndpointTest>;
-  ListEndpointModels(): Promise<import('./types').EndpointModel[]>;
 }
 
 export interface WailsRuntime {

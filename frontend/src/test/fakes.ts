@@ -3,6 +3,7 @@
 import { vi, type Mock } from 'vitest';
 import type { WailsAppBindings } from '../lib/wails';
 import type {
+  CatalogModel,
   Citation,
   Conversation,
   DocumentDetail,
@@ -62,11 +63,6 @@ export function installFakeWails(): FakeWails {
   let dropCb: ((x: number, y: number, paths: string[]) => void) | null = null;
   const resolved = (v: unknown = undefined) => vi.fn<Fn>(async () => v);
   const app: FakeApp = {
-    ListEndpoints: resolved([]),
-    SaveEndpoint: resolved(),
-    DeleteEndpoint: resolved(),
-    TestEndpoint: resolved({ summary: 'connected: 0 models, 1 ms', models: [], latency_ms: 1 }),
-    ListEndpointModels: resolved([]),
     AppInfo: resolved({ version: 'test', data_dir: '/data', models_dir: '/data/models' }),
     ModelState: resolved({ state: 'none', model: null, path: '', error: '' }),
     ListModels: resolved([]),
@@ -108,6 +104,11 @@ export function installFakeWails(): FakeWails {
       models_dir: '/data/models',
     }),
     TakeOpenedFiles: resolved([]),
+    ModelCatalog: resolved({ machine: { total_memory: 16e9, available_memory: 8e9, disk_free: 100e9 }, models: [], downloads: [], dir: '/data/models' }),
+    StartDownload: resolved({ id: 'm', file: 'm.gguf', event: 'download:progress:m' }),
+    PauseDownload: resolved(),
+    ResumeDownload: resolved({ id: 'm', file: 'm.gguf', event: 'download:progress:m' }),
+    CancelDownload: resolved(),
   };
   const runtime = {
     EventsOn: vi.fn<Fn>((name: string, cb: (...a: unknown[]) => void) => {
@@ -186,6 +187,33 @@ export function modelInfo(p: Partial<ModelInfo> = {}): ModelInfo {
 
 export function modelEntry(p: Partial<ModelEntry> = {}): ModelEntry {
   return { path: '/models/tiny.gguf', name: 'tiny', size_bytes: 1024, dir: '/models', source: 'models', valid: true, problem: '', ...p };
+}
+
+export function catalogModel(p: Partial<CatalogModel> = {}): CatalogModel {
+  return {
+    id: 'qwen-test',
+    name: 'Qwen Test 1B',
+    kind: 'chat',
+    repo: 'org/qwen-test-GGUF',
+    file: 'qwen-test.gguf',
+    revision: 'a'.repeat(40),
+    size_bytes: 1e9,
+    sha256: 'b'.repeat(64),
+    parameters: '1B',
+    quantization: 'Q4_K_M',
+    context_length: 32768,
+    license: 'Apache-2.0',
+    template_family: 'qwen2.5-instruct',
+    reasoning: false,
+    good_at: 'quick answers',
+    url: 'https://huggingface.co/org/qwen-test-GGUF/resolve/x/qwen-test.gguf',
+    needs_memory: 1.5e9,
+    fits_memory: true,
+    fits_disk: true,
+    recommended: false,
+    downloaded: false,
+    ...p,
+  };
 }
 
 export function documentInfo(p: Partial<DocumentInfo> = {}): DocumentInfo {

@@ -39,7 +39,8 @@ export class ModelStore {
 
   /** The error to show in the banner, if any. */
   get error(): string {
-    const e = this.state.state === 'error' ? this.state.error || 'The model could not be loaded.' : '';
+    // A failed load that left the previous model running is ready with an error.
+    const e = this.state.state === 'error' ? this.state.error || 'The model could not be loaded.' : this.state.error || '';
     return e && e !== this.dismissedError ? e : '';
   }
 
@@ -91,7 +92,7 @@ export class ModelStore {
   apply(s: ModelState | null | undefined): void {
     if (!s || typeof s !== 'object') return;
     this.state = { ...EMPTY, ...s, model: s.model ?? null };
-    if (s.state !== 'error') this.dismissedError = '';
+    if (s.state !== 'error' && !s.error) this.dismissedError = '';
   }
 
   async load(path: string): Promise<boolean> {
@@ -105,7 +106,11 @@ export class ModelStore {
       return true;
     } catch (e) {
       const err = toApiError(e);
-      this.state = { state: 'error', model: null, path, error: err.message };
+      const prev = this.state.model;
+      // The previous model, if any, keeps running (Go reloads it after a failed load).
+      this.state = prev
+        ? { state: 'ready', model: prev, path: prev.path, error: err.message, failed_path: path }
+        : { state: 'error', model: null, path, error: err.message };
       return false;
     }
   }
@@ -123,7 +128,7 @@ export class ModelStore {
   }
 
   retry(): Promise<boolean> {
-    return this.load(this.state.path);
+    return this.load(this.state.failed_path || this.state.path);
   }
 
   dismissError(): void {

@@ -56,6 +56,19 @@ describe('model store', () => {
     expect(store.status).toBe('ready');
   });
 
+  it('a failed load keeps the model loaded before it, says why, and retry tries the failed one', async () => {
+    const { w, store } = setup();
+    w.app.LoadModel.mockResolvedValueOnce(modelInfo({ path: '/good.gguf', name: 'good' }));
+    expect(await store.load('/good.gguf')).toBe(true);
+    w.app.LoadModel.mockRejectedValueOnce({ code: 'invalid', message: 'model "bad.gguf" could not be loaded' });
+    expect(await store.load('/bad.gguf')).toBe(false);
+    expect(store.status).toBe('ready');
+    expect(store.state.model?.path).toBe('/good.gguf');
+    expect(store.error).toContain('could not be loaded');
+    await store.retry();
+    expect(w.app.LoadModel).toHaveBeenLastCalledWith('/bad.gguf');
+  });
+
   it('follows model:state events', () => {
     const { w, store } = setup();
     store.init();

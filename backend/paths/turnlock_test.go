@@ -1,0 +1,59 @@
+package paths
+
+import (
+	"os"
+	"os/exec"
+	"strconv"
+	"testing"
+)
+
+// The helper process takes conversation 7's lock and waits for its stdin to close.
+func TestMain(m *testing.M) {
+	if home := os.Getenv("CHAPEL_TEST_HOLD_LOCK"); home != "" {
+		release, ok, err := TryLockConversation(home, 7)
+		if err != nil || !ok {
+			os.Exit(3)
+		}
+		os.Stdout.WriteString("held\n")
+		var b [1]byte
+		os.Stdin.Read(b[:])
+		release()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func TestTryLockConversation(t *testing.T) {
+	home := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "CHAPEL_TEST_HOLD_LOCK="+home)
+	in, _ := cmd.StdinPipe()
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var buf [5]byte
+	if n, err := out.Read(buf[:]); err != nil || string(buf[:n]) != "held\n" {
+		t.Fatalf("the other process did not take the lock: %q, %v", buf[:n], err)
+	}
+	if _, ok, err := TryLockConversation(home, 7); ok || err != nil {
+		t.Fatalf("took conversation 7's lock while another process holds it (err %v)", err)
+	}
+	release, ok, err := TryLockConversation(home, 8)
+	if !ok || err != nil {
+		t.Fatalf("conversation 8: %v, %v", ok, err)
+	}
+	release()
+	in.Close() // the other process lets go and exits
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	release, ok, err = TryLockConversation(home, 7)
+	if !ok || err != nil {
+		t.Fatalf("conversation 7 after the other process ended: %v, %v", ok, err)
+	}
+	release()
+	if fi, err := os.Stat(home + "/" + LocksName + "/conversation-" + strconv.Itoa(7) + ".lock"); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("lock file: %v, %v", fi, err)
+	}
+}
