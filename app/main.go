@@ -51,7 +51,7 @@ Usage:
   chapel bench [--model PATH | --synthetic NAME] [--threads N] [--pp 512] [--tg 128] [--reps 3] [--parallel 4] [--history 3000] [--json]
                                           measure prompt and generation speed (NAME: 1b-q4_0, 0.5b-q8_0, tiny-f32, …)
   chapel bench --bandwidth [--threads N]  measure memory read bandwidth (the roofline)
-  chapel synth-model [--shape tiny|0.5b|1b] [--chat] [--f16] PATH
+  chapel synth-model [--shape tiny|0.5b|1b] [--chat | --template FILE.jinja] [--f16] PATH
                                           write a random-weight model (for tests and benchmarks)
   chapel prompt --template FILE.jinja [--bos T] [--eos T] [--now TIME] CONVERSATION.json
   chapel prompt --model PATH CONVERSATION.json

@@ -3,6 +3,7 @@ package app
 import (
 	"flag"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 
@@ -17,6 +18,7 @@ func cmdSynthModel(args []string) int {
 	chatTemplate := fl.Bool("chat", false, "")
 	f16 := fl.Bool("f16", false, "")
 	seed := fl.Uint64("seed", 1, "")
+	templateFile := fl.String("template", "", "")
 	pos, err := parseInterleaved(fl, args)
 	if err != nil {
 		return usageError(err)
@@ -39,6 +41,13 @@ func cmdSynthModel(args []string) int {
 	}
 	if *chatTemplate {
 		opt.ChatTemplate = gguf.ChatMLTemplate
+	}
+	if *templateFile != "" { // a chat template of its own (the vocabulary has ChatML's tokens)
+		b, err := os.ReadFile(*templateFile)
+		if err != nil {
+			return fail(fmt.Errorf("read the template: %w", err))
+		}
+		opt.ChatTemplate = string(b)
 	}
 	if err := gguf.WriteSynthetic(pos[0], s, opt); err != nil {
 		return fail(fmt.Errorf("write the model: %w", err))

@@ -266,6 +266,7 @@ try {
     await page.screenshot({ path: join(out, 'browser-book-summary.png') });
     if (!/^Covers pages 1–(\d+) of \1$/.test(bookCoverage)) throw new Error(`coverage ${JSON.stringify(bookCoverage)}`);
   }
+  await (await import('./thinking.mjs')).thinkingSteps({ page, step, out, home, root });
   if (pageErrors.length) throw new Error(`the page threw: ${pageErrors.join('\n')}`);
   console.log(`browser e2e: ${steps.length} steps passed`);
 } catch (e) {
