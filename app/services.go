@@ -92,6 +92,7 @@ func openServices(ctx context.Context, log *slog.Logger, em emitter) (*services,
 	chats := chat.New(st, eng, em, log)
 	chats.SetGrounder(ask.New(st))
 	chats.SetTurnLocks(turnLocks{home})
+	chats.SetTurnLocks(turnLocks{home})
 	s := &services{
 		home:      home,
 		log:       log,
