@@ -24,7 +24,7 @@ func cmdDeleteConversations(args []string) int {
 // Conversations about a document stay, detached from it.
 func cmdDeleteDocuments(args []string) int {
 	return deleteCommand("documents delete", "document", args, func(ctx context.Context, svc *services, id int64) error {
-		return svc.summaries.Delete(ctx, id)
+		return svc.deleteDocument(ctx, id)
 	})
 }
 

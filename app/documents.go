@@ -28,7 +28,7 @@ func (a *App) GetDocument(id int64) (summarize.Detail, error) {
 }
 
 // DeleteDocument stops its summaries and deletes a document.
-func (a *App) DeleteDocument(id int64) error { return a.svc.summaries.Delete(a.ctx(), id) }
+func (a *App) DeleteDocument(id int64) error { return a.svc.deleteDocument(a.ctx(), id) }
 
 // SummarizeDocument starts (or resumes, or returns the finished) summary of
 // a document in a style; progress streams on summary:progress:<id>.

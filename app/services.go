@@ -92,7 +92,6 @@ func openServices(ctx context.Context, log *slog.Logger, em emitter) (*services,
 	chats := chat.New(st, eng, em, log)
 	chats.SetGrounder(ask.New(st))
 	chats.SetTurnLocks(turnLocks{home})
-	chats.SetTurnLocks(turnLocks{home})
 	s := &services{
 		home:      home,
 		log:       log,
@@ -195,6 +194,18 @@ func (s *services) waitWriters() {
 		}()
 	}
 	wg.Wait()
+}
+
+// deleteDocument deletes a document: its stored copy first (on a full disk
+// that is the room the delete needs), then, once its summaries stopped, its
+// rows.
+func (s *services) deleteDocument(ctx context.Context, id int64) error {
+	doc, err := s.store.GetDocument(ctx, id)
+	if err != nil {
+		return err
+	}
+	s.ingest.Release(doc.Blake3)
+	return s.summaries.Delete(ctx, id)
 }
 
 // modelDirs are the folders scanned for .gguf files: the data folder's

@@ -186,6 +186,21 @@ func (s *Service) Forget(ctx context.Context, hash string) {
 	s.dropBlob(ctx, blob{hash: hash, path: filepath.Join(s.dir, hash[:2], hash)})
 }
 
+// Release removes the stored file of a document about to be deleted,
+// before its rows go: on a full disk that frees room for the delete. The
+// file is only ever read while the document is added, so a delete that
+// then fails leaves a document that works; adding the same file again
+// stores it again.
+func (s *Service) Release(hash string) {
+	if len(hash) != 64 {
+		return
+	}
+	p := filepath.Join(s.dir, hash[:2], hash)
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		s.log.Warn("could not remove the stored file of a document being deleted", "path", p, "error", err)
+	}
+}
+
 // removeStaleTemps removes partial copies a crash left behind. Copies less
 // than a day old may belong to another Chapel process, and stay.
 func (s *Service) removeStaleTemps() {

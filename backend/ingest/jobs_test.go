@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -171,4 +172,34 @@ func TestForgetAndPrune(t *testing.T) {
 	if _, err := os.Stat(blobOf(db)); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("the orphan copy is still there: %v", err)
 	}
+}
+
+// Release removes a document's stored copy before the document is
+// deleted (room on a full disk); the document still reads, and adding the
+// same file again stores the copy again.
+func TestReleaseThenAddAgain(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	a := e.write("a.md", markdownFile("releaseword"))
+	out, err := e.svc.Ingest(ctx, []string{a}, nil)
+	if err != nil || len(out.Documents) != 1 {
+		t.Fatalf("ingest: %+v %v", out, err)
+	}
+	d := out.Documents[0]
+	blob := filepath.Join(e.dir, d.Blake3[:2], d.Blake3)
+	e.svc.Release(d.Blake3)
+	if _, err := os.Stat(blob); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the released copy is still there: %v", err)
+	}
+	if text, err := e.st.DocumentText(ctx, d.ID); err != nil || !strings.Contains(text, "releaseword") {
+		t.Errorf("the document without its copy: %v", err)
+	}
+	again, r, err := e.ingest(ctx, nil, a)
+	if err != nil || len(again.Documents) != 1 || again.Documents[0].ID != d.ID || r == nil {
+		t.Fatalf("adding it again: %+v %v", again, err)
+	}
+	if _, err := os.Stat(blob); err != nil {
+		t.Errorf("adding it again did not store the copy again: %v", err)
+	}
+	e.checkClean()
 }
