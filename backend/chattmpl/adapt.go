@@ -58,7 +58,7 @@ func (t *Template) RenderChat(msgs []Message, opts Options) (Prompt, error) {
 	if opts.EnableThinking != nil && t.ThinkSwitch() != SwitchFlag {
 		opts.EnableThinking = nil // the template does not read it; keep it undefined
 	}
-	text, err := t.Render(msgs, opts)
+	text, err := t.renderTurn(msgs, opts)
 	if err == nil {
 		return t.prompt(text, nil), nil
 	}
@@ -80,11 +80,40 @@ func (t *Template) RenderChat(msgs []Message, opts Options) (Prompt, error) {
 		if sameMessages(adapted, msgs) {
 			continue
 		}
-		if text, err2 := t.Render(adapted, opts); err2 == nil {
+		if text, err2 := t.renderTurn(adapted, opts); err2 == nil {
 			return t.prompt(text, step), nil
 		}
 	}
 	return Prompt{}, err
+}
+
+// continueMark stands in for the reply being continued while the template
+// renders it; the text is cut there and the reply's own text put back.
+const continueMark = "\x00chapel-continue\x00"
+
+// renderTurn renders msgs for the model's next words. A conversation that
+// ends with an assistant turn is that reply being continued: the prompt
+// ends with the reply's text, not with its end-of-turn and a new turn (the
+// template renders it as a finished turn, cut where its text starts).
+func (t *Template) renderTurn(msgs []Message, opts Options) (string, error) {
+	n := len(msgs)
+	if n == 0 || msgs[n-1].Role != "assistant" || !opts.AddGenerationPrompt {
+		return t.Render(msgs, opts)
+	}
+	marked := append([]Message{}, msgs...)
+	marked[n-1].Content = continueMark
+	closed := opts
+	closed.AddGenerationPrompt = false
+	text, err := t.Render(marked, closed)
+	if err != nil {
+		return "", err
+	}
+	i := strings.Index(text, continueMark)
+	if i < 0 || strings.Count(text, continueMark) > 1 {
+		// The template rewrote the reply's text: render it as it stands.
+		return t.Render(msgs, opts)
+	}
+	return text[:i] + msgs[n-1].Content, nil
 }
 
 func (t *Template) prompt(text string, adapted []string) Prompt {

@@ -188,3 +188,41 @@ func TestGoldenAdapted(t *testing.T) {
 		t.Error("no golden case needed adapting")
 	}
 }
+
+// TestGoldenContinue: a conversation that ends with a reply renders, for
+// continuing it, as the golden rendering of that finished conversation cut
+// right after the reply's text (no end of turn, no new turn), for every
+// family.
+func TestGoldenContinue(t *testing.T) {
+	fams, cases, golden := goldenFixtures(t)
+	for fam, f := range fams {
+		tmpl := parseFamily(t, f)
+		for _, c := range cases {
+			want := golden[fam][c.ID].Output
+			if c.AddGenerationPrompt || want == nil || len(c.Kwargs) > 0 || c.Messages[len(c.Messages)-1]["role"] != "assistant" {
+				continue
+			}
+			var msgs []Message
+			extra := false
+			for _, m := range c.Messages {
+				role, _ := m["role"].(string)
+				content, _ := m["content"].(string)
+				msgs = append(msgs, Message{Role: role, Content: content})
+				extra = extra || len(m) > 2
+			}
+			last := msgs[len(msgs)-1].Content
+			if extra || strings.Contains(last, "</think>") {
+				continue // templates rewrite these replies' text: nothing to cut at
+			}
+			t.Run(fam+"/"+c.ID, func(t *testing.T) {
+				p, err := tmpl.RenderChat(msgs, Options{AddGenerationPrompt: true, Now: goldenNow})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !strings.HasPrefix(*want, p.Text) || !strings.HasSuffix(p.Text, strings.TrimSpace(last)) {
+					t.Errorf("continuing gives\n%q\nwant a prefix of\n%q\nending with the reply", p.Text, *want)
+				}
+			})
+		}
+	}
+}

@@ -115,6 +115,10 @@ func TestRenderChatAdapts(t *testing.T) {
 			Options{AddGenerationPrompt: true}, "Q<|Assistant|><think>\n", nil, "<think>"},
 		{"thinking turned off closes the block", chatml, []Message{{"user", "Q"}}, Options{AddGenerationPrompt: true, EnableThinking: &no},
 			"<|im_start|>user\nQ<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n", nil, ""},
+		{"a reply being continued ends with its text", chatml, []Message{{"user", "Hi"}, {"assistant", "Once upon"}},
+			Options{AddGenerationPrompt: true}, "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nOnce upon", nil, ""},
+		{"a finished conversation without a generation prompt", chatml, []Message{{"user", "Hi"}, {"assistant", "Once upon"}},
+			Options{}, "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nOnce upon<|im_end|>\n", nil, ""},
 		{"/no_think where the template knows it", "{# supports /no_think #}{{ messages[-1].content }}", []Message{{"user", "Q "}},
 			Options{EnableThinking: &no}, "Q /no_think", nil, ""},
 	}
