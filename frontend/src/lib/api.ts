@@ -19,6 +19,7 @@ import type {
   ModelInfo,
   ModelState,
   Passage,
+  SearchResults,
   RepairResult,
   SendResult,
   Settings,
@@ -165,6 +166,21 @@ export const api = {
   getCitedPassage: (documentId: number, marker: string): Promise<Passage> => call('GetCitedPassage', documentId, marker),
   /** A question in the conversation attached to the document; streams like sendMessage. */
   askDocument: (documentId: number, text: string): Promise<SendResult> => call('AskDocument', documentId, text),
+  /** A new version of a reply (Retry), or a reply to a question that has none; streams like sendMessage. */
+  regenerateMessage: (messageId: number): Promise<SendResult> => call('RegenerateMessage', messageId),
+  /** A new version of a question with its reply; streams like sendMessage. */
+  editMessage: (messageId: number, text: string): Promise<SendResult> => call('EditMessage', messageId, text),
+  /** More of a reply that stopped at its token limit; the stream carries only the new text. */
+  continueMessage: (messageId: number): Promise<SendResult> => call('ContinueMessage', messageId),
+  /** Show the branch through a message; returns the conversation as it now shows. */
+  switchVersion: (messageId: number): Promise<ConversationDetail> => call('SwitchVersion', messageId),
+  /** Delete a message and the messages below it. */
+  deleteMessage: (messageId: number): Promise<ConversationDetail> => call('DeleteMessage', messageId),
+  pinConversation: (id: number, pinned: boolean): Promise<Conversation> => call('PinConversation', id, pinned),
+  search: async (query: string): Promise<SearchResults> => {
+    const r = await call('Search', query);
+    return { query, messages: r?.messages ?? [], passages: r?.passages ?? [] };
+  },
   /** Version, engine variant (and why), data folder: the About box. */
   about: (): Promise<AboutInfo> => call('About'),
   /** Files Chapel was asked to open (arguments, a second launch) since the last call. */

@@ -153,6 +153,10 @@ export interface Conversation {
   message_count: number;
   /** The document this conversation asks about (AskDocument), or null. */
   document_id: number | null;
+  /** Kept at the top of the list. */
+  pinned?: boolean;
+  /** The last message of the branch shown (0 when empty). */
+  leaf_id?: number;
 }
 
 export type Role = 'user' | 'assistant' | 'system';
@@ -171,6 +175,10 @@ export interface Message {
   tokens_per_second: number;
   created_at: number;
   updated_at: number;
+  /** The message this one follows (0 for a first message). */
+  parent_id?: number;
+  /** Why a reply ended: eog, length (its token limit), context (the context was full), canceled; '' unknown. */
+  stop_reason?: MessageStopReason;
   /** A reasoning model's thinking before its answer (never part of content). */
   thinking?: string;
   /** How long the model thought, in milliseconds. */
@@ -179,7 +187,40 @@ export interface Message {
 
 export interface ConversationDetail {
   conversation: Conversation;
+  /** The branch shown, first message first. */
   messages: Message[];
+  /** versions[i]: the ids of messages[i] and its other versions, oldest first. */
+  versions?: number[][];
+}
+
+export type MessageStopReason = 'eog' | 'length' | 'context' | 'canceled' | '';
+
+export interface MessageHit {
+  message_id: number;
+  conversation_id: number;
+  conversation_title: string;
+  role: Role;
+  /** Matches stand between \u0002 and \u0003. */
+  snippet: string;
+  rank: number;
+  created_at: number;
+}
+
+export interface PassageHit {
+  document_id: number;
+  document_name: string;
+  chunk_ord: number;
+  page_start: number;
+  page_end: number;
+  section: string;
+  snippet: string;
+  rank: number;
+}
+
+export interface SearchResults {
+  query: string;
+  messages: MessageHit[];
+  passages: PassageHit[];
 }
 
 export interface SendResult {

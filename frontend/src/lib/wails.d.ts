@@ -16,6 +16,7 @@ import type {
   ModelInfo,
   ModelState,
   Passage,
+  SearchResults,
   RepairResult,
   SendResult,
   Settings,
@@ -52,6 +53,13 @@ export interface WailsAppBindings {
   GetPassage(documentId: number, firstChunk: number, lastChunk: number): Promise<Passage>;
   GetCitedPassage(documentId: number, marker: string): Promise<Passage>;
   AskDocument(documentId: number, text: string): Promise<SendResult>;
+  RegenerateMessage(messageId: number): Promise<SendResult>;
+  EditMessage(messageId: number, text: string): Promise<SendResult>;
+  ContinueMessage(messageId: number): Promise<SendResult>;
+  SwitchVersion(messageId: number): Promise<ConversationDetail>;
+  DeleteMessage(messageId: number): Promise<ConversationDetail>;
+  PinConversation(id: number, pinned: boolean): Promise<Conversation>;
+  Search(query: string): Promise<SearchResults>;
   About(): Promise<AboutInfo>;
   TakeOpenedFiles(): Promise<string[]>;
   ModelCatalog(): Promise<CatalogView>;

@@ -1,7 +1,7 @@
 import { api, subscribeStream } from '../api';
 import { createFrameBatcher, nextFrame, type FrameBatcher, type Scheduler } from '../frame';
 import { ReplyStream } from '../reply-stream';
-import type { DoneEvent, Message, SendResult, StreamErrorEvent, TokenEvent } from '../types';
+import type { ConversationDetail, DoneEvent, Message, SendResult, StreamErrorEvent, TokenEvent } from '../types';
 import { conversations as defaultConversations, type ConversationsStore } from './conversations.svelte';
 import { toasts, type ToastStore } from './toasts.svelte';
 
@@ -35,6 +35,10 @@ export class ChatStore {
   /** Conversations with a reply being generated. */
   busy = $state<number[]>([]);
   stats = $state<ReplyStats | null>(null);
+  /** The versions of each message shown (its id and its siblings' ids, oldest first), by message id. */
+  versions = $state<Record<number, number[]>>({});
+  /** The message a search hit asked to show; MessageList scrolls to it once. */
+  focusId = $state(0);
 
   private streams = new Map<string, ReplyStream>();
   private batcher: FrameBatcher;
@@ -61,13 +65,13 @@ export class ChatStore {
     const seq = ++this.openSeq;
     this.conversationId = id;
     this.messages = [];
+    this.versions = {};
     this.stats = null;
     this.loading = true;
     try {
       const d = await api.getConversation(id);
       if (seq !== this.openSeq) return;
-      this.messages = d.messages ?? [];
-      this.reapplyStreams();
+      this.apply(d);
       this.stats = statsFromMessages(this.messages);
       if (this.messages.some((m) => m.status === 'streaming') && !this.streamOf(id)) void this.follow(id, seq);
     } catch (e) {
@@ -85,6 +89,7 @@ export class ChatStore {
     this.openSeq++;
     this.conversationId = c.id;
     this.messages = [];
+    this.versions = {};
     this.stats = null;
     this.loading = false;
   }
@@ -94,6 +99,7 @@ export class ChatStore {
     this.openSeq++;
     this.conversationId = 0;
     this.messages = [];
+    this.versions = {};
     this.stats = null;
     this.loading = false;
     this.conversations.select(null);
@@ -134,6 +140,102 @@ export class ChatStore {
     } finally {
       this.sending = false;
     }
+  }
+
+  /** Versions of a message: its id and its siblings' (at least itself). */
+  versionsOf(id: number): number[] {
+    return this.versions[id] ?? [id];
+  }
+
+  /** A new version of a reply (or a reply to a question without one). */
+  regenerate(messageId: number): Promise<boolean> {
+    return this.branch(() => api.regenerateMessage(messageId), "Couldn't write the reply again");
+  }
+
+  /** A new version of a question, with its reply. Resolves false when nothing was sent. */
+  edit(messageId: number, text: string): Promise<boolean> {
+    if (!text.trim()) return Promise.resolve(false);
+    return this.branch(() => api.editMessage(messageId, text.trim()), "Couldn't send the edited message");
+  }
+
+  /** Write more of a reply that stopped at its token limit. */
+  continueReply(messageId: number): Promise<boolean> {
+    return this.branch(() => api.continueMessage(messageId), "Couldn't continue the reply");
+  }
+
+  /** Show another version of a message (and the branch below it). */
+  async switchVersion(messageId: number): Promise<void> {
+    if (this.generating) return;
+    const seq = this.openSeq;
+    try {
+      const d = await api.switchVersion(messageId);
+      if (seq === this.openSeq) this.apply(d);
+    } catch (e) {
+      this.notify.error(e, "Couldn't show that version");
+    }
+  }
+
+  /** Delete a message and the messages below it. */
+  async deleteMessage(messageId: number): Promise<boolean> {
+    const seq = this.openSeq;
+    try {
+      const d = await api.deleteMessage(messageId);
+      if (seq === this.openSeq) this.apply(d);
+      return true;
+    } catch (e) {
+      this.notify.error(e, "Couldn't delete the message");
+      return false;
+    }
+  }
+
+  /** Open a conversation on the branch of a message and scroll to it (a search hit). */
+  async reveal(conversationId: number, messageId: number): Promise<void> {
+    try {
+      const d = await api.switchVersion(messageId);
+      this.openSeq++;
+      this.conversationId = conversationId;
+      this.conversations.select(conversationId);
+      this.loading = false;
+      this.apply(d);
+      this.focusId = messageId;
+    } catch (e) {
+      this.notify.error(e, "Couldn't open that message");
+    }
+  }
+
+  /** Run a tree operation that starts a reply, then show the branch it is on. */
+  private async branch(start: () => Promise<SendResult>, failure: string): Promise<boolean> {
+    if (this.generating || !this.conversationId) return false;
+    const convId = this.conversationId;
+    this.sending = true;
+    try {
+      const r = await start();
+      this.attach(r);
+      this.conversations.upsert(r.conversation);
+      if (this.conversationId === convId) {
+        const seq = ++this.openSeq;
+        const d = await api.getConversation(convId);
+        if (seq === this.openSeq) this.apply(d);
+      }
+      return true;
+    } catch (e) {
+      this.notify.error(e, failure);
+      return false;
+    } finally {
+      this.sending = false;
+    }
+  }
+
+  /** Show a conversation's branch and versions, with what running streams have written. */
+  private apply(d: ConversationDetail): void {
+    this.messages = d.messages ?? [];
+    const v: Record<number, number[]> = {};
+    (d.versions ?? []).forEach((ids, i) => {
+      const m = this.messages[i];
+      if (m && ids?.length) v[m.id] = ids;
+    });
+    this.versions = v;
+    this.reapplyStreams();
   }
 
   async stop(): Promise<void> {
