@@ -123,9 +123,17 @@ func TestThinkBeforeAnswering(t *testing.T) {
 				t.Fatal(err)
 			}
 			f.em.waitEnd(t, res.Stream)
-			got := eng.lastRequest().Thinking
-			if (got == nil) != (c.want == nil) || (got != nil && *got != *c.want) {
-				t.Errorf("Request.Thinking = %v, want %v", got, c.want)
+			// A regenerated reply asks the same.
+			again, err := f.svc.Regenerate(context.Background(), res.AssistantMessage.ID, set.Options())
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.em.waitEnd(t, again.Stream)
+			for i, r := range eng.requests {
+				got := r.Thinking
+				if (got == nil) != (c.want == nil) || (got != nil && *got != *c.want) {
+					t.Errorf("request %d: Thinking = %v, want %v", i, got, c.want)
+				}
 			}
 		})
 	}

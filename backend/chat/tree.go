@@ -236,7 +236,7 @@ func (s *Service) treeJob(ctx context.Context, conversationID int64, opts Option
 	j := &job{
 		conversationID: conversationID,
 		result:         SendResult{Conversation: c, UserMessage: t.question, AssistantMessage: t.reply, Stream: StreamName(t.reply.ID)},
-		req:            engine.Request{Messages: msgs, Sampling: sampling, MaxTokens: opts.MaxTokens, IgnoreEOS: opts.IgnoreEOS},
+		req:            engine.Request{Messages: msgs, Sampling: sampling, MaxTokens: opts.MaxTokens, IgnoreEOS: opts.IgnoreEOS, Thinking: thinkingFor(opts, info)},
 		run:            r,
 		sources:        sources,
 	}
