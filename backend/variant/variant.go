@@ -79,9 +79,26 @@ type Choice struct {
 	CPU     Features `json:"cpu"`
 }
 
+// Built names the CPU level this binary was compiled for, set by the
+// Makefile (-ldflags -X): a release build's baseline ("x86-64-v3",
+// "armv8") or one of the variants; "native" for a local build made with
+// -march=native, which runs only its own engine.
+var Built = "native"
+
 // Choose picks the fastest variant beside exe that the CPU supports.
 // exists reports whether a file is there (os.Stat in the app; a map in tests).
 func Choose(exe string, f Features, exists func(string) bool) Choice {
+	return ChooseFor("", exe, f, exists)
+}
+
+// ChooseFor is Choose for a binary compiled for the level built; a
+// "native" build (compiled for the machine that built it) runs itself.
+func ChooseFor(built, exe string, f Features, exists func(string) bool) Choice {
+	if built == "native" {
+		return Choice{Path: exe, CPU: f, Shipped: []string{"native"},
+			Variant: Variant{Name: "native", Arch: f.Arch, Baseline: true, Flags: "-march=native"},
+			Reason:  "this is a local build, compiled for the CPU of the machine that built it (-march=native)"}
+	}
 	ext := filepath.Ext(exe) // .exe on Windows
 	base := strings.TrimSuffix(exe, ext)
 	c := Choice{Path: exe, CPU: f}
@@ -109,8 +126,8 @@ func Choose(exe string, f Features, exists func(string) bool) Choice {
 	}
 	switch {
 	case c.Variant.Name == "":
-		c.Variant = Variant{Name: "native", Baseline: true, Arch: f.Arch}
-		c.Reason = "this build of Chapel carries one engine, built for the computer it was compiled on"
+		c.Variant = Variant{Name: f.Arch, Baseline: true, Arch: f.Arch}
+		c.Reason = "Chapel knows no engine variants for this architecture and runs itself"
 	case !c.Variant.Baseline:
 		c.Reason = "the CPU reports " + c.Variant.Needs + ", so Chapel runs its " + c.Variant.Name + " engine"
 	case len(skipped) > 0:
@@ -130,7 +147,7 @@ func Current() Choice {
 	if err != nil {
 		exe = os.Args[0]
 	}
-	c := Choose(exe, Detect(), fileExists)
+	c := ChooseFor(Built, exe, Detect(), fileExists)
 	if o := os.Getenv("CHAPEL_ENGINE_BINARY"); o != "" {
 		c.Path = o
 		c.Reason = "CHAPEL_ENGINE_BINARY names the engine binary: " + o

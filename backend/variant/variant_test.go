@@ -50,6 +50,13 @@ func TestChoose(t *testing.T) {
 	}
 }
 
+func TestNativeBuildRunsItself(t *testing.T) {
+	c := ChooseFor("native", "/src/chapel", Features{Arch: "amd64", AVX512: true, VNNI: true}, func(string) bool { return true })
+	if c.Variant.Name != "native" || c.Path != "/src/chapel" || !strings.Contains(c.Reason, "-march=native") {
+		t.Fatalf("native build chose %+v", c)
+	}
+}
+
 func TestWindowsSuffixKeepsExe(t *testing.T) {
 	have := map[string]bool{`C:\Chapel\chapel-avx512.exe`: true}
 	c := Choose(`C:\Chapel\chapel.exe`, Features{Arch: "amd64", AVX512: true, VNNI: true}, func(p string) bool { return have[p] })
