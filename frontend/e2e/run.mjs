@@ -267,6 +267,7 @@ try {
     if (!/^Covers pages 1–(\d+) of \1$/.test(bookCoverage)) throw new Error(`coverage ${JSON.stringify(bookCoverage)}`);
   }
   await (await import('./thinking.mjs')).thinkingSteps({ page, step, out, home, root });
+  await (await import('./engines.mjs')).enginesSteps({ page, step, out, root, model });
   if (pageErrors.length) throw new Error(`the page threw: ${pageErrors.join('\n')}`);
   console.log(`browser e2e: ${steps.length} steps passed`);
 } catch (e) {
