@@ -171,7 +171,7 @@ func (s *services) close() {
 
 // writersGrace bounds how long closing waits, after the engine closed, for
 // replies, summaries and ingest jobs still saving.
-const writersGrace = 15 * time.Second
+var writersGrace = 15 * time.Second // a variable for tests
 
 // waitWriters waits (within writersGrace) until no reply, summary or ingest
 // job is left running, so the database closes only after every writer
