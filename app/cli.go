@@ -112,7 +112,9 @@ func chatOnce(ctx context.Context, svc *services, a chatArgs) int {
 		return fail(err)
 	}
 	out := newLineFlusher(os.Stdout)
-	res, gen, err := svc.chat.SendSync(ctx, a.convID, a.message, set.Options(), out.write)
+	reply := newReplySplitter(out.write, os.Stderr) // a reasoning model's thinking goes to stderr
+	res, gen, err := svc.chat.SendSync(ctx, a.convID, a.message, set.Options(), reply.write)
+	reply.end()
 	out.end()
 	if res.Conversation.ID != 0 {
 		fmt.Fprintf(os.Stderr, "conversation: %d\n", res.Conversation.ID)
