@@ -60,7 +60,7 @@ func (s *Store) Search(ctx context.Context, query string, limit int) (SearchResu
 	if match == "" || limit <= 0 {
 		return res, nil
 	}
-	err := s.inTx(ctx, "could not search", func(tx *sql.Tx) error {
+	err := s.readTx(ctx, "could not search", func(tx *sql.Tx) error {
 		var err error
 		if res.Messages, err = searchMessages(ctx, tx, match, limit); err != nil {
 			return err

@@ -19,7 +19,7 @@ import (
 // history a reply at id is written from.
 func (s *Store) MessagePath(ctx context.Context, id int64) ([]Message, error) {
 	var ms []Message
-	err := s.inTx(ctx, "could not read the conversation", func(tx *sql.Tx) error {
+	err := s.readTx(ctx, "could not read the conversation", func(tx *sql.Tx) error {
 		var err error
 		ms, err = pathTo(ctx, tx, id)
 		if err == nil && len(ms) == 0 {
@@ -124,7 +124,7 @@ func (s *Store) EndReply(ctx context.Context, id int64, reason string, priorToke
 func (s *Store) DeleteMessage(ctx context.Context, id int64) (ConversationDetail, int, error) {
 	var d ConversationDetail
 	var n int
-	err := s.inTx(ctx, "could not delete the message", func(tx *sql.Tx) error {
+	err := s.deleteTx(ctx, "could not delete the message", func(tx *sql.Tx) error {
 		m, err := getMessage(ctx, tx, id)
 		if err != nil {
 			return err
@@ -173,7 +173,7 @@ func (s *Store) DeleteMessage(ctx context.Context, id int64) (ConversationDetail
 // branch, oldest first.
 func (s *Store) ConversationTree(ctx context.Context, id int64) (ConversationTree, error) {
 	var t ConversationTree
-	err := s.inTx(ctx, "could not read the conversation", func(tx *sql.Tx) error {
+	err := s.readTx(ctx, "could not read the conversation", func(tx *sql.Tx) error {
 		var err error
 		t, err = conversationTree(ctx, tx, id)
 		return err
