@@ -65,8 +65,9 @@ type run struct {
 	seq       int       // number of the last token event
 
 	// The answer goes to text; thinking stays in split (thinking.go).
-	split    *thinkingSplit
-	thoughts int // bytes of thinking already sent on the stream
+	split        *thinkingSplit
+	thoughts     int // bytes of thinking already sent on the stream
+	thoughtSaved int // bytes of thinking already saved while streaming
 }
 
 func (r *run) add(piece string) {
@@ -245,6 +246,9 @@ func (s *Service) flushLoop(ctx context.Context, r *run, stop <-chan struct{}, f
 				continue
 			}
 			content, pieces, tps := r.snapshot()
+			if s.saveThinkingSoFar(ctx, r) {
+				lastSave = now
+			}
 			if len(content) == saved {
 				continue
 			}

@@ -113,3 +113,21 @@ func (s *Service) saveThinking(ctx context.Context, msg store.Message, saveErr e
 	}
 	return saved, nil
 }
+
+// saveThinkingSoFar saves the thinking of a streaming reply when it grew
+// since the last save, so a reply cut short by a crash keeps it; it reports
+// whether it saved.
+func (s *Service) saveThinkingSoFar(ctx context.Context, r *run) bool {
+	r.mu.Lock()
+	thinking, ms := r.splitter().text(), r.splitter().ms()
+	grew := len(thinking) > r.thoughtSaved
+	r.thoughtSaved = len(thinking)
+	r.mu.Unlock()
+	if !grew {
+		return false
+	}
+	if _, err := s.st.SetMessageThinking(ctx, r.messageID, thinking, ms); err != nil {
+		s.log.Warn("could not save a reply's thinking while it streams", "message", r.messageID, "err", err)
+	}
+	return true
+}

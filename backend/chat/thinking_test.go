@@ -179,3 +179,41 @@ func TestDocumentAnswerCitesTheAnswerOnly(t *testing.T) {
 		})
 	}
 }
+
+// TestThinkingSavedWhileStreaming: a reply still thinking has its thinking
+// saved as it grows, so a crash keeps it.
+func TestThinkingSavedWhileStreaming(t *testing.T) {
+	ctx := context.Background()
+	eng := newFake("<think>", "\nstep one,", " step two", "</think>", "Done.")
+	eng.holdBefore(3)
+	f := newFixture(t, eng)
+	res, err := f.svc.Send(ctx, 0, "think", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-eng.held
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		m, err := f.st.GetMessage(ctx, res.AssistantMessage.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Thinking == "step one, step two" {
+			if m.Status != "streaming" || m.Content != "" {
+				t.Errorf("mid-stream message %+v", m)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the store holds thinking %q while the reply thinks", m.Thinking)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if a, ok := f.svc.ActiveReply(res.Conversation.ID); !ok || a.Thinking != "step one, step two" || a.Content != "" {
+		t.Errorf("ActiveReply = %+v, %v", a, ok)
+	}
+	eng.release()
+	if end := f.em.waitEnd(t, res.Stream); end.Message.Content != "Done." || end.Message.Thinking != "step one, step two" {
+		t.Errorf("final %q / %q", end.Message.Content, end.Message.Thinking)
+	}
+}
