@@ -26,6 +26,8 @@ type Switch struct {
 	remotes map[string]*Engine // by endpoint id, with the config they were made with
 	configs map[string]Config
 	fixed   map[string]Config // endpoints given for this run only (the CLI's --endpoint)
+	helpers []*Engine         // endpoints that share the work of batches (summaries)
+	onDone  func(Done)
 }
 
 // NewSwitch starts on local; resolve looks endpoints up (nil: none).
@@ -126,9 +128,56 @@ func (s *Switch) Generate(ctx context.Context, req engine.Request, onPiece func(
 	return s.cur().Generate(ctx, req, onPiece)
 }
 
-// GenerateBatch implements engine.Engine.
+// GenerateBatch implements engine.Engine. With helpers, the batch is
+// spread over the current engine and them as a work queue (see spread);
+// chats (Generate) stay on the current engine.
 func (s *Switch) GenerateBatch(ctx context.Context, reqs []engine.Request, onPiece func(int, string)) ([]engine.Result, error) {
-	return s.cur().GenerateBatch(ctx, reqs, onPiece)
+	s.mu.Lock()
+	cur, helpers, onDone := s.current, s.helpers, s.onDone
+	s.mu.Unlock()
+	if len(helpers) == 0 {
+		return cur.GenerateBatch(ctx, reqs, onPiece)
+	}
+	members := []member{{eng: cur, slots: slotsOf(cur)}}
+	for _, h := range helpers {
+		if h != cur {
+			members = append(members, member{eng: h, slots: h.cfg.Parallel})
+		}
+	}
+	return spread(ctx, members, reqs, onPiece, onDone)
+}
+
+func slotsOf(e engine.Engine) int {
+	if r, ok := e.(*Engine); ok {
+		return r.cfg.Parallel
+	}
+	return engine.MaxParallel
+}
+
+// ShareBatches makes the endpoints behind refs (model references) take
+// part in every batch from now on: each is loaded now, so an endpoint that
+// is down or lacks the model says so at once. onDone, which may be nil,
+// hears which engine answered each request.
+func (s *Switch) ShareBatches(ctx context.Context, refs []string, onDone func(Done)) error {
+	var hs []*Engine
+	for _, ref := range refs {
+		r, ok := ParseRef(ref)
+		if !ok {
+			return apperr.New(apperr.Invalid, "%q does not name an endpoint's model", ref)
+		}
+		e, err := s.remote(ctx, r.Endpoint)
+		if err != nil {
+			return err
+		}
+		if _, err := e.Load(ctx, r.Model, engine.LoadOptions{}); err != nil {
+			return err
+		}
+		hs = append(hs, e)
+	}
+	s.mu.Lock()
+	s.helpers, s.onDone = hs, onDone
+	s.mu.Unlock()
+	return nil
 }
 
 // CountTokens implements engine.Engine.
@@ -152,7 +201,7 @@ func (s *Switch) Close() error {
 	for _, e := range s.remotes {
 		e.Close()
 	}
-	s.remotes, s.configs, s.current = map[string]*Engine{}, map[string]Config{}, s.local
+	s.remotes, s.configs, s.current, s.helpers = map[string]*Engine{}, map[string]Config{}, s.local, nil
 	s.mu.Unlock()
 	return s.local.Close()
 }

@@ -1,0 +1,105 @@
+package remote
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chapelapp/chapel/backend/engine"
+	"github.com/chapelapp/chapel/backend/engine/testmodel"
+)
+
+// A summary's batch spread over the local engine and a second Chapel in
+// another process; then the second Chapel dies mid-batch and the local
+// engine finishes its requests, nothing lost.
+func TestSpreadOverEngines(t *testing.T) {
+	model := testmodel.Tiny(t, "")
+	url, kill := startChapel(t, model)
+	local := engine.NewLocal()
+	if _, err := local.Load(context.Background(), model, engine.LoadOptions{ContextSize: 512, Threads: 1}); err != nil {
+		t.Fatal(err)
+	}
+	sw := NewSwitch(local, nil)
+	defer sw.Close()
+	ref, err := sw.Register(Config{ID: "second", BaseURL: url, APIKey: serveToken, Parallel: 2}, "tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	by := map[string]int{}
+	onDone := func(d Done) {
+		kind := "local"
+		if strings.Contains(d.Engine, "127.0.0.1") {
+			kind = "remote"
+		}
+		mu.Lock()
+		by[kind]++
+		mu.Unlock()
+	}
+	if err := sw.ShareBatches(context.Background(), []string{ref}, onDone); err == nil {
+		t.Fatal("an endpoint's model that is not there was accepted")
+	}
+	res, err := New(Config{BaseURL: url, APIKey: serveToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found, err := res.Models(context.Background())
+	if err != nil || len(found) != 1 {
+		t.Fatalf("models %v %v", found, err)
+	}
+	ref, _ = sw.Register(Config{ID: "second", BaseURL: url, APIKey: serveToken, Parallel: 2}, found[0].ID)
+	if err := sw.ShareBatches(context.Background(), []string{ref}, onDone); err != nil {
+		t.Fatal(err)
+	}
+
+	run := func(n, tokens int) ([]string, []engine.Result, error) {
+		reqs := make([]engine.Request, n)
+		for i := range reqs {
+			reqs[i] = engine.Request{Messages: []engine.Message{{Role: engine.RoleUser, Content: fmt.Sprintf("piece %d", i)}},
+				Sampling: engine.Sampling{Temperature: 0}, MaxTokens: tokens, IgnoreEOS: true}
+		}
+		texts := make([]string, n)
+		out, err := sw.GenerateBatch(context.Background(), reqs, func(i int, s string) { texts[i] += s })
+		return texts, out, err
+	}
+	check := func(what string, texts []string, out []engine.Result, err error, tokens int) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		for i := range texts {
+			if texts[i] == "" || out[i].CompletionTokens != tokens || out[i].StopReason != engine.StopLength {
+				t.Errorf("%s: request %d: %q, %+v", what, i, texts[i], out[i])
+			}
+		}
+	}
+	texts, out, err := run(4, 8)
+	check("both engines", texts, out, err, 8)
+	mu.Lock()
+	if by["local"] == 0 || by["remote"] == 0 || by["local"]+by["remote"] != 4 {
+		t.Errorf("answered by %v, want both engines", by)
+	}
+	clear(by)
+	mu.Unlock()
+
+	// The second Chapel dies while the batch runs: the local engine takes its requests.
+	go func() { time.Sleep(30 * time.Millisecond); kill() }()
+	texts, out, err = run(4, 150)
+	check("the endpoint killed mid-batch", texts, out, err, 150)
+	for _, s := range texts {
+		if strings.Contains(s, "\x00") {
+			t.Errorf("a retried request shows a failed attempt's text: %q", s)
+		}
+	}
+	// And with it gone, the next batch runs locally from the start.
+	texts, out, err = run(3, 4)
+	check("the endpoint gone", texts, out, err, 4)
+	mu.Lock()
+	if by["local"] < 3 {
+		t.Errorf("answered by %v after the endpoint died", by)
+	}
+	mu.Unlock()
+}
