@@ -1,0 +1,40 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { render, screen } from '@testing-library/svelte';
+import { flushSync } from 'svelte';
+import StatusBar from './StatusBar.svelte';
+import { model } from '../stores/model.svelte';
+import { chat } from '../stores/chat.svelte';
+import type { ModelInfo } from '../types';
+
+const info = (over: Partial<ModelInfo>): ModelInfo => ({
+  path: '/m/x.gguf', name: 'x', description: '', architecture: 'llama', size_bytes: 1, params: 1,
+  context_size: 4096, train_context: 4096, has_template: true, ...over,
+});
+
+afterEach(() => {
+  model.state = { state: 'none', model: null, path: '', error: '' };
+  chat.stats = null;
+});
+
+describe('StatusBar: the chat template in use', () => {
+  it.each([
+    { mode: 'jinja' as const, has: true, tag: "model's template", plain: false },
+    { mode: 'builtin' as const, has: true, tag: 'built-in template', plain: false },
+    { mode: 'plain' as const, has: false, tag: null, plain: true },
+  ])('$mode', ({ mode, has, tag, plain }) => {
+    model.state = { state: 'ready', model: info({ template_mode: mode, has_template: has }), path: '/m/x.gguf', error: '' };
+    render(StatusBar);
+    const el = screen.queryByTestId('status-template');
+    expect(el?.textContent ?? null).toBe(tag);
+    expect(screen.getByTestId('status-bar').textContent?.includes('plain completion')).toBe(plain);
+  });
+
+  it('says when the conversation was adapted to the template', () => {
+    model.state = { state: 'ready', model: info({ template_mode: 'jinja' }), path: '/m/x.gguf', error: '' };
+    render(StatusBar);
+    expect(screen.queryByTestId('status-template-note')).toBeNull();
+    chat.stats = { tps: 1, completion_tokens: 1, context_used: 1, context_size: 4096, dropped: 0, shifted: 0, note: 'the system prompt was put at the start of the first message' };
+    flushSync();
+    expect(screen.getByTestId('status-template-note').getAttribute('title')).toContain('system prompt');
+  });
+});
