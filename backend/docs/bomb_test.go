@@ -9,8 +9,11 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
 	"strings"
 	"testing"
+	"time"
 )
 
 // allocated returns the bytes fn allocates on the heap (TotalAlloc, which
@@ -156,5 +159,64 @@ func TestBombMemory(t *testing.T) {
 				t.Errorf("reading it allocated %.1f MB, want under %d MB + %d MB", float64(n)/1e6, c.size>>20, slack>>20)
 			}
 		})
+	}
+}
+
+// peakHeap runs fn with the collector eager (GOGC=10) and samples the live
+// heap every millisecond: the most it held above where it started.
+func peakHeap(fn func()) uint64 {
+	old := debug.SetGCPercent(10)
+	defer debug.SetGCPercent(old)
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base, peak := ms.HeapAlloc, ms.HeapAlloc
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		for {
+			metrics.Read(s)
+			peak = max(peak, s[0].Value.Uint64())
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}()
+	fn()
+	close(stop)
+	<-done
+	return peak - min(base, peak)
+}
+
+// TestPDFContentArrayMemory: a page whose content is an array of streams
+// is read one stream at a time, with no buffer joining them: two 24 MB
+// streams peak near two streams' worth (the one read, and the one before
+// until the collector takes it), not the four a doubling join buffer took.
+func TestPDFContentArrayMemory(t *testing.T) {
+	const part = 24 << 20
+	g := &pdfGen{}
+	g.add("<< /Type /Catalog /Pages 2 0 R >>")
+	g.add("<< /Type /Pages /Kids [4 0 R] /Count 1 /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> >>")
+	g.add("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+	g.add("<< /Type /Page /Parent 2 0 R /Contents [5 0 R 6 0 R] >>")
+	for _, text := range []string{"First", "Second"} {
+		z := zlibOf(t, spaces("BT /F1 12 Tf 72 700 Td ("+text+") Tj ET\n", part, "\n"))
+		g.add(fmt.Sprintf("<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream", len(z), z))
+	}
+	data := g.bytes(1)
+	var doc *Document
+	var err error
+	peak := peakHeap(func() {
+		doc, err = Extract(context.Background(), bytes.NewReader(data), int64(len(data)), "parts.pdf", Limits{MaxInflated: 64 << 20})
+	})
+	if err != nil || !strings.Contains(doc.Text, "First") || !strings.Contains(doc.Text, "Second") {
+		t.Fatalf("err %v", err)
+	}
+	t.Logf("two %d MB content streams: peak heap +%.1f MB", part>>20, float64(peak)/1e6)
+	if limit := uint64(3 * part); peak > limit {
+		t.Errorf("peak heap +%.1f MB, want under %.1f MB", float64(peak)/1e6, float64(limit)/1e6)
 	}
 }

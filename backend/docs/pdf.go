@@ -181,14 +181,19 @@ func (d *pdfDoc) pages() ([]pdfPage, error) {
 	return out, nil
 }
 
-// contents returns a page's (or form's) content stream bytes, joining an
-// array of streams.
-func (d *pdfDoc) contents(o pdfObj) ([]byte, error) {
+// eachContent decodes a page's content streams one by one (Contents is a
+// stream or an array of them) and hands each to fn before decoding the
+// next. A stream that cannot be decoded is skipped, unless the failure is
+// one the whole file fails for (an *Error: the inflation limit).
+func (d *pdfDoc) eachContent(o pdfObj, fn func(data []byte)) error {
 	switch v := d.resolve(o).(type) {
 	case *pdfStream:
-		return d.decode(v)
+		b, err := d.decode(v)
+		if err != nil {
+			return err
+		}
+		fn(b)
 	case pdfArray:
-		var buf bytes.Buffer
 		for _, x := range v {
 			s := d.stream(x)
 			if s == nil {
@@ -198,16 +203,14 @@ func (d *pdfDoc) contents(o pdfObj) ([]byte, error) {
 			if err != nil {
 				var e *Error
 				if errors.As(err, &e) {
-					return nil, err
+					return err
 				}
 				continue
 			}
-			buf.Write(b)
-			buf.WriteByte('\n')
+			fn(b)
 		}
-		return buf.Bytes(), nil
 	}
-	return nil, nil
+	return nil
 }
 
 // title returns the document title from the /Info dictionary.

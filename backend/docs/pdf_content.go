@@ -70,11 +70,16 @@ func (in *interp) page(p pdfPage) ([]glyph, error) {
 	in.gs = gstate{ctm: identity, hscale: 1}
 	in.stack = in.stack[:0]
 	in.ops = 0
-	data, err := in.d.contents(p.dict["Contents"])
+	// Each content stream is decoded and run in turn, so a page's streams
+	// are never held all at once (streams divide only between tokens).
+	err := in.d.eachContent(p.dict["Contents"], func(data []byte) {
+		if in.err == nil {
+			in.run(data, p.resources, 0)
+		}
+	})
 	if err != nil {
 		return nil, err
 	}
-	in.run(data, p.resources, 0)
 	return in.glyphs, in.err
 }
 
