@@ -2,8 +2,9 @@ import { api, onEvent, EVENT_CONVERSATIONS_CHANGED } from '../api';
 import type { Conversation } from '../types';
 import { toasts, type ToastStore } from './toasts.svelte';
 
+/** Pinned first, then the most recently updated. */
 function byRecent(a: Conversation, b: Conversation): number {
-  return b.updated_at - a.updated_at || b.id - a.id;
+  return Number(!!b.pinned) - Number(!!a.pinned) || b.updated_at - a.updated_at || b.id - a.id;
 }
 
 /** The sidebar's conversation list and which one is selected. */
@@ -85,6 +86,17 @@ export class ConversationsStore {
       const again = this.list.find((x) => x.id === id);
       if (again) again.title = old;
       this.notify.error(e, "Couldn't rename the conversation");
+      return false;
+    }
+  }
+
+  /** Pin a conversation to the top of the list, or unpin it. */
+  async pin(id: number, pinned: boolean): Promise<boolean> {
+    try {
+      this.upsert(await api.pinConversation(id, pinned));
+      return true;
+    } catch (e) {
+      this.notify.error(e, pinned ? "Couldn't pin the conversation" : "Couldn't unpin the conversation");
       return false;
     }
   }
