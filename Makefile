@@ -38,7 +38,7 @@ LDFLAGS     = -X main.version=$(VERSION) -X github.com/chapelapp/chapel/backend/
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PKGS := build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev \
             xvfb xauth x11-utils imagemagick chromium fonts-dejavu-core nodejs npm \
-            qemu-user \
+            qemu-user strace \
             gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 nsis wine wine64 zip unzip dbus \
             desktop-file-utils appstream
 
@@ -47,7 +47,7 @@ BIN := build/bin/chapel
 # The packages (.deb, .tar.gz, Windows installer and .zip) and their test.
 include build/packages.mk
 
-.PHONY: go-test release-engines test-amx test-arm64 bench build build-go dev-go release release-go release-check run test test-go test-frontend test-e2e deps deps-system deps-go deps-frontend \
+.PHONY: go-test release-engines test-amx test-arm64 bench build build-go dev-go release release-go release-check run test test-go test-frontend test-e2e test-offline deps deps-system deps-go deps-frontend \
         frontend dev-binary vet clean env
 
 ## deps: install what is missing (Debian packages, Go modules, npm packages)
@@ -158,7 +158,7 @@ dev-go:
 ## portable build. Dependencies and the frontend are prepared once, up front;
 ## the steps after them (the *-go targets) only compile and run.
 test: deps frontend
-	$(MAKE) --no-print-directory test-go test-frontend build-go dev-go test-e2e release-go test-packages
+	$(MAKE) --no-print-directory test-go test-frontend build-go dev-go test-e2e test-offline release-go test-packages
 
 ## go-test: one package's tests with the project's cgo flags (the shared
 ## build cache), e.g. `make go-test PKG=./backend/store/... ARGS='-run X -v'`
@@ -174,6 +174,11 @@ test-frontend: deps-frontend
 
 test-e2e:
 	bash scripts/e2e.sh
+
+## test-offline: the offline promise on the real binaries: chat, summary and the
+## browser suite inside `unshare -n`; strace shows no AF_INET/AF_INET6 socket
+test-offline:
+	bash scripts/offline-check.sh
 
 ## bench: engine vs peer on the same model and threads, with the memory roofline
 bench: build
