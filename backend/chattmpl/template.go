@@ -75,7 +75,14 @@ type Options struct {
 // (which may override any of it). messages, add_generation_prompt and the
 // rest come from vars; it is the low-level entry that Render builds on and
 // that tests feed with raw conversations.
-func (t *Template) Execute(vars map[string]any, now time.Time) (string, error) {
+func (t *Template) Execute(vars map[string]any, now time.Time) (out string, err error) {
+	// A template comes from a model file: a fault in the Jinja engine on an
+	// odd one is an error for this render, not a crash of the worker.
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = "", fmt.Errorf("render the chat template: the Jinja engine failed: %v", r)
+		}
+	}()
 	if now.IsZero() {
 		now = time.Now()
 	}
@@ -106,7 +113,7 @@ func (t *Template) Execute(vars map[string]any, now time.Time) (string, error) {
 	for k, v := range vars {
 		vals[k] = jinja.FromGoValue(v)
 	}
-	out, err := t.t.RenderValues(vals)
+	out, err = t.t.RenderValues(vals)
 	if err != nil {
 		var te *TemplateError
 		if errors.As(err, &te) {
