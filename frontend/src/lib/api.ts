@@ -31,6 +31,7 @@ import type {
   SummaryView,
   TokenEvent,
 } from './types';
+import type { Endpoint, EndpointInput, EndpointModel, EndpointTest } from './types';
 
 /** Every failure of a bound call surfaces as an ApiError with a code. */
 export class ApiError extends Error {
@@ -205,6 +206,14 @@ export const api = {
   startFresh: (): Promise<RepairResult> => call('StartFresh'),
   /** Keep the damaged database and start with a new one holding what could be read. */
   recoverDatabase: (): Promise<RepairResult> => call('RecoverDatabase'),
+  // Settings → Engines: OpenAI-compatible servers the user added.
+  listEndpoints: async (): Promise<Endpoint[]> => (await call('ListEndpoints')) ?? [],
+  saveEndpoint: (input: EndpointInput): Promise<Endpoint> => call('SaveEndpoint', input),
+  deleteEndpoint: (id: string): Promise<void> => call('DeleteEndpoint', id),
+  /** Connects and lists the endpoint's models; opens a connection only when the user asks. */
+  testEndpoint: (input: EndpointInput): Promise<EndpointTest> => call('TestEndpoint', input),
+  /** Each endpoint's chosen model, for the model picker (no connection). */
+  listEndpointModels: async (): Promise<EndpointModel[]> => (await call('ListEndpointModels')) ?? [],
 };
 
 export type Api = typeof api;

@@ -451,3 +451,33 @@ export interface RepairResult {
   message: string;
   salvage: SalvageReport | null;
 }
+
+/** An OpenAI-compatible server the user added in Settings → Engines (its API key never comes back). */
+export interface Endpoint {
+  id: string;
+  name: string;
+  base_url: string;
+  model: string;
+  has_key: boolean;
+}
+
+/** An endpoint as the Engines form sends it: the key goes only with set_key ("" removes it). */
+export interface EndpointInput extends Endpoint {
+  api_key: string;
+  set_key: boolean;
+}
+
+/** What testing an endpoint found: "connected: 3 models, 41 ms". */
+export interface EndpointTest {
+  summary: string;
+  models: string[];
+  latency_ms: number;
+}
+
+/** An endpoint's chosen model, as the model picker lists it; ref is what loadModel takes. */
+export interface EndpointModel {
+  ref: string;
+  model: string;
+  endpoint: string;
+  endpoint_id: string;
+}

@@ -70,6 +70,12 @@ export interface WailsAppBindings {
   StartupState(): Promise<StartupState>;
   StartFresh(): Promise<RepairResult>;
   RecoverDatabase(): Promise<RepairResult>;
+  // Settings → Engines (app/engines.go)
+  ListEndpoints(): Promise<import('./types').Endpoint[]>;
+  SaveEndpoint(input: import('./types').EndpointInput): Promise<import('./types').Endpoint>;
+  DeleteEndpoint(id: string): Promise<void>;
+  TestEndpoint(input: import('./types').EndpointInput): Promise<import('./types').EndpointTest>;
+  ListEndpointModels(): Promise<import('./types').EndpointModel[]>;
 }
 
 export interface WailsRuntime {

@@ -63,6 +63,11 @@ export function installFakeWails(): FakeWails {
   let dropCb: ((x: number, y: number, paths: string[]) => void) | null = null;
   const resolved = (v: unknown = undefined) => vi.fn<Fn>(async () => v);
   const app: FakeApp = {
+    ListEndpoints: resolved([]),
+    SaveEndpoint: resolved(),
+    DeleteEndpoint: resolved(),
+    TestEndpoint: resolved({ summary: 'connected: 0 models, 1 ms', models: [], latency_ms: 1 }),
+    ListEndpointModels: resolved([]),
     AppInfo: resolved({ version: 'test', data_dir: '/data', models_dir: '/data/models' }),
     ModelState: resolved({ state: 'none', model: null, path: '', error: '' }),
     ListModels: resolved([]),
