@@ -9,6 +9,9 @@ import (
 const (
 	AdaptSystemFolded = "system-folded" // the system prompt went to the start of the first user turn
 	AdaptTurnsMerged  = "turns-merged"  // consecutive turns from one side became one
+	// AdaptOtherFormat: the template refused the conversation even so; the
+	// caller formatted it another way (llama.cpp's built-in format).
+	AdaptOtherFormat = "other-format"
 )
 
 // Prompt is a rendered conversation.
@@ -37,6 +40,8 @@ func AdaptNote(list []string) string {
 			parts = append(parts, "the system prompt was put at the start of the first message")
 		case AdaptTurnsMerged:
 			parts = append(parts, "messages in a row from the same side were joined")
+		case AdaptOtherFormat:
+			parts = append(parts, "it was written in llama.cpp's built-in chat format instead")
 		}
 	}
 	if len(parts) == 0 {

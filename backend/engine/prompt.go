@@ -87,7 +87,14 @@ func (f chatFormat) render(msgs []Message, thinking *bool) (rendered, error) {
 		}
 		p, err := f.jinja.RenderChat(cm, chattmpl.Options{AddGenerationPrompt: true, EnableThinking: thinking})
 		if err != nil {
-			return rendered{}, err
+			// The template refuses this conversation even adapted: the chat
+			// goes on in llama.cpp's built-in format rather than failing.
+			r, err2 := chatFormat{mode: TemplateBuiltin, src: f.src, bos: f.bos}.render(msgs, thinking)
+			if err2 != nil {
+				return rendered{}, err
+			}
+			r.adapted = []string{chattmpl.AdaptOtherFormat}
+			return r, nil
 		}
 		return rendered{text: p.Text, opened: p.ThinkOpened, adapted: p.Adapted}, nil
 	case TemplateBuiltin:

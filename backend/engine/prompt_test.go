@@ -19,7 +19,9 @@ const (
 	opensThink = gguf.ChatMLTemplate + "{% if add_generation_prompt %}{{ '<think>\\n' }}{% endif %}"
 	// thinkFlag closes the thinking block when thinking is off (Qwen3).
 	thinkFlag = gguf.ChatMLTemplate + "{% if add_generation_prompt and enable_thinking is defined and enable_thinking is false %}{{ '<think>\\n\\n</think>\\n\\n' }}{% endif %}"
-	// notJinja is no valid Jinja, but llama.cpp recognises ChatML in it.
+	// oneTurn takes a single message only (no adaptation makes three one).
+	oneTurn = "{% if messages | length > 1 %}{{ raise_exception('Only one message is supported') }}{% endif %}" + gguf.ChatMLTemplate
+		// notJinja is no valid Jinja, but llama.cpp recognises ChatML in it.
 	notJinja = "{% for message in messages %}<|im_start|>{{ message.role }\n{{ message.content }}<|im_end|>\n{% endfor %}<|im_start|>assistant"
 	// unknown is valid Jinja in no format llama.cpp knows and renders
 	// nothing the engine could use.
@@ -98,6 +100,26 @@ func TestAdaptedConversation(t *testing.T) {
 	req.Messages = req.Messages[1:]
 	if _, res := generate(t, e, req); res.TemplateNote != "" {
 		t.Errorf("an accepted conversation has note %q", res.TemplateNote)
+	}
+}
+
+// TestRefusedConversationStillAnswers: a conversation the template refuses
+// even adapted is written in llama.cpp's built-in format, and the result
+// says so; the chat does not fail.
+func TestRefusedConversationStillAnswers(t *testing.T) {
+	e := load(t, tinyModel(t, oneTurn))
+	if info, _ := e.Model(context.Background()); info.TemplateMode != TemplateJinja {
+		t.Fatalf("mode %q", info.TemplateMode)
+	}
+	req := greedy(4)
+	req.Messages = []Message{{Role: RoleUser, Content: "the cat"}, {Role: RoleAssistant, Content: "sat"}, {Role: RoleUser, Content: "and then?"}}
+	r, err := e.format.render(req.Messages, nil)
+	if err != nil || !strings.HasSuffix(r.text, "<|im_start|>assistant\n") || !strings.Contains(r.text, "and then?") {
+		t.Fatalf("prompt %q, %v", r.text, err)
+	}
+	_, res := generate(t, e, req)
+	if !strings.Contains(res.TemplateNote, "built-in") {
+		t.Errorf("template note %q", res.TemplateNote)
 	}
 }
 
