@@ -5,6 +5,7 @@ package app
 import (
 	"bytes"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -31,12 +32,23 @@ func TestCrashSoak(t *testing.T) {
 	model := testmodel.Tiny(t, gguf.ChatMLTemplate)
 	start := time.Now()
 	var sent []string
-	for i := 0; i < cliKills+workerKills; i++ {
+	kills := [2]int{} // of the CLI, of the worker
+	for i := 0; kills[0] < cliKills || kills[1] < workerKills; i++ {
+		if i >= 2*(cliKills+workerKills) {
+			t.Fatalf("%d runs for %v kills: the replies end before they can be killed", i, kills)
+		}
 		msg := fmt.Sprintf("soak message %d", i)
 		sent = append(sent, msg)
-		killWorker := i >= cliKills
-		if err := chatAndKill(t, home, model, msg, killWorker); err != nil {
+		which := 0
+		if kills[0] >= cliKills {
+			which = 1
+		}
+		killed, err := chatAndKill(t, home, model, msg, which == 1)
+		if err != nil {
 			t.Fatalf("run %d: %v", i, err)
+		}
+		if killed {
+			kills[which]++
 		}
 	}
 	// One more Chapel on the folder: as the lock's owner it tidies what the
@@ -72,8 +84,8 @@ func TestCrashSoak(t *testing.T) {
 		count(*) FILTER (WHERE status = 'failed' AND content != '') FROM messages WHERE role = 'assistant'`).Scan(&streaming, &failed, &withText); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("crash soak: %d SIGKILLs of the CLI mid-reply, %d of the engine worker, %.0f s: %d of %d messages kept, %d replies left streaming, %d replies failed (%d with their text so far), integrity_check %s",
-		cliKills, workerKills, elapsed.Seconds(), kept, len(sent), streaming, failed, withText, integrity)
+	t.Logf("crash soak: %d SIGKILLs of the CLI mid-reply, %d of the engine worker (%d runs), %.0f s: %d of %d messages kept, %d replies left streaming, %d replies failed (%d with their text so far), integrity_check %s",
+		kills[0], kills[1], len(sent), elapsed.Seconds(), kept, len(sent), streaming, failed, withText, integrity)
 	if kept != len(sent) || streaming != 0 || integrity != "ok" {
 		t.Errorf("kept %d of %d, %d streaming, integrity %q", kept, len(sent), streaming, integrity)
 	}
@@ -84,17 +96,18 @@ func TestCrashSoak(t *testing.T) {
 
 // chatAndKill runs `chapel chat MSG` and, once the reply has started to
 // stream, kills the CLI (or, with killWorker, its engine worker, and
-// checks that the CLI says so in a sentence).
-func chatAndKill(t *testing.T, home, model, msg string, killWorker bool) error {
+// checks that the CLI says so in a sentence). killed is false when the
+// reply ended before the kill.
+func chatAndKill(t *testing.T, home, model, msg string, killWorker bool) (killed bool, err error) {
 	cmd := chapelCmd(home, "chat", "--model", model, "--max-tokens", "4000", msg)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return err
+		return false, err
 	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
-		return err
+		return false, err
 	}
 	exited := make(chan error, 1)
 	streamed := make(chan struct{})
@@ -117,35 +130,43 @@ func chatAndKill(t *testing.T, home, model, msg string, killWorker bool) error {
 	select {
 	case <-streamed:
 	case err := <-exited:
-		return fmt.Errorf("the chat ended before streaming: %v\n%s", err, stderr.String())
+		if err == nil {
+			return false, nil // a reply shorter than a few pieces
+		}
+		return false, fmt.Errorf("the chat ended before streaming: %v\n%s", err, stderr.String())
 	case <-time.After(30 * time.Second):
 		cmd.Process.Kill()
 		<-exited
-		return fmt.Errorf("no reply within 30 s\n%s", stderr.String())
+		return false, fmt.Errorf("no reply within 30 s\n%s", stderr.String())
 	}
 	if !killWorker {
-		cmd.Process.Kill()
-		<-exited
-		return nil
+		err := cmd.Process.Kill()
+		werr := <-exited
+		var exit *exec.ExitError
+		// Killed: the wait says so; else the reply had ended.
+		return err == nil && errors.As(werr, &exit) && exit.Sys().(syscall.WaitStatus).Signal() == syscall.SIGKILL, nil
 	}
 	pid, err := childOf(cmd.Process.Pid)
 	if err != nil {
 		cmd.Process.Kill()
 		<-exited
-		return err
+		return false, nil // the CLI had let its worker go: the reply had ended
 	}
 	syscall.Kill(pid, syscall.SIGKILL)
 	select {
 	case err := <-exited:
-		if err == nil || !strings.Contains(stderr.String(), "the engine stopped: killed by signal 9") {
-			return fmt.Errorf("after the worker was killed: %v\n%s", err, stderr.String())
+		switch {
+		case err == nil:
+			return false, nil // the reply ended before the kill landed
+		case !strings.Contains(stderr.String(), "the engine stopped: killed by signal 9"):
+			return false, fmt.Errorf("after the worker was killed: %v\n%s", err, stderr.String())
 		}
 	case <-time.After(30 * time.Second):
 		cmd.Process.Kill()
 		<-exited
-		return fmt.Errorf("the CLI did not end within 30 s of its worker's death\n%s", stderr.String())
+		return false, fmt.Errorf("the CLI did not end within 30 s of its worker's death\n%s", stderr.String())
 	}
-	return nil
+	return true, nil
 }
 
 // childOf returns the pid of a child process of pid (the engine worker).
