@@ -39,9 +39,10 @@ func (a *App) AppInfo() Info {
 // ModelState returns the model state (none, loading, ready, error).
 func (a *App) ModelState() models.State { return a.svc.models.State() }
 
-// ListModels lists the .gguf files found in the models folders.
+// ListModels lists the .gguf files found in the models folders and in
+// other apps' stores (Ollama, LM Studio, …), each described from its header.
 func (a *App) ListModels() ([]models.Entry, error) {
-	return models.Scan(a.ctx(), a.svc.modelDirs())
+	return models.List(a.ctx(), a.svc.modelDirs(), models.OtherStores(models.CurrentEnv()))
 }
 
 // ChooseModelFile opens a file dialog for a .gguf file; "" when cancelled.

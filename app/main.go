@@ -53,6 +53,14 @@ Usage:
   chapel bench --bandwidth [--threads N]  measure memory read bandwidth (the roofline)
   chapel synth-model [--shape tiny|0.5b|1b] [--chat | --template FILE.jinja] [--f16] PATH
                                           write a random-weight model (for tests and benchmarks)
+  chapel models [--home DIR] [--json]     list every model Chapel can use, with where it was found
+                                          (its models folders, Ollama, LM Studio, Jan, GPT4All, the
+                                          Hugging Face and llama.cpp caches)
+  chapel models catalog [--home DIR] [--json]
+                                          the model catalogue, with what fits this computer's memory and disk
+  chapel models download [--home DIR] [--sha256 HEX] ID|URL
+                                          download a catalogue model (or a .gguf address) into the models
+                                          folder, SHA-256 verified; Ctrl+C pauses, the same command resumes
   chapel prompt --template FILE.jinja [--bos T] [--eos T] [--now TIME] CONVERSATION.json
   chapel prompt --model PATH CONVERSATION.json
                                           print the prompt Chapel renders with a chat template (the model's,
@@ -88,6 +96,8 @@ func Main(args []string, assets fs.FS, icon []byte, version string) int {
 		return cmdBench(rest)
 	case "synth-model":
 		return cmdSynthModel(rest)
+	case "models":
+		return cmdModels(rest)
 	case "serve":
 		return cmdServe(rest)
 	case "prompt":

@@ -12,6 +12,7 @@ import (
 	"github.com/chapelapp/chapel/backend/apperr"
 	"github.com/chapelapp/chapel/backend/ask"
 	"github.com/chapelapp/chapel/backend/chat"
+	"github.com/chapelapp/chapel/backend/download"
 	"github.com/chapelapp/chapel/backend/engine"
 	"github.com/chapelapp/chapel/backend/engine/worker"
 	"github.com/chapelapp/chapel/backend/ingest"
@@ -44,7 +45,8 @@ type services struct {
 	ingest    *ingest.Service
 	summaries *summarize.Service
 	endpoints *remote.Endpoints
-	emit      emitter // the window's events; nothing on the command line
+	library   *models.Library // the catalogue and its downloads
+	emit      emitter         // the window's events; nothing on the command line
 }
 
 // openServices opens the database in the data folder and wires the engine,
@@ -103,6 +105,7 @@ func openServices(ctx context.Context, log *slog.Logger, em emitter) (*services,
 		ingest:    ingest.New(st, docDir, log),
 		summaries: summarize.New(st, eng, log),
 		endpoints: endpoints,
+		library:   models.NewLibrary(filepath.Join(home, paths.ModelsName), download.Options{}, em),
 		emit:      em,
 	}
 	s.summaries.SetAfterDelete(func(ctx context.Context, doc store.Document) { s.ingest.Forget(ctx, doc.Blake3) })
@@ -156,6 +159,7 @@ func (s *services) close() {
 	stop("chats", s.chat.Close)
 	stop("summaries", s.summaries.Close)
 	stop("ingest", s.ingest.Shutdown)
+	stop("downloads", func(context.Context) error { s.library.Close(); return nil })
 	wg.Wait()
 	if err := s.engine.Close(); err != nil {
 		s.log.Error("close engine", "err", err)
@@ -211,8 +215,11 @@ func (s *services) deleteDocument(ctx context.Context, id int64) error {
 // modelDirs are the folders scanned for .gguf files: the data folder's
 // models/, and a models/ folder in the working directory or beside the
 // project when running from a checkout.
-func (s *services) modelDirs() []string {
-	dirs := []string{filepath.Join(s.home, paths.ModelsName)}
+func (s *services) modelDirs() []string { return modelDirsIn(s.home) }
+
+// modelDirsIn is modelDirs for the data folder home.
+func modelDirsIn(home string) []string {
+	dirs := []string{filepath.Join(home, paths.ModelsName)}
 	if wd, err := os.Getwd(); err == nil {
 		dirs = append(dirs, filepath.Join(wd, "models"))
 	}
