@@ -51,6 +51,7 @@ type threadTuner struct {
 type tunerArm struct {
 	cur       int                     // thread count in use
 	times     map[int][]time.Duration // recent time per token, by thread count
+	ratio     map[int]float64         // a count's last trial: its time per token ÷ the count in use then
 	since     int                     // decodes since the last probe
 	period    int                     // decodes between probes (doubles while cur stays best)
 	probe     int                     // thread count under trial; 0 = none
@@ -61,10 +62,18 @@ type tunerArm struct {
 // probe schedule per class: decodes between probes at first and at most,
 // and how many decodes a trial lasts.
 var tunerSchedule = [nClasses]struct{ first, most, trial int }{
-	classToken:  {first: 4, most: 512, trial: 3},
-	classSteps:  {first: 4, most: 256, trial: 3},
-	classPrompt: {first: 2, most: 32, trial: 1},
+	classToken:  {first: 1, most: 1 << 16, trial: 3},
+	classSteps:  {first: 2, most: 1 << 14, trial: 3},
+	classPrompt: {first: 1, most: 1 << 10, trial: 1},
 }
+
+// probeBudget is the share of the time trials may cost. A thread count
+// whose last trial took r times as long per token as the count in use is
+// tried again only after r·trial/probeBudget decodes: a count that
+// collapsed 600-fold (a tiny model on a busy machine) waits tens of
+// thousands of steps, one that lost 20 % is tried again after about a
+// hundred.
+const probeBudget = 0.03
 
 // spikeFactor: a step this many times slower than the usual one at the
 // same thread count means something else took a core: probe fewer threads.
@@ -77,7 +86,7 @@ const betterBy = 0.95
 func newThreadTuner(max int) *threadTuner {
 	t := &threadTuner{max: max}
 	for c := range t.classes {
-		t.classes[c] = tunerArm{cur: max, times: map[int][]time.Duration{}, period: tunerSchedule[c].first}
+		t.classes[c] = tunerArm{cur: max, times: map[int][]time.Duration{}, ratio: map[int]float64{}, period: tunerSchedule[c].first}
 	}
 	return t
 }
@@ -116,11 +125,16 @@ func (t *threadTuner) observe(nTokens, n int, d time.Duration) {
 			return
 		}
 		trial, _ := median(w[max(0, len(w)-sched.trial):])
-		if !known || float64(trial) < betterBy*float64(usual) {
+		switch {
+		case !known || usual <= 0 || trial <= 0:
+			a.cur, a.period = a.probe, sched.first
+		case float64(trial) < betterBy*float64(usual):
 			// The old count's timings describe a machine that changed.
 			delete(a.times, a.cur)
+			a.ratio[a.cur] = float64(usual) / float64(trial)
 			a.cur, a.period = a.probe, sched.first
-		} else {
+		default:
+			a.ratio[a.probe] = float64(trial) / float64(usual)
 			a.period = min(2*a.period, sched.most)
 		}
 		a.probe, a.since = 0, 0
@@ -133,13 +147,19 @@ func (t *threadTuner) observe(nTokens, n int, d time.Duration) {
 		// Something took cores: try half the threads; the regular trials
 		// then climb back up one at a time to the best count.
 		a.startProbe(max(1, a.cur/2), sched.trial)
-	case a.since >= a.period:
+	default:
 		// Trials take turns: one thread more, one fewer, and half (which
-		// leaves a plateau where every nearby count collapses alike).
-		for range 3 {
-			next := [3]int{a.cur + 1, a.cur - 1, a.cur / 2}[a.turn]
-			a.turn = (a.turn + 1) % 3
-			if next >= 1 && next <= t.max && next != a.cur {
+		// leaves a plateau where every nearby count collapses alike); each
+		// waits as long as its last trial's cost asks.
+		for k := range 3 {
+			turn := (a.turn + k) % 3
+			next := [3]int{a.cur + 1, a.cur - 1, a.cur / 2}[turn]
+			if next < 1 || next > t.max || next == a.cur {
+				continue
+			}
+			wait := max(a.period, int(a.ratio[next]*float64(sched.trial)/probeBudget))
+			if a.since >= min(wait, sched.most) {
+				a.turn = (turn + 1) % 3
 				a.startProbe(next, sched.trial)
 				break
 			}
