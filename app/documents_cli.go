@@ -25,6 +25,9 @@ func cmdSummarize(args []string) int {
 	modelPath := fl.String("model", "", "")
 	style := fl.String("style", "brief", "")
 	asJSON := fl.Bool("json", false, "")
+	var endpoints listFlag // engines_cli.go: endpoints that share the map steps
+	fl.Var(&endpoints, "endpoint", "")
+	apiKey := fl.String("api-key", os.Getenv("CHAPEL_API_KEY"), "")
 	files, err := parseInterleaved(fl, args)
 	if err != nil {
 		return usageError(err)
@@ -41,6 +44,11 @@ func cmdSummarize(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return withServices(ctx, func(svc *services) int {
+		report, err := shareSummaryWork(ctx, svc, endpoints, *apiKey)
+		if err != nil {
+			return fail(err)
+		}
+		defer report()
 		return summarizeFiles(ctx, svc, *modelPath, *style, *asJSON, files)
 	})
 }

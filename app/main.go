@@ -40,6 +40,8 @@ Usage:
       --home DIR          data folder
       --model PATH        .gguf model (default: the model chosen last in the app)
       --style S           brief (a paragraph), detailed (per section) or keypoints (bullets); default brief
+      --endpoint URL      an OpenAI-compatible server that takes map steps beside the local engine
+                          (repeatable; its model: the one saved for it in Settings → Engines, else its only one)
       --json              one JSON object per document: document_id, blake3, pages, chunks,
                           chunks_summarized, coverage, summary, citations
                           Interrupted summaries resume where they stopped when run again.

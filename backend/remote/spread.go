@@ -43,26 +43,39 @@ func spread(ctx context.Context, members []member, reqs []engine.Request, onPiec
 	pending, live, idle := len(reqs), len(members), len(members)
 	var lastErr error
 	var wg sync.WaitGroup
-	for _, m := range members {
+	// The first shares are handed out in the members' order (the caller
+	// rotates it, so that batches of one request take turns); after that a
+	// member that is free takes a fair share of what still waits.
+	first := make([][]int, len(members))
+	for j, m := range members {
+		k := min(m.slots, (len(queue)+len(members)-j-1)/(len(members)-j), len(queue))
+		if k > 0 {
+			first[j], queue = queue[:k:k], queue[k:]
+			idle--
+		}
+	}
+	for j, m := range members {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			mu.Lock()
 			defer mu.Unlock()
+			take := first[j]
 			for {
-				for len(queue) == 0 && pending > 0 && ctx.Err() == nil {
-					cond.Wait()
-				}
-				if pending == 0 || ctx.Err() != nil {
+				if take == nil {
+					for len(queue) == 0 && pending > 0 && ctx.Err() == nil {
+						cond.Wait()
+					}
+					if pending == 0 || ctx.Err() != nil {
+						idle--
+						cond.Broadcast()
+						return
+					}
+					k := min(m.slots, (len(queue)+idle-1)/idle, len(queue))
+					take = append([]int(nil), queue[:k]...)
+					queue = queue[k:]
 					idle--
-					cond.Broadcast()
-					return
 				}
-				// A fair share of what waits, for the engines free now.
-				k := min(m.slots, (len(queue)+idle-1)/idle, len(queue))
-				take := append([]int(nil), queue[:k]...)
-				queue = queue[k:]
-				idle--
 				mu.Unlock()
 				got, err := runShare(ctx, m.eng, reqs, take)
 				mu.Lock()
@@ -83,6 +96,7 @@ func spread(ctx context.Context, members []member, reqs []engine.Request, onPiec
 						queue = append(queue, i) // for the others
 					}
 				}
+				take = nil
 				cond.Broadcast()
 				if err != nil && ctx.Err() == nil {
 					lastErr = err

@@ -28,6 +28,7 @@ type Switch struct {
 	fixed   map[string]Config // endpoints given for this run only (the CLI's --endpoint)
 	helpers []*Engine         // endpoints that share the work of batches (summaries)
 	onDone  func(Done)
+	turn    int // which engine a spread batch starts with
 }
 
 // NewSwitch starts on local; resolve looks endpoints up (nil: none).
@@ -134,6 +135,8 @@ func (s *Switch) Generate(ctx context.Context, req engine.Request, onPiece func(
 func (s *Switch) GenerateBatch(ctx context.Context, reqs []engine.Request, onPiece func(int, string)) ([]engine.Result, error) {
 	s.mu.Lock()
 	cur, helpers, onDone := s.current, s.helpers, s.onDone
+	turn := s.turn
+	s.turn++
 	s.mu.Unlock()
 	if len(helpers) == 0 {
 		return cur.GenerateBatch(ctx, reqs, onPiece)
@@ -144,6 +147,9 @@ func (s *Switch) GenerateBatch(ctx context.Context, reqs []engine.Request, onPie
 			members = append(members, member{eng: h, slots: h.cfg.Parallel})
 		}
 	}
+	// Each batch starts with the next engine, so small batches take turns.
+	k := turn % len(members)
+	members = append(members[k:], members[:k]...)
 	return spread(ctx, members, reqs, onPiece, onDone)
 }
 
