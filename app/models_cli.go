@@ -171,7 +171,7 @@ func downloadLine(line *progressLine, name string, p download.Progress) {
 	switch p.State {
 	case download.StateChecking:
 		if p.Done > 0 {
-			line.print(false, "checking the %s already downloaded of %s", gbText(p.Done), name)
+			line.print(true, "resuming: checking the %s already downloaded of %s", gbText(p.Done), name)
 		} else {
 			line.print(false, "asking the server about %s", name)
 		}
