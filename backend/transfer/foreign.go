@@ -1,0 +1,243 @@
+package transfer
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/chapelapp/chapel/backend/apperr"
+	"github.com/chapelapp/chapel/backend/store"
+)
+
+// Both ChatGPT and Open WebUI keep a conversation as a tree of nodes by id,
+// each naming its parent and children, with the node shown last. treeNode
+// is one such node, read from either; build turns nodes into Chapel
+// messages, parents first, skipping nodes that hold nothing to show (their
+// children then follow the nearest shown ancestor). A node is visited once,
+// so a tree that loops cannot make it run forever.
+type treeNode struct {
+	id, parent string
+	children   []string
+	role       string // "" for a node to skip
+	content    string
+	model      string
+	created    int64
+}
+
+func build(title string, nodes map[string]*treeNode, current string) ([]store.Message, int64, error) {
+	var roots []string
+	for id, n := range nodes {
+		if n.parent == "" || nodes[n.parent] == nil {
+			roots = append(roots, id)
+		}
+	}
+	sort.Slice(roots, func(i, j int) bool {
+		a, b := nodes[roots[i]], nodes[roots[j]]
+		return a.created < b.created || a.created == b.created && a.id < b.id
+	})
+	var out []store.Message
+	ids := map[string]int64{} // node id → message id (or its nearest kept ancestor's)
+	visited := map[string]bool{}
+	var walk func(id string, parent int64) error
+	walk = func(id string, parent int64) error {
+		n := nodes[id]
+		if n == nil || visited[id] {
+			return nil
+		}
+		visited[id] = true
+		self := parent
+		if n.role != "" {
+			self = int64(len(out) + 1)
+			out = append(out, store.Message{ID: self, ParentID: parent, Role: n.role, Content: n.content,
+				Model: n.model, Status: store.StatusComplete, CreatedAt: n.created, UpdatedAt: n.created})
+		}
+		ids[id] = self
+		for _, c := range n.children {
+			if nodes[c] != nil && nodes[c].parent != "" && nodes[c].parent != id {
+				continue // a child that names another parent belongs there
+			}
+			if err := walk(c, self); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, r := range roots {
+		if err := walk(r, 0); err != nil {
+			return nil, 0, err
+		}
+	}
+	return out, ids[current], nil
+}
+
+// ChatGPT's conversations.json: a list of conversations, each a mapping of
+// node id → {message: {author: {role}, content: {content_type, parts}},
+// parent, children}, with current_node the node shown last.
+type gptConversation struct {
+	Title       string             `json:"title"`
+	CreateTime  float64            `json:"create_time"`
+	UpdateTime  float64            `json:"update_time"`
+	Mapping     map[string]gptNode `json:"mapping"`
+	CurrentNode string             `json:"current_node"`
+}
+
+type gptNode struct {
+	ID       string      `json:"id"`
+	Message  *gptMessage `json:"message"`
+	Parent   *string     `json:"parent"`
+	Children []string    `json:"children"`
+}
+
+type gptMessage struct {
+	Author struct {
+		Role string `json:"role"`
+	} `json:"author"`
+	CreateTime *float64 `json:"create_time"`
+	Content    struct {
+		ContentType string            `json:"content_type"`
+		Parts       []json.RawMessage `json:"parts"`
+		Text        string            `json:"text"`
+	} `json:"content"`
+	Metadata struct {
+		ModelSlug string `json:"model_slug"`
+		Hidden    bool   `json:"is_visually_hidden_from_conversation"`
+	} `json:"metadata"`
+}
+
+func parseChatGPT(items []json.RawMessage) ([]store.ImportedConversation, error) {
+	var out []store.ImportedConversation
+	for i, raw := range items {
+		var c gptConversation
+		if err := json.Unmarshal(raw, &c); err != nil {
+			return nil, jsonError(err)
+		}
+		if c.Mapping == nil {
+			return nil, apperr.New(apperr.Invalid, "conversation %d of the ChatGPT export has no messages (no mapping)", i+1)
+		}
+		nodes := map[string]*treeNode{}
+		model := ""
+		for id, n := range c.Mapping {
+			tn := &treeNode{id: id, children: n.Children}
+			if n.Parent != nil {
+				tn.parent = *n.Parent
+			}
+			if m := n.Message; m != nil {
+				tn.role, tn.content = gptText(m)
+				tn.model = m.Metadata.ModelSlug
+				if m.CreateTime != nil {
+					tn.created = seconds(*m.CreateTime)
+				}
+				if tn.model != "" && tn.role == "assistant" {
+					model = tn.model
+				}
+			}
+			if tn.created == 0 {
+				tn.created = seconds(c.CreateTime)
+			}
+			nodes[id] = tn
+		}
+		msgs, leaf, err := build(c.Title, nodes, c.CurrentNode)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, store.ImportedConversation{Title: c.Title, Model: model, CreatedAt: seconds(c.CreateTime),
+			UpdatedAt: seconds(c.UpdateTime), Messages: msgs, LeafID: leaf})
+	}
+	return out, nil
+}
+
+// gptText is the role and text of a ChatGPT message worth showing, or ""
+// for one to skip (tool calls, hidden system context, reasoning, images).
+func gptText(m *gptMessage) (role, text string) {
+	role = m.Author.Role
+	if role != "user" && role != "assistant" || m.Metadata.Hidden {
+		return "", ""
+	}
+	var parts []string
+	switch m.Content.ContentType {
+	case "text", "multimodal_text":
+		for _, p := range m.Content.Parts {
+			var s string
+			if json.Unmarshal(p, &s) == nil && s != "" {
+				parts = append(parts, s)
+			}
+		}
+	case "code":
+		if m.Content.Text != "" {
+			parts = append(parts, fmt.Sprintf("```\n%s\n```", m.Content.Text))
+		}
+	}
+	text = strings.Join(parts, "\n\n")
+	if strings.TrimSpace(text) == "" {
+		return "", ""
+	}
+	return role, text
+}
+
+// Open WebUI's chat export: a list of {title, chat: {title, models,
+// history: {messages: {id: {parentId, childrenIds, role, content,
+// timestamp, model}}, currentId}}, created_at, updated_at}.
+type owuChat struct {
+	Title     string  `json:"title"`
+	CreatedAt float64 `json:"created_at"`
+	UpdatedAt float64 `json:"updated_at"`
+	Pinned    bool    `json:"pinned"`
+	Chat      *struct {
+		Title   string   `json:"title"`
+		Models  []string `json:"models"`
+		History struct {
+			Messages  map[string]owuMessage `json:"messages"`
+			CurrentID string                `json:"currentId"`
+		} `json:"history"`
+	} `json:"chat"`
+}
+
+type owuMessage struct {
+	ID          string   `json:"id"`
+	ParentID    *string  `json:"parentId"`
+	ChildrenIDs []string `json:"childrenIds"`
+	Role        string   `json:"role"`
+	Content     any      `json:"content"`
+	Timestamp   float64  `json:"timestamp"`
+	Model       string   `json:"model"`
+}
+
+func parseOpenWebUI(items []json.RawMessage) ([]store.ImportedConversation, error) {
+	var out []store.ImportedConversation
+	for i, raw := range items {
+		var c owuChat
+		if err := json.Unmarshal(raw, &c); err != nil {
+			return nil, jsonError(err)
+		}
+		if c.Chat == nil {
+			return nil, apperr.New(apperr.Invalid, "item %d of the Open WebUI export has no chat", i+1)
+		}
+		title := c.Title
+		if title == "" {
+			title = c.Chat.Title
+		}
+		nodes := map[string]*treeNode{}
+		for id, m := range c.Chat.History.Messages {
+			tn := &treeNode{id: id, children: m.ChildrenIDs, model: m.Model, created: seconds(m.Timestamp)}
+			if m.ParentID != nil {
+				tn.parent = *m.ParentID
+			}
+			if text, ok := m.Content.(string); ok && strings.TrimSpace(text) != "" && (m.Role == "user" || m.Role == "assistant" || m.Role == "system") {
+				tn.role, tn.content = m.Role, text
+			}
+			nodes[id] = tn
+		}
+		msgs, leaf, err := build(title, nodes, c.Chat.History.CurrentID)
+		if err != nil {
+			return nil, err
+		}
+		model := ""
+		if len(c.Chat.Models) > 0 {
+			model = c.Chat.Models[0]
+		}
+		out = append(out, store.ImportedConversation{Title: title, Model: model, Pinned: c.Pinned,
+			CreatedAt: seconds(c.CreatedAt), UpdatedAt: seconds(c.UpdatedAt), Messages: msgs, LeafID: leaf})
+	}
+	return out, nil
+}
