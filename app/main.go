@@ -36,6 +36,11 @@ Usage:
   chapel conversations delete [--home DIR] ID...
                                           delete conversations (their text leaves the disk too)
   chapel search [--home DIR] [--json] QUERY    find messages and document passages with every word of QUERY
+  chapel export [--home DIR] [--conversation ID] [--format md|json] [--out FILE]
+                                          a conversation as Markdown or JSON; without --conversation
+                                          everything as a zip archive (to stdout without --out)
+  chapel import [--home DIR] FILE         add the conversations of a Chapel JSON or archive, ChatGPT's
+                                          conversations.json (or its export zip) or an Open WebUI export
   chapel summarize [flags] FILE...        add documents (files or folders) and print a summary of each
       --home DIR          data folder
       --model PATH        .gguf model (default: the model chosen last in the app)
@@ -88,6 +93,10 @@ func Main(args []string, assets fs.FS, icon []byte, version string) int {
 		return cmdConversations(rest)
 	case "search":
 		return cmdSearch(rest)
+	case "export":
+		return cmdExport(rest)
+	case "import":
+		return cmdImport(rest)
 	case "extract":
 		return cmdExtract(rest)
 	case "summarize", "summarise":

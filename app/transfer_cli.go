@@ -1,0 +1,136 @@
+package app
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/chapelapp/chapel/backend/chat"
+	"github.com/chapelapp/chapel/backend/transfer"
+)
+
+// cmdExport writes a conversation (Markdown or JSON) or everything (a zip
+// archive) to --out or stdout:
+// chapel export [--home DIR] [--conversation ID] [--format md|json] [--out FILE].
+func cmdExport(args []string) int {
+	fl := flag.NewFlagSet("export", flag.ContinueOnError)
+	home := fl.String("home", "", "")
+	convID := fl.Int64("conversation", 0, "")
+	format := fl.String("format", "md", "")
+	out := fl.String("out", "", "")
+	pos, err := parseInterleaved(fl, args)
+	if err != nil {
+		return usageError(err)
+	}
+	if len(pos) > 0 {
+		return usageError(fmt.Errorf("export takes no arguments besides its flags (got %q)", pos[0]))
+	}
+	if *format != "md" && *format != "json" {
+		return usageError(fmt.Errorf("--format must be md or json"))
+	}
+	if err := setHome(*home); err != nil {
+		return fail(err)
+	}
+	ctx := context.Background()
+	return withServices(ctx, func(svc *services) int {
+		what := fmt.Sprintf("conversation %d", *convID)
+		if *convID == 0 {
+			what = "everything"
+		}
+		err := writeOut(*out, func(w io.Writer) error { return exportTo(ctx, svc, *convID, *format, w) })
+		if err != nil {
+			return fail(err)
+		}
+		if *out != "" {
+			fmt.Fprintf(os.Stderr, "exported %s to %s\n", what, *out)
+		}
+		return 0
+	})
+}
+
+// exportTo writes conversation id in format (md or json), or everything as
+// an archive when id is 0.
+func exportTo(ctx context.Context, svc *services, id int64, format string, w io.Writer) error {
+	ex, err := exporter(ctx, svc)
+	if err != nil {
+		return err
+	}
+	switch {
+	case id == 0:
+		_, err = ex.Archive(ctx, w)
+	case format == "json":
+		err = ex.ConversationJSON(ctx, id, w)
+	default:
+		err = ex.ConversationMarkdown(ctx, id, w)
+	}
+	return err
+}
+
+// exporter records the generation settings in use with each conversation.
+func exporter(ctx context.Context, svc *services) (transfer.Exporter, error) {
+	set, err := chat.LoadSettings(ctx, svc.store)
+	if err != nil {
+		return transfer.Exporter{}, err
+	}
+	return transfer.Exporter{Store: svc.store, Settings: set}, nil
+}
+
+// writeOut runs write on the file at path (created, or replaced only once
+// write succeeded) or on stdout when path is empty.
+func writeOut(path string, write func(w io.Writer) error) error {
+	if path == "" {
+		return write(os.Stdout)
+	}
+	tmp, err := os.CreateTemp(dirOf(path), ".chapel-export-*")
+	if err != nil {
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	return nil
+}
+
+func dirOf(path string) string {
+	for i := len(path) - 1; i >= 0; i-- {
+		if os.IsPathSeparator(path[i]) {
+			return path[:i+1]
+		}
+	}
+	return "."
+}
+
+// cmdImport adds the conversations of an export file: chapel import [--home DIR] FILE.
+func cmdImport(args []string) int {
+	fl := flag.NewFlagSet("import", flag.ContinueOnError)
+	home := fl.String("home", "", "")
+	pos, err := parseInterleaved(fl, args)
+	if err != nil {
+		return usageError(err)
+	}
+	if len(pos) != 1 {
+		return usageError(fmt.Errorf("import needs one FILE"))
+	}
+	if err := setHome(*home); err != nil {
+		return fail(err)
+	}
+	ctx := context.Background()
+	return withServices(ctx, func(svc *services) int {
+		res, err := transfer.ImportFile(ctx, svc.store, pos[0])
+		if err != nil {
+			return fail(err)
+		}
+		fmt.Printf("imported %s and %s from %s\n", plural(res.Conversations, "conversation"), plural(res.Messages, "message"), res.Format)
+		return 0
+	})
+}
