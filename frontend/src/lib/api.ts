@@ -20,6 +20,7 @@ import type {
   ModelState,
   Passage,
   SearchResults,
+  ImportResult,
   RepairResult,
   SendResult,
   Settings,
@@ -178,6 +179,14 @@ export const api = {
   /** Delete a message and the messages below it. */
   deleteMessage: (messageId: number): Promise<ConversationDetail> => call('DeleteMessage', messageId),
   pinConversation: (id: number, pinned: boolean): Promise<Conversation> => call('PinConversation', id, pinned),
+  /** Native save dialog, then the file; '' when cancelled. format: md or json. */
+  exportConversation: async (id: number, format: 'md' | 'json'): Promise<string> => (await call('ExportConversation', id, format)) ?? '',
+  /** Everything as a zip archive, through the native save dialog; '' when cancelled. */
+  exportAll: async (): Promise<string> => (await call('ExportAll')) ?? '',
+  /** A document's summary as Markdown, through the native save dialog; '' when cancelled. */
+  exportSummary: async (summaryId: number): Promise<string> => (await call('ExportSummary', summaryId)) ?? '',
+  /** Native open dialog, then the import (all or nothing); null when cancelled. */
+  importConversations: async (): Promise<ImportResult | null> => (await call('ImportChooseFile')) ?? null,
   search: async (query: string): Promise<SearchResults> => {
     const r = await call('Search', query);
     return { query, messages: r?.messages ?? [], passages: r?.passages ?? [] };

@@ -223,6 +223,14 @@ export interface SearchResults {
   passages: PassageHit[];
 }
 
+/** What an import added, and from which format (Chapel, Chapel archive, ChatGPT, Open WebUI). */
+export interface ImportResult {
+  conversations: number;
+  messages: number;
+  conversation_ids: number[];
+  format: string;
+}
+
 export interface SendResult {
   conversation: Conversation;
   user_message: Message;

@@ -17,6 +17,7 @@ import type {
   ModelState,
   Passage,
   SearchResults,
+  ImportResult,
   RepairResult,
   SendResult,
   Settings,
@@ -60,6 +61,13 @@ export interface WailsAppBindings {
   DeleteMessage(messageId: number): Promise<ConversationDetail>;
   PinConversation(id: number, pinned: boolean): Promise<Conversation>;
   Search(query: string): Promise<SearchResults>;
+  ExportConversation(id: number, format: string): Promise<string>;
+  ExportConversationTo(id: number, format: string, path: string): Promise<void>;
+  ExportAll(): Promise<string>;
+  ExportAllTo(path: string): Promise<void>;
+  ExportSummary(summaryId: number): Promise<string>;
+  ImportChooseFile(): Promise<ImportResult | null>;
+  ImportPath(path: string): Promise<ImportResult | null>;
   About(): Promise<AboutInfo>;
   TakeOpenedFiles(): Promise<string[]>;
   ModelCatalog(): Promise<CatalogView>;

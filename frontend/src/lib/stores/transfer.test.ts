@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { TransferStore } from './transfer.svelte';
+import { ConversationsStore } from './conversations.svelte';
+import { ToastStore } from './toasts.svelte';
+import { installFakeWails } from '../../test/fakes';
+
+function setup() {
+  const w = installFakeWails();
+  const notify = new ToastStore();
+  const conversations = new ConversationsStore(notify);
+  return { w, notify, t: new TransferStore(notify, conversations) };
+}
+
+describe('transfer store', () => {
+  it('says where an export went; a cancelled dialog says nothing', async () => {
+    const { w, notify, t } = setup();
+    w.app.ExportConversation.mockResolvedValue('/home/me/Bread.md');
+    expect(await t.exportConversation(3, 'md')).toBe(true);
+    expect(w.app.ExportConversation).toHaveBeenCalledWith(3, 'md');
+    expect(notify.items.at(-1)?.text).toBe('Saved to /home/me/Bread.md');
+    w.app.ExportAll.mockResolvedValue('');
+    expect(await t.exportAll()).toBe(false);
+    expect(notify.items).toHaveLength(1);
+  });
+
+  it('an import says what it added and reloads the list; a bad file gets its sentence', async () => {
+    const { w, notify, t } = setup();
+    w.app.ImportChooseFile.mockResolvedValue({ conversations: 2, messages: 1, conversation_ids: [4, 5], format: 'ChatGPT' });
+    expect(await t.importFile()).toBe(true);
+    expect(notify.items.at(-1)?.text).toBe('Imported 2 conversations and 1 message from ChatGPT');
+    expect(w.app.ListConversations).toHaveBeenCalled();
+    w.app.ImportChooseFile.mockRejectedValue({ code: 'invalid', message: 'this file is not a Chapel, ChatGPT (conversations.json) or Open WebUI chat export' });
+    expect(await t.importFile()).toBe(false);
+    expect(notify.items.at(-1)?.text).toContain('not a Chapel, ChatGPT');
+  });
+});
