@@ -91,6 +91,7 @@ func openServices(ctx context.Context, log *slog.Logger, em emitter) (*services,
 	// Endpoints the user added run chats too; each is reached only when used.
 	endpoints := remote.NewEndpoints(st, remote.NewSecrets(home))
 	eng := remote.NewSwitch(worker.New(workerCommand, log), endpoints.Config)
+	eng.ShareFrom(endpoints.Sharing) // summaries' map steps also go to the endpoints ticked for them
 	chats := chat.New(st, eng, em, log)
 	chats.SetGrounder(ask.New(st))
 	chats.SetTurnLocks(turnLocks{home})

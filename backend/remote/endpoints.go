@@ -27,6 +27,23 @@ type Endpoint struct {
 	BaseURL string `json:"base_url"`
 	Model   string `json:"model"`   // the model chats use
 	HasKey  bool   `json:"has_key"` // an API key is stored for it
+	// Summaries: its model takes map steps of summaries beside the local engine.
+	Summaries bool `json:"summaries"`
+}
+
+// Sharing lists the Refs of the endpoints that take summary steps.
+func (e *Endpoints) Sharing(ctx context.Context) ([]string, error) {
+	list, err := e.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var refs []string
+	for _, ep := range list {
+		if ep.Summaries && ep.Model != "" {
+			refs = append(refs, ep.Ref())
+		}
+	}
+	return refs, nil
 }
 
 // Ref is how a conversation names the endpoint's model.

@@ -3,6 +3,7 @@ package remote
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -102,4 +103,60 @@ func TestSpreadOverEngines(t *testing.T) {
 		t.Errorf("answered by %v after the endpoint died", by)
 	}
 	mu.Unlock()
+}
+
+// Endpoints ticked for summaries are read at each batch and contacted only
+// then; one that is down sits the batch out.
+func TestShareFromSettings(t *testing.T) {
+	st, dir := openStore(t)
+	eps := NewEndpoints(st, newFileSecrets(filepath.Join(dir, "keys.json")))
+	ctx := context.Background()
+	rp := &replay{s: servers[0]}
+	ts := rp.start(t)
+	up, err := eps.Save(ctx, Endpoint{Name: "up", BaseURL: ts.URL, Model: "tiny.gguf", Summaries: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eps.Save(ctx, Endpoint{Name: "down", BaseURL: "http://127.0.0.1:1/v1", Model: "m", Summaries: true}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eps.Save(ctx, Endpoint{Name: "not ticked", BaseURL: ts.URL, Model: "tiny.gguf"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	refs, err := eps.Sharing(ctx)
+	if err != nil || len(refs) != 2 || refs[0] != up.Ref() {
+		t.Fatalf("sharing %v %v", refs, err)
+	}
+	local := engine.NewLocal()
+	if _, err := local.Load(ctx, testmodel.Tiny(t, ""), engine.LoadOptions{ContextSize: 256, Threads: 1}); err != nil {
+		t.Fatal(err)
+	}
+	sw := NewSwitch(local, eps.Config)
+	defer sw.Close()
+	sw.ShareFrom(eps.Sharing)
+	rp.mu.Lock()
+	if len(rp.bodies) != 0 {
+		t.Error("an endpoint was contacted before any batch")
+	}
+	rp.mu.Unlock()
+	var mu sync.Mutex
+	by := map[bool]int{}
+	sw.onDone = func(d Done) { mu.Lock(); by[strings.Contains(d.Engine, "127.0.0.1")]++; mu.Unlock() }
+	reqs := make([]engine.Request, 4)
+	for i := range reqs {
+		reqs[i] = engine.Request{Messages: []engine.Message{{Role: "user", Content: "x"}}, MaxTokens: 3, IgnoreEOS: true}
+	}
+	texts := make([]string, 4)
+	out, err := sw.GenerateBatch(ctx, reqs, func(i int, s string) { texts[i] += s })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range out {
+		if texts[i] == "" || out[i].StopReason == engine.StopCanceled {
+			t.Errorf("request %d: %q %+v", i, texts[i], out[i])
+		}
+	}
+	if by[true] == 0 || by[false] == 0 {
+		t.Errorf("answered by %v, want the local engine and the endpoint that is up", by)
+	}
 }

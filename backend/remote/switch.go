@@ -2,6 +2,7 @@ package remote
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 
@@ -25,8 +26,9 @@ type Switch struct {
 	current engine.Engine      // local or one of remotes
 	remotes map[string]*Engine // by endpoint id, with the config they were made with
 	configs map[string]Config
-	fixed   map[string]Config // endpoints given for this run only (the CLI's --endpoint)
-	helpers []*Engine         // endpoints that share the work of batches (summaries)
+	fixed   map[string]Config                           // endpoints given for this run only (the CLI's --endpoint)
+	sharing []string                                    // refs of the endpoints' models that share batches (summaries)
+	shareFn func(ctx context.Context) ([]string, error) // more such refs, read at each batch (settings)
 	onDone  func(Done)
 	turn    int // which engine a spread batch starts with
 }
@@ -134,10 +136,20 @@ func (s *Switch) Generate(ctx context.Context, req engine.Request, onPiece func(
 // chats (Generate) stay on the current engine.
 func (s *Switch) GenerateBatch(ctx context.Context, reqs []engine.Request, onPiece func(int, string)) ([]engine.Result, error) {
 	s.mu.Lock()
-	cur, helpers, onDone := s.current, s.helpers, s.onDone
+	cur, sharing, onDone := s.current, s.sharing, s.onDone
 	turn := s.turn
 	s.turn++
 	s.mu.Unlock()
+	if fn := s.shareFn; fn != nil {
+		if more, err := fn(ctx); err == nil {
+			for _, r := range more {
+				if !slices.Contains(sharing, r) {
+					sharing = append(sharing, r)
+				}
+			}
+		}
+	}
+	helpers := s.helpers(ctx, sharing)
 	if len(helpers) == 0 {
 		return cur.GenerateBatch(ctx, reqs, onPiece)
 	}
@@ -153,6 +165,30 @@ func (s *Switch) GenerateBatch(ctx context.Context, reqs []engine.Request, onPie
 	return spread(ctx, members, reqs, onPiece, onDone)
 }
 
+// helpers returns the engines of the sharing refs with their models
+// loaded; an endpoint is contacted here, when a batch first needs it. One
+// that cannot be reached or lacks the model sits this batch out.
+func (s *Switch) helpers(ctx context.Context, refs []string) []*Engine {
+	var out []*Engine
+	for _, ref := range refs {
+		r, ok := ParseRef(ref)
+		if !ok {
+			continue
+		}
+		e, err := s.remote(ctx, r.Endpoint)
+		if err != nil {
+			continue
+		}
+		if info, ok := e.Model(ctx); !ok || info.Name != r.Model {
+			if _, err := e.Load(ctx, r.Model, engine.LoadOptions{}); err != nil {
+				continue
+			}
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
 func slotsOf(e engine.Engine) int {
 	if r, ok := e.(*Engine); ok {
 		return r.cfg.Parallel
@@ -165,7 +201,6 @@ func slotsOf(e engine.Engine) int {
 // is down or lacks the model says so at once. onDone, which may be nil,
 // hears which engine answered each request.
 func (s *Switch) ShareBatches(ctx context.Context, refs []string, onDone func(Done)) error {
-	var hs []*Engine
 	for _, ref := range refs {
 		r, ok := ParseRef(ref)
 		if !ok {
@@ -178,13 +213,17 @@ func (s *Switch) ShareBatches(ctx context.Context, refs []string, onDone func(Do
 		if _, err := e.Load(ctx, r.Model, engine.LoadOptions{}); err != nil {
 			return err
 		}
-		hs = append(hs, e)
 	}
 	s.mu.Lock()
-	s.helpers, s.onDone = hs, onDone
+	s.sharing, s.onDone = refs, onDone
 	s.mu.Unlock()
 	return nil
 }
+
+// ShareFrom makes the refs fn lists (read at each batch, such as the
+// endpoints ticked in Settings → Engines) share batches too. Nobody is
+// contacted until a batch runs. Call it before the first batch.
+func (s *Switch) ShareFrom(fn func(ctx context.Context) ([]string, error)) { s.shareFn = fn }
 
 // CountTokens implements engine.Engine.
 func (s *Switch) CountTokens(ctx context.Context, texts []string) ([]int, error) {
@@ -207,7 +246,7 @@ func (s *Switch) Close() error {
 	for _, e := range s.remotes {
 		e.Close()
 	}
-	s.remotes, s.configs, s.current, s.helpers = map[string]*Engine{}, map[string]Config{}, s.local, nil
+	s.remotes, s.configs, s.current, s.sharing = map[string]*Engine{}, map[string]Config{}, s.local, nil
 	s.mu.Unlock()
 	return s.local.Close()
 }

@@ -467,6 +467,8 @@ export interface Endpoint {
   base_url: string;
   model: string;
   has_key: boolean;
+  /** Its model also takes map steps of summaries, beside the local engine. */
+  summaries: boolean;
 }
 
 /** An endpoint as the Engines form sends it: the key goes only with set_key ("" removes it). */

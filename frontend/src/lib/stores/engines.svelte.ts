@@ -12,14 +12,23 @@ export interface EndpointDraft {
   api_key: string;
   keyTouched: boolean;
   has_key: boolean;
+  summaries: boolean;
 }
 
 export function emptyDraft(): EndpointDraft {
-  return { id: '', name: '', base_url: '', model: '', api_key: '', keyTouched: false, has_key: false };
+  return { id: '', name: '', base_url: '', model: '', api_key: '', keyTouched: false, has_key: false, summaries: false };
 }
 
 export function draftOf(e: Endpoint): EndpointDraft {
-  return { ...emptyDraft(), id: e.id, name: e.name, base_url: e.base_url, model: e.model, has_key: e.has_key };
+  return {
+    ...emptyDraft(),
+    id: e.id,
+    name: e.name,
+    base_url: e.base_url,
+    model: e.model,
+    has_key: e.has_key,
+    summaries: !!e.summaries,
+  };
 }
 
 /** What the bound methods take: the key travels only when the user typed or cleared it. */
@@ -30,6 +39,7 @@ export function inputOf(d: EndpointDraft): EndpointInput {
     base_url: d.base_url.trim(),
     model: d.model.trim(),
     has_key: d.has_key,
+    summaries: d.summaries,
     api_key: d.keyTouched ? d.api_key : '',
     set_key: d.keyTouched,
   };

@@ -6,7 +6,7 @@ import EnginesSection from '../components/EnginesSection.svelte';
 import EndpointModels from '../components/EndpointModels.svelte';
 import { installFakeWails, settle } from '../../test/fakes';
 
-const box = { id: 'e1', name: 'Rack box', base_url: 'http://10.0.0.5:8080/v1', model: 'qwen', has_key: true };
+const box = { id: 'e1', name: 'Rack box', base_url: 'http://10.0.0.5:8080/v1', model: 'qwen', has_key: true, summaries: false };
 
 function setup() {
   const w = installFakeWails();
@@ -16,7 +16,16 @@ function setup() {
 describe('engines store', () => {
   it('sends the key only when the user typed or cleared it', () => {
     const d = { ...emptyDraft(), id: 'e1', name: ' box ', base_url: ' http://h:1/v1 ', has_key: true };
-    expect(inputOf(d)).toEqual({ id: 'e1', name: 'box', base_url: 'http://h:1/v1', model: '', has_key: true, api_key: '', set_key: false });
+    expect(inputOf(d)).toEqual({
+      id: 'e1',
+      name: 'box',
+      base_url: 'http://h:1/v1',
+      model: '',
+      has_key: true,
+      summaries: false,
+      api_key: '',
+      set_key: false,
+    });
     expect(inputOf({ ...d, api_key: 'sk-1', keyTouched: true })).toMatchObject({ api_key: 'sk-1', set_key: true });
     expect(inputOf({ ...d, api_key: '', keyTouched: true })).toMatchObject({ api_key: '', set_key: true });
   });
@@ -96,6 +105,7 @@ describe('Engines section', () => {
     await fireEvent.click(screen.getByTestId('endpoint-add'));
     await fireEvent.input(screen.getByTestId('endpoint-url'), { target: { value: 'http://127.0.0.1:8095/v1' } });
     await fireEvent.input(screen.getByTestId('endpoint-key'), { target: { value: 'chapel-tok' } });
+    await fireEvent.click(screen.getByTestId('endpoint-summaries'));
     await fireEvent.click(screen.getByTestId('endpoint-test'));
     await settle();
     expect(screen.getByTestId('endpoint-test-result').textContent).toBe('connected: 1 model, 7 ms');
@@ -103,7 +113,7 @@ describe('Engines section', () => {
     await fireEvent.click(screen.getByTestId('endpoint-save'));
     await settle();
     expect(w.app.SaveEndpoint).toHaveBeenCalledWith(
-      expect.objectContaining({ base_url: 'http://127.0.0.1:8095/v1', api_key: 'chapel-tok', set_key: true, model: 'tiny' }),
+      expect.objectContaining({ base_url: 'http://127.0.0.1:8095/v1', api_key: 'chapel-tok', set_key: true, model: 'tiny', summaries: true }),
     );
     expect(screen.queryByTestId('endpoint-form')).toBeNull();
   });
