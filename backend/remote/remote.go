@@ -13,6 +13,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -76,6 +77,8 @@ func New(cfg Config) (*Engine, error) {
 	if hc == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.Proxy = nil // an endpoint the user added is reached directly
+		// A host that is down answers nothing: give up on connecting after 10 s.
+		tr.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 		tr.MaxIdleConnsPerHost = cfg.Parallel
 		tr.ResponseHeaderTimeout = 10 * time.Minute // a long prompt is evaluated before the first byte
 		hc = &http.Client{Transport: tr}

@@ -12,8 +12,9 @@ import (
 
 // member is one engine a batch is spread over.
 type member struct {
-	eng   engine.Engine
-	slots int // requests it takes at once
+	eng    engine.Engine
+	slots  int         // requests it takes at once
+	failed func(error) // told when it is dropped from a batch (may be nil)
 }
 
 // Done reports, for a spread batch, which engine answered a request.
@@ -100,6 +101,9 @@ func spread(ctx context.Context, members []member, reqs []engine.Request, onPiec
 				cond.Broadcast()
 				if err != nil && ctx.Err() == nil {
 					lastErr = err
+					if m.failed != nil {
+						m.failed(err)
+					}
 					live--
 					idle--
 					if live == 0 {

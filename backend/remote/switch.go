@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/chapelapp/chapel/backend/apperr"
 	"github.com/chapelapp/chapel/backend/engine"
@@ -22,15 +23,16 @@ type Switch struct {
 	local   engine.Engine
 	resolve Resolver
 
-	mu      sync.Mutex
-	current engine.Engine      // local or one of remotes
-	remotes map[string]*Engine // by endpoint id, with the config they were made with
-	configs map[string]Config
-	fixed   map[string]Config                           // endpoints given for this run only (the CLI's --endpoint)
-	sharing []string                                    // refs of the endpoints' models that share batches (summaries)
-	shareFn func(ctx context.Context) ([]string, error) // more such refs, read at each batch (settings)
-	onDone  func(Done)
-	turn    int // which engine a spread batch starts with
+	mu        sync.Mutex
+	current   engine.Engine      // local or one of remotes
+	remotes   map[string]*Engine // by endpoint id, with the config they were made with
+	configs   map[string]Config
+	fixed     map[string]Config                           // endpoints given for this run only (the CLI's --endpoint)
+	sharing   []string                                    // refs of the endpoints' models that share batches (summaries)
+	shareFn   func(ctx context.Context) ([]string, error) // more such refs, read at each batch (settings)
+	onDone    func(Done)
+	turn      int                  // which engine a spread batch starts with
+	restUntil map[string]time.Time // endpoints that failed a batch: left out until then
 }
 
 // NewSwitch starts on local; resolve looks endpoints up (nil: none).
@@ -156,7 +158,8 @@ func (s *Switch) GenerateBatch(ctx context.Context, reqs []engine.Request, onPie
 	members := []member{{eng: cur, slots: slotsOf(cur)}}
 	for _, h := range helpers {
 		if h != cur {
-			members = append(members, member{eng: h, slots: h.cfg.Parallel})
+			id := h.cfg.ID
+			members = append(members, member{eng: h, slots: h.cfg.Parallel, failed: func(error) { s.rest(id) }})
 		}
 	}
 	// Each batch starts with the next engine, so small batches take turns.
@@ -175,18 +178,42 @@ func (s *Switch) helpers(ctx context.Context, refs []string) []*Engine {
 		if !ok {
 			continue
 		}
+		if s.resting(r.Endpoint) {
+			continue
+		}
 		e, err := s.remote(ctx, r.Endpoint)
 		if err != nil {
 			continue
 		}
 		if info, ok := e.Model(ctx); !ok || info.Name != r.Model {
 			if _, err := e.Load(ctx, r.Model, engine.LoadOptions{}); err != nil {
+				s.rest(r.Endpoint)
 				continue
 			}
 		}
 		out = append(out, e)
 	}
 	return out
+}
+
+// restFor is how long an endpoint that failed a batch is left out of the
+// next ones (so one that is down costs a summary one failed connection a
+// minute, not one per step).
+const restFor = time.Minute
+
+func (s *Switch) rest(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.restUntil == nil {
+		s.restUntil = map[string]time.Time{}
+	}
+	s.restUntil[id] = time.Now().Add(restFor)
+}
+
+func (s *Switch) resting(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return time.Now().Before(s.restUntil[id])
 }
 
 func slotsOf(e engine.Engine) int {
