@@ -42,6 +42,13 @@ func (e *wailsEmitter) get() context.Context {
 	return e.ctx
 }
 
+// started returns the window's context once the window has started.
+func (e *wailsEmitter) started() (context.Context, bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.ctx, e.ctx != nil
+}
+
 func (e *wailsEmitter) Emit(name string, payload any) {
 	e.mu.RLock()
 	ctx := e.ctx
@@ -163,9 +170,12 @@ func runWindow(assets fs.FS, icon []byte, version string, files []string) (code 
 		SingleInstanceLock: &options.SingleInstanceLock{
 			UniqueId: instanceID(home),
 			OnSecondInstanceLaunch: func(second options.SecondInstanceData) {
-				ctx := em.get()
-				runtime.WindowUnminimise(ctx)
-				runtime.WindowShow(ctx)
+				// Before the window has started there is nothing to raise
+				// (and the runtime must not be called); the files wait.
+				if ctx, ok := em.started(); ok {
+					runtime.WindowUnminimise(ctx)
+					runtime.WindowShow(ctx)
+				}
 				if files := fileArgs(second.Args, second.WorkingDirectory); len(files) > 0 {
 					a.opened.add(files)
 					em.Emit(openFilesEvent, len(files))
