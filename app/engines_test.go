@@ -2,10 +2,13 @@ package app
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -17,13 +20,11 @@ import (
 	"github.com/chapelapp/chapel/backend/store"
 )
 
-// `chapel serve` in one process, `chapel chat --endpoint` in another: the
-// reply streams over real HTTP and is saved like any chat; the token is
-// required.
-func TestChatThroughChapelServe(t *testing.T) {
-	model := testmodel.Tiny(t, gguf.ChatMLTemplate)
-	serveHome, chatHome := t.TempDir(), t.TempDir()
-	srv := chapelCmd(serveHome, "serve", "--model", model, "--port", "0", "--threads", "1", "--token", "serve-test-token")
+// startServe runs `chapel serve` (this test binary) on a free port with the
+// token serve-test-token, and returns its base URL and process.
+func startServe(t *testing.T, model string) (string, *exec.Cmd) {
+	t.Helper()
+	srv := chapelCmd(t.TempDir(), "serve", "--model", model, "--port", "0", "--threads", "1", "--token", "serve-test-token")
 	out, err := srv.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -42,17 +43,81 @@ func TestChatThroughChapelServe(t *testing.T) {
 			}
 		}
 	}()
-	var url string
 	select {
 	case line := <-lines:
 		m := regexp.MustCompile(`at (http://127\.0\.0\.1:\d+/v1)$`).FindStringSubmatch(line)
 		if m == nil {
 			t.Fatalf("serve printed %q", line)
 		}
-		url = m[1]
+		return m[1], srv
 	case <-time.After(60 * time.Second):
 		t.Fatal("chapel serve did not start within 60 s")
 	}
+	return "", nil
+}
+
+// A summary's map steps split between the local engine and a second Chapel;
+// the second Chapel is killed mid-summary and the summary completes
+// locally, every piece there.
+func TestSummaryOnTwoEnginesSurvivesTheEndpointDying(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a summary on two engines")
+	}
+	model := testmodel.Tiny(t, gguf.ChatMLTemplate)
+	url, srv := startServe(t, model)
+	home := t.TempDir()
+	doc := filepath.Join(t.TempDir(), "valleys.md")
+	if err := os.WriteFile(doc, []byte(longText(40)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum := chapelCmd(home, "summarize", "--model", model, "--endpoint", url, "--api-key", "serve-test-token", "--json", doc)
+	var stdout, stderr bytes.Buffer
+	sum.Stdout, sum.Stderr = &stdout, &stderr
+	if err := sum.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- sum.Wait() }()
+	deadline := time.Now().Add(60 * time.Second)
+	for killed := false; !killed; {
+		select {
+		case err := <-done:
+			t.Fatalf("the summary ended before the endpoint was killed: %v\n%s", err, stderr.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+		if _, err := os.Stat(filepath.Join(home, "chapel.db")); err == nil && len(savedPieces(t, home)) >= 6 {
+			srv.Process.Kill()
+			killed = true
+		}
+		if time.Now().After(deadline) {
+			sum.Process.Kill()
+			t.Fatalf("no pieces within a minute:\n%s", stderr.String())
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("summary: %v\n%s", err, stderr.String())
+	}
+	var got summaryJSON
+	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
+		t.Fatalf("--json output %q: %v", stdout.String(), err)
+	}
+	if got.Status != store.SummaryComplete || got.ChunksSummarized != got.Chunks || !strings.HasPrefix(got.Coverage, "Covers ") {
+		t.Errorf("the summary after the endpoint died: %+v", got)
+	}
+	tally := stderr.String()
+	if !strings.Contains(tally, "summary steps by 127.0.0.1:") || !strings.Contains(tally, "summary steps by engine worker") {
+		t.Errorf("both engines should have taken steps:\n%s", tally)
+	}
+	t.Logf("%s", regexp.MustCompile(`(?m)^summary steps by .*$`).FindAllString(tally, -1))
+}
+
+// `chapel serve` in one process, `chapel chat --endpoint` in another: the
+// reply streams over real HTTP and is saved like any chat; the token is
+// required.
+func TestChatThroughChapelServe(t *testing.T) {
+	model := testmodel.Tiny(t, gguf.ChatMLTemplate)
+	chatHome := t.TempDir()
+	url, _ := startServe(t, model)
 
 	// Without the token: 401.
 	resp, err := http.Get(url + "/models")

@@ -153,7 +153,15 @@ func (s *Switch) GenerateBatch(ctx context.Context, reqs []engine.Request, onPie
 	}
 	helpers := s.helpers(ctx, sharing)
 	if len(helpers) == 0 {
-		return cur.GenerateBatch(ctx, reqs, onPiece)
+		res, err := cur.GenerateBatch(ctx, reqs, onPiece)
+		if onDone != nil && err == nil {
+			for i := range res {
+				if res[i].StopReason != engine.StopCanceled {
+					onDone(Done{Index: i, Engine: describe(cur)})
+				}
+			}
+		}
+		return res, err
 	}
 	members := []member{{eng: cur, slots: slotsOf(cur)}}
 	for _, h := range helpers {
