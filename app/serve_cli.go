@@ -12,6 +12,7 @@ import (
 	"github.com/chapelapp/chapel/backend/apperr"
 	"github.com/chapelapp/chapel/backend/engine"
 	"github.com/chapelapp/chapel/backend/models"
+	"github.com/chapelapp/chapel/backend/remote"
 	"github.com/chapelapp/chapel/backend/serve"
 )
 
@@ -56,8 +57,8 @@ func cmdServe(args []string) int {
 		if err != nil {
 			return fail(err)
 		}
-		q := serve.NewQueue(svc.engine)
-		srv, err := serve.New(q.Background(), serve.Config{Addr: fmt.Sprintf("127.0.0.1:%d", *port), Token: token, Log: svc.log})
+		// API clients queue behind anything this process runs itself.
+		srv, err := serve.New(svc.queue.Background(), serve.Config{Addr: fmt.Sprintf("127.0.0.1:%d", *port), Token: token, Log: svc.log})
 		if err != nil {
 			return fail(err)
 		}
@@ -87,6 +88,9 @@ func cmdServe(args []string) int {
 
 // modelForServe is --model, else the model chosen last in the app.
 func modelForServe(ctx context.Context, svc *services, path string) (string, error) {
+	if remote.IsRef(path) {
+		return "", apperr.New(apperr.Invalid, "chapel serve serves a model on this computer; pass --model PATH to a .gguf file")
+	}
 	if path != "" {
 		return path, nil
 	}
@@ -94,7 +98,7 @@ func modelForServe(ctx context.Context, svc *services, path string) (string, err
 	if err != nil {
 		return "", err
 	}
-	if !ok {
+	if !ok || remote.IsRef(p) {
 		return "", apperr.New(apperr.Invalid, "no model chosen; pass --model PATH to a .gguf file")
 	}
 	return p, nil

@@ -19,6 +19,7 @@ import (
 	"github.com/chapelapp/chapel/backend/models"
 	"github.com/chapelapp/chapel/backend/paths"
 	"github.com/chapelapp/chapel/backend/remote"
+	"github.com/chapelapp/chapel/backend/serve"
 	"github.com/chapelapp/chapel/backend/store"
 	"github.com/chapelapp/chapel/backend/summarize"
 )
@@ -45,6 +46,7 @@ type services struct {
 	ingest    *ingest.Service
 	summaries *summarize.Service
 	endpoints *remote.Endpoints
+	queue     *serve.Queue    // the local engine: the window first, API clients (Settings → Engines) behind
 	library   *models.Library // the catalogue and its downloads
 	emit      emitter         // the window's events; nothing on the command line
 }
@@ -90,7 +92,8 @@ func openServices(ctx context.Context, log *slog.Logger, em emitter) (*services,
 	// that crashes llama.cpp ends the worker, not the app.
 	// Endpoints the user added run chats too; each is reached only when used.
 	endpoints := remote.NewEndpoints(st, remote.NewSecrets(home))
-	eng := remote.NewSwitch(worker.New(workerCommand, log), endpoints.Config)
+	queue := serve.NewQueue(worker.New(workerCommand, log))
+	eng := remote.NewSwitch(queue.Foreground(), endpoints.Config)
 	eng.ShareFrom(endpoints.Sharing) // summaries' map steps also go to the endpoints ticked for them
 	chats := chat.New(st, eng, em, log)
 	chats.SetGrounder(ask.New(st))
@@ -106,6 +109,7 @@ func openServices(ctx context.Context, log *slog.Logger, em emitter) (*services,
 		ingest:    ingest.New(st, docDir, log),
 		summaries: summarize.New(st, eng, log),
 		endpoints: endpoints,
+		queue:     queue,
 		library:   models.NewLibrary(filepath.Join(home, paths.ModelsName), download.Options{}, em),
 		emit:      em,
 	}

@@ -152,3 +152,11 @@ func (l lane) CountTokens(ctx context.Context, texts []string) ([]int, error) {
 
 // Close closes the engine behind the queue (either lane closes it).
 func (l lane) Close() error { return l.q.eng.Close() }
+
+// String describes the engine behind the queue, for logs.
+func (l lane) String() string {
+	if s, ok := l.q.eng.(interface{ String() string }); ok {
+		return s.String()
+	}
+	return "local engine"
+}
