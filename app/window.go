@@ -33,6 +33,13 @@ func (e *wailsEmitter) set(ctx context.Context) {
 	e.mu.Unlock()
 }
 
+// stop forgets the window's context: the window has shut down.
+func (e *wailsEmitter) stop() {
+	e.mu.Lock()
+	e.ctx = nil
+	e.mu.Unlock()
+}
+
 func (e *wailsEmitter) get() context.Context {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
@@ -166,7 +173,7 @@ func runWindow(assets fs.FS, icon []byte, version string, files []string) (code 
 			}
 			return false
 		},
-		OnShutdown: func(ctx context.Context) { em.set(nil) },
+		OnShutdown: func(context.Context) { em.stop() },
 		SingleInstanceLock: &options.SingleInstanceLock{
 			UniqueId: instanceID(home),
 			OnSecondInstanceLaunch: func(second options.SecondInstanceData) {

@@ -73,7 +73,7 @@ func TestFormats(t *testing.T) {
 func TestPlainTextEncodings(t *testing.T) {
 	utf16 := func(s string, be bool) []byte {
 		var out []byte
-		for _, u := range []rune(s) {
+		for _, u := range s {
 			if be {
 				out = append(out, byte(u>>8), byte(u))
 			} else {

@@ -124,7 +124,7 @@ func htmlInto(e *extractor, data []byte, b *builder) (string, error) {
 				continue
 			}
 			switch {
-			case a >= 0 && headingAtom(a) > 0:
+			case headingAtom(a) > 0:
 				flush()
 				heading = headingAtom(a)
 			case a == atom.Br:

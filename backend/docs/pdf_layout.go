@@ -4,7 +4,6 @@ import (
 	"math"
 	"sort"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -466,10 +465,4 @@ func markParagraphs(lines []line) {
 		}
 		lines[i] = c
 	}
-}
-
-// startsLower reports whether s begins with a lowercase letter.
-func startsLower(s string) bool {
-	r, _ := utf8.DecodeRuneInString(s)
-	return unicode.IsLower(r)
 }
