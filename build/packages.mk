@@ -62,7 +62,7 @@ packages: package-linux package-windows
 ## release-go makes (build/bin/chapel-v3) and the Windows baseline, install
 ## and use them (scripts/test-packages.sh). Part of `make test`.
 test-packages: deps-packages build-windows
-	bash scripts/test-packages.sh build/bin/chapel-v3 $(WIN_BIN_DIR)/chapel.exe
+	VERSION=$(VERSION) bash scripts/test-packages.sh build/bin/chapel-v3 $(WIN_BIN_DIR)/chapel.exe
 
 ## package-macos: Chapel.app (arm64, Metal) and a .dmg; on a Mac only (the
 ## release workflow's macOS job). Not run yet: no Mac here.

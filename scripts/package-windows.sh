@@ -3,7 +3,7 @@
 # engine variants, chapel-<suffix>.exe): an NSIS installer (per-user, no
 # administrator rights, Start menu entry, uninstaller; build/windows/
 # installer.nsi) and a portable .zip.
-# usage: scripts/package-windows.sh OUTDIR VERSION CHAPEL_EXE [VARIANT_EXE...]
+# usage: [NSIS_FAST=1] scripts/package-windows.sh OUTDIR VERSION CHAPEL_EXE [VARIANT_EXE...]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -46,7 +46,8 @@ TXT
 sed -i 's/$/\r/' "$app/README.txt"
 
 setup="$out/$name-setup.exe"
-makensis -V2 -DVERSION="$version" -DVERSION_NUM="$num" -DSRCDIR="$(realpath "$app")" \
+fast=(); [ -n "${NSIS_FAST:-}" ] && fast=(-DFAST)   # NSIS_FAST=1: zlib instead of solid LZMA (tests)
+makensis -V2 "${fast[@]}" -DVERSION="$version" -DVERSION_NUM="$num" -DSRCDIR="$(realpath "$app")" \
   -DOUTFILE="$(realpath "$out")/$name-setup.exe" build/windows/installer.nsi
 echo "built $setup ($(du -h "$setup" | cut -f1))"
 

@@ -6,10 +6,17 @@
 ; %LocalAppData%\Chapel) is the user's and stays when Chapel is uninstalled.
 ;
 ; Defines passed by the script: VERSION, VERSION_NUM (a.b.c.d), SRCDIR (the
-; folder holding chapel.exe, its engine variants and the licences), OUTFILE.
+; folder holding chapel.exe, its engine variants and the licences), OUTFILE;
+; FAST for a quickly compressed build.
 
-Unicode true
+; A 64-bit installer: Chapel is built for x86-64 only (and Wine without
+; 32-bit support, as in the Wine check, runs it).
+Target amd64-unicode
+!ifdef FAST
+SetCompressor zlib   ; the test's build (scripts/test-packages.sh): seconds, not minutes
+!else
 SetCompressor /SOLID lzma
+!endif
 RequestExecutionLevel user
 ManifestDPIAware true
 
