@@ -95,7 +95,7 @@ func chatOnce(ctx context.Context, svc *services, a chatArgs) int {
 	if err := loadForCLI(ctx, svc, a.modelPath, a.convID); err != nil {
 		return fail(err)
 	}
-	set, err := chat.LoadSettings(ctx, svc.store)
+	set, err := svc.chat.Settings(ctx) // with the loaded model's own settings
 	if err != nil {
 		return fail(err)
 	}

@@ -114,6 +114,7 @@ func openServices(ctx context.Context, log *slog.Logger, em emitter) (*services,
 		emit:      em,
 	}
 	s.summaries.SetAfterDelete(func(ctx context.Context, doc store.Document) { s.ingest.Forget(ctx, doc.Blake3) })
+	s.chat.SetModelSettings(s.models) // each model's own system prompt and sampling
 	if lock.Owner() {
 		if err := s.recoverAbandoned(ctx); err != nil {
 			s.close()

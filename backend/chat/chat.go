@@ -71,6 +71,7 @@ type Service struct {
 	log *slog.Logger
 
 	grounder Grounder        // nil: conversations attached to a document are plain chats
+	perModel ModelSettings   // nil: every model runs with the same settings
 	locks    TurnLocks       // nil: turns are serialised in this process only
 	held     map[*run]func() // the cross-process lock each run holds, to release
 

@@ -101,7 +101,7 @@ func (s Settings) Options() Options {
 
 // AskWithSettings is Ask with the user's saved generation settings.
 func (s *Service) AskWithSettings(ctx context.Context, documentID int64, text string) (SendResult, error) {
-	set, err := LoadSettings(ctx, s.st)
+	set, err := s.Settings(ctx)
 	if err != nil {
 		return SendResult{}, err
 	}
@@ -110,9 +110,34 @@ func (s *Service) AskWithSettings(ctx context.Context, documentID int64, text st
 
 // SendWithSettings is Send with the user's saved generation settings.
 func (s *Service) SendWithSettings(ctx context.Context, conversationID int64, text string) (SendResult, error) {
-	set, err := LoadSettings(ctx, s.st)
+	set, err := s.Settings(ctx)
 	if err != nil {
 		return SendResult{}, err
 	}
 	return s.Send(ctx, conversationID, text, set.Options())
+}
+
+// ModelSettings give the settings a model runs with: global (the settings
+// of every model) with what the user chose for the model at path, or the
+// model's own recommended sampling, applied.
+type ModelSettings interface {
+	ForModel(ctx context.Context, path string, global Settings) (Settings, error)
+}
+
+// SetModelSettings makes replies use each model's own settings. Call it
+// before the first Send.
+func (s *Service) SetModelSettings(m ModelSettings) { s.perModel = m }
+
+// Settings returns the saved generation settings as the loaded model runs
+// with them.
+func (s *Service) Settings(ctx context.Context) (Settings, error) {
+	set, err := LoadSettings(ctx, s.st)
+	if err != nil || s.perModel == nil {
+		return set, err
+	}
+	info, ok := s.eng.Model(ctx)
+	if !ok {
+		return set, nil
+	}
+	return s.perModel.ForModel(ctx, info.Path, set)
 }

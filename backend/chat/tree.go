@@ -289,7 +289,7 @@ func stopReason(status string, res engine.Result, req engine.Request) string {
 // SavedOptions are the options of a reply written with the user's saved
 // generation settings.
 func (s *Service) SavedOptions(ctx context.Context) (Options, error) {
-	set, err := LoadSettings(ctx, s.st)
+	set, err := s.Settings(ctx)
 	if err != nil {
 		return Options{}, err
 	}

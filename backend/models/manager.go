@@ -39,8 +39,9 @@ type Emitter interface {
 	Emit(name string, payload any)
 }
 
-// Manager loads the model the user picks into the engine, remembers the
-// choice and reports the state as it changes.
+// Manager loads the model the user picks into the engine, with the context
+// and threads saved for it (settings.go), remembers the choice and reports
+// the state as it changes.
 type Manager struct {
 	eng  engine.Engine
 	st   *store.Store
@@ -51,6 +52,10 @@ type Manager struct {
 	load  sync.Mutex // one load at a time
 	mu    sync.Mutex
 	state State
+	// loadedWith are the options the loaded model runs with (its saved
+	// context and threads, settings.go).
+	loadedWith engine.LoadOptions
+	headers    map[string]header // GGUF header facts by path, for the settings
 }
 
 // NewManager returns a manager with no model loaded. em and log may be nil.
@@ -86,7 +91,8 @@ func (m *Manager) Load(ctx context.Context, path string) (engine.ModelInfo, erro
 	defer m.load.Unlock()
 	prev := m.State()
 	m.set(State{State: StateLoading, Model: prev.Model, Path: path})
-	info, err := m.eng.Load(ctx, path, m.opts)
+	opts := m.loadOptions(ctx, path)
+	info, err := m.eng.Load(ctx, path, opts)
 	if err != nil {
 		if cur, ok := m.eng.Model(ctx); ok {
 			m.set(State{State: StateReady, Model: &cur, Path: cur.Path, Error: apperr.Message(err), FailedPath: path})
@@ -98,6 +104,9 @@ func (m *Manager) Load(ctx context.Context, path string) (engine.ModelInfo, erro
 	if err := Remember(ctx, m.st, info.Path); err != nil {
 		m.log.Warn("could not remember the model", "path", info.Path, "err", err)
 	}
+	m.mu.Lock()
+	m.loadedWith = opts
+	m.mu.Unlock()
 	m.set(State{State: StateReady, Model: &info, Path: info.Path})
 	return info, nil
 }
