@@ -47,7 +47,7 @@ BIN := build/bin/chapel
 # The packages (.deb, .tar.gz, Windows installer and .zip) and their test.
 include build/packages.mk
 
-.PHONY: go-test release-engines test-amx test-arm64 bench build build-go dev-go release release-go release-check run test test-go test-frontend test-e2e test-offline deps deps-system deps-go deps-frontend \
+.PHONY: go-test release-engines test-amx test-arm64 test-arm64-base bench build build-go dev-go release release-go release-check run test test-go test-frontend test-e2e test-offline deps deps-system deps-go deps-frontend \
         frontend dev-binary vet clean env
 
 ## deps: install what is missing (Debian packages, Go modules, npm packages)
@@ -122,6 +122,11 @@ release: deps frontend release-engines
 	bash scripts/release-check.sh $(RELEASE_BIN)/chapel $(RELEASE_BIN)/chapel-avx512
 	$(MAKE) --no-print-directory packages
 
+## test-arm64-base: the arm64 baseline only (what `make test` runs: each
+## level compiles llama.cpp once more, minutes on two cores)
+test-arm64-base:
+	$(MAKE) --no-print-directory test-arm64 ARM64_LEVELS=1
+
 ## test-amx: the engine built at the AMX level links on any machine (the
 ## link failed before ggml's AMX kernels were compiled in), and runs its
 ## tests where the CPU has AMX
@@ -158,7 +163,7 @@ dev-go:
 ## portable build. Dependencies and the frontend are prepared once, up front;
 ## the steps after them (the *-go targets) only compile and run.
 test: deps frontend
-	$(MAKE) --no-print-directory test-go test-frontend build-go dev-go test-e2e test-offline release-go test-packages
+	$(MAKE) --no-print-directory test-go test-frontend build-go dev-go test-e2e test-offline release-go test-amx test-arm64-base test-packages
 
 ## go-test: one package's tests with the project's cgo flags (the shared
 ## build cache), e.g. `make go-test PKG=./backend/store/... ARGS='-run X -v'`
