@@ -86,7 +86,7 @@ func (s *Server) Listen() (string, error) {
 	ln, err := net.Listen("tcp", s.addr)
 	if err != nil {
 		if strings.Contains(err.Error(), "address already in use") {
-			return "", apperr.New(apperr.Conflict, "port %s is already in use; choose another with --port", portOf(s.addr))
+			return "", apperr.New(apperr.Conflict, "port %s is already in use; choose another port", portOf(s.addr))
 		}
 		return "", apperr.Wrap(apperr.Unavailable, err, "could not listen on %s", s.addr)
 	}

@@ -32,7 +32,7 @@ import type {
   SummaryView,
   TokenEvent,
 } from './types';
-import type { Endpoint, EndpointInput, EndpointModel, EndpointTest } from './types';
+import type { Endpoint, EndpointInput, EndpointModel, EndpointTest, ServeState } from './types';
 
 /** Every failure of a bound call surfaces as an ApiError with a code. */
 export class ApiError extends Error {
@@ -223,6 +223,10 @@ export const api = {
   testEndpoint: (input: EndpointInput): Promise<EndpointTest> => call('TestEndpoint', input),
   /** Each endpoint's chosen model, for the model picker (no connection). */
   listEndpointModels: async (): Promise<EndpointModel[]> => (await call('ListEndpointModels')) ?? [],
+  /** Serve the local model on 127.0.0.1:port (0: a free port); the answer holds the token, this once. */
+  startServing: (port: number): Promise<ServeState> => call('StartServing', port),
+  stopServing: (): Promise<void> => call('StopServing'),
+  servingState: (): Promise<ServeState> => call('ServingState'),
 };
 
 export type Api = typeof api;

@@ -491,3 +491,10 @@ export interface EndpointModel {
   endpoint: string;
   endpoint_id: string;
 }
+
+/** Whether this Chapel serves its local model as an OpenAI-compatible API; the token comes only from startServing, once. */
+export interface ServeState {
+  running: boolean;
+  url: string;
+  token?: string;
+}

@@ -84,6 +84,9 @@ export interface WailsAppBindings {
   DeleteEndpoint(id: string): Promise<void>;
   TestEndpoint(input: import('./types').EndpointInput): Promise<import('./types').EndpointTest>;
   ListEndpointModels(): Promise<import('./types').EndpointModel[]>;
+  StartServing(port: number): Promise<import('./types').ServeState>;
+  StopServing(): Promise<void>;
+  ServingState(): Promise<import('./types').ServeState>;
 }
 
 export interface WailsRuntime {

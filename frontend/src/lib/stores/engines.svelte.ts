@@ -1,5 +1,5 @@
 import { api, toApiError } from '../api';
-import type { Endpoint, EndpointInput, EndpointModel } from '../types';
+import type { Endpoint, EndpointInput, EndpointModel, ServeState } from '../types';
 import { toasts, type ToastStore } from './toasts.svelte';
 
 /** The Engines form: a new endpoint (id "") or one being changed. */
@@ -64,6 +64,12 @@ export class EnginesStore {
   testResult = $state('');
   testError = $state('');
   saving = $state(false);
+  /** Chapel as a server: off until started. */
+  serving = $state<ServeState>({ running: false, url: '' });
+  port = $state(8095);
+  /** The token of the server just started: shown this once. */
+  token = $state('');
+  serveError = $state('');
 
   constructor(private readonly notify: ToastStore = toasts) {}
 
@@ -134,6 +140,42 @@ export class EnginesStore {
     } finally {
       this.saving = false;
     }
+  }
+
+  async loadServing(): Promise<void> {
+    try {
+      this.serving = await api.servingState();
+    } catch (e) {
+      this.serveError = toApiError(e).message;
+    }
+  }
+
+  async startServing(): Promise<boolean> {
+    const port = Math.round(Number(this.port));
+    if (!Number.isFinite(port) || port < 1 || port > 65535) {
+      this.serveError = 'The port must be between 1 and 65535';
+      return false;
+    }
+    this.serveError = '';
+    try {
+      const st = await api.startServing(port);
+      this.token = st.token ?? '';
+      this.serving = { running: st.running, url: st.url };
+      return true;
+    } catch (e) {
+      this.serveError = toApiError(e).message;
+      return false;
+    }
+  }
+
+  async stopServing(): Promise<void> {
+    try {
+      await api.stopServing();
+    } catch (e) {
+      this.notify.error(e, "Couldn't stop serving");
+    }
+    this.token = '';
+    await this.loadServing();
   }
 
   async remove(e: Endpoint): Promise<boolean> {

@@ -132,3 +132,40 @@ describe('Engines section', () => {
     expect(w.app.TestEndpoint).not.toHaveBeenCalled();
   });
 });
+
+describe('serving from the window', () => {
+  it('is off until started; the token shows once; stop forgets it', async () => {
+    const w = installFakeWails();
+    w.app.ServingState.mockResolvedValue({ running: false, url: '' });
+    engines.token = '';
+    engines.serving = { running: false, url: '' };
+    render(EnginesSection);
+    await settle();
+    expect(screen.queryByTestId('serve-url')).toBeNull();
+    await fireEvent.input(screen.getByTestId('serve-port'), { target: { value: '18095' } });
+    w.app.StartServing.mockResolvedValue({ running: true, url: 'http://127.0.0.1:18095/v1', token: 'chapel-abc' });
+    await fireEvent.click(screen.getByTestId('serve-start'));
+    await settle();
+    expect(w.app.StartServing).toHaveBeenCalledWith(18095);
+    expect(screen.getByTestId('serve-url').textContent).toBe('http://127.0.0.1:18095/v1');
+    expect(screen.getByTestId('serve-token').textContent).toBe('chapel-abc');
+    w.app.ServingState.mockResolvedValue({ running: false, url: '' });
+    await fireEvent.click(screen.getByTestId('serve-stop'));
+    await settle();
+    expect(w.app.StopServing).toHaveBeenCalled();
+    expect(screen.queryByTestId('serve-token')).toBeNull();
+    expect(engines.token).toBe('');
+  });
+
+  it('refuses a port out of range without calling Go, and shows Go’s sentence', async () => {
+    const { w, store } = setup();
+    store.port = 70000;
+    expect(await store.startServing()).toBe(false);
+    expect(store.serveError).toMatch(/between 1 and 65535/);
+    expect(w.app.StartServing).not.toHaveBeenCalled();
+    store.port = 8095;
+    w.app.StartServing.mockRejectedValue({ code: 'conflict', message: 'port 8095 is already in use; choose another with --port' });
+    expect(await store.startServing()).toBe(false);
+    expect(store.serveError).toContain('already in use');
+  });
+});
