@@ -47,7 +47,28 @@ echo "== $first: follow-up after a long history, parallel sequences (chapel)" >&
 "$bin" bench --model "$CHAPEL_HOME/cache/synthetic-$first.gguf" --threads "$threads" --pp 64 --tg 64 --reps "$reps" \
   --history 3000 --parallel 4 --json > "$out/reuse.json"
 
-node - "$out/bandwidth.json" "$out/results.jsonl" "$out/reuse.json" <<'JS'
+# Under load: generation idle and with one core kept busy by another process
+# (tuned threads, one thread, all threads fixed), on the first model and the
+# TinyStories model; and the summary pipeline's prompt rate against the
+# engine's own on a real document (the first map steps of R-intro.pdf).
+echo "== $first: under load (chapel)" >&2
+"$bin" bench --under-load --model "$CHAPEL_HOME/cache/synthetic-$first.gguf" --threads "$threads" --tg 64 --reps "$reps" --json > "$out/load.json"
+stories="$root/../shared/models/stories260K.gguf"
+if [ -f "$stories" ]; then
+  echo "== stories260K: under load (chapel)" >&2
+  "$bin" bench --under-load --model "$stories" --threads "$threads" --tg 256 --reps "$reps" --json > "$out/load-stories.json"
+else
+  echo '{}' > "$out/load-stories.json"
+fi
+doc="$root/../shared/corpus/R-intro.pdf"
+if [ -f "$doc" ]; then
+  echo "== $first: summary pipeline on R-intro.pdf (chapel)" >&2
+  "$bin" bench --summary "$doc" --model "$CHAPEL_HOME/cache/synthetic-$first.gguf" --threads "$threads" --pieces "${PIECES:-4}" --reps "$reps" --json > "$out/summary.json"
+else
+  echo '{}' > "$out/summary.json"
+fi
+
+node - "$out/bandwidth.json" "$out/results.jsonl" "$out/reuse.json" "$out/load.json" "$out/load-stories.json" "$out/summary.json" <<'JS'
 const fs = require('fs');
 const bw = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const rows = fs.readFileSync(process.argv[3], 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -68,5 +89,17 @@ const ru = JSON.parse(fs.readFileSync(process.argv[4], 'utf8'));
 console.log(`\nfollow-up turn (${ru.model}): first token of 20 new tokens after ${ru.history} tokens of history ${f(ru.followup_ttft_ms, 0)} ms, ` +
   `the 20 tokens alone ${f(ru.alone_ttft_ms, 0)} ms: ${f(ru.followup_ratio, 2)}× (target ≤ 1.5×; reprocessing the history: ${f(ru.full_ttft_ms, 0)} ms)`);
 console.log(`parallel sequences: 4 together ${f(ru.parallel_tg_tps)} tok/s vs one ${f(ru.tg_tps)} tok/s: ${f(ru.parallel_gain, 2)}× (target ≥ 2.5×)`);
+for (const file of [process.argv[5], process.argv[6]]) {
+  const ld = JSON.parse(fs.readFileSync(file, 'utf8'));
+  if (!ld.rows) continue;
+  console.log(`\nunder load (${ld.model}, ${ld.tg} tokens): one core kept busy by another process`);
+  for (const r of ld.rows) console.log(`  ${r.config.padEnd(22)} idle ${f(r.idle_tps).padStart(8)} tok/s · loaded ${f(r.loaded_tps).padStart(8)} tok/s · keeps ${f(100 * r.retained, 0)} %`);
+  console.log(`  default vs 1 thread: idle ${f(ld.default_vs_one_idle, 2)}×, loaded ${f(ld.default_vs_one_loaded, 2)}× (targets: default keeps ≥ 60 % on 1b, ≥ 50 % on stories260K; never below 1 thread)`);
+}
+const sm = JSON.parse(fs.readFileSync(process.argv[7], 'utf8'));
+if (sm.pipeline_pp_tps) {
+  console.log(`\nsummary pipeline (${sm.document}, first ${sm.pieces} map steps, ${f(sm.map_prompt_avg_tokens, 0)} prompt tokens a step): ` +
+    `${f(sm.pipeline_pp_tps)} tok/s vs the engine alone ${f(sm.engine_pp_tps)} tok/s on a ${sm.reference_prompt_tokens}-token prompt: ${f(sm.fraction, 2)} (target ≥ 0.9); engine busy ${f(100 * sm.engine_busy, 0)} % of ${f(sm.wall_seconds)} s`);
+}
 console.log(`\nmedians of ${rows[0]?.chapel.reps} runs, ${rows[0]?.chapel.pp} prompt tokens, ${rows[0]?.chapel.tg} generated; targets: pp ≥ 1.1× peer, tg ≥ 1.3× peer and ≥ 85 % of the roofline`);
 JS
