@@ -1,10 +1,13 @@
 // Browser steps for engines elsewhere: a second Chapel (`chapel serve`) on
 // loopback is added in Settings → Engines, tested ("connected: 1 model, …"),
 // picked in the model picker, and a chat runs on it; the conversation
-// remembers the endpoint's model. The key is never shown back.
+// remembers the endpoint's model. The key is never shown back. Then this
+// Chapel serves its own model from Settings, and a client streams a reply
+// with the token shown once (and gets 401 without it).
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { createServer } from 'node:net';
 
 /** Starts `chapel serve` on a free port and resolves with its base URL and process. */
 async function startServe(root, out, model) {
@@ -21,6 +24,14 @@ async function startServe(root, out, model) {
     proc.on('exit', (code) => rej(new Error(`chapel serve exited with ${code}`)));
   });
   return { url, proc };
+}
+
+async function freePort() {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => res(port)); });
+    srv.on('error', rej);
+  });
 }
 
 export async function enginesSteps({ page, step, out, root, model }) {
@@ -72,6 +83,32 @@ export async function enginesSteps({ page, step, out, root, model }) {
     if (saved.reply.status !== 'complete' || !saved.reply.content.trim()) throw new Error(`reply ${JSON.stringify(saved.reply)}`);
     if (!String(saved.reply.model || saved.model).startsWith('endpoint:')) throw new Error(`the reply ran on ${JSON.stringify(saved)}`);
     await page.screenshot({ path: join(out, 'browser-engines-chat.png') });
+
+    step('engines: serve this Chapel from Settings; the token works once shown, nothing without it');
+    await page.getByTestId('model-picker').click();
+    await page.locator(`[data-testid="model-option"][data-path$="${basename(model)}"]`).first().click();
+    await page.waitForFunction(() => !document.querySelector('[data-testid="model-picker"] .spinner'), null, { timeout: 30000 });
+    await page.getByTestId('open-settings').click();
+    const port = await freePort();
+    await page.getByTestId('serve-port').fill(String(port));
+    await page.getByTestId('serve-start').click();
+    const url = await page.getByTestId('serve-url').innerText({ timeout: 10000 });
+    const token = await page.getByTestId('serve-token').innerText();
+    if (url !== `http://127.0.0.1:${port}/v1`) throw new Error(`serving at ${url}`);
+    await page.screenshot({ path: join(out, 'browser-engines-serve.png') });
+    const without = await fetch(`${url}/models`);
+    if (without.status !== 401) throw new Error(`without the token: ${without.status}`);
+    const reply = await fetch(`${url}/chat/completions`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ messages: [{ role: 'user', content: 'Once upon a time' }], max_tokens: 8, stream: true }),
+    });
+    const sse = await reply.text();
+    if (reply.status !== 200 || !sse.includes('data: [DONE]')) throw new Error(`streamed reply ${reply.status}: ${sse.slice(0, 300)}`);
+    console.log(`    served a streamed reply of ${sse.split('\n\n').length - 2} events at ${url}`);
+    await page.getByTestId('serve-stop').click();
+    await page.getByTestId('serve-start').waitFor({ timeout: 5000 });
+    await page.keyboard.press('Escape');
   } finally {
     serve.proc.kill('SIGTERM');
   }
