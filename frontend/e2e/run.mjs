@@ -269,6 +269,7 @@ try {
   await (await import('./thinking.mjs')).thinkingSteps({ page, step, out, home, root });
   await (await import('./engines.mjs')).enginesSteps({ page, step, out, root, model });
   await (await import('./models.mjs')).modelsSteps({ page, step, out, root });
+  await (await import('./tree.mjs')).treeSteps({ page, step, out, model });
   if (pageErrors.length) throw new Error(`the page threw: ${pageErrors.join('\n')}`);
   console.log(`browser e2e: ${steps.length} steps passed`);
 } catch (e) {

@@ -68,3 +68,19 @@ describe('Composer', () => {
     expect(onsend).not.toHaveBeenCalled();
   });
 });
+
+describe('Composer drafts', () => {
+  it('each conversation keeps its own unsent text', async () => {
+    const onsend = vi.fn(() => true);
+    const { rerender } = render(Composer, { generating: false, onsend, onstop: vi.fn(), draftKey: 1 });
+    const input = screen.getByTestId('composer-input') as HTMLTextAreaElement;
+    await fireEvent.input(input, { target: { value: 'half a thought' } });
+    await rerender({ draftKey: 2 });
+    expect(input.value).toBe('');
+    await fireEvent.input(input, { target: { value: 'another' } });
+    await rerender({ draftKey: 1 });
+    expect(input.value).toBe('half a thought');
+    await rerender({ draftKey: 2 });
+    expect(input.value).toBe('another');
+  });
+});
