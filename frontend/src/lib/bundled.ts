@@ -17,6 +17,7 @@ export const BUNDLED: readonly Bundled[] = [
   { name: 'SQLite', what: 'the database', licence: 'Public domain' },
   { name: 'go-sqlite3', what: 'the SQLite driver', licence: 'MIT' },
   { name: 'BLAKE3 (lukechampine.com/blake3)', what: 'document hashing', licence: 'MIT' },
+  { name: 'go-keyring (Zalando)', what: "endpoints' API keys in the system's secret store", licence: 'MIT' },
   { name: 'Svelte', what: 'the user interface', licence: 'MIT' },
   { name: 'marked', what: 'Markdown rendering', licence: 'MIT' },
   { name: 'DOMPurify', what: 'cleaning model output', licence: 'Apache-2.0 or MPL-2.0' },
