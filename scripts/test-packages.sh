@@ -79,7 +79,13 @@ deb_install() {
   local got
   got=$(/usr/bin/chapel version)
   echo "$got"
-  [ "$got" = "$linux_version" ]
+  [ "$got" = "$linux_version" ] || return 1
+  # The engine variants are looked up beside the real file, not the link.
+  local info
+  if info=$(/usr/bin/chapel version --json 2>/dev/null) && grep -q '"engine_path"' <<<"$info"; then
+    grep -q '"engine_path":"/usr/lib/chapel/chapel' <<<"$info" || { echo "engine looked up beside the link: $info"; return 1; }
+    echo "engine: $(grep -o '"engine":"[^"]*"' <<<"$info"), $(grep -o '"engine_path":"[^"]*"' <<<"$info")"
+  fi
 }
 
 deb_files() {
