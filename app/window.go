@@ -195,7 +195,15 @@ func runWindow(assets fs.FS, icon []byte, version string, files []string) (code 
 			return toError(log, err)
 		},
 		Linux: &linux.Options{ProgramName: "chapel", Icon: icon, WebviewGpuPolicy: linux.WebviewGpuPolicyOnDemand},
-		Mac:   &mac.Options{About: &mac.AboutInfo{Title: "Chapel " + version, Message: "A private assistant that runs on your computer."}},
+		Mac: &mac.Options{
+			About: &mac.AboutInfo{Title: "Chapel " + version, Message: "A private assistant that runs on your computer."},
+			// Finder hands files (dropped on the Dock icon, "Open With") to
+			// the running app as events, not arguments.
+			OnFileOpen: func(path string) {
+				a.opened.add([]string{path})
+				em.Emit(openFilesEvent, 1)
+			},
+		},
 	})
 	if err != nil {
 		log.Error("window", "err", err)
