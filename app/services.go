@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"sync"
 	"time"
 
@@ -226,6 +227,10 @@ func (s *services) modelDirs() []string { return modelDirsIn(s.home) }
 // modelDirsIn is modelDirs for the data folder home.
 func modelDirsIn(home string) []string {
 	dirs := []string{filepath.Join(home, paths.ModelsName)}
+	// On Windows the models folder is in %LocalAppData%, apart from the data folder.
+	if local, err := paths.ModelsDir(); err == nil && goruntime.GOOS == "windows" && local != dirs[0] {
+		dirs = append([]string{local}, dirs...)
+	}
 	if wd, err := os.Getwd(); err == nil {
 		dirs = append(dirs, filepath.Join(wd, "models"))
 	}
