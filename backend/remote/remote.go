@@ -10,9 +10,11 @@
 package remote
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -307,13 +309,11 @@ func (e *Engine) rootEndpoint(p string) string {
 
 // newRequest builds a request with the key and JSON headers.
 func (e *Engine) newRequest(ctx context.Context, method, u string, body []byte) (*http.Request, error) {
-	var req *http.Request
-	var err error
+	var rd io.Reader
 	if body != nil {
-		req, err = http.NewRequestWithContext(ctx, method, u, strings.NewReader(string(body)))
-	} else {
-		req, err = http.NewRequestWithContext(ctx, method, u, nil)
+		rd = bytes.NewReader(body)
 	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
 		return nil, apperr.Wrap(apperr.Internal, err, "could not build a request to %s", e.cfg.Name)
 	}
