@@ -493,3 +493,29 @@ func TestTestSummary(t *testing.T) {
 		t.Errorf("generating with no model chosen: %v", err)
 	}
 }
+
+func TestForbiddenAndBusy(t *testing.T) {
+	cases := []struct {
+		status int
+		body   string
+		want   string
+		code   apperr.Code
+	}{
+		{403, `{"error":{"message":"this key may not list models","type":"permission_error"}}`, "refused access (403 Forbidden): this key may not list models", apperr.Invalid},
+		{503, `{"error":{"code":503,"message":"Loading model","type":"unavailable_error"}}`, "is busy (503 Service Unavailable): Loading model; try again", apperr.Unavailable},
+		{500, `<html>oops</html>`, "failed (500 Internal Server Error)", apperr.Unavailable},
+		{422, `{"detail":"field required"}`, "refused the request (422 Unprocessable Entity): field required", apperr.Invalid},
+	}
+	for _, c := range cases {
+		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(c.status)
+			io.WriteString(w, c.body)
+		}))
+		e := newEngine(t, ts.URL, "k", "m")
+		_, err := e.Test(context.Background())
+		if err == nil || !strings.Contains(err.Error(), c.want) || apperr.CodeOf(err) != c.code {
+			t.Errorf("%d: %v (code %s), want %q (%s)", c.status, err, apperr.CodeOf(err), c.want, c.code)
+		}
+		ts.Close()
+	}
+}
