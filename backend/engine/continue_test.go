@@ -11,8 +11,8 @@ import (
 // continues it — the prompt is the reply opened by the template with its
 // text left open — and the cached prompt and reply are reused.
 func TestContinueLastTurn(t *testing.T) {
-	for _, tmpl := range []string{"", gguf.ChatMLTemplate} {
-		t.Run("template "+map[bool]string{true: "none", false: "chatml"}[tmpl == ""], func(t *testing.T) {
+	for name, tmpl := range map[string]string{"none": "", "chatml (jinja)": gguf.ChatMLTemplate, "chatml (llama.cpp built-in)": notJinja} {
+		t.Run(name, func(t *testing.T) {
 			e := load(t, tinyModel(t, tmpl))
 			user := Message{Role: RoleUser, Content: "the cat sat"}
 			req := greedy(6)

@@ -68,10 +68,12 @@ type rendered struct {
 // when it has one, or as plain text for a completion model (the turns
 // joined, each assistant turn continuing the text before it). thinking nil
 // leaves thinking as the template does by default. A conversation that
-// ends with the assistant's turn continues that turn (Continue): the
-// template opens the reply and its text follows, left open.
+// ends with the assistant's turn continues that turn (Continue): a Jinja
+// template renders it cut where its text ends (chattmpl); with llama.cpp's
+// built-in formatting the generation prompt opens the reply and its text
+// follows, left open.
 func (f chatFormat) render(msgs []Message, thinking *bool) (rendered, error) {
-	if n := len(msgs); f.templated() && n > 1 && msgs[n-1].Role == RoleAssistant {
+	if n := len(msgs); f.mode == TemplateBuiltin && n > 1 && msgs[n-1].Role == RoleAssistant {
 		head, err := f.render(msgs[:n-1], thinking)
 		if err != nil {
 			return rendered{}, err
