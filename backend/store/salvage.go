@@ -120,6 +120,7 @@ func Salvage(ctx context.Context, src, dst string) (SalvageReport, error) {
 		return rep, err
 	}
 	fresh.Close()
+	os.Remove(dst + reserveSuffix) // the database that takes dst's place makes its own
 	out, err := sql.Open("sqlite3", dst+"?_foreign_keys=off&_journal_mode=WAL&_busy_timeout=5000")
 	if err != nil {
 		return rep, apperr.Wrap(apperr.Internal, err, "could not open the new database %s", dst)
@@ -178,7 +179,10 @@ func openDamaged(ctx context.Context, path string) (*sql.DB, error) {
 		}
 		db.Close()
 	}
-	return nil, apperr.Wrap(apperr.Unavailable, err, "could not open the damaged database %s", path)
+	// SQLite reads the list of tables before anything else: when it is on a
+	// damaged page, no table can be found (the recovery extension, which
+	// reads pages without it, is not in go-sqlite3).
+	return nil, apperr.Wrap(apperr.Unavailable, err, "nothing can be read from the damaged database %s: its list of tables is damaged; start fresh instead", path)
 }
 
 // salvageTable is one table of the new schema and how to read it in parts.
