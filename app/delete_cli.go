@@ -56,7 +56,7 @@ func deleteCommand(name, noun string, args []string, del func(ctx context.Contex
 		code := 0
 		for _, id := range ids {
 			if err := del(ctx, svc, id); err != nil {
-				fmt.Fprintf(os.Stderr, "chapel: %s\n", apperr.Message(err))
+				fmt.Fprintf(os.Stderr, "chapel: %s\n", termLine(apperr.Message(err)))
 				code = 1
 				continue
 			}

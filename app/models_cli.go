@@ -58,11 +58,12 @@ func cmdModels(args []string) int {
 	fmt.Fprintln(tw, "NAME\tFROM\tPARAMS\tQUANT\tSIZE\tCONTEXT\tTEMPLATE\tTHINKS\tFITS\tPATH")
 	for _, e := range list {
 		if !e.Valid {
-			fmt.Fprintf(tw, "%s\t%s\t\t\t%s\t\t\t\t\t%s (%s)\n", e.Name, models.AppLabels[e.App], gbText(e.SizeBytes), e.Path, e.Problem)
+			fmt.Fprintf(tw, "%s\t%s\t\t\t%s\t\t\t\t\t%s (%s)\n", termLine(e.Name), models.AppLabels[e.App], gbText(e.SizeBytes), termLine(e.Path), termLine(e.Problem))
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", e.Name, models.AppLabels[e.App], paramsText(e.Params),
-			e.Quantization, gbText(e.SizeBytes), e.ContextLength, e.TemplateFamily, yesNo(e.Reasoning), yesNo(e.FitsMemory), e.Path)
+		// Names, quantisations and template families come from the files' own headers.
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", termLine(e.Name), models.AppLabels[e.App], paramsText(e.Params),
+			termLine(e.Quantization), gbText(e.SizeBytes), e.ContextLength, termLine(e.TemplateFamily), yesNo(e.Reasoning), yesNo(e.FitsMemory), termLine(e.Path))
 	}
 	tw.Flush()
 	return 0

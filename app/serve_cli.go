@@ -66,7 +66,7 @@ func cmdServe(args []string) int {
 		if err != nil {
 			return fail(err)
 		}
-		fmt.Printf("Chapel serves %s at http://%s/v1\n", info.Name, addr)
+		fmt.Printf("Chapel serves %s at http://%s/v1\n", termLine(info.Name), addr)
 		if shown {
 			fmt.Printf("API token (shown once; pass --token to choose one): %s\n", token)
 		}
