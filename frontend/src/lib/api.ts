@@ -17,6 +17,8 @@ import type {
   IngestJob,
   ModelEntry,
   ModelInfo,
+  ModelSettings,
+  ModelSettingsView,
   ModelState,
   Passage,
   SearchResults,
@@ -144,6 +146,12 @@ export const api = {
   getSettings: (): Promise<Settings> => call('GetSettings'),
   /** Saves and returns the settings as Go checked them. */
   saveSettings: (s: Settings): Promise<Settings> => call('SaveSettings', s),
+  /** One model's settings (by path), with its defaults, trained context, memory per context and the cores. */
+  getModelSettings: (path: string): Promise<ModelSettingsView> => call('GetModelSettings', path),
+  /** Saves a model's settings; the loaded model reloads when its context or threads changed. */
+  saveModelSettings: (path: string, s: ModelSettings): Promise<ModelSettingsView> => call('SaveModelSettings', path, s),
+  /** Forgets a model's saved settings: its defaults apply again (reloading it when that changes its context or threads). */
+  resetModelSettings: (path: string): Promise<ModelSettingsView> => call('ResetModelSettings', path),
   /** Native multi-file dialog; [] when cancelled. */
   pickDocuments: async (): Promise<string[]> => (await call('PickDocuments')) ?? [],
   /** Starts an ingest job and returns at once; progress arrives on job.stream. */

@@ -257,6 +257,8 @@ export interface GenerationResult {
   shifted_tokens?: number;
   /** How the conversation was changed for a template that rejected it, in one sentence. */
   template_note?: string;
+  /** Threads the reply's steps used at its end (the engine's tuner's choice). */
+  threads?: number;
 }
 
 export interface ErrorPayload {
@@ -497,4 +499,52 @@ export interface ServeState {
   running: boolean;
   url: string;
   token?: string;
+}
+
+// ---- Settings per model ----
+
+/** models.Settings: what Chapel remembers for one model, by its path. */
+export interface ModelSettings {
+  /** Tokens; 0 = the engine's default (the trained context, at most 4096). */
+  context_size: number;
+  /** 0 = Auto (up to auto_threads, fewer while another program keeps a core busy); a number fixes it. */
+  threads: number;
+  system_prompt: string;
+  temperature: number;
+  top_k: number;
+  top_p: number;
+  min_p: number;
+  repeat_penalty: number;
+  /** Think before answering (reasoning models whose template lets it be turned off). */
+  thinking: boolean;
+}
+
+/** A context of n tokens needs weights + compute + n × kv_per_token bytes; available: -1 = unknown. */
+export interface ContextMemory {
+  weights: number;
+  compute: number;
+  kv_per_token: number;
+  available: number;
+}
+
+/** models.SettingsView: one model's settings as the settings panel shows them. */
+export interface ModelSettingsView {
+  path: string;
+  /** The user saved settings for this model; false: its defaults apply. */
+  saved: boolean;
+  values: ModelSettings;
+  defaults: ModelSettings;
+  /** Sampling fields whose default is the model's own recommendation (GGUF general.sampling.*). */
+  recommended: string[];
+  /** A model file on this computer: context and threads apply. */
+  local: boolean;
+  train_context: number;
+  default_context: number;
+  cores: number;
+  auto_threads: number;
+  memory: ContextMemory;
+  /** The context the running copy has (0: not loaded). */
+  loaded_context: number;
+  /** The save just reloaded the model. */
+  reloaded?: boolean;
 }

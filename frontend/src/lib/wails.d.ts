@@ -14,6 +14,8 @@ import type {
   IngestJob,
   ModelEntry,
   ModelInfo,
+  ModelSettings,
+  ModelSettingsView,
   ModelState,
   Passage,
   SearchResults,
@@ -42,6 +44,9 @@ export interface WailsAppBindings {
   ActiveReply(conversationId: number): Promise<ActiveReply | null>;
   GetSettings(): Promise<Settings>;
   SaveSettings(settings: Settings): Promise<Settings>;
+  GetModelSettings(path: string): Promise<ModelSettingsView>;
+  SaveModelSettings(path: string, settings: ModelSettings): Promise<ModelSettingsView>;
+  ResetModelSettings(path: string): Promise<ModelSettingsView>;
   PickDocuments(): Promise<string[]>;
   IngestFiles(paths: string[]): Promise<IngestJob>;
   CancelIngest(job: number): Promise<void>;

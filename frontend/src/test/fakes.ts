@@ -12,6 +12,8 @@ import type {
   Message,
   ModelEntry,
   ModelInfo,
+  ModelSettings,
+  ModelSettingsView,
   Passage,
   SummaryProgress,
   SummaryView,
@@ -86,6 +88,9 @@ export function installFakeWails(): FakeWails {
     ActiveReply: resolved(null),
     GetSettings: resolved({}),
     SaveSettings: resolved(),
+    GetModelSettings: resolved(modelSettingsView()),
+    SaveModelSettings: resolved(modelSettingsView({ saved: true })),
+    ResetModelSettings: resolved(modelSettingsView()),
     PickDocuments: resolved([]),
     IngestFiles: resolved({ job: 1, stream: 'documents:ingest:1' }),
     CancelIngest: resolved(),
@@ -327,4 +332,34 @@ export async function settle(): Promise<void> {
 /** Let the removals an unsubscribe leaves until after the event's dispatch run. */
 export async function afterDispatch(): Promise<void> {
   await Promise.resolve();
+}
+
+/** A model's settings view: a 2-core machine, a model trained with 8192 tokens, no saved settings. */
+export function modelSettingsView(over: Partial<ModelSettingsView> = {}): ModelSettingsView {
+  const defaults: ModelSettings = {
+    context_size: 0,
+    threads: 0,
+    system_prompt: '',
+    temperature: 0.6,
+    top_k: 20,
+    top_p: 0.95,
+    min_p: 0.05,
+    repeat_penalty: 1.1,
+    thinking: true,
+  };
+  return {
+    path: '/models/m.gguf',
+    saved: false,
+    values: { ...defaults },
+    defaults,
+    recommended: ['temperature', 'top_k'],
+    local: true,
+    train_context: 8192,
+    default_context: 4096,
+    cores: 2,
+    auto_threads: 2,
+    memory: { weights: 1e9, compute: 84e6, kv_per_token: 131072, available: 4e9 },
+    loaded_context: 4096,
+    ...over,
+  };
 }

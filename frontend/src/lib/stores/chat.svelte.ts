@@ -16,6 +16,8 @@ export interface ReplyStats {
   shifted: number;
   /** How the last prompt was adapted to the model's template (one sentence), or ''. */
   note?: string;
+  /** Threads the reply's steps used at its end (the engine's tuner). */
+  threads?: number;
 }
 
 export interface ChatDeps {
@@ -35,6 +37,8 @@ export class ChatStore {
   /** Conversations with a reply being generated. */
   busy = $state<number[]>([]);
   stats = $state<ReplyStats | null>(null);
+  /** Threads the last finished reply used, in any conversation (0: none yet): the settings show it. */
+  lastThreads = $state(0);
   /** The versions of each message shown (its id and its siblings' ids, oldest first), by message id. */
   versions = $state<Record<number, number[]>>({});
   /** The message a search hit asked to show; MessageList scrolls to it once. */
@@ -315,6 +319,7 @@ export class ChatStore {
     this.finish(s);
     if (ev.message?.id) this.replaceMessage(ev.message);
     else this.patchMessage(s.messageId, { status: 'complete' });
+    if (ev.result?.threads) this.lastThreads = ev.result.threads;
     if (s.conversationId === this.conversationId && ev.result) {
       this.stats = {
         tps: ev.result.tokens_per_second,
@@ -324,6 +329,7 @@ export class ChatStore {
         dropped: ev.result.dropped_messages ?? 0,
         shifted: ev.result.shifted_tokens ?? 0,
         ...(ev.result.template_note ? { note: ev.result.template_note } : {}),
+        ...(ev.result.threads ? { threads: ev.result.threads } : {}),
       };
     }
   }

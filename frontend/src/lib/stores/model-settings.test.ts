@@ -1,0 +1,141 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { fireEvent, render, screen } from '@testing-library/svelte';
+import { flushSync } from 'svelte';
+import { ModelSettingsStore, effectiveContext, memoryLine, modelSettings, normaliseModel, threadsLine } from './model-settings.svelte';
+import { ToastStore } from './toasts.svelte';
+import { model } from './model.svelte';
+import { settings } from './settings.svelte';
+import { chat } from './chat.svelte';
+import SettingsPanel from '../components/SettingsPanel.svelte';
+import StatusBar from '../components/StatusBar.svelte';
+import { installFakeWails, modelInfo, modelSettingsView, settle } from '../../test/fakes';
+
+function setup() {
+  const w = installFakeWails();
+  const notes = new ToastStore();
+  return { w, notes, store: new ModelSettingsStore(notes) };
+}
+
+afterEach(() => {
+  model.state = { state: 'none', model: null, path: '', error: '' };
+  settings.open = false;
+  chat.stats = null;
+  chat.lastThreads = 0;
+  modelSettings.view = null;
+  modelSettings.draft = null;
+});
+
+describe('model settings: what the panel says', () => {
+  const v = modelSettingsView();
+  it.each([
+    { name: 'Auto, no reply yet', threads: 0, last: 0, want: /^Auto \(recommended\): up to 2 threads, fewer while another program keeps a core busy\. This computer has 2 cores\.$/ },
+    { name: 'Auto, the last reply used fewer', threads: 0, last: 1, want: /up to 2 threads; the last reply used 1 because that measured faster: another program was keeping a core busy/ },
+    { name: 'Auto, the last reply used all', threads: 0, last: 2, want: /up to 2 threads; the last reply used 2 threads\./ },
+    { name: 'fixed', threads: 1, last: 2, want: /^Fixed: 1 thread for every step/ },
+  ])('threads: $name', ({ threads, last, want }) => {
+    expect(threadsLine(v, threads, last)).toMatch(want);
+  });
+
+  it.each([
+    { ctx: 0, want: 4096 },
+    { ctx: 2048, want: 2048 },
+    { ctx: Number.NaN, want: 4096 },
+  ])('context $ctx loads as $want', ({ ctx, want }) => {
+    expect(effectiveContext(v, { ...v.values, context_size: ctx })).toBe(want);
+  });
+
+  it('memory: the need for the chosen context against what is free', () => {
+    const small = memoryLine(v, 4096);
+    expect(small.text).toMatch(/^About .* of memory \(.* of weights, 512 MB of context cache\); 3\.7 GB free now$/);
+    expect(small.tight).toBe(false);
+    // 8192 × 128 KB = 1 GB of cache, still fits 4 GB free; a bigger model does not.
+    const big = memoryLine({ ...v, memory: { ...v.memory, weights: 5e9 }, loaded_context: 0 }, 8192);
+    expect(big.tight).toBe(true);
+    expect(memoryLine({ ...v, memory: { ...v.memory, available: -1 } }, 4096).text).not.toMatch(/free now/);
+  });
+
+  it('normalises form values', () => {
+    const d = normaliseModel({ ...v.values, context_size: '2048' as unknown as number, threads: '1' as unknown as number, temperature: Number.NaN, system_prompt: '  hi ' }, v.values);
+    expect(d).toMatchObject({ context_size: 2048, threads: 1, temperature: 0.6, system_prompt: 'hi' });
+  });
+});
+
+describe('model settings store', () => {
+  it('saves only what changed, and says when the model reloaded', async () => {
+    const { w, notes, store } = setup();
+    await store.load('/models/m.gguf');
+    expect(w.app.GetModelSettings).toHaveBeenCalledWith('/models/m.gguf');
+    expect(store.dirty).toBe(false);
+    expect(await store.save()).toBe(true);
+    expect(w.app.SaveModelSettings).not.toHaveBeenCalled();
+
+    store.draft!.temperature = 0.3;
+    expect(store.dirty).toBe(true);
+    expect(store.reloads).toBe(false);
+    store.draft!.context_size = 2048;
+    expect(store.reloads).toBe(true);
+    w.app.SaveModelSettings.mockResolvedValue(modelSettingsView({ saved: true, values: { ...store.view!.values, temperature: 0.3, context_size: 2048 }, loaded_context: 2048, reloaded: true }));
+    expect(await store.save()).toBe(true);
+    expect(w.app.SaveModelSettings).toHaveBeenCalledWith('/models/m.gguf', expect.objectContaining({ temperature: 0.3, context_size: 2048 }));
+    expect(store.view!.saved).toBe(true);
+    expect(store.dirty).toBe(false);
+    expect(notes.items.at(-1)?.text).toMatch(/reloaded with a context of 2,048 tokens/);
+  });
+
+  it('keeps the draft and shows the reason when Go refuses', async () => {
+    const { w, store } = setup();
+    await store.load('/models/m.gguf');
+    store.draft!.context_size = 99999;
+    w.app.SaveModelSettings.mockRejectedValue({ code: 'invalid', message: 'the context can be at most 8192 tokens, the length this model was trained with' });
+    expect(await store.save()).toBe(false);
+    expect(store.error).toMatch(/at most 8192/);
+    expect(store.draft!.context_size).toBe(99999);
+  });
+
+  it('resets to the defaults', async () => {
+    const { w, store } = setup();
+    w.app.GetModelSettings.mockResolvedValue(modelSettingsView({ saved: true, values: { ...modelSettingsView().values, temperature: 1.5 } }));
+    await store.load('/models/m.gguf');
+    expect(await store.reset()).toBe(true);
+    expect(w.app.ResetModelSettings).toHaveBeenCalledWith('/models/m.gguf');
+    expect(store.view!.saved).toBe(false);
+    expect(store.draft!.temperature).toBe(0.6);
+  });
+});
+
+describe('settings panel with a model loaded', () => {
+  it("shows the model's own settings and saves every model's first, then the model's", async () => {
+    const w = installFakeWails();
+    const order: string[] = [];
+    w.app.SaveSettings.mockImplementation(async (s: unknown) => (order.push('global'), s));
+    w.app.SaveModelSettings.mockImplementation(async () => (order.push('model'), modelSettingsView({ saved: true })));
+    model.state = { state: 'ready', model: modelInfo({ path: '/models/m.gguf', name: 'Qwen' }), path: '/models/m.gguf', error: '' };
+    settings.open = true;
+    render(SettingsPanel);
+    await settle();
+    expect(screen.getByTestId('model-settings').textContent).toContain('This model: Qwen');
+    expect(screen.queryByTestId('setting-temperature')).toBeNull(); // the model's own sampling instead
+    expect((screen.getByTestId('ms-temperature') as HTMLInputElement).value).toBe('0.6');
+    expect(screen.getByTestId('ms-memory').textContent).toMatch(/free now/);
+    expect(screen.getByTestId('ms-threads-hint').textContent).toMatch(/^Auto \(recommended\): up to 2 threads/);
+    expect(screen.queryByTestId('ms-reload-note')).toBeNull();
+    await fireEvent.input(screen.getByTestId('ms-context'), { target: { value: '2048' } });
+    expect(screen.getByTestId('ms-reload-note').textContent).toMatch(/reloads the model/);
+    await fireEvent.submit(screen.getByTestId('settings-save').closest('form')!);
+    await settle();
+    await settle();
+    expect(order).toEqual(['global', 'model']);
+    expect(w.app.SaveModelSettings).toHaveBeenCalledWith('/models/m.gguf', expect.objectContaining({ context_size: 2048 }));
+    expect(settings.open).toBe(false);
+  });
+
+  it("the status bar shows the threads the last reply used, and the loaded model's context", async () => {
+    installFakeWails();
+    model.state = { state: 'ready', model: modelInfo({ context_size: 2048 }), path: '/m.gguf', error: '' };
+    chat.stats = { tps: 10, completion_tokens: 5, context_used: 0, context_size: 4096, dropped: 0, shifted: 0, threads: 1 };
+    render(StatusBar);
+    flushSync();
+    expect(screen.getByTestId('status-threads').textContent?.trim()).toBe('1 thread');
+    expect(screen.getByTestId('status-context').textContent).toContain('2,048');
+  });
+});
