@@ -54,10 +54,17 @@ Usage:
   chapel documents delete [--home DIR] ID...
                                           delete documents with their passages, summaries and stored copy
   chapel extract [--json] FILE            print a document's text (PDF pages separated by form feeds)
-  chapel version                          print the version
+  chapel version [--verbose | --json]     print the version; --verbose: the CPU, the engine build that runs on it and why
   chapel bench [--model PATH | --synthetic NAME] [--threads N] [--pp 512] [--tg 128] [--reps 3] [--parallel 4] [--history 3000] [--json]
                                           measure prompt and generation speed (NAME: 1b-q4_0, 0.5b-q8_0, tiny-f32, …)
   chapel bench --bandwidth [--threads N]  measure memory read bandwidth (the roofline)
+  chapel bench --under-load [--model PATH | --synthetic NAME] [--summary FILE]
+                                          generation (and a summary's prompt rate) idle and with one core
+                                          kept busy by another process: tuned threads, 1 thread, all threads fixed
+  chapel bench --summary FILE [--model PATH | --synthetic NAME] [--pieces 8]
+                                          prompt tokens per second inside the summary pipeline (the first
+                                          N map steps of FILE) against the engine alone
+      --fixed-threads     use --threads for every step (the engine otherwise tunes its thread count)
   chapel synth-model [--shape tiny|0.5b|1b] [--chat | --template FILE.jinja] [--f16] PATH
                                           write a random-weight model (for tests and benchmarks)
   chapel models [--home DIR] [--json]     list every model Chapel can use, with where it was found
@@ -113,11 +120,12 @@ func Main(args []string, assets fs.FS, icon []byte, version string) int {
 		return cmdServe(rest)
 	case "prompt":
 		return cmdPrompt(rest)
+	case busyArg: // hidden: keeps one core busy for `chapel bench --under-load`
+		return cmdBusy()
 	case "__engine-worker": // hidden: the engine's worker process, started by the app itself
 		return cmdEngineWorker(rest)
 	case "version", "--version":
-		fmt.Println("chapel", version)
-		return 0
+		return cmdVersion(rest, version)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return 0
