@@ -65,6 +65,9 @@ const quickCheckBudget = 2 * time.Second
 // instead, and the window opens on its "database damaged" screen.
 func openWindowServices(ctx context.Context, log *slog.Logger, em emitter) (*services, *bootState, error) {
 	svc, err := openServices(ctx, log, em)
+	if err == nil && !svc.lock.Owner() {
+		return svc, nil, nil // another Chapel uses the folder (a second launch hands over to it): it checked
+	}
 	if err == nil {
 		cctx, cancel := context.WithTimeout(ctx, quickCheckBudget)
 		err = svc.store.QuickCheck(cctx)
