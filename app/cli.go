@@ -15,7 +15,6 @@ import (
 
 	"github.com/chapelapp/chapel/backend/apperr"
 	"github.com/chapelapp/chapel/backend/chat"
-	"github.com/chapelapp/chapel/backend/engine"
 	"github.com/chapelapp/chapel/backend/models"
 )
 
@@ -167,7 +166,7 @@ func loadForCLI(ctx context.Context, svc *services, path string, convID int64) e
 		}
 		path = p
 	}
-	_, err := svc.engine.Load(ctx, path, engine.LoadOptions{})
+	_, err := svc.engine.Load(ctx, path, svc.models.LoadOptions(ctx, path)) // the model's saved context and threads
 	return err
 }
 

@@ -91,7 +91,7 @@ func (m *Manager) Load(ctx context.Context, path string) (engine.ModelInfo, erro
 	defer m.load.Unlock()
 	prev := m.State()
 	m.set(State{State: StateLoading, Model: prev.Model, Path: path})
-	opts := m.loadOptions(ctx, path)
+	opts := m.LoadOptions(ctx, path)
 	info, err := m.eng.Load(ctx, path, opts)
 	if err != nil {
 		if cur, ok := m.eng.Model(ctx); ok {

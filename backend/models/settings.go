@@ -242,9 +242,9 @@ func validate(s Settings, h header, local bool) (Settings, error) {
 	return s, nil
 }
 
-// loadOptions are the options path loads with: the manager's own, with the
+// LoadOptions are the options path loads with: the manager's own, with the
 // model's saved context and threads.
-func (m *Manager) loadOptions(ctx context.Context, path string) engine.LoadOptions {
+func (m *Manager) LoadOptions(ctx context.Context, path string) engine.LoadOptions {
 	opts := m.opts
 	var s Settings
 	ok, err := m.st.GetSetting(ctx, settingsKey(path), &s)
@@ -381,7 +381,7 @@ func (m *Manager) reloadIfChanged(ctx context.Context, path string) (bool, error
 	if cur.State != StateReady || cur.Model == nil || cur.Model.Path != path {
 		return false, nil
 	}
-	if m.loadOptions(ctx, path) == loadedWith {
+	if m.LoadOptions(ctx, path) == loadedWith {
 		return false, nil
 	}
 	_, err := m.Load(ctx, path)

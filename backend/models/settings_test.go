@@ -175,7 +175,7 @@ func TestSaveModelSettings(t *testing.T) {
 			if got.SystemPrompt != "Be brief." || got.Temperature != s.Temperature || got.TopK != s.TopK || got.RepeatPenalty != s.RepeatPenalty {
 				t.Errorf("reply settings %+v, want %+v", got, s)
 			}
-			if opts := m.loadOptions(ctx, path); opts.ContextSize != s.ContextSize || opts.Threads != s.Threads || opts.FixedThreads != (s.Threads > 0) {
+			if opts := m.LoadOptions(ctx, path); opts.ContextSize != s.ContextSize || opts.Threads != s.Threads || opts.FixedThreads != (s.Threads > 0) {
 				t.Errorf("load options %+v for %+v", opts, s)
 			}
 			// Reset: the defaults again, thinking back on.
@@ -186,7 +186,7 @@ func TestSaveModelSettings(t *testing.T) {
 			if r.Saved || r.Values != r.Defaults || !r.Values.Thinking || r.Values.Temperature != 0.6 {
 				t.Errorf("after reset %+v", r)
 			}
-			if opts := m.loadOptions(ctx, path); opts != (engine.LoadOptions{}) {
+			if opts := m.LoadOptions(ctx, path); opts != (engine.LoadOptions{}) {
 				t.Errorf("load options after reset %+v", opts)
 			}
 		})
