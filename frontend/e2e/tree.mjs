@@ -134,6 +134,19 @@ export async function treeSteps({ page, step, out, model }) {
   await page.keyboard.press('Enter');
   await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="message"][data-role="user"]')].some((m) => m.textContent.includes('zebrafinch')), null, { timeout: 10000 });
 
+  if (await page.evaluate(async () => (await window.go.app.App.ListDocuments()).some((d) => d.name === 'farm report.pdf'))) {
+    step('Ctrl+K: a passage hit opens the passage in its document');
+    await page.keyboard.press('Control+k');
+    await page.getByTestId('search-input').fill('barley');
+    const passageHit = page.locator('[data-testid="search-hit"][data-kind="passage"]').first();
+    await passageHit.waitFor({ timeout: 10000 });
+    await passageHit.click();
+    await page.getByTestId('passage').waitFor({ timeout: 10000 });
+    if (!/barley/i.test(await page.getByTestId('passage-text').innerText())) throw new Error('the passage opened is not the hit');
+    await page.getByTestId('passage-close').click();
+    await page.getByTestId('conversation-item').first().click();
+  }
+
   step('export the conversation as JSON, import it again: the same tree');
   const file = join(out, 'tree-export.json');
   const imported = await page.evaluate(
@@ -194,6 +207,12 @@ export async function treeSteps({ page, step, out, model }) {
   if (!(await page.evaluate(() => !!document.activeElement?.closest('[data-testid="search-dialog"]')))) throw new Error('Tab left the search dialog');
   await page.keyboard.press('Escape');
   await page.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'composer-input', null, { timeout: 5000 });
+
+  step('the sidebar hides and comes back (Ctrl+B, and its button)');
+  await page.keyboard.press('Control+b');
+  await page.getByTestId('new-chat').waitFor({ state: 'detached', timeout: 5000 });
+  await page.getByTestId('toggle-sidebar').click();
+  await page.getByTestId('new-chat').waitFor({ timeout: 5000 });
 
   step('the shortcut list (Ctrl+/)');
   await page.keyboard.press('Control+/');

@@ -100,3 +100,21 @@ describe('chat store: versions', () => {
     expect(chat.versionsOf(5)).toEqual([2, 5]);
   });
 });
+
+describe('chat store: new chat', () => {
+  it('a message sent while the new chat is being made stays on screen', async () => {
+    const w = installFakeWails();
+    const notify = new ToastStore();
+    const conversations = new ConversationsStore(notify);
+    const chat = new ChatStore({ conversations, notify, scheduler: manualFrames().scheduler });
+    let made: (c: unknown) => void = () => {};
+    w.app.CreateConversation.mockReturnValue(new Promise((r) => (made = r)));
+    w.app.SendMessage.mockResolvedValue({ conversation: conv, user_message: u1, assistant_message: { ...a1, status: 'streaming' }, stream: 'chat:stream:2' });
+    const pending = chat.newChat();
+    await chat.send('Hi');
+    made(conversation({ id: 8 }));
+    await pending;
+    expect(chat.conversationId).toBe(3);
+    expect(chat.messages.map((m) => m.id)).toEqual([1, 2]);
+  });
+});

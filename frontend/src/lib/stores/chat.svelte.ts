@@ -88,8 +88,10 @@ export class ChatStore {
   /** Show an empty chat. Reuses the open conversation when it has no messages yet. */
   async newChat(): Promise<void> {
     if (this.conversationId !== 0 && this.messages.length === 0 && !this.loading && !this.sending) return;
+    const seq = this.openSeq;
     const c = await this.conversations.create();
-    if (!c) return;
+    // A message sent (or a conversation opened) meanwhile wins over the empty chat.
+    if (!c || seq !== this.openSeq) return;
     this.openSeq++;
     this.conversationId = c.id;
     this.messages = [];
