@@ -1,0 +1,26 @@
+// Browser steps for the window's About box: it names the version, the engine
+// variant running on this CPU (and why), the data folder this Chapel uses and
+// the licences of the bundled software.
+import { join, resolve } from 'node:path';
+
+export async function aboutSteps({ page, step, out, home }) {
+  step('the About box: version, engine variant and why, data folder, bundled licences');
+  await page.getByTestId('open-about').click();
+  await page.getByTestId('about-dialog').waitFor({ timeout: 10000 });
+  await page.getByTestId('about-engine').waitFor({ timeout: 10000 });
+  const version = (await page.getByTestId('about-version').innerText()).trim();
+  const engine = (await page.getByTestId('about-engine').innerText()).trim();
+  const dataDir = (await page.getByTestId('about-data-dir').innerText()).trim();
+  const licences = await page.getByTestId('about-licences').innerText();
+  await page.screenshot({ path: join(out, 'browser-about.png') });
+  console.log(`    ${version.replace(/\s+/g, ' ')}; engine: ${engine.split('\n').join(' · ')}`);
+  if (!version) throw new Error('the About box shows no version');
+  const [name, reason] = engine.split('\n').map((l) => l.trim());
+  if (!name || !reason || reason.length < 20) throw new Error(`the engine line gives no variant and reason: ${JSON.stringify(engine)}`);
+  if (home && dataDir !== resolve(home)) throw new Error(`data folder ${JSON.stringify(dataDir)}, want ${JSON.stringify(home)}`);
+  for (const name of ['llama.cpp', 'Wails', 'SQLite', 'DOMPurify']) {
+    if (!licences.includes(name)) throw new Error(`the licences do not name ${name}`);
+  }
+  await page.keyboard.press('Escape');
+  await page.getByTestId('about-dialog').waitFor({ state: 'detached', timeout: 5000 });
+}
