@@ -217,7 +217,7 @@ else
   }
   winpath() { winepath -w "$1" 2>/dev/null; }
   wine_version() {
-    timeout 120 wine "$wexe" version >"$work/wine-version.txt" 2>&1 || { cat "$work/wine-version.txt"; return 1; }
+    timeout 120 wine "$wexe" version >"$work/wine-version.txt" 2>"$work/wine-version.err" || { cat "$work/wine-version.txt" "$work/wine-version.err"; return 1; }
     cat "$work/wine-version.txt"
     win_version=$(cat "$work/wine-version.txt")
     grep -q '^chapel ' <<<"$win_version"
