@@ -14,6 +14,7 @@ VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 
 OLLAMA_VER  := v0.17.4
 OLLAMA      := $(GOMODCACHE)/github.com/ollama/ollama@$(OLLAMA_VER)
 WAILS_VER   := v2.11.0
+STATICCHECK_VER := 2026.2.2
 
 # CPU flags: native for local builds; release builds pass a portable baseline,
 # e.g. `make build CPU_FLAGS=-march=x86-64-v3`.
@@ -47,7 +48,7 @@ BIN := build/bin/chapel
 # The packages (.deb, .tar.gz, Windows installer and .zip) and their test.
 include build/packages.mk
 
-.PHONY: go-test release-engines test-amx test-arm64 test-arm64-base bench build build-go dev-go release release-go release-check run test test-go test-frontend test-e2e test-offline deps deps-system deps-go deps-frontend \
+.PHONY: lint test-race deps-lint go-test release-engines test-amx test-arm64 test-arm64-base bench build build-go dev-go release release-go release-check run test test-go test-frontend test-e2e test-offline deps deps-system deps-go deps-frontend \
         frontend dev-binary vet clean env
 
 ## deps: install what is missing (Debian packages, Go modules, npm packages)
@@ -68,6 +69,10 @@ deps-go:
 # The wails CLI is needed only to package for macOS and Windows.
 deps-wails:
 	@[ -x "$(GOPATH)/bin/wails" ] || { echo "installing the wails CLI $(WAILS_VER)"; $(GO) install github.com/wailsapp/wails/v2/cmd/wails@$(WAILS_VER); }
+
+# staticcheck, run by `make lint`
+deps-lint:
+	@[ -x "$(GOPATH)/bin/staticcheck" ] && "$(GOPATH)/bin/staticcheck" -version | grep -q " $(STATICCHECK_VER) " || { echo "installing staticcheck $(STATICCHECK_VER)"; $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VER); }
 
 deps-frontend:
 	@node -e 'const [a, b] = process.versions.node.split(".").map(Number); if (a < 20 || (a === 20 && b < 19)) { console.error("The frontend build (Vite 7) needs Node.js 20.19 or newer; this machine has " + process.versions.node + ". Install a newer nodejs (e.g. from your distribution backports) and run make again."); process.exit(1); }'
@@ -162,8 +167,8 @@ dev-go:
 ## test: the whole suite — Go, frontend unit tests, real window, real browser,
 ## portable build. Dependencies and the frontend are prepared once, up front;
 ## the steps after them (the *-go targets) only compile and run.
-test: deps frontend
-	$(MAKE) --no-print-directory test-go test-frontend build-go dev-go test-e2e test-offline release-go test-amx test-arm64-base test-packages
+test: deps deps-lint frontend
+	$(MAKE) --no-print-directory lint test-go test-race test-frontend build-go dev-go test-e2e test-offline release-go test-amx test-arm64-base test-packages
 
 ## go-test: one package's tests with the project's cgo flags (the shared
 ## build cache), e.g. `make go-test PKG=./backend/store/... ARGS='-run X -v'`
@@ -173,6 +178,19 @@ go-test:
 test-go:
 	$(GO) vet -tags "$(TAGS)" ./...
 	$(GO) test -tags "$(TAGS)" -count=1 -timeout 20m ./...
+
+## lint: staticcheck over the Go code; eslint (and the format check) over the
+## frontend (`go vet` runs in test-go, svelte-check in test-frontend)
+lint: deps-lint deps-frontend
+	staticcheck -tags "$(TAGS)" ./...
+	cd frontend && npm run lint
+
+## test-race: the race detector over the pure-Go packages: those that do not
+## link llama.cpp (under -race it would compile into a cache of its own)
+LLAMA_PKG := github.com/chapelapp/chapel/backend/llama
+RACE_PKGS  = $(shell $(GO) list -tags "$(TAGS)" -f '{{$$l := eq .ImportPath "$(LLAMA_PKG)"}}{{range .Deps}}{{if eq . "$(LLAMA_PKG)"}}{{$$l = true}}{{end}}{{end}}{{if not $$l}}{{.ImportPath}}{{end}}' ./...)
+test-race:
+	$(GO) test -race -tags "$(TAGS)" -count=1 -timeout 20m $(RACE_PKGS)
 
 test-frontend: deps-frontend
 	cd frontend && npm run check && npm test

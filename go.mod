@@ -2,6 +2,9 @@ module github.com/chapelapp/chapel
 
 go 1.26.0
 
+// npm packages may carry Go files (flatted does); they are not Chapel's.
+ignore ./frontend/node_modules
+
 require (
 	github.com/ardanlabs/jinja v1.8.0
 	github.com/mattn/go-sqlite3 v1.14.28

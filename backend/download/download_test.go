@@ -246,11 +246,17 @@ func TestSeveralAtOnce(t *testing.T) {
 	dir := t.TempDir()
 	var wg sync.WaitGroup
 	results := make([]Progress, 3)
-	for i := range results {
+	// The payloads, their servers and sums first: under -race making them
+	// takes longer than a download, which would end before the next starts.
+	reqs := make([]Request, len(results))
+	for i := range reqs {
 		data := payload(1<<20 + i*1000)
 		_, url := serve(t, data, dltest.Faults{Throttle: 5 * time.Millisecond})
+		reqs[i] = Request{URL: url, Dir: dir, File: fmt.Sprintf("m%d.gguf", i), SHA256: sum(data)}
+	}
+	for i := range results {
 		wg.Add(1)
-		if _, err := m.Start(Request{URL: url, Dir: dir, File: fmt.Sprintf("m%d.gguf", i), SHA256: sum(data)}, func(p Progress) {
+		if _, err := m.Start(reqs[i], func(p Progress) {
 			if p.State == StateDone || p.State == StateFailed {
 				results[i] = p
 				wg.Done()
