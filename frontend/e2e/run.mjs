@@ -270,6 +270,7 @@ try {
   await (await import('./engines.mjs')).enginesSteps({ page, step, out, root, model });
   await (await import('./models.mjs')).modelsSteps({ page, step, out, root });
   await (await import('./tree.mjs')).treeSteps({ page, step, out, model });
+  await (await import('./model-settings.mjs')).modelSettingsSteps({ page, step, out });
   await (await import('./damaged.mjs')).damagedSteps({ browser, step, out, root, model });
   await (await import('./window.mjs')).aboutSteps({ page, step, out, home });
   if (pageErrors.length) throw new Error(`the page threw: ${pageErrors.join('\n')}`);
