@@ -69,7 +69,13 @@ func (t *thinkingSplit) ms() int64 {
 	if end.IsZero() {
 		end = t.last
 	}
-	return end.Sub(t.began).Milliseconds()
+	// A small model can think for less than a millisecond over several
+	// pieces: it still thought, so say 1 ms rather than nothing.
+	d := end.Sub(t.began)
+	if d <= 0 {
+		return 0
+	}
+	return max(1, d.Milliseconds())
 }
 
 // finalText is the reply's answer and thinking as they are saved, trimmed.
