@@ -131,6 +131,7 @@ export async function treeSteps({ page, step, out, model }) {
   await hit.waitFor({ timeout: 10000 });
   if (!(await hit.locator('mark').count())) throw new Error('the hit has no highlighted words');
   await page.screenshot({ path: join(out, 'browser-search.png') });
+  await axeCheck(page, step, 'the search dialog');
   await page.keyboard.press('Enter');
   await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="message"][data-role="user"]')].some((m) => m.textContent.includes('zebrafinch')), null, { timeout: 10000 });
 

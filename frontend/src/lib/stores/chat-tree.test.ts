@@ -118,3 +118,20 @@ describe('chat store: new chat', () => {
     expect(chat.messages.map((m) => m.id)).toEqual([1, 2]);
   });
 });
+
+describe('chat store: stop before the reply starts', () => {
+  it('Stop pressed while the message is still being sent stops the reply once it starts', async () => {
+    const w = installFakeWails();
+    const notify = new ToastStore();
+    const chat = new ChatStore({ conversations: new ConversationsStore(notify), notify, scheduler: manualFrames().scheduler });
+    let sent: (r: unknown) => void = () => {};
+    w.app.SendMessage.mockReturnValue(new Promise((r) => (sent = r)));
+    const sending = chat.send('Hi');
+    expect(chat.generating).toBe(true);
+    await chat.stop();
+    expect(w.app.StopGeneration).not.toHaveBeenCalled();
+    sent({ conversation: conv, user_message: u1, assistant_message: { ...a1, status: 'streaming' }, stream: 'chat:stream:2' });
+    await sending;
+    expect(w.app.StopGeneration).toHaveBeenCalledWith(3);
+  });
+});

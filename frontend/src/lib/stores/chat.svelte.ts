@@ -45,6 +45,7 @@ export class ChatStore {
   focusId = $state(0);
 
   private streams = new Map<string, ReplyStream>();
+  private stopAsked = false;
   private batcher: FrameBatcher;
   private openSeq = 0;
   private conversations: ConversationsStore;
@@ -125,10 +126,12 @@ export class ChatStore {
     if (!body || this.generating) return false;
     const convId = this.conversationId;
     this.sending = true;
+    this.stopAsked = false;
     try {
       const r = await this.sendMessage(convId, body);
       // Subscribe first, in the same task as the reply, so no event is missed.
       this.attach(r);
+      this.stopIfAsked(r);
       if (this.conversationId === convId) {
         this.openSeq++;
         this.conversationId = r.conversation.id;
@@ -214,9 +217,11 @@ export class ChatStore {
     if (this.generating || !this.conversationId) return false;
     const convId = this.conversationId;
     this.sending = true;
+    this.stopAsked = false;
     try {
       const r = await start();
       this.attach(r);
+      this.stopIfAsked(r);
       this.conversations.upsert(r.conversation);
       if (this.conversationId === convId) {
         const seq = ++this.openSeq;
@@ -245,6 +250,11 @@ export class ChatStore {
   }
 
   async stop(): Promise<void> {
+    // Stop pressed before the reply has started: it stops as soon as it does.
+    if (this.sending) {
+      this.stopAsked = true;
+      return;
+    }
     const id = this.conversationId;
     if (!id || !this.busy.includes(id)) return;
     try {
@@ -252,6 +262,12 @@ export class ChatStore {
     } catch (e) {
       this.notify.error(e, "Couldn't stop the reply");
     }
+  }
+
+  private stopIfAsked(r: SendResult): void {
+    if (!this.stopAsked) return;
+    this.stopAsked = false;
+    api.stopGeneration(r.conversation.id).catch((e) => this.notify.error(e, "Couldn't stop the reply"));
   }
 
   /** Unsubscribe from every stream (app teardown). */
