@@ -28,12 +28,13 @@ deps-packages: deps-system deps-nfpm
 ## with mingw-w64. The first build compiles llama.cpp with mingw (minutes);
 ## later ones reuse the Go build cache.
 build-windows:
-	$(MAKE) --no-print-directory build-windows-exe WIN_CPU_FLAGS="-march=x86-64-v3 -mtune=generic" WIN_EXE=$(WIN_BIN_DIR)/chapel.exe
+	$(MAKE) --no-print-directory build-windows-exe WIN_CPU_FLAGS="$(FLAGS_base_amd64)" ENGINE_VARIANT=x86-64-v3 WIN_EXE=$(WIN_BIN_DIR)/chapel.exe
 
 ## build-windows-variants: the AVX-512 + VNNI engine for Windows, beside chapel.exe
-## (backend/variant picks it at start on CPUs that have it).
+## (backend/variant picks it at start on CPUs that have it; ENGINE_VARIANT
+## tells each binary what it is, without which chapel.exe runs only itself).
 build-windows-variants:
-	$(MAKE) --no-print-directory build-windows-exe WIN_CPU_FLAGS="-march=x86-64-v4 -mavx512vnni -mtune=generic" WIN_EXE=$(WIN_BIN_DIR)/chapel-avx512.exe
+	$(MAKE) --no-print-directory build-windows-exe WIN_CPU_FLAGS="$(FLAGS_avx512)" ENGINE_VARIANT=avx512 WIN_EXE=$(WIN_BIN_DIR)/chapel-avx512.exe
 
 # One Windows build: the resources (icon, manifest, version) are compiled
 # into a .syso that go build links into windows/amd64 binaries only.
