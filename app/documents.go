@@ -2,6 +2,7 @@ package app
 
 import (
 	"github.com/chapelapp/chapel/backend/chat"
+	"github.com/chapelapp/chapel/backend/documents"
 	"github.com/chapelapp/chapel/backend/ingest"
 	"github.com/chapelapp/chapel/backend/store"
 	"github.com/chapelapp/chapel/backend/summarize"
@@ -23,8 +24,8 @@ func (a *App) CancelIngest(job int64) error { return a.svc.ingest.Cancel(job) }
 func (a *App) ListDocuments() ([]store.Document, error) { return a.svc.store.ListDocuments(a.ctx()) }
 
 // GetDocument returns a document with its sections and summaries.
-func (a *App) GetDocument(id int64) (summarize.Detail, error) {
-	return a.svc.summaries.Detail(a.ctx(), id)
+func (a *App) GetDocument(id int64) (documents.Detail, error) {
+	return a.svc.documents.Detail(a.ctx(), id)
 }
 
 // DeleteDocument stops its summaries and deletes a document.
@@ -41,8 +42,8 @@ func (a *App) StopSummary(id int64) error { return a.svc.summaries.Stop(id) }
 
 // GetPassage returns the text of chunks first..last of a document, which a
 // citation points at.
-func (a *App) GetPassage(documentID int64, first, last int) (summarize.Passage, error) {
-	return a.svc.summaries.Passage(a.ctx(), documentID, first, last)
+func (a *App) GetPassage(documentID int64, first, last int) (documents.Passage, error) {
+	return a.svc.documents.Passage(a.ctx(), documentID, first, last)
 }
 
 // AskDocument asks a question about a document in its conversation; the
@@ -57,6 +58,6 @@ func (a *App) IngestState(job int64) ([]ingest.Event, error) { return a.svc.inge
 
 // GetCitedPassage returns the passage a citation marker in an answer
 // stands for ("[p. 5]", "[§ Setup]", "[¶ 3]").
-func (a *App) GetCitedPassage(documentID int64, marker string) (summarize.Passage, error) {
-	return a.svc.summaries.PassageFor(a.ctx(), documentID, marker)
+func (a *App) GetCitedPassage(documentID int64, marker string) (documents.Passage, error) {
+	return a.svc.documents.PassageFor(a.ctx(), documentID, marker)
 }

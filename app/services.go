@@ -13,6 +13,7 @@ import (
 	"github.com/chapelapp/chapel/backend/apperr"
 	"github.com/chapelapp/chapel/backend/ask"
 	"github.com/chapelapp/chapel/backend/chat"
+	"github.com/chapelapp/chapel/backend/documents"
 	"github.com/chapelapp/chapel/backend/download"
 	"github.com/chapelapp/chapel/backend/engine"
 	"github.com/chapelapp/chapel/backend/engine/worker"
@@ -46,6 +47,7 @@ type services struct {
 	models    *models.Manager
 	ingest    *ingest.Service
 	summaries *summarize.Service
+	documents *documents.Service // a document's page, passages and deletion
 	endpoints *remote.Endpoints
 	queue     *serve.Queue    // the local engine: the window first, API clients (Settings → Engines) behind
 	library   *models.Library // the catalogue and its downloads
@@ -99,6 +101,8 @@ func openServices(ctx context.Context, log *slog.Logger, em emitter) (*services,
 	chats := chat.New(st, eng, em, log)
 	chats.SetGrounder(ask.New(st))
 	chats.SetTurnLocks(turnLocks{home})
+	in := ingest.New(st, docDir, log)
+	sums := summarize.New(st, eng, log)
 	s := &services{
 		home:      home,
 		log:       log,
@@ -107,14 +111,14 @@ func openServices(ctx context.Context, log *slog.Logger, em emitter) (*services,
 		engine:    eng,
 		chat:      chats,
 		models:    models.NewManager(eng, st, em, log, engine.LoadOptions{}),
-		ingest:    ingest.New(st, docDir, log),
-		summaries: summarize.New(st, eng, log),
+		ingest:    in,
+		summaries: sums,
+		documents: documents.New(st, sums, in),
 		endpoints: endpoints,
 		queue:     queue,
 		library:   models.NewLibrary(filepath.Join(home, paths.ModelsName), download.Options{}, em),
 		emit:      em,
 	}
-	s.summaries.SetAfterDelete(func(ctx context.Context, doc store.Document) { s.ingest.Forget(ctx, doc.Blake3) })
 	s.chat.SetModelSettings(s.models) // each model's own system prompt and sampling
 	if lock.Owner() {
 		if err := s.recoverAbandoned(ctx); err != nil {
@@ -211,12 +215,7 @@ func (s *services) waitWriters() {
 // that is the room the delete needs), then, once its summaries stopped, its
 // rows.
 func (s *services) deleteDocument(ctx context.Context, id int64) error {
-	doc, err := s.store.GetDocument(ctx, id)
-	if err != nil {
-		return err
-	}
-	s.ingest.Release(doc.Blake3)
-	return s.summaries.Delete(ctx, id)
+	return s.documents.Delete(ctx, id)
 }
 
 // modelDirs are the folders scanned for .gguf files: the data folder's

@@ -107,11 +107,10 @@ type Service struct {
 	log  *slog.Logger
 	opts Options
 
-	mu          sync.Mutex
-	runs        map[int64]*active // by summary id
-	afterDelete func(ctx context.Context, doc store.Document)
-	closed      bool
-	wg          sync.WaitGroup
+	mu     sync.Mutex
+	runs   map[int64]*active // by summary id
+	closed bool
+	wg     sync.WaitGroup
 }
 
 type active struct {

@@ -1,4 +1,9 @@
-package summarize
+// Package documents owns a document once it is added: its page in the
+// window (its sections and summaries), its passages (a range of chunks, or
+// the chunks a citation marker stands for) and its deletion (its summaries
+// stopped, its stored file and its rows removed). Adding documents is
+// package ingest's; making summaries is package summarize's.
+package documents
 
 import (
 	"context"
@@ -7,7 +12,30 @@ import (
 
 	"github.com/chapelapp/chapel/backend/apperr"
 	"github.com/chapelapp/chapel/backend/store"
+	"github.com/chapelapp/chapel/backend/summarize"
 )
+
+// Files removes the stored copy of a document (package ingest's Service).
+type Files interface {
+	// Release removes the stored file of a document about to be deleted.
+	Release(hash string)
+	// Forget removes the stored file of a deleted document, unless
+	// another document still uses it.
+	Forget(ctx context.Context, hash string)
+}
+
+// Service serves the documents in a store. It is safe for concurrent use.
+type Service struct {
+	st        *store.Store
+	summaries *summarize.Service
+	files     Files
+}
+
+// New returns a Service over st whose documents' summaries are made by
+// summaries and whose stored files are kept by files.
+func New(st *store.Store, summaries *summarize.Service, files Files) *Service {
+	return &Service{st: st, summaries: summaries, files: files}
+}
 
 // Section is a heading of a document, for its table of contents.
 type Section struct {
@@ -18,9 +46,9 @@ type Section struct {
 
 // Detail is a document with its sections and its summaries.
 type Detail struct {
-	Document  store.Document `json:"document"`
-	Sections  []Section      `json:"sections"`
-	Summaries []View         `json:"summaries"`
+	Document  store.Document   `json:"document"`
+	Sections  []Section        `json:"sections"`
+	Summaries []summarize.View `json:"summaries"`
 }
 
 // Passage is the text of chunks first..last of a document, which a
@@ -50,7 +78,7 @@ func (s *Service) Detail(ctx context.Context, documentID int64) (Detail, error) 
 	for i, sec := range secs {
 		d.Sections[i] = Section{Title: sec.Title, Level: sec.Level, Page: sec.Page}
 	}
-	if d.Summaries, err = s.List(ctx, documentID); err != nil {
+	if d.Summaries, err = s.summaries.List(ctx, documentID); err != nil {
 		return Detail{}, err
 	}
 	return d, nil
@@ -99,106 +127,36 @@ func pageBreaks(text string, first int) string {
 	return b.String()
 }
 
-// Delete stops a document's summaries, waits for them to end and deletes
-// the document with its chunks and summaries, then calls the function set
-// with SetAfterDelete (which removes its stored file).
+// PassageFor returns the passage a citation marker written in an answer
+// stands for (summarize.CitedChunks reads it).
+func (s *Service) PassageFor(ctx context.Context, documentID int64, marker string) (Passage, error) {
+	chunks, err := s.st.Chunks(ctx, documentID, 0, -1)
+	if err != nil {
+		return Passage{}, err
+	}
+	first, last, err := summarize.CitedChunks(chunks, marker)
+	if err != nil {
+		return Passage{}, err
+	}
+	return s.Passage(ctx, documentID, first, last)
+}
+
+// Delete deletes a document: its stored copy first (on a full disk that is
+// the room the delete needs), then, once its summaries stopped, its rows
+// with its chunks and summaries; last the stored file is forgotten (kept
+// while another document uses it).
 func (s *Service) Delete(ctx context.Context, documentID int64) error {
-	s.mu.Lock()
-	var waits []chan struct{}
-	for _, a := range s.runs {
-		if a.documentID == documentID {
-			a.cancel()
-			waits = append(waits, a.done)
-		}
-	}
-	s.mu.Unlock()
-	for _, w := range waits {
-		select {
-		case <-w:
-		case <-ctx.Done():
-			return apperr.Wrap(apperr.Unavailable, ctx.Err(), "the document's summary was still stopping")
-		}
-	}
 	doc, err := s.st.GetDocument(ctx, documentID)
 	if err != nil {
+		return err
+	}
+	s.files.Release(doc.Blake3)
+	if err := s.summaries.StopDocument(ctx, documentID); err != nil {
 		return err
 	}
 	if err := s.st.DeleteDocument(ctx, documentID); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	after := s.afterDelete
-	s.mu.Unlock()
-	if after != nil {
-		after(ctx, doc)
-	}
+	s.files.Forget(ctx, doc.Blake3)
 	return nil
-}
-
-// SetAfterDelete sets what Delete does after a document is deleted.
-func (s *Service) SetAfterDelete(fn func(ctx context.Context, doc store.Document)) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.afterDelete = fn
-}
-
-// chunksDone counts the chunks whose map pieces (every part) are complete.
-func chunksDone(pieces []store.SummaryPiece) int {
-	parts := map[int]int{}
-	n := 0
-	for _, p := range pieces {
-		if p.Level != 0 || p.Status != store.PieceComplete {
-			continue
-		}
-		for c := p.First; c <= p.Last; c++ {
-			parts[c]++
-			if parts[c] == max(p.Parts, 1) {
-				n++
-			}
-		}
-	}
-	return n
-}
-
-// PassageFor returns the passage a citation marker written in an answer
-// stands for: the chunks on its pages, of its section ("[§ Title (2)]" for
-// the second run of a title, as summaries write it), or its passage
-// numbers. Markers are read as summaries read them (markerRe, parseMarker).
-func (s *Service) PassageFor(ctx context.Context, documentID int64, marker string) (Passage, error) {
-	marker = strings.TrimSpace(marker)
-	m := markerRe.FindStringSubmatch(marker)
-	var p parsed
-	if m != nil && m[0] == marker {
-		p = parseMarker(m)
-	}
-	if p.kind == 0 {
-		return Passage{}, apperr.New(apperr.Invalid, "%q is not a citation Chapel can look up", marker)
-	}
-	chunks, err := s.st.Chunks(ctx, documentID, 0, -1)
-	if err != nil {
-		return Passage{}, err
-	}
-	lb := newLabels(chunks)
-	first, last := -1, -1
-	for i, c := range chunks {
-		var cited bool
-		switch p.kind {
-		case 'p':
-			cited = c.PageStart > 0 && c.PageStart <= p.b && max(c.PageEnd, c.PageStart) >= p.a
-		case '¶':
-			cited = c.Ord+1 >= p.a && c.Ord+1 <= p.b
-		case '§':
-			cited = lb.kind == bySections && lb.section[i] == p.title
-		}
-		if cited {
-			if first < 0 {
-				first = c.Ord
-			}
-			last = c.Ord
-		}
-	}
-	if first < 0 {
-		return Passage{}, apperr.New(apperr.NotFound, "the document has no passage for %s", marker)
-	}
-	return s.Passage(ctx, documentID, first, last)
 }
