@@ -129,6 +129,27 @@ describe('settings panel with a model loaded', () => {
     expect(settings.open).toBe(false);
   });
 
+  it.each([
+    { name: 'a model file on this computer, a reasoning model', local: true, reasoning: true },
+    { name: "an endpoint's model: no context or threads", local: false, reasoning: false },
+  ])('$name', async ({ local, reasoning }) => {
+    const w = installFakeWails();
+    w.app.GetModelSettings.mockResolvedValue(modelSettingsView({ local }));
+    const info = modelInfo({ path: '/models/m.gguf', reasoning, think_switch: reasoning ? 'flag' : '' });
+    model.state = { state: 'ready', model: info, path: info.path, error: '' };
+    settings.open = true;
+    render(SettingsPanel);
+    await settle();
+    expect(!!screen.queryByTestId('ms-context')).toBe(local);
+    expect(!!screen.queryByTestId('ms-threads-hint')).toBe(local);
+    expect(!!screen.queryByTestId('setting-thinking')).toBe(reasoning);
+    if (reasoning) {
+      await fireEvent.click(screen.getByTestId('setting-thinking'));
+      expect(modelSettings.draft?.thinking).toBe(false);
+      expect(modelSettings.dirty).toBe(true);
+    }
+  });
+
   it("the status bar shows the threads the last reply used, and the loaded model's context", async () => {
     installFakeWails();
     model.state = { state: 'ready', model: modelInfo({ context_size: 2048 }), path: '/m.gguf', error: '' };
