@@ -37,11 +37,13 @@ export interface ModelInfo {
   reasoning?: boolean;
   /** How thinking can be turned off: 'flag' (enable_thinking), '/no_think', or '' (it cannot). */
   think_switch?: string;
+  /** Tokens in the model's vocabulary (Go always writes it; test fakes may leave it out). */
+  vocab_size?: number;
 }
 
 export interface ModelState {
   state: ModelStatus;
-  model: ModelInfo | null; // omitted by Go when there is none
+  model: ModelInfo | null; // null when no model is loaded (Go writes it always)
 
   path: string;
   error: string;
@@ -316,6 +318,8 @@ export interface Settings {
   system_prompt: string;
   /** Paths of the reasoning models told not to think before answering. */
   thinking_off?: string[];
+  /** Keep writing past the model's end of turn (tests and benchmarks; the window leaves it off). */
+  ignore_eos?: boolean;
 }
 
 // ---- Documents ----
@@ -368,6 +372,8 @@ export interface SummaryView {
   citations: Citation[] | null;
   pieces_done: number;
   pieces_total: number;
+  /** Chunks whose map pieces are done (all of them when complete; Go always writes it). */
+  chunks_summarized?: number;
   error: string;
   created_at: number;
   updated_at: number;
