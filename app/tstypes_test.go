@@ -138,8 +138,8 @@ func jsonFields(t reflect.Type) []jsonField {
 func TestTypeScriptTypes(t *testing.T) {
 	ts := tsInterfaces(t, "../frontend/src/lib/types.ts")
 	pairs := []struct {
-		ts string
-		go_ any
+		ts    string
+		value any
 	}{
 		{"AppInfo", Info{}},
 		{"AboutInfo", AboutInfo{}},
@@ -189,13 +189,13 @@ func TestTypeScriptTypes(t *testing.T) {
 	for _, p := range pairs {
 		iface, ok := ts[p.ts]
 		if !ok {
-			t.Errorf("types.ts has no interface %s (for %T)", p.ts, p.go_)
+			t.Errorf("types.ts has no interface %s (for %T)", p.ts, p.value)
 			continue
 		}
 		// The fields are the ones encoding/json writes for the type: a
 		// round trip through json.Marshal of a zero value shows every
 		// field that is not omitted when empty.
-		b, err := json.Marshal(p.go_)
+		b, err := json.Marshal(p.value)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -203,19 +203,19 @@ func TestTypeScriptTypes(t *testing.T) {
 		if err := json.Unmarshal(b, &written); err != nil {
 			t.Fatal(err)
 		}
-		fields := jsonFields(reflect.TypeOf(p.go_))
+		fields := jsonFields(reflect.TypeOf(p.value))
 		goNames := map[string]bool{}
 		for _, f := range fields {
 			goNames[f.name] = true
 			if _, in := written[f.name]; !in && !f.omitempty {
-				t.Errorf("%T: field %s is not written although it is not omitempty", p.go_, f.name)
+				t.Errorf("%T: field %s is not written although it is not omitempty", p.value, f.name)
 			}
 			tf, ok := iface[f.name]
 			switch {
 			case !ok:
-				t.Errorf("%s lacks %s, which %T writes", p.ts, f.name, p.go_)
+				t.Errorf("%s lacks %s, which %T writes", p.ts, f.name, p.value)
 			case f.omitempty && !tf.optional && p.ts != "StreamEvent":
-				t.Errorf("%s.%s must be optional (%s?): %T omits it when empty", p.ts, f.name, f.name, p.go_)
+				t.Errorf("%s.%s must be optional (%s?): %T omits it when empty", p.ts, f.name, f.name, p.value)
 			}
 		}
 		if p.ts == "StreamEvent" {
@@ -229,7 +229,7 @@ func TestTypeScriptTypes(t *testing.T) {
 		}
 		sort.Strings(extra)
 		for _, name := range extra {
-			t.Errorf("%s has %s, which %T never writes", p.ts, name, p.go_)
+			t.Errorf("%s has %s, which %T never writes", p.ts, name, p.value)
 		}
 	}
 }
