@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/flate"
 	"compress/zlib"
+	"encoding/ascii85"
 	"errors"
 	"fmt"
 	"io"
@@ -214,46 +215,33 @@ func asciiHexDecode(in []byte) []byte {
 	return []byte(l.hex())
 }
 
+// ascii85Decode decodes an ASCII85Decode stream: from after an optional
+// "<~" to the "~>" end marker (or the end of the data), skipping bytes
+// outside the alphabet and a "z" inside a group, as lenient readers do.
 func ascii85Decode(in []byte) []byte {
-	var out []byte
-	var group [5]byte
-	n := 0
 	if i := bytes.Index(in, []byte("<~")); i >= 0 && i < 8 {
 		in = in[i+2:]
 	}
-	flush := func(k int) {
-		for j := k; j < 5; j++ {
-			group[j] = 'u'
-		}
-		var v uint32
-		for j := 0; j < 5; j++ {
-			v = v*85 + uint32(group[j]-'!')
-		}
-		b := []byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}
-		out = append(out, b[:k-1]...)
+	if i := bytes.IndexByte(in, '~'); i >= 0 {
+		in = in[:i]
 	}
+	clean := make([]byte, 0, len(in))
+	n := 0 // characters in the current group
 	for _, c := range in {
 		switch {
-		case c == '~':
-			if n > 1 {
-				flush(n)
-			}
-			return out
 		case c == 'z' && n == 0:
-			out = append(out, 0, 0, 0, 0)
+			clean = append(clean, c)
 		case c >= '!' && c <= 'u':
-			group[n] = c
-			n++
-			if n == 5 {
-				flush(5)
-				n = 0
-			}
+			clean = append(clean, c)
+			n = (n + 1) % 5
 		}
 	}
-	if n > 1 {
-		flush(n)
+	if n == 1 { // a lone last character encodes nothing
+		clean = clean[:len(clean)-1]
 	}
-	return out
+	out := make([]byte, 4*len(clean)+4)
+	w, _, _ := ascii85.Decode(out, clean, true) // clean holds only what decodes
+	return out[:w]
 }
 
 func runLengthDecode(in []byte, budget int64) ([]byte, error) {

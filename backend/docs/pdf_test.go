@@ -247,6 +247,20 @@ func TestPDFFilters(t *testing.T) {
 	if got := ascii85Decode(append(a85, "~>"...)); string(got) != "Hello, world!" {
 		t.Errorf("ascii85 = %q", got)
 	}
+	for _, c := range []struct{ in, want string }{
+		{"<~" + string(a85) + "~>", "Hello, world!"},                          // the optional start marker
+		{string(a85[:5]) + "\n " + string(a85[5:]), "Hello, world!"},          // white space anywhere
+		{string(a85[:5]) + "\x00{" + string(a85[5:]) + "~>", "Hello, world!"}, // junk is skipped
+		{"z" + string(a85), "\x00\x00\x00\x00Hello, world!"},                  // z: four zero bytes
+		{"9j", "M"},              // no end marker: a partial group still decodes
+		{"9jqo^9~>", "Man "},     // a lone last character encodes nothing
+		{"9jqo^~>after", "Man "}, // nothing past the end marker
+		{"9jzqo^~>", "Man "},     // a z inside a group is skipped
+	} {
+		if got := ascii85Decode([]byte(c.in)); string(got) != c.want {
+			t.Errorf("ascii85(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
 	if got := asciiHexDecode([]byte("48 65 6c6C 6\n>")); string(got) != "Hell`" {
 		t.Errorf("asciihex = %q", got)
 	}
