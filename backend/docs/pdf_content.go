@@ -174,7 +174,29 @@ func nums(args []pdfObj, n int) ([]float64, bool) {
 	return out, true
 }
 
+// op runs one content-stream operator on its operands; Do draws a form
+// XObject (its own content stream, nested at most depth deep).
 func (in *interp) op(op pdfKeyword, args []pdfObj, res pdfDict, depth int) {
+	switch op {
+	case "q", "Q", "cm":
+		in.stateOp(op, args)
+	case "Tc", "Tw", "Tz", "TL", "Ts", "Tf":
+		in.textStateOp(op, args, res)
+	case "BT", "Td", "TD", "Tm", "T*":
+		in.positionOp(op, args)
+	case "Tj", "'", "\"", "TJ":
+		in.showOp(op, args)
+	case "Do":
+		if len(args) > 0 && depth < min(in.d.lim.MaxDepth, 24) {
+			if name, ok := args[len(args)-1].(pdfName); ok {
+				in.form(in.d.dict(res["XObject"])[name], res, depth)
+			}
+		}
+	}
+}
+
+// stateOp runs a graphics-state operator: save, restore, transform.
+func (in *interp) stateOp(op pdfKeyword, args []pdfObj) {
 	gs := &in.gs
 	switch op {
 	case "q":
@@ -190,8 +212,13 @@ func (in *interp) op(op pdfKeyword, args []pdfObj, res pdfDict, depth int) {
 		if v, ok := nums(args, 6); ok {
 			gs.ctm = matrix{v[0], v[1], v[2], v[3], v[4], v[5]}.mul(gs.ctm)
 		}
-	case "BT":
-		in.tm, in.tlm = identity, identity
+	}
+}
+
+// textStateOp runs a text-state operator: spacing, scaling, leading, rise, font.
+func (in *interp) textStateOp(op pdfKeyword, args []pdfObj, res pdfDict) {
+	gs := &in.gs
+	switch op {
 	case "Tc":
 		if v, ok := nums(args, 1); ok {
 			gs.charSp = v[0]
@@ -222,6 +249,15 @@ func (in *interp) op(op pdfKeyword, args []pdfObj, res pdfDict, depth int) {
 				gs.fontSize = v[0]
 			}
 		}
+	}
+}
+
+// positionOp runs a text-positioning operator: begin text, move, set the matrix, next line.
+func (in *interp) positionOp(op pdfKeyword, args []pdfObj) {
+	gs := &in.gs
+	switch op {
+	case "BT":
+		in.tm, in.tlm = identity, identity
 	case "Td":
 		if v, ok := nums(args, 2); ok {
 			in.td(v[0], v[1])
@@ -238,6 +274,13 @@ func (in *interp) op(op pdfKeyword, args []pdfObj, res pdfDict, depth int) {
 		}
 	case "T*":
 		in.td(0, -gs.lead)
+	}
+}
+
+// showOp runs a text-showing operator.
+func (in *interp) showOp(op pdfKeyword, args []pdfObj) {
+	gs := &in.gs
+	switch op {
 	case "Tj":
 		if len(args) > 0 {
 			if s, ok := args[len(args)-1].(pdfString); ok {
@@ -274,12 +317,6 @@ func (in *interp) op(op pdfKeyword, args []pdfObj, res pdfDict, depth int) {
 				in.adjust(float64(v))
 			case float64:
 				in.adjust(v)
-			}
-		}
-	case "Do":
-		if len(args) > 0 && depth < min(in.d.lim.MaxDepth, 24) {
-			if name, ok := args[len(args)-1].(pdfName); ok {
-				in.form(in.d.dict(res["XObject"])[name], res, depth)
 			}
 		}
 	}
