@@ -61,34 +61,7 @@ var htmlSkip = map[atom.Atom]bool{
 // builds no tree, so hostile nesting costs nothing.
 func htmlInto(e *extractor, data []byte, b *builder) (string, error) {
 	z := html.NewTokenizer(bytes.NewReader(data))
-	var text strings.Builder // the paragraph being collected
-	heading := 0             // level of the open heading, 0 when none
-	skip := map[atom.Atom]int{}
-	skipping := 0
-	pre := 0
-	inTitle := false
-	var title strings.Builder
-	contentDepth := 0 // open <article> and <main>: their <header>s are content
-	cells := []string(nil)
-	inCell := false
-	flush := func() {
-		s := text.String()
-		text.Reset()
-		if inCell {
-			cells[len(cells)-1] += " " + s
-			return
-		}
-		if pre == 0 {
-			s = normSpace(s)
-		} else {
-			s = strings.Trim(s, "\n")
-		}
-		if heading > 0 {
-			b.heading(heading, s)
-		} else {
-			b.para(s)
-		}
-	}
+	w := &htmlWalker{b: b, skip: map[atom.Atom]int{}}
 	for n := 0; ; n++ {
 		if n&4095 == 0 {
 			if err := e.ctx.Err(); err != nil {
@@ -100,92 +73,143 @@ func htmlInto(e *extractor, data []byte, b *builder) (string, error) {
 			break
 		}
 		tok := z.Token()
-		a := tok.DataAtom
 		switch tt {
 		case html.StartTagToken, html.SelfClosingTagToken:
-			if a == atom.Title {
-				inTitle = tt == html.StartTagToken
-				continue
-			}
-			if a == atom.Article || a == atom.Main {
-				contentDepth++
-			}
-			if h := skip[atom.Head]; h > 0 && (a == atom.Body || htmlBlocks[a] || headingAtom(a) > 0) {
-				skip[atom.Head], skipping = 0, skipping-h // an unclosed <head>
-			}
-			if htmlSkip[a] || isBoilerplate(tok, contentDepth) {
-				if tt == html.StartTagToken && !voidElement(a) {
-					skip[a]++
-					skipping++
-				}
-				continue
-			}
-			if skipping > 0 {
-				continue
-			}
-			switch {
-			case headingAtom(a) > 0:
-				flush()
-				heading = headingAtom(a)
-			case a == atom.Br:
-				text.WriteByte('\n')
-			case a == atom.Td || a == atom.Th:
-				flushCell(&text, &cells, &inCell)
-				cells = append(cells, "")
-				inCell = true
-			case htmlBlocks[a]:
-				if a == atom.Tr {
-					endRow(b, &text, &cells, &inCell)
-				}
-				flush()
-				if a == atom.Pre {
-					pre++
-				}
-			}
+			w.start(tok, tt == html.StartTagToken)
 		case html.EndTagToken:
-			if a == atom.Title {
-				inTitle = false
-				continue
-			}
-			if skip[a] > 0 {
-				skip[a]--
-				skipping--
-				continue
-			}
-			if a == atom.Article || a == atom.Main {
-				contentDepth = max(0, contentDepth-1)
-			}
-			if skipping > 0 {
-				continue
-			}
-			switch {
-			case headingAtom(a) > 0:
-				flush()
-				heading = 0
-			case a == atom.Td || a == atom.Th:
-				flushCell(&text, &cells, &inCell)
-			case a == atom.Tr || a == atom.Table:
-				endRow(b, &text, &cells, &inCell)
-			case htmlBlocks[a]:
-				flush()
-				if a == atom.Pre && pre > 0 {
-					pre--
-				}
-			}
+			w.end(tok.DataAtom)
 		case html.TextToken:
-			if inTitle {
-				title.WriteString(tok.Data)
-				continue
-			}
-			if skipping > 0 {
-				continue
-			}
-			text.WriteString(tok.Data)
+			w.text(tok.Data)
 		}
 	}
-	endRow(b, &text, &cells, &inCell)
-	flush()
-	return cleanTitle(title.String()), nil
+	endRow(b, &w.para, &w.cells, &w.inCell)
+	w.flush()
+	return cleanTitle(w.title.String()), nil
+}
+
+// htmlWalker turns the tokens of a page into paragraphs, headings and
+// table rows on a builder.
+type htmlWalker struct {
+	b            *builder
+	para         strings.Builder // the paragraph being collected
+	heading      int             // level of the open heading, 0 when none
+	skip         map[atom.Atom]int
+	skipping     int
+	pre          int
+	inTitle      bool
+	title        strings.Builder
+	contentDepth int // open <article> and <main>: their <header>s are content
+	cells        []string
+	inCell       bool
+}
+
+// flush ends the paragraph (or heading, or table cell) being collected.
+func (w *htmlWalker) flush() {
+	s := w.para.String()
+	w.para.Reset()
+	if w.inCell {
+		w.cells[len(w.cells)-1] += " " + s
+		return
+	}
+	if w.pre == 0 {
+		s = normSpace(s)
+	} else {
+		s = strings.Trim(s, "\n")
+	}
+	if w.heading > 0 {
+		w.b.heading(w.heading, s)
+	} else {
+		w.b.para(s)
+	}
+}
+
+// start handles a start tag (open is false for a self-closing one).
+func (w *htmlWalker) start(tok html.Token, open bool) {
+	a := tok.DataAtom
+	if a == atom.Title {
+		w.inTitle = open
+		return
+	}
+	if a == atom.Article || a == atom.Main {
+		w.contentDepth++
+	}
+	if h := w.skip[atom.Head]; h > 0 && (a == atom.Body || htmlBlocks[a] || headingAtom(a) > 0) {
+		w.skip[atom.Head], w.skipping = 0, w.skipping-h // an unclosed <head>
+	}
+	if htmlSkip[a] || isBoilerplate(tok, w.contentDepth) {
+		if open && !voidElement(a) {
+			w.skip[a]++
+			w.skipping++
+		}
+		return
+	}
+	if w.skipping > 0 {
+		return
+	}
+	switch {
+	case headingAtom(a) > 0:
+		w.flush()
+		w.heading = headingAtom(a)
+	case a == atom.Br:
+		w.para.WriteByte('\n')
+	case a == atom.Td || a == atom.Th:
+		flushCell(&w.para, &w.cells, &w.inCell)
+		w.cells = append(w.cells, "")
+		w.inCell = true
+	case htmlBlocks[a]:
+		if a == atom.Tr {
+			endRow(w.b, &w.para, &w.cells, &w.inCell)
+		}
+		w.flush()
+		if a == atom.Pre {
+			w.pre++
+		}
+	}
+}
+
+// end handles an end tag.
+func (w *htmlWalker) end(a atom.Atom) {
+	if a == atom.Title {
+		w.inTitle = false
+		return
+	}
+	if w.skip[a] > 0 {
+		w.skip[a]--
+		w.skipping--
+		return
+	}
+	if a == atom.Article || a == atom.Main {
+		w.contentDepth = max(0, w.contentDepth-1)
+	}
+	if w.skipping > 0 {
+		return
+	}
+	switch {
+	case headingAtom(a) > 0:
+		w.flush()
+		w.heading = 0
+	case a == atom.Td || a == atom.Th:
+		flushCell(&w.para, &w.cells, &w.inCell)
+	case a == atom.Tr || a == atom.Table:
+		endRow(w.b, &w.para, &w.cells, &w.inCell)
+	case htmlBlocks[a]:
+		w.flush()
+		if a == atom.Pre && w.pre > 0 {
+			w.pre--
+		}
+	}
+}
+
+// text handles the text between tags.
+func (w *htmlWalker) text(s string) {
+	if w.inTitle {
+		w.title.WriteString(s)
+		return
+	}
+	if w.skipping > 0 {
+		return
+	}
+	w.para.WriteString(s)
 }
 
 func flushCell(text *strings.Builder, cells *[]string, inCell *bool) {
