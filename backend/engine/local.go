@@ -242,23 +242,12 @@ func (e *Local) Generate(ctx context.Context, req Request, onPiece func(string))
 		if ctx.Err() != nil {
 			return e.finish(res, ctx, ctx.Err())
 		}
-		tok := sampler.Sample(e.lctx, e.batch.Len()-1)
-		if res.CompletionTokens == 0 {
-			res.TimeToFirstMS = float64(time.Since(start).Microseconds()) / 1000
-		}
-		if e.model.IsEOG(tok) {
-			res.StopReason = StopEOG
+		tok, end := e.next(sampler, e.batch.Len()-1, &res, &text, start, limit, onPiece)
+		if end != "" {
+			res.StopReason = end
 			break
-		}
-		res.CompletionTokens++
-		if s := text.push(e.model.TokenBytes(tok, false)); s != "" {
-			onPiece(s)
 		}
 		pos := len(e.cached)
-		if res.CompletionTokens >= limit {
-			res.StopReason = StopLength
-			break
-		}
 		if pos >= e.lctx.NCtx() {
 			n := 0
 			if shift {

@@ -85,20 +85,9 @@ func (e *Local) GenerateBatch(ctx context.Context, reqs []Request, onPiece func(
 			if s.done {
 				continue
 			}
-			tok := s.sampler.Sample(e.lctx, s.logit)
-			if s.res.CompletionTokens == 0 {
-				s.res.TimeToFirstMS = ms(time.Since(start))
-			}
-			if e.model.IsEOG(tok) {
-				s.finish(StopEOG, genStart, onPiece, i)
-				continue
-			}
-			s.res.CompletionTokens++
-			if t := s.text.push(e.model.TokenBytes(tok, false)); t != "" {
-				onPiece(i, t)
-			}
-			if s.req.MaxTokens > 0 && s.res.CompletionTokens >= s.req.MaxTokens {
-				s.finish(StopLength, genStart, onPiece, i)
+			tok, end := e.next(s.sampler, s.logit, &s.res, &s.text, start, s.req.MaxTokens, func(t string) { onPiece(i, t) })
+			if end != "" {
+				s.finish(end, genStart, onPiece, i)
 				continue
 			}
 			s.logit = batch.Len()
@@ -187,3 +176,28 @@ func results(seqs []*seqState) []Result {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// next is one step of a reply's decode loop, shared by Generate and each
+// sequence of GenerateBatch: it samples the next token from the logits at
+// index logit, times the first one (from start), and either ends the reply
+// (StopEOG at the model's end of turn, StopLength once limit tokens are
+// written; limit 0 is no limit) or counts the token and passes on the text
+// it completes. The caller decodes tok when end is "".
+func (e *Local) next(sampler *llama.Sampler, logit int, res *Result, text *textAssembler, start time.Time, limit int,
+	onPiece func(string)) (tok llama.Token, end string) {
+	tok = sampler.Sample(e.lctx, logit)
+	if res.CompletionTokens == 0 {
+		res.TimeToFirstMS = ms(time.Since(start))
+	}
+	if e.model.IsEOG(tok) {
+		return tok, StopEOG
+	}
+	res.CompletionTokens++
+	if t := text.push(e.model.TokenBytes(tok, false)); t != "" {
+		onPiece(t)
+	}
+	if limit > 0 && res.CompletionTokens >= limit {
+		return tok, StopLength
+	}
+	return tok, ""
+}
