@@ -115,12 +115,51 @@ type docxPara struct {
 	level int
 }
 
+// officeBody collects the paragraphs and tables of an office document's
+// body (DOCX, ODT) into a builder. Paragraphs nest (a text box inside a
+// paragraph): each comes out on its own when it ends.
+type officeBody struct {
+	b     *builder
+	stack []*docxPara
+	table tableText
+}
+
+// open starts a paragraph (a heading of level > 0).
+func (o *officeBody) open(level int) { o.stack = append(o.stack, &docxPara{level: level}) }
+
+// top is the innermost open paragraph, nil outside any.
+func (o *officeBody) top() *docxPara {
+	if len(o.stack) == 0 {
+		return nil
+	}
+	return o.stack[len(o.stack)-1]
+}
+
+// close ends the innermost paragraph: inside a table its text joins the
+// cell, else it becomes a heading or a paragraph; keep false drops it.
+func (o *officeBody) close(keep bool) {
+	p := o.top()
+	if p == nil {
+		return
+	}
+	o.stack = o.stack[:len(o.stack)-1]
+	text := strings.TrimSpace(p.text.String())
+	switch {
+	case !keep:
+	case o.table.inTable():
+		o.table.addText(text)
+	case p.level > 0:
+		o.b.heading(p.level, text)
+	default:
+		o.b.para(text)
+	}
+}
+
 // docxBody walks the document: paragraphs (nested ones, in text boxes,
 // come out on their own) and tables, one paragraph per row.
 func docxBody(z *zipDoc, data []byte, levels map[string]int, b *builder) error {
 	x := z.xml(data)
-	var stack []*docxPara
-	var table tableText
+	o := &officeBody{b: b}
 	inText, inPPr := false, false
 	for {
 		t, err := x.next()
@@ -132,13 +171,10 @@ func docxBody(z *zipDoc, data []byte, levels map[string]int, b *builder) error {
 		}
 		switch t := t.(type) {
 		case xml.StartElement:
-			var p *docxPara
-			if len(stack) > 0 {
-				p = stack[len(stack)-1]
-			}
+			p := o.top()
 			switch t.Name.Local {
 			case "p":
-				stack = append(stack, &docxPara{})
+				o.open(0)
 			case "pPr":
 				inPPr = true
 			case "pStyle":
@@ -167,9 +203,9 @@ func docxBody(z *zipDoc, data []byte, levels map[string]int, b *builder) error {
 					p.text.WriteByte('-')
 				}
 			case "tbl":
-				table.startTable()
+				o.table.startTable()
 			case "tc":
-				table.startCell()
+				o.table.startCell()
 			case "Fallback", "delText", "instrText", "footnoteReference", "endnoteReference", "commentReference":
 				if err := x.skip(); err != nil {
 					return err
@@ -182,30 +218,17 @@ func docxBody(z *zipDoc, data []byte, levels map[string]int, b *builder) error {
 			case "pPr":
 				inPPr = false
 			case "p":
-				if len(stack) == 0 {
-					continue
-				}
-				p := stack[len(stack)-1]
-				stack = stack[:len(stack)-1]
-				text := strings.TrimSpace(p.text.String())
-				switch {
-				case table.inTable():
-					table.addText(text)
-				case p.level > 0:
-					b.heading(p.level, text)
-				default:
-					b.para(text)
-				}
+				o.close(true)
 			case "tc":
-				table.endCell()
+				o.table.endCell()
 			case "tr":
-				table.endRow(b)
+				o.table.endRow(b)
 			case "tbl":
-				table.endTable()
+				o.table.endTable()
 			}
 		case xml.CharData:
-			if inText && len(stack) > 0 {
-				stack[len(stack)-1].text.Write(t)
+			if p := o.top(); inText && p != nil {
+				p.text.Write(t)
 			}
 		}
 	}

@@ -27,8 +27,7 @@ func extractODT(z *zipDoc) (*Document, error) {
 
 func odtBody(z *zipDoc, data []byte, b *builder) error {
 	x := z.xml(data)
-	var stack []*docxPara
-	var table tableText
+	o := &officeBody{b: b}
 	inBody := false
 	for {
 		t, err := x.next()
@@ -40,10 +39,7 @@ func odtBody(z *zipDoc, data []byte, b *builder) error {
 		}
 		switch t := t.(type) {
 		case xml.StartElement:
-			var p *docxPara
-			if len(stack) > 0 {
-				p = stack[len(stack)-1]
-			}
+			p := o.top()
 			switch t.Name.Local {
 			case "body":
 				inBody = true
@@ -55,7 +51,7 @@ func odtBody(z *zipDoc, data []byte, b *builder) error {
 						lvl = min(n, 9)
 					}
 				}
-				stack = append(stack, &docxPara{level: lvl})
+				o.open(lvl)
 			case "s":
 				if p != nil {
 					n, err := strconv.Atoi(attr(t, "c"))
@@ -73,9 +69,9 @@ func odtBody(z *zipDoc, data []byte, b *builder) error {
 					p.text.WriteByte('\n')
 				}
 			case "table":
-				table.startTable()
+				o.table.startTable()
 			case "table-cell":
-				table.startCell()
+				o.table.startCell()
 			case "note-citation", "tracked-changes", "annotation", "sequence-decls", "bookmark-ref":
 				if t.Name.Local != "bookmark-ref" {
 					if err := x.skip(); err != nil {
@@ -86,33 +82,19 @@ func odtBody(z *zipDoc, data []byte, b *builder) error {
 		case xml.EndElement:
 			switch t.Name.Local {
 			case "p", "h":
-				if len(stack) == 0 {
-					continue
-				}
-				p := stack[len(stack)-1]
-				stack = stack[:len(stack)-1]
-				text := strings.TrimSpace(p.text.String())
-				switch {
-				case !inBody:
-				case table.inTable():
-					table.addText(text)
-				case p.level > 0:
-					b.heading(p.level, text)
-				default:
-					b.para(text)
-				}
+				o.close(inBody)
 			case "table-cell":
-				table.endCell()
+				o.table.endCell()
 			case "table-row":
-				table.endRow(b)
+				o.table.endRow(b)
 			case "table":
-				table.endTable()
+				o.table.endTable()
 			}
 		case xml.CharData:
-			if len(stack) > 0 {
+			if p := o.top(); p != nil {
 				// White space in ODF text collapses, as in HTML; text:s
 				// and text:tab carry the real spacing.
-				stack[len(stack)-1].text.WriteString(collapseXMLSpace(string(t)))
+				p.text.WriteString(collapseXMLSpace(string(t)))
 			}
 		}
 	}
