@@ -41,7 +41,7 @@ APT_PKGS := build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev \
             xvfb xauth x11-utils imagemagick chromium fonts-dejavu-core nodejs npm \
             qemu-user strace \
             gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 nsis wine wine64 zip unzip dbus \
-            desktop-file-utils appstream
+            desktop-file-utils appstream python3
 
 BIN := build/bin/chapel
 

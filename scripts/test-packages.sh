@@ -173,6 +173,60 @@ deb_window() {
   [ "$windows" = 1 ]
 }
 
+# The window's size and position: saved when it is closed (as a window
+# manager's close button asks: WM_DELETE_WINDOW), restored at the next start,
+# and fitted to the screen when the saved place is off it (Xvfb: 1280x900).
+chapel_window() { # prints the id of the Chapel window once it shows
+  local id=""
+  for _ in $(seq 150); do
+    id=$(xwininfo -root -tree 2>/dev/null | awk '$2 == "\"Chapel\":" && match($0, /[0-9]+x[0-9]+\+/) { split(substr($0, RSTART, RLENGTH), a, "x"); if (a[1] + 0 >= 400) { print $1; exit } }')
+    [ -n "$id" ] && { echo "$id"; return 0; }
+    sleep 0.2
+  done
+  return 1
+}
+geometry_setting() { # data folder [new value]: prints (or sets) the saved geometry
+  python3 - "$1/chapel.db" "${2:-}" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+if sys.argv[2]:
+    db.execute("UPDATE settings SET value = ? WHERE key = 'window.geometry'", (sys.argv[2],))
+    db.commit()
+row = db.execute("SELECT value FROM settings WHERE key = 'window.geometry'").fetchone()
+print(row[0] if row else "")
+PY
+}
+window_at() { # home: starts chapel, prints "X Y W H" once it has settled, closes it
+  local home=$1 id pid
+  CHAPEL_HOME="$home" /usr/bin/chapel >>"$out/installed-geometry.log" 2>&1 &
+  pid=$!
+  pids+=("$pid")
+  id=$(chapel_window) || { kill "$pid"; return 1; }
+  sleep 4   # the page loads, then the remembered place is applied
+  xwininfo -id "$id" | awk '/Absolute upper-left X/ {x=$NF} /Absolute upper-left Y/ {y=$NF} /Width:/ {w=$NF} /Height:/ {h=$NF} END {print x, y, w, h}'
+  python3 scripts/x11-close.py "$id"
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.2; done
+  echo "the window did not close on WM_DELETE_WINDOW"
+  kill "$pid"
+  return 1
+}
+deb_geometry() {
+  local home="$work/home-geometry" got
+  mkdir -p "$home"
+  got=$(window_at "$home") || { echo "$got"; return 1; }
+  local saved; saved=$(geometry_setting "$home")
+  echo "first start at $got, saved on close: $saved"
+  [[ $saved == *'"width":'* ]] || { echo "nothing saved on close"; return 1; }
+  geometry_setting "$home" '{"x":120,"y":70,"width":900,"height":620,"maximised":false}' >/dev/null
+  got=$(window_at "$home") || { echo "$got"; return 1; }
+  echo "restored: $got"
+  [ "$got" = "120 70 900 620" ] || { echo "want 120 70 900 620"; return 1; }
+  geometry_setting "$home" '{"x":5000,"y":4000,"width":900,"height":620,"maximised":false}' >/dev/null
+  got=$(window_at "$home") || { echo "$got"; return 1; }
+  echo "saved off the screen, restored at: $got"
+  [ "$got" = "380 280 900 620" ] || { echo "want 380 280 900 620 (fitted to 1280x900)"; return 1; }
+}
+
 deb_remove() {
   $SUDO dpkg -r chapel >"$work/dpkg-r.log" 2>&1 || { cat "$work/dpkg-r.log"; return 1; }
   installed=0
@@ -186,6 +240,7 @@ else
     run "installed files: icons 16-512, .desktop entry, AppStream metainfo, licences" deb_files || true
     run "installed chapel chat generates on the test model" deb_chat || true
     run "installed chapel opens its window under Xvfb (screenshot); a second launch hands its file to it" deb_window || true
+    run "installed window: size and position saved on close, restored, fitted to the screen" deb_geometry || true
     run ".deb removes with dpkg -r, leaving nothing in /usr" deb_remove || true
   fi
 fi
