@@ -213,13 +213,9 @@ func (e *Local) Generate(ctx context.Context, req Request, onPiece func(string))
 	}()
 
 	start := time.Now()
-	keep := e.reuse(prompt)
-	res.CachedTokens = keep
-	if err := e.decode(prompt[keep:], keep); err != nil {
+	if err := e.prefill(prompt, &res, start); err != nil {
 		return e.finish(res, ctx, err)
 	}
-	res.PromptTPS = rate(len(prompt)-keep, time.Since(start))
-
 	sampler := e.newSampler(req)
 	defer sampler.Close()
 	for _, t := range prompt[max(0, len(prompt)-64):] {
@@ -247,22 +243,18 @@ func (e *Local) Generate(ctx context.Context, req Request, onPiece func(string))
 			res.StopReason = end
 			break
 		}
-		pos := len(e.cached)
-		if pos >= e.lctx.NCtx() {
+		if len(e.cached) >= e.lctx.NCtx() {
 			n := 0
 			if shift {
-				if nKeep < 0 {
-					nKeep = e.systemPrefix(req, prompt)
-				}
-				n = e.shiftContext(nKeep)
+				n = e.makeRoom(req, prompt, &nKeep)
 			}
 			if n == 0 {
 				res.StopReason = StopLength
 				break
 			}
 			res.ShiftedTokens += n
-			pos = len(e.cached)
 		}
+		pos := len(e.cached)
 		if err := e.decode([]llama.Token{tok}, pos); err != nil {
 			if s := text.flush(); s != "" {
 				onPiece(s)
@@ -278,6 +270,28 @@ func (e *Local) Generate(ctx context.Context, req Request, onPiece func(string))
 	res.ContextUsed = len(e.cached)
 	res.Threads = e.tune.current()
 	return res, nil
+}
+
+// prefill decodes the prompt after the part of it the KV cache already
+// holds (res.CachedTokens), timing it from start (res.PromptTPS).
+func (e *Local) prefill(prompt []llama.Token, res *Result, start time.Time) error {
+	keep := e.reuse(prompt)
+	res.CachedTokens = keep
+	if err := e.decode(prompt[keep:], keep); err != nil {
+		return err
+	}
+	res.PromptTPS = rate(len(prompt)-keep, time.Since(start))
+	return nil
+}
+
+// makeRoom shifts a full context to go on with a reply, keeping the
+// request's system prompt (its token count found once, in *nKeep, which
+// starts at -1); it returns the tokens dropped, 0 when none could be.
+func (e *Local) makeRoom(req Request, prompt []llama.Token, nKeep *int) int {
+	if *nKeep < 0 {
+		*nKeep = e.systemPrefix(req, prompt)
+	}
+	return e.shiftContext(*nKeep)
 }
 
 // maxReplyContexts bounds a reply without MaxTokens, in context lengths.
