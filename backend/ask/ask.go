@@ -13,8 +13,8 @@ import (
 	"strings"
 
 	"github.com/chapelapp/chapel/backend/chat"
+	"github.com/chapelapp/chapel/backend/marker"
 	"github.com/chapelapp/chapel/backend/store"
-	"github.com/chapelapp/chapel/backend/summarize"
 )
 
 // MaxPassages is the most passages one answer is grounded on.
@@ -95,7 +95,7 @@ func fit(chunks []store.Chunk, maxChars int) []store.Chunk {
 }
 
 // Marker is the citation marker of a chunk, as summaries write it.
-func Marker(c store.Chunk) string { return summarize.ChunkMarker(c) }
+func Marker(c store.Chunk) string { return marker.Chunk(c) }
 
 func cutRunes(s string, n int) string {
 	r := []rune(s)

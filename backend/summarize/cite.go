@@ -1,8 +1,6 @@
 package summarize
 
 import (
-	"github.com/chapelapp/chapel/backend/store"
-
 	"fmt"
 	"regexp"
 	"slices"
@@ -10,43 +8,23 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/chapelapp/chapel/backend/marker"
 )
 
-// Citation markers. A paginated document cites pages, "[p. 5]" or
-// "[pp. 12–14]" (en dash); a document without pages cites its sections,
-// "[§ Installation]" (a title that comes back later in the document gets
-// " (2)", " (3)"… so a marker names one run of chunks), and passages before
-// the first section, or every passage of a document without sections, by
-// their 1-based chunk numbers, "[¶ 3]" or "[¶ 3–5]".
+// Citation markers are written by package marker (its doc says what they
+// look like); a title that comes back later in the document gets " (2)",
+// " (3)"… so a marker names one run of chunks (labels.go). These short
+// names are the ones this package uses throughout.
+var (
+	pageMarker    = marker.Pages
+	passageMarker = marker.Passages
+	sectionMarker = marker.Section
+	cleanTitle    = marker.Title
+	cutTitle      = marker.Cut
+)
 
-func pageMarker(a, b int) string    { return rangeMarker("p. ", "pp. ", a, b) }
-func passageMarker(a, b int) string { return rangeMarker("¶ ", "¶ ", a, b) }
-
-func rangeMarker(one, many string, a, b int) string {
-	if a == b {
-		return "[" + one + strconv.Itoa(a) + "]"
-	}
-	return "[" + many + strconv.Itoa(a) + "–" + strconv.Itoa(b) + "]"
-}
-
-func sectionMarker(title string) string { return "[§ " + cleanTitle(title) + "]" }
-
-// cleanTitle makes a section title safe inside a marker: one line, no
-// square brackets, at most 60 characters.
-func cleanTitle(t string) string {
-	return cutTitle(strings.Join(strings.Fields(strings.NewReplacer("[", "(", "]", ")").Replace(t)), " "), maxTitle)
-}
-
-// maxTitle is the most characters of a section title in a marker.
-const maxTitle = 60
-
-// cutTitle cuts t to at most n characters, ending with "…" when cut.
-func cutTitle(t string, n int) string {
-	if r := []rune(t); len(r) > n {
-		return strings.TrimSpace(string(r[:n-1])) + "…"
-	}
-	return t
-}
+const maxTitle = marker.MaxTitle
 
 // markerRe finds what looks like a citation: a bracketed page, section or
 // passage reference, the same in parentheses, or a bare numbered reference
@@ -564,16 +542,4 @@ func plural(n int, one, many string) string {
 		return fmt.Sprintf("%d %s", n, one)
 	}
 	return fmt.Sprintf("%d %s", n, many)
-}
-
-// ChunkMarker is the marker of one chunk on its own: its pages, else its
-// section, else its passage number (what an answer about a document cites).
-func ChunkMarker(c store.Chunk) string {
-	switch {
-	case c.PageStart > 0:
-		return pageMarker(c.PageStart, max(c.PageEnd, c.PageStart))
-	case strings.TrimSpace(c.Section) != "":
-		return sectionMarker(c.Section)
-	}
-	return passageMarker(c.Ord+1, c.Ord+1)
 }

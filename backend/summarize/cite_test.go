@@ -84,22 +84,6 @@ func TestSegments(t *testing.T) {
 	}
 }
 
-func TestMarkers(t *testing.T) {
-	cases := []struct{ got, want string }{
-		{pageMarker(5, 5), "[p. 5]"},
-		{pageMarker(12, 14), "[pp. 12–14]"},
-		{passageMarker(3, 5), "[¶ 3–5]"},
-		{sectionMarker("  Getting [started]\n now "), "[§ Getting (started) now]"},
-		{sectionMarker("A title far too long to be a marker in a summary, so it is cut short here"),
-			"[§ A title far too long to be a marker in a summary, so it is…]"},
-	}
-	for _, c := range cases {
-		if c.got != c.want {
-			t.Errorf("%q, want %q", c.got, c.want)
-		}
-	}
-}
-
 func TestExtract(t *testing.T) {
 	src := []source{{text: "## Intro\nThe harbour grew. More text.", markers: []string{"[p. 1]"}}, {text: "Trade fell.", markers: []string{"[p. 2]"}}}
 	if got, want := extract("brief", src, 100), "The harbour grew [p. 1]. Trade fell [p. 2]."; got != want {
