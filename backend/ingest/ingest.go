@@ -2,7 +2,7 @@
 // walked recursively) into stored documents. For each file it copies the
 // bytes into the content-addressed documents folder while hashing them with
 // BLAKE3 in one pass, recognises bytes already stored, extracts the text
-// (package docs), cuts it into passages (docs.Chunk) and saves the document
+// (package docs), cuts it into passages (Chunk) and saves the document
 // with its pages, sections and passages (package store). It reports progress
 // as Events, one file at a time, and runs jobs for the window that can be
 // cancelled.
@@ -274,7 +274,7 @@ func newDocument(b blob, name string, d *docs.Document) store.NewDocument {
 	for i, s := range d.Sections {
 		nd.Sections[i] = store.DocumentSection{Title: s.Title, Level: s.Level, Page: s.Page, Start: s.Start, End: s.End}
 	}
-	spans := docs.Chunk(d, docs.DefaultChunkTarget)
+	spans := Chunk(d, DefaultChunkTarget)
 	nd.Chunks = make([]store.Chunk, len(spans))
 	for i, c := range spans {
 		nd.Chunks[i] = store.Chunk{Ord: i, Start: c.Start, End: c.End, PageStart: c.PageStart, PageEnd: c.PageEnd,

@@ -1,4 +1,4 @@
-package docs
+package ingest
 
 import (
 	"bytes"
@@ -8,12 +8,14 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/chapelapp/chapel/backend/docs"
 )
 
 // checkChunks verifies what Chunk promises for doc at target t: coverage
 // in order without gaps, cuts at character boundaries and at every section
 // start, the size bounds, and the pages and section of each passage.
-func checkChunks(t testing.TB, doc *Document, target int, spans []ChunkSpan) {
+func checkChunks(t testing.TB, doc *docs.Document, target int, spans []ChunkSpan) {
 	t.Helper()
 	if target <= 0 {
 		target = DefaultChunkTarget
@@ -65,7 +67,7 @@ func checkChunks(t testing.TB, doc *Document, target int, spans []ChunkSpan) {
 }
 
 // innermostSection is the slow, obvious answer to the section a byte is in.
-func innermostSection(doc *Document, off int) string {
+func innermostSection(doc *docs.Document, off int) string {
 	best := -1
 	for k, s := range doc.Sections {
 		if s.Start <= off && off < s.End && (best < 0 || s.Start > doc.Sections[best].Start ||
@@ -79,28 +81,63 @@ func innermostSection(doc *Document, off int) string {
 	return doc.Sections[best].Title
 }
 
-// built makes a Document with the builder: "#n Title" is a heading of level
-// n, "\f" starts the next page (pages: the first block starts page 1), any
-// other block a paragraph.
-func built(paged bool, blocks ...string) *Document {
-	b := &builder{}
-	page := 0
-	if paged {
+// built makes a Document as the extractors do: "#n Title" is a heading of
+// level n, "\f" starts the next page (pages: the first block starts page
+// 1), any other block a paragraph. Paragraphs are separated by a blank line
+// and pages by "\f"; a section runs to the next heading of its level or
+// higher (docs' builder, which the readers use, is not exported).
+func built(paged bool, blocks ...string) *docs.Document {
+	d := &docs.Document{}
+	var text strings.Builder
+	page, pageAt := 0, 0
+	newPage := func() {
+		if page > 0 {
+			d.Pages = append(d.Pages, docs.Page{Number: page, Start: pageAt, End: text.Len()})
+			text.WriteByte('\f')
+		}
 		page++
-		b.newPage(page)
+		pageAt = text.Len()
+	}
+	if paged {
+		newPage()
+	}
+	add := func(s string) int {
+		if text.Len() > pageAt {
+			text.WriteString("\n\n")
+		}
+		start := text.Len()
+		text.WriteString(s)
+		d.Paragraphs = append(d.Paragraphs, docs.Span{Start: start, End: text.Len()})
+		return start
 	}
 	for _, blk := range blocks {
 		switch {
 		case blk == "\f":
-			page++
-			b.newPage(page)
+			newPage()
 		case len(blk) > 2 && blk[0] == '#' && blk[1] >= '1' && blk[1] <= '9':
-			b.heading(int(blk[1]-'0'), blk[3:])
+			d.Sections = append(d.Sections, docs.Section{Title: blk[3:], Level: int(blk[1] - '0'), Page: page, Start: add(blk[3:])})
 		default:
-			b.para(blk)
+			add(blk)
 		}
 	}
-	return b.finish()
+	if paged {
+		d.Pages = append(d.Pages, docs.Page{Number: page, Start: pageAt, End: text.Len()})
+	}
+	d.Text = text.String()
+	for i := range d.Sections {
+		s := &d.Sections[i]
+		s.End = len(d.Text)
+		for _, next := range d.Sections[i+1:] {
+			if next.Level <= s.Level {
+				s.End = next.Start
+				break
+			}
+		}
+		for s.End > s.Start && strings.ContainsRune("\n\f ", rune(d.Text[s.End-1])) {
+			s.End--
+		}
+	}
+	return d
 }
 
 func sentences(n int, s string) string {
@@ -112,71 +149,71 @@ func TestChunk(t *testing.T) {
 	long := sentences(40, "Every evening the lamp was lit.") // 1279 bytes
 	cases := []struct {
 		name   string
-		doc    *Document
+		doc    *docs.Document
 		target int
-		count  int                                                  // passages, when > 0
-		check  func(t *testing.T, doc *Document, spans []ChunkSpan) // more checks
+		count  int                                                       // passages, when > 0
+		check  func(t *testing.T, doc *docs.Document, spans []ChunkSpan) // more checks
 	}{
-		{name: "empty", doc: &Document{}, target: 100},
-		{name: "only white space", doc: &Document{Text: " \n\n\t "}, target: 100, count: 1},
+		{name: "empty", doc: &docs.Document{}, target: 100},
+		{name: "only white space", doc: &docs.Document{Text: " \n\n\t "}, target: 100, count: 1},
 		{name: "one short paragraph", doc: built(false, "Hello, world."), target: 0, count: 1},
-		{name: "default target", doc: built(false, strings.Repeat(para+"\n", 40)), target: 0, check: func(t *testing.T, doc *Document, spans []ChunkSpan) {
+		{name: "default target", doc: built(false, strings.Repeat(para+"\n", 40)), target: 0, check: func(t *testing.T, doc *docs.Document, spans []ChunkSpan) {
 			for _, s := range spans[:len(spans)-1] {
 				if n := s.End - s.Start; n < DefaultChunkTarget/2 || n > 2*DefaultChunkTarget {
 					t.Errorf("passage of %d bytes, want about %d", n, DefaultChunkTarget)
 				}
 			}
 		}},
-		{name: "paragraph ends win", doc: built(false, para, para, para, para, para, para, para, para), target: 400, check: func(t *testing.T, doc *Document, spans []ChunkSpan) {
+		{name: "paragraph ends win", doc: built(false, para, para, para, para, para, para, para, para), target: 400, check: func(t *testing.T, doc *docs.Document, spans []ChunkSpan) {
 			for _, s := range spans {
 				if s.Start > 0 && doc.Text[s.Start-2:s.Start] != "\n\n" {
 					t.Errorf("passage at %d does not start a paragraph: %q", s.Start, doc.Text[s.Start-2:s.Start+10])
 				}
 			}
 		}},
-		{name: "sentence ends inside a long paragraph", doc: built(false, long, long), target: 300, check: func(t *testing.T, doc *Document, spans []ChunkSpan) {
+		{name: "sentence ends inside a long paragraph", doc: built(false, long, long), target: 300, check: func(t *testing.T, doc *docs.Document, spans []ChunkSpan) {
 			for _, s := range spans[:len(spans)-1] {
 				if !strings.HasSuffix(strings.TrimSpace(doc.Text[s.Start:s.End]), "lit.") {
 					t.Errorf("passage does not end a sentence: …%q", doc.Text[s.End-20:s.End])
 				}
 			}
 		}},
-		{name: "white space when no sentence ends", doc: &Document{Text: strings.Repeat("word ", 1000)}, target: 100, check: func(t *testing.T, doc *Document, spans []ChunkSpan) {
+		{name: "white space when no sentence ends", doc: &docs.Document{Text: strings.Repeat("word ", 1000)}, target: 100, check: func(t *testing.T, doc *docs.Document, spans []ChunkSpan) {
 			for _, s := range spans {
 				if s.Start > 0 && doc.Text[s.Start-1] != ' ' {
 					t.Errorf("cut inside a word at %d", s.Start)
 				}
 			}
 		}},
-		{name: "one huge paragraph without spaces", doc: built(false, strings.Repeat("abcdéfgh", 20000)), target: 1000, check: func(t *testing.T, doc *Document, spans []ChunkSpan) {
+		{name: "one huge paragraph without spaces", doc: built(false, strings.Repeat("abcdéfgh", 20000)), target: 1000, check: func(t *testing.T, doc *docs.Document, spans []ChunkSpan) {
 			for _, s := range spans {
 				if n := s.End - s.Start; n > 1500 {
 					t.Errorf("passage of %d bytes in text without white space, want cuts near 1000", n)
 				}
 			}
 		}},
-		{name: "a long word stays whole", doc: &Document{Text: "short words here " + strings.Repeat("x", 350) + " and more words after it " + strings.Repeat("y ", 100)}, target: 100, check: func(t *testing.T, doc *Document, spans []ChunkSpan) {
+		{name: "a long word stays whole", doc: &docs.Document{Text: "short words here " + strings.Repeat("x", 350) + " and more words after it " + strings.Repeat("y ", 100)}, target: 100, check: func(t *testing.T, doc *docs.Document, spans []ChunkSpan) {
 			for _, s := range spans {
 				if strings.Contains(doc.Text[s.Start:s.End], "x") && !strings.Contains(doc.Text[s.Start:s.End], strings.Repeat("x", 350)) {
 					t.Errorf("the 350-byte word was cut: %q", doc.Text[s.Start:s.End])
 				}
 			}
 		}},
-		{name: "multi-byte text", doc: built(false, sentences(200, "Ça déménage à Köln — 東京 😀."), sentences(100, "日本語の文章です。")), target: 97, check: func(t *testing.T, doc *Document, spans []ChunkSpan) {
+		{name: "multi-byte text", doc: built(false, sentences(200, "Ça déménage à Köln — 東京 😀."), sentences(100, "日本語の文章です。")), target: 97, check: func(t *testing.T, doc *docs.Document, spans []ChunkSpan) {
 			for _, s := range spans {
 				if !utf8.ValidString(doc.Text[s.Start:s.End]) {
 					t.Errorf("passage %d–%d is not valid UTF-8", s.Start, s.End)
 				}
 			}
 		}},
-		{name: "CJK full stops without spaces", doc: &Document{Text: strings.Repeat("日本語の文章です。", 100)}, target: 100, check: func(t *testing.T, doc *Document, spans []ChunkSpan) {
+		{name: "CJK full stops without spaces", doc: &docs.Document{Text: strings.Repeat("日本語の文章です。", 100)}, target: 100, check: func(t *testing.T, doc *docs.Document, spans []ChunkSpan) {
 			for _, s := range spans[:len(spans)-1] {
 				if !strings.HasSuffix(doc.Text[s.Start:s.End], "。") {
 					t.Errorf("passage does not end at a full stop: %q", doc.Text[s.Start:s.End])
 				}
 			}
 		}},
-		{name: "pages", doc: built(true, para, para, "\f", para, "\f", "\f", para, para, para), target: 200, check: func(t *testing.T, doc *Document, spans []ChunkSpan) {
+		{name: "pages", doc: built(true, para, para, "\f", para, "\f", "\f", para, para, para), target: 200, check: func(t *testing.T, doc *docs.Document, spans []ChunkSpan) {
 			if len(doc.Pages) != 4 {
 				t.Fatalf("fixture has %d pages", len(doc.Pages))
 			}
@@ -189,12 +226,12 @@ func TestChunk(t *testing.T) {
 				}
 			}
 		}},
-		{name: "a passage across pages", doc: built(true, "Begins here", "\f", "and ends here."), target: 1000, count: 1, check: func(t *testing.T, doc *Document, spans []ChunkSpan) {
+		{name: "a passage across pages", doc: built(true, "Begins here", "\f", "and ends here."), target: 1000, count: 1, check: func(t *testing.T, doc *docs.Document, spans []ChunkSpan) {
 			if spans[0].PageStart != 1 || spans[0].PageEnd != 2 {
 				t.Errorf("pages %d–%d, want 1–2", spans[0].PageStart, spans[0].PageEnd)
 			}
 		}},
-		{name: "sections", doc: built(false, "Preface text.", "#1 One", para, "#2 One.A", para, para, para, "#2 One.B", "tiny", "#1 Two", long), target: 250, check: func(t *testing.T, doc *Document, spans []ChunkSpan) {
+		{name: "sections", doc: built(false, "Preface text.", "#1 One", para, "#2 One.A", para, para, para, "#2 One.B", "tiny", "#1 Two", long), target: 250, check: func(t *testing.T, doc *docs.Document, spans []ChunkSpan) {
 			var got []string
 			for _, s := range spans {
 				if len(got) == 0 || got[len(got)-1] != s.Section {
@@ -205,7 +242,7 @@ func TestChunk(t *testing.T) {
 				t.Errorf("sections %q, want %q", got, want)
 			}
 		}},
-		{name: "section at the very start and one at the very end", doc: &Document{Text: "Intro text. Ending", Sections: []Section{
+		{name: "section at the very start and one at the very end", doc: &docs.Document{Text: "Intro text. Ending", Sections: []docs.Section{
 			{Title: "Whole", Level: 1, Start: 0, End: 18}, {Title: "End", Level: 2, Start: 12, End: 18}}}, target: 100, count: 2},
 		{name: "tiny target", doc: built(false, "a bc déf"), target: 1},
 	}
@@ -226,26 +263,37 @@ func TestChunk(t *testing.T) {
 // TestChunkCorpus checks the invariants on every corpus document and on
 // the generated fixtures, at two sizes.
 func TestChunkCorpus(t *testing.T) {
-	docs := map[string]*Document{}
-	fixtures := map[string][]byte{"f.docx": docxFixture(), "f.odt": odtFixture(), "f.epub": epubFixture(),
-		"f.html": htmlFixture(), "f.md": markdownFixture(), "f.rtf": rtfFixture(), "f.pdf": fontsPDF()}
-	for name, data := range fixtures {
-		doc, err := Extract(context.Background(), bytes.NewReader(data), int64(len(data)), name, DefaultLimits())
+	extracted := map[string]*docs.Document{}
+	extract := func(name string, data []byte) {
+		t.Helper()
+		doc, err := docs.Extract(context.Background(), bytes.NewReader(data), int64(len(data)), name, docs.DefaultLimits())
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		docs[name] = doc
+		extracted[name] = doc
 	}
+	fixtures := map[string][]byte{"f.docx": docxFile(t, "docxword"), "f.odt": odtFile(t, "odtword"), "f.epub": epubFile(t, "epubword"),
+		"f.html": htmlFile("htmlword"), "f.md": markdownFile("mdword"), "f.rtf": rtfFile("rtfword"),
+		"f.pdf": pdfBytes(t, pdfSpec{pages: 12, lines: 20, word: "pdfword"})}
+	for name, data := range fixtures {
+		extract(name, data)
+	}
+	const corpusDir = "../../../shared/corpus"
 	if entries, err := os.ReadDir(corpusDir); err != nil {
 		t.Logf("shared corpus %s is absent (%v); checking the fixtures only", corpusDir, err)
 	} else {
 		for _, e := range entries {
-			if !e.IsDir() {
-				docs[e.Name()] = extractFile(t, filepath.Join(corpusDir, e.Name()))
+			if e.IsDir() {
+				continue
 			}
+			data, err := os.ReadFile(filepath.Join(corpusDir, e.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			extract(e.Name(), data)
 		}
 	}
-	for name, doc := range docs {
+	for name, doc := range extracted {
 		for _, target := range []int{0, 300} {
 			spans := Chunk(doc, target)
 			checkChunks(t, doc, target, spans)
@@ -261,13 +309,13 @@ func TestChunkCorpus(t *testing.T) {
 func FuzzChunk(f *testing.F) {
 	f.Add([]byte("# Title\n\nSome text. More text!\n\n## Sub\n\nEnd."), uint16(10))
 	f.Add([]byte(strings.Repeat("é", 300)), uint16(7))
-	f.Add(markdownFixture(), uint16(40))
+	f.Add([]byte("# Guide\n\n"+strings.Repeat("A sentence of the guide. ", 40)+"\n\n## Part\n\nThe end."), uint16(40))
 	f.Add([]byte("a\f\fb \n\n c. d"), uint16(1))
 	f.Fuzz(func(t *testing.T, data []byte, target uint16) {
 		tg := int(target % 3000)
-		bare := &Document{Text: strings.ToValidUTF8(string(data), "\uFFFD")} // extracted text is UTF-8
+		bare := &docs.Document{Text: strings.ToValidUTF8(string(data), "\uFFFD")} // extracted text is UTF-8
 		checkChunks(t, bare, tg, Chunk(bare, tg))
-		if doc, err := Extract(context.Background(), bytes.NewReader(data), int64(len(data)), "fuzz.md", DefaultLimits()); err == nil {
+		if doc, err := docs.Extract(context.Background(), bytes.NewReader(data), int64(len(data)), "fuzz.md", docs.DefaultLimits()); err == nil {
 			checkChunks(t, doc, tg, Chunk(doc, tg))
 		}
 	})

@@ -1,8 +1,10 @@
-package docs
+package ingest
 
 import (
 	"sort"
 	"unicode/utf8"
+
+	"github.com/chapelapp/chapel/backend/docs"
 )
 
 // DefaultChunkTarget is the passage size Chunk aims at when given none.
@@ -36,7 +38,7 @@ const (
 // 2×target unless a single word is: a word of up to 8×target bytes stays
 // whole, a longer run without white space is cut at a character boundary.
 // Cuts never split a UTF-8 sequence. Empty text has no passages.
-func Chunk(doc *Document, target int) []ChunkSpan {
+func Chunk(doc *docs.Document, target int) []ChunkSpan {
 	text := doc.Text
 	n := len(text)
 	if n == 0 {
@@ -59,7 +61,7 @@ func Chunk(doc *Document, target int) []ChunkSpan {
 }
 
 // sectionSegments splits [0, len(Text)) at every section start.
-func sectionSegments(doc *Document) [][2]int {
+func sectionSegments(doc *docs.Document) [][2]int {
 	text := doc.Text
 	cuts := []int{0}
 	for _, s := range doc.Sections {
@@ -87,7 +89,7 @@ func sectionSegments(doc *Document) [][2]int {
 
 // paragraphCuts returns, in order, the positions just after each paragraph
 // and the white space that follows it.
-func paragraphCuts(doc *Document) []int {
+func paragraphCuts(doc *docs.Document) []int {
 	cuts := make([]int, 0, len(doc.Paragraphs))
 	for _, p := range doc.Paragraphs {
 		at := p.End
@@ -232,7 +234,7 @@ func isASCIISpace(b byte) bool {
 }
 
 // labelChunks sets each span's pages and section.
-func labelChunks(doc *Document, spans []ChunkSpan) {
+func labelChunks(doc *docs.Document, spans []ChunkSpan) {
 	text := doc.Text
 	var open []int // indexes of sections started at or before the current span
 	next := 0      // the next section not yet opened
@@ -271,4 +273,11 @@ func labelChunks(doc *Document, spans []ChunkSpan) {
 			s.Section = doc.Sections[inner].Title
 		}
 	}
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
