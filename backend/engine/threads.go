@@ -61,10 +61,12 @@ type tunerArm struct {
 
 // probe schedule per class: decodes between probes at first and at most,
 // and how many decodes a trial lasts.
-var tunerSchedule = [nClasses]struct{ first, most, trial int }{
-	classToken:  {first: 1, most: 1 << 16, trial: 3},
-	classSteps:  {first: 2, most: 1 << 14, trial: 3},
-	classPrompt: {first: 1, most: 1 << 10, trial: 1},
+// A scheduled trial also waits for `known` timings of the count in use:
+// one slow first step (cold caches) must not make a worse count look better.
+var tunerSchedule = [nClasses]struct{ first, most, trial, known int }{
+	classToken:  {first: 1, most: 1 << 16, trial: 3, known: 4},
+	classSteps:  {first: 2, most: 1 << 14, trial: 3, known: 4},
+	classPrompt: {first: 1, most: 1 << 10, trial: 1, known: 2},
 }
 
 // probeBudget is the share of the time trials may cost. A thread count
@@ -147,6 +149,8 @@ func (t *threadTuner) observe(nTokens, n int, d time.Duration) {
 		// Something took cores: try half the threads; the regular trials
 		// then climb back up one at a time to the best count.
 		a.startProbe(max(1, a.cur/2), sched.trial)
+	case len(a.times[a.cur]) < sched.known:
+		// Not enough timings of the count in use to judge a trial against.
 	default:
 		// Trials take turns: one thread more, one fewer, and half (which
 		// leaves a plateau where every nearby count collapses alike); each
