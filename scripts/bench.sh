@@ -2,7 +2,8 @@
 # `make bench`: Chapel's engine and the peer (node-llama-cpp 3.22.1, prebuilt
 # llama.cpp, from ../shared/bench/peer) on the same model file with the same
 # threads, in one run, with this machine's memory roofline.
-# env: BENCH_MODELS (synthetic names, default 1b-q4_0), THREADS (2), PP (512), TG (128), REPS (3)
+# env: BENCH_MODELS (synthetic names, default 1b-q4_0), THREADS (2), PP (512), TG (128), REPS (3),
+#      BENCH_BIN (the chapel binary to measure), BENCH_EXTRAS=0 (only the table against the peer)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -10,7 +11,7 @@ threads=${THREADS:-2} pp=${PP:-512} tg=${TG:-128} reps=${REPS:-3}
 export CHAPEL_HOME="$root/build/bench-home"   # the synthetic models are cached here
 out="$root/build/bench"
 mkdir -p "$out" "$CHAPEL_HOME"
-bin=build/bin/chapel
+bin=${BENCH_BIN:-build/bin/chapel}   # e.g. build/bin/release/chapel-avx512: the engine a release runs on this CPU
 
 peer_src="$root/../shared/bench/peer"
 peer="$root/build/peer"
@@ -39,10 +40,13 @@ for name in ${BENCH_MODELS:-1b-q4_0}; do
   echo "{\"name\":\"$name\",\"chapel\":$chapel,\"peer\":$peerjson}" >> "$out/results.jsonl"
 done
 
+extras=${BENCH_EXTRAS:-1}
+first=${BENCH_MODELS:-1b-q4_0}; first=${first%% *}
+for f in reuse load load-stories summary; do echo '{}' > "$out/$f.json"; done
+if [ "$extras" = 1 ]; then
 # Prefix reuse and parallel sequences, on the first model: the first token
 # of a 20-token message after a 3,000-token history against the same 20
 # tokens alone, and 4 sequences generating together against one.
-first=${BENCH_MODELS:-1b-q4_0}; first=${first%% *}
 echo "== $first: follow-up after a long history, parallel sequences (chapel)" >&2
 "$bin" bench --model "$CHAPEL_HOME/cache/synthetic-$first.gguf" --threads "$threads" --pp 64 --tg 64 --reps "$reps" \
   --history 3000 --parallel 4 --json > "$out/reuse.json"
@@ -66,6 +70,7 @@ if [ -f "$doc" ]; then
   "$bin" bench --summary "$doc" --model "$CHAPEL_HOME/cache/synthetic-$first.gguf" --threads "$threads" --pieces "${PIECES:-4}" --reps "$reps" --json > "$out/summary.json"
 else
   echo '{}' > "$out/summary.json"
+fi
 fi
 
 node - "$out/bandwidth.json" "$out/results.jsonl" "$out/reuse.json" "$out/load.json" "$out/load-stories.json" "$out/summary.json" <<'JS'
