@@ -67,7 +67,7 @@ fi
 doc="$root/../shared/corpus/R-intro.pdf"
 if [ -f "$doc" ]; then
   echo "== $first: summary pipeline on R-intro.pdf (chapel)" >&2
-  "$bin" bench --summary "$doc" --model "$CHAPEL_HOME/cache/synthetic-$first.gguf" --threads "$threads" --pieces "${PIECES:-4}" --reps "$reps" --json > "$out/summary.json"
+  "$bin" bench --summary "$doc" --model "$CHAPEL_HOME/cache/synthetic-$first.gguf" --threads "$threads" --pieces "${PIECES:-8}" --reps "$reps" --json > "$out/summary.json"
 else
   echo '{}' > "$out/summary.json"
 fi
