@@ -201,4 +201,25 @@ describe('DocumentView', () => {
     await settle();
     expect(screen.getByTestId('summary-empty')).toBeTruthy();
   });
+
+  it('a finished summary can be copied and exported as Markdown; a running one cannot', async () => {
+    const w = setup(documentDetail({ summaries: [summaryView({ id: 7, text: SUMMARY, citations: CITES, coverage: 'Covers pages 1–40 of 40' })] }));
+    w.app.ExportSummary.mockResolvedValue('/home/u/q3-summary.md');
+    await openDoc();
+    await fireEvent.click(screen.getByTestId('summary-copy'));
+    await settle();
+    expect(w.runtime.ClipboardSetText).toHaveBeenCalledWith(SUMMARY);
+    expect(screen.getByTestId('summary-copy').textContent).toBe('Copied');
+    await fireEvent.click(screen.getByTestId('summary-export'));
+    await settle();
+    expect(w.app.ExportSummary).toHaveBeenCalledWith(7);
+  });
+
+  it('a summary still running has no Copy or Export', async () => {
+    setup(documentDetail({ summaries: [summaryView({ status: 'running', text: 'Half [p. 20].', citations: CITES })] }));
+    await openDoc();
+    expect(screen.getByTestId('summary')).toBeTruthy();
+    expect(screen.queryByTestId('summary-export')).toBeNull();
+    expect(screen.queryByTestId('summary-copy')).toBeNull();
+  });
 });
