@@ -125,3 +125,59 @@ describe('withCaret', () => {
     expect(withCaret(html)).toBe(expected);
   });
 });
+
+describe('renderMarkdown: maths (KaTeX)', () => {
+  it('typesets $…$ inline inside the paragraph', () => {
+    const d = dom(renderMarkdown('Euler: $e^{i\\pi} + 1 = 0$ holds.'));
+    const p = d.querySelector('p')!;
+    const k = p.querySelector('.math-inline .katex');
+    expect(k).toBeTruthy();
+    expect(p.querySelector('.katex-display')).toBeNull();
+    expect(k!.querySelector('annotation')?.textContent).toBe('e^{i\\pi} + 1 = 0');
+    expect(p.textContent).toContain('holds.');
+    expect(p.textContent).not.toContain('$');
+  });
+
+  it('typesets $$…$$ as a display formula, on its own lines or in a paragraph', () => {
+    const d = dom(renderMarkdown('Sum:\n\n$$\n\\sum_{k=1}^n k = \\frac{n(n+1)}{2}\n$$\n\nDone.'));
+    const block = d.querySelector('div.math-display .katex-display');
+    expect(block).toBeTruthy();
+    expect(block!.querySelector('annotation')?.textContent).toBe('\\sum_{k=1}^n k = \\frac{n(n+1)}{2}');
+    expect(d.querySelectorAll('p').length).toBe(2);
+    const inPara = dom(renderMarkdown('so $$x^2$$ here'));
+    expect(inPara.querySelector('p .katex-display')).toBeTruthy();
+  });
+
+  it('leaves dollars in inline code, fenced code and prices as text', () => {
+    const d = dom(renderMarkdown('Run `echo $HOME $x$` then\n\n```sh\nprice=$a$ $$b$$\n```\n\nIt costs $5 and $10.'));
+    expect(d.querySelector('.katex')).toBeNull();
+    expect(d.querySelector('p code')?.textContent).toBe('echo $HOME $x$');
+    expect(d.querySelector('pre')?.textContent).toContain('price=$a$ $$b$$');
+    expect(d.textContent).toContain('It costs $5 and $10.');
+    const escaped = dom(renderMarkdown('not \\$x\\$ maths'));
+    expect(escaped.querySelector('.katex')).toBeNull();
+    expect(escaped.textContent).toContain('$x$');
+  });
+
+  it('hostile TeX stays harmless: no javascript: links, no HTML from \\htmlData or raw tags', () => {
+    const cases = [
+      '$\\href{javascript:alert(1)}{click}$',
+      '$\\url{javascript:alert(1)}$',
+      '$$\\htmlData{onclick=alert(1)}{x}$$',
+      '$\\includegraphics{http://example.com/x.png}$',
+      '$<img src=x onerror=alert(1)>$',
+      '<span class="math-inline">\\href{javascript:alert(2)}{y}</span>',
+    ];
+    for (const src of cases) {
+      const d = dom(renderMarkdown(src));
+      expect(d.querySelector('a[href], img, script, [onclick], [onerror]'), src).toBeNull();
+      const attrs = [...d.querySelectorAll('*')].flatMap((el) => [...el.attributes].map((a) => `${a.name}=${a.value}`));
+      expect(attrs.filter((a) => /^on|^(?:href|src|xlink:href)=|javascript:|^data-(?!cite)/i.test(a)), src).toEqual([]);
+    }
+  });
+
+  it('citation markers inside a formula stay part of the formula', () => {
+    const d = dom(renderMarkdown('Fact $[p. 5]$ and [p. 5].'));
+    expect(d.querySelectorAll('[data-cite]').length).toBe(1);
+  });
+});

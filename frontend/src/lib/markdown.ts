@@ -27,6 +27,7 @@ import swift from 'highlight.js/lib/languages/swift';
 import typescript from 'highlight.js/lib/languages/typescript';
 import xml from 'highlight.js/lib/languages/xml';
 import yaml from 'highlight.js/lib/languages/yaml';
+import { mathExtension, renderMath } from './math';
 
 const languages = {
   bash, c, cpp, csharp, css, diff, go, ini, java, javascript, json, kotlin, markdown,
@@ -84,6 +85,8 @@ md.use({
   },
 });
 
+md.use(mathExtension);
+
 const FORBID_TAGS = [
   'img', 'picture', 'source', 'video', 'audio', 'track', 'iframe', 'frame', 'object', 'embed',
   'form', 'input', 'textarea', 'select', 'option', 'style', 'link', 'meta', 'base', 'svg', 'math',
@@ -121,7 +124,7 @@ function escapeRegExp(s: string): string {
 }
 
 /** Text inside these is never decorated (code shows markers as typed; links and buttons stay whole). */
-const NO_CITATIONS = 'pre, code, a, button, .cite';
+const NO_CITATIONS = 'pre, code, a, button, .cite, .katex';
 
 /**
  * Turn citation markers in sanitised HTML into elements. Runs after DOMPurify,
@@ -200,8 +203,10 @@ export function renderMarkdown(src: string, citations: readonly CitationLink[] =
     ALLOW_DATA_ATTR: false,
     ADD_ATTR: ['data-copy-code'],
   });
+  // KaTeX output is added after sanitising (its layout needs inline styles DOMPurify removes).
+  const typeset = text.includes('$') ? renderMath(html) : html;
   const mayCite = MAYBE_CITATION.test(text) || citations.some((c) => c?.marker && text.includes(c.marker));
-  return mayCite ? decorateCitations(html, citations) : html;
+  return mayCite ? decorateCitations(typeset, citations) : typeset;
 }
 
 const CARET = '<span class="caret" aria-hidden="true"></span>';
