@@ -32,6 +32,10 @@ type State struct {
 	// FailedPath is the model that failed to load while Model, loaded
 	// before it, kept running (State is then ready, Error says why).
 	FailedPath string `json:"failed_path,omitempty"`
+	// Seq numbers the changes, from 1, in the order they were made: events
+	// can reach the UI out of order, and the one with the highest Seq is the
+	// current state.
+	Seq uint64 `json:"seq"`
 }
 
 // Emitter sends events to the UI.
@@ -52,6 +56,7 @@ type Manager struct {
 	load  sync.Mutex // one load at a time
 	mu    sync.Mutex
 	state State
+	seq   uint64 // the last State.Seq given out
 	// loadedWith are the options the loaded model runs with (its saved
 	// context and threads, settings.go).
 	loadedWith engine.LoadOptions
@@ -75,6 +80,8 @@ func (m *Manager) State() State {
 
 func (m *Manager) set(s State) {
 	m.mu.Lock()
+	m.seq++
+	s.Seq = m.seq
 	m.state = s
 	m.mu.Unlock()
 	if m.em != nil {

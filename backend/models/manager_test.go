@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -50,8 +51,9 @@ func (e *loadEngine) GenerateBatch(context.Context, []engine.Request, func(int, 
 func (e *loadEngine) Close() error { return nil }
 
 type states struct {
-	mu  sync.Mutex
-	got []string
+	mu   sync.Mutex
+	got  []string
+	full []State
 }
 
 func (s *states) Emit(name string, payload any) {
@@ -59,6 +61,7 @@ func (s *states) Emit(name string, payload any) {
 	defer s.mu.Unlock()
 	if name == EventState {
 		s.got = append(s.got, payload.(State).State)
+		s.full = append(s.full, payload.(State))
 	}
 }
 
@@ -109,6 +112,58 @@ func TestManagerLoad(t *testing.T) {
 			t.Errorf("states %v, want %v", em.got, want)
 			break
 		}
+	}
+}
+
+// Every change gets the next Seq, so the UI can tell the current state from a
+// late event: the highest Seq is the state the manager holds, also when
+// changes race.
+func TestManagerStateSeq(t *testing.T) {
+	ctx := context.Background()
+	m, _, em := newManager(t)
+	if s := m.State(); s.Seq != 0 {
+		t.Errorf("initial seq %d, want 0", s.Seq)
+	}
+	good := write(t, filepath.Join(t.TempDir(), "good.gguf"), ggufHeader(3, 0))
+	bad := write(t, filepath.Join(t.TempDir(), "bad.gguf"), ggufHeader(3, 0))
+	if _, err := m.Load(ctx, good); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Load(ctx, bad); err == nil {
+		t.Fatal("bad.gguf loaded")
+	}
+	for i, s := range em.full {
+		if s.Seq != uint64(i+1) {
+			t.Errorf("event %d (%s) has seq %d, want %d", i, s.State, s.Seq, i+1)
+		}
+	}
+	if got, last := m.State().Seq, em.full[len(em.full)-1].Seq; got != last {
+		t.Errorf("State().Seq = %d, last event's %d", got, last)
+	}
+
+	const n = 40
+	before := m.State().Seq
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { m.set(State{State: StateReady, Path: fmt.Sprintf("m%d.gguf", i)}) })
+	}
+	wg.Wait()
+	em.mu.Lock()
+	defer em.mu.Unlock()
+	raced := em.full[len(em.full)-n:]
+	seen := map[uint64]bool{}
+	latest := raced[0]
+	for _, s := range raced {
+		if s.Seq <= before || s.Seq > before+n || seen[s.Seq] {
+			t.Errorf("seq %d: out of range (%d, %d] or repeated", s.Seq, before, before+n)
+		}
+		seen[s.Seq] = true
+		if s.Seq > latest.Seq {
+			latest = s
+		}
+	}
+	if cur := m.State(); cur.Seq != before+n || cur.Path != latest.Path {
+		t.Errorf("current %s seq %d; the event with the highest seq says %s seq %d", cur.Path, cur.Seq, latest.Path, latest.Seq)
 	}
 }
 

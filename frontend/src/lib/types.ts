@@ -49,6 +49,8 @@ export interface ModelState {
   error: string;
   /** The model that failed to load while `model`, loaded before it, kept running. */
   failed_path?: string;
+  /** Go numbers its changes from 1; the highest is current (absent on states the UI makes itself). */
+  seq?: number;
 }
 
 export interface ModelEntry {

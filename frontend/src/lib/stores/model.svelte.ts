@@ -22,6 +22,8 @@ export class ModelStore {
   ready = $state(false);
   /** The error banner was dismissed for this error. */
   dismissedError = $state('');
+  /** The highest ModelState.seq applied: an older (late) update is ignored. */
+  private seq = 0;
 
   constructor(private readonly notify: ToastStore = toasts) {}
 
@@ -91,6 +93,11 @@ export class ModelStore {
   /** Apply a model:state event / ModelState answer. */
   apply(s: ModelState | null | undefined): void {
     if (!s || typeof s !== 'object') return;
+    // Events can arrive out of order (and an answer can cross an event): latest wins.
+    if (typeof s.seq === 'number' && s.seq > 0) {
+      if (s.seq <= this.seq) return;
+      this.seq = s.seq;
+    }
     this.state = { ...EMPTY, ...s, model: s.model ?? null };
     if (s.state !== 'error' && !s.error) this.dismissedError = '';
   }

@@ -78,6 +78,26 @@ describe('model store', () => {
     expect(store.error).toBe('out of memory');
   });
 
+  it('model:state events arriving out of order: the latest (highest seq) wins', async () => {
+    const { w, store } = setup();
+    store.init();
+    const m = modelInfo({ path: '/m.gguf' });
+    w.emit('model:state', { state: 'ready', model: m, path: '/m.gguf', error: '', seq: 2 });
+    // The "loading" that came before it, delivered late, does not bring back Loading….
+    w.emit('model:state', { state: 'loading', model: null, path: '/m.gguf', error: '', seq: 1 });
+    expect(store.status).toBe('ready');
+    expect(store.loading).toBe(false);
+    // Nor does an answer to ModelState that crossed the event.
+    w.app.ModelState.mockResolvedValue({ state: 'loading', model: null, path: '/m.gguf', error: '', seq: 1 });
+    await store.refreshState();
+    expect(store.status).toBe('ready');
+    // A newer change applies.
+    w.emit('model:state', { state: 'loading', model: m, path: '/n.gguf', error: '', seq: 3 });
+    expect(store.loading).toBe(true);
+    w.emit('model:state', { state: 'error', model: null, path: '/n.gguf', error: 'out of memory', seq: 4 });
+    expect(store.error).toBe('out of memory');
+  });
+
   it('choose loads the picked file and does nothing when cancelled', async () => {
     const { w, store } = setup();
     w.app.ChooseModelFile.mockResolvedValueOnce('');
