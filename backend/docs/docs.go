@@ -62,6 +62,14 @@ type Document struct {
 	Pages      []Page    // PDF only
 	Sections   []Section // in text order
 	Paragraphs []Span    // in text order
+	// PagesAnnounced is the page count a PDF's page tree states (/Count);
+	// more than len(Pages) when pages could not be read (a file cut short).
+	// 0 when the file states none (or its page tree is lost), and for
+	// other formats.
+	PagesAnnounced int
+	// PagesLost says a PDF's page tree could not be read (a file cut short):
+	// Pages are the page objects found, and others may be missing.
+	PagesLost bool
 }
 
 // PageAt returns the 1-based page holding byte offset off, or 0 when the

@@ -154,6 +154,7 @@ func (d *pdfDoc) pages() ([]pdfPage, error) {
 		return out, nil
 	}
 	// The page tree is lost (a truncated file): take the page objects found.
+	d.pagesLost = true
 	t := d.scanTable()
 	nums := make([]int, 0, len(t))
 	for n := range t {
@@ -179,6 +180,38 @@ func (d *pdfDoc) pages() ([]pdfPage, error) {
 		}
 	}
 	return out, nil
+}
+
+// maxAnnounced bounds the page count a file may claim (it is only shown).
+const maxAnnounced = 1 << 20
+
+// announcedPages is the page count the file states: the page tree's /Count,
+// or when the catalog's tree is lost, the largest /Count of a page-tree node
+// found by scanning, or a linearised file's /N. 0 when it states none.
+func (d *pdfDoc) announcedPages() int {
+	clamp := func(n int) int { return max(0, min(n, maxAnnounced)) }
+	if root := d.dict(d.trailer["Root"]); root != nil {
+		if tree := d.dict(root["Pages"]); tree != nil {
+			if n := d.int(tree["Count"], 0); n > 0 {
+				return clamp(n)
+			}
+		}
+	}
+	n := 0
+	for num := range d.scanTable() {
+		if d.ctx.Err() != nil {
+			break
+		}
+		o := d.dict(pdfRef{num: num})
+		switch {
+		case o == nil:
+		case d.typeOf(o) == "Pages":
+			n = max(n, d.int(o["Count"], 0))
+		case o["Linearized"] != nil:
+			n = max(n, d.int(o["N"], 0))
+		}
+	}
+	return clamp(n)
 }
 
 // eachContent decodes a page's content streams one by one (Contents is a

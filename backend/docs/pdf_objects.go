@@ -33,6 +33,7 @@ type pdfDoc struct {
 	busy        map[int]bool // objects being loaded (reference cycles)
 	objStms     map[int]*objStm
 	scanned     map[int]xrefEntry // the table rebuilt by scanning, built lazily
+	pagesLost   bool              // pages() found no page tree and took the page objects found
 	scanTrailer pdfDict           // the trailer found by scanning
 	inflated    int64             // bytes decoded so far, against lim.MaxInflated
 	dests       map[string]pdfObj // named destinations, loaded lazily

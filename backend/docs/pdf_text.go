@@ -3,6 +3,7 @@ package docs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"runtime/debug"
@@ -90,10 +91,18 @@ func extractPDF(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (*Do
 			_ = k
 		}
 	}
+	announced := d.announcedPages()
 	if chars == 0 {
+		switch {
+		case announced > len(pages):
+			return nil, &Error{Kind: NoText, Msg: fmt.Sprintf("this PDF has no text to read in %s that could be read; it announces %d (the file may be cut short)", pageCount(len(pages)), announced)}
+		case d.pagesLost:
+			return nil, &Error{Kind: NoText, Msg: fmt.Sprintf("this PDF has no text to read in %s that could be read; its page tree is missing (the file may be cut short)", pageCount(len(pages)))}
+		}
 		return nil, &Error{Kind: NoText, Msg: "this PDF has no text to read; its pages may be scanned images"}
 	}
 	doc := b.finish()
+	doc.PagesAnnounced, doc.PagesLost = announced, d.pagesLost
 	doc.Title = d.title()
 	if doc.Title == "" {
 		doc.Title = firstPageTitle(doc, lineAt)
@@ -107,6 +116,14 @@ func extractPDF(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (*Do
 		doc.Title = doc.Sections[0].Title
 	}
 	return doc, nil
+}
+
+// pageCount says "the 1 page" or "the n pages".
+func pageCount(n int) string {
+	if n == 1 {
+		return "the 1 page"
+	}
+	return fmt.Sprintf("the %d pages", n)
 }
 
 // lineOffset records where a laid-out line landed in the text.
