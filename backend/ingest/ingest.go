@@ -265,7 +265,8 @@ func newDocument(b blob, name string, d *docs.Document) store.NewDocument {
 	if title == "" {
 		title = strings.TrimSuffix(name, filepath.Ext(name))
 	}
-	nd := store.NewDocument{Blake3: b.hash, Name: name, Format: string(d.Format), SizeBytes: b.size, Title: title, Text: d.Text}
+	nd := store.NewDocument{Blake3: b.hash, Name: name, Format: string(d.Format), SizeBytes: b.size, Title: title, Text: d.Text,
+		PagesAnnounced: d.PagesAnnounced, PagesLost: d.PagesLost}
 	nd.Pages = make([]store.DocumentPage, len(d.Pages))
 	for i, p := range d.Pages {
 		nd.Pages[i] = store.DocumentPage{Number: p.Number, Start: p.Start, End: p.End}

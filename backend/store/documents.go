@@ -20,9 +20,13 @@ type Document struct {
 	SizeBytes int64  `json:"size_bytes"`
 	Title     string `json:"title"`
 	Pages     int    `json:"pages"` // page count (PDF); 0 when the format has none
-	Chunks    int    `json:"chunks"`
-	CreatedAt int64  `json:"created_at"`
-	UpdatedAt int64  `json:"updated_at"`
+	// PagesAnnounced is the page count a PDF states (0 when it states none);
+	// PagesLost, that its page tree could not be read: a file cut short.
+	PagesAnnounced int   `json:"pages_announced"`
+	PagesLost      bool  `json:"pages_lost"`
+	Chunks         int   `json:"chunks"`
+	CreatedAt      int64 `json:"created_at"`
+	UpdatedAt      int64 `json:"updated_at"`
 }
 
 // DocumentPage is one page's byte range in the extracted text.
@@ -64,8 +68,11 @@ type NewDocument struct {
 	Title     string
 	Text      string
 	Pages     []DocumentPage
-	Sections  []DocumentSection
-	Chunks    []Chunk // Ord, Start, End, pages, Section and Text; IDs are assigned
+	// PagesAnnounced and PagesLost as in Document.
+	PagesAnnounced int
+	PagesLost      bool
+	Sections       []DocumentSection
+	Chunks         []Chunk // Ord, Start, End, pages, Section and Text; IDs are assigned
 }
 
 // ChunkHit is a chunk found by SearchChunks, best first (lower Rank is better).
@@ -74,7 +81,7 @@ type ChunkHit struct {
 	Rank float64 `json:"rank"`
 }
 
-const documentColumns = `d.id, d.blake3, d.name, d.format, d.size_bytes, d.title, d.pages,
+const documentColumns = `d.id, d.blake3, d.name, d.format, d.size_bytes, d.title, d.pages, d.pages_announced, d.pages_lost,
 	(SELECT count(*) FROM chunks c WHERE c.document_id = d.id), d.created_at, d.updated_at`
 
 const chunkColumns = `c.id, c.document_id, c.ord, c.start, c."end", c.page_start, c.page_end, c.section, c.text`
@@ -268,8 +275,8 @@ func notFoundDocument(id int64) error {
 }
 
 func insertDocument(ctx context.Context, tx *sql.Tx, nd NewDocument, now int64) (Document, error) {
-	res, err := tx.ExecContext(ctx, `INSERT INTO documents (blake3, name, format, size_bytes, title, pages, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, nd.Blake3, nd.Name, nd.Format, nd.SizeBytes, nd.Title, len(nd.Pages), now, now)
+	res, err := tx.ExecContext(ctx, `INSERT INTO documents (blake3, name, format, size_bytes, title, pages, pages_announced, pages_lost, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, nd.Blake3, nd.Name, nd.Format, nd.SizeBytes, nd.Title, len(nd.Pages), nd.PagesAnnounced, nd.PagesLost, now, now)
 	if err != nil {
 		return Document{}, err
 	}
@@ -409,7 +416,7 @@ func listChunks(ctx context.Context, tx *sql.Tx, documentID int64, first, last i
 
 func scanDocument(r rowScanner) (Document, error) {
 	var d Document
-	err := r.Scan(&d.ID, &d.Blake3, &d.Name, &d.Format, &d.SizeBytes, &d.Title, &d.Pages, &d.Chunks, &d.CreatedAt, &d.UpdatedAt)
+	err := r.Scan(&d.ID, &d.Blake3, &d.Name, &d.Format, &d.SizeBytes, &d.Title, &d.Pages, &d.PagesAnnounced, &d.PagesLost, &d.Chunks, &d.CreatedAt, &d.UpdatedAt)
 	return d, err
 }
 

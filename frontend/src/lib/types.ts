@@ -338,6 +338,10 @@ export interface DocumentInfo {
   title: string;
   /** Page count (PDF); 0 when the format has no pages. */
   pages: number;
+  /** The pages a PDF announces (0 when it states none): more than `pages` when some could not be read. */
+  pages_announced: number;
+  /** A PDF's page tree could not be read (a file cut short): `pages` are those found. */
+  pages_lost: boolean;
   chunks: number;
   created_at: number;
   updated_at: number;

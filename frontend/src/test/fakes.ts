@@ -252,6 +252,8 @@ export function documentInfo(p: Partial<DocumentInfo> = {}): DocumentInfo {
     size_bytes: 2048,
     title: '',
     pages: 40,
+    pages_announced: 40,
+    pages_lost: false,
     chunks: 20,
     created_at: 1000,
     updated_at: 1000,

@@ -222,4 +222,22 @@ describe('DocumentView', () => {
     expect(screen.queryByTestId('summary-export')).toBeNull();
     expect(screen.queryByTestId('summary-copy')).toBeNull();
   });
+
+  it('a PDF cut short says how many of its pages could be read', async () => {
+    setup(documentDetail({ document: documentInfo({ id: 1, name: 'cut.pdf', pages: 6, pages_announced: 113 }) }));
+    await openDoc();
+    expect(screen.getByTestId('document-pages-warning').textContent).toBe(
+      'Only 6 of the 113 pages this PDF announces could be read; the file may be cut short.',
+    );
+  });
+
+  it('a PDF whose page tree is lost says so; a whole one says nothing', async () => {
+    setup(documentDetail({ document: documentInfo({ id: 1, name: 'cut.pdf', pages: 6, pages_announced: 0, pages_lost: true }) }));
+    await openDoc();
+    expect(screen.getByTestId('document-pages-warning').textContent).toContain('only the 6 pages found could be read');
+    documents.close();
+    setup(documentDetail({ document: documentInfo({ id: 1, name: 'whole.pdf', pages: 113, pages_announced: 113 }) }));
+    await openDoc();
+    expect(screen.queryByTestId('document-pages-warning')).toBeNull();
+  });
 });

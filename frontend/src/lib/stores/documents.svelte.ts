@@ -425,6 +425,17 @@ export function documentMeta(d: DocumentInfo): string {
   return [formatLabel(d.format), pagesText(d.pages), formatBytes(d.size_bytes)].filter(Boolean).join(' · ');
 }
 
+/** What a PDF cut short is missing: pages it announces but could not be read, or its lost page tree. */
+export function pagesWarning(d: DocumentInfo): string {
+  if (d.pages_announced > d.pages) {
+    return `Only ${d.pages} of the ${d.pages_announced} pages this PDF announces could be read; the file may be cut short.`;
+  }
+  if (d.pages_lost) {
+    return `This PDF's list of pages is missing, so only the ${pagesText(d.pages)} found could be read; the file may be cut short.`;
+  }
+  return '';
+}
+
 /** "Page 5", "Pages 12–14" (nothing for documents without pages). */
 export function pageRange(start: number, end: number): string {
   if (!start) return '';
