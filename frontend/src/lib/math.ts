@@ -28,9 +28,7 @@ interface MathToken extends Tokens.Generic {
 }
 
 function placeholder(tex: string, display: boolean): string {
-  return display
-    ? `<div class="${MATH_DISPLAY}">${escapeHtml(tex)}</div>\n`
-    : `<span class="${MATH_INLINE}">${escapeHtml(tex)}</span>`;
+  return display ? `<div class="${MATH_DISPLAY}">${escapeHtml(tex)}</div>\n` : `<span class="${MATH_INLINE}">${escapeHtml(tex)}</span>`;
 }
 
 /** The marked extension: math tokens, rendered as placeholders holding the source. */
@@ -50,7 +48,7 @@ export const mathExtension: MarkedExtension = {
     {
       name: 'mathInline',
       level: 'inline',
-      start: (src: string) => src.indexOf('$') >= 0 ? src.indexOf('$') : undefined,
+      start: (src: string) => (src.indexOf('$') >= 0 ? src.indexOf('$') : undefined),
       tokenizer(src: string): MathToken | undefined {
         const d = INLINE_DISPLAY.exec(src);
         if (d && d[1].trim()) return { type: 'mathInline', raw: d[0], text: d[1].trim(), display: true };
@@ -60,9 +58,7 @@ export const mathExtension: MarkedExtension = {
       },
       renderer: (t) => {
         const tok = t as MathToken;
-        return tok.display
-          ? `<span class="${MATH_DISPLAY}">${escapeHtml(tok.text)}</span>`
-          : placeholder(tok.text, false);
+        return tok.display ? `<span class="${MATH_DISPLAY}">${escapeHtml(tok.text)}</span>` : placeholder(tok.text, false);
       },
     },
   ],
