@@ -72,11 +72,7 @@ export function toApiError(e: unknown): ApiError {
   if (isRecord(e)) {
     const code = typeof e.code === 'string' ? e.code : typeof e.code === 'number' ? String(e.code) : 'error';
     const message =
-      typeof e.message === 'string' && e.message
-        ? e.message
-        : typeof e.error === 'string' && e.error
-          ? e.error
-          : JSON.stringify(e);
+      typeof e.message === 'string' && e.message ? e.message : typeof e.error === 'string' && e.error ? e.error : JSON.stringify(e);
     return new ApiError(code, message);
   }
   if (e === undefined || e === null) return new ApiError('unknown', 'Unknown error');
@@ -137,12 +133,10 @@ export const api = {
   getConversation: (id: number): Promise<ConversationDetail> => call('GetConversation', id),
   renameConversation: (id: number, title: string): Promise<void> => call('RenameConversation', id, title),
   deleteConversation: (id: number): Promise<void> => call('DeleteConversation', id),
-  sendMessage: (conversationId: number, text: string): Promise<SendResult> =>
-    call('SendMessage', conversationId, text),
+  sendMessage: (conversationId: number, text: string): Promise<SendResult> => call('SendMessage', conversationId, text),
   stopGeneration: (conversationId: number): Promise<void> => call('StopGeneration', conversationId),
   /** The reply being generated in a conversation, or null. */
-  activeReply: async (conversationId: number): Promise<ActiveReply | null> =>
-    (await call('ActiveReply', conversationId)) || null,
+  activeReply: async (conversationId: number): Promise<ActiveReply | null> => (await call('ActiveReply', conversationId)) || null,
   getSettings: (): Promise<Settings> => call('GetSettings'),
   /** Saves and returns the settings as Go checked them. */
   saveSettings: (s: Settings): Promise<Settings> => call('SaveSettings', s),
@@ -344,11 +338,7 @@ export function summaryStream(summaryId: number): string {
 
 /** Progress of one summary, up to and including the final event (status not running/pending). */
 export function subscribeSummary(summaryId: number, cb: (ev: SummaryProgress) => void): () => void {
-  return subscribeUntil<SummaryProgress>(
-    summaryStream(summaryId),
-    (ev) => ev.status !== 'running' && ev.status !== 'pending',
-    cb,
-  );
+  return subscribeUntil<SummaryProgress>(summaryStream(summaryId), (ev) => ev.status !== 'running' && ev.status !== 'pending', cb);
 }
 
 /** Native file drops (paths). Wails only delivers drops on --wails-drop-target elements. */

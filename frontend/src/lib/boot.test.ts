@@ -43,7 +43,7 @@ describe('drop routing', () => {
 });
 
 describe('files passed to Chapel', () => {
-  it('arguments at start and a second launch\'s files are routed like drops', async () => {
+  it("arguments at start and a second launch's files are routed like drops", async () => {
     const w = installFakeWails();
     w.app.TakeOpenedFiles.mockResolvedValueOnce(['/docs/start.pdf']).mockResolvedValueOnce(['/m/again.gguf']);
     const stop = boot();

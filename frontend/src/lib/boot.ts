@@ -72,7 +72,12 @@ export function boot(): () => void {
       model.ready = true;
       return;
     }
-    offs.push(model.init(), conversations.init(), documents.init(), onFileDrop((paths) => routeDrop(paths)));
+    offs.push(
+      model.init(),
+      conversations.init(),
+      documents.init(),
+      onFileDrop((paths) => routeDrop(paths)),
+    );
     offs.push(openPassedFiles());
     void settings.load();
     void documents.refresh();

@@ -69,9 +69,7 @@ export function machineLine(m: Machine | null | undefined): string {
   if (!m) return '';
   const parts: string[] = [];
   if (m.total_memory > 0) {
-    parts.push(
-      `${formatBytes(m.total_memory)} memory${m.available_memory > 0 ? `, ${formatBytes(m.available_memory)} free now` : ''}`,
-    );
+    parts.push(`${formatBytes(m.total_memory)} memory${m.available_memory > 0 ? `, ${formatBytes(m.available_memory)} free now` : ''}`);
   }
   if (m.disk_free >= 0) parts.push(`${formatBytes(m.disk_free)} free disk`);
   return parts.join(' · ');

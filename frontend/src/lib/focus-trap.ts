@@ -1,6 +1,7 @@
 /** Svelte action: Tab and Shift+Tab stay inside node while it is shown. */
 export function trapFocus(node: HTMLElement): { destroy(): void } {
-  const selector = 'a[href], button:not([disabled]), input:not([disabled]), textarea:not([disabled]), select:not([disabled]), [tabindex]:not([tabindex="-1"])';
+  const selector =
+    'a[href], button:not([disabled]), input:not([disabled]), textarea:not([disabled]), select:not([disabled]), [tabindex]:not([tabindex="-1"])';
   function onkeydown(e: KeyboardEvent) {
     if (e.key !== 'Tab') return;
     const items = [...node.querySelectorAll<HTMLElement>(selector)];

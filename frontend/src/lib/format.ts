@@ -17,7 +17,10 @@ export function relativeTime(ms: number, now: number = Date.now()): string {
   if (ms >= today.getTime() - DAY) return 'Yesterday';
   if (ms >= today.getTime() - 6 * DAY) return then.toLocaleDateString(undefined, { weekday: 'short' });
   const sameYear = then.getFullYear() === today.getFullYear();
-  return then.toLocaleDateString(undefined, sameYear ? { day: 'numeric', month: 'short' } : { day: 'numeric', month: 'short', year: 'numeric' });
+  return then.toLocaleDateString(
+    undefined,
+    sameYear ? { day: 'numeric', month: 'short' } : { day: 'numeric', month: 'short', year: 'numeric' },
+  );
 }
 
 export function formatBytes(n: number): string {

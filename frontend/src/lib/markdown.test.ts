@@ -172,7 +172,10 @@ describe('renderMarkdown: maths (KaTeX)', () => {
       const d = dom(renderMarkdown(src));
       expect(d.querySelector('a[href], img, script, [onclick], [onerror]'), src).toBeNull();
       const attrs = [...d.querySelectorAll('*')].flatMap((el) => [...el.attributes].map((a) => `${a.name}=${a.value}`));
-      expect(attrs.filter((a) => /^on|^(?:href|src|xlink:href)=|javascript:|^data-(?!cite)/i.test(a)), src).toEqual([]);
+      expect(
+        attrs.filter((a) => /^on|^(?:href|src|xlink:href)=|javascript:|^data-(?!cite)/i.test(a)),
+        src,
+      ).toEqual([]);
     }
   });
 

@@ -30,20 +30,37 @@ import yaml from 'highlight.js/lib/languages/yaml';
 import { mathExtension, renderMath } from './math';
 
 const languages = {
-  bash, c, cpp, csharp, css, diff, go, ini, java, javascript, json, kotlin, markdown,
-  php, plaintext, python, ruby, rust, shell, sql, swift, typescript, xml, yaml,
+  bash,
+  c,
+  cpp,
+  csharp,
+  css,
+  diff,
+  go,
+  ini,
+  java,
+  javascript,
+  json,
+  kotlin,
+  markdown,
+  php,
+  plaintext,
+  python,
+  ruby,
+  rust,
+  shell,
+  sql,
+  swift,
+  typescript,
+  xml,
+  yaml,
 };
 for (const [name, lang] of Object.entries(languages)) hljs.registerLanguage(name, lang);
 
 const AUTO_DETECT = ['python', 'javascript', 'typescript', 'bash', 'json', 'go', 'rust', 'c', 'cpp', 'java', 'sql', 'xml', 'css', 'yaml'];
 
 function escapeHtml(s: string): string {
-  return s
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
 /** Highlight code; returns HTML with hljs spans, and the language used. */
@@ -88,9 +105,31 @@ md.use({
 md.use(mathExtension);
 
 const FORBID_TAGS = [
-  'img', 'picture', 'source', 'video', 'audio', 'track', 'iframe', 'frame', 'object', 'embed',
-  'form', 'input', 'textarea', 'select', 'option', 'style', 'link', 'meta', 'base', 'svg', 'math',
-  'script', 'noscript', 'template', 'dialog',
+  'img',
+  'picture',
+  'source',
+  'video',
+  'audio',
+  'track',
+  'iframe',
+  'frame',
+  'object',
+  'embed',
+  'form',
+  'input',
+  'textarea',
+  'select',
+  'option',
+  'style',
+  'link',
+  'meta',
+  'base',
+  'svg',
+  'math',
+  'script',
+  'noscript',
+  'template',
+  'dialog',
 ];
 const FORBID_ATTR = ['style', 'srcset', 'action', 'formaction', 'background', 'poster', 'ping'];
 const SAFE_URL = /^(?:https?:|mailto:|#)/i;

@@ -49,7 +49,10 @@ export function dateGroup(updatedAt: number, now: number, pinned = false): DateG
 }
 
 /** Items grouped by dateGroup, groups in order, items in their given order. */
-export function groupByDate<T extends { updated_at: number; pinned?: boolean }>(items: T[], now: number): { group: DateGroup; items: T[] }[] {
+export function groupByDate<T extends { updated_at: number; pinned?: boolean }>(
+  items: T[],
+  now: number,
+): { group: DateGroup; items: T[] }[] {
   const order: DateGroup[] = ['Pinned', 'Today', 'Yesterday', 'Last 7 days', 'Older'];
   const by = new Map<DateGroup, T[]>();
   for (const it of items) {

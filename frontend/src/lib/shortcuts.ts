@@ -12,12 +12,27 @@ const mod = (e: KeyboardEvent) => e.ctrlKey || e.metaKey;
 
 export const shortcuts: Shortcut[] = [
   { action: 'newChat', keys: 'Ctrl+N', label: 'New chat', match: (e) => mod(e) && !e.shiftKey && !e.altKey && e.key.toLowerCase() === 'n' },
-  { action: 'search', keys: 'Ctrl+K', label: 'Search conversations and documents', match: (e) => mod(e) && !e.shiftKey && !e.altKey && e.key.toLowerCase() === 'k' },
-  { action: 'stop', keys: 'Esc', label: 'Stop the reply being written', match: (e) => e.key === 'Escape' && !mod(e) && !e.altKey && !e.shiftKey },
+  {
+    action: 'search',
+    keys: 'Ctrl+K',
+    label: 'Search conversations and documents',
+    match: (e) => mod(e) && !e.shiftKey && !e.altKey && e.key.toLowerCase() === 'k',
+  },
+  {
+    action: 'stop',
+    keys: 'Esc',
+    label: 'Stop the reply being written',
+    match: (e) => e.key === 'Escape' && !mod(e) && !e.altKey && !e.shiftKey,
+  },
   { action: 'settings', keys: 'Ctrl+,', label: 'Generation settings', match: (e) => mod(e) && !e.altKey && e.key === ',' },
   { action: 'next', keys: 'Alt+↓', label: 'Next conversation', match: (e) => e.altKey && !mod(e) && e.key === 'ArrowDown' },
   { action: 'previous', keys: 'Alt+↑', label: 'Previous conversation', match: (e) => e.altKey && !mod(e) && e.key === 'ArrowUp' },
-  { action: 'toggleSidebar', keys: 'Ctrl+B', label: 'Show or hide the sidebar', match: (e) => mod(e) && !e.shiftKey && !e.altKey && e.key.toLowerCase() === 'b' },
+  {
+    action: 'toggleSidebar',
+    keys: 'Ctrl+B',
+    label: 'Show or hide the sidebar',
+    match: (e) => mod(e) && !e.shiftKey && !e.altKey && e.key.toLowerCase() === 'b',
+  },
   { action: 'help', keys: 'Ctrl+/', label: 'This list of shortcuts', match: (e) => mod(e) && !e.altKey && e.key === '/' },
 ];
 

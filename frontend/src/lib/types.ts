@@ -108,16 +108,7 @@ export interface CatalogModel {
   downloaded: boolean;
 }
 
-export type DownloadState =
-  | 'queued'
-  | 'checking'
-  | 'downloading'
-  | 'retrying'
-  | 'verifying'
-  | 'paused'
-  | 'done'
-  | 'failed'
-  | 'canceled';
+export type DownloadState = 'queued' | 'checking' | 'downloading' | 'retrying' | 'verifying' | 'paused' | 'done' | 'failed' | 'canceled';
 
 /** A download's progress (download:progress:<id> events). */
 export interface DownloadProgress {

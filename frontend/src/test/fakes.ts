@@ -131,7 +131,12 @@ export function installFakeWails(): FakeWails {
       models_dir: '/data/models',
     }),
     TakeOpenedFiles: resolved([]),
-    ModelCatalog: resolved({ machine: { total_memory: 16e9, available_memory: 8e9, disk_free: 100e9 }, models: [], downloads: [], dir: '/data/models' }),
+    ModelCatalog: resolved({
+      machine: { total_memory: 16e9, available_memory: 8e9, disk_free: 100e9 },
+      models: [],
+      downloads: [],
+      dir: '/data/models',
+    }),
     StartDownload: resolved({ id: 'm', file: 'm.gguf', event: 'download:progress:m' }),
     PauseDownload: resolved(),
     ResumeDownload: resolved({ id: 'm', file: 'm.gguf', event: 'download:progress:m' }),
@@ -176,7 +181,16 @@ export function installFakeWails(): FakeWails {
 }
 
 export function conversation(p: Partial<Conversation> = {}): Conversation {
-  return { id: 1, title: 'New chat', model: '', created_at: 1000, updated_at: 1000, message_count: 0, document_id: null, ...p } as Conversation;
+  return {
+    id: 1,
+    title: 'New chat',
+    model: '',
+    created_at: 1000,
+    updated_at: 1000,
+    message_count: 0,
+    document_id: null,
+    ...p,
+  } as Conversation;
 }
 
 export function message(p: Partial<Message> = {}): Message {

@@ -8,7 +8,9 @@ describe('ConfirmDialog', () => {
     [true, 'confirm-cancel'],
     [false, 'confirm'],
   ])('danger %s focuses %s', async (danger, want) => {
-    render(ConfirmDialog, { props: { open: true, title: 'Delete?', message: 'Gone for good.', danger, onconfirm: vi.fn(), oncancel: vi.fn() } });
+    render(ConfirmDialog, {
+      props: { open: true, title: 'Delete?', message: 'Gone for good.', danger, onconfirm: vi.fn(), oncancel: vi.fn() },
+    });
     await tick();
     await Promise.resolve();
     expect(document.activeElement).toBe(screen.getByTestId(want));

@@ -4,7 +4,12 @@ import DatabaseDamaged from './DatabaseDamaged.svelte';
 import { startup } from '../stores/startup.svelte';
 import { installFakeWails, settle } from '../../test/fakes';
 
-const damaged = { state: 'damaged', message: "Chapel's database /d/chapel.db is damaged: some of its pages cannot be read.", database: '/d/chapel.db', log_file: '/d/logs/chapel.log' };
+const damaged = {
+  state: 'damaged',
+  message: "Chapel's database /d/chapel.db is damaged: some of its pages cannot be read.",
+  database: '/d/chapel.db',
+  log_file: '/d/logs/chapel.log',
+};
 
 describe('DatabaseDamaged', () => {
   it('says what happened, recovers on click and shows what was saved', async () => {
@@ -12,7 +17,8 @@ describe('DatabaseDamaged', () => {
     w.app.StartupState.mockResolvedValue(damaged);
     w.app.RecoverDatabase.mockResolvedValue({
       copy: '/d/chapel-damaged-20261201-221504.db',
-      message: 'Recovered 12 conversations and 0 documents (36 rows in all); the damaged database is kept as /d/chapel-damaged-20261201-221504.db.',
+      message:
+        'Recovered 12 conversations and 0 documents (36 rows in all); the damaged database is kept as /d/chapel-damaged-20261201-221504.db.',
       salvage: { rows: 36, tables: {}, unreadable: ['messages'], conversations: 12, messages: 24, documents: 0, orphans_dropped: 0 },
     });
     await startup.load();

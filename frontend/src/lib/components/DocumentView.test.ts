@@ -69,7 +69,9 @@ describe('DocumentView', () => {
 
   it('a citation opens its passage in the side panel; Esc and the close button close it', async () => {
     const w = setup(documentDetail({ summaries: [summaryView({ text: SUMMARY, citations: CITES })] }));
-    w.app.GetPassage.mockResolvedValue(passage({ first_chunk: 5, last_chunk: 7, page_start: 12, page_end: 14, section: 'Revenue', text: 'Line one\n\n    indented line' }));
+    w.app.GetPassage.mockResolvedValue(
+      passage({ first_chunk: 5, last_chunk: 7, page_start: 12, page_end: 14, section: 'Revenue', text: 'Line one\n\n    indented line' }),
+    );
     await openDoc();
     const cite = screen.getAllByTestId('citation')[0];
     await fireEvent.click(cite);
@@ -101,7 +103,11 @@ describe('DocumentView', () => {
   });
 
   it('hostile summary text stays inert', async () => {
-    setup(documentDetail({ summaries: [summaryView({ text: '<img src=x onerror=alert(1)><script>alert(1)</script>Fine [pp. 12–14]', citations: CITES })] }));
+    setup(
+      documentDetail({
+        summaries: [summaryView({ text: '<img src=x onerror=alert(1)><script>alert(1)</script>Fine [pp. 12–14]', citations: CITES })],
+      }),
+    );
     await openDoc();
     const summary = screen.getByTestId('summary');
     expect(summary.querySelector('img, script')).toBeNull();
@@ -126,7 +132,10 @@ describe('DocumentView', () => {
     expect(screen.getByTestId('summary-progress').textContent).toContain('0 of 40 pieces · estimating…');
     expect(screen.queryByTestId('summarize')).toBeNull();
 
-    w.emit('summary:progress:21', summaryProgress({ summary_id: 21, pieces_done: 12, pieces_total: 40, tokens_per_second: 35, eta_seconds: 130 }));
+    w.emit(
+      'summary:progress:21',
+      summaryProgress({ summary_id: 21, pieces_done: 12, pieces_total: 40, tokens_per_second: 35, eta_seconds: 130 }),
+    );
     await settle();
     expect(screen.getByTestId('summary-progress-text').textContent).toBe('12 of 40 pieces · 35 tok/s · about 2 min left');
     expect(screen.getByRole('progressbar', { name: 'Summary progress' }).getAttribute('aria-valuenow')).toBe('30');
@@ -146,7 +155,14 @@ describe('DocumentView', () => {
   it('a partial or failed summary is shown honestly with its error', async () => {
     setup(
       documentDetail({
-        summaries: [summaryView({ status: 'partial', text: 'Most of it.', error: 'pages 41–44 failed: the engine stopped', coverage: 'Covers pages 1–40 and 45–113 of 113' })],
+        summaries: [
+          summaryView({
+            status: 'partial',
+            text: 'Most of it.',
+            error: 'pages 41–44 failed: the engine stopped',
+            coverage: 'Covers pages 1–40 and 45–113 of 113',
+          }),
+        ],
       }),
     );
     await openDoc();
@@ -203,7 +219,9 @@ describe('DocumentView', () => {
   });
 
   it('a finished summary can be copied and exported as Markdown; a running one cannot', async () => {
-    const w = setup(documentDetail({ summaries: [summaryView({ id: 7, text: SUMMARY, citations: CITES, coverage: 'Covers pages 1–40 of 40' })] }));
+    const w = setup(
+      documentDetail({ summaries: [summaryView({ id: 7, text: SUMMARY, citations: CITES, coverage: 'Covers pages 1–40 of 40' })] }),
+    );
     w.app.ExportSummary.mockResolvedValue('/home/u/q3-summary.md');
     await openDoc();
     await fireEvent.click(screen.getByTestId('summary-copy'));

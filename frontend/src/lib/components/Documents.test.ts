@@ -7,7 +7,10 @@ import { conversation, documentDetail, documentInfo, ingestEvent, installFakeWai
 function setup() {
   const w = installFakeWails();
   w.app.ModelState.mockResolvedValue({ state: 'ready', model: modelInfo(), path: '/m/tiny.gguf', error: '' });
-  w.app.ListConversations.mockResolvedValue([conversation({ id: 1, title: 'Plain chat', updated_at: 200 }), conversation({ id: 2, title: 'About the report', document_id: 5, updated_at: 100 })]);
+  w.app.ListConversations.mockResolvedValue([
+    conversation({ id: 1, title: 'Plain chat', updated_at: 200 }),
+    conversation({ id: 2, title: 'About the report', document_id: 5, updated_at: 100 }),
+  ]);
   w.app.GetConversation.mockImplementation(async (id: number) => ({
     conversation: conversation({ id }),
     messages: [message({ id: id * 10, conversation_id: id, role: 'assistant', content: 'It says so [p. 3].' })],
@@ -16,7 +19,9 @@ function setup() {
     documentInfo({ id: 5, name: 'report.pdf', pages: 12, created_at: 300 }),
     documentInfo({ id: 6, name: 'notes.md', format: 'markdown', pages: 0, created_at: 200 }),
   ]);
-  w.app.GetDocument.mockImplementation(async (id: number) => documentDetail({ document: documentInfo({ id, name: id === 5 ? 'report.pdf' : 'notes.md' }) }));
+  w.app.GetDocument.mockImplementation(async (id: number) =>
+    documentDetail({ document: documentInfo({ id, name: id === 5 ? 'report.pdf' : 'notes.md' }) }),
+  );
   render(App);
   return w;
 }
@@ -26,7 +31,13 @@ describe('documents in the app', () => {
     setup();
     await settle();
     const rows = await screen.findAllByTestId('document-item');
-    expect(rows.map((r) => [r.dataset.id, within(r).getByTestId('document-name').textContent, within(r).getByTestId('document-pages').textContent])).toEqual([
+    expect(
+      rows.map((r) => [
+        r.dataset.id,
+        within(r).getByTestId('document-name').textContent,
+        within(r).getByTestId('document-pages').textContent,
+      ]),
+    ).toEqual([
       ['5', 'report.pdf', 'PDF · 12 pages'],
       ['6', 'notes.md', 'Markdown'],
     ]);
@@ -62,7 +73,10 @@ describe('documents in the app', () => {
     expect(w.app.IngestFiles).toHaveBeenCalledWith(['/home/me/a.pdf']);
     const panel = screen.getByTestId('ingest-progress');
     expect(panel.textContent).toContain('Starting…');
-    w.emit('documents:ingest:9', ingestEvent({ job: 9, file: '/home/me/a.pdf', files: 1, phase: 'extracting', pages_done: 2, pages_total: 8 }));
+    w.emit(
+      'documents:ingest:9',
+      ingestEvent({ job: 9, file: '/home/me/a.pdf', files: 1, phase: 'extracting', pages_done: 2, pages_total: 8 }),
+    );
     await settle();
     const file = screen.getByTestId('ingest-file');
     expect(file.dataset.phase).toBe('extracting');
@@ -81,7 +95,12 @@ describe('documents in the app', () => {
     w.app.IngestFiles.mockResolvedValue({ job: 3, stream: 'documents:ingest:3' });
     w.drop(['/docs/report.pdf', '/docs/notes.xyz']);
     await settle();
-    w.emit('documents:ingest:3', { job: 3, phase: 'finished', documents: [documentInfo({ id: 6 })], failures: [{ file: '/docs/notes.xyz', error: "Chapel can't read .xyz files yet" }] });
+    w.emit('documents:ingest:3', {
+      job: 3,
+      phase: 'finished',
+      documents: [documentInfo({ id: 6 })],
+      failures: [{ file: '/docs/notes.xyz', error: "Chapel can't read .xyz files yet" }],
+    });
     await settle();
     expect(screen.getByTestId('document-view').dataset.id).toBe('6');
     const toasts = screen.getAllByTestId('toast').map((t) => t.textContent?.trim());

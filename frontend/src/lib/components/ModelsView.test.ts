@@ -38,8 +38,17 @@ describe('Models view', () => {
     await settle();
     expect(w.app.StartDownload).toHaveBeenCalledWith('small');
     w.emit('download:progress:small', {
-      id: 'small', file: 'small.gguf', url: '', state: 'downloading', done: 250e6, total: 1e9,
-      bytes_per_sec: 12.5e6, seconds_left: 60, path: '', error: '', verified: true,
+      id: 'small',
+      file: 'small.gguf',
+      url: '',
+      state: 'downloading',
+      done: 250e6,
+      total: 1e9,
+      bytes_per_sec: 12.5e6,
+      seconds_left: 60,
+      path: '',
+      error: '',
+      verified: true,
     });
     await settle();
     const status = screen.getByTestId('download-status');
@@ -51,8 +60,17 @@ describe('Models view', () => {
     await fireEvent.click(screen.getByTestId('download-pause'));
     expect(w.app.PauseDownload).toHaveBeenCalledWith('small');
     w.emit('download:progress:small', {
-      id: 'small', file: 'small.gguf', url: '', state: 'paused', done: 300e6, total: 1e9,
-      bytes_per_sec: 0, seconds_left: -1, path: '', error: '', verified: true,
+      id: 'small',
+      file: 'small.gguf',
+      url: '',
+      state: 'paused',
+      done: 300e6,
+      total: 1e9,
+      bytes_per_sec: 0,
+      seconds_left: -1,
+      path: '',
+      error: '',
+      verified: true,
     });
     await settle();
     expect(screen.getByTestId('download-status').textContent).toContain('Paused at');

@@ -7,8 +7,16 @@ import { chat } from '../stores/chat.svelte';
 import type { ModelInfo } from '../types';
 
 const info = (over: Partial<ModelInfo>): ModelInfo => ({
-  path: '/m/x.gguf', name: 'x', description: '', architecture: 'llama', size_bytes: 1, params: 1,
-  context_size: 4096, train_context: 4096, has_template: true, ...over,
+  path: '/m/x.gguf',
+  name: 'x',
+  description: '',
+  architecture: 'llama',
+  size_bytes: 1,
+  params: 1,
+  context_size: 4096,
+  train_context: 4096,
+  has_template: true,
+  ...over,
 });
 
 afterEach(() => {
@@ -33,7 +41,15 @@ describe('StatusBar: the chat template in use', () => {
     model.state = { state: 'ready', model: info({ template_mode: 'jinja' }), path: '/m/x.gguf', error: '' };
     render(StatusBar);
     expect(screen.queryByTestId('status-template-note')).toBeNull();
-    chat.stats = { tps: 1, completion_tokens: 1, context_used: 1, context_size: 4096, dropped: 0, shifted: 0, note: 'the system prompt was put at the start of the first message' };
+    chat.stats = {
+      tps: 1,
+      completion_tokens: 1,
+      context_used: 1,
+      context_size: 4096,
+      dropped: 0,
+      shifted: 0,
+      note: 'the system prompt was put at the start of the first message',
+    };
     flushSync();
     expect(screen.getByTestId('status-template-note').getAttribute('title')).toContain('system prompt');
   });

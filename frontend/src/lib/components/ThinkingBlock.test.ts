@@ -7,8 +7,19 @@ import { thinks, withThinking, normalise, DEFAULT_SETTINGS } from '../stores/set
 import type { Message } from '../types';
 
 const reply = (over: Partial<Message>): Message => ({
-  id: 2, conversation_id: 1, role: 'assistant', content: '', status: 'complete', error: '', model: '/m/qwen3.gguf',
-  prompt_tokens: 10, completion_tokens: 40, tokens_per_second: 20, created_at: 1, updated_at: 2, ...over,
+  id: 2,
+  conversation_id: 1,
+  role: 'assistant',
+  content: '',
+  status: 'complete',
+  error: '',
+  model: '/m/qwen3.gguf',
+  prompt_tokens: 10,
+  completion_tokens: 40,
+  tokens_per_second: 20,
+  created_at: 1,
+  updated_at: 2,
+  ...over,
 });
 
 describe('ThinkingBlock', () => {
@@ -36,9 +47,17 @@ describe('ThinkingBlock', () => {
 
 describe('MessageView with thinking', () => {
   it.each([
-    { name: 'a finished reply', m: reply({ content: 'Hello!', thinking: 'The user greets me.', thinking_ms: 2100 }), label: 'Thought for 2.1 s' },
+    {
+      name: 'a finished reply',
+      m: reply({ content: 'Hello!', thinking: 'The user greets me.', thinking_ms: 2100 }),
+      label: 'Thought for 2.1 s',
+    },
     { name: 'still thinking', m: reply({ status: 'streaming', thinking: 'Let me see' }), label: 'Thinking…' },
-    { name: 'answering after thinking', m: reply({ status: 'streaming', content: 'The', thinking: 'done', thinking_ms: 900 }), label: 'Thought for 900 ms' },
+    {
+      name: 'answering after thinking',
+      m: reply({ status: 'streaming', content: 'The', thinking: 'done', thinking_ms: 900 }),
+      label: 'Thought for 900 ms',
+    },
   ])('$name: the block sits above the answer', ({ m, label }) => {
     const { container } = render(MessageView, { message: m });
     const block = screen.getByTestId('thinking');
@@ -61,7 +80,16 @@ describe('thinking on the reply stream', () => {
     expect(s.takeThinking()).toBe('Hmm, ');
     expect(s.take()).toBeNull();
     expect(s.push({ type: 'token', seq: 3, text: 'Hi', thinking: '', completion_tokens: 6, tps: 5 })).toBe('gap');
-    s.rebase({ conversation_id: 1, message_id: 2, stream: 'chat:stream:2', content: '', thinking: 'Hmm, a greeting.', seq: 2, completion_tokens: 5, tps: 5 });
+    s.rebase({
+      conversation_id: 1,
+      message_id: 2,
+      stream: 'chat:stream:2',
+      content: '',
+      thinking: 'Hmm, a greeting.',
+      seq: 2,
+      completion_tokens: 5,
+      tps: 5,
+    });
     expect(s.takeThinking()).toBe('Hmm, a greeting.');
     expect(s.take()).toBe('Hi');
     expect(s.takeThinking()).toBeNull();

@@ -34,7 +34,12 @@ describe('chat store: versions', () => {
   it('regenerate streams the new version and shows its branch with both versions', async () => {
     const { w, chat } = await setup();
     const streaming = { ...a1b, content: '', status: 'streaming' as const };
-    w.app.RegenerateMessage.mockResolvedValue({ conversation: conv, user_message: u1, assistant_message: streaming, stream: 'chat:stream:5' });
+    w.app.RegenerateMessage.mockResolvedValue({
+      conversation: conv,
+      user_message: u1,
+      assistant_message: streaming,
+      stream: 'chat:stream:5',
+    });
     w.app.GetConversation.mockResolvedValue(detail([u1, streaming], [[1], [2, 5]]));
     expect(await chat.regenerate(2)).toBe(true);
     expect(w.app.RegenerateMessage).toHaveBeenCalledWith(2);
@@ -109,7 +114,12 @@ describe('chat store: new chat', () => {
     const chat = new ChatStore({ conversations, notify, scheduler: manualFrames().scheduler });
     let made: (c: unknown) => void = () => {};
     w.app.CreateConversation.mockReturnValue(new Promise((r) => (made = r)));
-    w.app.SendMessage.mockResolvedValue({ conversation: conv, user_message: u1, assistant_message: { ...a1, status: 'streaming' }, stream: 'chat:stream:2' });
+    w.app.SendMessage.mockResolvedValue({
+      conversation: conv,
+      user_message: u1,
+      assistant_message: { ...a1, status: 'streaming' },
+      stream: 'chat:stream:2',
+    });
     const pending = chat.newChat();
     await chat.send('Hi');
     made(conversation({ id: 8 }));

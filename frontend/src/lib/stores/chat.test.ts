@@ -59,11 +59,28 @@ describe('chat store', () => {
     const { w, chat, frames } = setup();
     await chat.send('Hello');
     w.emit('chat:stream:11', { type: 'token', text: 'Hi', completion_tokens: 1, tps: 9 });
-    const final = message({ id: 11, conversation_id: 3, role: 'assistant', content: 'Hi there', status: 'complete', completion_tokens: 2, tokens_per_second: 20 });
+    const final = message({
+      id: 11,
+      conversation_id: 3,
+      role: 'assistant',
+      content: 'Hi there',
+      status: 'complete',
+      completion_tokens: 2,
+      tokens_per_second: 20,
+    });
     w.emit('chat:stream:11', {
       type: 'done',
       message: final,
-      result: { prompt_tokens: 5, completion_tokens: 2, prompt_tps: 100, tokens_per_second: 20, ttft_ms: 50, stop_reason: 'eog', context_used: 7, context_size: 2048 },
+      result: {
+        prompt_tokens: 5,
+        completion_tokens: 2,
+        prompt_tps: 100,
+        tokens_per_second: 20,
+        ttft_ms: 50,
+        stop_reason: 'eog',
+        context_used: 7,
+        context_size: 2048,
+      },
     });
     expect(reply(chat)).toEqual(final);
     expect(chat.generating).toBe(false);
@@ -97,7 +114,16 @@ describe('chat store', () => {
     w.emit('chat:stream:11', {
       type: 'done',
       message: message({ id: 11, role: 'assistant', content: 'Hal', status: 'stopped' }),
-      result: { prompt_tokens: 1, completion_tokens: 1, prompt_tps: 1, tokens_per_second: 1, ttft_ms: 1, stop_reason: 'canceled', context_used: 2, context_size: 64 },
+      result: {
+        prompt_tokens: 1,
+        completion_tokens: 1,
+        prompt_tps: 1,
+        tokens_per_second: 1,
+        ttft_ms: 1,
+        stop_reason: 'canceled',
+        context_used: 2,
+        context_size: 64,
+      },
     });
     expect(reply(chat).status).toBe('stopped');
   });
@@ -124,7 +150,10 @@ describe('chat store', () => {
     await chat.send('Hello');
     w.emit('chat:stream:11', { type: 'token', text: 'Once upon', completion_tokens: 2, tps: 9 });
     frames.run();
-    w.app.GetConversation.mockResolvedValueOnce({ conversation: conversation({ id: 8 }), messages: [message({ id: 80, conversation_id: 8, content: 'other' })] });
+    w.app.GetConversation.mockResolvedValueOnce({
+      conversation: conversation({ id: 8 }),
+      messages: [message({ id: 80, conversation_id: 8, content: 'other' })],
+    });
     await chat.open(8);
     expect(w.app.GetConversation).toHaveBeenCalledWith(8);
     expect(chat.messages.map((m) => m.id)).toEqual([80]);
@@ -132,7 +161,10 @@ describe('chat store', () => {
     w.emit('chat:stream:11', { type: 'token', text: ' a time', completion_tokens: 4, tps: 9 });
     w.app.GetConversation.mockResolvedValueOnce({
       conversation: conversation({ id: 3 }),
-      messages: [message({ id: 10, conversation_id: 3, content: 'Hello' }), message({ id: 11, conversation_id: 3, role: 'assistant', content: 'Once', status: 'streaming' })],
+      messages: [
+        message({ id: 10, conversation_id: 3, content: 'Hello' }),
+        message({ id: 11, conversation_id: 3, role: 'assistant', content: 'Once', status: 'streaming' }),
+      ],
     });
     await chat.open(3);
     expect(reply(chat).content).toBe('Once upon a time');
@@ -162,7 +194,15 @@ describe('chat store', () => {
   it('missed first events are recovered through ActiveReply', async () => {
     const { w, chat, frames } = setup();
     await chat.send('Hello');
-    w.app.ActiveReply.mockResolvedValue({ conversation_id: 3, message_id: 11, stream: 'chat:stream:11', content: 'Once upon', seq: 2, completion_tokens: 2, tps: 9 });
+    w.app.ActiveReply.mockResolvedValue({
+      conversation_id: 3,
+      message_id: 11,
+      stream: 'chat:stream:11',
+      content: 'Once upon',
+      seq: 2,
+      completion_tokens: 2,
+      tps: 9,
+    });
     // seq 1 and 2 were emitted before the subscription.
     w.emit('chat:stream:11', { type: 'token', seq: 3, text: ' a time', completion_tokens: 3, tps: 9 });
     await settle();
@@ -175,9 +215,20 @@ describe('chat store', () => {
     const { w, chat, frames } = setup();
     w.app.GetConversation.mockResolvedValue({
       conversation: conversation({ id: 5 }),
-      messages: [message({ id: 50, conversation_id: 5, content: 'Hi' }), message({ id: 51, conversation_id: 5, role: 'assistant', content: 'Hel', status: 'streaming' })],
+      messages: [
+        message({ id: 50, conversation_id: 5, content: 'Hi' }),
+        message({ id: 51, conversation_id: 5, role: 'assistant', content: 'Hel', status: 'streaming' }),
+      ],
     });
-    w.app.ActiveReply.mockResolvedValue({ conversation_id: 5, message_id: 51, stream: 'chat:stream:51', content: 'Hello', seq: 4, completion_tokens: 4, tps: 9 });
+    w.app.ActiveReply.mockResolvedValue({
+      conversation_id: 5,
+      message_id: 51,
+      stream: 'chat:stream:51',
+      content: 'Hello',
+      seq: 4,
+      completion_tokens: 4,
+      tps: 9,
+    });
     await chat.open(5);
     await settle();
     expect(w.runtime.EventsOn).toHaveBeenCalledWith('chat:stream:51', expect.any(Function));
@@ -186,7 +237,11 @@ describe('chat store', () => {
     w.emit('chat:stream:51', { type: 'token', seq: 5, text: ' there', completion_tokens: 5, tps: 9 });
     frames.run();
     expect(chat.messages[1].content).toBe('Hello there');
-    w.emit('chat:stream:51', { type: 'done', message: message({ id: 51, conversation_id: 5, role: 'assistant', content: 'Hello there', status: 'complete' }), result: null });
+    w.emit('chat:stream:51', {
+      type: 'done',
+      message: message({ id: 51, conversation_id: 5, role: 'assistant', content: 'Hello there', status: 'complete' }),
+      result: null,
+    });
     expect(chat.generating).toBe(false);
     expect(chat.messages[1].status).toBe('complete');
   });

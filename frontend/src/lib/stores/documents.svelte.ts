@@ -1,15 +1,7 @@
 import { api, ApiError, onEvent, subscribeSummary, toApiError, EVENT_DOCUMENTS_CHANGED } from '../api';
 import type { CitationClick } from '../content-click';
 import { formatBytes } from '../format';
-import type {
-  DocumentDetail,
-  DocumentInfo,
-  Passage,
-  SummaryProgress,
-  SummaryStatus,
-  SummaryStyle,
-  SummaryView,
-} from '../types';
+import type { DocumentDetail, DocumentInfo, Passage, SummaryProgress, SummaryStatus, SummaryStyle, SummaryView } from '../types';
 import { ChatStore } from './chat.svelte';
 import { ConversationsStore, conversations as defaultConversations } from './conversations.svelte';
 import { toasts, type ToastStore } from './toasts.svelte';
@@ -293,9 +285,7 @@ export class DocumentsStore {
 
   /** Show the document's latest conversation (its questions and answers), or none. */
   private async openQuestions(id: number): Promise<void> {
-    const c = this.conversations.list
-      .filter((x) => x.document_id === id)
-      .sort((a, b) => b.updated_at - a.updated_at || b.id - a.id)[0];
+    const c = this.conversations.list.filter((x) => x.document_id === id).sort((a, b) => b.updated_at - a.updated_at || b.id - a.id)[0];
     if (c) await this.qa.open(c.id);
     else this.qa.clear();
   }

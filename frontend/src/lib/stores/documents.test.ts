@@ -108,10 +108,19 @@ describe('documents store: open', () => {
     expect(store.progress).toMatchObject({ pieces_done: 3, pieces_total: 40, eta_seconds: -1 });
     expect(store.summarizing(1)).toBe(true);
 
-    w.emit('summary:progress:9', summaryProgress({ summary_id: 9, pieces_done: 12, pieces_total: 40, tokens_per_second: 35, eta_seconds: 120 }));
+    w.emit(
+      'summary:progress:9',
+      summaryProgress({ summary_id: 9, pieces_done: 12, pieces_total: 40, tokens_per_second: 35, eta_seconds: 120 }),
+    );
     expect(progressText(store.progress!)).toBe('12 of 40 pieces · 35 tok/s · about 2 min left');
 
-    const final = summaryView({ id: 9, style: 'detailed', status: 'complete', text: 'All done [p. 3]', coverage: 'Covers pages 1–40 of 40' });
+    const final = summaryView({
+      id: 9,
+      style: 'detailed',
+      status: 'complete',
+      text: 'All done [p. 3]',
+      coverage: 'Covers pages 1–40 of 40',
+    });
     w.emit('summary:progress:9', summaryProgress({ summary_id: 9, status: 'complete', pieces_done: 40, pieces_total: 40, view: final }));
     expect(store.progress).toBeNull();
     expect(store.summary).toEqual(final);
@@ -136,7 +145,10 @@ describe('documents store: open', () => {
     ]);
     await conversations.refresh();
     conversations.select(3);
-    w.app.GetConversation.mockResolvedValue({ conversation: conversation({ id: 5, document_id: 1 }), messages: [message({ id: 50, conversation_id: 5, content: 'What is it about?' })] });
+    w.app.GetConversation.mockResolvedValue({
+      conversation: conversation({ id: 5, document_id: 1 }),
+      messages: [message({ id: 50, conversation_id: 5, content: 'What is it about?' })],
+    });
     await store.open(1);
     await settle();
     expect(w.app.GetConversation).toHaveBeenCalledWith(5);
@@ -161,14 +173,23 @@ describe('documents store: summarize', () => {
     expect(store.progress).toMatchObject({ summary_id: 11, pieces_done: 0, pieces_total: 8 });
     expect(progressText(store.progress!)).toBe('0 of 8 pieces · estimating…');
 
-    w.emit('summary:progress:11', summaryProgress({ summary_id: 11, pieces_done: 4, pieces_total: 8, tokens_per_second: 7.25, eta_seconds: 30 }));
+    w.emit(
+      'summary:progress:11',
+      summaryProgress({ summary_id: 11, pieces_done: 4, pieces_total: 8, tokens_per_second: 7.25, eta_seconds: 30 }),
+    );
     expect(progressText(store.progress!)).toBe('4 of 8 pieces · 7.3 tok/s · less than a minute left');
 
     // Pressing Summarize again while it runs does nothing.
     await store.summarize();
     expect(w.app.SummarizeDocument).toHaveBeenCalledTimes(1);
 
-    const done = summaryView({ id: 11, style: 'keypoints', status: 'complete', text: '- one [p. 2]', citations: [citation({ marker: '[p. 2]' })] });
+    const done = summaryView({
+      id: 11,
+      style: 'keypoints',
+      status: 'complete',
+      text: '- one [p. 2]',
+      citations: [citation({ marker: '[p. 2]' })],
+    });
     w.emit('summary:progress:11', summaryProgress({ summary_id: 11, status: 'complete', view: done }));
     expect(store.progress).toBeNull();
     expect(store.summary?.text).toBe('- one [p. 2]');
@@ -204,13 +225,18 @@ describe('documents store: summarize', () => {
     expect(w.app.StopSummary).toHaveBeenCalledWith(1);
     expect(store.stopping).toEqual([1]);
     const canceled = summaryView({ id: 14, status: 'canceled', pieces_done: 5, pieces_total: 10, text: '' });
-    w.emit('summary:progress:14', summaryProgress({ summary_id: 14, status: 'canceled', pieces_done: 5, pieces_total: 10, view: canceled }));
+    w.emit(
+      'summary:progress:14',
+      summaryProgress({ summary_id: 14, status: 'canceled', pieces_done: 5, pieces_total: 10, view: canceled }),
+    );
     expect(store.progress).toBeNull();
     expect(store.stopping).toEqual([]);
     expect(store.summary?.status).toBe('canceled');
 
     w.app.SummarizeDocument.mockResolvedValue(summaryView({ id: 14, status: 'running', pieces_done: 5, pieces_total: 10 }));
-    w.app.GetDocument.mockResolvedValue(documentDetail({ summaries: [summaryView({ id: 14, status: 'running', pieces_done: 5, pieces_total: 10 })] }));
+    w.app.GetDocument.mockResolvedValue(
+      documentDetail({ summaries: [summaryView({ id: 14, status: 'running', pieces_done: 5, pieces_total: 10 })] }),
+    );
     await store.summarize();
     expect(w.app.SummarizeDocument).toHaveBeenLastCalledWith(1, 'brief');
     expect(store.progress).toMatchObject({ pieces_done: 5, pieces_total: 10 });
@@ -220,7 +246,14 @@ describe('documents store: summarize', () => {
     const { w, store } = setup();
     w.app.GetDocument.mockResolvedValue(documentDetail({ summaries: [summaryView({ id: 15, status: 'running' })] }));
     await store.open(1);
-    w.emit('summary:progress:15', summaryProgress({ summary_id: 15, status: 'partial', view: summaryView({ id: 15, status: 'partial', text: 'Most of it.', error: 'the engine stopped' }) }));
+    w.emit(
+      'summary:progress:15',
+      summaryProgress({
+        summary_id: 15,
+        status: 'partial',
+        view: summaryView({ id: 15, status: 'partial', text: 'Most of it.', error: 'the engine stopped' }),
+      }),
+    );
     expect(store.summary).toMatchObject({ status: 'partial', error: 'the engine stopped', text: 'Most of it.' });
   });
 
@@ -242,7 +275,10 @@ describe('documents store: summarize', () => {
     await store.open(1);
     store.close();
     expect(store.summarizing(1)).toBe(true);
-    w.emit('summary:progress:17', summaryProgress({ summary_id: 17, status: 'complete', view: summaryView({ id: 17, status: 'complete' }) }));
+    w.emit(
+      'summary:progress:17',
+      summaryProgress({ summary_id: 17, status: 'complete', view: summaryView({ id: 17, status: 'complete' }) }),
+    );
     expect(store.summarizing(1)).toBe(false);
     expect(notify.items[0]).toMatchObject({ kind: 'success', text: 'The summary of “report.pdf” is ready.' });
   });
@@ -317,7 +353,6 @@ describe('documents store: passages and citations', () => {
     expect(w.app.GetDocument).toHaveBeenCalledWith(8);
     expect(w.app.GetCitedPassage).toHaveBeenCalledWith(8, '[pp. 2–3]');
   });
-
 });
 
 describe('documents store: questions', () => {
@@ -335,7 +370,11 @@ describe('documents store: questions', () => {
     expect(w.app.AskDocument).toHaveBeenCalledWith(1, 'Who wrote it?');
     expect(w.app.SendMessage).not.toHaveBeenCalled();
     expect(store.qa.generating).toBe(true);
-    w.emit('chat:stream:302', { type: 'done', message: { ...sent.assistant_message, content: 'Ann [p. 1]', status: 'complete' }, result: null });
+    w.emit('chat:stream:302', {
+      type: 'done',
+      message: { ...sent.assistant_message, content: 'Ann [p. 1]', status: 'complete' },
+      result: null,
+    });
     expect(store.qa.messages.map((m) => [m.role, m.content])).toEqual([
       ['user', 'Who wrote it?'],
       ['assistant', 'Ann [p. 1]'],
@@ -365,7 +404,14 @@ describe('documents text', () => {
 
   it('defaultStyle prefers a running summary, then the newest, then brief', () => {
     expect(defaultStyle([])).toBe('brief');
-    expect(defaultStyle([summaryView({ style: 'detailed', updated_at: 5 }), summaryView({ style: 'keypoints', updated_at: 9 })])).toBe('keypoints');
-    expect(defaultStyle([summaryView({ style: 'detailed', status: 'running', updated_at: 5 }), summaryView({ style: 'keypoints', updated_at: 9 })])).toBe('detailed');
+    expect(defaultStyle([summaryView({ style: 'detailed', updated_at: 5 }), summaryView({ style: 'keypoints', updated_at: 9 })])).toBe(
+      'keypoints',
+    );
+    expect(
+      defaultStyle([
+        summaryView({ style: 'detailed', status: 'running', updated_at: 5 }),
+        summaryView({ style: 'keypoints', updated_at: 9 }),
+      ]),
+    ).toBe('detailed');
   });
 });

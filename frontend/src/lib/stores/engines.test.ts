@@ -113,7 +113,13 @@ describe('Engines section', () => {
     await fireEvent.click(screen.getByTestId('endpoint-save'));
     await settle();
     expect(w.app.SaveEndpoint).toHaveBeenCalledWith(
-      expect.objectContaining({ base_url: 'http://127.0.0.1:8095/v1', api_key: 'chapel-tok', set_key: true, model: 'tiny', summaries: true }),
+      expect.objectContaining({
+        base_url: 'http://127.0.0.1:8095/v1',
+        api_key: 'chapel-tok',
+        set_key: true,
+        model: 'tiny',
+        summaries: true,
+      }),
     );
     expect(screen.queryByTestId('endpoint-form')).toBeNull();
   });

@@ -74,7 +74,10 @@ export class IngestStore {
       const j = await api.ingestFiles(list);
       // Subscribe in the same task as the answer, so no event is missed.
       this.jobs.push({ job: j.job, stream: j.stream, paths: list, files: [], count: 0, canceling: false, failures: [] });
-      this.offs.set(j.job, subscribeIngest(j.stream, (ev) => this.onEvent(j.job, ev)));
+      this.offs.set(
+        j.job,
+        subscribeIngest(j.stream, (ev) => this.onEvent(j.job, ev)),
+      );
       void this.catchUp(j.job);
       return true;
     } catch (e) {

@@ -58,7 +58,10 @@ describe('ingest store', () => {
     expect(phaseLabel(f)).toBe('Reading');
     expect(jobTitle(store.jobs[0])).toBe('Adding 1 of 3 files');
 
-    w.emit(STREAM, ingestEvent({ job: 4, file: '/docs/a.pdf', files: 3, phase: 'extracting', pages_done: 3, pages_total: 4, bytes_total: 200 }));
+    w.emit(
+      STREAM,
+      ingestEvent({ job: 4, file: '/docs/a.pdf', files: 3, phase: 'extracting', pages_done: 3, pages_total: 4, bytes_total: 200 }),
+    );
     f = store.jobs[0].files[0];
     expect(f).toMatchObject({ phase: 'extracting', done: 3, total: 4 });
     expect(phaseLabel(f)).toBe('Extracting text');
@@ -111,7 +114,12 @@ describe('ingest store', () => {
     const failures = ['a', 'b', 'c', 'd', 'e'].map((n) => ({ file: `/docs/${n}.xyz`, error: 'unsupported' }));
     w.emit(STREAM, { job: 4, phase: 'finished', documents: [], failures });
     await settle();
-    expect(notify.items.map((t) => t.text)).toEqual(['a.xyz: unsupported', 'b.xyz: unsupported', 'c.xyz: unsupported', "2 more files couldn't be added"]);
+    expect(notify.items.map((t) => t.text)).toEqual([
+      'a.xyz: unsupported',
+      'b.xyz: unsupported',
+      'c.xyz: unsupported',
+      "2 more files couldn't be added",
+    ]);
   });
 
   it('a duplicate gets an info toast once', async () => {
@@ -184,8 +192,12 @@ describe('ingest store', () => {
   });
 
   it('failureText shows the file name once', () => {
-    expect(failureText({ file: '/a/notes.xyz', error: "Chapel can't read .xyz files yet" })).toBe("notes.xyz: Chapel can't read .xyz files yet");
-    expect(failureText({ file: '/a/notes.xyz', error: "notes.xyz: Chapel can't read .xyz files yet" })).toBe("notes.xyz: Chapel can't read .xyz files yet");
+    expect(failureText({ file: '/a/notes.xyz', error: "Chapel can't read .xyz files yet" })).toBe(
+      "notes.xyz: Chapel can't read .xyz files yet",
+    );
+    expect(failureText({ file: '/a/notes.xyz', error: "notes.xyz: Chapel can't read .xyz files yet" })).toBe(
+      "notes.xyz: Chapel can't read .xyz files yet",
+    );
     expect(failureText({ file: '/a/notes.xyz', error: '/a/notes.xyz: unreadable' })).toBe('notes.xyz: unreadable');
   });
 });

@@ -4,7 +4,14 @@ import type { ModelSettings, ModelSettingsView } from '../types';
 import { toasts, type ToastStore } from './toasts.svelte';
 
 /** The sampling fields of a model's settings, as the panel lists them. */
-export const SAMPLING_FIELDS: { key: 'temperature' | 'top_k' | 'top_p' | 'min_p' | 'repeat_penalty'; label: string; step: string; min: string; max?: string; hint: string }[] = [
+export const SAMPLING_FIELDS: {
+  key: 'temperature' | 'top_k' | 'top_p' | 'min_p' | 'repeat_penalty';
+  label: string;
+  step: string;
+  min: string;
+  max?: string;
+  hint: string;
+}[] = [
   { key: 'temperature', label: 'Temperature', step: '0.05', min: '0', max: '5', hint: 'Higher is more varied; 0 is deterministic.' },
   { key: 'top_k', label: 'Top-k', step: '1', min: '0', hint: 'Sample from the k most likely tokens (0 = off).' },
   { key: 'top_p', label: 'Top-p', step: '0.01', min: '0.01', max: '1', hint: 'Nucleus sampling threshold.' },

@@ -28,8 +28,18 @@ afterEach(() => {
 describe('model settings: what the panel says', () => {
   const v = modelSettingsView();
   it.each([
-    { name: 'Auto, no reply yet', threads: 0, last: 0, want: /^Auto \(recommended\): up to 2 threads, fewer while another program keeps a core busy\. This computer has 2 cores\.$/ },
-    { name: 'Auto, the last reply used fewer', threads: 0, last: 1, want: /up to 2 threads; the last reply used 1 because that measured faster: another program was keeping a core busy/ },
+    {
+      name: 'Auto, no reply yet',
+      threads: 0,
+      last: 0,
+      want: /^Auto \(recommended\): up to 2 threads, fewer while another program keeps a core busy\. This computer has 2 cores\.$/,
+    },
+    {
+      name: 'Auto, the last reply used fewer',
+      threads: 0,
+      last: 1,
+      want: /up to 2 threads; the last reply used 1 because that measured faster: another program was keeping a core busy/,
+    },
     { name: 'Auto, the last reply used all', threads: 0, last: 2, want: /up to 2 threads; the last reply used 2 threads\./ },
     { name: 'fixed', threads: 1, last: 2, want: /^Fixed: 1 thread for every step/ },
   ])('threads: $name', ({ threads, last, want }) => {
@@ -55,7 +65,16 @@ describe('model settings: what the panel says', () => {
   });
 
   it('normalises form values', () => {
-    const d = normaliseModel({ ...v.values, context_size: '2048' as unknown as number, threads: '1' as unknown as number, temperature: Number.NaN, system_prompt: '  hi ' }, v.values);
+    const d = normaliseModel(
+      {
+        ...v.values,
+        context_size: '2048' as unknown as number,
+        threads: '1' as unknown as number,
+        temperature: Number.NaN,
+        system_prompt: '  hi ',
+      },
+      v.values,
+    );
     expect(d).toMatchObject({ context_size: 2048, threads: 1, temperature: 0.6, system_prompt: 'hi' });
   });
 });
@@ -74,9 +93,19 @@ describe('model settings store', () => {
     expect(store.reloads).toBe(false);
     store.draft!.context_size = 2048;
     expect(store.reloads).toBe(true);
-    w.app.SaveModelSettings.mockResolvedValue(modelSettingsView({ saved: true, values: { ...store.view!.values, temperature: 0.3, context_size: 2048 }, loaded_context: 2048, reloaded: true }));
+    w.app.SaveModelSettings.mockResolvedValue(
+      modelSettingsView({
+        saved: true,
+        values: { ...store.view!.values, temperature: 0.3, context_size: 2048 },
+        loaded_context: 2048,
+        reloaded: true,
+      }),
+    );
     expect(await store.save()).toBe(true);
-    expect(w.app.SaveModelSettings).toHaveBeenCalledWith('/models/m.gguf', expect.objectContaining({ temperature: 0.3, context_size: 2048 }));
+    expect(w.app.SaveModelSettings).toHaveBeenCalledWith(
+      '/models/m.gguf',
+      expect.objectContaining({ temperature: 0.3, context_size: 2048 }),
+    );
     expect(store.view!.saved).toBe(true);
     expect(store.dirty).toBe(false);
     expect(notes.items.at(-1)?.text).toMatch(/reloaded with a context of 2,048 tokens/);
@@ -86,7 +115,10 @@ describe('model settings store', () => {
     const { w, store } = setup();
     await store.load('/models/m.gguf');
     store.draft!.context_size = 99999;
-    w.app.SaveModelSettings.mockRejectedValue({ code: 'invalid', message: 'the context can be at most 8192 tokens, the length this model was trained with' });
+    w.app.SaveModelSettings.mockRejectedValue({
+      code: 'invalid',
+      message: 'the context can be at most 8192 tokens, the length this model was trained with',
+    });
     expect(await store.save()).toBe(false);
     expect(store.error).toMatch(/at most 8192/);
     expect(store.draft!.context_size).toBe(99999);
@@ -94,7 +126,9 @@ describe('model settings store', () => {
 
   it('resets to the defaults', async () => {
     const { w, store } = setup();
-    w.app.GetModelSettings.mockResolvedValue(modelSettingsView({ saved: true, values: { ...modelSettingsView().values, temperature: 1.5 } }));
+    w.app.GetModelSettings.mockResolvedValue(
+      modelSettingsView({ saved: true, values: { ...modelSettingsView().values, temperature: 1.5 } }),
+    );
     await store.load('/models/m.gguf');
     expect(await store.reset()).toBe(true);
     expect(w.app.ResetModelSettings).toHaveBeenCalledWith('/models/m.gguf');

@@ -2,14 +2,31 @@ import { describe, expect, it, vi } from 'vitest';
 import { StartupStore } from './startup.svelte';
 import { installFakeWails } from '../../test/fakes';
 
-const damaged = { state: 'damaged', message: 'Chapel’s database /d/chapel.db is damaged', database: '/d/chapel.db', log_file: '/d/logs/chapel.log' };
+const damaged = {
+  state: 'damaged',
+  message: 'Chapel’s database /d/chapel.db is damaged',
+  database: '/d/chapel.db',
+  log_file: '/d/logs/chapel.log',
+};
 
 describe('startup store', () => {
   it('reports a damaged database, recovers it and reloads into the app', async () => {
     const w = installFakeWails();
     w.app.StartupState.mockResolvedValue(damaged);
-    const report = { rows: 1128, tables: {}, unreadable: ['messages'], conversations: 300, messages: 828, documents: 0, orphans_dropped: 0 };
-    w.app.RecoverDatabase.mockResolvedValue({ copy: '/d/chapel-damaged-20261201-221504.db', message: 'Recovered 300 conversations', salvage: report });
+    const report = {
+      rows: 1128,
+      tables: {},
+      unreadable: ['messages'],
+      conversations: 300,
+      messages: 828,
+      documents: 0,
+      orphans_dropped: 0,
+    };
+    w.app.RecoverDatabase.mockResolvedValue({
+      copy: '/d/chapel-damaged-20261201-221504.db',
+      message: 'Recovered 300 conversations',
+      salvage: report,
+    });
     const reload = vi.fn();
     const s = new StartupStore(reload);
     expect((await s.load()).state).toBe('damaged');

@@ -20,7 +20,11 @@ export class ToastStore {
     const id = this.nextId++;
     this.items.push({ id, kind, text });
     if (this.items.length > 4) this.dismiss(this.items[0].id);
-    if (timeoutMs > 0) this.timers.set(id, setTimeout(() => this.dismiss(id), timeoutMs));
+    if (timeoutMs > 0)
+      this.timers.set(
+        id,
+        setTimeout(() => this.dismiss(id), timeoutMs),
+      );
     return id;
   }
 

@@ -29,7 +29,10 @@ describe('transfer store', () => {
     expect(await t.importFile()).toBe(true);
     expect(notify.items.at(-1)?.text).toBe('Imported 2 conversations and 1 message from ChatGPT');
     expect(w.app.ListConversations).toHaveBeenCalled();
-    w.app.ImportChooseFile.mockRejectedValue({ code: 'invalid', message: 'this file is not a Chapel, ChatGPT (conversations.json) or Open WebUI chat export' });
+    w.app.ImportChooseFile.mockRejectedValue({
+      code: 'invalid',
+      message: 'this file is not a Chapel, ChatGPT (conversations.json) or Open WebUI chat export',
+    });
     expect(await t.importFile()).toBe(false);
     expect(notify.items.at(-1)?.text).toContain('not a Chapel, ChatGPT');
   });
