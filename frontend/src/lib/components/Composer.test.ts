@@ -83,4 +83,16 @@ describe('Composer drafts', () => {
     await rerender({ draftKey: 2 });
     expect(input.value).toBe('another');
   });
+
+  it('text typed while New chat makes its conversation goes with the new chat, once', async () => {
+    const { rerender } = render(Composer, { generating: false, onsend: vi.fn(() => true), onstop: vi.fn(), draftKey: 1 });
+    const input = screen.getByTestId('composer-input') as HTMLTextAreaElement;
+    await fireEvent.input(input, { target: { value: 'Once upon a time' } });
+    await rerender({ draftKey: 5, carryTo: 5 }); // the new chat opened after the typing
+    expect(input.value).toBe('Once upon a time');
+    await rerender({ draftKey: 1, carryTo: 5 });
+    expect(input.value).toBe(''); // conversation 1 kept no copy: the text went with the new chat
+    await rerender({ draftKey: 5, carryTo: 5 });
+    expect(input.value).toBe('Once upon a time'); // back in the new chat: its draft, not carried again
+  });
 });

@@ -31,6 +31,8 @@ export interface ChatDeps {
 /** Messages of the open conversation, sending, and streaming replies. */
 export class ChatStore {
   conversationId = $state(0);
+  /** The chat New chat opened last: text typed while it was being made goes with it (Composer's carryTo). */
+  newChatId = $state(0);
   messages = $state<Message[]>([]);
   loading = $state(false);
   sending = $state(false);
@@ -94,6 +96,7 @@ export class ChatStore {
     // A message sent (or a conversation opened) meanwhile wins over the empty chat.
     if (!c || seq !== this.openSeq) return;
     this.openSeq++;
+    this.newChatId = c.id;
     this.conversationId = c.id;
     this.messages = [];
     this.versions = {};
