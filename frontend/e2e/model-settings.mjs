@@ -74,7 +74,10 @@ export async function modelSettingsSteps({ page, step, out }) {
   if ((await input.inputValue()) !== String(target)) throw new Error(`context shown ${await input.inputValue()}, want ${target}`);
   await page.getByTestId('ms-reset').click();
   await waitContext(page, view.default_context);
-  if ((await input.inputValue()) !== '0') throw new Error(`context after reset ${await input.inputValue()}`);
+  // The panel's field follows the reloaded model a moment after the status line.
+  await page
+    .waitForFunction(() => document.querySelector('[data-testid="ms-context"]')?.value === '0', null, { timeout: 10000 })
+    .catch(async () => { throw new Error(`context after reset ${await input.inputValue()}`); });
   await page.keyboard.press('Escape');
   await page.getByTestId('settings-panel').waitFor({ state: 'detached', timeout: 5000 });
   await page.evaluate(async (s) => {
