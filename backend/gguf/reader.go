@@ -58,6 +58,43 @@ func bad(format string, args ...any) error {
 	return &FormatError{Reason: fmt.Sprintf(format, args...)}
 }
 
+// preamble is what a GGUF header says before its metadata.
+type preamble struct {
+	version       uint32
+	nTensors, nKV uint64
+}
+
+// readPreamble reads and checks the magic, version and counts that open a
+// GGUF header, and returns the reader positioned at the first metadata key.
+func readPreamble(r io.Reader, size int64) (*reader, preamble, error) {
+	rd := &reader{r: bufio.NewReaderSize(r, 1<<16), limit: min(size, maxHeaderBytes)}
+	var h preamble
+	magic := make([]byte, 4)
+	if err := rd.full(magic); err != nil {
+		return nil, h, bad("the file is empty or too short to be a GGUF model")
+	}
+	if string(magic) != Magic {
+		return nil, h, bad("it is not a GGUF file")
+	}
+	var err error
+	if h.version, err = rd.u32(); err != nil {
+		return nil, h, err
+	}
+	if h.version < MinVersion || h.version > MaxVersion {
+		return nil, h, bad("GGUF version %d is not supported (Chapel reads versions %d to %d)", h.version, MinVersion, MaxVersion)
+	}
+	if h.nTensors, err = rd.u64(); err != nil {
+		return nil, h, err
+	}
+	if h.nKV, err = rd.u64(); err != nil {
+		return nil, h, err
+	}
+	if h.nTensors > maxTensors || h.nKV > maxKV {
+		return nil, h, bad("the header claims %d tensors and %d metadata entries, which is not plausible", h.nTensors, h.nKV)
+	}
+	return rd, h, nil
+}
+
 // ReadFile opens path and checks its header.
 func ReadFile(path string) (*File, error) {
 	f, err := os.Open(path)
@@ -79,33 +116,12 @@ func ReadFile(path string) (*File, error) {
 // counts, string and array lengths, tensor types, shapes, and that every
 // tensor lies inside the file without overlapping another.
 func Read(r io.Reader, size int64) (*File, error) {
-	rd := &reader{r: bufio.NewReaderSize(r, 1<<16), limit: min(size, maxHeaderBytes)}
-	magic := make([]byte, 4)
-	if err := rd.full(magic); err != nil {
-		return nil, bad("the file is empty or too short to be a GGUF model")
-	}
-	if string(magic) != Magic {
-		return nil, bad("it is not a GGUF file")
-	}
-	f := &File{Metadata: map[string]any{}, Alignment: DefaultAlignment, FileSize: size}
-	var err error
-	if f.Version, err = rd.u32(); err != nil {
-		return nil, err
-	}
-	if f.Version < MinVersion || f.Version > MaxVersion {
-		return nil, bad("GGUF version %d is not supported (Chapel reads versions %d to %d)", f.Version, MinVersion, MaxVersion)
-	}
-	nTensors, err := rd.u64()
+	rd, h, err := readPreamble(r, size)
 	if err != nil {
 		return nil, err
 	}
-	nKV, err := rd.u64()
-	if err != nil {
-		return nil, err
-	}
-	if nTensors > maxTensors || nKV > maxKV {
-		return nil, bad("the header claims %d tensors and %d metadata entries, which is not plausible", nTensors, nKV)
-	}
+	f := &File{Metadata: map[string]any{}, Alignment: DefaultAlignment, FileSize: size, Version: h.version}
+	nTensors, nKV := h.nTensors, h.nKV
 	for i := uint64(0); i < nKV; i++ {
 		key, err := rd.str()
 		if err != nil {

@@ -1,9 +1,6 @@
 package gguf
 
-import (
-	"bufio"
-	"os"
-)
+import "os"
 
 // TokenTexts returns the vocabulary texts (tokenizer.ggml.tokens) of the
 // given token ids in the GGUF file at path, such as the BOS token's
@@ -19,24 +16,11 @@ func TokenTexts(path string, ids ...uint64) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	rd := &reader{r: bufio.NewReaderSize(f, 1<<16), limit: min(st.Size(), maxHeaderBytes)}
-	magic := make([]byte, 4)
-	if err := rd.full(magic); err != nil || string(magic) != Magic {
-		return nil, bad("it is not a GGUF file")
-	}
-	if _, err := rd.u32(); err != nil { // version, checked by Read
-		return nil, err
-	}
-	if _, err := rd.u64(); err != nil { // tensor count
-		return nil, err
-	}
-	nKV, err := rd.u64()
+	rd, h, err := readPreamble(f, st.Size())
 	if err != nil {
 		return nil, err
 	}
-	if nKV > maxKV {
-		return nil, bad("the header claims %d metadata entries, which is not plausible", nKV)
-	}
+	nKV := h.nKV
 	out := make([]string, len(ids))
 	for i := uint64(0); i < nKV; i++ {
 		key, err := rd.str()
