@@ -127,10 +127,10 @@ func (lb loadBench) underLoad(ctx context.Context, eng engine.Engine, modelPaths
 		for _, r := range rows {
 			text += fmt.Sprintf("  %-22s idle %8.1f tok/s · loaded %8.1f tok/s · keeps %3.0f %%\n", r.Config, r.IdleTPS, r.LoadTPS, 100*r.Retained)
 		}
-		best1 := rows[1]
-		text += fmt.Sprintf("  default vs 1 thread: idle %.2f×, loaded %.2f×", rows[0].IdleTPS/best1.IdleTPS, rows[0].LoadTPS/best1.LoadTPS)
-		report["default_vs_one_idle"] = rows[0].IdleTPS / best1.IdleTPS
-		report["default_vs_one_loaded"] = rows[0].LoadTPS / best1.LoadTPS
+		tuned, one := rows[0], rows[1]
+		vsIdle, vsLoaded := tuned.IdleTPS/one.IdleTPS, tuned.LoadTPS/one.LoadTPS
+		text += fmt.Sprintf("  default vs 1 thread: idle %.2f×, loaded %.2f×", vsIdle, vsLoaded)
+		report["default_vs_one_idle"], report["default_vs_one_loaded"] = vsIdle, vsLoaded
 		if lb.doc != "" {
 			var sum [2]summaryReport
 			for i, loaded := range []bool{false, true} {
@@ -140,10 +140,10 @@ func (lb loadBench) underLoad(ctx context.Context, eng engine.Engine, modelPaths
 				}
 				sum[i] = r
 			}
-			report["summary_idle"], report["summary_loaded"] = sum[0], sum[1]
-			report["summary_retained"] = sum[1].PipelinePPTPS / sum[0].PipelinePPTPS
+			kept := sum[1].PipelinePPTPS / sum[0].PipelinePPTPS
+			report["summary_idle"], report["summary_loaded"], report["summary_retained"] = sum[0], sum[1], kept
 			text += fmt.Sprintf("\n  summary map steps (%s): prompt %.1f tok/s idle, %.1f loaded: keeps %.0f %%",
-				filepath.Base(lb.doc), sum[0].PipelinePPTPS, sum[1].PipelinePPTPS, 100*sum[1].PipelinePPTPS/sum[0].PipelinePPTPS)
+				filepath.Base(lb.doc), sum[0].PipelinePPTPS, sum[1].PipelinePPTPS, 100*kept)
 		}
 		if code := printBench(lb.asJSON, report, text); code != 0 {
 			return code
@@ -167,18 +167,18 @@ func (lb loadBench) measure(ctx context.Context, eng engine.Engine, path string,
 
 // summaryReport is the summary benchmark's result.
 type summaryReport struct {
-	Document       string  `json:"document"`
-	Loaded         bool    `json:"loaded"`
-	Pieces         int     `json:"pieces"`
-	PromptTokens   int     `json:"prompt_tokens"`
-	Completion     int     `json:"completion_tokens"`
-	PipelinePPTPS  float64 `json:"pipeline_pp_tps"` // prompt tokens per second inside the summary pipeline
-	EnginePPTPS    float64 `json:"engine_pp_tps"`   // `chapel bench`'s prompt figure, same engine and threads
-	Fraction       float64 `json:"fraction"`        // pipeline ÷ engine (target ≥ 0.9)
-	WallSeconds    float64 `json:"wall_seconds"`
-	EngineBusy     float64 `json:"engine_busy"` // share of the wall time spent inside the engine
-	MapPromptAvg   float64 `json:"map_prompt_avg_tokens"`
-	ReferencePromp int     `json:"reference_prompt_tokens"` // the engine-alone prompt length
+	Document        string  `json:"document"`
+	Loaded          bool    `json:"loaded"`
+	Pieces          int     `json:"pieces"`
+	PromptTokens    int     `json:"prompt_tokens"`
+	Completion      int     `json:"completion_tokens"`
+	PipelinePPTPS   float64 `json:"pipeline_pp_tps"` // prompt tokens per second inside the summary pipeline
+	EnginePPTPS     float64 `json:"engine_pp_tps"`   // `chapel bench`'s prompt figure, same engine and threads
+	Fraction        float64 `json:"fraction"`        // pipeline ÷ engine (target ≥ 0.9)
+	WallSeconds     float64 `json:"wall_seconds"`
+	EngineBusy      float64 `json:"engine_busy"` // share of the wall time spent inside the engine
+	MapPromptAvg    float64 `json:"map_prompt_avg_tokens"`
+	ReferencePrompt int     `json:"reference_prompt_tokens"` // the engine-alone prompt length
 }
 
 // summaries runs the summary benchmark on each model.
@@ -192,7 +192,7 @@ func (lb loadBench) summaries(ctx context.Context, eng engine.Engine, modelPaths
 			"  %d prompt tokens (%.0f a step) in %.1f s of prompt processing: %.1f tok/s; the engine alone (%d-token prompt): %.1f tok/s\n"+
 			"  pipeline ÷ engine: %.2f (target ≥ 0.9) · engine busy %.0f %% of %.1f s",
 			filepath.Base(path), r.Pieces, r.Document, r.PromptTokens, r.MapPromptAvg, float64(r.PromptTokens)/max(r.PipelinePPTPS, 1e-9),
-			r.PipelinePPTPS, r.ReferencePromp, r.EnginePPTPS, r.Fraction, 100*r.EngineBusy, r.WallSeconds)
+			r.PipelinePPTPS, r.ReferencePrompt, r.EnginePPTPS, r.Fraction, 100*r.EngineBusy, r.WallSeconds)
 		if code := printBench(lb.asJSON, r, text); code != 0 {
 			return code
 		}
@@ -264,8 +264,8 @@ func (lb loadBench) summaryRun(ctx context.Context, modelPath string, loaded boo
 	// The reference prompt is as long as the average map step's: attention
 	// costs more per token in a longer prompt, which is not waste.
 	rep.MapPromptAvg = float64(meter.PromptTokens) / float64(max(1, meter.Steps))
-	rep.ReferencePromp = min(int(rep.MapPromptAvg), 4000)
-	ref, err := bench.Run(ctx, eng, modelPath, bench.Options{Threads: lb.threads, PP: max(64, rep.ReferencePromp), TG: 8, Reps: lb.reps})
+	rep.ReferencePrompt = min(int(rep.MapPromptAvg), 4000)
+	ref, err := bench.Run(ctx, eng, modelPath, bench.Options{Threads: lb.threads, PP: max(64, rep.ReferencePrompt), TG: 8, Reps: lb.reps})
 	if err != nil {
 		return rep, err
 	}
