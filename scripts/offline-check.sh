@@ -124,7 +124,7 @@ strace_window() {
 
 # --- 3. the browser suite with only a loopback -------------------------------------
 netns_browser() {
-  [ "${OFFLINE_BROWSER:-1}" != 0 ] || { echo "OFFLINE_BROWSER=0: not run"; return 77; }
+  [ "${OFFLINE_BROWSER:-1}" != 0 ] || { echo "OFFLINE_BROWSER=0: not run here (make test ran the browser suite inside a network namespace as test-e2e)"; return 77; }
   has_netns || { echo "unshare -n failed: not checked"; return 77; }
   [ -x "$root/build/bin/chapel-dev" ] || { echo "build/bin/chapel-dev is missing (make dev-go)"; return 1; }
   E2E_OUT="$out/e2e" unshare -n sh -c 'ip link set lo up && exec bash scripts/e2e.sh' >"$out/e2e.log" 2>&1 ||
