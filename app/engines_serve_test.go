@@ -1,33 +1,21 @@
 package app
 
 import (
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/chapelapp/chapel/backend/engine/testmodel"
 	"github.com/chapelapp/chapel/backend/gguf"
-	"github.com/chapelapp/chapel/backend/paths"
 )
 
 // Serving from the window: off until started, the token shown once, the
 // loaded local model answered with it and refused without it, and nothing
 // listening after Stop.
 func TestServingFromTheWindow(t *testing.T) {
-	t.Setenv(paths.EnvHome, t.TempDir())
-	t.Setenv("CHAPEL_TEST_MAIN", "1") // the engine worker is this test binary
-	t.Setenv("CHAPEL_THREADS", "1")
-	ctx := context.Background()
-	svc, err := openServices(ctx, slog.New(slog.DiscardHandler), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer svc.close()
-	a := &App{svc: svc, ctx: func() context.Context { return ctx }}
+	a, _ := newTestApp(t)
 	defer a.StopServing()
 	if s := a.ServingState(); s.Running {
 		t.Fatalf("serving before anyone asked: %+v", s)

@@ -1,31 +1,19 @@
 package app
 
 import (
-	"context"
-	"log/slog"
 	"runtime"
 	"testing"
 
 	"github.com/chapelapp/chapel/backend/apperr"
 	"github.com/chapelapp/chapel/backend/engine/testmodel"
 	"github.com/chapelapp/chapel/backend/gguf"
-	"github.com/chapelapp/chapel/backend/paths"
 )
 
 // Settings per model through the window's methods, on the engine worker:
 // a saved context reloads the loaded model with it, the CLI loads with it
 // too, and a reset loads the default again.
 func TestModelSettingsMethods(t *testing.T) {
-	t.Setenv(paths.EnvHome, t.TempDir())
-	t.Setenv("CHAPEL_TEST_MAIN", "1") // the engine worker is this test binary
-	t.Setenv("CHAPEL_THREADS", "1")
-	ctx := context.Background()
-	svc, err := openServices(ctx, slog.New(slog.DiscardHandler), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer svc.close()
-	a := &App{svc: svc, ctx: func() context.Context { return ctx }}
+	a, ctx := newTestApp(t)
 	info, err := a.LoadModel(testmodel.Tiny(t, gguf.ChatMLTemplate))
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +46,7 @@ func TestModelSettingsMethods(t *testing.T) {
 			}
 			return err
 		}, 256, ""},
-		{"the CLI loads with it", func() error { return loadForCLI(ctx, svc, info.Path, 0) }, 256, ""},
+		{"the CLI loads with it", func() error { return loadForCLI(ctx, a.svc, info.Path, 0) }, 256, ""},
 		{"reset loads the default", func() error {
 			got, err := a.ResetModelSettings(info.Path)
 			if err == nil && (got.Saved || !got.Reloaded) {
@@ -72,7 +60,7 @@ func TestModelSettingsMethods(t *testing.T) {
 		if (s.code == "" && err != nil) || (s.code != "" && apperr.CodeOf(err) != s.code) {
 			t.Fatalf("%s: err %v, want code %q", s.name, err, s.code)
 		}
-		cur, ok := svc.engine.Model(ctx)
+		cur, ok := a.svc.engine.Model(ctx)
 		if !ok || cur.ContextSize != s.wantCtx {
 			t.Errorf("%s: engine context %d, want %d", s.name, cur.ContextSize, s.wantCtx)
 		}
