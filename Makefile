@@ -90,8 +90,10 @@ frontend: deps-frontend
 ## -I flag to CGO_CXXFLAGS, which would give llama.cpp a second build cache.
 build: deps frontend build-go
 
+# STRIP= keeps the symbols, e.g. for perf: `make build-go STRIP= BIN=build/bin/prof/chapel`
+STRIP ?= -w -s
 build-go:
-	$(GO) build -buildvcs=false -tags "desktop,production,$(TAGS)" -ldflags "-w -s $(LDFLAGS)" -o $(BIN) .
+	$(GO) build -buildvcs=false -tags "desktop,production,$(TAGS)" -ldflags "$(STRIP) $(LDFLAGS)" -o $(BIN) .
 	@echo "built $(BIN)"
 
 ## release-check: a portable x86-64-v3 (AVX2) build runs a generation under an
