@@ -7,6 +7,7 @@ ignore ./frontend/node_modules
 
 require (
 	github.com/ardanlabs/jinja v1.8.0
+	github.com/godbus/dbus/v5 v5.1.0
 	github.com/mattn/go-sqlite3 v1.14.28
 	github.com/ollama/ollama v0.17.4
 	github.com/wailsapp/wails/v2 v2.11.0
@@ -22,7 +23,6 @@ require (
 	github.com/bep/debounce v1.2.1 // indirect
 	github.com/danieljoos/wincred v1.2.2 // indirect
 	github.com/go-ole/go-ole v1.3.0 // indirect
-	github.com/godbus/dbus/v5 v5.1.0 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/gorilla/websocket v1.5.3 // indirect
 	github.com/jchv/go-winloader v0.0.0-20210711035445-715c2860da7e // indirect

@@ -21,6 +21,9 @@ type App struct {
 	ctx           func() context.Context // the window's context, set at startup
 	opened        openedFiles            // files to open: arguments, a second launch's arguments
 	boot          *bootState             // set when the window started without its database (startup.go)
+	// windowCtx is the window's context once it has started (nil on the command line).
+	windowCtx func() (context.Context, bool)
+	notes     *summaryNotes // notifies the end of long summaries (notify.go); nil on the command line
 }
 
 // Info describes this installation.

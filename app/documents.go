@@ -34,7 +34,7 @@ func (a *App) DeleteDocument(id int64) error { return a.svc.deleteDocument(a.ctx
 // SummarizeDocument starts (or resumes, or returns the finished) summary of
 // a document in a style; progress streams on summary:progress:<id>.
 func (a *App) SummarizeDocument(id int64, style string) (summarize.View, error) {
-	return a.svc.summaries.Start(id, style, a.svc.emit.Emit)
+	return a.svc.summaries.Start(id, style, a.notes.watch(a.svc.emit.Emit)) // a long one ends with a notification
 }
 
 // StopSummary stops a document's summary; the pieces done are kept.
