@@ -3,6 +3,7 @@
 import type { WailsAppBindings, WailsRuntime } from './wails';
 import type {
   AboutInfo,
+  Appearance,
   ActiveReply,
   AppInfo,
   CatalogView,
@@ -197,6 +198,10 @@ export const api = {
   about: (): Promise<AboutInfo> => call('About'),
   /** Files Chapel was asked to open (arguments, a second launch) since the last call. */
   takeOpenedFiles: async (): Promise<string[]> => (await call('TakeOpenedFiles')) ?? [],
+  /** Settings → Appearance: the theme and summary notifications. */
+  getAppearance: (): Promise<Appearance> => call('GetAppearance'),
+  /** Stores Settings → Appearance and puts the window in the theme's colour; returns it with the scheme shown. */
+  saveAppearance: (a: Appearance): Promise<Appearance> => call('SaveAppearance', a),
   /** The model catalogue rated against this computer (memory, free disk), with unfinished downloads. */
   modelCatalog: async (): Promise<CatalogView> => {
     const v = await call('ModelCatalog');

@@ -7,6 +7,7 @@ import { documents } from './stores/documents.svelte';
 import { ingest, type IngestStore } from './stores/ingest.svelte';
 import { model, type ModelStore } from './stores/model.svelte';
 import { settings } from './stores/settings.svelte';
+import { appearance } from './stores/appearance.svelte';
 import { toasts, type ToastStore } from './stores/toasts.svelte';
 
 /** Show a friendly toast for uncaught errors and rejections instead of a blank window. */
@@ -73,6 +74,7 @@ export function boot(): () => void {
       return;
     }
     offs.push(
+      appearance.init(),
       model.init(),
       conversations.init(),
       documents.init(),

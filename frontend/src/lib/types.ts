@@ -439,6 +439,15 @@ export interface Passage {
   text: string;
 }
 
+/** Settings → Appearance (app/window_theme.go): the theme, and notifications when a long summary ends. */
+export interface Appearance {
+  theme: ThemeChoice;
+  scheme: 'light' | 'dark'; // what the window shows (the system's when following it)
+  notify_summaries: boolean;
+}
+
+export type ThemeChoice = 'system' | 'light' | 'dark';
+
 /** How the window starts: ready, or on the "database damaged" screen (app/startup.go). */
 export interface StartupState {
   state: 'ready' | 'damaged';

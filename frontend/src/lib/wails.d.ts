@@ -2,6 +2,7 @@
 // /wails/runtime.js). src/lib/api.ts is the only module that touches them.
 import type {
   AboutInfo,
+  Appearance,
   ActiveReply,
   AppInfo,
   CatalogView,
@@ -75,6 +76,8 @@ export interface WailsAppBindings {
   ImportPath(path: string): Promise<ImportResult | null>;
   About(): Promise<AboutInfo>;
   TakeOpenedFiles(): Promise<string[]>;
+  GetAppearance(): Promise<Appearance>;
+  SaveAppearance(appearance: Appearance): Promise<Appearance>;
   ModelCatalog(): Promise<CatalogView>;
   StartDownload(id: string): Promise<DownloadRef>;
   PauseDownload(id: string): Promise<void>;

@@ -131,6 +131,11 @@ export function installFakeWails(): FakeWails {
       models_dir: '/data/models',
     }),
     TakeOpenedFiles: resolved([]),
+    GetAppearance: resolved({ theme: 'system', scheme: 'light', notify_summaries: true }),
+    SaveAppearance: vi.fn<Fn>(async (a: { theme: string; notify_summaries: boolean }) => ({
+      ...a,
+      scheme: a.theme === 'dark' ? 'dark' : 'light',
+    })),
     ModelCatalog: resolved({
       machine: { total_memory: 16e9, available_memory: 8e9, disk_free: 100e9 },
       models: [],
