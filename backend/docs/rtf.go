@@ -1,6 +1,7 @@
 package docs
 
 import (
+	"encoding/hex"
 	"strconv"
 	"strings"
 
@@ -92,9 +93,12 @@ func extractRTF(e *extractor, data []byte) (*Document, error) {
 			i += n
 			switch {
 			case word == "'":
-				if i+2 <= len(data) && isHex(data[i]) && isHex(data[i+1]) {
-					emit(string(cp.DecodeByte(unhex(data[i])<<4 | unhex(data[i+1]))))
-					i += 2
+				var code [1]byte
+				if i+2 <= len(data) {
+					if _, err := hex.Decode(code[:], data[i:i+2]); err == nil {
+						emit(string(cp.DecodeByte(code[0])))
+						i += 2
+					}
 				}
 				continue
 			case word == "*":
