@@ -5,6 +5,11 @@
 // text. It is pure Go, reads untrusted files defensively (size, entry-count
 // and nesting limits, no panics) and reports failures as one sentence a
 // person can read.
+//
+// docs detects a file's format, refuses what it cannot read, and holds the
+// readers of every format but PDF, whose reader is backend/docs/pdf. The
+// Document, Limits and Error types are backend/docs/doctext's, which the
+// readers share; they are named here, so callers need only this package.
 package docs
 
 import (
@@ -17,117 +22,68 @@ import (
 	"runtime/debug"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/chapelapp/chapel/backend/docs/doctext"
+	"github.com/chapelapp/chapel/backend/docs/pdf"
 )
 
-// Format is a document format Chapel can read.
-type Format string
+// The document model and the failures are doctext's, shared with the
+// format readers (backend/docs/pdf); they are named here so that callers
+// need only this package.
+type (
+	// Format is a document format Chapel can read.
+	Format = doctext.Format
+	// Span is a range of bytes [Start, End) in Document.Text.
+	Span = doctext.Span
+	// Section is a heading and the text it governs.
+	Section = doctext.Section
+	// Page is one page of a paginated document (PDF).
+	Page = doctext.Page
+	// Document is the extracted text of one file with its structure.
+	Document = doctext.Document
+	// Limits bound the work and memory one file may cost.
+	Limits = doctext.Limits
+	// Kind classifies an extraction failure.
+	Kind = doctext.Kind
+	// Error is an extraction failure: one sentence about the file, with
+	// its cause kept for logs and errors.Is.
+	Error = doctext.Error
+	// UnsupportedError is a file whose format Chapel does not read.
+	UnsupportedError = doctext.UnsupportedError
+)
 
+// The formats.
 const (
-	PDF      Format = "pdf"
-	DOCX     Format = "docx"
-	ODT      Format = "odt"
-	EPUB     Format = "epub"
-	HTML     Format = "html"
-	Markdown Format = "markdown"
-	Text     Format = "text"
-	RTF      Format = "rtf"
+	PDF      = doctext.PDF
+	DOCX     = doctext.DOCX
+	ODT      = doctext.ODT
+	EPUB     = doctext.EPUB
+	HTML     = doctext.HTML
+	Markdown = doctext.Markdown
+	Text     = doctext.Text
+	RTF      = doctext.RTF
 )
 
-// Span is a range of bytes [Start, End) in Document.Text.
-type Span struct{ Start, End int }
-
-// Section is a heading and the text it governs: from its own start to the
-// start of the next heading of the same or a higher level.
-type Section struct {
-	Title string
-	Level int // 1 = top level
-	Page  int // 1-based page the heading is on (PDF), else 0
-	Start int // byte offset into Document.Text
-	End   int
-}
-
-// Page is one page of a paginated document (PDF): its byte range in
-// Document.Text, which excludes the "\f" that separates pages.
-type Page struct {
-	Number int // 1-based
-	Start  int
-	End    int
-}
-
-// Document is the extracted text of one file with its structure.
-type Document struct {
-	Format     Format
-	Title      string
-	Text       string
-	Pages      []Page    // PDF only
-	Sections   []Section // in text order
-	Paragraphs []Span    // in text order
-	// PagesAnnounced is the page count a PDF's page tree states (/Count);
-	// more than len(Pages) when pages could not be read (a file cut short).
-	// 0 when the file states none (or its page tree is lost), and for
-	// other formats.
-	PagesAnnounced int
-	// PagesLost says a PDF's page tree could not be read (a file cut short):
-	// Pages are the page objects found, and others may be missing.
-	PagesLost bool
-}
-
-// PageAt returns the 1-based page holding byte offset off, or 0 when the
-// document has no pages.
-func (d *Document) PageAt(off int) int {
-	lo, hi := 0, len(d.Pages)
-	for lo < hi {
-		m := (lo + hi) / 2
-		if d.Pages[m].End < off {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	if lo < len(d.Pages) {
-		return d.Pages[lo].Number
-	}
-	if len(d.Pages) > 0 {
-		return d.Pages[len(d.Pages)-1].Number
-	}
-	return 0
-}
-
-// Limits bound the work and memory one file may cost.
-type Limits struct {
-	MaxInflated int64 // bytes a file may expand to (zip entries, PDF streams), and the largest file read whole
-	MaxEntries  int   // entries in a zip-based file
-	MaxDepth    int   // nesting of XML elements, PDF objects and form XObjects
-	MaxPages    int   // pages of a PDF
-
-	// Progress, when set, is called as the pages of a PDF are read, with
-	// the pages done so far, last with pagesDone == pagesTotal. Other
-	// formats do not call it.
-	Progress func(pagesDone, pagesTotal int)
-}
+// The kinds of failure.
+const (
+	Damaged        = doctext.Damaged        // the file is truncated or corrupt
+	Empty          = doctext.Empty          // the file has no bytes
+	Encrypted      = doctext.Encrypted      // the file needs a password
+	TooLarge       = doctext.TooLarge       // the file expands past Limits.MaxInflated
+	TooManyEntries = doctext.TooManyEntries // a zip-based file holds more than Limits.MaxEntries files
+	TooDeep        = doctext.TooDeep        // nesting deeper than Limits.MaxDepth
+	TooManyPages   = doctext.TooManyPages   // a PDF with more than Limits.MaxPages pages
+	NoText         = doctext.NoText         // a PDF whose pages carry no text (scanned images)
+	Unreadable     = doctext.Unreadable     // reading the file failed (it vanished, a disk error)
+	Internal       = doctext.Internal       // a bug in a reader, caught
+)
 
 // DefaultLimits suits a desktop app: generous for real documents, fatal
 // for bombs.
-func DefaultLimits() Limits {
-	return Limits{MaxInflated: 256 << 20, MaxEntries: 10000, MaxDepth: 256, MaxPages: 10000}
-}
+func DefaultLimits() Limits { return doctext.DefaultLimits() }
 
-func (l Limits) withDefaults() Limits {
-	d := DefaultLimits()
-	if l.MaxInflated <= 0 {
-		l.MaxInflated = d.MaxInflated
-	}
-	if l.MaxEntries <= 0 {
-		l.MaxEntries = d.MaxEntries
-	}
-	if l.MaxDepth <= 0 {
-		l.MaxDepth = d.MaxDepth
-	}
-	if l.MaxPages <= 0 {
-		l.MaxPages = d.MaxPages
-	}
-	return l
-}
+// KindOf returns the Kind of err, or 0 when err is not an *Error.
+func KindOf(err error) Kind { return doctext.KindOf(err) }
 
 // Detect names the format of a file from its first bytes (magic numbers
 // first) and then its name's extension. An unknown format is an
@@ -209,21 +165,17 @@ func looksText(h []byte) bool {
 func Extract(ctx context.Context, r io.ReaderAt, size int64, name string, lim Limits) (doc *Document, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			if fault, ok := p.(interface{ Addr() uintptr }); ok { // a mapped file shrank while read
-				doc, err = nil, readError(fmt.Errorf("memory fault at %#x: %v", fault.Addr(), p))
-				return
-			}
 			doc, err = nil, &Error{Kind: Internal, Msg: "Chapel could not read this file because of a bug in its reader",
 				Err: fmt.Errorf("panic: %v\n%s", p, debug.Stack())}
 		}
 	}()
-	lim = lim.withDefaults()
+	lim = lim.WithDefaults()
 	if size == 0 {
 		return nil, &Error{Kind: Empty, Msg: "the file is empty"}
 	}
 	head := make([]byte, min(size, 1024))
 	if _, err := r.ReadAt(head, 0); err != nil && !errors.Is(err, io.EOF) {
-		return nil, readError(err)
+		return nil, doctext.ReadError(err)
 	}
 	f, err := Detect(name, head)
 	if err != nil {
@@ -235,12 +187,12 @@ func Extract(ctx context.Context, r io.ReaderAt, size int64, name string, lim Li
 	e := &extractor{ctx: ctx, lim: lim, format: f}
 	switch f {
 	case PDF:
-		doc, err = extractPDF(ctx, r, size, lim)
+		doc, err = pdf.Extract(ctx, r, size, lim)
 	case DOCX, ODT, EPUB:
 		doc, err = extractZip(ctx, e, r, size)
 	default:
 		var data []byte
-		data, err = readAll(r, size, lim, f)
+		data, err = doctext.ReadAll(r, size, lim, f)
 		if err == nil {
 			doc, err = extractFlat(e, data)
 		}
@@ -278,7 +230,7 @@ func extractFlat(e *extractor, data []byte) (*Document, error) {
 // than Chapel reads whole (every format but the zip-based ones, whose
 // entries are inflated one at a time). Check it before copying a file.
 func Admit(name string, head []byte, size int64, lim Limits) (Format, error) {
-	lim = lim.withDefaults()
+	lim = lim.WithDefaults()
 	if size == 0 {
 		return "", &Error{Kind: Empty, Msg: "the file is empty"}
 	}
@@ -286,55 +238,8 @@ func Admit(name string, head []byte, size int64, lim Limits) (Format, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := sizeError(f, size, lim); err != nil {
+	if err := doctext.SizeError(f, size, lim); err != nil {
 		return f, err
 	}
 	return f, nil
-}
-
-// sizeError refuses a file of a format read whole when it is larger than
-// lim.MaxInflated.
-func sizeError(f Format, size int64, lim Limits) error {
-	switch f {
-	case DOCX, ODT, EPUB:
-		return nil
-	}
-	if size > lim.MaxInflated {
-		return &Error{Kind: TooLarge, Msg: fmt.Sprintf("this %s is larger than %d MB; Chapel stops there", formatNoun(f), lim.MaxInflated>>20)}
-	}
-	return nil
-}
-
-// readAll reads a whole file no larger than lim.MaxInflated.
-func readAll(r io.ReaderAt, size int64, lim Limits, f Format) ([]byte, error) {
-	if err := sizeError(f, size, lim); err != nil {
-		return nil, err
-	}
-	data := make([]byte, size)
-	n, err := r.ReadAt(data, 0)
-	if err != nil && !(errors.Is(err, io.EOF) && int64(n) == size) {
-		return nil, readError(err)
-	}
-	return data, nil
-}
-
-// formatNoun names a format in a sentence: "PDF", "DOCX file", …
-func formatNoun(f Format) string {
-	switch f {
-	case PDF:
-		return "PDF"
-	case DOCX:
-		return "DOCX file"
-	case ODT:
-		return "ODT file"
-	case EPUB:
-		return "EPUB book"
-	case HTML:
-		return "web page"
-	case Markdown:
-		return "Markdown file"
-	case RTF:
-		return "RTF file"
-	}
-	return "text file"
 }

@@ -6,6 +6,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	"github.com/chapelapp/chapel/backend/docs/doctext"
 )
 
 // extractDOCX reads word/document.xml (or the main part named by
@@ -36,14 +38,14 @@ func extractDOCX(z *zipDoc) (*Document, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &builder{}
+	b := &doctext.Builder{}
 	if err := docxBody(z, data, levels, b); err != nil {
 		return nil, err
 	}
 	if core, err := z.read("docProps/core.xml"); err == nil {
-		b.doc.Title = xmlElementText(z, core, "title")
+		b.Title = xmlElementText(z, core, "title")
 	}
-	return b.finish(), nil
+	return b.Finish(), nil
 }
 
 // relTarget finds the target of the relationship whose type ends in kind.
@@ -119,7 +121,7 @@ type docxPara struct {
 // body (DOCX, ODT) into a builder. Paragraphs nest (a text box inside a
 // paragraph): each comes out on its own when it ends.
 type officeBody struct {
-	b     *builder
+	b     *doctext.Builder
 	stack []*docxPara
 	table tableText
 }
@@ -149,15 +151,15 @@ func (o *officeBody) close(keep bool) {
 	case o.table.inTable():
 		o.table.addText(text)
 	case p.level > 0:
-		o.b.heading(p.level, text)
+		o.b.Heading(p.level, text)
 	default:
-		o.b.para(text)
+		o.b.Para(text)
 	}
 }
 
 // docxBody walks the document: paragraphs (nested ones, in text boxes,
 // come out on their own) and tables, one paragraph per row.
-func docxBody(z *zipDoc, data []byte, levels map[string]int, b *builder) error {
+func docxBody(z *zipDoc, data []byte, levels map[string]int, b *doctext.Builder) error {
 	x := z.xml(data)
 	o := &officeBody{b: b}
 	inText, inPPr := false, false
@@ -264,8 +266,8 @@ func (t *tableText) endCell() {
 }
 
 // endRow writes the row as one paragraph.
-func (t *tableText) endRow(b *builder) {
-	b.para(joinCells(t.row))
+func (t *tableText) endRow(b *doctext.Builder) {
+	b.Para(joinCells(t.row))
 	t.row = t.row[:0]
 }
 
@@ -289,7 +291,7 @@ func xmlElementText(z *zipDoc, data []byte, local string) string {
 	for {
 		t, err := x.next()
 		if err != nil {
-			return cleanTitle(b.String())
+			return doctext.CleanTitle(b.String())
 		}
 		switch t := t.(type) {
 		case xml.StartElement:
@@ -298,7 +300,7 @@ func xmlElementText(z *zipDoc, data []byte, local string) string {
 			}
 		case xml.EndElement:
 			if in && t.Name.Local == local {
-				return cleanTitle(b.String())
+				return doctext.CleanTitle(b.String())
 			}
 		case xml.CharData:
 			if in {

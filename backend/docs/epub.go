@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"path"
 	"strings"
+
+	"github.com/chapelapp/chapel/backend/docs/doctext"
 )
 
 // extractEPUB follows META-INF/container.xml to the package document and
@@ -31,7 +33,7 @@ func extractEPUB(z *zipDoc) (*Document, error) {
 		}
 	}
 	if opfPath == "" {
-		return nil, damaged(EPUB, errors.New("container.xml names no package document"))
+		return nil, doctext.DamagedError(EPUB, errors.New("container.xml names no package document"))
 	}
 	opf, err := z.read(opfPath)
 	if err != nil {
@@ -41,7 +43,7 @@ func extractEPUB(z *zipDoc) (*Document, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &builder{}
+	b := &doctext.Builder{}
 	base := path.Dir(opfPath)
 	for _, id := range pkg.spine {
 		it, ok := pkg.items[id]
@@ -65,10 +67,10 @@ func extractEPUB(z *zipDoc) (*Document, error) {
 		if _, err := htmlInto(z.e, decodeHTML(data), b); err != nil {
 			return nil, err
 		}
-		b.endPara()
+		b.EndPara()
 	}
-	b.doc.Title = pkg.title
-	return b.finish(), nil
+	b.Title = pkg.title
+	return b.Finish(), nil
 }
 
 type opfItem struct {
@@ -116,7 +118,7 @@ func parseOPF(z *zipDoc, data []byte) (*opfPackage, error) {
 		case xml.EndElement:
 			if t.Name.Local == "title" && inTitle {
 				inTitle = false
-				p.title = cleanTitle(title.String())
+				p.title = doctext.CleanTitle(title.String())
 			}
 		case xml.CharData:
 			if inTitle {

@@ -6,6 +6,9 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/chapelapp/chapel/backend/docs/internal/docstest"
+	"github.com/chapelapp/chapel/backend/docs/internal/pdfgen"
 )
 
 // TestFormats extracts a generated fixture per format holding the same
@@ -39,7 +42,7 @@ func TestFormats(t *testing.T) {
 			if doc.Format != c.format {
 				t.Errorf("format = %q, want %q", doc.Format, c.format)
 			}
-			got := paragraphs(doc)
+			got := docstest.Paragraphs(doc)
 			if strings.Join(got, "\n¶\n") != strings.Join(c.want, "\n¶\n") {
 				t.Errorf("paragraphs:\n got %q\nwant %q", got, c.want)
 			}
@@ -95,7 +98,7 @@ func TestPlainTextEncodings(t *testing.T) {
 	for name, data := range cases {
 		t.Run(name, func(t *testing.T) {
 			doc := mustExtract(t, data, "notes.txt")
-			if got := paragraphs(doc); strings.Join(got, "|") != strings.Join(want, "|") {
+			if got := docstest.Paragraphs(doc); strings.Join(got, "|") != strings.Join(want, "|") {
 				t.Errorf("paragraphs = %q", got)
 			}
 		})
@@ -146,8 +149,8 @@ func TestCorpusFormats(t *testing.T) {
 	}
 	words := map[string][]string{}
 	for name, min := range minWords {
-		doc := extractFile(t, corpusFile(t, name))
-		words[name] = tokens(doc.Text)
+		doc := extractFile(t, docstest.CorpusFile(t, name))
+		words[name] = docstest.Tokens(doc.Text)
 		t.Logf("%s: %d words, %d paragraphs, %d sections, title %q", name, len(words[name]), len(doc.Paragraphs), len(doc.Sections), doc.Title)
 		if len(words[name]) < min || len(doc.Paragraphs) < 20 {
 			t.Errorf("%s: only %d words, %d paragraphs", name, len(words[name]), len(doc.Paragraphs))
@@ -156,7 +159,7 @@ func TestCorpusFormats(t *testing.T) {
 			t.Errorf("%s: %d sections", name, len(doc.Sections))
 		}
 	}
-	recall, precision, _ := bagScores(words["zsh-expansion.odt"], words["zsh-expansion.docx"])
+	recall, precision, _ := docstest.BagScores(words["zsh-expansion.odt"], words["zsh-expansion.docx"])
 	t.Logf("zsh-expansion odt vs docx: %.2f%% / %.2f%% of the words shared", 100*recall, 100*precision)
 	if recall < 0.95 || precision < 0.95 {
 		t.Errorf("docx and odt of the same chapter differ: %.2f%% / %.2f%%", 100*recall, 100*precision)
@@ -228,7 +231,7 @@ func (v vanishingReader) ReadAt(p []byte, off int64) (int, error) {
 
 func TestVanishingFile(t *testing.T) {
 	for name, data := range map[string][]byte{
-		"a.docx": docxFixture(), "a.pdf": simplePDF(textPage{lines: []string{"x"}}).bytes(1), "a.txt": []byte("some text here"),
+		"a.docx": docxFixture(), "a.pdf": pdfgen.Simple(pdfgen.Page{Lines: []string{"x"}}).Bytes(1), "a.txt": []byte("some text here"),
 	} {
 		r := vanishingReader{r: strings.NewReader(string(data)), limit: int64(len(data)) - 10}
 		_, err := Extract(context.Background(), r, int64(len(data)), name, DefaultLimits())
@@ -241,7 +244,7 @@ func TestVanishingFile(t *testing.T) {
 func TestCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	for name, data := range map[string][]byte{"a.docx": docxFixture(), "a.pdf": simplePDF(textPage{lines: []string{"x"}}).bytes(1), "a.rtf": rtfFixture()} {
+	for name, data := range map[string][]byte{"a.docx": docxFixture(), "a.pdf": pdfgen.Simple(pdfgen.Page{Lines: []string{"x"}}).Bytes(1), "a.rtf": rtfFixture()} {
 		_, err := Extract(ctx, strings.NewReader(string(data)), int64(len(data)), name, DefaultLimits())
 		if !errors.Is(err, context.Canceled) {
 			t.Errorf("%s: err = %v, want context.Canceled", name, err)

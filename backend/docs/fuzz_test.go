@@ -3,46 +3,17 @@ package docs
 import (
 	"bytes"
 	"context"
-	"errors"
 	"testing"
-	"time"
+
+	"github.com/chapelapp/chapel/backend/docs/internal/docstest"
 )
 
 // fuzzExtract runs Extract on fuzz input: any error is fine except a
 // recovered panic, and a success must keep the Document's invariants.
 func fuzzExtract(t *testing.T, data []byte, name string) {
-	lim := DefaultLimits()
-	lim.MaxInflated = 16 << 20
-	lim.MaxPages = 100
-	var doc *Document
-	var err error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		doc, err = Extract(context.Background(), bytes.NewReader(data), int64(len(data)), name, lim)
-	}()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatalf("%s: extraction takes more than 10 s", name)
-	}
-	if KindOf(err) == Internal {
-		t.Fatalf("%s: %v", err, errors.Unwrap(err))
-	}
-	if err == nil {
-		checkDocument(t, doc)
-	}
-}
-
-func FuzzPDF(f *testing.F) {
-	g := simplePDF(textPage{lines: []string{"Hello, world.", "", "(Second) paragraph \\ here"}}, textPage{lines: []string{"Page two"}})
-	f.Add(g.bytes(1))
-	f.Add(g.compactBytes(1))
-	f.Add(fontsPDF())
-	f.Add(encryptedPDF(true, false))
-	f.Add(encryptedPDF(true, true))
-	f.Add(encryptedPDF(false, false))
-	f.Fuzz(func(t *testing.T, data []byte) { fuzzExtract(t, data, "fuzz.pdf") })
+	docstest.Fuzz(t, name, func() (*Document, error) {
+		return Extract(context.Background(), bytes.NewReader(data), int64(len(data)), name, docstest.FuzzLimits())
+	})
 }
 
 func FuzzZip(f *testing.F) {

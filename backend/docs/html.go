@@ -8,19 +8,21 @@ import (
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 	"golang.org/x/net/html/charset"
+
+	"github.com/chapelapp/chapel/backend/docs/doctext"
 )
 
 // extractHTML reads a web page: its charset from the BOM, <meta> or a
 // guess; headings h1–h6; paragraphs from block elements; no scripts,
 // styles, navigation, page headers or footers.
 func extractHTML(e *extractor, data []byte) (*Document, error) {
-	b := &builder{}
+	b := &doctext.Builder{}
 	title, err := htmlInto(e, decodeHTML(data), b)
 	if err != nil {
 		return nil, err
 	}
-	b.doc.Title = title
-	return b.finish(), nil
+	b.Title = title
+	return b.Finish(), nil
 }
 
 // decodeHTML converts a page to UTF-8 using its BOM or declared charset.
@@ -59,7 +61,7 @@ var htmlSkip = map[atom.Atom]bool{
 
 // htmlInto streams a page's tokens into b and returns its <title>. It
 // builds no tree, so hostile nesting costs nothing.
-func htmlInto(e *extractor, data []byte, b *builder) (string, error) {
+func htmlInto(e *extractor, data []byte, b *doctext.Builder) (string, error) {
 	z := html.NewTokenizer(bytes.NewReader(data))
 	w := &htmlWalker{b: b, skip: map[atom.Atom]int{}}
 	for n := 0; ; n++ {
@@ -84,13 +86,13 @@ func htmlInto(e *extractor, data []byte, b *builder) (string, error) {
 	}
 	endRow(b, &w.para, &w.cells, &w.inCell)
 	w.flush()
-	return cleanTitle(w.title.String()), nil
+	return doctext.CleanTitle(w.title.String()), nil
 }
 
 // htmlWalker turns the tokens of a page into paragraphs, headings and
 // table rows on a builder.
 type htmlWalker struct {
-	b            *builder
+	b            *doctext.Builder
 	para         strings.Builder // the paragraph being collected
 	heading      int             // level of the open heading, 0 when none
 	skip         map[atom.Atom]int
@@ -117,9 +119,9 @@ func (w *htmlWalker) flush() {
 		s = strings.Trim(s, "\n")
 	}
 	if w.heading > 0 {
-		w.b.heading(w.heading, s)
+		w.b.Heading(w.heading, s)
 	} else {
-		w.b.para(s)
+		w.b.Para(s)
 	}
 }
 
@@ -221,7 +223,7 @@ func flushCell(text *strings.Builder, cells *[]string, inCell *bool) {
 }
 
 // endRow emits a table row's cells as one paragraph.
-func endRow(b *builder, text *strings.Builder, cells *[]string, inCell *bool) {
+func endRow(b *doctext.Builder, text *strings.Builder, cells *[]string, inCell *bool) {
 	flushCell(text, cells, inCell)
 	if *cells == nil {
 		return
@@ -230,7 +232,7 @@ func endRow(b *builder, text *strings.Builder, cells *[]string, inCell *bool) {
 	for i, c := range *cells {
 		row[i] = normSpace(c)
 	}
-	b.para(joinCells(row))
+	b.Para(joinCells(row))
 	*cells = nil
 }
 

@@ -3,6 +3,8 @@ package docs
 import (
 	"regexp"
 	"strings"
+
+	"github.com/chapelapp/chapel/backend/docs/doctext"
 )
 
 // extractMarkdown reads Markdown: ATX (# Title) and setext (underlined)
@@ -11,13 +13,13 @@ import (
 // (links, emphasis, code spans) reduced to its text.
 func extractMarkdown(e *extractor, data []byte) (*Document, error) {
 	lines := strings.Split(decodeText(data), "\n")
-	b := &builder{}
+	b := &doctext.Builder{}
 	// YAML front matter: skipped, its title kept.
 	if len(lines) > 2 && strings.TrimSpace(lines[0]) == "---" {
 		for i := 1; i < len(lines) && i < 200; i++ {
 			l := strings.TrimSpace(lines[i])
 			if strings.HasPrefix(l, "title:") {
-				b.doc.Title = strings.Trim(strings.TrimSpace(l[len("title:"):]), `"'`)
+				b.Title = strings.Trim(strings.TrimSpace(l[len("title:"):]), `"'`)
 			}
 			if l == "---" || l == "..." {
 				lines = lines[i+1:]
@@ -28,7 +30,7 @@ func extractMarkdown(e *extractor, data []byte) (*Document, error) {
 	var para []string
 	flush := func() {
 		if len(para) > 0 {
-			b.para(mdInline(strings.Join(para, " ")))
+			b.Para(mdInline(strings.Join(para, " ")))
 			para = para[:0]
 		}
 	}
@@ -45,7 +47,7 @@ func extractMarkdown(e *extractor, data []byte) (*Document, error) {
 		indent := len(line) - len(trimmed)
 		if fence != "" { // inside a fenced code block
 			if strings.HasPrefix(trimmed, fence) && strings.Trim(trimmed, fence[:1]) == "" {
-				b.para(strings.Join(code, "\n"))
+				b.Para(strings.Join(code, "\n"))
 				fence, code = "", code[:0]
 				continue
 			}
@@ -72,19 +74,19 @@ func extractMarkdown(e *extractor, data []byte) (*Document, error) {
 				i++
 				block = append(block, strings.TrimPrefix(strings.TrimRight(lines[i], " \t"), "    "))
 			}
-			b.para(strings.Join(block, "\n"))
+			b.Para(strings.Join(block, "\n"))
 			continue
 		}
 		if lvl, text, ok := atxHeading(trimmed); ok && indent < 4 {
 			flush()
-			b.heading(lvl, mdInline(text))
+			b.Heading(lvl, mdInline(text))
 			continue
 		}
 		if len(para) > 0 && indent < 4 && setextLine(trimmed) != 0 {
 			lvl := setextLine(trimmed)
 			text := mdAttrs.ReplaceAllString(mdInline(strings.Join(para, " ")), "")
 			para = para[:0]
-			b.heading(lvl, text)
+			b.Heading(lvl, text)
 			continue
 		}
 		if isThematicBreak(trimmed) || strings.HasPrefix(trimmed, ":::") || strings.Trim(trimmed, "- ") == "" {
@@ -114,10 +116,10 @@ func extractMarkdown(e *extractor, data []byte) (*Document, error) {
 		para = append(para, trimmed)
 	}
 	if fence != "" {
-		b.para(strings.Join(code, "\n"))
+		b.Para(strings.Join(code, "\n"))
 	}
 	flush()
-	return b.finish(), nil
+	return b.Finish(), nil
 }
 
 // mdAttrs is a heading's attribute block: "Title {#id .class}".

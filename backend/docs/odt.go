@@ -5,6 +5,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/chapelapp/chapel/backend/docs/doctext"
 )
 
 // extractODT reads content.xml: text:h headings with their outline level,
@@ -15,17 +17,17 @@ func extractODT(z *zipDoc) (*Document, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &builder{}
+	b := &doctext.Builder{}
 	if err := odtBody(z, data, b); err != nil {
 		return nil, err
 	}
 	if meta, err := z.read("meta.xml"); err == nil {
-		b.doc.Title = xmlElementText(z, meta, "title")
+		b.Title = xmlElementText(z, meta, "title")
 	}
-	return b.finish(), nil
+	return b.Finish(), nil
 }
 
-func odtBody(z *zipDoc, data []byte, b *builder) error {
+func odtBody(z *zipDoc, data []byte, b *doctext.Builder) error {
 	x := z.xml(data)
 	o := &officeBody{b: b}
 	inBody := false

@@ -18,6 +18,8 @@ import (
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/chapelapp/chapel/backend/docs/internal/docstest"
 )
 
 // TestCorpusParagraphOrder measures, for each non-PDF corpus file, the
@@ -57,7 +59,7 @@ func TestCorpusParagraphOrder(t *testing.T) {
 	var summary []string
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			p := corpusFile(t, c.name)
+			p := docstest.CorpusFile(t, c.name)
 			data, err := os.ReadFile(p)
 			if err != nil {
 				t.Fatal(err)
@@ -104,7 +106,7 @@ func TestMeasureParas(t *testing.T) {
 	out := []string{src[0], src[2], src[1], src[3], src[4], src[4], src[6], src[7], src[8], src[9], "Next"}
 	doc := &Document{Text: strings.Join(out, "\n\n")}
 	for off, i := 0, 0; i < len(out); i++ {
-		doc.Paragraphs = append(doc.Paragraphs, Span{off, off + len(out[i])})
+		doc.Paragraphs = append(doc.Paragraphs, Span{Start: off, End: off + len(out[i])})
 		off += len(out[i]) + 2
 	}
 	r := measureParas(src, doc)
@@ -129,7 +131,7 @@ var normCleaner = strings.NewReplacer("\u00ad", "", "\u200b", "", "\u200c", "", 
 	"\ufb00", "ff", "\ufb01", "fi", "\ufb02", "fl", "\ufb03", "ffi", "\ufb04", "ffl")
 
 // normTokens is a paragraph's normalised token sequence.
-func normTokens(s string) []string { return tokens(normCleaner.Replace(s)) }
+func normTokens(s string) []string { return docstest.Tokens(normCleaner.Replace(s)) }
 
 // measureParas looks each source paragraph up in the extracted text.
 func measureParas(src []string, doc *Document) paraResult {

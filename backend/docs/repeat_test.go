@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/chapelapp/chapel/backend/docs/internal/docstest"
+	"github.com/chapelapp/chapel/backend/docs/internal/pdfgen"
 )
 
 // repeatedBlocks is a heading, a paragraph, the same short paragraph n
@@ -94,7 +97,7 @@ func repeatedFixture(format Format, blocks []string) []byte {
 			lines = append(lines, strings.Split(strings.TrimPrefix(blk, "#1 "), "\n")...)
 			lines = append(lines, "")
 		}
-		return simplePDF(textPage{lines: lines}).bytes(1)
+		return pdfgen.Simple(pdfgen.Page{Lines: lines}).Bytes(1)
 	}
 	return []byte(b.String())
 }
@@ -116,37 +119,13 @@ func TestRepeatedParagraphsStay(t *testing.T) {
 				blocks := repeatedBlocks(n, f.format == PDF)
 				doc := mustExtract(t, repeatedFixture(f.format, blocks), f.name)
 				want := append([]string{"Answers"}, blocks[1:]...)
-				if got := paragraphs(doc); strings.Join(got, "|") != strings.Join(want, "|") {
+				if got := docstest.Paragraphs(doc); strings.Join(got, "|") != strings.Join(want, "|") {
 					t.Errorf("paragraphs:\n got %q\nwant %q", got, want)
 				}
 				if got := strings.Count(doc.Text, "Yes."); got != n {
 					t.Errorf("%d × Yes. in the text, want %d: %q", got, n, doc.Text)
 				}
 			})
-		}
-	}
-}
-
-// TestPDFRunningLinesGoRepeatsStay: on pages that share a running header
-// and footer, those are dropped while a paragraph repeated in the body
-// stays as often as it is written.
-func TestPDFRunningLinesGoRepeatsStay(t *testing.T) {
-	var pages []textPage
-	for i := 1; i <= 5; i++ {
-		pages = append(pages, textPage{lines: []string{
-			"The Minutes of the Society", "", "",
-			fmt.Sprintf("Meeting %d opened with the usual question.", i), "", "",
-			"Agreed.", "", "", "Agreed.", "", "", "Agreed.", "", "", "", "",
-			fmt.Sprintf("Page %d", i),
-		}})
-	}
-	doc := mustExtract(t, simplePDF(pages...).bytes(1), "minutes.pdf")
-	if strings.Contains(doc.Text, "Minutes of the Society") || strings.Contains(doc.Text, "Page ") {
-		t.Errorf("running header or footer kept: %q", doc.Text)
-	}
-	for _, p := range doc.Pages {
-		if got := strings.Count(doc.Text[p.Start:p.End], "Agreed."); got != 3 {
-			t.Errorf("page %d has %d × Agreed., want 3: %q", p.Number, got, doc.Text[p.Start:p.End])
 		}
 	}
 }

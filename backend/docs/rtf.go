@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"golang.org/x/text/encoding/charmap"
+
+	"github.com/chapelapp/chapel/backend/docs/doctext"
 )
 
 // rtfSkip are destinations whose text is not the document's.
@@ -36,7 +38,7 @@ type rtfState struct {
 // \ansicpg code page; \uN characters with \ucN fallbacks skipped; headings
 // from \outlinelevel or "heading N" styles.
 func extractRTF(e *extractor, data []byte) (*Document, error) {
-	b := &builder{}
+	b := &doctext.Builder{}
 	cp := charmap.Windows1252
 	st := rtfState{uc: 1}
 	var stack []rtfState
@@ -51,9 +53,9 @@ func extractRTF(e *extractor, data []byte) (*Document, error) {
 		s := strings.TrimSpace(text.String())
 		text.Reset()
 		if level > 0 {
-			b.heading(level, s)
+			b.Heading(level, s)
 		} else {
-			b.para(s)
+			b.Para(s)
 		}
 	}
 	emit := func(s string) {
@@ -78,7 +80,7 @@ func extractRTF(e *extractor, data []byte) (*Document, error) {
 		switch c {
 		case '{':
 			if len(stack) >= e.lim.MaxDepth {
-				return nil, tooDeep(RTF, e.lim.MaxDepth)
+				return nil, doctext.TooDeepError(RTF, e.lim.MaxDepth)
 			}
 			stack = append(stack, st)
 			i++
@@ -197,8 +199,8 @@ func extractRTF(e *extractor, data []byte) (*Document, error) {
 		}
 	}
 	flush()
-	b.doc.Title = cleanTitle(title.String())
-	return b.finish(), nil
+	b.Title = doctext.CleanTitle(title.String())
+	return b.Finish(), nil
 }
 
 // rtfControl reads a control word or symbol at data[0] == '\\': its name,

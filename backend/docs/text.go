@@ -2,22 +2,25 @@ package docs
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
+
+	"github.com/chapelapp/chapel/backend/docs/doctext"
 )
 
 // extractText reads plain text: paragraphs are separated by blank lines.
 func extractText(e *extractor, data []byte) (*Document, error) {
 	s := decodeText(data)
-	b := &builder{}
+	b := &doctext.Builder{}
 	for i, para := range splitParagraphs(s) {
 		if i&1023 == 0 {
 			if err := e.ctx.Err(); err != nil {
 				return nil, err
 			}
 		}
-		b.para(para)
+		b.Para(para)
 	}
-	return b.finish(), nil
+	return b.Finish(), nil
 }
 
 // decodeText turns bytes into UTF-8: UTF-8 (with or without a BOM), UTF-16
@@ -30,14 +33,14 @@ func decodeText(data []byte) string {
 	case len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF:
 		s = strings.ToValidUTF8(string(data[3:]), "\uFFFD")
 	case len(data) >= 2 && data[0] == 0xFF && data[1] == 0xFE:
-		s = decodeUTF16(data[2:], false)
+		s = doctext.DecodeUTF16(data[2:], false)
 	case len(data) >= 2 && data[0] == 0xFE && data[1] == 0xFF:
-		s = decodeUTF16(data[2:], true)
+		s = doctext.DecodeUTF16(data[2:], true)
 	case utf8.Valid(data):
 		s = string(data)
 	default:
 		if le, be := utf16Guess(data); le || be {
-			s = decodeUTF16(data, be)
+			s = doctext.DecodeUTF16(data, be)
 		} else if mostlyUTF8(data) {
 			s = strings.ToValidUTF8(string(data), "\uFFFD")
 		} else {
@@ -98,7 +101,7 @@ func decodeCP1252(data []byte) string {
 		case c < 0x80:
 			b.WriteByte(c)
 		case c < 0xA0:
-			r := cp1252High[c-0x80]
+			r := doctext.CP1252High(c)
 			if c == 0x81 || c == 0x8D || c == 0x8F || c == 0x90 || c == 0x9D {
 				r = '\uFFFD'
 			}
@@ -152,4 +155,23 @@ func splitParagraphs(s string) []string {
 	}
 	flush()
 	return out
+}
+
+// normSpace collapses runs of white space, newlines included, into single
+// spaces and trims the ends.
+func normSpace(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		if unicode.IsSpace(r) || r == '\u00a0' {
+			space = true
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	return b.String()
 }

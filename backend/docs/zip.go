@@ -11,6 +11,8 @@ import (
 	"io"
 	"path"
 	"strings"
+
+	"github.com/chapelapp/chapel/backend/docs/doctext"
 )
 
 // failingReaderAt remembers the first error of the file under a zip reader,
@@ -59,21 +61,21 @@ func openZip(e *extractor, r io.ReaderAt, size int64) (*zipDoc, error) {
 	// them all.
 	if n, err := zipEntryCount(src, size); err != nil {
 		if src.err != nil {
-			return nil, readError(src.err)
+			return nil, doctext.ReadError(src.err)
 		}
-		return nil, damaged(e.format, err)
+		return nil, doctext.DamagedError(e.format, err)
 	} else if n > uint64(e.lim.MaxEntries) {
-		return nil, &Error{Kind: TooManyEntries, Msg: fmt.Sprintf("this %s holds more than %d files; Chapel stops there", formatNoun(e.format), e.lim.MaxEntries)}
+		return nil, &Error{Kind: TooManyEntries, Msg: fmt.Sprintf("this %s holds more than %d files; Chapel stops there", doctext.FormatNoun(e.format), e.lim.MaxEntries)}
 	}
 	zr, err := zip.NewReader(src, size)
 	if err != nil {
 		if src.err != nil {
-			return nil, readError(src.err)
+			return nil, doctext.ReadError(src.err)
 		}
-		return nil, damaged(e.format, err)
+		return nil, doctext.DamagedError(e.format, err)
 	}
 	if len(zr.File) > e.lim.MaxEntries {
-		return nil, &Error{Kind: TooManyEntries, Msg: fmt.Sprintf("this %s holds more than %d files; Chapel stops there", formatNoun(e.format), e.lim.MaxEntries)}
+		return nil, &Error{Kind: TooManyEntries, Msg: fmt.Sprintf("this %s holds more than %d files; Chapel stops there", doctext.FormatNoun(e.format), e.lim.MaxEntries)}
 	}
 	z := &zipDoc{e: e, src: src, files: map[string]*zip.File{}, lower: map[string]*zip.File{}}
 	for _, f := range zr.File {
@@ -128,10 +130,10 @@ func (z *zipDoc) read(name string) ([]byte, error) {
 	}
 	f := z.file(name)
 	if f == nil {
-		return nil, damaged(z.e.format, fmt.Errorf("%s is missing", name))
+		return nil, doctext.DamagedError(z.e.format, fmt.Errorf("%s is missing", name))
 	}
 	budget := z.e.lim.MaxInflated - z.inflated
-	data, err := decodeSized(budget, func(w *sink) error {
+	data, err := doctext.DecodeSized(budget, func(w *doctext.Sink) error {
 		rc, err := f.Open()
 		if err != nil {
 			return err
@@ -140,9 +142,9 @@ func (z *zipDoc) read(name string) ([]byte, error) {
 		_, err = io.Copy(w, &ctxReader{ctx: z.e.ctx, r: rc})
 		return err
 	})
-	if errors.Is(err, errBudget) {
+	if errors.Is(err, doctext.ErrBudget) {
 		z.inflated = z.e.lim.MaxInflated
-		return nil, tooLarge(z.e.format, z.e.lim.MaxInflated)
+		return nil, doctext.TooLargeError(z.e.format, z.e.lim.MaxInflated)
 	}
 	if err != nil {
 		return nil, z.readErr(err)
@@ -153,12 +155,12 @@ func (z *zipDoc) read(name string) ([]byte, error) {
 
 func (z *zipDoc) readErr(err error) error {
 	if z.src.err != nil {
-		return readError(z.src.err)
+		return doctext.ReadError(z.src.err)
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	return damaged(z.e.format, err)
+	return doctext.DamagedError(z.e.format, err)
 }
 
 // ctxReader stops reading when the context is cancelled.
@@ -200,7 +202,7 @@ func (x *xmlReader) next() (xml.Token, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, io.EOF
 		}
-		return nil, damaged(x.z.e.format, err)
+		return nil, doctext.DamagedError(x.z.e.format, err)
 	}
 	x.n++
 	if x.n&4095 == 0 {
@@ -212,7 +214,7 @@ func (x *xmlReader) next() (xml.Token, error) {
 	case xml.StartElement:
 		x.depth++
 		if x.depth > x.z.e.lim.MaxDepth {
-			return nil, tooDeep(x.z.e.format, x.z.e.lim.MaxDepth)
+			return nil, doctext.TooDeepError(x.z.e.format, x.z.e.lim.MaxDepth)
 		}
 	case xml.EndElement:
 		x.depth--

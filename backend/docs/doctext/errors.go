@@ -1,4 +1,4 @@
-package docs
+package doctext
 
 import (
 	"errors"
@@ -55,18 +55,25 @@ func KindOf(err error) Kind {
 	return 0
 }
 
-func damaged(f Format, cause error) *Error {
-	return &Error{Kind: Damaged, Msg: fmt.Sprintf("this %s is damaged or incomplete", formatNoun(f)), Err: cause}
+// DamagedError is the failure of a file of format f that is truncated or
+// corrupt.
+func DamagedError(f Format, cause error) *Error {
+	return &Error{Kind: Damaged, Msg: fmt.Sprintf("this %s is damaged or incomplete", FormatNoun(f)), Err: cause}
 }
 
-func readError(cause error) *Error {
+// ReadError is the failure to read a file at all (it vanished, a disk
+// error).
+func ReadError(cause error) *Error {
 	return &Error{Kind: Unreadable, Msg: "the file could not be read; it may have been moved or deleted", Err: cause}
 }
 
-func tooLarge(f Format, limit int64) *Error {
-	return &Error{Kind: TooLarge, Msg: fmt.Sprintf("this %s expands to more than %d MB; Chapel stops there", formatNoun(f), limit>>20)}
+// TooLargeError is a file of format f that expands past limit bytes.
+func TooLargeError(f Format, limit int64) *Error {
+	return &Error{Kind: TooLarge, Msg: fmt.Sprintf("this %s expands to more than %d MB; Chapel stops there", FormatNoun(f), limit>>20)}
 }
 
-func tooDeep(f Format, limit int) *Error {
-	return &Error{Kind: TooDeep, Msg: fmt.Sprintf("this %s nests its content more than %d levels deep; Chapel stops there", formatNoun(f), limit)}
+// TooDeepError is a file of format f that nests its content deeper than
+// limit levels.
+func TooDeepError(f Format, limit int) *Error {
+	return &Error{Kind: TooDeep, Msg: fmt.Sprintf("this %s nests its content more than %d levels deep; Chapel stops there", FormatNoun(f), limit)}
 }

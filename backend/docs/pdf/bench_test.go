@@ -1,16 +1,19 @@
-package docs
+package pdf
 
 import (
 	"bytes"
 	"context"
 	"os"
 	"testing"
+
+	"github.com/chapelapp/chapel/backend/docs/doctext"
+	"github.com/chapelapp/chapel/backend/docs/internal/docstest"
 )
 
 // BenchmarkExtractRIntro measures PDF extraction speed on the 113-page
 // R manual: MB/s of file and pages per second.
 func BenchmarkExtractRIntro(b *testing.B) {
-	data, err := os.ReadFile(corpusFile(b, "R-intro.pdf"))
+	data, err := os.ReadFile(docstest.CorpusFile(b, "R-intro.pdf"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -18,7 +21,7 @@ func BenchmarkExtractRIntro(b *testing.B) {
 	b.ReportAllocs()
 	pages := 0
 	for b.Loop() {
-		doc, err := Extract(context.Background(), bytes.NewReader(data), int64(len(data)), "R-intro.pdf", DefaultLimits())
+		doc, err := Extract(context.Background(), bytes.NewReader(data), int64(len(data)), doctext.DefaultLimits())
 		if err != nil {
 			b.Fatal(err)
 		}

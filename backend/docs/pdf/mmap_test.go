@@ -1,4 +1,4 @@
-package docs
+package pdf
 
 import (
 	"context"
@@ -7,19 +7,22 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/chapelapp/chapel/backend/docs/doctext"
+	"github.com/chapelapp/chapel/backend/docs/internal/pdfgen"
 )
 
 func manyPagesPDF(n int) []byte {
 	words := []string{"lamp", "keeper", "storm", "north", "ship", "log", "tide", "light", "harbour", "rock", "gull"}
-	pages := make([]textPage, n)
+	pages := make([]pdfgen.Page, n)
 	for i := range pages {
 		var lines []string
 		for k := range 3 { // lines that differ page to page, so none reads as a running header
 			lines = append(lines, fmt.Sprintf("%s %s %s %s", words[(i+k)%11], words[(i*3+k)%11], words[(i*7+k*5)%11], words[(i/11+k)%11]))
 		}
-		pages[i] = textPage{lines: lines}
+		pages[i] = pdfgen.Page{Lines: lines}
 	}
-	return simplePDF(pages...).bytes(1)
+	return pdfgen.Simple(pages...).Bytes(1)
 }
 
 // TestPDFProgress checks the Progress hook: pages in order, ending at the
@@ -35,7 +38,7 @@ func TestPDFProgress(t *testing.T) {
 	}
 	defer f.Close()
 	last, calls := 0, 0
-	lim := DefaultLimits()
+	lim := doctext.DefaultLimits()
 	lim.Progress = func(done, total int) {
 		calls++
 		if total != 300 || done < last || done > total {
@@ -44,7 +47,7 @@ func TestPDFProgress(t *testing.T) {
 		last = done
 	}
 	st, _ := f.Stat()
-	doc, err := Extract(context.Background(), f, st.Size(), "long.pdf", lim)
+	doc, err := Extract(context.Background(), f, st.Size(), lim)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +72,7 @@ func TestPDFFileShrinks(t *testing.T) {
 	}
 	defer f.Close()
 	st, _ := f.Stat()
-	lim := DefaultLimits()
+	lim := doctext.DefaultLimits()
 	lim.Progress = func(done, total int) {
 		if done == 150 {
 			if err := os.Truncate(path, 0); err != nil {
@@ -77,9 +80,9 @@ func TestPDFFileShrinks(t *testing.T) {
 			}
 		}
 	}
-	_, err = Extract(context.Background(), f, st.Size(), "long.pdf", lim)
-	if KindOf(err) != Unreadable {
-		t.Fatalf("got %v (kind %d), want the unreadable-file error", err, KindOf(err))
+	_, err = Extract(context.Background(), f, st.Size(), lim)
+	if doctext.KindOf(err) != doctext.Unreadable {
+		t.Fatalf("got %v (kind %d), want the unreadable-file error", err, doctext.KindOf(err))
 	}
-	t.Logf("%v (%v)", err, err.(*Error).Err)
+	t.Logf("%v (%v)", err, err.(*doctext.Error).Err)
 }

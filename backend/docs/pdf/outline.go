@@ -1,9 +1,11 @@
-package docs
+package pdf
 
 import (
 	"sort"
 	"strings"
 	"unicode"
+
+	"github.com/chapelapp/chapel/backend/docs/doctext"
 )
 
 // outlineItem is a bookmark: a title, its depth and where it points.
@@ -17,9 +19,9 @@ type outlineItem struct {
 // sections turns the document outline into sections, placing each at its
 // title on its page (or at the line below its destination's top, or at
 // the page start).
-func (d *pdfDoc) sections(doc *Document, pages []pdfPage, lineAt [][]lineOffset) []Section {
+func (d *pdfDoc) sections(doc *doctext.Document, pages []pdfPage, lineAt [][]lineOffset) []doctext.Section {
 	items := d.outline(pages)
-	var out []Section
+	var out []doctext.Section
 	squeezed := map[int]*squeezedText{}
 	for _, it := range items {
 		if it.page < 0 || it.page >= len(doc.Pages) {
@@ -47,7 +49,7 @@ func (d *pdfDoc) sections(doc *Document, pages []pdfPage, lineAt [][]lineOffset)
 				}
 			}
 		}
-		out = append(out, Section{Title: it.title, Level: it.level, Page: it.page + 1, Start: start})
+		out = append(out, doctext.Section{Title: it.title, Level: it.level, Page: it.page + 1, Start: start})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Start < out[j].Start })
 	return out
@@ -80,7 +82,7 @@ func (d *pdfDoc) outline(pages []pdfPage) []outlineItem {
 			if it == nil {
 				return
 			}
-			title := cleanTitle(cleanText(decodeTextString(d.str(it["Title"]))))
+			title := doctext.CleanTitle(doctext.CleanText(decodeTextString(d.str(it["Title"]))))
 			if title != "" {
 				page, top := d.destination(it, pageIdx)
 				items = append(items, outlineItem{title: title, level: level, page: page, top: top})
@@ -230,7 +232,7 @@ func squeeze(s string) []rune {
 // headingsBySize finds headings in a PDF without an outline: short lines
 // that start a paragraph in a font clearly larger than the body text.
 // Larger sizes are higher levels.
-func headingsBySize(doc *Document, lineAt [][]lineOffset) []Section {
+func headingsBySize(doc *doctext.Document, lineAt [][]lineOffset) []doctext.Section {
 	chars := map[int]int{} // font size in tenths of a point → characters
 	total := 0
 	for _, page := range lineAt {
@@ -273,7 +275,7 @@ func headingsBySize(doc *Document, lineAt [][]lineOffset) []Section {
 	for i, sz := range sizes {
 		level[sz] = min(i+1, 6)
 	}
-	var out []Section
+	var out []doctext.Section
 	for p, page := range lineAt {
 		for i := 0; i < len(page); i++ {
 			l := page[i]
@@ -286,8 +288,8 @@ func headingsBySize(doc *Document, lineAt [][]lineOffset) []Section {
 				i++
 				end = page[i].end
 			}
-			title := cleanTitle(doc.Text[l.off:end])
-			out = append(out, Section{Title: title, Level: level[int(l.size*10+0.5)], Page: p + 1, Start: l.off})
+			title := doctext.CleanTitle(doc.Text[l.off:end])
+			out = append(out, doctext.Section{Title: title, Level: level[int(l.size*10+0.5)], Page: p + 1, Start: l.off})
 		}
 	}
 	return out

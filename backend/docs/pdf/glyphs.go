@@ -1,9 +1,11 @@
-package docs
+package pdf
 
 import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/chapelapp/chapel/backend/docs/doctext"
 )
 
 // glyphNames maps the common Adobe glyph names to text: "name hex" pairs.
@@ -162,8 +164,8 @@ var (
 		for c := 0x20; c < 0x100; c++ {
 			e[c] = string(rune(c))
 		}
-		for i, r := range cp1252High {
-			e[0x80+i] = string(r)
+		for c := 0x80; c < 0xA0; c++ {
+			e[c] = string(doctext.CP1252High(byte(c)))
 		}
 		e[0x7F], e[0xAD] = "", "-"
 		return e
@@ -187,10 +189,6 @@ var (
 		0xF2: "integral", 0xE1: "angleleft", 0xF1: "angleright",
 	}, true)
 )
-
-// cp1252High is Windows-1252 (and WinAnsiEncoding) from 0x80 to 0x9F; the
-// codes Windows leaves undefined are bullets in PDF.
-var cp1252High = []rune("€•‚ƒ„…†‡ˆ‰Š‹Œ•Ž••‘’“”•–—˜™š›œ•žŸ")
 
 const macRomanHigh = "ÄÅÇÉÑÖÜáàâäãåçéèêëíìîïñóòôöõúùûü†°¢£§•¶ß®©™´¨≠ÆØ∞±≤≥¥µ∂∑∏π∫ªºΩæø¿¡¬√ƒ≈∆«»…\u00a0ÀÃÕŒœ–—“”‘’÷◊ÿŸ⁄¤‹›ﬁﬂ‡·‚„‰ÂÊÁËÈÍÎÏÌÓÔ\uF8FFÒÚÛÙıˆ˜¯˘˙˚¸˝˛ˇ"
 
@@ -234,7 +232,7 @@ func baseEncoding(name pdfName) (encoding, bool) {
 func decodeTextString(s pdfString) string {
 	b := []byte(s)
 	if len(b) >= 2 && (b[0] == 0xFE && b[1] == 0xFF || b[0] == 0xFF && b[1] == 0xFE) {
-		return decodeUTF16(b[2:], b[0] == 0xFE)
+		return doctext.DecodeUTF16(b[2:], b[0] == 0xFE)
 	}
 	if len(b) >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF {
 		return strings.ToValidUTF8(string(b[3:]), "\uFFFD")
@@ -254,33 +252,3 @@ func decodeTextString(s pdfString) string {
 }
 
 var pdfDocHigh = []rune("•†‡…—–ƒ⁄‹›−‰„“”‘’‚™ﬁﬂŁŒŠŸŽıłœšž\uFFFD")
-
-// decodeUTF16 decodes big- or little-endian UTF-16, replacing bad units.
-func decodeUTF16(b []byte, bigEndian bool) string {
-	u := make([]uint16, 0, len(b)/2)
-	for i := 0; i+1 < len(b); i += 2 {
-		if bigEndian {
-			u = append(u, uint16(b[i])<<8|uint16(b[i+1]))
-		} else {
-			u = append(u, uint16(b[i+1])<<8|uint16(b[i]))
-		}
-	}
-	return string(utf16Decode(u))
-}
-
-func utf16Decode(u []uint16) []rune {
-	out := make([]rune, 0, len(u))
-	for i := 0; i < len(u); i++ {
-		c := rune(u[i])
-		switch {
-		case c >= 0xD800 && c < 0xDC00 && i+1 < len(u) && u[i+1] >= 0xDC00 && u[i+1] < 0xE000:
-			out = append(out, 0x10000+(c-0xD800)<<10+(rune(u[i+1])-0xDC00))
-			i++
-		case c >= 0xD800 && c < 0xE000:
-			out = append(out, unicode.ReplacementChar)
-		default:
-			out = append(out, c)
-		}
-	}
-	return out
-}

@@ -1,4 +1,4 @@
-package docs
+package pdf
 
 import (
 	"bytes"
@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"sort"
+
+	"github.com/chapelapp/chapel/backend/docs/doctext"
 )
 
 // pdfPage is a leaf of the page tree with its inherited attributes.
@@ -21,7 +23,7 @@ type pdfPage struct {
 // openPDF maps or reads the file into memory and loads its cross-reference
 // table, rebuilding it by scanning when it is missing or broken. The caller
 // closes the returned pdfDoc once nothing refers to its bytes.
-func openPDF(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (_ *pdfDoc, err error) {
+func openPDF(ctx context.Context, r io.ReaderAt, size int64, lim doctext.Limits) (_ *pdfDoc, err error) {
 	data, mapped, err := pdfBytes(r, size, lim)
 	if err != nil {
 		return nil, err
@@ -36,7 +38,7 @@ func openPDF(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (_ *pdf
 	}
 	start := bytes.Index(data[:min(len(data), 1024)], []byte("%PDF-"))
 	if start < 0 {
-		return nil, damaged(PDF, errors.New("no %PDF- header"))
+		return nil, damaged(errors.New("no %PDF- header"))
 	}
 	if start > 0 { // junk before the header shifts every offset
 		data = data[start:]
@@ -49,12 +51,12 @@ func openPDF(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (_ *pdf
 		d.rebuild()
 	}
 	if d.trailer == nil {
-		return nil, damaged(PDF, errors.New("no trailer or catalog"))
+		return nil, damaged(errors.New("no trailer or catalog"))
 	}
 	if enc := d.dict(d.trailer["Encrypt"]); enc != nil || d.trailer["Encrypt"] != nil {
 		c, err := newCrypt(d, enc)
 		if err != nil {
-			return nil, &Error{Kind: Encrypted, Msg: "this PDF is password-protected", Err: err}
+			return nil, &doctext.Error{Kind: doctext.Encrypted, Msg: "this PDF is password-protected", Err: err}
 		}
 		d.crypt = c
 		d.cache = map[int]pdfObj{}
@@ -65,13 +67,13 @@ func openPDF(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (_ *pdf
 
 // pdfBytes returns the file's bytes: mapped when r is a file (so a 200 MB
 // PDF costs page cache, not heap), else read whole.
-func pdfBytes(r io.ReaderAt, size int64, lim Limits) (data []byte, mapped bool, err error) {
+func pdfBytes(r io.ReaderAt, size int64, lim doctext.Limits) (data []byte, mapped bool, err error) {
 	if size <= lim.MaxInflated {
 		if data, ok := mapFile(r, size); ok {
 			return data, true, nil
 		}
 	}
-	data, err = readAll(r, size, lim, PDF)
+	data, err = doctext.ReadAll(r, size, lim, doctext.PDF)
 	return data, false, err
 }
 
@@ -132,7 +134,7 @@ func (d *pdfDoc) pages() ([]pdfPage, error) {
 				d.release()
 			}
 			if len(out) > d.lim.MaxPages {
-				return &Error{Kind: TooManyPages, Msg: fmt.Sprintf("this PDF has more than %d pages; Chapel stops there", d.lim.MaxPages)}
+				return &doctext.Error{Kind: doctext.TooManyPages, Msg: fmt.Sprintf("this PDF has more than %d pages; Chapel stops there", d.lim.MaxPages)}
 			}
 			return nil
 		}
@@ -175,7 +177,7 @@ func (d *pdfDoc) pages() ([]pdfPage, error) {
 			}
 			out = append(out, p)
 			if len(out) > d.lim.MaxPages {
-				return nil, &Error{Kind: TooManyPages, Msg: fmt.Sprintf("this PDF has more than %d pages; Chapel stops there", d.lim.MaxPages)}
+				return nil, &doctext.Error{Kind: doctext.TooManyPages, Msg: fmt.Sprintf("this PDF has more than %d pages; Chapel stops there", d.lim.MaxPages)}
 			}
 		}
 	}
@@ -217,7 +219,7 @@ func (d *pdfDoc) announcedPages() int {
 // eachContent decodes a page's content streams one by one (Contents is a
 // stream or an array of them) and hands each to fn before decoding the
 // next. A stream that cannot be decoded is skipped, unless the failure is
-// one the whole file fails for (an *Error: the inflation limit).
+// one the whole file fails for (an *doctext.Error: the inflation limit).
 func (d *pdfDoc) eachContent(o pdfObj, fn func(data []byte)) error {
 	switch v := d.resolve(o).(type) {
 	case *pdfStream:
@@ -234,7 +236,7 @@ func (d *pdfDoc) eachContent(o pdfObj, fn func(data []byte)) error {
 			}
 			b, err := d.decode(s)
 			if err != nil {
-				var e *Error
+				var e *doctext.Error
 				if errors.As(err, &e) {
 					return err
 				}
@@ -252,5 +254,5 @@ func (d *pdfDoc) title() string {
 	if info == nil {
 		return ""
 	}
-	return cleanTitle(decodeTextString(d.str(info["Title"])))
+	return doctext.CleanTitle(decodeTextString(d.str(info["Title"])))
 }

@@ -1,4 +1,4 @@
-package docs
+package pdf
 
 import (
 	"errors"
@@ -6,12 +6,16 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/chapelapp/chapel/backend/docs/doctext"
+	"github.com/chapelapp/chapel/backend/docs/internal/docstest"
+	"github.com/chapelapp/chapel/backend/docs/internal/pdfgen"
 )
 
 // A PDF cut short says how many pages it announces besides those read.
 func TestPDFTruncatedAnnouncesPages(t *testing.T) {
 	words := []string{"alpha", "bravo", "charlie", "delta", "echo", "foxtrot"}
-	var pages []textPage
+	var pages []pdfgen.Page
 	for i, w := range words {
 		// Lines differ in length and place from page to page, so none reads as a running header.
 		lines := []string{fmt.Sprintf("Text of page %s.", w)}
@@ -19,10 +23,10 @@ func TestPDFTruncatedAnnouncesPages(t *testing.T) {
 			lines = append([]string{""}, lines...)
 		}
 		lines = append(lines, strings.Repeat(w+" ", i+2))
-		pages = append(pages, textPage{lines: lines})
+		pages = append(pages, pdfgen.Page{Lines: lines})
 	}
-	g := simplePDF(pages...)
-	whole := g.bytes(1)
+	g := pdfgen.Simple(pages...)
+	whole := g.Bytes(1)
 	// simplePDF writes each page's content then the page: objects 4+2i, 5+2i.
 	cutAt := func(obj int) []byte {
 		k := strings.Index(string(whole), fmt.Sprintf("\n%d 0 obj", obj))
@@ -39,7 +43,7 @@ func TestPDFTruncatedAnnouncesPages(t *testing.T) {
 		{"whole", whole, 6, 6},
 		{"cut after page 3", cutAt(4 + 2*3), 3, 6},
 		{"cut after page 1", cutAt(4 + 2*1), 1, 6},
-		{"xref stream, whole", g.compactBytes(1), 6, 6},
+		{"xref stream, whole", g.Compact(1), 6, 6},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -55,17 +59,17 @@ func TestPDFTruncatedAnnouncesPages(t *testing.T) {
 
 	// The page tree lost (its object gone): the pages found are read, and the
 	// document says its tree is lost.
-	lost := simplePDF(pages...)
-	lost.set(2, "null")
-	doc := mustExtract(t, lost.bytes(1), "lost.pdf")
+	lost := pdfgen.Simple(pages...)
+	lost.Set(2, "null")
+	doc := mustExtract(t, lost.Bytes(1), "lost.pdf")
 	if !doc.PagesLost || doc.PagesAnnounced != 0 || len(doc.Pages) != len(words) {
 		t.Errorf("tree lost: lost %v, announced %d, read %d", doc.PagesLost, doc.PagesAnnounced, len(doc.Pages))
 	}
 
 	// No /Count in the tree: nothing announced, nothing lost.
-	noTree := simplePDF(pages[0])
-	noTree.set(2, "<< /Type /Pages /Kids [5 0 R] /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> >>")
-	if doc := mustExtract(t, noTree.bytes(1), "n.pdf"); doc.PagesAnnounced != 0 || doc.PagesLost || len(doc.Pages) != 1 {
+	noTree := pdfgen.Simple(pages[0])
+	noTree.Set(2, "<< /Type /Pages /Kids [5 0 R] /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> >>")
+	if doc := mustExtract(t, noTree.Bytes(1), "n.pdf"); doc.PagesAnnounced != 0 || doc.PagesLost || len(doc.Pages) != 1 {
 		t.Errorf("no /Count: announced %d, read %d", doc.PagesAnnounced, len(doc.Pages))
 	}
 }
@@ -74,7 +78,7 @@ func TestPDFTruncatedAnnouncesPages(t *testing.T) {
 // cut loses it; the document (or the message saying nothing could be read)
 // says so.
 func TestPDFTruncatedCorpus(t *testing.T) {
-	data, err := os.ReadFile(corpusFile(t, "R-intro.pdf"))
+	data, err := os.ReadFile(docstest.CorpusFile(t, "R-intro.pdf"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,15 +89,15 @@ func TestPDFTruncatedCorpus(t *testing.T) {
 	for _, frac := range []int{3, 10, 50, 90} {
 		t.Run(fmt.Sprintf("%d%%", frac), func(t *testing.T) {
 			cut := data[:len(data)*frac/100]
-			doc, err := extractBytes(cut, "R-intro.pdf")
-			var e *Error
+			doc, err := extractBytes(cut)
+			var e *doctext.Error
 			switch {
 			case err == nil:
 				if len(doc.Pages) >= len(full.Pages) || !doc.PagesLost && doc.PagesAnnounced != len(full.Pages) {
 					t.Errorf("read %d pages, announced %d, tree lost %v; the whole file has %d", len(doc.Pages), doc.PagesAnnounced, doc.PagesLost, len(full.Pages))
 				}
 				t.Logf("read %d pages, announced %d, tree lost %v", len(doc.Pages), doc.PagesAnnounced, doc.PagesLost)
-			case errors.As(err, &e) && e.Kind == NoText:
+			case errors.As(err, &e) && e.Kind == doctext.NoText:
 				if !strings.Contains(e.Msg, "cut short") {
 					t.Errorf("message %q does not say the file may be cut short", e.Msg)
 				}

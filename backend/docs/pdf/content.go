@@ -1,8 +1,10 @@
-package docs
+package pdf
 
 import (
 	"bytes"
 	"math"
+
+	"github.com/chapelapp/chapel/backend/docs/doctext"
 )
 
 // matrix is a PDF transformation matrix [a b c d e f].
@@ -112,7 +114,7 @@ func (in *interp) run(data []byte, res pdfDict, depth int) {
 			return
 		}
 		if in.totalOps > maxOpsPerDoc {
-			in.err = &Error{Kind: TooLarge, Msg: "this PDF is too complex to read; Chapel stops there"}
+			in.err = &doctext.Error{Kind: doctext.TooLarge, Msg: "this PDF is too complex to read; Chapel stops there"}
 			return
 		}
 		if in.ops&1023 == 0 {
@@ -394,7 +396,7 @@ func (in *interp) form(o pdfObj, res pdfDict, depth int) {
 		var err error
 		data, err = in.d.decode(s)
 		if err != nil {
-			if _, ok := err.(*Error); ok {
+			if _, ok := err.(*doctext.Error); ok {
 				in.err = err
 			}
 			return

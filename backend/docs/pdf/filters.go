@@ -1,4 +1,4 @@
-package docs
+package pdf
 
 import (
 	"bytes"
@@ -8,12 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/chapelapp/chapel/backend/docs/doctext"
 )
 
-var (
-	errBudget      = errors.New("decoded data exceeds the limit")
-	errImageFilter = errors.New("image filter")
-)
+var errImageFilter = errors.New("image filter")
 
 // decodeStream applies a stream's filters, producing at most budget bytes.
 func decodeStream(d *pdfDoc, s *pdfStream, budget int64) ([]byte, error) {
@@ -36,7 +35,7 @@ func decodeStream(d *pdfDoc, s *pdfStream, budget int64) ([]byte, error) {
 	}
 	data := s.raw
 	if int64(len(data)) > budget {
-		return nil, errBudget
+		return nil, doctext.ErrBudget
 	}
 	for i, f := range filters {
 		// The previous filter's output stays while the next one decodes
@@ -46,7 +45,7 @@ func decodeStream(d *pdfDoc, s *pdfStream, budget int64) ([]byte, error) {
 			avail -= int64(len(data))
 		}
 		if avail < 0 {
-			return nil, errBudget
+			return nil, doctext.ErrBudget
 		}
 		var err error
 		data, err = applyFilter(d, f, parms[i], data, avail)
@@ -82,7 +81,7 @@ func applyFilter(d *pdfDoc, f pdfName, p pdfDict, in []byte, budget int64) ([]by
 	default:
 		return nil, fmt.Errorf("unknown filter %q", f)
 	}
-	if err != nil && !errors.Is(err, errBudget) && len(out) > 0 {
+	if err != nil && !errors.Is(err, doctext.ErrBudget) && len(out) > 0 {
 		err = nil // keep what a damaged stream gave
 	}
 	if err != nil {
@@ -99,7 +98,7 @@ func applyFilter(d *pdfDoc, f pdfName, p pdfDict, in []byte, budget int64) ([]by
 // inflate decompresses zlib data, falling back to raw deflate, and keeps
 // what it decoded before any error.
 func inflate(in []byte, budget int64) ([]byte, error) {
-	return decodeSized(budget, func(w *sink) error {
+	return doctext.DecodeSized(budget, func(w *doctext.Sink) error {
 		var r io.Reader
 		if zr, err := zlib.NewReader(bytes.NewReader(in)); err == nil {
 			r = zr
@@ -107,16 +106,16 @@ func inflate(in []byte, budget int64) ([]byte, error) {
 			r = flate.NewReader(bytes.NewReader(in))
 		}
 		_, err := io.Copy(w, r)
-		if errors.Is(err, errBudget) {
+		if errors.Is(err, doctext.ErrBudget) {
 			return err
 		}
-		if err != nil && w.n == 0 && len(in) > 2 {
+		if err != nil && w.Written() == 0 && len(in) > 2 {
 			// A stream with a broken zlib header: try raw deflate past it.
 			_, err2 := io.Copy(w, flate.NewReader(bytes.NewReader(in[2:])))
-			if errors.Is(err2, errBudget) {
+			if errors.Is(err2, doctext.ErrBudget) {
 				return err2
 			}
-			if w.n > 0 {
+			if w.Written() > 0 {
 				return nil
 			}
 		}
@@ -130,10 +129,10 @@ func inflate(in []byte, budget int64) ([]byte, error) {
 // lzwDecode decodes PDF's LZW: MSB-first codes of 9 to 12 bits, with the
 // code width growing one code early unless early is false.
 func lzwDecode(in []byte, early bool, budget int64) ([]byte, error) {
-	return decodeSized(budget, func(w *sink) error { return lzwInto(w, in, early) })
+	return doctext.DecodeSized(budget, func(w *doctext.Sink) error { return lzwInto(w, in, early) })
 }
 
-func lzwInto(w *sink, in []byte, early bool) error {
+func lzwInto(w *doctext.Sink, in []byte, early bool) error {
 	const clear, eod = 256, 257
 	prefix := make([]int32, 4096)
 	suffix := make([]byte, 4096)
@@ -245,7 +244,7 @@ func ascii85Decode(in []byte) []byte {
 }
 
 func runLengthDecode(in []byte, budget int64) ([]byte, error) {
-	return decodeSized(budget, func(w *sink) error {
+	return doctext.DecodeSized(budget, func(w *doctext.Sink) error {
 		var run [128]byte
 		for i := 0; i < len(in); {
 			n := int(in[i])
@@ -350,62 +349,4 @@ func abs(x int) int {
 		return -x
 	}
 	return x
-}
-
-// smallOutput is how much a decoder collects in one pass; a larger output
-// is counted first and then decoded again into a buffer of its exact size,
-// so a bomb costs no memory and a big stream no more than its size.
-const smallOutput = 512 << 10
-
-// sink collects a decoder's output up to limit bytes, and counts all of it
-// against budget. Past limit it only counts.
-type sink struct {
-	buf      []byte
-	n        int64
-	limit    int64
-	budget   int64
-	overflow bool
-}
-
-func (s *sink) Write(p []byte) (int, error) {
-	s.n += int64(len(p))
-	if s.n > s.budget {
-		return 0, errBudget
-	}
-	if !s.overflow {
-		need := int64(len(s.buf) + len(p))
-		switch {
-		case need > s.limit:
-			s.overflow, s.buf = true, nil
-		case need > int64(cap(s.buf)):
-			// Double, not append's gentler growth: fewer, smaller copies.
-			grown := make([]byte, len(s.buf), min(max(2*int64(cap(s.buf)), need, 4096), s.limit))
-			copy(grown, s.buf)
-			s.buf = append(grown, p...)
-		default:
-			s.buf = append(s.buf, p...)
-		}
-	}
-	return len(p), nil
-}
-
-// decodeSized runs decode (which must give the same bytes each time it
-// runs) into a sink: an output over smallOutput is decoded a second time
-// into a buffer allocated once at its size. errBudget when the output
-// would exceed budget; otherwise what was decoded, with decode's error.
-func decodeSized(budget int64, decode func(w *sink) error) ([]byte, error) {
-	w := &sink{limit: smallOutput, budget: budget}
-	err := decode(w)
-	if errors.Is(err, errBudget) {
-		return nil, errBudget
-	}
-	if !w.overflow {
-		return w.buf, err
-	}
-	w = &sink{buf: make([]byte, 0, w.n), limit: w.n, budget: w.n}
-	err = decode(w)
-	if errors.Is(err, errBudget) {
-		err = nil // stopped at the size counted before: the same output
-	}
-	return w.buf, err
 }

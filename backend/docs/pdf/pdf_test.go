@@ -1,4 +1,4 @@
-package docs
+package pdf
 
 import (
 	"bytes"
@@ -12,36 +12,31 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/chapelapp/chapel/backend/docs/doctext"
+	"github.com/chapelapp/chapel/backend/docs/internal/docstest"
+	"github.com/chapelapp/chapel/backend/docs/internal/pdfgen"
 )
 
-func extractBytes(data []byte, name string) (*Document, error) {
-	return Extract(context.Background(), bytes.NewReader(data), int64(len(data)), name, DefaultLimits())
+// extractBytes reads a PDF held in memory under the default limits.
+func extractBytes(data []byte) (*doctext.Document, error) {
+	return Extract(context.Background(), bytes.NewReader(data), int64(len(data)), doctext.DefaultLimits())
 }
 
-func mustExtract(t *testing.T, data []byte, name string) *Document {
+// mustExtract reads a PDF held in memory (name says which in a failure),
+// failing t on an error or a broken Document.
+func mustExtract(t *testing.T, data []byte, name string) *doctext.Document {
 	t.Helper()
-	doc, err := extractBytes(data, name)
-	if err != nil {
-		t.Fatalf("Extract(%s): %v", name, err)
-	}
-	checkDocument(t, doc)
-	return doc
-}
-
-func paragraphs(d *Document) []string {
-	var out []string
-	for _, p := range d.Paragraphs {
-		out = append(out, d.Text[p.Start:p.End])
-	}
-	return out
+	doc, err := extractBytes(data)
+	return docstest.Extracted(t, name, doc, err)
 }
 
 func TestPDFPagesAndParagraphs(t *testing.T) {
-	g := simplePDF(
-		textPage{lines: []string{"First paragraph, line one", "and line two.", "", "Second paragraph (with parens)."}},
-		textPage{lines: []string{"Page two text.", "Caf\xe9 \x93quoted\x94 \x96 dash"}},
+	g := pdfgen.Simple(
+		pdfgen.Page{Lines: []string{"First paragraph, line one", "and line two.", "", "Second paragraph (with parens)."}},
+		pdfgen.Page{Lines: []string{"Page two text.", "Caf\xe9 \x93quoted\x94 \x96 dash"}},
 	)
-	for name, data := range map[string][]byte{"table": g.bytes(1), "xref stream": g.compactBytes(1)} {
+	for name, data := range map[string][]byte{"table": g.Bytes(1), "xref stream": g.Compact(1)} {
 		t.Run(name, func(t *testing.T) {
 			doc := mustExtract(t, data, "a.pdf")
 			want := "First paragraph, line one\nand line two.\n\nSecond paragraph (with parens).\fPage two text.\nCafé “quoted” – dash"
@@ -51,11 +46,11 @@ func TestPDFPagesAndParagraphs(t *testing.T) {
 			if len(doc.Pages) != 2 || doc.Text[doc.Pages[1].Start:doc.Pages[1].End] != "Page two text.\nCafé “quoted” – dash" {
 				t.Errorf("pages = %+v", doc.Pages)
 			}
-			got := paragraphs(doc)
+			got := docstest.Paragraphs(doc)
 			if len(got) != 3 || got[1] != "Second paragraph (with parens)." {
 				t.Errorf("paragraphs = %q", got)
 			}
-			if doc.Format != PDF || doc.PageAt(doc.Pages[1].Start+3) != 2 {
+			if doc.Format != doctext.PDF || doc.PageAt(doc.Pages[1].Start+3) != 2 {
 				t.Errorf("format %q, PageAt = %d", doc.Format, doc.PageAt(doc.Pages[1].Start+3))
 			}
 		})
@@ -63,8 +58,8 @@ func TestPDFPagesAndParagraphs(t *testing.T) {
 }
 
 func TestPDFIncrementalUpdate(t *testing.T) {
-	g := simplePDF(textPage{lines: []string{"Old text."}})
-	base := g.bytes(1)
+	g := pdfgen.Simple(pdfgen.Page{Lines: []string{"Old text."}})
+	base := g.Bytes(1)
 	// Append an update replacing the content stream (object 4).
 	startxref := bytes.LastIndex(base, []byte("startxref"))
 	var prev int
@@ -72,10 +67,10 @@ func TestPDFIncrementalUpdate(t *testing.T) {
 	var b bytes.Buffer
 	b.Write(base)
 	off := b.Len()
-	content := textPage{lines: []string{"New text."}}.content()
-	fmt.Fprintf(&b, "4 0 obj\n%s\nendobj\n", streamObj("", []byte(content)))
+	content := pdfgen.Page{Lines: []string{"New text."}}.Content()
+	fmt.Fprintf(&b, "4 0 obj\n%s\nendobj\n", pdfgen.Stream("", []byte(content)))
 	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n4 1\n%010d 00000 n \ntrailer\n<< /Size %d /Root 1 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n", off, len(g.objs)+1, prev, xref)
+	fmt.Fprintf(&b, "xref\n4 1\n%010d 00000 n \ntrailer\n<< /Size %d /Root 1 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n", off, g.Len()+1, prev, xref)
 	doc := mustExtract(t, b.Bytes(), "u.pdf")
 	if doc.Text != "New text." {
 		t.Errorf("text = %q, want the updated text", doc.Text)
@@ -83,7 +78,7 @@ func TestPDFIncrementalUpdate(t *testing.T) {
 }
 
 func TestPDFBrokenXref(t *testing.T) {
-	good := simplePDF(textPage{lines: []string{"Rebuilt from a scan."}}).bytes(1)
+	good := pdfgen.Simple(pdfgen.Page{Lines: []string{"Rebuilt from a scan."}}).Bytes(1)
 	cases := map[string][]byte{
 		// Every offset shifted: the table points at the wrong bytes.
 		"wrong offsets": bytes.Replace(good, []byte(" 00000 n \n"), []byte(" 00000 n \n"), -1),
@@ -149,26 +144,26 @@ func encryptedPDF(emptyUserPassword, useAES bool) []byte {
 		ci.XORKeyStream(out, data)
 		return out
 	}
-	g := &pdfGen{}
-	g.add("<< /Type /Catalog /Pages 2 0 R >>")
-	g.add("<< /Type /Pages /Kids [3 0 R] /Count 1 /MediaBox [0 0 612 792] >>")
-	g.add("<< /Type /Page /Parent 2 0 R /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>")
-	g.add(streamObj("", enc(4, []byte(textPage{lines: []string{"Secret but readable."}}.content()))))
-	g.add("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+	g := &pdfgen.File{}
+	g.Add("<< /Type /Catalog /Pages 2 0 R >>")
+	g.Add("<< /Type /Pages /Kids [3 0 R] /Count 1 /MediaBox [0 0 612 792] >>")
+	g.Add("<< /Type /Page /Parent 2 0 R /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>")
+	g.Add(pdfgen.Stream("", enc(4, []byte(pdfgen.Page{Lines: []string{"Secret but readable."}}.Content()))))
+	g.Add("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
 	filter := "/V 2 /R 3 /Length 128"
 	if useAES {
 		filter = "/V 4 /R 4 /Length 128 /CF << /StdCF << /CFM /AESV2 /Length 16 >> >> /StmF /StdCF /StrF /StdCF"
 	}
-	encNum := g.add(fmt.Sprintf("<< /Filter /Standard %s /O <%x> /U <%x> /P %d >>", filter, o, u, int32(p)))
-	g.trailer = fmt.Sprintf("/Encrypt %d 0 R /ID [<%x> <%x>]", encNum, id, id)
-	return g.bytes(1)
+	encNum := g.Add(fmt.Sprintf("<< /Filter /Standard %s /O <%x> /U <%x> /P %d >>", filter, o, u, int32(p)))
+	g.Trailer = fmt.Sprintf("/Encrypt %d 0 R /ID [<%x> <%x>]", encNum, id, id)
+	return g.Bytes(1)
 }
 
 func TestPDFEncrypted(t *testing.T) {
 	for _, useAES := range []bool{false, true} {
-		_, err := extractBytes(encryptedPDF(false, useAES), "locked.pdf")
-		if KindOf(err) != Encrypted || err.Error() != "this PDF is password-protected" {
-			t.Errorf("aes=%v: err = %v (kind %d), want the password-protected error", useAES, err, KindOf(err))
+		_, err := extractBytes(encryptedPDF(false, useAES))
+		if doctext.KindOf(err) != doctext.Encrypted || err.Error() != "this PDF is password-protected" {
+			t.Errorf("aes=%v: err = %v (kind %d), want the password-protected error", useAES, err, doctext.KindOf(err))
 		}
 		doc := mustExtract(t, encryptedPDF(true, useAES), "owner-only.pdf")
 		if doc.Text != "Secret but readable." {
@@ -190,7 +185,7 @@ func TestPDFTwoColumns(t *testing.T) {
 		fmt.Fprintf(&c, "BT /F1 10 Tf 72 %g Td (%s) Tj ET\n", y, left[i])
 		fmt.Fprintf(&c, "BT /F1 10 Tf 320 %g Td (%s) Tj ET\n", y, right[i])
 	}
-	doc := mustExtract(t, simplePDF(textPage{extra: c.String()}).bytes(1), "cols.pdf")
+	doc := mustExtract(t, pdfgen.Simple(pdfgen.Page{Extra: c.String()}).Bytes(1), "cols.pdf")
 	want := "A Title Across Both Columns\n\n" + strings.Join(left, "\n") + "\n\n" + strings.Join(right, "\n")
 	if doc.Text != want {
 		t.Errorf("text = %q\nwant %q", doc.Text, want)
@@ -198,9 +193,9 @@ func TestPDFTwoColumns(t *testing.T) {
 }
 
 func TestPDFHyphenationAndRunningLines(t *testing.T) {
-	var pages []textPage
+	var pages []pdfgen.Page
 	for i := 1; i <= 6; i++ {
-		pages = append(pages, textPage{lines: []string{
+		pages = append(pages, pdfgen.Page{Lines: []string{
 			fmt.Sprintf("Annual Report %d", 2020+i%2), // a running header (digits differ)
 			"", "",
 			fmt.Sprintf("Body of page %d has an exam-", i),
@@ -210,7 +205,7 @@ func TestPDFHyphenationAndRunningLines(t *testing.T) {
 			fmt.Sprintf("Page %d of 6", i),
 		}})
 	}
-	doc := mustExtract(t, simplePDF(pages...).bytes(1), "r.pdf")
+	doc := mustExtract(t, pdfgen.Simple(pages...).Bytes(1), "r.pdf")
 	if strings.Contains(doc.Text, "Annual") || strings.Contains(doc.Text, "of 6") {
 		t.Errorf("running header or footer kept: %q", doc.Text)
 	}
@@ -222,11 +217,35 @@ func TestPDFHyphenationAndRunningLines(t *testing.T) {
 	}
 }
 
+// TestPDFRunningLinesGoRepeatsStay: on pages that share a running header
+// and footer, those are dropped while a paragraph repeated in the body
+// stays as often as it is written.
+func TestPDFRunningLinesGoRepeatsStay(t *testing.T) {
+	var pages []pdfgen.Page
+	for i := 1; i <= 5; i++ {
+		pages = append(pages, pdfgen.Page{Lines: []string{
+			"The Minutes of the Society", "", "",
+			fmt.Sprintf("Meeting %d opened with the usual question.", i), "", "",
+			"Agreed.", "", "", "Agreed.", "", "", "Agreed.", "", "", "", "",
+			fmt.Sprintf("Page %d", i),
+		}})
+	}
+	doc := mustExtract(t, pdfgen.Simple(pages...).Bytes(1), "minutes.pdf")
+	if strings.Contains(doc.Text, "Minutes of the Society") || strings.Contains(doc.Text, "Page ") {
+		t.Errorf("running header or footer kept: %q", doc.Text)
+	}
+	for _, p := range doc.Pages {
+		if got := strings.Count(doc.Text[p.Start:p.End], "Agreed."); got != 3 {
+			t.Errorf("page %d has %d × Agreed., want 3: %q", p.Number, got, doc.Text[p.Start:p.End])
+		}
+	}
+}
+
 // TestPDFFonts covers a Type0 Identity-H font with a ToUnicode CMap
 // (bfchar, bfrange with an array), a simple font with /Differences, and a
 // form XObject.
 func TestPDFFonts(t *testing.T) {
-	doc := mustExtract(t, fontsPDF(), "fonts.pdf")
+	doc := mustExtract(t, pdfgen.Fonts(), "fonts.pdf")
 	want := "Hellmo😀\nfié☺ ok\n\nInside a form"
 	if doc.Text != want {
 		t.Errorf("text = %q, want %q", doc.Text, want)
@@ -273,12 +292,12 @@ func TestPDFFilters(t *testing.T) {
 }
 
 func TestPDFNoTextAndEmpty(t *testing.T) {
-	_, err := extractBytes(simplePDF(textPage{}).bytes(1), "scan.pdf")
-	if KindOf(err) != NoText {
+	_, err := extractBytes(pdfgen.Simple(pdfgen.Page{}).Bytes(1))
+	if doctext.KindOf(err) != doctext.NoText {
 		t.Errorf("blank PDF: err = %v", err)
 	}
-	_, err = extractBytes([]byte("%PDF-1.4\nnothing else"), "junk.pdf")
-	if KindOf(err) != Damaged || err.Error() != "this PDF is damaged or incomplete" {
+	_, err = extractBytes([]byte("%PDF-1.4\nnothing else"))
+	if doctext.KindOf(err) != doctext.Damaged || err.Error() != "this PDF is damaged or incomplete" {
 		t.Errorf("junk PDF: err = %v", err)
 	}
 }
@@ -286,18 +305,18 @@ func TestPDFNoTextAndEmpty(t *testing.T) {
 // TestPDFTruncated cuts a real PDF at many points: each must give the
 // readable pages or the damaged error, never a panic.
 func TestPDFTruncated(t *testing.T) {
-	data, err := os.ReadFile(corpusFile(t, "R-intro.pdf"))
+	data, err := os.ReadFile(docstest.CorpusFile(t, "R-intro.pdf"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, frac := range []float64{0.02, 0.1, 0.25, 0.5, 0.75, 0.9, 0.999} {
 		n := int(float64(len(data)) * frac)
-		doc, err := extractBytes(data[:n], "R-intro.pdf")
+		doc, err := extractBytes(data[:n])
 		switch {
-		case err != nil && KindOf(err) != Damaged && KindOf(err) != NoText:
+		case err != nil && doctext.KindOf(err) != doctext.Damaged && doctext.KindOf(err) != doctext.NoText:
 			t.Errorf("cut at %d: unexpected error %v", n, err)
 		case err == nil:
-			checkDocument(t, doc)
+			docstest.Check(t, doc)
 			t.Logf("cut at %.0f%%: %d pages, %d bytes of text", 100*frac, len(doc.Pages), len(doc.Text))
 		default:
 			t.Logf("cut at %.0f%%: %v", 100*frac, err)
@@ -321,7 +340,7 @@ func TestPDFHeadingsBySize(t *testing.T) {
 			line(10, fmt.Sprintf("Body text of %s, line %d, long enough to be body text.", sec, i))
 		}
 	}
-	doc := mustExtract(t, simplePDF(textPage{extra: c.String()}).bytes(1), "h.pdf")
+	doc := mustExtract(t, pdfgen.Simple(pdfgen.Page{Extra: c.String()}).Bytes(1), "h.pdf")
 	var got []string
 	for _, s := range doc.Sections {
 		got = append(got, fmt.Sprintf("%d %s p%d", s.Level, s.Title, s.Page))

@@ -1,4 +1,4 @@
-package docs
+package doctext
 
 import (
 	"bytes"
@@ -7,9 +7,14 @@ import (
 	"unicode/utf8"
 )
 
-// builder assembles a Document: paragraphs separated by a blank line,
+// Builder assembles a Document: paragraphs separated by a blank line,
 // pages by "\f", with sections and paragraph spans recorded as it goes.
-type builder struct {
+// The zero Builder is ready to use.
+type Builder struct {
+	// Title, when set, is the document's title; else Finish takes the
+	// first top-level heading's.
+	Title string
+
 	buf      []byte
 	doc      Document
 	paraOpen bool
@@ -18,9 +23,9 @@ type builder struct {
 	page     int // current page number, 0 when not paginated
 }
 
-// startPara begins a paragraph (closing an open one).
-func (b *builder) startPara() {
-	b.endPara()
+// StartPara begins a paragraph (closing an open one).
+func (b *Builder) StartPara() {
+	b.EndPara()
 	if len(b.buf) > 0 && !b.atPageStart() {
 		b.buf = append(b.buf, "\n\n"...)
 	}
@@ -28,21 +33,21 @@ func (b *builder) startPara() {
 	b.paraAt = len(b.buf)
 }
 
-func (b *builder) atPageStart() bool {
+func (b *Builder) atPageStart() bool {
 	return len(b.buf) > 0 && b.buf[len(b.buf)-1] == '\f' || (b.page > 0 && len(b.buf) == b.pageAt)
 }
 
-// write adds text to the open paragraph, opening one if needed.
-func (b *builder) write(s string) {
+// Write adds text to the open paragraph, opening one if needed.
+func (b *Builder) Write(s string) {
 	if !b.paraOpen {
-		b.startPara()
+		b.StartPara()
 	}
 	b.buf = append(b.buf, s...)
 }
 
-// endPara closes the open paragraph, dropping it when it holds only
+// EndPara closes the open paragraph, dropping it when it holds only
 // white space.
-func (b *builder) endPara() {
+func (b *Builder) EndPara() {
 	if !b.paraOpen {
 		return
 	}
@@ -61,35 +66,35 @@ func (b *builder) endPara() {
 	b.doc.Paragraphs = append(b.doc.Paragraphs, Span{Start: b.paraAt, End: end})
 }
 
-// para adds a whole paragraph. A paragraph that repeats the one before it
+// Para adds a whole paragraph. A paragraph that repeats the one before it
 // stays: it is what the document says (running headers and footers are
 // dropped by the PDF reader, which knows where on the page a line sits).
-func (b *builder) para(s string) {
-	s = strings.TrimSpace(cleanText(s))
+func (b *Builder) Para(s string) {
+	s = strings.TrimSpace(CleanText(s))
 	if s == "" {
 		return
 	}
-	b.startPara()
+	b.StartPara()
 	b.buf = append(b.buf, s...)
-	b.endPara()
+	b.EndPara()
 }
 
-// heading adds a heading paragraph and starts its section.
-func (b *builder) heading(level int, title string) {
-	title = cleanTitle(cleanText(title))
+// Heading adds a heading paragraph and starts its section.
+func (b *Builder) Heading(level int, title string) {
+	title = CleanTitle(CleanText(title))
 	if title == "" {
 		return
 	}
 	level = max(1, min(level, 9))
-	b.startPara()
+	b.StartPara()
 	b.doc.Sections = append(b.doc.Sections, Section{Title: title, Level: level, Page: b.page, Start: len(b.buf)})
 	b.buf = append(b.buf, title...)
-	b.endPara()
+	b.EndPara()
 }
 
-// newPage ends the current page (if any) and starts page number n.
-func (b *builder) newPage(n int) {
-	b.endPara()
+// NewPage ends the current page (if any) and starts page number n.
+func (b *Builder) NewPage(n int) {
+	b.EndPara()
 	if b.page > 0 {
 		b.doc.Pages = append(b.doc.Pages, Page{Number: b.page, Start: b.pageAt, End: len(b.buf)})
 		b.buf = append(b.buf, '\f')
@@ -98,14 +103,34 @@ func (b *builder) newPage(n int) {
 	b.pageAt = len(b.buf)
 }
 
-// finish closes the document: the last page, section ends, the title.
-func (b *builder) finish() *Document {
-	b.endPara()
+// ParaOpen reports whether a paragraph is open (Write continues it).
+func (b *Builder) ParaOpen() bool { return b.paraOpen }
+
+// Len is the length of the text so far: where the next byte written lands
+// in Document.Text.
+func (b *Builder) Len() int { return len(b.buf) }
+
+// Bytes is the text so far. It is the Builder's own buffer: read it, do not
+// keep or change it.
+func (b *Builder) Bytes() []byte { return b.buf }
+
+// Unwrite takes back the last n bytes written to the open paragraph (a
+// line-ending hyphen when the next line continues the word).
+func (b *Builder) Unwrite(n int) {
+	if b.paraOpen {
+		b.buf = b.buf[:max(b.paraAt, len(b.buf)-n)]
+	}
+}
+
+// Finish closes the document: the last page, section ends, the title.
+func (b *Builder) Finish() *Document {
+	b.EndPara()
 	if b.page > 0 {
 		b.doc.Pages = append(b.doc.Pages, Page{Number: b.page, Start: b.pageAt, End: len(b.buf)})
 	}
 	b.doc.Text = string(b.buf)
-	finishSections(&b.doc)
+	FinishSections(&b.doc)
+	b.doc.Title = b.Title
 	if b.doc.Title == "" {
 		for _, s := range b.doc.Sections {
 			if s.Level == 1 {
@@ -118,10 +143,10 @@ func (b *builder) finish() *Document {
 	return &d
 }
 
-// finishSections sets each section's end: the start of the next section of
+// FinishSections sets each section's end: the start of the next section of
 // the same or a higher level (less the white space before it), else the
 // end of the text.
-func finishSections(d *Document) {
+func FinishSections(d *Document) {
 	for i := range d.Sections {
 		s := &d.Sections[i]
 		s.End = len(d.Text)
@@ -137,33 +162,14 @@ func finishSections(d *Document) {
 	}
 }
 
-// cleanTitle collapses white space in a title.
-func cleanTitle(s string) string {
+// CleanTitle collapses white space in a title.
+func CleanTitle(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// normSpace collapses runs of white space, newlines included, into single
-// spaces and trims the ends.
-func normSpace(s string) string {
-	var b strings.Builder
-	space := false
-	for _, r := range s {
-		if unicode.IsSpace(r) || r == '\u00a0' {
-			space = true
-			continue
-		}
-		if space && b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		space = false
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// cleanText drops control characters (keeping tabs and newlines), expands
+// CleanText drops control characters (keeping tabs and newlines), expands
 // ligatures and makes the text valid UTF-8.
-func cleanText(s string) string {
+func CleanText(s string) string {
 	clean := true
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 && c != '\n' && c != '\t' || c >= 0x80 {

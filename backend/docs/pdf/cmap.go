@@ -1,7 +1,9 @@
-package docs
+package pdf
 
 import (
 	"sort"
+
+	"github.com/chapelapp/chapel/backend/docs/doctext"
 )
 
 // cmap is a parsed CMap: a ToUnicode map (code → text) or an encoding
@@ -151,7 +153,7 @@ func bfText(s pdfString) string {
 	if len(b) == 1 {
 		return string(rune(b[0]))
 	}
-	return decodeUTF16(b, true)
+	return doctext.DecodeUTF16(b, true)
 }
 
 // lookup maps a code of n bytes to text.

@@ -1,4 +1,4 @@
-package docs
+package pdf
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/chapelapp/chapel/backend/docs/doctext"
 )
 
 // pdfFont decodes a font's strings into text and glyph widths.
@@ -293,7 +295,7 @@ func (f *pdfFont) glyph(n int, code uint32) glyphInfo {
 	}
 	switch {
 	case f.cid && f.utf16:
-		g.text = decodeUTF16([]byte{byte(code >> 8), byte(code)}, true)
+		g.text = doctext.DecodeUTF16([]byte{byte(code >> 8), byte(code)}, true)
 	case !f.cid && code < 256:
 		g.text = f.enc[code]
 	}

@@ -1,4 +1,13 @@
-package docs
+// Package pdf owns Chapel's PDF reader: it parses the file (cross-reference
+// tables and streams, object streams, a broken table rebuilt by scanning,
+// encryption with an empty user password), decodes its streams within the
+// inflation limit, runs each page's content through fonts and encodings to
+// positioned glyphs, lays them out into lines, columns and paragraphs, drops
+// running headers and footers, and builds the doctext.Document with its
+// pages and sections (the outline, else headings found by size). Files are
+// memory-mapped where the system allows. backend/docs calls it for the
+// files it detects as PDF.
+package pdf
 
 import (
 	"context"
@@ -10,6 +19,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/chapelapp/chapel/backend/docs/doctext"
 )
 
 // pageLines is one page laid out.
@@ -17,11 +28,36 @@ type pageLines struct {
 	lines []line
 }
 
-// extractPDF reads a PDF's text page by page.
-func extractPDF(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (*Document, error) {
-	// A mapped file that shrinks under us faults: make that a panic, which
-	// Extract reports as an unreadable file, instead of a crash.
+// Extract reads the PDF r of the given size page by page and returns its
+// text and structure. Unset limits take doctext's defaults. Failures are
+// *doctext.Error with a sentence for the user (a file that shrinks while it
+// is read is an unreadable one), or ctx.Err() when ctx is cancelled.
+func Extract(ctx context.Context, r io.ReaderAt, size int64, lim doctext.Limits) (doc *doctext.Document, err error) {
+	// A mapped file that shrinks under us faults: SetPanicOnFault makes that
+	// a panic, reported here as an unreadable file, instead of a crash.
+	defer func() {
+		if p := recover(); p != nil {
+			fault, ok := p.(interface{ Addr() uintptr })
+			if !ok {
+				panic(p) // a bug: the caller's to report
+			}
+			doc, err = nil, doctext.ReadError(fmt.Errorf("memory fault at %#x: %v", fault.Addr(), p))
+		}
+	}()
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	doc, err = extract(ctx, r, size, lim.WithDefaults())
+	if err != nil {
+		return nil, err
+	}
+	doc.Format = doctext.PDF
+	return doc, nil
+}
+
+// damaged is the failure of a PDF that is truncated or corrupt.
+func damaged(cause error) *doctext.Error { return doctext.DamagedError(doctext.PDF, cause) }
+
+// extract reads a PDF's text page by page.
+func extract(ctx context.Context, r io.ReaderAt, size int64, lim doctext.Limits) (*doctext.Document, error) {
 	d, err := openPDF(ctx, r, size, lim)
 	if err != nil {
 		return nil, err
@@ -33,7 +69,7 @@ func extractPDF(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (*Do
 	}
 	d.release()
 	if len(pages) == 0 {
-		return nil, damaged(PDF, errors.New("no pages"))
+		return nil, damaged(errors.New("no pages"))
 	}
 	fonts := map[pdfObj]*pdfFont{}
 	in := newInterp(d, fonts)
@@ -53,7 +89,7 @@ func extractPDF(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (*Do
 			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 				return nil, err
 			}
-			var e *Error
+			var e *doctext.Error
 			if errors.As(err, &e) {
 				return nil, err
 			}
@@ -67,27 +103,27 @@ func extractPDF(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (*Do
 	}
 	dropRunningLines(laid)
 
-	b := &builder{}
+	b := &doctext.Builder{}
 	lineAt := make([][]lineOffset, len(pages))
 	chars := 0
 	for i, p := range laid {
-		b.newPage(i + 1)
+		b.NewPage(i + 1)
 		for k, l := range p.lines {
-			text := cleanText(l.text)
+			text := doctext.CleanText(l.text)
 			if text == "" {
 				continue
 			}
 			chars += len(text)
-			starts := l.paraStart || !b.paraOpen
+			starts := l.paraStart || !b.ParaOpen()
 			if starts {
-				b.startPara()
+				b.StartPara()
 			} else if !joinHyphen(b, text) {
-				b.write("\n")
+				b.Write("\n")
 			} else {
 				text = strings.TrimLeft(text, " ")
 			}
-			lineAt[i] = append(lineAt[i], lineOffset{y: l.y, off: len(b.buf), main: l.main, size: l.size, paraStart: starts, end: len(b.buf) + len(text)})
-			b.write(text)
+			lineAt[i] = append(lineAt[i], lineOffset{y: l.y, off: b.Len(), main: l.main, size: l.size, paraStart: starts, end: b.Len() + len(text)})
+			b.Write(text)
 			_ = k
 		}
 	}
@@ -95,13 +131,13 @@ func extractPDF(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (*Do
 	if chars == 0 {
 		switch {
 		case announced > len(pages):
-			return nil, &Error{Kind: NoText, Msg: fmt.Sprintf("this PDF has no text to read in %s that could be read; it announces %d (the file may be cut short)", pageCount(len(pages)), announced)}
+			return nil, &doctext.Error{Kind: doctext.NoText, Msg: fmt.Sprintf("this PDF has no text to read in %s that could be read; it announces %d (the file may be cut short)", pageCount(len(pages)), announced)}
 		case d.pagesLost:
-			return nil, &Error{Kind: NoText, Msg: fmt.Sprintf("this PDF has no text to read in %s that could be read; its page tree is missing (the file may be cut short)", pageCount(len(pages)))}
+			return nil, &doctext.Error{Kind: doctext.NoText, Msg: fmt.Sprintf("this PDF has no text to read in %s that could be read; its page tree is missing (the file may be cut short)", pageCount(len(pages)))}
 		}
-		return nil, &Error{Kind: NoText, Msg: "this PDF has no text to read; its pages may be scanned images"}
+		return nil, &doctext.Error{Kind: doctext.NoText, Msg: "this PDF has no text to read; its pages may be scanned images"}
 	}
-	doc := b.finish()
+	doc := b.Finish()
 	doc.PagesAnnounced, doc.PagesLost = announced, d.pagesLost
 	doc.Title = d.title()
 	if doc.Title == "" {
@@ -111,7 +147,7 @@ func extractPDF(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (*Do
 	if len(doc.Sections) == 0 {
 		doc.Sections = headingsBySize(doc, lineAt)
 	}
-	finishSections(doc)
+	doctext.FinishSections(doc)
 	if doc.Title == "" && len(doc.Sections) > 0 {
 		doc.Title = doc.Sections[0].Title
 	}
@@ -137,22 +173,23 @@ type lineOffset struct {
 
 // joinHyphen removes a line-ending hyphen when the next line continues
 // the word in lowercase ("exam-" + "ple"), and reports whether it did.
-func joinHyphen(b *builder, next string) bool {
-	n := len(b.buf)
+func joinHyphen(b *doctext.Builder, next string) bool {
+	buf := b.Bytes()
+	n := len(buf)
 	first, _ := utf8.DecodeRuneInString(next)
 	if n < 2 || !unicode.IsLetter(first) {
 		return false
 	}
-	last, size := utf8.DecodeLastRune(b.buf)
+	last, size := utf8.DecodeLastRune(buf)
 	if last != '-' && last != '\u00ad' && last != '\u2010' {
 		return false
 	}
-	before, _ := utf8.DecodeLastRune(b.buf[:n-size])
+	before, _ := utf8.DecodeLastRune(buf[:n-size])
 	// "exam-" + "ple", "EVALUA-" + "TION"; not "Foo-" + "Bar".
 	if !unicode.IsLetter(before) || !(unicode.IsLower(first) || unicode.IsUpper(before) && unicode.IsUpper(first)) {
 		return false
 	}
-	b.buf = b.buf[:n-size]
+	b.Unwrite(size)
 	return true
 }
 
@@ -251,7 +288,7 @@ func isRoman(w string) bool {
 
 // firstPageTitle takes a title from the first page: its largest line(s),
 // when they are larger than the page's other text.
-func firstPageTitle(doc *Document, lineAt [][]lineOffset) string {
+func firstPageTitle(doc *doctext.Document, lineAt [][]lineOffset) string {
 	for _, page := range lineAt {
 		if len(page) == 0 {
 			continue
@@ -273,7 +310,7 @@ func firstPageTitle(doc *Document, lineAt [][]lineOffset) string {
 				parts = append(parts, doc.Text[l.off:l.end])
 			}
 		}
-		if t := cleanTitle(strings.Join(parts, " ")); len(t) <= 200 {
+		if t := doctext.CleanTitle(strings.Join(parts, " ")); len(t) <= 200 {
 			return t
 		}
 		return ""

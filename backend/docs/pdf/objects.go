@@ -1,4 +1,4 @@
-package docs
+package pdf
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/chapelapp/chapel/backend/docs/doctext"
 )
 
 var (
@@ -26,7 +28,7 @@ type xrefEntry struct {
 type pdfDoc struct {
 	ctx         context.Context
 	data        []byte
-	lim         Limits
+	lim         doctext.Limits
 	xref        map[int]xrefEntry
 	trailer     pdfDict
 	cache       map[int]pdfObj
@@ -47,7 +49,7 @@ type objStm struct {
 	nums []int
 }
 
-func newPDFDoc(ctx context.Context, data []byte, lim Limits) *pdfDoc {
+func newPDFDoc(ctx context.Context, data []byte, lim doctext.Limits) *pdfDoc {
 	return &pdfDoc{
 		ctx: ctx, data: data, lim: lim,
 		xref: map[int]xrefEntry{}, cache: map[int]pdfObj{}, busy: map[int]bool{}, objStms: map[int]*objStm{},
@@ -310,12 +312,12 @@ func (d *pdfDoc) objStm(num int) (*objStm, error) {
 func (d *pdfDoc) decode(s *pdfStream) ([]byte, error) {
 	budget := d.lim.MaxInflated - d.inflated
 	if budget <= 0 {
-		return nil, tooLarge(PDF, d.lim.MaxInflated)
+		return nil, doctext.TooLargeError(doctext.PDF, d.lim.MaxInflated)
 	}
 	out, err := decodeStream(d, s, budget)
 	d.inflated += int64(len(out))
-	if errors.Is(err, errBudget) {
-		return nil, tooLarge(PDF, d.lim.MaxInflated)
+	if errors.Is(err, doctext.ErrBudget) {
+		return nil, doctext.TooLargeError(doctext.PDF, d.lim.MaxInflated)
 	}
 	return out, err
 }
