@@ -141,6 +141,17 @@ func (c *Context) Decode(b *Batch) error {
 	}
 }
 
+// Logits returns a copy of the logits of the i-th token of the last decoded
+// batch that asked for them (i < 0: counted from the end).
+func (c *Context) Logits(i int) ([]float32, error) {
+	p := C.llama_get_logits_ith(c.p, C.int32_t(i))
+	if p == nil {
+		return nil, fmt.Errorf("no logits for batch position %d", i)
+	}
+	n := c.model.NVocab()
+	return append([]float32(nil), unsafe.Slice((*float32)(unsafe.Pointer(p)), n)...), nil
+}
+
 // SeqRemove drops positions [p0, p1) of seq from the KV cache (p1 < 0: to
 // the end; seq < 0: all sequences). It reports false when the cache cannot
 // remove a partial range (then clear the sequence instead).

@@ -1,0 +1,29 @@
+package llama
+
+/*
+extern int chapel_amx_wide_rows;
+extern int chapel_amx_wide_taken;
+int chapel_amx_compiled(void);
+*/
+import "C"
+
+// AMXCompiled reports whether this build carries ggml's AMX kernels (the
+// engine was compiled for a CPU level with AMX-INT8 and AVX512-VNNI).
+func AMXCompiled() bool { return C.chapel_amx_compiled() != 0 }
+
+// SetAMXWideRows chooses which weights AMX multiplies (see amx_kernels.cpp):
+// true (the default) also gives it the feed-forward weights in Q4_0, Q4_1
+// and Q8_0 whose rows are whole blocks; false keeps ggml's rule of rows a
+// multiple of 2,048 values. It applies to models loaded afterwards, and
+// clears what AMXWideTaken reports. The tests compare the two.
+func SetAMXWideRows(on bool) {
+	v := C.int(0)
+	if on {
+		v = 1
+	}
+	C.chapel_amx_wide_rows, C.chapel_amx_wide_taken = v, 0
+}
+
+// AMXWideTaken reports whether, since SetAMXWideRows, AMX took a weight
+// that only the wider rule gives it.
+func AMXWideTaken() bool { return C.chapel_amx_wide_taken != 0 }

@@ -1,0 +1,152 @@
+package llama_test
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chapelapp/chapel/backend/gguf"
+	"github.com/chapelapp/chapel/backend/llama"
+)
+
+// cpuHasAMX reports whether the kernel lists AMX-INT8 for this CPU.
+func cpuHasAMX() bool {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	return err == nil && strings.Contains(string(b), "amx_int8")
+}
+
+// TestAMXWideRows checks that giving AMX the feed-forward weights ggml's
+// own rule turns away (rows that are whole Q4_0 or Q8_0 blocks but not a
+// multiple of 2,048 values) changes which kernels run and not what the model
+// computes. For each row length, a one-layer model with 2,048-wide attention
+// (which AMX takes under either rule) is run under both rules: AMX must have
+// taken the weights only under the wider rule, and the logits of a 64-token
+// prompt (AMX's tile kernels) and of one more token (its single-row kernels)
+// must be those of the AVX-512 kernels, and as close to the unquantised
+// model's.
+func TestAMXWideRows(t *testing.T) {
+	if !llama.AMXCompiled() {
+		t.Skip("this build has no AMX kernels (make test-amx builds one)")
+	}
+	if !cpuHasAMX() {
+		t.Skip("this CPU has no AMX")
+	}
+	defer llama.SetAMXWideRows(true)
+	for _, tc := range []struct {
+		ff int // feed-forward length: the down projection's rows
+		ft llama.FileType
+	}{
+		{5632, llama.FileTypeQ4_0}, // TinyLlama 1.1B
+		{1536, llama.FileTypeQ4_0},
+		{224, llama.FileTypeQ4_0}, // an odd number of blocks
+		{5632, llama.FileTypeQ8_0},
+	} {
+		t.Run(fmt.Sprintf("ff%d-type%d", tc.ff, tc.ft), func(t *testing.T) {
+			dir := t.TempDir()
+			ref, model := filepath.Join(dir, "f32.gguf"), filepath.Join(dir, "q.gguf")
+			shape := gguf.Shape{Name: "amx-rows", Embd: 2048, Layers: 1, Heads: 32, HeadsKV: 4, FF: tc.ff, Vocab: 512, ContextLen: 512}
+			if err := gguf.WriteSynthetic(ref, shape, gguf.SynthOptions{Type: gguf.F32, Seed: 7}); err != nil {
+				t.Fatal(err)
+			}
+			if err := llama.Quantize(ref, model, tc.ft, 1); err != nil {
+				t.Fatal(err)
+			}
+			truth, _ := logitsOf(t, ref, true)
+			ggmlPrompt, ggmlNext := logitsOf(t, model, false)
+			if llama.AMXWideTaken() {
+				t.Fatal("under ggml's rule AMX took a weight only the wider rule gives it")
+			}
+			widePrompt, wideNext := logitsOf(t, model, true)
+			if !llama.AMXWideTaken() {
+				t.Fatal("AMX did not take the feed-forward weights under the wider rule")
+			}
+			for _, c := range []struct {
+				name       string
+				ggml, wide []float32
+			}{{"prompt", ggmlPrompt, widePrompt}, {"next token", ggmlNext, wideNext}} {
+				cos, maxDiff, spread, same := compareLogits(c.ggml, c.wide)
+				t.Logf("%s: AMX vs AVX-512 cosine %.7f, largest difference %.5f of a spread of %.3f, bit for bit %v", c.name, cos, maxDiff, spread, same)
+				if cos < 0.99999 || maxDiff > 0.001*spread || argmax(c.ggml) != argmax(c.wide) {
+					t.Errorf("%s: AMX's result differs from the AVX-512 kernels'", c.name)
+				}
+			}
+			cosGGML, _, _, _ := compareLogits(truth, ggmlPrompt)
+			cosWide, _, _, _ := compareLogits(truth, widePrompt)
+			t.Logf("against the unquantised model: ggml's rule %.5f, wider rule %.5f", cosGGML, cosWide)
+			if cosWide < cosGGML-1e-4 {
+				t.Errorf("the wider rule is further from the unquantised model: %.5f < %.5f", cosWide, cosGGML)
+			}
+		})
+	}
+}
+
+// logitsOf loads model under the given AMX rule and returns the logits of
+// the last token of a 64-token prompt and of one token decoded after it.
+func logitsOf(t *testing.T, model string, wide bool) (prompt, next []float32) {
+	t.Helper()
+	llama.SetAMXWideRows(wide)
+	m, err := llama.LoadModel(model, llama.ModelParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	c, err := llama.NewContext(m, llama.ContextParams{NCtx: 256, NBatch: 128, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	b := llama.NewBatch(128, 1)
+	defer b.Close()
+	for i := range 64 {
+		if err := b.Add(llama.Token(3+(i*37)%500), i, 0, i == 63); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Decode(b); err != nil {
+		t.Fatal(err)
+	}
+	if prompt, err = c.Logits(-1); err != nil {
+		t.Fatal(err)
+	}
+	b.Clear()
+	if err := b.Add(llama.Token(11), 64, 0, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Decode(b); err != nil {
+		t.Fatal(err)
+	}
+	if next, err = c.Logits(-1); err != nil {
+		t.Fatal(err)
+	}
+	return prompt, next
+}
+
+func compareLogits(a, b []float32) (cos, maxDiff, spread float64, same bool) {
+	var dot, na, nb, mean, sq float64
+	same = len(a) == len(b)
+	for i := range a {
+		x, y := float64(a[i]), float64(b[i])
+		dot, na, nb = dot+x*y, na+x*x, nb+y*y
+		maxDiff = max(maxDiff, math.Abs(x-y))
+		mean += x
+		same = same && a[i] == b[i]
+	}
+	mean /= float64(len(a))
+	for _, x := range a {
+		sq += (float64(x) - mean) * (float64(x) - mean)
+	}
+	return dot / math.Sqrt(na*nb), maxDiff, math.Sqrt(sq / float64(len(a))), same
+}
+
+func argmax(xs []float32) int {
+	best := 0
+	for i, x := range xs {
+		if x > xs[best] {
+			best = i
+		}
+	}
+	return best
+}
