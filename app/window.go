@@ -16,6 +16,7 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
 	"github.com/wailsapp/wails/v2/pkg/options/linux"
 	"github.com/wailsapp/wails/v2/pkg/options/mac"
+	"github.com/wailsapp/wails/v2/pkg/options/windows"
 	"github.com/wailsapp/wails/v2/pkg/runtime"
 )
 
@@ -121,6 +122,9 @@ func runWindow(assets fs.FS, icon []byte, version string, files []string) (code 
 	if err != nil {
 		return fail(err)
 	}
+	a.windowCtx = em.started
+	a.notes = newSummaryNotes(desktopNotifier{}, a.store, log)
+	defer a.notes.wait()
 	a.opened.add(files)
 	os.Args = append(os.Args[:1:1], absoluteFileArgs(os.Args[1:])...)
 	var geo geometry
@@ -133,14 +137,18 @@ func runWindow(assets fs.FS, icon []byte, version string, files []string) (code 
 		g := geo.clamp(0, 0) // the screen is known once the window exists
 		width, height = g.Width, g.Height
 	}
-	err = wails.Run(&options.App{
+	// The window opens in the theme's colour, and the page paints it before
+	// the app's code runs (/chapel/appearance.js, index.html).
+	look := loadAppearance(context.Background(), a.store())
+	opts := &options.App{
 		Title:            "Chapel",
 		Width:            width,
 		Height:           height,
 		MinWidth:         minWidth,
 		MinHeight:        minHeight,
-		BackgroundColour: &options.RGBA{R: 250, G: 250, B: 249, A: 255},
-		AssetServer:      &assetserver.Options{Assets: dist},
+		BackgroundColour: background(look.Scheme),
+		AssetServer: &assetserver.Options{Assets: dist, Handler: documentFiles{a: a, log: log},
+			Middleware: appearanceScript(func(ctx context.Context) Appearance { return loadAppearance(ctx, a.store()) })},
 		OnStartup: func(ctx context.Context) {
 			em.set(ctx)
 			// Load the remembered model without holding up the window.
@@ -194,9 +202,11 @@ func runWindow(assets fs.FS, icon []byte, version string, files []string) (code 
 		ErrorFormatter: func(err error) any {
 			return toError(log, err)
 		},
-		Linux: &linux.Options{ProgramName: "chapel", Icon: icon, WebviewGpuPolicy: linux.WebviewGpuPolicyOnDemand},
+		Linux:   &linux.Options{ProgramName: "chapel", Icon: icon, WebviewGpuPolicy: linux.WebviewGpuPolicyOnDemand},
+		Windows: &windows.Options{Theme: windowsTheme(look.Theme)},
 		Mac: &mac.Options{
-			About: &mac.AboutInfo{Title: "Chapel " + version, Message: "A private assistant that runs on your computer."},
+			Appearance: macAppearance(look.Theme),
+			About:      &mac.AboutInfo{Title: "Chapel " + version, Message: "A private assistant that runs on your computer."},
 			// Finder hands files (dropped on the Dock icon, "Open With") to
 			// the running app as events, not arguments.
 			OnFileOpen: func(path string) {
@@ -204,7 +214,9 @@ func runWindow(assets fs.FS, icon []byte, version string, files []string) (code 
 				em.Emit(openFilesEvent, 1)
 			},
 		},
-	})
+	}
+	devOptions(opts, log)
+	err = wails.Run(opts)
 	if err != nil {
 		log.Error("window", "err", err)
 		return fail(fmt.Errorf("the window could not open: %w", err))

@@ -3,6 +3,7 @@
 package app
 
 import (
+	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -23,13 +24,13 @@ import (
 const devWindowEnv = "CHAPEL_DEV_WINDOW"
 
 // devOptions makes the browser the dev build's only frontend.
-func devOptions(app *options.App) {
+func devOptions(app *options.App, log *slog.Logger) {
 	addr := os.Getenv("devserver")
 	if addr == "" || os.Getenv(devWindowEnv) == "1" {
 		return
 	}
 	app.StartHidden = true
-	mw := []assetserver.Middleware{browserOnly(addr)}
+	mw := []assetserver.Middleware{browserOnly(addr, log)}
 	if app.AssetServer.Middleware != nil {
 		mw = append(mw, app.AssetServer.Middleware)
 	}
@@ -37,8 +38,9 @@ func devOptions(app *options.App) {
 }
 
 // browserOnly gives the window's own webview (host wails, or
-// wails.localhost on Windows) an empty page; the browser's requests go on.
-func browserOnly(addr string) assetserver.Middleware {
+// wails.localhost on Windows) an empty page, and logs it (the browser test
+// reads that line); the browser's requests go on.
+func browserOnly(addr string, log *slog.Logger) assetserver.Middleware {
 	page := `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Chapel (dev)</title></head>` +
 		`<body><p>This dev build's UI is served to the browser at http://` + addr + `/ (` + devWindowEnv + `=1 keeps it here).</p></body></html>`
 	return func(next http.Handler) http.Handler {
@@ -51,6 +53,7 @@ func browserOnly(addr string) assetserver.Middleware {
 				http.NotFound(w, r)
 				return
 			}
+			log.Info("dev build: the window's own webview gets an empty page; the browser is the only frontend", "browser", "http://"+addr+"/")
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			_, _ = w.Write([]byte(page))
 		})

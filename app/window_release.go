@@ -2,7 +2,11 @@
 
 package app
 
-import "github.com/wailsapp/wails/v2/pkg/options"
+import (
+	"log/slog"
+
+	"github.com/wailsapp/wails/v2/pkg/options"
+)
 
 // devOptions: only the dev build changes the window's options (window_dev.go).
-func devOptions(*options.App) {}
+func devOptions(*options.App, *slog.Logger) {}
