@@ -175,6 +175,7 @@ func TestTypeScriptTypes(t *testing.T) {
 		{"IngestJob", ingest.Job{}},
 		{"Passage", documents.Passage{}},
 		{"StartupState", StartupState{}},
+		{"Appearance", Appearance{}},
 		{"SalvageReport", store.SalvageReport{}},
 		{"RepairResult", RepairResult{}},
 		{"Endpoint", remote.Endpoint{}},

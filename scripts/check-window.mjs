@@ -32,6 +32,9 @@ const side = dominant(4, Math.floor(h * 0.3), 180, Math.floor(h * 0.9));
 const main = dominant(Math.floor(w * 0.35), Math.floor(h * 0.3), w - 10, Math.floor(h * 0.9));
 const theme = Object.entries(themes).find(([, t]) => near(parse(t.sidebar), parse(side)) && near(parse(t.main), parse(main)));
 if (!theme) problems.push(`sidebar ${side} and main pane ${main} are not Chapel's theme colours`);
+// CHECK_THEME=dark|light: the window must show that theme (the one stored in Settings → Appearance).
+const want = process.env.CHECK_THEME;
+if (want && theme && theme[0] !== want) problems.push(`the window shows the ${theme[0]} theme, want ${want}`);
 
 // Text: pixels far from the main background in the main pane.
 let ink = 0;

@@ -91,13 +91,28 @@ damaged_window_test() {
   grep -q "the database is damaged" "$home/logs/chapel.log" || { echo "the log does not say the database is damaged"; return 1; }
 }
 
+# A data folder whose stored theme (Settings → Appearance) is Dark: the
+# window opens dark, whatever the system prefers.
+dark_window_test() {
+  local home="$out/dark-home"
+  mkdir -p "$home"
+  CHAPEL_HOME="$home" build/bin/chapel conversations >/dev/null || { echo "could not create the database"; return 1; }
+  python3 -c 'import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); db.execute("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, 0)", ("appearance", '"'"'{"theme": "dark", "notify_summaries": true}'"'"')); db.commit()' "$home/chapel.db" \
+    || { echo "could not store the theme"; return 1; }
+  CHECK_THEME=dark window_shot "$home" "$out/window-dark.png" scripts/check-window.mjs
+}
+
 # --- the real browser ----------------------------------------------------------
+# The dev binary serves the UI to the browser only: with a devserver address
+# its own window starts hidden, on an empty page (app/window_dev.go), so each
+# event (a dropped file) reaches one frontend.
 browser_test() {
   node frontend/e2e/run.mjs --out "$out"
 }
 
 run "app window renders the Chapel UI (Xvfb screenshot)" window_test
 run "a damaged database opens the window on its damaged screen (Xvfb screenshot)" damaged_window_test
+run "Dark stored in Settings → Appearance: the window opens dark (Xvfb screenshot)" dark_window_test
 run "browser: pick model, stream, stop; drop a PDF, summary with citations, passage, ask; restart, all kept" browser_test
 
 echo "$passed passed, $failures failed"

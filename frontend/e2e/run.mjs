@@ -271,6 +271,8 @@ try {
   await (await import('./models.mjs')).modelsSteps({ page, step, out, root });
   await (await import('./tree.mjs')).treeSteps({ page, step, out, model });
   await (await import('./model-settings.mjs')).modelSettingsSteps({ page, step, out });
+  await (await import('./single-frontend.mjs')).singleFrontendSteps({ page, step, out, home });
+  await (await import('./appearance.mjs')).appearanceSteps({ page, step, out });
   await (await import('./window.mjs')).aboutSteps({ page, step, out, home });
   await (await import('./damaged.mjs')).damagedSteps({ browser, step, out, root, model });
   if (pageErrors.length) throw new Error(`the page threw: ${pageErrors.join('\n')}`);

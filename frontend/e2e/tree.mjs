@@ -55,7 +55,7 @@ const chatGPT = JSON.stringify([
   },
 ]);
 
-async function axeCheck(page, step, view) {
+export async function axeCheck(page, step, view) {
   step(`accessibility (axe-core): no serious or critical violation in ${view}`);
   await page.addScriptTag({ content: readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8') });
   const found = await page.evaluate(async () => {
