@@ -270,6 +270,7 @@ try {
   await (await import('./engines.mjs')).enginesSteps({ page, step, out, root, model });
   await (await import('./models.mjs')).modelsSteps({ page, step, out, root });
   await (await import('./tree.mjs')).treeSteps({ page, step, out, model });
+  await (await import('./passage.mjs')).passageSteps({ page, step, out, root });
   await (await import('./model-settings.mjs')).modelSettingsSteps({ page, step, out });
   await (await import('./single-frontend.mjs')).singleFrontendSteps({ page, step, out, home });
   await (await import('./appearance.mjs')).appearanceSteps({ page, step, out });

@@ -22,6 +22,7 @@ import type {
   ModelSettingsView,
   ModelState,
   Passage,
+  PassageSource,
   SearchResults,
   ImportResult,
   RepairResult,
@@ -169,6 +170,9 @@ export const api = {
     call('GetPassage', documentId, firstChunk, lastChunk),
   /** The passage a marker written in an answer stands for ("[p. 5]", "[§ Setup]", "[¶ 3]"). */
   getCitedPassage: (documentId: number, marker: string): Promise<Passage> => call('GetCitedPassage', documentId, marker),
+  /** What the passage panel shows around chunks first..last: a PDF's stored file and the passage per page, or the text around it. */
+  getPassageSource: (documentId: number, firstChunk: number, lastChunk: number): Promise<PassageSource> =>
+    call('GetPassageSource', documentId, firstChunk, lastChunk),
   /** A question in the conversation attached to the document; streams like sendMessage. */
   askDocument: (documentId: number, text: string): Promise<SendResult> => call('AskDocument', documentId, text),
   /** A new version of a reply (Retry), or a reply to a question that has none; streams like sendMessage. */

@@ -448,6 +448,37 @@ export interface Appearance {
 
 export type ThemeChoice = 'system' | 'light' | 'dark';
 
+/** documents.File: a PDF's copy kept by Chapel, read in parts from url (app/document_file.go). */
+export interface DocumentFile {
+  available: boolean;
+  /** Why the page cannot be shown, one sentence; '' when available. */
+  reason: string;
+  size: number;
+  url: string;
+}
+
+/** documents.PageText: the part of a passage on one page. */
+export interface PassagePageText {
+  page: number;
+  text: string;
+}
+
+/** documents.Source: what the passage panel shows around a passage. */
+export interface PassageSource {
+  document_id: number;
+  format: string;
+  first_chunk: number;
+  last_chunk: number;
+  /** A PDF's stored file; null for other formats. */
+  file: DocumentFile | null;
+  pages: PassagePageText[];
+  before: string;
+  text: string;
+  after: string;
+  more_before: boolean;
+  more_after: boolean;
+}
+
 /** How the window starts: ready, or on the "database damaged" screen (app/startup.go). */
 export interface StartupState {
   state: 'ready' | 'damaged';

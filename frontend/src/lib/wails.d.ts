@@ -19,6 +19,7 @@ import type {
   ModelSettingsView,
   ModelState,
   Passage,
+  PassageSource,
   SearchResults,
   ImportResult,
   RepairResult,
@@ -59,6 +60,7 @@ export interface WailsAppBindings {
   StopSummary(documentId: number): Promise<void>;
   GetPassage(documentId: number, firstChunk: number, lastChunk: number): Promise<Passage>;
   GetCitedPassage(documentId: number, marker: string): Promise<Passage>;
+  GetPassageSource(documentId: number, firstChunk: number, lastChunk: number): Promise<PassageSource>;
   AskDocument(documentId: number, text: string): Promise<SendResult>;
   RegenerateMessage(messageId: number): Promise<SendResult>;
   EditMessage(messageId: number, text: string): Promise<SendResult>;

@@ -15,6 +15,7 @@ import type {
   ModelSettings,
   ModelSettingsView,
   Passage,
+  PassageSource,
   SummaryProgress,
   SummaryView,
 } from '../lib/types';
@@ -102,6 +103,7 @@ export function installFakeWails(): FakeWails {
     StopSummary: resolved(),
     GetPassage: resolved(passage()),
     GetCitedPassage: resolved(passage()),
+    GetPassageSource: resolved(passageSource()),
     AskDocument: resolved(),
     RegenerateMessage: resolved(),
     EditMessage: resolved(),
@@ -323,6 +325,23 @@ export function documentDetail(p: Partial<DocumentDetail> = {}): DocumentDetail 
 
 export function passage(p: Partial<Passage> = {}): Passage {
   return { document_id: 1, first_chunk: 5, last_chunk: 6, page_start: 12, page_end: 14, section: '', text: 'The passage.', ...p };
+}
+
+export function passageSource(p: Partial<PassageSource> = {}): PassageSource {
+  return {
+    document_id: 1,
+    format: 'markdown',
+    first_chunk: 5,
+    last_chunk: 6,
+    file: null,
+    pages: [],
+    before: 'Before it. ',
+    text: 'The passage.',
+    after: ' After it.',
+    more_before: true,
+    more_after: false,
+    ...p,
+  };
 }
 
 export function ingestEvent(p: Partial<IngestEvent> = {}): IngestEvent {
