@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/chapelapp/chapel/backend/bench"
 	"github.com/chapelapp/chapel/backend/engine"
@@ -46,6 +47,8 @@ func cmdBench(args []string) int {
 	underLoad := fl.Bool("under-load", false, "")
 	summaryDoc := fl.String("summary", "", "")
 	pieces := fl.Int("pieces", 8, "")
+	var serveCounts listFlag
+	fl.Var(&serveCounts, "serve", "")
 	if _, err := parseInterleaved(fl, args); err != nil {
 		return usageError(err)
 	}
@@ -66,7 +69,14 @@ func cmdBench(args []string) int {
 	if *pp <= 0 || *tg <= 0 || *reps <= 0 {
 		return usageError(fmt.Errorf("--pp, --tg and --reps must be positive"))
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	counts, err := parseServeCounts(serveCounts)
+	if err != nil {
+		return usageError(err)
+	}
+	if len(counts) > 0 && (*summaryDoc == "" || *underLoad) {
+		return usageError(fmt.Errorf("--serve goes with --summary FILE (and not --under-load)"))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if len(synthetic) > 0 {
 		dir, err := paths.CacheDir()
@@ -88,6 +98,8 @@ func cmdBench(args []string) int {
 	defer eng.Close()
 	lo := loadBench{threads: *threads, pp: *pp, tg: *tg, reps: *reps, pieces: *pieces, doc: *summaryDoc, asJSON: *asJSON}
 	switch {
+	case len(counts) > 0:
+		return lo.serveEngines(ctx, modelPaths[0], counts)
 	case *underLoad:
 		return lo.underLoad(ctx, eng, modelPaths)
 	case *summaryDoc != "":

@@ -208,27 +208,11 @@ func (lb loadBench) summaries(ctx context.Context, eng engine.Engine, modelPaths
 // pipeline's average map prompt.
 func (lb loadBench) summaryRun(ctx context.Context, modelPath string, loaded bool) (summaryReport, error) {
 	rep := summaryReport{Document: filepath.Base(lb.doc), Loaded: loaded}
-	dir, err := os.MkdirTemp("", "chapel-bench-summary-")
+	st, docID, done, err := scratchDocument(ctx, lb.doc)
 	if err != nil {
 		return rep, err
 	}
-	defer os.RemoveAll(dir)
-	st, err := store.Open(ctx, filepath.Join(dir, "chapel.db"))
-	if err != nil {
-		return rep, err
-	}
-	defer st.Close()
-	out, err := ingest.New(st, filepath.Join(dir, "documents"), nil).Ingest(ctx, []string{lb.doc}, nil)
-	if err != nil {
-		return rep, err
-	}
-	if len(out.Documents) == 0 {
-		msg := "the document could not be read"
-		if len(out.Failures) > 0 {
-			msg = out.Failures[0].Error
-		}
-		return rep, errors.New(msg)
-	}
+	defer done()
 	if loaded {
 		stop, err := startBusy()
 		if err != nil {
@@ -246,7 +230,7 @@ func (lb loadBench) summaryRun(ctx context.Context, modelPath string, loaded boo
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	start := time.Now()
-	_, err = svc.Summarize(runCtx, out.Documents[0].ID, "brief", func(p summarize.Progress) {
+	_, err = svc.Summarize(runCtx, docID, "brief", func(p summarize.Progress) {
 		if p.PiecesDone >= lb.pieces {
 			cancel()
 		}
@@ -272,4 +256,30 @@ func (lb loadBench) summaryRun(ctx context.Context, modelPath string, loaded boo
 	rep.EnginePPTPS = ref.PPTPS
 	rep.Fraction = rep.PipelinePPTPS / ref.PPTPS
 	return rep, nil
+}
+
+// scratchDocument adds doc to a new data folder in the temporary
+// directory and returns its store and the document's id; done removes it.
+func scratchDocument(ctx context.Context, doc string) (st *store.Store, id int64, done func(), err error) {
+	dir, err := os.MkdirTemp("", "chapel-bench-summary-")
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	if st, err = store.Open(ctx, filepath.Join(dir, "chapel.db")); err != nil {
+		os.RemoveAll(dir)
+		return nil, 0, nil, err
+	}
+	done = func() { st.Close(); os.RemoveAll(dir) }
+	out, err := ingest.New(st, filepath.Join(dir, "documents"), nil).Ingest(ctx, []string{doc}, nil)
+	if err == nil && len(out.Documents) == 0 {
+		err = errors.New("the document could not be read")
+		if len(out.Failures) > 0 {
+			err = errors.New(out.Failures[0].Error)
+		}
+	}
+	if err != nil {
+		done()
+		return nil, 0, nil, err
+	}
+	return st, out.Documents[0].ID, done, nil
 }

@@ -45,6 +45,7 @@ Usage:
       --home DIR          data folder
       --model PATH        .gguf model (default: the model chosen last in the app)
       --style S           brief (a paragraph), detailed (per section) or keypoints (bullets); default brief
+      --force             make the summary again from the start (pieces saved before are not reused)
       --endpoint URL      an OpenAI-compatible server that takes map steps beside the local engine
                           (repeatable; its model: the one saved for it in Settings → Engines, else its only one)
       --json              one JSON object per document: document_id, blake3, pages, chunks,
@@ -64,6 +65,9 @@ Usage:
   chapel bench --summary FILE [--model PATH | --synthetic NAME] [--pieces 8]
                                           prompt tokens per second inside the summary pipeline (the first
                                           N map steps of FILE) against the engine alone
+  chapel bench --summary FILE --serve 1,2,3 [--model PATH | --synthetic NAME] [--threads N] [--pieces 8]
+                                          the map steps on 1, 2, 3 chapel serve processes on loopback
+                                          (N threads shared out), time per piece against one engine
       --fixed-threads     use --threads for every step (the engine otherwise tunes its thread count)
   chapel synth-model [--shape tiny|0.5b|1b] [--chat | --template FILE.jinja] [--f16] PATH
                                           write a random-weight model (for tests and benchmarks)

@@ -3,7 +3,8 @@
 # llama.cpp, from ../shared/bench/peer) on the same model file with the same
 # threads, in one run, with this machine's memory roofline.
 # env: BENCH_MODELS (synthetic names, default 1b-q4_0), THREADS (2), PP (512), TG (128), REPS (3),
-#      BENCH_BIN (the chapel binary to measure), BENCH_EXTRAS=0 (only the table against the peer)
+#      BENCH_BIN (the chapel binary to measure), BENCH_EXTRAS=0 (only the table against the peer),
+#      SERVE_ENGINES (1,2,3), SERVE_PIECES (4): the summary on `chapel serve` processes
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -42,7 +43,7 @@ done
 
 extras=${BENCH_EXTRAS:-1}
 first=${BENCH_MODELS:-1b-q4_0}; first=${first%% *}
-for f in reuse load load-stories summary; do echo '{}' > "$out/$f.json"; done
+for f in reuse load load-stories summary serve; do echo '{}' > "$out/$f.json"; done
 if [ "$extras" = 1 ]; then
 # Prefix reuse and parallel sequences, on the first model: the first token
 # of a 20-token message after a 3,000-token history against the same 20
@@ -68,12 +69,15 @@ doc="$root/../shared/corpus/R-intro.pdf"
 if [ -f "$doc" ]; then
   echo "== $first: summary pipeline on R-intro.pdf (chapel)" >&2
   "$bin" bench --summary "$doc" --model "$CHAPEL_HOME/cache/synthetic-$first.gguf" --threads "$threads" --pieces "${PIECES:-8}" --reps "$reps" --json > "$out/summary.json"
-else
-  echo '{}' > "$out/summary.json"
+  # The same map steps on 1, 2 and 3 `chapel serve` processes on loopback
+  # as the only engines, the threads shared out (3 on 2 cores oversubscribe).
+  echo "== $first: summary map steps on 1, 2, 3 chapel serve processes (chapel)" >&2
+  "$bin" bench --summary "$doc" --serve "${SERVE_ENGINES:-1,2,3}" --model "$CHAPEL_HOME/cache/synthetic-$first.gguf" --threads "$threads" \
+    --pieces "${SERVE_PIECES:-4}" --json > "$out/serve.json"
 fi
 fi
 
-node - "$out/bandwidth.json" "$out/results.jsonl" "$out/reuse.json" "$out/load.json" "$out/load-stories.json" "$out/summary.json" <<'JS'
+node - "$out/bandwidth.json" "$out/results.jsonl" "$out/reuse.json" "$out/load.json" "$out/load-stories.json" "$out/summary.json" "$out/serve.json" <<'JS'
 const fs = require('fs');
 const bw = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const rows = fs.readFileSync(process.argv[3], 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -105,6 +109,16 @@ const sm = JSON.parse(fs.readFileSync(process.argv[7], 'utf8'));
 if (sm.pipeline_pp_tps) {
   console.log(`\nsummary pipeline (${sm.document}, first ${sm.pieces} map steps, ${f(sm.map_prompt_avg_tokens, 0)} prompt tokens a step): ` +
     `${f(sm.pipeline_pp_tps)} tok/s vs the engine alone ${f(sm.engine_pp_tps)} tok/s on a ${sm.reference_prompt_tokens}-token prompt: ${f(sm.fraction, 2)} (target ≥ 0.9); engine busy ${f(100 * sm.engine_busy, 0)} % of ${f(sm.wall_seconds)} s`);
+}
+const sv = JSON.parse(fs.readFileSync(process.argv[8], 'utf8'));
+if (sv.rows) {
+  console.log(`\nsummary map steps on chapel serve processes (${sv.document}, ${sv.model}, ${sv.threads} threads shared out, ${sv.cores} cores):`);
+  console.log('  engines | threads each | map s | pieces | s/piece | prompt tok/s | gen tok/s | vs one');
+  for (const r of sv.rows) {
+    console.log(`  ${String(r.engines).padStart(7)} | ${String(r.threads_each).padStart(12)} | ${f(r.map_seconds).padStart(5)} | ${String(r.pieces).padStart(6)} | ` +
+      `${f(r.seconds_per_piece).padStart(7)} | ${f(r.prompt_tps).padStart(12)} | ${f(r.gen_tps).padStart(9)} | ${f(r.ratio_vs_one, 2)}×${r.oversubscribed ? ' (oversubscribed)' : ''}`);
+  }
+  console.log('  target: two engines ≤ 0.60× one engine\'s time');
 }
 console.log(`\nmedians of ${rows[0]?.chapel.reps} runs, ${rows[0]?.chapel.pp} prompt tokens, ${rows[0]?.chapel.tg} generated; targets: pp ≥ 1.1× peer, tg ≥ 1.3× peer and ≥ 85 % of the roofline`);
 JS

@@ -24,11 +24,26 @@ type Meter struct {
 	PromptTime   time.Duration // call start → first piece, summed over calls
 	Completion   int
 	EngineTime   time.Duration // inside GenerateBatch, summed
+	Started      time.Time     // when the first GenerateBatch began
+}
+
+// Lanes passes on how many engines the wrapped engine spreads a batch over
+// (a remote.Switch), so the pipeline fills its batches as it would unmetered.
+func (m *Meter) Lanes(ctx context.Context) int {
+	if l, ok := m.Engine.(interface{ Lanes(context.Context) int }); ok {
+		return l.Lanes(ctx)
+	}
+	return 1
 }
 
 // GenerateBatch implements summarize.Engine, timing the call.
 func (m *Meter) GenerateBatch(ctx context.Context, reqs []engine.Request, onPiece func(int, string)) ([]engine.Result, error) {
 	start := time.Now()
+	m.mu.Lock()
+	if m.Started.IsZero() {
+		m.Started = start
+	}
+	m.mu.Unlock()
 	var first time.Duration
 	res, err := m.Engine.GenerateBatch(ctx, reqs, func(i int, s string) {
 		if first == 0 {
