@@ -14,7 +14,8 @@ VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 
 OLLAMA_VER  := v0.17.4
 OLLAMA      := $(GOMODCACHE)/github.com/ollama/ollama@$(OLLAMA_VER)
 WAILS_VER   := v2.11.0
-STATICCHECK_VER := 2026.2.2
+# the module version (staticcheck calls it 2026.2.2; the module proxy serves it as v0.8.2 only)
+STATICCHECK_VER := v0.8.2
 
 # CPU flags: native for local builds; release builds pass a portable baseline,
 # e.g. `make build CPU_FLAGS=-march=x86-64-v3`.
@@ -72,7 +73,7 @@ deps-wails:
 
 # staticcheck, run by `make lint`
 deps-lint:
-	@[ -x "$(GOPATH)/bin/staticcheck" ] && "$(GOPATH)/bin/staticcheck" -version | grep -q " $(STATICCHECK_VER) " || { echo "installing staticcheck $(STATICCHECK_VER)"; $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VER); }
+	@[ -x "$(GOPATH)/bin/staticcheck" ] && "$(GOPATH)/bin/staticcheck" -version | grep -qF "($(STATICCHECK_VER:v%=%))" || { echo "installing staticcheck $(STATICCHECK_VER)"; $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VER); }
 
 deps-frontend:
 	@node -e 'const [a, b] = process.versions.node.split(".").map(Number); if (a < 20 || (a === 20 && b < 19)) { console.error("The frontend build (Vite 7) needs Node.js 20.19 or newer; this machine has " + process.versions.node + ". Install a newer nodejs (e.g. from your distribution backports) and run make again."); process.exit(1); }'
