@@ -113,7 +113,12 @@ func (t *threadTuner) observe(nTokens, n int, d time.Duration) {
 	c := sizeClass(nTokens)
 	a, sched := &t.classes[c], tunerSchedule[c]
 	per := d / time.Duration(nTokens)
+	// usual, the typical step of the count in use, tells a spike; cost, its
+	// mean step, is what the user waits for and what trials are judged by:
+	// under load a count whose steps are mostly quick but now and then
+	// collapse has a quick median and a slow mean.
 	usual, known := median(a.times[a.cur])
+	cost, _ := mean(a.times[a.cur])
 	w := append(a.times[n], per)
 	if len(w) > tunerWindow {
 		w = w[len(w)-tunerWindow:]
@@ -126,17 +131,17 @@ func (t *threadTuner) observe(nTokens, n int, d time.Duration) {
 		if a.probeLeft--; a.probeLeft > 0 && !hopeless {
 			return
 		}
-		trial, _ := median(w[max(0, len(w)-sched.trial):])
+		trial, _ := mean(w[max(0, len(w)-sched.trial):])
 		switch {
-		case !known || usual <= 0 || trial <= 0:
+		case !known || cost <= 0 || trial <= 0:
 			a.cur, a.period = a.probe, sched.first
-		case float64(trial) < betterBy*float64(usual):
+		case float64(trial) < betterBy*float64(cost):
 			// The old count's timings describe a machine that changed.
 			delete(a.times, a.cur)
-			a.ratio[a.cur] = float64(usual) / float64(trial)
+			a.ratio[a.cur] = float64(cost) / float64(trial)
 			a.cur, a.period = a.probe, sched.first
 		default:
-			a.ratio[a.probe] = float64(trial) / float64(usual)
+			a.ratio[a.probe] = float64(trial) / float64(cost)
 			a.period = min(2*a.period, sched.most)
 		}
 		a.probe, a.since = 0, 0
@@ -174,6 +179,18 @@ func (t *threadTuner) observe(nTokens, n int, d time.Duration) {
 func (a *tunerArm) startProbe(n, trial int) {
 	a.probe, a.probeLeft, a.since = n, trial, 0
 	a.times[n] = nil // only fresh timings judge the trial
+}
+
+// mean of ds, and whether there was any.
+func mean(ds []time.Duration) (time.Duration, bool) {
+	if len(ds) == 0 {
+		return 0, false
+	}
+	var sum time.Duration
+	for _, d := range ds {
+		sum += d
+	}
+	return sum / time.Duration(len(ds)), true
 }
 
 // median of ds, and whether there was any.
