@@ -21,7 +21,7 @@ const (
 	thinkFlag = gguf.ChatMLTemplate + "{% if add_generation_prompt and enable_thinking is defined and enable_thinking is false %}{{ '<think>\\n\\n</think>\\n\\n' }}{% endif %}"
 	// oneTurn takes a single message only (no adaptation makes three one).
 	oneTurn = "{% if messages | length > 1 %}{{ raise_exception('Only one message is supported') }}{% endif %}" + gguf.ChatMLTemplate
-		// notJinja is no valid Jinja, but llama.cpp recognises ChatML in it.
+	// notJinja is no valid Jinja, but llama.cpp recognises ChatML in it.
 	notJinja = "{% for message in messages %}<|im_start|>{{ message.role }\n{{ message.content }}<|im_end|>\n{% endfor %}<|im_start|>assistant"
 	// unknown is valid Jinja in no format llama.cpp knows and renders
 	// nothing the engine could use.
