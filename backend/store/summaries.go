@@ -40,6 +40,11 @@ type Summary struct {
 	Error       string          `json:"error"`
 	PiecesTotal int             `json:"pieces_total"`
 	PiecesDone  int             `json:"pieces_done"`
+	// MapPlan is the JSON list of the current plan's map steps, and
+	// TokenCounts how its tokens were counted (both owned by the
+	// summarize package).
+	MapPlan     json.RawMessage `json:"map_plan"`
+	TokenCounts string          `json:"token_counts"`
 	CreatedAt   int64           `json:"created_at"`
 	UpdatedAt   int64           `json:"updated_at"`
 }
@@ -60,12 +65,13 @@ type SummaryPiece struct {
 	Error            string `json:"error"`
 	PromptTokens     int    `json:"prompt_tokens"`
 	CompletionTokens int    `json:"completion_tokens"`
+	Engine           string `json:"engine"`     // the engine that wrote it ("local", an endpoint's description; "" before 0006)
 	CreatedAt        int64  `json:"created_at"` // when it was saved (set by SavePiece)
 }
 
 const summaryColumns = `s.id, s.document_id, s.style, s.cache_key, s.model, s.status, s.text, s.coverage, s.citations,
 	s.error, s.pieces_total, (SELECT count(*) FROM summary_pieces p WHERE p.summary_id = s.id AND p.status = 'complete'),
-	s.created_at, s.updated_at`
+	s.map_plan, s.token_counts, s.created_at, s.updated_at`
 
 // StartSummary returns the summary of a document in a style with a cache
 // key, creating it if needed, with the pieces already saved. A finished
@@ -129,11 +135,24 @@ func (s *Store) SavePiece(ctx context.Context, p SummaryPiece) error {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO summary_pieces
-			(summary_id, level, ord, first_chunk, last_chunk, part, parts, status, text, error, prompt_tokens, completion_tokens, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			(summary_id, level, ord, first_chunk, last_chunk, part, parts, status, text, error, prompt_tokens, completion_tokens, engine, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			p.SummaryID, p.Level, p.Ord, p.First, p.Last, p.Part, max(p.Parts, 1), p.Status, p.Text, p.Error,
-			p.PromptTokens, p.CompletionTokens, now)
+			p.PromptTokens, p.CompletionTokens, p.Engine, now)
 		return err
+	})
+}
+
+// SetSummaryPlan records a summary's map plan (JSON, see Summary.MapPlan)
+// and how its tokens were counted.
+func (s *Store) SetSummaryPlan(ctx context.Context, id int64, plan json.RawMessage, counts string) error {
+	if len(plan) == 0 {
+		plan = json.RawMessage("[]")
+	}
+	return s.inTx(ctx, "could not save the summary's plan", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE summaries SET map_plan = ?, token_counts = ?, updated_at = ? WHERE id = ?`,
+			string(plan), counts, s.nowMS(), id)
+		return mustAffect(res, err, notFoundSummary(id))
 	})
 }
 
@@ -241,7 +260,7 @@ func notFoundSummary(id int64) error {
 
 func listPieces(ctx context.Context, tx *sql.Tx, summaryID int64) ([]SummaryPiece, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT summary_id, level, ord, first_chunk, last_chunk, part, parts, status, text, error,
-		prompt_tokens, completion_tokens, created_at FROM summary_pieces WHERE summary_id = ? ORDER BY level, ord`, summaryID)
+		prompt_tokens, completion_tokens, engine, created_at FROM summary_pieces WHERE summary_id = ? ORDER BY level, ord`, summaryID)
 	if err != nil {
 		return nil, err
 	}
@@ -250,7 +269,7 @@ func listPieces(ctx context.Context, tx *sql.Tx, summaryID int64) ([]SummaryPiec
 	for rows.Next() {
 		var p SummaryPiece
 		if err := rows.Scan(&p.SummaryID, &p.Level, &p.Ord, &p.First, &p.Last, &p.Part, &p.Parts, &p.Status, &p.Text,
-			&p.Error, &p.PromptTokens, &p.CompletionTokens, &p.CreatedAt); err != nil {
+			&p.Error, &p.PromptTokens, &p.CompletionTokens, &p.Engine, &p.CreatedAt); err != nil {
 			return nil, err
 		}
 		ps = append(ps, p)
@@ -260,9 +279,9 @@ func listPieces(ctx context.Context, tx *sql.Tx, summaryID int64) ([]SummaryPiec
 
 func scanSummary(r rowScanner) (Summary, error) {
 	var s Summary
-	var cites string
+	var cites, plan string
 	err := r.Scan(&s.ID, &s.DocumentID, &s.Style, &s.CacheKey, &s.Model, &s.Status, &s.Text, &s.Coverage, &cites,
-		&s.Error, &s.PiecesTotal, &s.PiecesDone, &s.CreatedAt, &s.UpdatedAt)
-	s.Citations = json.RawMessage(cites)
+		&s.Error, &s.PiecesTotal, &s.PiecesDone, &plan, &s.TokenCounts, &s.CreatedAt, &s.UpdatedAt)
+	s.Citations, s.MapPlan = json.RawMessage(cites), json.RawMessage(plan)
 	return s, err
 }
