@@ -146,12 +146,13 @@ export async function openPdf(file: DocumentFile): Promise<OpenPdf> {
 }
 
 /** A pdf.js failure as a sentence. */
-function pdfError(e: unknown): ApiError {
+export function pdfError(e: unknown): ApiError {
   if (e instanceof ApiError) return e;
   const name = e instanceof Error ? e.name : '';
   if (name === 'PasswordException') return new ApiError('invalid', 'This PDF is protected by a password, so its pages are not shown here.');
   if (name === 'InvalidPDFException') return new ApiError('invalid', "Chapel's copy of this PDF could not be read as a PDF.");
-  return new ApiError('internal', `The page could not be drawn${e instanceof Error && e.message ? `: ${e.message}` : '.'}`);
+  console.warn('pdf.js:', e); // the details, for the developer tools; the window says a sentence
+  return new ApiError('internal', 'The page could not be drawn; the text Chapel read is below.');
 }
 
 /** A page drawn on a canvas, with its text laid over it. */
