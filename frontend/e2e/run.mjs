@@ -266,6 +266,7 @@ try {
     await page.screenshot({ path: join(out, 'browser-book-summary.png') });
     if (!/^Covers pages 1–(\d+) of \1$/.test(bookCoverage)) throw new Error(`coverage ${JSON.stringify(bookCoverage)}`);
   }
+  await (await import('./summary-live.mjs')).summaryLiveSteps({ page, step, out, root, model, makePDF });
   await (await import('./thinking.mjs')).thinkingSteps({ page, step, out, home, root });
   await (await import('./engines.mjs')).enginesSteps({ page, step, out, root, model });
   await (await import('./models.mjs')).modelsSteps({ page, step, out, root });

@@ -31,6 +31,8 @@ import type {
   StartupState,
   StreamErrorEvent,
   StreamEvent,
+  SummaryOutline,
+  SummaryPiece,
   SummaryProgress,
   SummaryStyle,
   SummaryView,
@@ -166,6 +168,13 @@ export const api = {
   summarizeDocument: (id: number, style: SummaryStyle): Promise<SummaryView> => call('SummarizeDocument', id, style),
   /** Stop the running summary of a document; the pieces done so far are kept. */
   stopSummary: (documentId: number): Promise<void> => call('StopSummary', documentId),
+  /** Run a summary again with the model loaded now; force: every piece made anew. The old text stays until it completes. */
+  summarizeAgain: (id: number, style: SummaryStyle, force: boolean): Promise<SummaryView> => call('SummarizeAgain', id, style, force),
+  /** A summary's map pieces in document order (done, running, pending) with each engine's tally. */
+  getSummaryOutline: async (summaryId: number): Promise<SummaryOutline> => {
+    const o = await call('GetSummaryOutline', summaryId);
+    return { ...o, pieces: o?.pieces ?? [], engines: o?.engines ?? [] };
+  },
   getPassage: (documentId: number, firstChunk: number, lastChunk: number): Promise<Passage> =>
     call('GetPassage', documentId, firstChunk, lastChunk),
   /** The passage a marker written in an answer stands for ("[p. 5]", "[§ Setup]", "[¶ 3]"). */
@@ -348,6 +357,17 @@ export function summaryStream(summaryId: number): string {
 /** Progress of one summary, up to and including the final event (status not running/pending). */
 export function subscribeSummary(summaryId: number, cb: (ev: SummaryProgress) => void): () => void {
   return subscribeUntil<SummaryProgress>(summaryStream(summaryId), (ev) => ev.status !== 'running' && ev.status !== 'pending', cb);
+}
+
+export function summaryPieceStream(summaryId: number): string {
+  return `summary:piece:${summaryId}`;
+}
+
+/** Each map piece of one summary as an engine takes it and when it is saved. No last event: the caller unsubscribes. */
+export function subscribeSummaryPieces(summaryId: number, cb: (p: SummaryPiece) => void): () => void {
+  return onEvent<SummaryPiece>(summaryPieceStream(summaryId), (p) => {
+    if (isRecord(p)) cb(p);
+  });
 }
 
 /** Native file drops (paths). Wails only delivers drops on --wails-drop-target elements. */

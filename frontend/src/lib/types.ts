@@ -372,8 +372,54 @@ export interface SummaryView {
   /** Chunks whose map pieces are done (all of them when complete; Go always writes it). */
   chunks_summarized?: number;
   error: string;
+  /** "9 parts, then 3 steps combining them · token counts …" ('' before a plan is made). */
+  plan: string;
+  token_counts: TokenCounts;
   created_at: number;
   updated_at: number;
+}
+
+/** How a summary plan's tokens were counted: the model's tokenizer, an endpoint's /tokenize, or an estimate ('' unknown). */
+export type TokenCounts = 'tokenizer' | 'server' | 'estimate' | '';
+
+/** summarize.EngineProgress: what one engine did in the run under way ("local" is this computer). */
+export interface EngineProgress {
+  engine: string;
+  done: number;
+  in_flight: number;
+  /** Completion tokens per second of the time it had a piece in flight; 0 when unknown. */
+  tokens_per_second: number;
+}
+
+export type PieceStatus = 'done' | 'failed' | 'running' | 'pending';
+
+/** summarize.Piece: one map step of a summary; also the payload of "summary:piece:<summary id>". */
+export interface SummaryPiece {
+  summary_id: number;
+  ord: number;
+  first_chunk: number;
+  last_chunk: number;
+  part: number;
+  parts: number;
+  /** "Pages 3–5", "Setup", "Passages 4–6", with ", part 2 of 3" for a cut passage. */
+  label: string;
+  status: PieceStatus;
+  /** The engine making (running) or that made it; '' when pending or not known. */
+  engine: string;
+  text: string;
+  citations: Citation[] | null;
+  error: string;
+}
+
+/** summarize.Outline: a summary's map pieces in document order, with each engine's tally. */
+export interface SummaryOutline {
+  summary_id: number;
+  document_id: number;
+  status: SummaryStatus;
+  pieces: SummaryPiece[] | null;
+  engines: EngineProgress[] | null;
+  plan: string;
+  token_counts: TokenCounts;
 }
 
 /** Payload of "summary:progress:<summary id>". */
@@ -387,6 +433,10 @@ export interface SummaryProgress {
   tokens_per_second: number;
   /** -1 while unknown. */
   eta_seconds: number;
+  /** What each engine did in this run, in the order they first took a piece. */
+  engines: EngineProgress[] | null;
+  plan: string;
+  token_counts: TokenCounts;
   /** Present on the final event (status not "running"). */
   view?: SummaryView | null;
 }

@@ -26,6 +26,7 @@ import type {
   SendResult,
   Settings,
   StartupState,
+  SummaryOutline,
   SummaryStyle,
   SummaryView,
 } from './types';
@@ -58,6 +59,8 @@ export interface WailsAppBindings {
   DeleteDocument(id: number): Promise<void>;
   SummarizeDocument(id: number, style: SummaryStyle): Promise<SummaryView>;
   StopSummary(documentId: number): Promise<void>;
+  SummarizeAgain(id: number, style: SummaryStyle, force: boolean): Promise<SummaryView>;
+  GetSummaryOutline(summaryId: number): Promise<SummaryOutline>;
   GetPassage(documentId: number, firstChunk: number, lastChunk: number): Promise<Passage>;
   GetCitedPassage(documentId: number, marker: string): Promise<Passage>;
   GetPassageSource(documentId: number, firstChunk: number, lastChunk: number): Promise<PassageSource>;

@@ -16,6 +16,8 @@ import type {
   ModelSettingsView,
   Passage,
   PassageSource,
+  SummaryOutline,
+  SummaryPiece,
   SummaryProgress,
   SummaryView,
 } from '../lib/types';
@@ -101,6 +103,8 @@ export function installFakeWails(): FakeWails {
     DeleteDocument: resolved(),
     SummarizeDocument: resolved(summaryView({ status: 'running' })),
     StopSummary: resolved(),
+    SummarizeAgain: resolved(summaryView({ status: 'running' })),
+    GetSummaryOutline: resolved(summaryOutline()),
     GetPassage: resolved(passage()),
     GetCitedPassage: resolved(passage()),
     GetPassageSource: resolved(passageSource()),
@@ -299,6 +303,8 @@ export function summaryView(p: Partial<SummaryView> = {}): SummaryView {
     pieces_done: 0,
     pieces_total: 0,
     error: '',
+    plan: '',
+    token_counts: 'tokenizer',
     created_at: 1000,
     updated_at: 1000,
     ...p,
@@ -315,8 +321,33 @@ export function summaryProgress(p: Partial<SummaryProgress> = {}): SummaryProgre
     level: 0,
     tokens_per_second: 0,
     eta_seconds: -1,
+    engines: [],
+    plan: '',
+    token_counts: 'tokenizer',
     ...p,
   };
+}
+
+export function summaryPiece(p: Partial<SummaryPiece> = {}): SummaryPiece {
+  return {
+    summary_id: 7,
+    ord: 0,
+    first_chunk: 0,
+    last_chunk: 1,
+    part: 0,
+    parts: 1,
+    label: 'Pages 1–2',
+    status: 'pending',
+    engine: '',
+    text: '',
+    citations: [],
+    error: '',
+    ...p,
+  };
+}
+
+export function summaryOutline(p: Partial<SummaryOutline> = {}): SummaryOutline {
+  return { summary_id: 7, document_id: 1, status: 'complete', pieces: [], engines: [], plan: '', token_counts: 'tokenizer', ...p };
 }
 
 export function documentDetail(p: Partial<DocumentDetail> = {}): DocumentDetail {

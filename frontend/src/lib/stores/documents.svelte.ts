@@ -1,9 +1,10 @@
 import { api, ApiError, onEvent, subscribeSummary, toApiError, EVENT_DOCUMENTS_CHANGED } from '../api';
 import type { CitationClick } from '../content-click';
-import { formatBytes } from '../format';
 import type { DocumentDetail, DocumentInfo, Passage, SummaryProgress, SummaryStatus, SummaryStyle, SummaryView } from '../types';
 import { ChatStore } from './chat.svelte';
 import { ConversationsStore, conversations as defaultConversations } from './conversations.svelte';
+import { model as defaultModel, type ModelStore } from './model.svelte';
+import { SummaryPiecesStore } from './summary-pieces.svelte';
 import { toasts, type ToastStore } from './toasts.svelte';
 
 export const STYLES: readonly { id: SummaryStyle; label: string; hint: string }[] = [
@@ -26,6 +27,15 @@ export interface DocumentsDeps {
   /** The sidebar's conversations: where a document's conversation is found. */
   conversations?: ConversationsStore;
   notify?: ToastStore;
+  /** The loaded model: Run again… may load another one first. */
+  model?: ModelStore;
+}
+
+/** What Run again… asks for: a style, a model (its path or endpoint ref) and whether every piece is made anew. */
+export interface RunAgain {
+  style: SummaryStyle;
+  modelPath: string;
+  force: boolean;
 }
 
 interface Watch {
@@ -65,9 +75,12 @@ export class DocumentsStore {
   passage = $state<PassageState | null>(null);
   /** Questions about the open document: the chat store, sending with AskDocument. */
   readonly qa: ChatStore;
+  /** The map pieces of the summary shown (latest), live while it runs. */
+  readonly pieces = new SummaryPiecesStore();
 
   private readonly conversations: ConversationsStore;
   private readonly notify: ToastStore;
+  private readonly model: ModelStore;
   private watches = new Map<number, Watch>();
   private openSeq = 0;
   private passageSeq = 0;
@@ -77,6 +90,7 @@ export class DocumentsStore {
   constructor(deps: DocumentsDeps = {}) {
     this.conversations = deps.conversations ?? defaultConversations;
     this.notify = deps.notify ?? toasts;
+    this.model = deps.model ?? defaultModel;
     // A private conversations store: the answers' conversation must not change the sidebar's selection.
     this.qa = new ChatStore({
       conversations: new ConversationsStore(this.notify),
@@ -92,10 +106,22 @@ export class DocumentsStore {
     return this.list.find((d) => d.id === this.openId);
   }
 
-  /** The summary of the open document in the chosen style (the newest, if several). */
-  get summary(): SummaryView | undefined {
+  /** The newest summary of the open document in the chosen style: the one running, stopped or last made. */
+  get latest(): SummaryView | undefined {
     if (!this.detail || this.detail.document.id !== this.openId) return undefined;
     return newest(this.detail.summaries.filter((s) => s.style === this.style));
+  }
+
+  /**
+   * The summary whose text is shown: the latest when it has text, else the
+   * newest of the style that has (a run with another model keeps the one made
+   * before on screen until it completes).
+   */
+  get summary(): SummaryView | undefined {
+    const latest = this.latest;
+    if (!latest || latest.text) return latest;
+    const made = this.detail!.summaries.filter((s) => s.style === this.style && s.text && s.status !== 'running');
+    return newest(made) ?? latest;
   }
 
   /** Progress of the open document's running summary, if one is running. */
@@ -155,6 +181,7 @@ export class DocumentsStore {
       this.detail = d;
       if (!same) this.style = defaultStyle(d.summaries);
       this.reconcile(d.summaries);
+      this.syncPieces();
     } catch (e) {
       if (seq === this.openSeq) this.loadError = toApiError(e).message;
     } finally {
@@ -170,10 +197,12 @@ export class DocumentsStore {
     this.loading = false;
     this.loadError = '';
     this.closePassage();
+    this.pieces.dispose();
   }
 
   selectStyle(style: SummaryStyle): void {
     this.style = style;
+    this.syncPieces();
   }
 
   /** Summarize the open document in the chosen style; resumes an unfinished summary. */
@@ -189,6 +218,39 @@ export class DocumentsStore {
       if (isActive(v.status)) this.watch(v, true);
     } catch (e) {
       this.notify.error(e, "Couldn't start the summary");
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  /**
+   * Run the open document's summary again: in a style, with a model (loaded
+   * first when it is not the one loaded; chats then use it too), every piece
+   * made anew when forced. The summary made before stays until the new one
+   * completes. False when it did not start.
+   */
+  async runAgain(o: RunAgain): Promise<boolean> {
+    const id = this.openId;
+    if (id === null || this.starting || this.summarizing(id)) return false;
+    this.starting = true;
+    try {
+      if (o.modelPath && o.modelPath !== this.model.state.path && !(await this.model.load(o.modelPath))) {
+        this.notify.push('error', `Couldn't load the model: ${this.model.error || 'unknown error'}`);
+        return false;
+      }
+      if (this.openId !== id) return false;
+      this.style = o.style;
+      const v = await api.summarizeAgain(id, o.style, o.force);
+      if (!v || typeof v !== 'object') return false;
+      this.applyView(v);
+      if (isActive(v.status)) this.watch(v, true);
+      else if (v.status === 'complete' && !o.force) {
+        this.notify.info('This summary was already made with this style and model. Tick “Make every piece again” to make it anew.');
+      }
+      return true;
+    } catch (e) {
+      this.notify.error(e, "Couldn't run the summary again");
+      return false;
     } finally {
       this.starting = false;
     }
@@ -275,6 +337,7 @@ export class DocumentsStore {
   dispose(): void {
     for (const [summaryId, w] of [...this.watches]) this.unwatch(summaryId, w.documentId);
     this.qa.dispose();
+    this.pieces.dispose();
   }
 
   private askOpen(text: string) {
@@ -317,11 +380,19 @@ export class DocumentsStore {
     this.finishWatch(summaryId, documentId, ev);
   }
 
+  /** Follow the pieces of the latest summary of the open document's style. */
+  private syncPieces(): void {
+    const v = this.latest;
+    const running = !!v && (isActive(v.status) || this.running[v.document_id]?.summary_id === v.id);
+    this.pieces.show(v ? { id: v.id, status: running ? 'running' : v.status } : null, running);
+  }
+
   private finishWatch(summaryId: number, documentId: number, ev: SummaryProgress): void {
     if (!this.watches.has(summaryId)) return;
     this.unwatch(summaryId, documentId);
     if (ev.view) this.applyView(ev.view);
     else void this.reload(documentId);
+    if (documentId === this.openId) this.syncPieces();
     this.announce(documentId, ev.view?.status ?? ev.status, ev.view?.error ?? '');
   }
 
@@ -355,6 +426,7 @@ export class DocumentsStore {
     if (seq !== this.openSeq || documentId !== this.openId) return;
     this.detail = d;
     this.reconcile(d.summaries);
+    this.syncPieces();
   }
 
   /** Put a summary (from SummarizeDocument or a final event) into the open detail. */
@@ -363,6 +435,7 @@ export class DocumentsStore {
     const i = this.detail.summaries.findIndex((s) => s.id === v.id);
     if (i >= 0) this.detail.summaries[i] = v;
     else this.detail.summaries.push(v);
+    if (v.document_id === this.openId) this.syncPieces();
   }
 }
 
@@ -386,133 +459,25 @@ function progressOf(v: SummaryView): SummaryProgress {
     level: 0,
     tokens_per_second: 0,
     eta_seconds: -1,
+    engines: [],
+    plan: v.plan,
+    token_counts: v.token_counts,
   };
 }
 
-// ---- Text for the views ----
-
-const FORMAT_LABELS: Record<string, string> = {
-  pdf: 'PDF',
-  docx: 'Word',
-  odt: 'OpenDocument',
-  epub: 'EPUB',
-  html: 'HTML',
-  markdown: 'Markdown',
-  text: 'Text',
-  rtf: 'RTF',
-};
-
-export function formatLabel(format: string): string {
-  return FORMAT_LABELS[format] ?? (format ? format.toUpperCase() : 'Document');
-}
-
-export function pagesText(n: number): string {
-  return n > 0 ? `${n} ${n === 1 ? 'page' : 'pages'}` : '';
-}
-
-/** "PDF · 113 pages · 2.1 MB" */
-export function documentMeta(d: DocumentInfo): string {
-  return [formatLabel(d.format), pagesText(d.pages), formatBytes(d.size_bytes)].filter(Boolean).join(' · ');
-}
-
-/** What a PDF cut short is missing: pages it announces but could not be read, or its lost page tree. */
-export function pagesWarning(d: DocumentInfo): string {
-  if (d.pages_announced > d.pages) {
-    return `Only ${d.pages} of the ${d.pages_announced} pages this PDF announces could be read; the file may be cut short.`;
-  }
-  if (d.pages_lost) {
-    return `This PDF's list of pages is missing, so only the ${pagesText(d.pages)} found could be read; the file may be cut short.`;
-  }
-  return '';
-}
-
-/** "Page 5", "Pages 12–14" (nothing for documents without pages). */
-export function pageRange(start: number, end: number): string {
-  if (!start) return '';
-  return !end || end === start ? `Page ${start}` : `Pages ${start}–${end}`;
-}
-
-/** The passage panel's heading: its pages and section. */
-export function passageHeading(p: PassageState): string {
-  if (!p.passage) return p.marker || 'Passage';
-  const parts = [pageRange(p.passage.page_start, p.passage.page_end), p.passage.section].filter(Boolean);
-  return parts.join(' · ') || p.marker || 'Passage';
-}
-
-function tpsText(tps: number): string {
-  if (!tps || !isFinite(tps) || tps < 0) return '';
-  return `${tps >= 10 ? Math.round(tps) : tps.toFixed(1)} tok/s`;
-}
-
-/** "about 2 min left"; a negative ETA (not known yet) reads "estimating…". */
-export function etaText(seconds: number): string {
-  if (typeof seconds !== 'number' || !isFinite(seconds) || seconds < 0) return 'estimating…';
-  if (seconds < 60) return 'less than a minute left';
-  const min = Math.round(seconds / 60);
-  if (min < 60) return `about ${min} min left`;
-  const h = Math.floor(min / 60);
-  const m = min % 60;
-  return m ? `about ${h} h ${m} min left` : `about ${h} h left`;
-}
-
-/** "12 of 40 pieces · 35 tok/s · about 2 min left" */
-export function progressText(p: SummaryProgress): string {
-  if (p.status === 'pending') return 'Waiting for the model…';
-  const parts: string[] = [];
-  if (p.pieces_total > 0) {
-    const pieces = `${p.pieces_done} of ${p.pieces_total} pieces`;
-    parts.push(p.level > 0 ? `combining: ${pieces}` : pieces);
-  } else {
-    parts.push('starting');
-  }
-  const tps = tpsText(p.tokens_per_second);
-  if (tps) parts.push(tps);
-  parts.push(etaText(p.eta_seconds));
-  return parts.join(' · ');
-}
-
-/** Share of the work done, 0..1, or null while unknown. */
-export function progressFraction(p: SummaryProgress): number | null {
-  return p.pieces_total > 0 ? Math.min(1, Math.max(0, p.pieces_done / p.pieces_total)) : null;
-}
-
-/** What the Summarize button says for the summary shown (null: no button, it is complete or running). */
-export function summarizeLabel(v: SummaryView | undefined): string | null {
-  if (!v) return 'Summarize';
-  switch (v.status) {
-    case 'complete':
-    case 'running':
-    case 'pending':
-      return null;
-    case 'canceled':
-      return 'Resume';
-    case 'partial':
-      return 'Retry the missing parts';
-    case 'failed':
-      return 'Try again';
-    default:
-      return 'Summarize';
-  }
-}
-
-/** An honest line about a summary that did not complete (null when there is nothing to say). */
-export function statusNotice(v: SummaryView): { kind: 'warn' | 'error' | 'info'; text: string } | null {
-  switch (v.status) {
-    case 'partial':
-      return { kind: 'warn', text: `Some parts could not be summarized: ${v.error || 'unknown error'}` };
-    case 'failed':
-      return { kind: 'error', text: `The summary failed: ${v.error || 'unknown error'}` };
-    case 'canceled':
-      return {
-        kind: 'info',
-        text:
-          v.pieces_total > 0
-            ? `Stopped after ${v.pieces_done} of ${v.pieces_total} pieces. Resume to finish it.`
-            : 'Stopped. Resume to finish it.',
-      };
-    default:
-      return null;
-  }
-}
+// The text helpers live in ../document-text; the views import them from here.
+export {
+  documentMeta,
+  etaText,
+  formatLabel,
+  pageRange,
+  pagesText,
+  pagesWarning,
+  passageHeading,
+  progressFraction,
+  progressText,
+  statusNotice,
+  summarizeLabel,
+} from '../document-text';
 
 export const documents = new DocumentsStore();
