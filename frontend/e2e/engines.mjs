@@ -1,13 +1,21 @@
 // Browser steps for engines elsewhere: a second Chapel (`chapel serve`) on
-// loopback is added in Settings → Engines, tested ("connected: 1 model, …"),
+// loopback answers `curl` with its token (a streamed reply) and without it
+// (401); it is added in Settings → Engines, tested ("connected: 1 model, …"),
 // picked in the model picker, and a chat runs on it; the conversation
-// remembers the endpoint's model. The key is never shown back. Then this
-// Chapel serves its own model from Settings, and a client streams a reply
-// with the token shown once (and gets 401 without it).
-import { spawn } from 'node:child_process';
+// remembers the endpoint's model. The key is never shown back. Ticked for
+// summaries, it takes map steps of a document's summary beside this Chapel's
+// engine until it is killed mid-summary; the summary completes here with
+// every section covered. Then this Chapel serves its own model from
+// Settings, and a client streams a reply with the token shown once (and
+// gets 401 without it).
+import { execFile, spawn } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { basename, join } from 'node:path';
 import { createServer } from 'node:net';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
 
 /** Starts `chapel serve` on a free port and resolves with its base URL and process. */
 async function startServe(root, out, model) {
@@ -26,6 +34,46 @@ async function startServe(root, out, model) {
   return { url, proc };
 }
 
+/** CPU seconds a process and its children (`chapel serve` runs the model in a worker) have used, from /proc. */
+function cpuSeconds(pid) {
+  let total = 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    total = (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ is 100 on Linux)
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      for (const child of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean)) total += cpuSeconds(child);
+    }
+  } catch {
+    // it ended meanwhile
+  }
+  return total;
+}
+
+/** A Markdown document of n chapters: many map steps for a small model. */
+function chapters(n) {
+  let text = '';
+  for (let i = 1; i <= n; i++) {
+    text += `# Chapter ${i}\n\n`;
+    for (let j = 0; j < 6; j++) text += `In chapter ${i} the farmers of valley ${j} counted ${i * j + 3} sheep and planted barley near the river. `;
+    text += '\n\n';
+  }
+  return text;
+}
+
+/** `curl` against `chapel serve`: with the token a reply streams, without it 401. */
+async function curlSteps(url, token) {
+  const body = JSON.stringify({ messages: [{ role: 'user', content: 'Once upon a time' }], max_tokens: 8, stream: true });
+  const { stdout: sse } = await run('curl', ['-sS', '-N', '--max-time', '60', '-H', `Authorization: Bearer ${token}`,
+    '-H', 'Content-Type: application/json', '-d', body, `${url}/chat/completions`]);
+  const chunks = sse.split('\n').filter((l) => l.startsWith('data: {')).map((l) => JSON.parse(l.slice(6)));
+  const text = chunks.map((c) => c.choices?.[0]?.delta?.content ?? '').join('');
+  if (!sse.trimEnd().endsWith('data: [DONE]') || !text) throw new Error(`curl with the token: ${sse.slice(0, 300)}`);
+  const { stdout: code } = await run('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '-d', body, `${url}/chat/completions`]);
+  if (code !== '401') throw new Error(`curl without the token: HTTP ${code}`);
+  console.log(`    curl: ${chunks.length} events streamed with the token (${JSON.stringify(text.slice(0, 40))}), 401 without it`);
+}
+
 async function freePort() {
   return new Promise((res, rej) => {
     const srv = createServer();
@@ -35,9 +83,12 @@ async function freePort() {
 }
 
 export async function enginesSteps({ page, step, out, root, model }) {
-  step('engines: add a second Chapel on loopback in Settings → Engines and test it');
+  step('engines: a second Chapel on loopback (`chapel serve`); curl streams a reply with its token, 401 without');
   const serve = await startServe(root, out, model);
   try {
+    await curlSteps(serve.url, 'e2e-serve-token');
+
+    step('engines: add it in Settings → Engines and test it');
     await page.getByTestId('open-settings').click();
     await page.getByTestId('settings-panel').waitFor({ timeout: 10000 });
     await page.getByTestId('endpoint-add').click();
@@ -84,10 +135,52 @@ export async function enginesSteps({ page, step, out, root, model }) {
     if (!String(saved.reply.model || saved.model).startsWith('endpoint:')) throw new Error(`the reply ran on ${JSON.stringify(saved)}`);
     await page.screenshot({ path: join(out, 'browser-engines-chat.png') });
 
-    step('engines: serve this Chapel from Settings; the token works once shown, nothing without it');
+    step('engines: a summary on this Chapel and the endpoint; the endpoint is killed mid-summary and the summary completes here, nothing lost');
     await page.getByTestId('model-picker').click();
     await page.locator(`[data-testid="model-option"][data-path$="${basename(model)}"]`).first().click();
     await page.waitForFunction(() => !document.querySelector('[data-testid="model-picker"] .spinner'), null, { timeout: 30000 });
+    await tickForSummaries(page, true);
+    const doc = join(out, 'valleys.md');
+    writeFileSync(doc, chapters(100));
+    await page.evaluate((p) => window.WailsInvoke(`DD:400:300:${p}`), doc);
+    const item = page.getByTestId('document-item').filter({ hasText: 'valleys.md' }).first();
+    await item.waitFor({ timeout: 60000 });
+    await item.click();
+    await page.getByTestId('summarize').waitFor({ timeout: 20000 });
+    const idle = cpuSeconds(serve.proc.pid);
+    await page.getByTestId('summarize').click();
+    await page.getByTestId('summary-progress').waitFor({ timeout: 60000 });
+    // The endpoint is at work once it spends CPU time on the summary's steps (it is idle otherwise).
+    let used = 0;
+    for (let i = 0; i < 1200 && used < 0.5; i++) {
+      await page.waitForTimeout(100);
+      used = cpuSeconds(serve.proc.pid) - idle;
+    }
+    const at = await page.getByTestId('summary-progress-text').innerText();
+    if (used < 0.5) throw new Error(`the endpoint took no summary steps (${used.toFixed(2)} CPU s; ${at})`);
+    const mid = at.match(/^(\d+) of (\d+) pieces/);
+    if (!mid || Number(mid[1]) >= Number(mid[2])) throw new Error(`the summary was not mid-way when the endpoint was killed: ${at}`);
+    await page.screenshot({ path: join(out, 'browser-engines-summary-split.png') });
+    const byEngine = await page.getByTestId('summary-engine').allInnerTexts(); // the per-engine lines, where the view has them
+    serve.proc.kill('SIGKILL');
+    console.log(`    the endpoint worked ${used.toFixed(1)} CPU s, then was killed at ${JSON.stringify(at)} ${JSON.stringify(byEngine)}`);
+    await page.locator('[data-testid="summary"][data-status="complete"]').waitFor({ timeout: 10 * 60000 });
+    const coverage = (await page.getByTestId('coverage').innerText()).trim();
+    if (coverage !== 'Covers all 100 sections') throw new Error(`after the endpoint died: ${JSON.stringify(coverage)}`);
+    const sum = await page.evaluate(async (name) => {
+      const a = window.go.app.App;
+      const d = (await a.ListDocuments()).find((x) => x.name === name);
+      const detail = await a.GetDocument(d.id);
+      return detail.summaries.map((s) => ({ status: s.status, done: s.pieces_done, total: s.pieces_total, error: s.error }));
+    }, 'valleys.md');
+    if (sum.length !== 1 || sum[0].status !== 'complete' || sum[0].error || sum[0].done !== sum[0].total) {
+      throw new Error(`the summary after the endpoint died: ${JSON.stringify(sum)}`);
+    }
+    console.log(`    ${coverage}; ${sum[0].done} of ${sum[0].total} pieces, none lost`);
+    await page.screenshot({ path: join(out, 'browser-engines-summary-done.png') });
+    await tickForSummaries(page, false); // the endpoint is gone
+
+    step('engines: serve this Chapel from Settings; the token works once shown, nothing without it');
     await page.getByTestId('open-settings').click();
     const port = await freePort();
     await page.getByTestId('serve-port').fill(String(port));
@@ -112,4 +205,16 @@ export async function enginesSteps({ page, step, out, root, model }) {
   } finally {
     serve.proc.kill('SIGTERM');
   }
+}
+
+/** Ticks (or unticks) "Also take summary steps" for the saved endpoint. */
+async function tickForSummaries(page, on) {
+  await page.getByTestId('open-settings').click();
+  await page.getByTestId('settings-panel').waitFor({ timeout: 10000 });
+  await page.getByTestId('endpoint-row').filter({ hasText: 'Second Chapel' }).getByRole('button', { name: 'Edit' }).click();
+  await page.getByTestId('endpoint-summaries').setChecked(on);
+  await page.getByTestId('endpoint-save').click();
+  const row = page.getByTestId('endpoint-row').filter({ hasText: 'Second Chapel' });
+  await (on ? row.filter({ hasText: 'summaries' }) : row.filter({ hasNotText: 'summaries' })).waitFor({ timeout: 10000 });
+  await page.keyboard.press('Escape');
 }
