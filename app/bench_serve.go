@@ -187,7 +187,15 @@ func (lb loadBench) serveRun(ctx context.Context, exe, modelPath string, n int) 
 	var doneAt time.Time
 	_, err = svc.Summarize(runCtx, docID, "brief", func(p summarize.Progress) {
 		if doneAt.IsZero() && (p.PiecesDone >= lb.pieces || p.Level > 0) {
-			doneAt, row.Pieces = time.Now(), p.PiecesDone
+			// Pieces a batch answered together are saved one after another:
+			// the pieces done are those the engines answered.
+			mu.Lock()
+			answered := 0
+			for _, k := range row.ByEngine {
+				answered += k
+			}
+			mu.Unlock()
+			doneAt, row.Pieces = time.Now(), max(p.PiecesDone, answered)
 			cancel()
 		}
 	})
