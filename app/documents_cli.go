@@ -25,7 +25,8 @@ func cmdSummarize(args []string) int {
 	modelPath := fl.String("model", "", "")
 	style := fl.String("style", "brief", "")
 	asJSON := fl.Bool("json", false, "")
-	var endpoints listFlag // engines_cli.go: endpoints that share the map steps
+	force := fl.Bool("force", false, "") // make the summary again: saved pieces are not reused
+	var endpoints listFlag               // engines_cli.go: endpoints that share the map steps
 	fl.Var(&endpoints, "endpoint", "")
 	apiKey := fl.String("api-key", os.Getenv("CHAPEL_API_KEY"), "")
 	files, err := parseInterleaved(fl, args)
@@ -49,7 +50,7 @@ func cmdSummarize(args []string) int {
 			return fail(err)
 		}
 		defer report()
-		return summarizeFiles(ctx, svc, *modelPath, *style, *asJSON, files)
+		return summarizeFiles(ctx, svc, *modelPath, summarize.Request{Style: *style, Force: *force}, *asJSON, files)
 	})
 }
 
@@ -78,10 +79,11 @@ type summaryJSON struct {
 	Error            string               `json:"error,omitempty"`
 }
 
-// summarizeFiles ingests files, then summarises each document they gave.
-// Files that cannot be read are reported and the others go on; the exit
-// code is 1 when any file or summary failed, 130 when interrupted.
-func summarizeFiles(ctx context.Context, svc *services, modelPath, style string, asJSON bool, files []string) int {
+// summarizeFiles ingests files, then summarises each document they gave in
+// req's style (made again with req.Force). Files that cannot be read are
+// reported and the others go on; the exit code is 1 when any file or
+// summary failed, 130 when interrupted.
+func summarizeFiles(ctx context.Context, svc *services, modelPath string, req summarize.Request, asJSON bool, files []string) int {
 	if err := loadForCLI(ctx, svc, modelPath, 0); err != nil {
 		return fail(err)
 	}
@@ -103,7 +105,8 @@ func summarizeFiles(ctx context.Context, svc *services, modelPath, style string,
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetEscapeHTML(false)
 	for i, doc := range out.Documents {
-		v, err := svc.summaries.Summarize(ctx, doc.ID, style, func(p summarize.Progress) { progress.summary(doc.Name, p) })
+		req.DocumentID = doc.ID
+		v, err := svc.summaries.SummarizeRequest(ctx, req, func(p summarize.Progress) { progress.summary(doc.Name, p) })
 		progress.done()
 		if ctx.Err() != nil {
 			fmt.Fprintf(os.Stderr, "chapel: stopped; %d of %d pieces of the summary of %s are saved — run the same command again to go on\n",
@@ -144,6 +147,7 @@ type progressLine struct {
 	tty  bool
 	last time.Time
 	open bool
+	plan string // the summary plan said last
 }
 
 func newProgressLine() *progressLine {
@@ -196,6 +200,12 @@ func (p *progressLine) ingest(ev ingest.Event) {
 func (p *progressLine) summary(name string, pr summarize.Progress) {
 	if pr.Status != store.SummaryRunning {
 		return
+	}
+	if pr.Plan != "" && pr.Plan != p.plan {
+		// Once per plan: its steps, and whether its token counts are estimates.
+		p.plan = pr.Plan
+		p.print(true, "plan for %s: %s", name, pr.Plan)
+		p.done()
 	}
 	eta := "estimating the time left"
 	if pr.ETASeconds >= 0 {

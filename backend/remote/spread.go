@@ -23,14 +23,23 @@ type Done struct {
 	Engine string // the engine's description (its String, or "local")
 }
 
+// Report hears, for a batch, that the engine named engine (its String, or
+// "local") took request i (res nil) or answered it (res its result, after
+// its text reached onPiece). A request taken by an engine that then failed
+// is taken again by another. (Callers outside the package pass a plain
+// func of this shape, so that an interface of theirs can name it.)
+type Report = func(i int, engine string, res *engine.Result)
+
 // spread runs a batch over several engines as a work queue: a free engine
 // takes its share of the requests still waiting (up to its slots), and
 // when it finishes takes more. An engine that fails (an endpoint that went
 // away) is dropped, and the requests it had go back to the queue for the
 // others; only when every engine failed does the batch fail. A request's
 // text reaches onPiece once it has succeeded, so a retried request never
-// shows a failed attempt's words.
-func spread(ctx context.Context, members []member, reqs []engine.Request, onPiece func(int, string), onDone func(Done)) ([]engine.Result, error) {
+// shows a failed attempt's words. report (which may be nil) hears each
+// request an engine takes (again for another engine after a failure) and
+// each it answered, by the engine's description.
+func spread(ctx context.Context, members []member, reqs []engine.Request, onPiece func(int, string), report Report) ([]engine.Result, error) {
 	results := make([]engine.Result, len(reqs))
 	if len(reqs) == 0 {
 		return results, nil
@@ -77,6 +86,12 @@ func spread(ctx context.Context, members []member, reqs []engine.Request, onPiec
 					queue = queue[k:]
 					idle--
 				}
+				name := describe(m.eng)
+				if report != nil {
+					for _, i := range take {
+						report(i, name, nil)
+					}
+				}
 				mu.Unlock()
 				got, err := runShare(ctx, m.eng, reqs, take)
 				mu.Lock()
@@ -90,8 +105,9 @@ func spread(ctx context.Context, members []member, reqs []engine.Request, onPiec
 						if r.text != "" {
 							onPiece(i, r.text)
 						}
-						if onDone != nil {
-							onDone(Done{Index: i, Engine: describe(m.eng)})
+						if report != nil {
+							res := r.res
+							report(i, name, &res)
 						}
 					default:
 						queue = append(queue, i) // for the others

@@ -137,6 +137,14 @@ func (s *Switch) Generate(ctx context.Context, req engine.Request, onPiece func(
 // spread over the current engine and them as a work queue (see spread);
 // chats (Generate) stay on the current engine.
 func (s *Switch) GenerateBatch(ctx context.Context, reqs []engine.Request, onPiece func(int, string)) ([]engine.Result, error) {
+	return s.GenerateBatchReport(ctx, reqs, onPiece, nil)
+}
+
+// GenerateBatchReport is GenerateBatch telling report (which may be nil)
+// which engine took and which answered each request (see Report), the
+// local engine named "local" and an endpoint by its description: what a
+// summary's progress shows per engine.
+func (s *Switch) GenerateBatchReport(ctx context.Context, reqs []engine.Request, onPiece func(int, string), report Report) ([]engine.Result, error) {
 	s.mu.Lock()
 	cur, sharing, onDone := s.current, s.sharing, s.onDone
 	turn := s.turn
@@ -152,12 +160,28 @@ func (s *Switch) GenerateBatch(ctx context.Context, reqs []engine.Request, onPie
 		}
 	}
 	helpers := s.helpers(ctx, sharing)
+	localName := describe(s.local)
+	both := func(i int, name string, res *engine.Result) {
+		if res != nil && onDone != nil {
+			onDone(Done{Index: i, Engine: name})
+		}
+		if report != nil {
+			if name == localName {
+				name = "local"
+			}
+			report(i, name, res)
+		}
+	}
 	if len(helpers) == 0 {
+		name := describe(cur)
+		for i := range reqs {
+			both(i, name, nil)
+		}
 		res, err := cur.GenerateBatch(ctx, reqs, onPiece)
-		if onDone != nil && err == nil {
+		if err == nil {
 			for i := range res {
 				if res[i].StopReason != engine.StopCanceled {
-					onDone(Done{Index: i, Engine: describe(cur)})
+					both(i, name, &res[i])
 				}
 			}
 		}
@@ -173,7 +197,7 @@ func (s *Switch) GenerateBatch(ctx context.Context, reqs []engine.Request, onPie
 	// Each batch starts with the next engine, so small batches take turns.
 	k := turn % len(members)
 	members = append(members[k:], members[:k]...)
-	return spread(ctx, members, reqs, onPiece, onDone)
+	return spread(ctx, members, reqs, onPiece, both)
 }
 
 // helpers returns the engines of the sharing refs with their models

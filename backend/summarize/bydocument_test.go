@@ -21,7 +21,7 @@ func TestStopDocument(t *testing.T) {
 	holding := f.holding
 	final := make(chan View, 1)
 	if _, err := s.Start(doc.ID, "keypoints", func(_ string, p any) {
-		if pr := p.(Progress); pr.View != nil {
+		if pr, ok := p.(Progress); ok && pr.View != nil {
 			final <- *pr.View
 		}
 	}); err != nil {

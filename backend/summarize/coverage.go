@@ -1,6 +1,7 @@
 package summarize
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strconv"
@@ -229,4 +230,24 @@ func sectionsLine(lb *labels, why map[int]string) string {
 		line += fmt.Sprintf("; %s failed: %s", joinAnd(names), g.reason)
 	}
 	return line
+}
+
+// blankPages lists the document's pages without text (only white space):
+// scanned images or empty pages, which a summary cannot claim to cover.
+func (s *Service) blankPages(ctx context.Context, documentID int64) (map[int]bool, error) {
+	pages, _, err := s.st.DocumentStructure(ctx, documentID)
+	if err != nil || len(pages) == 0 {
+		return nil, err
+	}
+	text, err := s.st.DocumentText(ctx, documentID)
+	if err != nil {
+		return nil, err
+	}
+	blank := map[int]bool{}
+	for _, p := range pages {
+		if p.Start >= 0 && p.End <= len(text) && p.Start <= p.End && strings.TrimSpace(text[p.Start:p.End]) == "" {
+			blank[p.Number] = true
+		}
+	}
+	return blank, nil
 }

@@ -1,11 +1,11 @@
 package summarize
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -31,6 +31,8 @@ type step struct {
 	promote     bool     // the only input of a non-final combine: its text kept as it is
 	stale       bool     // an input was made in this run: a saved piece is out of date
 	reused      bool     // taken from a saved piece
+	taker       string   // the engine making it now (live.took)
+	engine      string   // the engine that made it
 
 	done       bool
 	failed     string // why it failed
@@ -42,7 +44,7 @@ type step struct {
 func (st *step) piece(id int64) store.SummaryPiece {
 	p := store.SummaryPiece{SummaryID: id, Level: st.level, Ord: st.ord, First: st.first, Last: st.last,
 		Part: st.part, Parts: st.parts, Status: store.PieceComplete, Text: st.text,
-		PromptTokens: st.prompt, CompletionTokens: st.completion}
+		PromptTokens: st.prompt, CompletionTokens: st.completion, Engine: st.engine}
 	if st.failed != "" {
 		p.Status, p.Error, p.Text = store.PieceFailed, st.failed, ""
 	}
@@ -51,14 +53,16 @@ func (st *step) piece(id int64) store.SummaryPiece {
 
 // runner runs one summary.
 type runner struct {
-	s          *Service
-	j          *job
-	chunks     []store.Chunk
-	lb         *labels
-	p          params
-	units      []unit
-	saved      map[[2]int]store.SummaryPiece
-	onProgress func(Progress)
+	s      *Service
+	j      *job
+	chunks []store.Chunk
+	lb     *labels
+	p      params
+	units  []unit
+	saved  map[[2]int]store.SummaryPiece
+	hear   listener
+	counts string // how the plan's tokens were counted
+	plan   string // planText of the plan
 
 	start     time.Time
 	level     int
@@ -75,12 +79,12 @@ var errCanceled = errors.New("canceled")
 
 // execute runs a job to its end and records it: complete, partial, failed
 // or canceled. The error is for what kept the summary from being recorded.
-func (s *Service) execute(ctx context.Context, j *job, onProgress func(Progress)) (View, error) {
+func (s *Service) execute(ctx context.Context, j *job, hear listener) (View, error) {
 	bg := context.WithoutCancel(ctx)
-	if err := s.st.ReopenSummary(bg, j.sum.ID); err != nil {
+	if err := s.reopen(bg, j); err != nil {
 		return View{}, err
 	}
-	r := &runner{s: s, j: j, onProgress: onProgress, start: time.Now(),
+	r := &runner{s: s, j: j, hear: hear, start: time.Now(),
 		saved: map[[2]int]store.SummaryPiece{}, why: map[int]string{}}
 	for _, p := range j.pieces {
 		r.saved[[2]int{p.Level, p.Ord}] = p
@@ -139,6 +143,25 @@ func (s *Service) execute(ctx context.Context, j *job, onProgress func(Progress)
 	return v, nil
 }
 
+// reopen marks j's summary running, once: its failed pieces forgotten and,
+// made again (force), every saved piece. The text made before stays in the
+// summary's row until FinishSummary replaces it.
+func (s *Service) reopen(ctx context.Context, j *job) error {
+	if j.reopened {
+		return nil
+	}
+	if err := s.st.ReopenSummary(ctx, j.sum.ID); err != nil {
+		return err
+	}
+	if j.force {
+		if err := s.st.DeletePieces(ctx, j.sum.ID, 0, 0); err != nil {
+			return err
+		}
+	}
+	j.reopened = true
+	return nil
+}
+
 // run plans and runs every level; it returns the final step (nil when every
 // map step failed).
 func (r *runner) run(ctx context.Context) (*step, error) {
@@ -160,6 +183,12 @@ func (r *runner) run(ctx context.Context) (*step, error) {
 	}
 	if r.units, err = planUnits(ctx, s.eng, r.lb, r.chunks, r.p.mapBudget); err != nil {
 		return nil, r.stopped(ctx, err)
+	}
+	// The plan is kept, so that the window shows the pieces still to come
+	// (also after a restart), with how its tokens were counted.
+	r.counts = tokenCounts(s.eng, j.info)
+	if err := s.st.SetSummaryPlan(context.WithoutCancel(ctx), j.sum.ID, planOf(r.units), r.counts); err != nil {
+		return nil, err
 	}
 	steps := make([]*step, len(r.units))
 	for i, u := range r.units {
@@ -271,6 +300,11 @@ func (r *runner) runLevel(ctx context.Context, steps []*step) error {
 		r.planned += len(steps)
 	}
 	r.setTotal(bg, r.planned+r.stepsAfter(steps))
+	if r.level == 0 {
+		r.plan = planText(len(steps), r.total, r.counts)
+		r.j.live.setPlan(r.plan, r.counts)
+		r.s.log.Info("summary planned", "summary", r.j.sum.ID, "plan", r.plan)
+	}
 	r.emit(StatusRunning, nil)
 	var pending []*step
 	for _, st := range steps {
@@ -346,8 +380,10 @@ func (r *runner) reconcile(ctx context.Context, steps []*step) error {
 }
 
 // generate runs a batch of steps as parallel sequences and saves each piece
-// as it ends. A batch the engine refuses runs again one step at a time, so
-// one failing step fails alone.
+// as it ends: as soon as its engine answers it when the engine reports
+// each answer (a batch spread over engines), else when the batch ends. A
+// batch the engine refuses runs again one step at a time, so one failing
+// step fails alone.
 func (r *runner) generate(ctx context.Context, batch []*step) error {
 	bg := context.WithoutCancel(ctx)
 	if err := r.sameModel(ctx); err != nil {
@@ -358,47 +394,95 @@ func (r *runner) generate(ctx context.Context, batch []*step) error {
 		reqs[i] = r.stepRequest(st)
 	}
 	out := make([]strings.Builder, len(batch))
-	res, err := r.s.eng.GenerateBatch(ctx, reqs, func(i int, piece string) {
+	onPiece := func(i int, piece string) {
 		if i >= 0 && i < len(out) {
 			out[i].WriteString(piece)
 		}
-	})
+	}
+	defer func() { r.j.live.settle(batch, time.Now()) }()
+	var saveErr error
+	answered := func(i int, res engine.Result) {
+		st := batch[i]
+		if st.done || res.StopReason == engine.StopCanceled {
+			return
+		}
+		st.engine = cmp.Or(st.taker, LocalEngine)
+		r.j.live.answered(st, res.CompletionTokens, time.Now())
+		st.text = cite(answerOf(out[i].String()), st.sources) // citations come from the answer, never the thinking
+		if !hasWords(st.text) {
+			st.text = extract(r.j.style, st.sources, st.answer*3/4)
+		}
+		st.prompt, st.completion = res.PromptTokens, res.CompletionTokens
+		r.generated++
+		r.tokens += res.CompletionTokens
+		if err := r.finishStep(bg, st); err != nil {
+			saveErr = cmp.Or(saveErr, err)
+			return
+		}
+		r.emit(StatusRunning, nil)
+	}
+	var res []engine.Result
+	var err error
+	if rep, ok := r.s.eng.(reporter); ok {
+		res, err = rep.GenerateBatchReport(ctx, reqs, onPiece, func(i int, name string, got *engine.Result) {
+			switch {
+			case i < 0 || i >= len(batch):
+			case got == nil:
+				r.take(batch[i], name)
+			default:
+				answered(i, *got)
+			}
+		})
+	} else {
+		for _, st := range batch {
+			r.take(st, LocalEngine)
+		}
+		res, err = r.s.eng.GenerateBatch(ctx, reqs, onPiece)
+	}
+	var left []*step // steps no answer was saved for yet
+	for _, st := range batch {
+		if !st.done {
+			left = append(left, st)
+		}
+	}
 	switch {
+	case saveErr != nil:
+		return saveErr
 	case ctx.Err() != nil && err != nil:
 		return errCanceled
 	case err != nil && apperr.CodeOf(err) == apperr.Unavailable:
 		return err
-	case err != nil && len(batch) > 1:
+	case err != nil && len(left) > 1:
 		r.s.log.Warn("summary batch failed; running its steps one at a time", "summary", r.j.sum.ID, "err", err)
-		for _, st := range batch {
+		r.j.live.settle(left, time.Now())
+		for _, st := range left {
 			if err := r.generate(ctx, []*step{st}); err != nil {
 				return err
 			}
 		}
 		return nil
-	case err != nil:
-		r.s.log.Warn("summary piece failed", "summary", r.j.sum.ID, "level", batch[0].level, "ord", batch[0].ord, "err", err)
-		batch[0].failed = apperr.Message(err)
+	case err != nil && len(left) == 1:
+		r.s.log.Warn("summary piece failed", "summary", r.j.sum.ID, "level", left[0].level, "ord", left[0].ord, "err", err)
+		left[0].failed = apperr.Message(err)
+		left[0].engine = left[0].taker
 		r.generated++
-		return r.finishStep(bg, batch[0])
+		return r.finishStep(bg, left[0])
+	case err != nil:
+		return nil // every step was answered before the engine failed
 	case len(res) != len(batch):
 		return apperr.New(apperr.Internal, "the engine answered %d of %d requests", len(res), len(batch))
 	}
 	canceled := false
 	for i, st := range batch {
+		if st.done {
+			continue
+		}
 		if res[i].StopReason == engine.StopCanceled {
 			canceled = true
 			continue
 		}
-		st.text = cite(answerOf(out[i].String()), st.sources) // citations come from the answer, never the thinking
-		if !hasWords(st.text) {
-			st.text = extract(r.j.style, st.sources, st.answer*3/4)
-		}
-		st.prompt, st.completion = res[i].PromptTokens, res[i].CompletionTokens
-		r.generated++
-		r.tokens += res[i].CompletionTokens
-		if err := r.finishStep(bg, st); err != nil {
-			return err
+		if answered(i, res[i]); saveErr != nil {
+			return saveErr
 		}
 	}
 	if canceled || ctx.Err() != nil {
@@ -435,6 +519,9 @@ func (r *runner) finishStep(ctx context.Context, st *step) error {
 	}
 	st.done = true
 	r.done++
+	if st.level == 0 && r.hear.piece != nil {
+		r.hear.piece(r.pieceOf(st))
+	}
 	return nil
 }
 
@@ -476,27 +563,6 @@ func (r *runner) setTotal(ctx context.Context, total int) {
 	}
 }
 
-// emit reports progress: tokens per second over the run's wall time, and
-// the time left from the seconds per generated piece so far.
-func (r *runner) emit(status string, v *View) {
-	if r.onProgress == nil {
-		return
-	}
-	elapsed := time.Since(r.start).Seconds()
-	p := Progress{SummaryID: r.j.sum.ID, DocumentID: r.j.doc.ID, Status: status, PiecesDone: r.done,
-		PiecesTotal: max(r.total, r.done), Level: r.level, ETASeconds: -1, View: v}
-	if elapsed > 0 {
-		p.TokensPerSecond = math.Round(float64(r.tokens)/elapsed*10) / 10
-	}
-	switch {
-	case status != StatusRunning:
-		p.ETASeconds = 0
-	case r.generated > 0:
-		p.ETASeconds = math.Round(elapsed / float64(r.generated) * float64(max(0, r.total-r.done)))
-	}
-	r.onProgress(p)
-}
-
 // safeRun is run with a bug caught: a panic while planning or combining
 // ends the summary as failed (its pieces kept) instead of ending Chapel.
 func (r *runner) safeRun(ctx context.Context) (final *step, err error) {
@@ -507,24 +573,4 @@ func (r *runner) safeRun(ctx context.Context) (final *step, err error) {
 		}
 	}()
 	return r.run(ctx)
-}
-
-// blankPages lists the document's pages without text (only white space):
-// scanned images or empty pages, which a summary cannot claim to cover.
-func (s *Service) blankPages(ctx context.Context, documentID int64) (map[int]bool, error) {
-	pages, _, err := s.st.DocumentStructure(ctx, documentID)
-	if err != nil || len(pages) == 0 {
-		return nil, err
-	}
-	text, err := s.st.DocumentText(ctx, documentID)
-	if err != nil {
-		return nil, err
-	}
-	blank := map[int]bool{}
-	for _, p := range pages {
-		if p.Start >= 0 && p.End <= len(text) && p.Start <= p.End && strings.TrimSpace(text[p.Start:p.End]) == "" {
-			blank[p.Number] = true
-		}
-	}
-	return blank, nil
 }

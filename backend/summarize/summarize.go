@@ -72,8 +72,13 @@ type View struct {
 	// them when complete).
 	ChunksSummarized int    `json:"chunks_summarized"`
 	Error            string `json:"error"`
-	CreatedAt        int64  `json:"created_at"`
-	UpdatedAt        int64  `json:"updated_at"`
+	// Plan says what the plan is ("9 parts, then 3 steps combining them ·
+	// token counts …"); TokenCounts how its tokens were counted
+	// (CountsTokenizer, CountsServer, CountsEstimate; "" when unknown).
+	Plan        string `json:"plan"`
+	TokenCounts string `json:"token_counts"`
+	CreatedAt   int64  `json:"created_at"`
+	UpdatedAt   int64  `json:"updated_at"`
 }
 
 // Progress is the payload of the summary:progress:<summary id> events. The
@@ -87,11 +92,33 @@ type Progress struct {
 	Level           int     `json:"level"`
 	TokensPerSecond float64 `json:"tokens_per_second"`
 	ETASeconds      float64 `json:"eta_seconds"` // -1 until a piece has been generated
-	View            *View   `json:"view,omitempty"`
+	// Engines is what each engine did in this run, in the order they first
+	// took a piece (one entry, "local", when nothing is spread).
+	Engines     []EngineProgress `json:"engines"`
+	Plan        string           `json:"plan"`
+	TokenCounts string           `json:"token_counts"`
+	View        *View            `json:"view,omitempty"`
 }
 
 // ProgressEvent is the event name a summary's progress is emitted on.
 func ProgressEvent(summaryID int64) string { return fmt.Sprintf("summary:progress:%d", summaryID) }
+
+// Request names a summary to make: a document in a style, with the model
+// loaded now. Force makes it again from the start: saved pieces are not
+// reused, and a complete summary is made anew. The text of the summary
+// made before stays until the new one completes (a forced run that is
+// stopped or fails keeps it; summarising again then resumes the new run).
+type Request struct {
+	DocumentID int64
+	Style      string
+	Force      bool
+}
+
+// listener hears a run: its progress, and each map piece taken and saved.
+type listener struct {
+	progress func(Progress)
+	piece    func(Piece)
+}
 
 // Options tune the summaries a Service makes. They are part of the cache
 // key: a change makes new summaries.
@@ -117,6 +144,7 @@ type active struct {
 	documentID int64
 	cancel     context.CancelFunc
 	done       chan struct{} // closed when the run has ended
+	live       *live
 }
 
 // New returns a Service. log may be nil.
@@ -139,7 +167,12 @@ func (s *Service) SetOptions(o Options) {
 // Cancelling ctx stops it: the View comes back canceled with the pieces done
 // so far kept, and the error is nil.
 func (s *Service) Summarize(ctx context.Context, documentID int64, style string, onProgress func(Progress)) (View, error) {
-	j, err := s.prepare(ctx, documentID, style)
+	return s.SummarizeRequest(ctx, Request{DocumentID: documentID, Style: style}, onProgress)
+}
+
+// SummarizeRequest is Summarize for a Request (Force: made again).
+func (s *Service) SummarizeRequest(ctx context.Context, req Request, onProgress func(Progress)) (View, error) {
+	j, err := s.prepare(ctx, req)
 	if err != nil {
 		return View{}, err
 	}
@@ -153,16 +186,23 @@ func (s *Service) Summarize(ctx context.Context, documentID int64, style string,
 	}
 	defer s.wg.Done()
 	defer s.unregister(j.sum.ID)
-	return s.execute(runCtx, j, onProgress)
+	return s.execute(runCtx, j, listener{progress: onProgress})
 }
 
 // Start begins (or resumes) a summary and returns at once: the cached View
 // when a complete one exists, else a running View whose progress is emitted
 // as Progress on ProgressEvent(view.ID), the last event carrying the
-// finished View. A summary already running comes back as it is.
+// finished View, and each map piece as Piece on PieceEvent(view.ID) when an
+// engine takes it and when it is saved. A summary already running comes
+// back as it is.
 func (s *Service) Start(documentID int64, style string, emit func(name string, payload any)) (View, error) {
+	return s.StartRequest(Request{DocumentID: documentID, Style: style}, emit)
+}
+
+// StartRequest is Start for a Request (Force: made again).
+func (s *Service) StartRequest(req Request, emit func(name string, payload any)) (View, error) {
 	ctx := context.Background()
-	j, err := s.prepare(ctx, documentID, style)
+	j, err := s.prepare(ctx, req)
 	if err != nil {
 		return View{}, err
 	}
@@ -177,14 +217,21 @@ func (s *Service) Start(documentID int64, style string, emit func(name string, p
 		}
 		return View{}, err
 	}
+	if err := s.reopen(ctx, j); err != nil {
+		s.unregister(j.sum.ID)
+		s.wg.Done()
+		cancel()
+		return View{}, err
+	}
 	v := j.view()
 	v.Status, v.Error = StatusRunning, ""
-	name := ProgressEvent(j.sum.ID)
+	name, pieceName := ProgressEvent(j.sum.ID), PieceEvent(j.sum.ID)
+	hear := listener{progress: func(p Progress) { emit(name, p) }, piece: func(p Piece) { emit(pieceName, p) }}
 	go func() {
 		defer s.wg.Done()
 		defer s.unregister(j.sum.ID)
 		defer cancel()
-		if _, err := s.execute(runCtx, j, func(p Progress) { emit(name, p) }); err != nil {
+		if _, err := s.execute(runCtx, j, hear); err != nil {
 			s.log.Error("summary failed", "summary", j.sum.ID, "err", err)
 			// The summary could not be recorded: say it failed all the same.
 			v, verr := s.view(context.Background(), j.sum.ID)
@@ -195,7 +242,7 @@ func (s *Service) Start(documentID int64, style string, emit func(name string, p
 				v.Status, v.Error = StatusFailed, apperr.Message(err)
 			}
 			emit(name, Progress{SummaryID: v.ID, DocumentID: v.DocumentID, Status: v.Status, PiecesDone: v.PiecesDone,
-				PiecesTotal: v.PiecesTotal, ETASeconds: -1, View: &v})
+				PiecesTotal: v.PiecesTotal, ETASeconds: -1, Engines: []EngineProgress{}, Plan: v.Plan, TokenCounts: v.TokenCounts, View: &v})
 		}
 	}()
 	return v, nil
@@ -260,13 +307,19 @@ type job struct {
 	sum    store.Summary
 	pieces []store.SummaryPiece // saved complete pieces
 	cached bool                 // sum is complete: nothing to run
+	force  bool                 // made again: saved pieces are forgotten when it starts
+	live   *live
+	// reopened: the summary is marked running (reopen), before Start
+	// returns, so that the window reads it as it runs.
+	reopened bool
 }
 
 func (j *job) view() View { return viewOf(j.sum, j.pieces) }
 
 // prepare checks the request and finds or creates the summary row; a
 // complete summary comes back with cached set: nothing to run.
-func (s *Service) prepare(ctx context.Context, documentID int64, style string) (*job, error) {
+func (s *Service) prepare(ctx context.Context, req Request) (*job, error) {
+	documentID, style := req.DocumentID, req.Style
 	pr, ok := prompts[style]
 	if !ok {
 		return nil, apperr.New(apperr.Invalid, "there is no %q summary style; choose brief, detailed or keypoints", style)
@@ -293,13 +346,13 @@ func (s *Service) prepare(ctx context.Context, documentID int64, style string) (
 	if err != nil {
 		return nil, err
 	}
-	j := &job{doc: doc, info: info, style: style, pr: pr, opts: opts, sum: sum}
+	j := &job{doc: doc, info: info, style: style, pr: pr, opts: opts, sum: sum, force: req.Force, live: newLive()}
 	for _, p := range pieces {
-		if p.Status == store.PieceComplete {
+		if p.Status == store.PieceComplete && !req.Force {
 			j.pieces = append(j.pieces, p)
 		}
 	}
-	if sum.Status == StatusComplete {
+	if sum.Status == StatusComplete && !req.Force {
 		j.cached = true
 	}
 	return j, nil
@@ -315,7 +368,7 @@ func (s *Service) register(j *job, cancel context.CancelFunc) error {
 	if _, ok := s.runs[j.sum.ID]; ok {
 		return apperr.New(apperr.Conflict, "this summary is already being made")
 	}
-	s.runs[j.sum.ID] = &active{documentID: j.doc.ID, cancel: cancel, done: make(chan struct{})}
+	s.runs[j.sum.ID] = &active{documentID: j.doc.ID, cancel: cancel, done: make(chan struct{}), live: j.live}
 	s.wg.Add(1)
 	return nil
 }
@@ -327,6 +380,17 @@ func (s *Service) unregister(id int64) {
 		close(a.done)
 	}
 	delete(s.runs, id)
+}
+
+// liveOf returns what the run of summary id is doing, or nil when it is
+// not running.
+func (s *Service) liveOf(id int64) *live {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a := s.runs[id]; a != nil {
+		return a.live
+	}
+	return nil
 }
 
 func (s *Service) view(ctx context.Context, id int64) (View, error) {
@@ -345,10 +409,13 @@ func viewOf(sum store.Summary, pieces []store.SummaryPiece) View {
 	v := View{ID: sum.ID, DocumentID: sum.DocumentID, Style: sum.Style, Model: sum.Model, Status: sum.Status,
 		Text: sum.Text, Coverage: sum.Coverage, Citations: []Citation{}, PiecesDone: sum.PiecesDone,
 		PiecesTotal: sum.PiecesTotal, ChunksSummarized: chunksDone(pieces), Error: sum.Error,
-		CreatedAt: sum.CreatedAt, UpdatedAt: sum.UpdatedAt}
+		TokenCounts: sum.TokenCounts, CreatedAt: sum.CreatedAt, UpdatedAt: sum.UpdatedAt}
 	if len(sum.Citations) > 0 {
 		_ = json.Unmarshal(sum.Citations, &v.Citations) // written by this package; a bad value shows none
 	}
+	var plan []planStep
+	_ = json.Unmarshal(sum.MapPlan, &plan) // written by this package; a bad value says nothing of the plan
+	v.Plan = planText(len(plan), sum.PiecesTotal, sum.TokenCounts)
 	return v
 }
 

@@ -437,6 +437,12 @@ func TestStartStopClose(t *testing.T) {
 	var events []Progress
 	finished := make(chan View, 4)
 	emit := func(name string, payload any) {
+		if pc, ok := payload.(Piece); ok {
+			if name != PieceEvent(pc.SummaryID) {
+				t.Errorf("piece event %q for summary %d", name, pc.SummaryID)
+			}
+			return
+		}
 		p := payload.(Progress)
 		if name != ProgressEvent(p.SummaryID) {
 			t.Errorf("event %q for summary %d", name, p.SummaryID)
