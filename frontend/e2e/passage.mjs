@@ -193,6 +193,7 @@ export async function passageSteps({ page, step, out, root }) {
   if (context.length <= (await mark.innerText()).length) throw new Error('no text around the passage');
   const [m, body] = await Promise.all([mark.boundingBox(), page.locator('[data-testid="passage"] .body').boundingBox()]);
   if (m.y + Math.min(m.height, 40) > body.y + body.height || m.y < body.y - 1) throw new Error(`the passage is not scrolled into view: ${JSON.stringify({ m, body })}`);
+  await page.waitForTimeout(300); // the panel's slide-in, for the screenshot only
   await page.screenshot({ path: join(out, 'browser-passage-text.png') });
   await axeCheck(page, step, 'the passage panel with a text document');
   await page.getByTestId('passage-close').click();
