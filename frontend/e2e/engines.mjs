@@ -150,20 +150,19 @@ export async function enginesSteps({ page, step, out, root, model }) {
     const idle = cpuSeconds(serve.proc.pid);
     await page.getByTestId('summarize').click();
     await page.getByTestId('summary-progress').waitFor({ timeout: 60000 });
-    // The endpoint is at work once it spends CPU time on the summary's steps (it is idle otherwise).
-    let used = 0;
-    for (let i = 0; i < 1200 && used < 0.5; i++) {
-      await page.waitForTimeout(100);
-      used = cpuSeconds(serve.proc.pid) - idle;
-    }
+    // Killed once the view's line for the endpoint shows pieces it made and one in flight (that one is lost
+    // with it and made here), and it has spent CPU time on them (it is idle otherwise).
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="summary-engine"]')].some((e) =>
+      e.dataset.engine !== 'local' && Number(e.dataset.inFlight) > 0 && Number(e.textContent.match(/(\d+) done/)?.[1]) >= 2), null, { timeout: 180000 });
+    const used = cpuSeconds(serve.proc.pid) - idle;
     const at = await page.getByTestId('summary-progress-text').innerText();
-    if (used < 0.5) throw new Error(`the endpoint took no summary steps (${used.toFixed(2)} CPU s; ${at})`);
+    const byEngine = (await page.getByTestId('summary-engine').allInnerTexts()).map((t) => t.replace(/\s+/g, ' '));
+    serve.proc.kill('SIGKILL');
+    if (used < 0.5) throw new Error(`the endpoint spent ${used.toFixed(2)} CPU s on the summary`);
     const mid = at.match(/^(\d+) of (\d+) pieces/);
     if (!mid || Number(mid[1]) >= Number(mid[2])) throw new Error(`the summary was not mid-way when the endpoint was killed: ${at}`);
+    console.log(`    the endpoint killed at ${JSON.stringify(at)} ${JSON.stringify(byEngine)} (${used.toFixed(1)} CPU s)`);
     await page.screenshot({ path: join(out, 'browser-engines-summary-split.png') });
-    const byEngine = await page.getByTestId('summary-engine').allInnerTexts(); // the per-engine lines, where the view has them
-    serve.proc.kill('SIGKILL');
-    console.log(`    the endpoint worked ${used.toFixed(1)} CPU s, then was killed at ${JSON.stringify(at)} ${JSON.stringify(byEngine)}`);
     await page.locator('[data-testid="summary"][data-status="complete"]').waitFor({ timeout: 10 * 60000 });
     const coverage = (await page.getByTestId('coverage').innerText()).trim();
     if (coverage !== 'Covers all 100 sections') throw new Error(`after the endpoint died: ${JSON.stringify(coverage)}`);
@@ -176,7 +175,14 @@ export async function enginesSteps({ page, step, out, root, model }) {
     if (sum.length !== 1 || sum[0].status !== 'complete' || sum[0].error || sum[0].done !== sum[0].total) {
       throw new Error(`the summary after the endpoint died: ${JSON.stringify(sum)}`);
     }
-    console.log(`    ${coverage}; ${sum[0].done} of ${sum[0].total} pieces, none lost`);
+    // Which engine made each map piece, as the document view lists them.
+    const made = await page.$$eval('[data-testid="summary-piece"]', (ps) => ps.map((p) => ({ engine: p.dataset.engine, status: p.dataset.status })));
+    const remote = made.filter((p) => p.engine && p.engine !== 'local').length;
+    const local = made.filter((p) => p.engine === 'local').length;
+    if (made.some((p) => p.status !== 'done') || remote < 2 || local < 1) {
+      throw new Error(`the pieces after the endpoint died: ${remote} by it, ${local} here, of ${made.length}: ${JSON.stringify(made.slice(0, 5))}`);
+    }
+    console.log(`    ${coverage}; ${sum[0].done} of ${sum[0].total} pieces, none lost; map pieces: ${remote} by the endpoint, ${local} here`);
     await page.screenshot({ path: join(out, 'browser-engines-summary-done.png') });
     await tickForSummaries(page, false); // the endpoint is gone
 
