@@ -150,15 +150,11 @@ func (s *Switch) GenerateBatchReport(ctx context.Context, reqs []engine.Request,
 	turn := s.turn
 	s.turn++
 	s.mu.Unlock()
-	if fn := s.shareFn; fn != nil {
-		if more, err := fn(ctx); err == nil {
-			for _, r := range more {
-				if !slices.Contains(sharing, r) {
-					sharing = append(sharing, r)
-				}
-			}
-		}
-	}
+	sharing = s.withSettings(ctx, sharing)
+	// A caller that asked Lanes filled the batch for that many engines: the
+	// current one takes its share at a time (a local context holds that many
+	// sequences), also when an endpoint sits the batch out.
+	lanes := s.lanes(cur, sharing)
 	helpers := s.helpers(ctx, sharing)
 	localName := describe(s.local)
 	both := func(i int, name string, res *engine.Result) {
@@ -172,7 +168,7 @@ func (s *Switch) GenerateBatchReport(ctx context.Context, reqs []engine.Request,
 			report(i, name, res)
 		}
 	}
-	if len(helpers) == 0 {
+	if len(helpers) == 0 && lanes == 1 {
 		name := describe(cur)
 		for i := range reqs {
 			both(i, name, nil)
@@ -187,7 +183,7 @@ func (s *Switch) GenerateBatchReport(ctx context.Context, reqs []engine.Request,
 		}
 		return res, err
 	}
-	members := []member{{eng: cur, slots: slotsOf(cur)}}
+	members := []member{{eng: cur, slots: min(slotsOf(cur), (len(reqs)+lanes-1)/lanes)}}
 	for _, h := range helpers {
 		if h != cur {
 			id := h.cfg.ID
@@ -198,6 +194,51 @@ func (s *Switch) GenerateBatchReport(ctx context.Context, reqs []engine.Request,
 	k := turn % len(members)
 	members = append(members[k:], members[:k]...)
 	return spread(ctx, members, reqs, onPiece, both)
+}
+
+// withSettings adds the refs ShareFrom's function lists now to sharing.
+func (s *Switch) withSettings(ctx context.Context, sharing []string) []string {
+	if fn := s.shareFn; fn != nil {
+		if more, err := fn(ctx); err == nil {
+			for _, r := range more {
+				if !slices.Contains(sharing, r) {
+					sharing = append(sharing, r)
+				}
+			}
+		}
+	}
+	return sharing
+}
+
+// Lanes is how many engines a batch is spread over now: the current one
+// and each endpoint taking part in batches that is not left out after a
+// failure. Nobody is contacted. A caller (summaries) fills a batch with as
+// many requests for each engine as it would give one engine alone.
+func (s *Switch) Lanes(ctx context.Context) int {
+	s.mu.Lock()
+	cur, sharing := s.current, s.sharing
+	s.mu.Unlock()
+	return s.lanes(cur, s.withSettings(ctx, sharing))
+}
+
+// lanes counts cur and the endpoints of refs that are not resting.
+func (s *Switch) lanes(cur engine.Engine, refs []string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 1
+	seen := map[string]bool{}
+	for _, ref := range refs {
+		r, ok := ParseRef(ref)
+		if !ok || seen[r.Endpoint] || time.Now().Before(s.restUntil[r.Endpoint]) {
+			continue
+		}
+		seen[r.Endpoint] = true
+		if e, known := s.remotes[r.Endpoint]; known && engine.Engine(e) == cur {
+			continue
+		}
+		n++
+	}
+	return n
 }
 
 // helpers returns the engines of the sharing refs with their models

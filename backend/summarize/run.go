@@ -322,7 +322,7 @@ func (r *runner) runLevel(ctx context.Context, steps []*step) error {
 		if ctx.Err() != nil {
 			return errCanceled
 		}
-		n := min(len(pending), r.p.parallel)
+		n := min(len(pending), r.p.parallel*lanes(ctx, r.s.eng))
 		if err := r.generate(ctx, pending[:n]); err != nil {
 			return err
 		}
@@ -330,6 +330,17 @@ func (r *runner) runLevel(ctx context.Context, steps []*step) error {
 		r.emit(StatusRunning, nil)
 	}
 	return nil
+}
+
+// lanes is how many engines the engine spreads a batch over (a Switch with
+// endpoints taking map steps): a batch then holds P steps for each, so that
+// every engine has work, instead of P steps for all of them (with P = 1, a
+// small model's, the engines took turns one step at a time).
+func lanes(ctx context.Context, eng Engine) int {
+	if l, ok := eng.(interface{ Lanes(context.Context) int }); ok {
+		return max(1, l.Lanes(ctx))
+	}
+	return 1
 }
 
 // stepsAfter is the number of combine steps still to come after a level:
