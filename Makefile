@@ -49,7 +49,7 @@ BIN := build/bin/chapel
 # The packages (.deb, .tar.gz, Windows installer and .zip) and their test.
 include build/packages.mk
 
-.PHONY: lint test-race deps-lint go-test release-engines test-amx test-arm64 test-arm64-base bench build build-go dev-go release release-go release-check run test test-go test-frontend test-e2e test-offline deps deps-system deps-go deps-frontend \
+.PHONY: screenshots lint test-race deps-lint go-test release-engines test-amx test-arm64 test-arm64-base bench build build-go dev-go release release-go release-check run test test-go test-frontend test-e2e test-offline deps deps-system deps-go deps-frontend \
         frontend dev-binary vet clean env
 
 ## deps: install what is missing (Debian packages, Go modules, npm packages)
@@ -211,6 +211,14 @@ test-e2e:
 	  echo "e2e: inside a network namespace with only a loopback (unshare -n)"; \
 	  unshare -n sh -c 'ip link set lo up && exec bash scripts/e2e.sh'; \
 	else bash scripts/e2e.sh; fi
+
+## screenshots: the README's pictures, taken from the browser suite's last
+## run (build/e2e, or E2E_OUT) and scaled down; `make test-e2e` first
+SHOTS := browser-versions browser-search browser-summary-live browser-passage-book browser-engines-summary-split browser-dark
+screenshots:
+	@mkdir -p frontend/e2e/screenshots
+	@for s in $(SHOTS); do convert "$${E2E_OUT:-build/e2e}/$$s.png" -resize 960x -strip -colors 256 "frontend/e2e/screenshots/$$s.png" || exit 1; done
+	@du -ch frontend/e2e/screenshots/*.png | tail -1
 
 ## test-offline: the offline promise on the real binaries: chat, summary and the
 ## browser suite inside `unshare -n`; strace shows no AF_INET/AF_INET6 socket
