@@ -8,30 +8,18 @@
 // every section covered. Then this Chapel serves its own model from
 // Settings, and a client streams a reply with the token shown once (and
 // gets 401 without it).
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { basename, join } from 'node:path';
 import { createServer } from 'node:net';
 import { promisify } from 'node:util';
+import { startServe as startSecondChapel } from './serve.mjs';
 
 const run = promisify(execFile);
 
-/** Starts `chapel serve` on a free port and resolves with its base URL and process. */
-async function startServe(root, out, model) {
-  const proc = spawn(join(root, 'build/bin/chapel'),
-    ['serve', '--home', join(out, 'serve-home'), '--model', model, '--port', '0', '--threads', '1', '--token', 'e2e-serve-token'],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines = createInterface({ input: proc.stdout });
-  const url = await new Promise((res, rej) => {
-    const t = setTimeout(() => rej(new Error('chapel serve did not start within 60 s')), 60000);
-    lines.on('line', (l) => {
-      const m = l.match(/at (http:\/\/127\.0\.0\.1:\d+\/v1)$/);
-      if (m) { clearTimeout(t); res(m[1]); }
-    });
-    proc.on('exit', (code) => rej(new Error(`chapel serve exited with ${code}`)));
-  });
-  return { url, proc };
+/** Starts this suite's second Chapel (see serve.mjs). */
+function startServe(root, out, model) {
+  return startSecondChapel({ root, home: join(out, 'serve-home'), model, token: 'e2e-serve-token' });
 }
 
 /** CPU seconds a process and its children (`chapel serve` runs the model in a worker) have used, from /proc. */

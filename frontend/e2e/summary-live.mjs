@@ -7,28 +7,15 @@
 // the saved parts are still there; finished, its parts say which engine made
 // them. Then it is run again, forced: the summary made before stays on screen
 // until the new one completes.
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
+import { startServe as startSecondChapel } from './serve.mjs';
 
 const TOKEN = 'e2e-summary-live-token';
 
-/** Starts `chapel serve` on a free port; resolves with its base URL and process. */
-async function startServe(root, out, model) {
-  const proc = spawn(join(root, 'build/bin/chapel'),
-    ['serve', '--home', join(out, 'summary-serve-home'), '--model', model, '--port', '0', '--threads', '1', '--token', TOKEN],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines = createInterface({ input: proc.stdout });
-  const url = await new Promise((res, rej) => {
-    const t = setTimeout(() => rej(new Error('chapel serve did not start within 60 s')), 60000);
-    lines.on('line', (l) => {
-      const m = l.match(/at (http:\/\/127\.0\.0\.1:\d+\/v1)$/);
-      if (m) { clearTimeout(t); res(m[1]); }
-    });
-    proc.on('exit', (code) => rej(new Error(`chapel serve exited with ${code}`)));
-  });
-  return { url, proc };
+/** Starts this suite's second Chapel (see serve.mjs). */
+function startServe(root, out, model) {
+  return startSecondChapel({ root, home: join(out, 'summary-serve-home'), model, token: TOKEN });
 }
 
 /** Pages of farm notes: each page names itself, so the parts can be told apart. */
