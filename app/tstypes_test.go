@@ -2,6 +2,7 @@ package app
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"reflect"
 	"regexp"
@@ -130,13 +131,15 @@ func jsonFields(t reflect.Type) []jsonField {
 	return out
 }
 
-// TestTypeScriptTypes checks frontend/src/lib/types.ts against the Go types
+// TestTypeScriptTypes checks frontend/src/lib/types.ts (and types-documents.ts,
+// which it re-exports) against the Go types
 // the bound methods return and the events carry: every JSON field Go writes
 // is in the matching interface, every interface field is one Go writes, and
 // a field Go omits when empty is optional there. (Only union types are
 // exempt from the last two: each member has its own fields.)
 func TestTypeScriptTypes(t *testing.T) {
 	ts := tsInterfaces(t, "../frontend/src/lib/types.ts")
+	maps.Copy(ts, tsInterfaces(t, "../frontend/src/lib/types-documents.ts"))
 	pairs := []struct {
 		ts    string
 		value any
