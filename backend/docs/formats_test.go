@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/chapelapp/chapel/backend/docs/internal/docstest"
-	"github.com/chapelapp/chapel/backend/docs/internal/pdfgen"
+	"github.com/chapelapp/chapel/backend/docs/pdfgen"
 )
 
 // TestFormats extracts a generated fixture per format holding the same

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/chapelapp/chapel/backend/docs/internal/docstest"
-	"github.com/chapelapp/chapel/backend/docs/internal/pdfgen"
+	"github.com/chapelapp/chapel/backend/docs/pdfgen"
 )
 
 // repeatedBlocks is a heading, a paragraph, the same short paragraph n

@@ -12,41 +12,18 @@ import (
 
 	"github.com/chapelapp/chapel/backend/apperr"
 	"github.com/chapelapp/chapel/backend/ingest"
+	"github.com/chapelapp/chapel/backend/docs/pdfgen"
 	"github.com/chapelapp/chapel/backend/store"
 )
 
 // testPDF writes a PDF of one page per entry of pages, each a list of lines
 // in the standard Helvetica font.
 func testPDF(pages [][]string) []byte {
-	objs := []string{"<< /Type /Catalog /Pages 2 0 R >>", "", "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"}
-	var kids []string
+	var ps []pdfgen.Page
 	for _, lines := range pages {
-		var s strings.Builder
-		s.WriteString("BT /F1 12 Tf 16 TL 72 720 Td")
-		for _, l := range lines {
-			fmt.Fprintf(&s, " (%s) Tj T*", l)
-		}
-		s.WriteString(" ET")
-		kids = append(kids, fmt.Sprintf("%d 0 R", len(objs)+1))
-		objs = append(objs,
-			fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>", len(objs)+2),
-			fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", s.Len(), s.String()))
+		ps = append(ps, pdfgen.Page{Lines: lines})
 	}
-	objs[1] = fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", strings.Join(kids, " "), len(pages))
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n")
-	offs := make([]int, len(objs))
-	for i, o := range objs {
-		offs[i] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, o := range offs {
-		fmt.Fprintf(&b, "%010d 00000 n \n", o)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
-	return b.Bytes()
+	return pdfgen.Simple(ps...).Bytes(1)
 }
 
 // addFile ingests a file of the given bytes into f's store and folder.

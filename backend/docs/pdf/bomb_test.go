@@ -12,7 +12,7 @@ import (
 
 	"github.com/chapelapp/chapel/backend/docs/doctext"
 	"github.com/chapelapp/chapel/backend/docs/internal/docstest"
-	"github.com/chapelapp/chapel/backend/docs/internal/pdfgen"
+	"github.com/chapelapp/chapel/backend/docs/pdfgen"
 )
 
 // zlibOf compresses a stream.

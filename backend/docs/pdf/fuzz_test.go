@@ -8,7 +8,7 @@ import (
 	"github.com/chapelapp/chapel/backend/docs/doctext"
 	"github.com/chapelapp/chapel/backend/docs/internal/docstest"
 
-	"github.com/chapelapp/chapel/backend/docs/internal/pdfgen"
+	"github.com/chapelapp/chapel/backend/docs/pdfgen"
 )
 
 // FuzzPDF reads fuzz input as a PDF: any error is fine, and a success must

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/chapelapp/chapel/backend/docs/doctext"
-	"github.com/chapelapp/chapel/backend/docs/internal/pdfgen"
+	"github.com/chapelapp/chapel/backend/docs/pdfgen"
 )
 
 func manyPagesPDF(n int) []byte {

@@ -15,7 +15,7 @@ import (
 
 	"github.com/chapelapp/chapel/backend/docs/doctext"
 	"github.com/chapelapp/chapel/backend/docs/internal/docstest"
-	"github.com/chapelapp/chapel/backend/docs/internal/pdfgen"
+	"github.com/chapelapp/chapel/backend/docs/pdfgen"
 )
 
 // extractBytes reads a PDF held in memory under the default limits.

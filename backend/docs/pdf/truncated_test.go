@@ -9,7 +9,7 @@ import (
 
 	"github.com/chapelapp/chapel/backend/docs/doctext"
 	"github.com/chapelapp/chapel/backend/docs/internal/docstest"
-	"github.com/chapelapp/chapel/backend/docs/internal/pdfgen"
+	"github.com/chapelapp/chapel/backend/docs/pdfgen"
 )
 
 // A PDF cut short says how many pages it announces besides those read.

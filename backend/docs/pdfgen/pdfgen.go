@@ -2,7 +2,7 @@
 // objects with a classic xref table or, in the PDF 1.5 form, an object
 // stream and a compressed xref stream; pages of Helvetica text lines; a file
 // exercising composite and simple fonts, a form XObject and an outline.
-// Only tests import it.
+// Only tests import it (the readers', and those of documents and app).
 package pdfgen
 
 import (
