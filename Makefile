@@ -144,7 +144,7 @@ test-amx:
 	@nm build/bin/engine-amx.test | grep -q ggml_backend_amx_buffer_type && echo "PASS: the AMX engine links, with ggml's AMX kernels"
 	CGO_CFLAGS="-O3 $(FLAGS_amx)" CGO_CXXFLAGS="-O3 $(FLAGS_amx)" $(GO) test -c -tags "$(TAGS)" -o build/bin/llama-amx.test ./backend/llama/
 	@if grep -q amx_int8 /proc/cpuinfo; then build/bin/engine-amx.test -test.count=1 -test.run 'TestTinyModelGenerates|TestQuantizedKeys|TestCountTokens' && echo "PASS: the AMX engine generates on this AMX CPU" && \
-	  build/bin/llama-amx.test -test.count=1 -test.run TestAMXWideRows && echo "PASS: AMX's feed-forward weights give the AVX-512 kernels' logits"; \
+	  build/bin/llama-amx.test -test.count=1 -test.run "TestAMXWideRows|TestAMXDriver" -test.v && echo "PASS: AMX's feed-forward weights give the AVX-512 kernels' logits, and Chapel's AMX driver ggml's"; \
 	else echo "this CPU has no AMX: the AMX engine was linked, not run"; fi
 
 ## test-arm64: the engine cross-compiled for linux/arm64 at each arm64 level

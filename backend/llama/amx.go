@@ -3,6 +3,7 @@ package llama
 /*
 extern int chapel_amx_wide_rows;
 extern int chapel_amx_wide_taken;
+extern int chapel_amx_driver;
 int chapel_amx_compiled(void);
 */
 import "C"
@@ -27,3 +28,16 @@ func SetAMXWideRows(on bool) {
 // AMXWideTaken reports whether, since SetAMXWideRows, AMX took a weight
 // that only the wider rule gives it.
 func AMXWideTaken() bool { return C.chapel_amx_wide_taken != 0 }
+
+// SetAMXDriver chooses how a multiplication on AMX is shared among the
+// threads (see amx_mmq.cpp): true (the default) is Chapel's driver, every
+// thread quantising its share of the input and owning a range of weight
+// blocks; false is ggml's. The kernels and the results are the same; the
+// tests compare the two.
+func SetAMXDriver(chapel bool) {
+	v := C.int(0)
+	if chapel {
+		v = 1
+	}
+	C.chapel_amx_driver = v
+}

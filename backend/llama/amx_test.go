@@ -150,3 +150,72 @@ func argmax(xs []float32) int {
 	}
 	return best
 }
+
+// TestAMXDriver checks that Chapel's driver of the AMX kernels (every
+// thread quantising its share of the input, weight blocks owned by threads;
+// amx_mmq.cpp) computes bit for bit what ggml's driver does: it changes
+// the order of the same kernel calls, not their inputs. Two threads, so
+// the work is really shared; prompts of whole 32-row blocks, of a partial
+// last block, and a single row (which both hand to ggml's one-row kernels).
+func TestAMXDriver(t *testing.T) {
+	if !llama.AMXCompiled() {
+		t.Skip("this build has no AMX kernels (make test-amx builds one)")
+	}
+	if !cpuHasAMX() {
+		t.Skip("this CPU has no AMX")
+	}
+	defer llama.SetAMXDriver(true)
+	dir := t.TempDir()
+	ref, model := filepath.Join(dir, "f32.gguf"), filepath.Join(dir, "q.gguf")
+	shape := gguf.Shape{Name: "amx-driver", Embd: 2048, Layers: 1, Heads: 32, HeadsKV: 4, FF: 5632, Vocab: 512, ContextLen: 512}
+	if err := gguf.WriteSynthetic(ref, shape, gguf.SynthOptions{Type: gguf.F32, Seed: 11}); err != nil {
+		t.Fatal(err)
+	}
+	if err := llama.Quantize(ref, model, llama.FileTypeQ4_0, 1); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{64, 77, 1} {
+		t.Run(fmt.Sprintf("rows%d", n), func(t *testing.T) {
+			llama.SetAMXDriver(false)
+			ggml := promptLogits(t, model, n, 2)
+			llama.SetAMXDriver(true)
+			ours := promptLogits(t, model, n, 2)
+			cos, maxDiff, spread, same := compareLogits(ggml, ours)
+			t.Logf("Chapel's driver vs ggml's: cosine %.7f, largest difference %.6f of a spread of %.3f, bit for bit %v", cos, maxDiff, spread, same)
+			if !same {
+				t.Errorf("Chapel's AMX driver changed the result")
+			}
+		})
+	}
+}
+
+// promptLogits loads model with the given threads and returns the logits of
+// the last token of an n-token prompt.
+func promptLogits(t *testing.T, model string, n, threads int) []float32 {
+	t.Helper()
+	m, err := llama.LoadModel(model, llama.ModelParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	c, err := llama.NewContext(m, llama.ContextParams{NCtx: 256, NBatch: 128, Threads: threads})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	b := llama.NewBatch(128, 1)
+	defer b.Close()
+	for i := range n {
+		if err := b.Add(llama.Token(3+(i*41)%500), i, 0, i == n-1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Decode(b); err != nil {
+		t.Fatal(err)
+	}
+	logits, err := c.Logits(-1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return logits
+}

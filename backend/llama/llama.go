@@ -57,6 +57,11 @@ func Init() {
 			verbose = 1
 		}
 		C.chapel_log_install(C.int(verbose))
+		// CHAPEL_AMX_DRIVER=ggml runs ggml's own AMX driver, to compare
+		// speeds side by side (amx_mmq.cpp); the results are the same.
+		if os.Getenv("CHAPEL_AMX_DRIVER") == "ggml" {
+			SetAMXDriver(false)
+		}
 		C.llama_backend_init()
 	})
 }
