@@ -26,6 +26,7 @@ func detect() Features {
 		f.VNNI = add(x.HasAVX512VNNI, "avx512_vnni")
 		bf16 := add(x.HasAVX512BF16, "avx512_bf16")
 		f.AMX = add(x.HasAMXTile && x.HasAMXInt8, "amx_int8") && bf16
+		f.AMXOS = osEnablesAMX()
 	case "arm64":
 		a := cpu.ARM64
 		add(a.HasASIMD, "asimd")

@@ -48,8 +48,12 @@ type Features struct {
 	AVX512  bool     `json:"avx512"`
 	VNNI    bool     `json:"vnni"`
 	AMX     bool     `json:"amx"`
+	AMXOS   bool     `json:"amx_os"` // the OS enables AMX's tile state (XCR0 bits 17 and 18)
 	DotProd bool     `json:"dotprod"`
 	I8MM    bool     `json:"i8mm"`
+	Wine    string   `json:"wine,omitempty"`      // Wine's version, when a Windows build runs under Wine
+	WineOS  string   `json:"wine_host,omitempty"` // the system Wine runs on ("Linux 6.8.0")
+	WineAMX bool     `json:"wine_amx,omitempty"`  // that system gives the engine AMX's tile data
 }
 
 // Supports reports whether a CPU with features f can run variant v.
@@ -59,7 +63,7 @@ func (f Features) Supports(v Variant) bool {
 	}
 	switch v.Name {
 	case "amx":
-		return f.AMX && f.AVX512 && f.VNNI
+		return f.AMX && f.AVX512 && f.VNNI && f.amxBlocked() == ""
 	case "avx512":
 		return f.AVX512 && f.VNNI
 	case "i8mm":
@@ -68,6 +72,29 @@ func (f Features) Supports(v Variant) bool {
 		return f.DotProd
 	}
 	return v.Baseline
+}
+
+// amxBlocked says why a CPU that reports AMX cannot use it in this process,
+// "" when it can.
+func (f Features) amxBlocked() string {
+	switch {
+	case !f.AMXOS:
+		return "the operating system does not enable AMX's tile state (XCR0 bits 17 and 18 are clear)"
+	case f.Wine != "" && !f.WineAMX:
+		under := "Chapel runs under Wine " + f.Wine + " on " + orUnknown(f.WineOS)
+		if strings.HasPrefix(f.WineOS, "Linux") {
+			return under + ", whose kernel does not offer a process AMX's tile data (arch_prctl ARCH_GET_XCOMP_SUPP)"
+		}
+		return under + ", where Chapel knows no way for a Windows program to get AMX's tile data"
+	}
+	return ""
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "an unknown system"
+	}
+	return s
 }
 
 // Choice is the engine build the app runs, and why.
@@ -103,6 +130,7 @@ func ChooseFor(built, exe string, f Features, exists func(string) bool) Choice {
 	base := strings.TrimSuffix(exe, ext)
 	c := Choice{Path: exe, CPU: f}
 	var skipped []string
+	amxNote := "" // why a CPU that reports AMX does not run the amx engine
 	for _, v := range All {
 		if v.Arch != f.Arch {
 			continue
@@ -120,6 +148,9 @@ func ChooseFor(built, exe string, f Features, exists func(string) bool) Choice {
 		}
 		if !f.Supports(v) {
 			skipped = append(skipped, v.Name)
+			if v.Name == "amx" && f.AMX {
+				amxNote = f.amxBlocked()
+			}
 			continue
 		}
 		c.Variant, c.Path = v, path
@@ -130,12 +161,19 @@ func ChooseFor(built, exe string, f Features, exists func(string) bool) Choice {
 		c.Reason = "Chapel knows no engine variants for this architecture and runs itself"
 	case !c.Variant.Baseline:
 		c.Reason = "the CPU reports " + c.Variant.Needs + ", so Chapel runs its " + c.Variant.Name + " engine"
+		if c.Variant.Name == "amx" && f.Wine != "" {
+			c.Reason += "; under Wine " + f.Wine + " on " + f.WineOS +
+				" the engine asks the kernel for AMX's tile data itself (arch_prctl), which Wine does not do for it"
+		}
 	case len(skipped) > 0:
 		c.Reason = "the CPU lacks what the " + strings.Join(skipped, " and ") + " engine needs, so Chapel runs its portable " + c.Variant.Name + " engine"
 	case len(c.Shipped) == 1:
 		c.Reason = "this build of Chapel carries only its portable " + c.Variant.Name + " engine"
 	default:
 		c.Reason = "Chapel runs its portable " + c.Variant.Name + " engine"
+	}
+	if amxNote != "" {
+		c.Reason += "; it does not run its amx engine: the CPU reports AMX, but " + amxNote
 	}
 	return c
 }
@@ -160,6 +198,7 @@ func Detect() Features {
 	f := detect()
 	f.Arch = runtime.GOARCH
 	f.Model = cpuModel()
+	f.Wine, f.WineOS, f.WineAMX = wineInfo()
 	return f
 }
 

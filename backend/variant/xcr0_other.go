@@ -1,0 +1,5 @@
+//go:build !amd64
+
+package variant
+
+func osEnablesAMX() bool { return false }
