@@ -100,6 +100,14 @@ class extra_buffer_type : public ggml::cpu::extra_buffer_type {
 
 }  // namespace chapel_amx
 
+#if defined(_WIN32)
+// amx_wine_windows.c: yes on Windows; under Wine on Linux, asks the kernel
+// for the tile data that ggml_amx_init asks for only in a Linux build.
+extern "C" int chapel_amx_os_ready(void);
+#else
+static int chapel_amx_os_ready(void) { return 1; }
+#endif
+
 // The AMX buffer type ggml-cpu registers: ggml's buffer functions, Chapel's
 // rule for the multiplications it takes. Null where the OS does not let
 // this process use AMX.
@@ -116,7 +124,7 @@ ggml_backend_buffer_type_t ggml_backend_amx_buffer_type() {
         /* .device  = */ ggml_backend_reg_dev_get(ggml_backend_cpu_reg(), 0),
         /* .context = */ new chapel_amx::extra_buffer_type(),
     };
-    static const bool ready = ggml_amx_init();
+    static const bool ready = ggml_amx_init() && chapel_amx_os_ready();
     return ready ? &buft : nullptr;
 }
 
