@@ -86,6 +86,12 @@ type loadRow struct {
 	IdleTPS  float64 `json:"idle_tps"`
 	LoadTPS  float64 `json:"loaded_tps"`
 	Retained float64 `json:"retained"` // loaded ÷ idle
+	// For the tuned default: the thread count each run's steps started at
+	// (what the load before settled on, else the ceiling) and ended on.
+	IdleStart   int `json:"idle_start_threads,omitempty"`
+	IdleSettled int `json:"idle_settled_threads,omitempty"`
+	LoadStart   int `json:"loaded_start_threads,omitempty"`
+	LoadSettled int `json:"loaded_settled_threads,omitempty"`
 }
 
 // underLoad measures generation (and, with --summary, a summary's prompt
@@ -107,14 +113,14 @@ func (lb loadBench) underLoad(ctx context.Context, eng engine.Engine, modelPaths
 		for _, c := range configs {
 			row := loadRow{Config: c.name, Threads: c.threads, Fixed: c.fixed}
 			for _, loaded := range []bool{false, true} {
-				tps, err := lb.measure(ctx, eng, path, c.threads, c.fixed, loaded)
+				r, err := lb.measure(ctx, eng, path, c.threads, c.fixed, loaded)
 				if err != nil {
 					return fail(err)
 				}
 				if loaded {
-					row.LoadTPS = tps
+					row.LoadTPS, row.LoadStart, row.LoadSettled = r.TGTPS, r.StartThreads, r.SettledThreads
 				} else {
-					row.IdleTPS = tps
+					row.IdleTPS, row.IdleStart, row.IdleSettled = r.TGTPS, r.StartThreads, r.SettledThreads
 				}
 			}
 			if row.IdleTPS > 0 {
@@ -129,7 +135,11 @@ func (lb loadBench) underLoad(ctx context.Context, eng engine.Engine, modelPaths
 		}
 		tuned, one := rows[0], rows[1]
 		vsIdle, vsLoaded := tuned.IdleTPS/one.IdleTPS, tuned.LoadTPS/one.LoadTPS
-		text += fmt.Sprintf("  default vs 1 thread: idle %.2f×, loaded %.2f×", vsIdle, vsLoaded)
+		text += fmt.Sprintf("  default vs 1 thread: idle %.2f×, loaded %.2f×\n", vsIdle, vsLoaded)
+		// Why the default is where it is: the loaded run starts where the
+		// idle run's tuner settled (the engine remembers it across loads).
+		text += fmt.Sprintf("  default's threads: idle started at %d, settled on %d · loaded started at %d, settled on %d",
+			tuned.IdleStart, tuned.IdleSettled, tuned.LoadStart, tuned.LoadSettled)
 		report["default_vs_one_idle"], report["default_vs_one_loaded"] = vsIdle, vsLoaded
 		if lb.doc != "" {
 			var sum [2]summaryReport
@@ -152,17 +162,17 @@ func (lb loadBench) underLoad(ctx context.Context, eng engine.Engine, modelPaths
 	return 0
 }
 
-// measure is the median generation speed of one configuration.
-func (lb loadBench) measure(ctx context.Context, eng engine.Engine, path string, threads int, fixed, loaded bool) (float64, error) {
+// measure runs one configuration: its median generation speed, and where
+// the tuner started and ended.
+func (lb loadBench) measure(ctx context.Context, eng engine.Engine, path string, threads int, fixed, loaded bool) (bench.Report, error) {
 	if loaded {
 		stop, err := startBusy()
 		if err != nil {
-			return 0, err
+			return bench.Report{}, err
 		}
 		defer stop()
 	}
-	r, err := bench.Run(ctx, eng, path, bench.Options{Threads: threads, FixedThreads: fixed, PP: min(lb.pp, 64), TG: lb.tg, Reps: lb.reps})
-	return r.TGTPS, err
+	return bench.Run(ctx, eng, path, bench.Options{Threads: threads, FixedThreads: fixed, PP: min(lb.pp, 64), TG: lb.tg, Reps: lb.reps})
 }
 
 // summaryReport is the summary benchmark's result.

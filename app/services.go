@@ -172,6 +172,11 @@ func (s *services) close() {
 	stop("ingest", s.ingest.Shutdown)
 	stop("downloads", func(context.Context) error { s.library.Close(); return nil })
 	wg.Wait()
+	tctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	if err := s.models.SaveThreads(tctx); err != nil { // what the tuner settled on, for the next start
+		s.log.Warn("keep the model's thread counts", "err", err)
+	}
+	cancel()
 	if err := s.engine.Close(); err != nil {
 		s.log.Error("close engine", "err", err)
 	}

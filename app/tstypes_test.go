@@ -126,7 +126,8 @@ func jsonFields(t reflect.Type) []jsonField {
 		if name == "" {
 			name = f.Name
 		}
-		out = append(out, jsonField{name: name, omitempty: strings.Contains(","+opts+",", ",omitempty,")})
+		// omitzero leaves a field out when it is zero, as omitempty does.
+		out = append(out, jsonField{name: name, omitempty: strings.Contains(","+opts+",", ",omitempty,") || strings.Contains(","+opts+",", ",omitzero,")})
 	}
 	return out
 }

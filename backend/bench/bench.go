@@ -32,21 +32,27 @@ type Options struct {
 
 // Report is one model's figures: medians over the repetitions.
 type Report struct {
-	Model      string  `json:"model"`
-	ModelPath  string  `json:"model_path"`
-	ModelBytes int64   `json:"model_bytes"`
-	Threads    int     `json:"threads"`
-	Fixed      bool    `json:"fixed_threads,omitempty"`
-	PP         int     `json:"pp"`
-	TG         int     `json:"tg"`
-	Reps       int     `json:"reps"`
-	PPTPS      float64 `json:"pp_tps"`
-	TGTPS      float64 `json:"tg_tps"`
-	TTFTMS     float64 `json:"ttft_ms"`
-	RSSMB      float64 `json:"rss_mb"`
-	LoadMS     float64 `json:"load_ms"`
-	CPUFlags   string  `json:"cpu_flags"`
-	Parallel   int     `json:"parallel,omitempty"`
+	Model      string `json:"model"`
+	ModelPath  string `json:"model_path"`
+	ModelBytes int64  `json:"model_bytes"`
+	Threads    int    `json:"threads"`
+	Fixed      bool   `json:"fixed_threads,omitempty"`
+	// StartThreads is the thread count the tuner started the steps at
+	// (what this process's earlier loads of the model settled on, else the
+	// ceiling) and SettledThreads the count they used at the end of the
+	// last repetition; 0 with fixed threads.
+	StartThreads   int     `json:"start_threads,omitempty"`
+	SettledThreads int     `json:"settled_threads,omitempty"`
+	PP             int     `json:"pp"`
+	TG             int     `json:"tg"`
+	Reps           int     `json:"reps"`
+	PPTPS          float64 `json:"pp_tps"`
+	TGTPS          float64 `json:"tg_tps"`
+	TTFTMS         float64 `json:"ttft_ms"`
+	RSSMB          float64 `json:"rss_mb"`
+	LoadMS         float64 `json:"load_ms"`
+	CPUFlags       string  `json:"cpu_flags"`
+	Parallel       int     `json:"parallel,omitempty"`
 	// ParallelTGTPS is the generation speed of Parallel sequences together
 	// (all their tokens per second), and ParallelGain its ratio to TGTPS.
 	ParallelTGTPS float64 `json:"parallel_tg_tps,omitempty"`
@@ -81,6 +87,13 @@ func Run(ctx context.Context, eng engine.Engine, path string, o Options) (Report
 	if r.Threads == 0 {
 		r.Threads = engine.DefaultThreads()
 	}
+	tuned := !o.FixedThreads && r.Threads > 1
+	if tuned {
+		r.StartThreads = info.TunedThreads.Step
+		if r.StartThreads == 0 {
+			r.StartThreads = r.Threads // nothing remembered: the ceiling
+		}
+	}
 	vocab := info.VocabSize
 	var pps, tgs, ttfts []float64
 	for rep := 0; rep < o.Reps; rep++ {
@@ -97,6 +110,9 @@ func Run(ctx context.Context, eng engine.Engine, path string, o Options) (Report
 			return r, fmt.Errorf("generated %d tokens, want %d (%s)", res.CompletionTokens, o.TG, res.StopReason)
 		}
 		pps, tgs, ttfts = append(pps, res.PromptTPS), append(tgs, res.TokensPerSecond), append(ttfts, res.TimeToFirstMS)
+		if tuned {
+			r.SettledThreads = res.Threads
+		}
 	}
 	r.PPTPS, r.TGTPS, r.TTFTMS = median(pps), median(tgs), median(ttfts)
 	r.RSSMB = peakRSSMB()

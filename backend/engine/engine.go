@@ -80,6 +80,18 @@ type Result struct {
 	DroppedMessages  int     `json:"dropped_messages"` // oldest turns left out to fit the context
 	ShiftedTokens    int     `json:"shifted_tokens"`   // tokens dropped from the start (after the system prompt) while the reply filled the context
 	Threads          int     `json:"threads"`          // threads the reply's steps used at its end (the tuner's choice)
+	// TunedThreads is what the thread tuner has settled on per decode size
+	// at the reply's end (zero: not tuned: fixed threads, a remote engine).
+	TunedThreads ThreadCounts `json:"tuned_threads,omitzero"`
+}
+
+// ThreadCounts are thread counts per decode size, as the engine's tuner
+// keeps them (threads.go): Step for one token (a reply's steps), Steps for
+// a few (parallel sequences), Prompt for prompt batches; 0 = not known.
+type ThreadCounts struct {
+	Step   int `json:"step"`
+	Steps  int `json:"steps"`
+	Prompt int `json:"prompt"`
 }
 
 // ModelInfo describes a loaded model.
@@ -97,6 +109,10 @@ type ModelInfo struct {
 	Reasoning    bool   `json:"reasoning"`     // the model thinks before answering (its template knows thinking blocks)
 	ThinkSwitch  string `json:"think_switch"`  // how thinking can be turned off: "flag" (enable_thinking), "/no_think", "" (it cannot)
 	VocabSize    int    `json:"vocab_size"`
+	// TunedThreads is what the thread tuner has settled on so far for this
+	// load, or remembered to start from (zero: nothing yet, fixed threads,
+	// or a remote engine).
+	TunedThreads ThreadCounts `json:"tuned_threads,omitzero"`
 }
 
 // LoadOptions tune how a model is loaded.
@@ -108,6 +124,12 @@ type LoadOptions struct {
 	// (another busy process on the machine), see threads.go.
 	FixedThreads bool `json:"fixed_threads,omitempty"`
 	BatchSize    int  `json:"batch_size"` // 0 = 512
+	// StartThreads are the counts the tuner starts from instead of Threads
+	// (what it settled on the last time this model ran, kept by the
+	// caller); they are only a start, the tuner still tries the others. A
+	// count the engine remembers from an earlier load in this process
+	// comes first.
+	StartThreads ThreadCounts `json:"start_threads,omitzero"`
 }
 
 // Engine generates text. Implementations are safe for concurrent use; a

@@ -33,6 +33,8 @@ type Local struct {
 
 	tune       *threadTuner // threads per decode, from measured times (threads.go)
 	threadsSet int          // the thread count last given to the context
+	tuneKey    tuneKey      // the model file and ceiling the tuner's counts are remembered by (threads_memory.go)
+	tuneKeyOK  bool
 }
 
 // NewLocal returns an engine with no model loaded.
@@ -128,8 +130,7 @@ func (e *Local) Load(ctx context.Context, path string, opts LoadOptions) (ModelI
 		name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	}
 	e.model, e.lctx, e.opts, e.quantK = m, lctx, opts, quantK
-	e.tune, e.threadsSet = newThreadTuner(opts.Threads), opts.Threads
-	e.tune.fixed = opts.FixedThreads
+	e.startTuner(path, opts)
 	e.batch = llama.NewBatch(opts.BatchSize, 1)
 	// The template is tried now, not at the first message: a Jinja template
 	// the engine cannot render falls back to llama.cpp's built-in
@@ -141,14 +142,21 @@ func (e *Local) Load(ctx context.Context, path string, opts LoadOptions) (ModelI
 		Params: m.NParams(), ContextSize: lctx.NCtx(), TrainContext: m.NCtxTrain(), HasTemplate: e.format.templated(),
 		VocabSize: m.NVocab(), TemplateMode: e.format.mode, Reasoning: reasoning, ThinkSwitch: thinkSwitch,
 	}
-	return e.info, nil
+	info := e.info
+	info.TunedThreads = e.tuned() // where the tuner starts
+	return info, nil
 }
 
 // Model implements Engine.
 func (e *Local) Model(ctx context.Context) (ModelInfo, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.info, e.model != nil
+	if e.model == nil {
+		return e.info, false
+	}
+	info := e.info
+	info.TunedThreads = e.tuned()
+	return info, true
 }
 
 // CountTokens implements Engine.
@@ -181,6 +189,8 @@ func (e *Local) Close() error {
 }
 
 func (e *Local) unload() {
+	e.keepTuned()
+	e.tune = nil
 	e.batch.Close()
 	e.lctx.Close()
 	e.model.Close()
@@ -268,7 +278,7 @@ func (e *Local) Generate(ctx context.Context, req Request, onPiece func(string))
 	}
 	res.TokensPerSecond = rate(res.CompletionTokens, time.Since(genStart))
 	res.ContextUsed = len(e.cached)
-	res.Threads = e.tune.current()
+	res.Threads, res.TunedThreads = e.tune.current(), e.tuned()
 	return res, nil
 }
 
@@ -390,7 +400,7 @@ func (e *Local) finish(res Result, ctx context.Context, err error) (Result, erro
 	// After an abort, the cache holds whatever llama.cpp kept.
 	e.cached = e.cached[:min(len(e.cached), e.lctx.SeqPosMax(0)+1)]
 	res.ContextUsed = len(e.cached)
-	res.Threads = e.tune.current()
+	res.Threads, res.TunedThreads = e.tune.current(), e.tuned()
 	if ctx.Err() != nil || errors.Is(err, llama.ErrAborted) {
 		res.StopReason = StopCanceled
 		return res, nil

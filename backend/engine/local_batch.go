@@ -67,7 +67,7 @@ func (e *Local) GenerateBatch(ctx context.Context, reqs []Request, onPiece func(
 
 	start := time.Now()
 	if err := e.decodePrompts(batch, seqs); err != nil {
-		return results(seqs), e.batchError(ctx, err)
+		return e.results(seqs), e.batchError(ctx, err)
 	}
 	genStart := time.Now()
 	for i, s := range seqs {
@@ -78,7 +78,7 @@ func (e *Local) GenerateBatch(ctx context.Context, reqs []Request, onPiece func(
 	}
 	for {
 		if ctx.Err() != nil {
-			return results(seqs), e.batchError(ctx, ctx.Err())
+			return e.results(seqs), e.batchError(ctx, ctx.Err())
 		}
 		batch.Clear()
 		for i, s := range seqs {
@@ -92,12 +92,12 @@ func (e *Local) GenerateBatch(ctx context.Context, reqs []Request, onPiece func(
 			}
 			s.logit = batch.Len()
 			if err := batch.Add(tok, s.pos, i, true); err != nil {
-				return results(seqs), err
+				return e.results(seqs), err
 			}
 			s.pos++
 		}
 		if batch.Len() == 0 {
-			return results(seqs), nil
+			return e.results(seqs), nil
 		}
 		if err := e.timedDecode(batch); err != nil {
 			if errors.Is(err, llama.ErrNoKVSlot) {
@@ -106,9 +106,9 @@ func (e *Local) GenerateBatch(ctx context.Context, reqs []Request, onPiece func(
 						s.finish(StopLength, genStart, onPiece, i)
 					}
 				}
-				return results(seqs), nil
+				return e.results(seqs), nil
 			}
-			return results(seqs), e.batchError(ctx, err)
+			return e.results(seqs), e.batchError(ctx, err)
 		}
 	}
 }
@@ -163,10 +163,11 @@ func (e *Local) batchError(ctx context.Context, err error) error {
 	return apperr.Wrap(apperr.Internal, err, "the engine failed while generating")
 }
 
-func results(seqs []*seqState) []Result {
+func (e *Local) results(seqs []*seqState) []Result {
 	out := make([]Result, len(seqs))
 	for i, s := range seqs {
 		out[i] = s.res
+		out[i].TunedThreads = e.tuned()
 		if !s.done {
 			out[i].StopReason = StopCanceled
 			out[i].ContextUsed = s.pos

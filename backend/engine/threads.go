@@ -56,7 +56,8 @@ type tunerArm struct {
 	period    int                     // decodes between probes (doubles while cur stays best)
 	probe     int                     // thread count under trial; 0 = none
 	probeLeft int
-	turn      int // which kind of trial comes next: one more, one fewer, half
+	turn      int  // which kind of trial comes next: one more, one fewer, half
+	settled   bool // cur was measured (or remembered from an earlier run), not just the ceiling
 }
 
 // probe schedule per class: decodes between probes at first and at most,
@@ -93,6 +94,36 @@ func newThreadTuner(max int) *threadTuner {
 	return t
 }
 
+// start makes the tuner begin from counts where they are known (what it
+// settled on the last time): only a start, the trials still come as
+// early as from the ceiling, so a machine that became idle (or busy) since
+// is found within a few dozen steps.
+func (t *threadTuner) start(counts ThreadCounts) {
+	if t.fixed {
+		return
+	}
+	for c, n := range [nClasses]int{classToken: counts.Step, classSteps: counts.Steps, classPrompt: counts.Prompt} {
+		if n > 0 {
+			t.classes[c].cur, t.classes[c].settled = min(n, t.max), true
+		}
+	}
+}
+
+// settled returns, per size class, the count the tuner uses after
+// measuring (or the remembered start it has not measured yet); 0 where it
+// knows nothing, and all 0 when it does not tune.
+func (t *threadTuner) settled() ThreadCounts {
+	var n [nClasses]int
+	if !t.fixed && t.max > 1 {
+		for c, a := range t.classes {
+			if a.settled {
+				n[c] = a.cur
+			}
+		}
+	}
+	return ThreadCounts{Step: n[classToken], Steps: n[classSteps], Prompt: n[classPrompt]}
+}
+
 // threads returns the thread count for the next decode of nTokens tokens.
 func (t *threadTuner) threads(nTokens int) int {
 	a := &t.classes[sizeClass(nTokens)]
@@ -124,6 +155,9 @@ func (t *threadTuner) observe(nTokens, n int, d time.Duration) {
 		w = w[len(w)-tunerWindow:]
 	}
 	a.times[n] = w
+	if n == a.cur && len(w) >= sched.known {
+		a.settled = true
+	}
 	if a.probe > 0 {
 		// A trial far slower than the usual count ends at once: on a busy
 		// machine one collapsed step costs as much as dozens of good ones.
@@ -139,7 +173,7 @@ func (t *threadTuner) observe(nTokens, n int, d time.Duration) {
 			// The old count's timings describe a machine that changed.
 			delete(a.times, a.cur)
 			a.ratio[a.cur] = float64(cost) / float64(trial)
-			a.cur, a.period = a.probe, sched.first
+			a.cur, a.period, a.settled = a.probe, sched.first, true
 		default:
 			a.ratio[a.probe] = float64(trial) / float64(cost)
 			a.period = min(2*a.period, sched.most)

@@ -18,6 +18,10 @@ type machine struct {
 	// off its core): a quick median, a slow mean.
 	flaky float64
 	rng   *rand.Rand
+	// speedup > 0: how much faster two threads are than one on free cores
+	// (each further thread adds as much); 0: n threads are n times faster,
+	// less a tenth of overhead.
+	speedup float64
 }
 
 func (m machine) step(n int) time.Duration {
@@ -31,6 +35,9 @@ func (m machine) step(n int) time.Duration {
 			c = 40
 		}
 		return time.Duration(c) * m.perThread // preempted threads: a slice lost at every barrier
+	}
+	if m.speedup > 0 {
+		return time.Duration(float64(m.perThread) / (1 + float64(n-1)*(m.speedup-1)))
 	}
 	return m.perThread / time.Duration(n) * 11 / 10 // a little overhead per thread
 }
@@ -142,5 +149,88 @@ func TestFixedThreadsNeverChange(t *testing.T) {
 	tu.fixed = true
 	if got, _ := run(tu, machine{cores: 2, busy: 1, perThread: time.Millisecond}, 500, 1); got != 2 {
 		t.Fatalf("fixed tuner moved to %d threads", got)
+	}
+}
+
+// A remembered count is only a start: from it the tuner still tries the
+// others at once, so a machine that changed since is found within a few
+// dozen steps, and the first steps of a load on an unchanged machine run at
+// the count that was best.
+func TestThreadTunerStartsFromRemembered(t *testing.T) {
+	idle := machine{cores: 2, perThread: time.Millisecond, speedup: 1.6}
+	loaded := machine{cores: 2, busy: 1, perThread: time.Millisecond}
+	tests := []struct {
+		name    string
+		max     int
+		start   ThreadCounts
+		m       machine
+		nTokens int
+		want    int // the count it must reach…
+		within  int // …by this decode, and keep
+	}{
+		{"remembered 1, now idle: back to 2", 2, ThreadCounts{Step: 1}, idle, 1, 2, 12},
+		{"remembered 2, now loaded: down to 1", 2, ThreadCounts{Step: 2}, loaded, 1, 1, 12},
+		{"remembered 2, now loaded, 2× collapse: down to 1", 2, ThreadCounts{Step: 2}, machine{cores: 2, busy: 1, perThread: time.Millisecond, collapse: 2}, 1, 1, 12},
+		{"remembered 1, still loaded: stays", 2, ThreadCounts{Step: 1}, loaded, 1, 1, 0},
+		{"remembered 2, still idle: stays", 2, ThreadCounts{Step: 2}, idle, 1, 2, 0},
+		{"nothing remembered, loaded: from the ceiling", 2, ThreadCounts{}, loaded, 1, 1, 12},
+		{"remembered 3 of 4, one core busy of 4", 4, ThreadCounts{Step: 3}, machine{cores: 4, busy: 1, perThread: time.Millisecond}, 1, 3, 0},
+		{"remembered more than the ceiling: the ceiling", 2, ThreadCounts{Step: 6}, idle, 1, 2, 0},
+		{"prompt batches remembered 1, now idle", 2, ThreadCounts{Prompt: 1}, idle, 512, 2, 6},
+		{"parallel steps remembered 1, now idle", 2, ThreadCounts{Steps: 1}, idle, 4, 2, 12},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tu := newThreadTuner(tc.max)
+			tu.start(tc.start)
+			reached := -1
+			for i := range 400 {
+				if tu.classes[sizeClass(tc.nTokens)].cur != tc.want {
+					reached = -1
+				} else if reached < 0 {
+					reached = i
+				}
+				run(tu, tc.m, 1, tc.nTokens)
+			}
+			switch {
+			case reached < 0:
+				t.Fatalf("ends on %d threads, want %d", tu.classes[sizeClass(tc.nTokens)].cur, tc.want)
+			case reached > tc.within:
+				t.Fatalf("reached %d threads after %d decodes, want within %d", tc.want, reached, tc.within)
+			}
+		})
+	}
+}
+
+// What the tuner reports it settled on: measured classes, and remembered
+// starts it has not measured yet; nothing for a tuner that does not tune.
+func TestThreadTunerSettled(t *testing.T) {
+	loaded := machine{cores: 2, busy: 1, perThread: time.Millisecond}
+	tests := []struct {
+		name  string
+		max   int
+		fixed bool
+		start ThreadCounts
+		steps int // single-token decodes on the loaded machine
+		want  ThreadCounts
+	}{
+		{"new, nothing measured", 2, false, ThreadCounts{}, 0, ThreadCounts{}},
+		{"two steps are not enough", 2, false, ThreadCounts{}, 2, ThreadCounts{}},
+		{"measured under load", 2, false, ThreadCounts{}, 200, ThreadCounts{Step: 1}},
+		{"remembered, not measured yet", 2, false, ThreadCounts{Step: 1, Prompt: 2}, 0, ThreadCounts{Step: 1, Prompt: 2}},
+		{"measured over remembered; other classes kept", 2, false, ThreadCounts{Step: 2, Prompt: 1}, 200, ThreadCounts{Step: 1, Prompt: 1}},
+		{"fixed threads", 2, true, ThreadCounts{Step: 1}, 200, ThreadCounts{}},
+		{"one thread allowed", 1, false, ThreadCounts{}, 200, ThreadCounts{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tu := newThreadTuner(tc.max)
+			tu.fixed = tc.fixed
+			tu.start(tc.start)
+			run(tu, loaded, tc.steps, 1)
+			if got := tu.settled(); got != tc.want {
+				t.Fatalf("settled %+v, want %+v", got, tc.want)
+			}
+		})
 	}
 }

@@ -97,6 +97,11 @@ func (m *Manager) Load(ctx context.Context, path string) (engine.ModelInfo, erro
 	m.load.Lock()
 	defer m.load.Unlock()
 	prev := m.State()
+	// What the engine settled on for the model it runs now is kept before
+	// it goes (the same model reloading starts from it, too).
+	if err := m.SaveThreads(ctx); err != nil {
+		m.log.Warn("could not keep the model's thread counts", "err", err)
+	}
 	m.set(State{State: StateLoading, Model: prev.Model, Path: path})
 	opts := m.LoadOptions(ctx, path)
 	info, err := m.eng.Load(ctx, path, opts)

@@ -66,11 +66,15 @@ type SettingsView struct {
 	Recommended []string `json:"recommended"`
 	// Local is true for a GGUF file on this computer: context and threads
 	// apply to it (not to a model an endpoint serves).
-	Local          bool          `json:"local"`
-	TrainContext   int           `json:"train_context"`   // the context the model was trained with (0: unknown)
-	DefaultContext int           `json:"default_context"` // the context a 0 ContextSize loads
-	Cores          int           `json:"cores"`           // logical CPUs
-	AutoThreads    int           `json:"auto_threads"`    // Auto's ceiling (engine.DefaultThreads)
+	Local          bool `json:"local"`
+	TrainContext   int  `json:"train_context"`   // the context the model was trained with (0: unknown)
+	DefaultContext int  `json:"default_context"` // the context a 0 ContextSize loads
+	Cores          int  `json:"cores"`           // logical CPUs
+	AutoThreads    int  `json:"auto_threads"`    // Auto's ceiling (engine.DefaultThreads)
+	// SettledThreads is the thread count a reply's steps settled on the
+	// last time Auto ran this model (the running copy's, else the one kept
+	// for its next load); 0: not known.
+	SettledThreads int           `json:"settled_threads"`
 	Memory         ContextMemory `json:"memory"`
 	// LoadedContext is the context the running copy of this model has (0:
 	// not loaded); Reloaded says the save just reloaded it.
@@ -243,7 +247,8 @@ func validate(s Settings, h header, local bool) (Settings, error) {
 }
 
 // LoadOptions are the options path loads with: the manager's own, with the
-// model's saved context and threads.
+// model's saved context and threads, and with Auto threads the counts the
+// engine settled on the last time it ran the model (threads.go).
 func (m *Manager) LoadOptions(ctx context.Context, path string) engine.LoadOptions {
 	opts := m.opts
 	var s Settings
@@ -251,14 +256,19 @@ func (m *Manager) LoadOptions(ctx context.Context, path string) engine.LoadOptio
 	if err != nil {
 		m.log.Warn("could not read the model's settings; loading with the defaults", "path", path, "err", err)
 	}
-	if !ok || err != nil {
-		return opts
+	if ok && err == nil {
+		if s.ContextSize > 0 {
+			opts.ContextSize = s.ContextSize
+		}
+		if s.Threads > 0 {
+			opts.Threads, opts.FixedThreads = s.Threads, true
+		}
 	}
-	if s.ContextSize > 0 {
-		opts.ContextSize = s.ContextSize
-	}
-	if s.Threads > 0 {
-		opts.Threads, opts.FixedThreads = s.Threads, true
+	if !opts.FixedThreads {
+		// Auto starts from what the engine settled on last (threads.go).
+		if start, ok := m.settledFor(ctx, modelKey(path), ceiling(opts)); ok {
+			opts.StartThreads = start
+		}
 	}
 	return opts
 }
@@ -299,6 +309,9 @@ func (m *Manager) Settings(ctx context.Context, path string) (SettingsView, erro
 	}
 	if cur := m.State(); cur.Model != nil && cur.Model.Path == key && cur.State == StateReady {
 		v.LoadedContext = cur.Model.ContextSize
+	}
+	if local {
+		v.SettledThreads = m.lastSettled(ctx, key)
 	}
 	return v, nil
 }
@@ -381,7 +394,7 @@ func (m *Manager) reloadIfChanged(ctx context.Context, path string) (bool, error
 	if cur.State != StateReady || cur.Model == nil || cur.Model.Path != path {
 		return false, nil
 	}
-	if m.LoadOptions(ctx, path) == loadedWith {
+	if sameLoad(m.LoadOptions(ctx, path), loadedWith) {
 		return false, nil
 	}
 	_, err := m.Load(ctx, path)

@@ -312,7 +312,23 @@ func (c *Client) generate(ctx context.Context, p *proc, req engine.Request, onPi
 	if final.Result != nil {
 		res = *final.Result
 	}
+	c.noteTuned(res.TunedThreads)
 	return res, err
+}
+
+// noteTuned keeps the thread counts the worker's tuner settled on in the
+// loaded model's details (ModelInfo.TunedThreads, which the app saves for
+// the next start), and as the start of a reload after a crash.
+func (c *Client) noteTuned(t engine.ThreadCounts) {
+	if t == (engine.ThreadCounts{}) {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.model != nil {
+		c.model.info.TunedThreads = t
+		c.model.opts.StartThreads = t
+	}
 }
 
 // GenerateBatch implements engine.Engine: the requests run as parallel
@@ -349,6 +365,9 @@ func (c *Client) GenerateBatch(ctx context.Context, reqs []engine.Request, onPie
 			return canceled(), nil
 		}
 		return nil, err
+	}
+	if len(final.Results) > 0 {
+		c.noteTuned(final.Results[0].TunedThreads)
 	}
 	return final.Results, err
 }

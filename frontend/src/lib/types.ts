@@ -39,6 +39,18 @@ export interface ModelInfo {
   think_switch?: string;
   /** Tokens in the model's vocabulary (Go always writes it; test fakes may leave it out). */
   vocab_size?: number;
+  /** What the engine's thread tuner settled on so far (absent: fixed threads or a remote engine). */
+  tuned_threads?: ThreadCounts;
+}
+
+/** engine.ThreadCounts: thread counts per decode size; 0 = not known. */
+export interface ThreadCounts {
+  /** One token: a reply's steps. */
+  step: number;
+  /** A few tokens: parallel sequences' steps. */
+  steps: number;
+  /** Prompt batches. */
+  prompt: number;
 }
 
 export interface ModelState {
@@ -254,6 +266,8 @@ export interface GenerationResult {
   template_note?: string;
   /** Threads the reply's steps used at its end (the engine's tuner's choice). */
   threads?: number;
+  /** What the tuner settled on per decode size at the reply's end (absent: not tuned). */
+  tuned_threads?: ThreadCounts;
 }
 
 export interface ErrorPayload {
@@ -432,6 +446,8 @@ export interface ModelSettingsView {
   default_context: number;
   cores: number;
   auto_threads: number;
+  /** The thread count a reply's steps settled on the last time Auto ran this model; 0 = not known. */
+  settled_threads: number;
   memory: ContextMemory;
   /** The context the running copy has (0: not loaded). */
   loaded_context: number;

@@ -429,6 +429,7 @@ export function modelSettingsView(over: Partial<ModelSettingsView> = {}): ModelS
     default_context: 4096,
     cores: 2,
     auto_threads: 2,
+    settled_threads: 0,
     memory: { weights: 1e9, compute: 84e6, kv_per_token: 131072, available: 4e9 },
     loaded_context: 4096,
     ...over,

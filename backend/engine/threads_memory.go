@@ -1,0 +1,113 @@
+package engine
+
+import (
+	"os"
+	"sync"
+)
+
+// Why the tuner's counts outlive a load: a new tuner starts at the thread
+// ceiling, and a short reply on a busy machine pays its first steps there
+// (a tiny model's steps collapse 40-fold with a preempted thread). The
+// engine worker loads the same model again (a settings change, `chapel
+// bench` for each run), so what a tuner settled on is kept per model file
+// and ceiling for the life of the process, and a load starts from it. The
+// app keeps it across restarts too (LoadOptions.StartThreads); the count
+// remembered here is the fresher one and comes first.
+
+// tuneKey is one model file (as it is on disk now) run with one ceiling.
+type tuneKey struct {
+	path    string
+	size    int64
+	modNano int64
+	ceiling int
+}
+
+// tuneKeyOf is the key of the model at path (absolute) with ceiling
+// threads; ok is false when the file cannot be looked at.
+func tuneKeyOf(path string, ceiling int) (tuneKey, bool) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return tuneKey{}, false
+	}
+	return tuneKey{path: path, size: st.Size(), modNano: st.ModTime().UnixNano(), ceiling: ceiling}, true
+}
+
+// tunedMemory holds what tuners settled on, by model file and ceiling.
+var tunedMemory struct {
+	sync.Mutex
+	m map[tuneKey]ThreadCounts
+}
+
+// recall returns the counts remembered for k (zero: none).
+func recall(k tuneKey) ThreadCounts {
+	tunedMemory.Lock()
+	defer tunedMemory.Unlock()
+	return tunedMemory.m[k]
+}
+
+// remember keeps counts for k; a class counts leaves at 0 keeps what was
+// remembered for it.
+func remember(k tuneKey, counts ThreadCounts) {
+	tunedMemory.Lock()
+	defer tunedMemory.Unlock()
+	if tunedMemory.m == nil {
+		tunedMemory.m = map[tuneKey]ThreadCounts{}
+	}
+	tunedMemory.m[k] = overlay(tunedMemory.m[k], counts)
+}
+
+// overlay returns base with the counts top knows put over it.
+func overlay(base, top ThreadCounts) ThreadCounts {
+	if top.Step > 0 {
+		base.Step = top.Step
+	}
+	if top.Steps > 0 {
+		base.Steps = top.Steps
+	}
+	if top.Prompt > 0 {
+		base.Prompt = top.Prompt
+	}
+	return base
+}
+
+// RememberedThreads returns the counts this process's engines settled on
+// for the model at path (absolute) with ceiling threads, which its next
+// load starts from; zero when none did.
+func RememberedThreads(path string, ceiling int) ThreadCounts {
+	k, ok := tuneKeyOf(path, ceiling)
+	if !ok {
+		return ThreadCounts{}
+	}
+	return recall(k)
+}
+
+// startTuner makes e's tuner for the model at path: from opts.StartThreads,
+// overlaid with what this process remembers for the file and ceiling.
+func (e *Local) startTuner(path string, opts LoadOptions) {
+	e.tune, e.threadsSet = newThreadTuner(opts.Threads), opts.Threads
+	e.tune.fixed = opts.FixedThreads
+	e.tuneKey, e.tuneKeyOK = tuneKeyOf(path, opts.Threads)
+	start := opts.StartThreads
+	if e.tuneKeyOK {
+		start = overlay(start, recall(e.tuneKey))
+	}
+	e.tune.start(start)
+}
+
+// keepTuned remembers what e's tuner settled on (at unload).
+func (e *Local) keepTuned() {
+	if e.tune == nil || !e.tuneKeyOK {
+		return
+	}
+	if s := e.tune.settled(); s != (ThreadCounts{}) {
+		remember(e.tuneKey, s)
+	}
+}
+
+// tuned is what e's tuner settled on, for results (zero: it does not tune).
+func (e *Local) tuned() ThreadCounts {
+	if e.tune == nil {
+		return ThreadCounts{}
+	}
+	return e.tune.settled()
+}
