@@ -144,7 +144,9 @@ const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
 
 /**
  * What the engine measured, beside the threads setting: Auto's ceiling, what
- * the last reply used (the engine's run-time tuning) and the cores.
+ * the last reply used (the engine's run-time tuning) or, before any reply,
+ * what it settled on the last time it ran this model (its next start), and
+ * the cores.
  */
 export function threadsLine(v: ModelSettingsView, threads: number, lastUsed: number): string {
   const cores = `This computer has ${plural(v.cores, 'core')}.`;
@@ -154,6 +156,9 @@ export function threadsLine(v: ModelSettingsView, threads: number, lastUsed: num
     s += `; the last reply used ${lastUsed} because that measured faster: another program was keeping a core busy.`;
   } else if (lastUsed > 0) {
     s += `; the last reply used ${plural(lastUsed, 'thread')}.`;
+  } else if (v.settled_threads > 0) {
+    const busy = v.settled_threads < v.auto_threads ? ' (another program was keeping a core busy)' : '';
+    s += `; it settled on ${plural(v.settled_threads, 'thread')} the last time it ran this model${busy} and starts there, then checks again.`;
   } else {
     s += ', fewer while another program keeps a core busy.';
   }

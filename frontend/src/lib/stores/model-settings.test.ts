@@ -42,8 +42,24 @@ describe('model settings: what the panel says', () => {
     },
     { name: 'Auto, the last reply used all', threads: 0, last: 2, want: /up to 2 threads; the last reply used 2 threads\./ },
     { name: 'fixed', threads: 1, last: 2, want: /^Fixed: 1 thread for every step/ },
-  ])('threads: $name', ({ threads, last, want }) => {
-    expect(threadsLine(v, threads, last)).toMatch(want);
+    {
+      name: 'Auto, no reply yet, settled on fewer last time',
+      threads: 0,
+      last: 0,
+      settled: 1,
+      want: /up to 2 threads; it settled on 1 thread the last time it ran this model \(another program was keeping a core busy\) and starts there, then checks again\./,
+    },
+    {
+      name: 'Auto, no reply yet, settled on all',
+      threads: 0,
+      last: 0,
+      settled: 2,
+      want: /; it settled on 2 threads the last time it ran this model and starts there/,
+    },
+    { name: 'Auto, a reply since: it says what the reply used', threads: 0, last: 2, settled: 1, want: /the last reply used 2 threads\./ },
+    { name: 'fixed, settled ignored', threads: 1, last: 0, settled: 1, want: /^Fixed: 1 thread for every step/ },
+  ])('threads: $name', ({ threads, last, settled, want }) => {
+    expect(threadsLine({ ...v, settled_threads: settled ?? 0 }, threads, last)).toMatch(want);
   });
 
   it.each([
