@@ -16,6 +16,8 @@ import (
 // than cores are faster. So each decode is timed, and the tuner moves to
 // whichever thread count gives the shortest time per token, checking the
 // others now and then and at once when a step suddenly takes much longer.
+// What a tuner settled on outlives its load, as the next load's start
+// (threads_memory.go).
 
 // Decode sizes are tuned apart: one token (a reply's steps), a few tokens
 // (parallel sequences' steps) and prompt batches differ in cost per token
