@@ -1,9 +1,12 @@
 package llama
 
 /*
+extern int chapel_amx_on;
 extern int chapel_amx_wide_rows;
 extern int chapel_amx_wide_taken;
 extern int chapel_amx_driver;
+extern int chapel_amx_bf16_rows;
+extern int chapel_amx_bf16_taken;
 int chapel_amx_compiled(void);
 */
 import "C"
@@ -40,4 +43,29 @@ func SetAMXDriver(chapel bool) {
 		v = 1
 	}
 	C.chapel_amx_driver = v
+}
+
+// SetAMXBF16Rows sets the smallest batch (rows of input) that takes the
+// BF16 path for Q4_0 and Q8_0 weights on AMX (see amx_mmq.cpp); 0 turns it
+// off, leaving ggml's int8 kernels. It clears what AMXBF16Taken reports.
+func SetAMXBF16Rows(n int) {
+	C.chapel_amx_bf16_rows, C.chapel_amx_bf16_taken = C.int(n), 0
+}
+
+// AMXBF16Rows is the current threshold (see SetAMXBF16Rows).
+func AMXBF16Rows() int { return int(C.chapel_amx_bf16_rows) }
+
+// AMXBF16Taken reports whether, since SetAMXBF16Rows, a multiplication
+// took the BF16 path.
+func AMXBF16Taken() bool { return C.chapel_amx_bf16_taken != 0 }
+
+// SetAMX turns AMX off (false) or on for models loaded afterwards: off,
+// every weight stays with the AVX-512 kernels, as on a CPU without AMX. The
+// tests use it as the reference.
+func SetAMX(on bool) {
+	v := C.int(0)
+	if on {
+		v = 1
+	}
+	C.chapel_amx_on = v
 }

@@ -27,6 +27,7 @@
 #undef ggml_backend_amx_buffer_type
 
 extern "C" {
+int chapel_amx_on = 1;  // 0: AMX takes no weight (the tests' AVX-512 reference)
 int chapel_amx_wide_rows = 1;
 int chapel_amx_wide_taken = 0;  // weights taken by the wider rule (for tests)
 
@@ -48,6 +49,9 @@ namespace chapel_amx {
 
 // amx_row_ok: whether AMX's kernels take weight w (rows of w->ne[0] values).
 static bool amx_row_ok(const ggml_tensor * w) {
+    if (!chapel_amx_on) {
+        return false;
+    }
     const int64_t k = w->ne[0];
     if (k % (TILE_K * 2 * 32) == 0) {
         return true;  // ggml's own rule

@@ -19,11 +19,15 @@
 // inputs as before, so the results are bit for bit ggml's (the test compares
 // both drivers: chapel_amx_driver = 0 is ggml's).
 #define ggml_backend_amx_mul_mat chapel_vendored_amx_mul_mat
+#define ggml_backend_amx_desired_wsize chapel_vendored_amx_desired_wsize
 #include "amx/mmq.cpp"
 #undef ggml_backend_amx_mul_mat
+#undef ggml_backend_amx_desired_wsize
 
 extern "C" {
-int chapel_amx_driver = 1;  // 1: the driver below; 0: ggml's
+int chapel_amx_driver = 1;     // 1: the driver below; 0: ggml's
+int chapel_amx_bf16_rows = 32; // batches of at least this many rows take the BF16 path; 0: never
+int chapel_amx_bf16_taken = 0; // a multiplication took it (for tests)
 }
 
 #if defined(__AMX_INT8__) && defined(__AVX512VNNI__)
@@ -42,7 +46,210 @@ static void share(int n, const ggml_compute_params * params, int & begin, int & 
     balance211(n, params->nth, params->ith, begin, end);
 }
 
+#if defined(__AMX_BF16__) && defined(__AVX512BF16__)
+// The BF16 path, for batches (a prompt, a summary's pieces). ggml's int8
+// kernels apply the two Q8/Q4 block scales to every 32-value block of every
+// product in AVX-512, after each tile multiplication: profiled on a Xeon
+// (512-token prompt, 1B Q4_0) that bookkeeping, not AMX, was most of the
+// 57 % of the prompt time spent in them. Here a thread expands each 32-column
+// block of weights once, scales applied, to BF16 in the tiles' pair layout,
+// the input rows are rounded to BF16 once, and AMX-BF16 accumulates the
+// whole row in FP32 inside its tiles: no per-block work is left. The weights
+// lose nothing they had (a Q4_0 value times its FP16 scale, rounded to BF16's
+// 8-bit mantissa: well inside Q4's own step); the input keeps 8 bits of
+// mantissa instead of Q8_0's 8 bits per 32-value block. TestAMXBF16
+// compares the result with the int8 kernels' and the unquantised model's.
+
+bool bf16_type(ggml_type t) { return t == GGML_TYPE_Q4_0 || t == GGML_TYPE_Q8_0; }
+
+bool bf16_path(const ggml_tensor * dst) {
+    return chapel_amx_driver && chapel_amx_bf16_rows > 0 && bf16_type(dst->src[0]->type) &&
+           dst->ne[1] >= chapel_amx_bf16_rows;
+}
+
+constexpr int bf16_block = 32;  // input rows and weight columns per block
+
+// bf16_input_bytes is the workspace the path needs: the input rows in BF16,
+// padded to whole blocks (padding rows feed only outputs that are dropped).
+size_t bf16_input_bytes(const ggml_tensor * dst) {
+    const size_t rows = (size_t) div_up((int) dst->ne[1], bf16_block) * bf16_block;
+    return rows * dst->src[0]->ne[0] * sizeof(uint16_t);
+}
+
+struct alignas(64) tile_cfg {
+    uint8_t palette_id, start_row, reserved[14];
+    uint16_t colsb[16];
+    uint8_t rows[16];
+};
+
+// Every tile 16 rows of 64 bytes: A halves (16 rows x 32 BF16) in TMM0-1,
+// B halves (16 pairs of K x 16 columns) in TMM2-3, FP32 sums in TMM4-7.
+// (The configurations live in thread-local memory, not on the stack: GCC's
+// _tile_loadconfig and _tile_storeconfig tell the compiler they touch only
+// 8 of the 64 bytes, so it dropped the stores to a local one.)
+void load_bf16_tiles() {
+    static thread_local tile_cfg c = [] {
+        tile_cfg t = {};
+        t.palette_id = 1;
+        for (int i = 0; i < 8; ++i) {
+            t.rows[i] = 16;
+            t.colsb[i] = 64;
+        }
+        return t;
+    }();
+    _tile_loadconfig(&c);
+}
+
+// to_bf16_rows rounds rows [r0, r1) of x (K floats each) to BF16 in a.
+void to_bf16_rows(const float * x, uint16_t * a, int K, int r0, int r1) {
+    for (int m = r0; m < r1; ++m) {
+        const float * src = x + (size_t) m * K;
+        uint16_t * out = a + (size_t) m * K;
+        for (int k = 0; k < K; k += 32) {  // K is whole 32-value blocks
+            __m512bh v = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(src + k + 16), _mm512_loadu_ps(src + k));
+            _mm512_storeu_si512(out + k, (__m512i) v);
+        }
+    }
+}
+
+// pair_rows turns one int8 tile row (16 columns x 4 K values, as AMX's int8
+// layout holds them) times the columns' scales into two BF16 tile rows
+// (16 columns x 2 K values each).
+inline void pair_rows(__m512i q, __m512 scale, uint16_t * row0, uint16_t * row1) {
+    __m512 f[4];
+    for (int j = 0; j < 4; ++j) {
+        const __m512i v = _mm512_srai_epi32(_mm512_slli_epi32(q, 24 - 8 * j), 24);
+        f[j] = _mm512_mul_ps(_mm512_cvtepi32_ps(v), scale);
+    }
+    auto pair = [](__m512 lo, __m512 hi) {
+        const __m512i l = _mm512_cvtepu16_epi32((__m256i) _mm512_cvtneps_pbh(lo));
+        const __m512i h = _mm512_cvtepu16_epi32((__m256i) _mm512_cvtneps_pbh(hi));
+        return _mm512_or_si512(l, _mm512_slli_epi32(h, 16));
+    };
+    _mm512_storeu_si512(row0, pair(f[0], f[1]));
+    _mm512_storeu_si512(row1, pair(f[2], f[3]));
+}
+
+// expand_block writes weight columns [32 nb, 32 nb + 32) as BF16 tiles:
+// out[(half * KB + kb) * 512 ...] is the 16 x 32 tile of 16-column half
+// `half` and K block kb, in AMX's BF16 pair layout.
+void expand_block(ggml_type type, const char * packed, int nb, int KB, uint16_t * out) {
+    alignas(64) int8_t q[TILE_K * TILE_N];
+    for (int half = 0; half < 2; ++half) {
+        for (int kb = 0; kb < KB; ++kb) {
+            const char * t;
+            const ggml_half * d;
+            if (type == GGML_TYPE_Q4_0) {
+                t = packed + PACKED_INDEX((nb * 2 + half), kb, KB, get_tile_size<block_q4_0>());
+                unpack_B<block_q4_0>(q, t);
+                d = reinterpret_cast<const ggml_half *>(t + TILE_N * TILE_K / 2);
+                t = reinterpret_cast<const char *>(q);
+            } else {
+                t = packed + PACKED_INDEX((nb * 2 + half), kb, KB, get_tile_size<block_q8_0>());
+                d = reinterpret_cast<const ggml_half *>(t + TILE_N * TILE_K);
+            }
+            const __m512 scale = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(d)));
+            uint16_t * tile = out + (size_t) (half * KB + kb) * (TILE_K * TILE_N);
+            for (int r = 0; r < TILE_K / 4; ++r) {
+                pair_rows(_mm512_loadu_si512(t + r * 64), scale, tile + (2 * r) * 32, tile + (2 * r + 1) * 32);
+            }
+        }
+    }
+}
+
+// bf16_block_product computes the 32 x 32 outputs of input rows [m, m + 32)
+// and the expanded weight block b, over all of K, into c (row stride ldc),
+// keeping only the first `rows` rows.
+void bf16_block_product(const uint16_t * a, int K, const uint16_t * b, int KB, float * c, int ldc, int rows) {
+    const size_t lda = (size_t) K * sizeof(uint16_t);
+    const uint16_t * b1 = b + (size_t) KB * (TILE_K * TILE_N);
+    _tile_zero(4);
+    _tile_zero(5);
+    _tile_zero(6);
+    _tile_zero(7);
+    for (int kb = 0; kb < KB; ++kb) {
+        _tile_loadd(0, a + kb * TILE_K, lda);
+        _tile_loadd(1, a + 16 * (size_t) K + kb * TILE_K, lda);
+        _tile_loadd(2, b + (size_t) kb * (TILE_K * TILE_N), 64);
+        _tile_loadd(3, b1 + (size_t) kb * (TILE_K * TILE_N), 64);
+        _tile_dpbf16ps(4, 0, 2);
+        _tile_dpbf16ps(5, 0, 3);
+        _tile_dpbf16ps(6, 1, 2);
+        _tile_dpbf16ps(7, 1, 3);
+    }
+    if (rows == bf16_block) {
+        const size_t ldb = (size_t) ldc * sizeof(float);
+        _tile_stored(4, c, ldb);
+        _tile_stored(5, c + 16, ldb);
+        _tile_stored(6, c + 16 * (size_t) ldc, ldb);
+        _tile_stored(7, c + 16 * (size_t) ldc + 16, ldb);
+        return;
+    }
+    alignas(64) float tmp[bf16_block * bf16_block];
+    _tile_stored(4, tmp, bf16_block * sizeof(float));
+    _tile_stored(5, tmp + 16, bf16_block * sizeof(float));
+    _tile_stored(6, tmp + 16 * bf16_block, bf16_block * sizeof(float));
+    _tile_stored(7, tmp + 16 * bf16_block + 16, bf16_block * sizeof(float));
+    for (int r = 0; r < rows; ++r) {
+        memcpy(c + (size_t) r * ldc, tmp + r * bf16_block, bf16_block * sizeof(float));
+    }
+}
+
+void bf16_mul_mat(const ggml_compute_params * params, ggml_tensor * dst) {
+    const ggml_tensor * w = dst->src[0];
+    const ggml_tensor * x = dst->src[1];
+    const int M = dst->ne[1], N = dst->ne[0], K = w->ne[0];
+    const int KB = K / TILE_K, ldc = dst->nb[1] / dst->nb[0];
+    if (params->wsize < bf16_input_bytes(dst)) {
+        GGML_ABORT("insufficient work space size");
+    }
+    uint16_t * a = static_cast<uint16_t *>(params->wdata);
+    int r0, r1;
+    share(M, params, r0, r1);
+    to_bf16_rows(static_cast<const float *>(x->data), a, K, r0, r1);
+    if (params->ith == 0) {
+        chapel_amx_bf16_taken = 1;
+    }
+    ggml_barrier(params->threadpool);
+
+    int n0, n1;
+    share(N / bf16_block, params, n0, n1);
+    if (n0 >= n1) {
+        return;
+    }
+    static thread_local std::vector<uint16_t> b;
+    b.resize((size_t) K * bf16_block);
+    // ggml's int8 kernels expect the tile configuration they loaded once
+    // per thread: it is put back afterwards.
+    static thread_local tile_cfg saved;
+    _tile_storeconfig(&saved);
+    load_bf16_tiles();
+    float * c = static_cast<float *>(dst->data);
+    for (int nb = n0; nb < n1; ++nb) {
+        expand_block(w->type, static_cast<const char *>(w->data), nb, KB, b.data());
+        for (int m = 0; m < M; m += bf16_block) {
+            bf16_block_product(a + (size_t) m * K, K, b.data(), KB, c + (size_t) m * ldc + nb * bf16_block, ldc,
+                               std::min(bf16_block, M - m));
+        }
+    }
+    if (saved.palette_id != 0) {
+        _tile_loadconfig(&saved);
+    } else {
+        _tile_release();
+    }
+}
+#else
+bool bf16_path(const ggml_tensor *) { return false; }
+size_t bf16_input_bytes(const ggml_tensor *) { return 0; }
+void bf16_mul_mat(const ggml_compute_params *, ggml_tensor *) {}
+#endif  // AMX-BF16
+
 }  // namespace chapel_amx
+
+size_t ggml_backend_amx_desired_wsize(const struct ggml_tensor * dst) {
+    const size_t ggml = chapel_vendored_amx_desired_wsize(dst);
+    return chapel_amx::bf16_path(dst) ? std::max(ggml, chapel_amx::bf16_input_bytes(dst)) : ggml;
+}
 
 void ggml_backend_amx_mul_mat(const struct ggml_compute_params * params, struct ggml_tensor * dst) {
     const ggml_tensor * w = dst->src[0];  // weights {K, N}, in AMX's packed layout
@@ -55,6 +262,10 @@ void ggml_backend_amx_mul_mat(const struct ggml_compute_params * params, struct 
     // row, the kernels are ggml's one-row VNNI ones) stay with ggml's driver.
     if (!chapel_amx_driver || TYPE == GGML_TYPE_F16 || M == 1) {
         chapel_vendored_amx_mul_mat(params, dst);
+        return;
+    }
+    if (chapel_amx::bf16_path(dst)) {
+        chapel_amx::bf16_mul_mat(params, dst);
         return;
     }
     const int ldc = dst->nb[1] / dst->nb[0];

@@ -165,6 +165,9 @@ func TestAMXDriver(t *testing.T) {
 		t.Skip("this CPU has no AMX")
 	}
 	defer llama.SetAMXDriver(true)
+	// The int8 kernels only: batches would otherwise take the BF16 path.
+	defer llama.SetAMXBF16Rows(llama.AMXBF16Rows())
+	llama.SetAMXBF16Rows(0)
 	dir := t.TempDir()
 	ref, model := filepath.Join(dir, "f32.gguf"), filepath.Join(dir, "q.gguf")
 	shape := gguf.Shape{Name: "amx-driver", Embd: 2048, Layers: 1, Heads: 32, HeadsKV: 4, FF: 5632, Vocab: 512, ContextLen: 512}
@@ -218,4 +221,72 @@ func promptLogits(t *testing.T, model string, n, threads int) []float32 {
 		t.Fatal(err)
 	}
 	return logits
+}
+
+// TestAMXBF16 checks the BF16 path for batches (amx_mmq.cpp): it must be
+// taken at and above its threshold and not below, and its logits must agree
+// with the AVX-512 kernels' (AMX off) and be no further from the unquantised
+// model's than theirs. Two layers, so that the first layer's feed-forward
+// weights multiply the whole batch (the last layer's see only the last
+// token). The int8 AMX kernels are logged beside them: in the pinned ggml
+// their full 32-row blocks of Q4_0 take the first K block of the second
+// 16-column tile from the first tile (ggml-cpu/amx/mmq.cpp,
+// tinygemm_kernel_amx, "unpack_B<TB>(Tile1, B_blk0)"), which moves their
+// result away from the AVX-512 kernels'; the BF16 path does not use them.
+func TestAMXBF16(t *testing.T) {
+	if !llama.AMXCompiled() {
+		t.Skip("this build has no AMX kernels (make test-amx builds one)")
+	}
+	if !cpuHasAMX() {
+		t.Skip("this CPU has no AMX")
+	}
+	threshold := llama.AMXBF16Rows()
+	defer llama.SetAMXBF16Rows(threshold)
+	defer llama.SetAMX(true)
+	for _, tc := range []struct {
+		ft   llama.FileType
+		rows int
+		bf16 bool
+	}{
+		{llama.FileTypeQ4_0, 64, true},
+		{llama.FileTypeQ4_0, 77, true}, // a partial last block
+		{llama.FileTypeQ4_0, 16, false},
+		{llama.FileTypeQ8_0, 96, true},
+	} {
+		t.Run(fmt.Sprintf("type%d-rows%d", tc.ft, tc.rows), func(t *testing.T) {
+			dir := t.TempDir()
+			ref, model := filepath.Join(dir, "f32.gguf"), filepath.Join(dir, "q.gguf")
+			shape := gguf.Shape{Name: "amx-bf16", Embd: 2048, Layers: 2, Heads: 32, HeadsKV: 4, FF: 5632, Vocab: 512, ContextLen: 512}
+			if err := gguf.WriteSynthetic(ref, shape, gguf.SynthOptions{Type: gguf.F32, Seed: 13}); err != nil {
+				t.Fatal(err)
+			}
+			if err := llama.Quantize(ref, model, tc.ft, 1); err != nil {
+				t.Fatal(err)
+			}
+			truth := promptLogits(t, ref, tc.rows, 2)
+			llama.SetAMX(false)
+			avx512 := promptLogits(t, model, tc.rows, 2)
+			llama.SetAMX(true)
+			llama.SetAMXBF16Rows(0)
+			int8 := promptLogits(t, model, tc.rows, 2)
+			llama.SetAMXBF16Rows(32)
+			bf16 := promptLogits(t, model, tc.rows, 2)
+			if llama.AMXBF16Taken() != tc.bf16 {
+				t.Fatalf("BF16 path taken: %v, want %v", llama.AMXBF16Taken(), tc.bf16)
+			}
+			cos, maxDiff, spread, _ := compareLogits(avx512, bf16)
+			cosInt8, _, _, _ := compareLogits(avx512, int8)
+			tAVX, _, _, _ := compareLogits(truth, avx512)
+			tInt8, _, _, _ := compareLogits(truth, int8)
+			tBF16, _, _, _ := compareLogits(truth, bf16)
+			t.Logf("against the AVX-512 kernels: BF16 path cosine %.6f (largest difference %.4f of a spread of %.3f), int8 AMX kernels %.6f", cos, maxDiff, spread, cosInt8)
+			t.Logf("against the unquantised model: AVX-512 %.6f, int8 AMX %.6f, BF16 path %.6f", tAVX, tInt8, tBF16)
+			if cos < 0.999 || argmax(avx512) != argmax(bf16) {
+				t.Errorf("the BF16 path's result differs from the AVX-512 kernels'")
+			}
+			if tBF16 < tAVX-2e-3 {
+				t.Errorf("the BF16 path is further from the unquantised model than the AVX-512 kernels: %.6f < %.6f", tBF16, tAVX)
+			}
+		})
+	}
 }
