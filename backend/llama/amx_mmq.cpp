@@ -46,6 +46,43 @@ static void share(int n, const ggml_compute_params * params, int & begin, int & 
     balance211(n, params->nth, params->ith, begin, end);
 }
 
+// one_row: a single input row (a reply's step). ggml's driver has thread 0
+// quantise it while the others wait at a barrier, then shares the columns;
+// here every thread quantises the row itself (2,048 values: well under a
+// microsecond) into its own buffer and goes straight on to its columns with
+// ggml's one-row VNNI kernels, one barrier fewer per multiplication.
+void one_row(const ggml_compute_params * params, ggml_tensor * dst) {
+    const ggml_tensor * w = dst->src[0];
+    const int N = dst->ne[0], K = w->ne[0];
+    const int ldc = dst->nb[1] / dst->nb[0];
+    const enum ggml_type TYPE = w->type;
+    static thread_local std::vector<char> row;
+    GGML_DISPATCH_QTYPES(TYPE, [&] {
+        const int KB = K / blck_size;
+        row.resize((size_t) KB * sizeof(vec_dot_type));
+        from_float<vec_dot_type>(static_cast<const float *>(dst->src[1]->data), row.data(), K);
+        constexpr int kTilesN = 4;
+        constexpr int BLOCK_N = TILE_N * kTilesN;
+        const int TILE_SIZE = get_tile_size<type>();
+        int n0, n1;
+        share(div_up(N, BLOCK_N), params, n0, n1);
+        for (int nb = n0; nb < n1; ++nb) {
+            const char * b = static_cast<const char *>(w->data) + PACKED_INDEX(nb * kTilesN, 0, KB, TILE_SIZE);
+            float * c = static_cast<float *>(dst->data) + nb * BLOCK_N;
+            switch (std::min(BLOCK_N, N - nb * BLOCK_N)) {
+            case 64:
+                tinygemm_kernel_vnni<vec_dot_type, type, float, 1, 64, blck_size>::apply(KB, row.data(), b, c, ldc);
+                break;
+            case 32:
+                tinygemm_kernel_vnni<vec_dot_type, type, float, 1, 32, blck_size>::apply(KB, row.data(), b, c, ldc);
+                break;
+            default:
+                GGML_ABORT("unexpected column block");
+            }
+        }
+    });
+}
+
 #if defined(__AMX_BF16__) && defined(__AVX512BF16__)
 // The BF16 path, for batches (a prompt, a summary's pieces). ggml's int8
 // kernels apply the two Q8/Q4 block scales to every 32-value block of every
@@ -258,10 +295,13 @@ void ggml_backend_amx_mul_mat(const struct ggml_compute_params * params, struct 
     const int N = dst->ne[0];
     const int K = w->ne[0];
     const enum ggml_type TYPE = w->type;  // the name GGML_DISPATCH_QTYPES reports
-    // F16 weights and single rows (a reply's steps: the quantisation is one
-    // row, the kernels are ggml's one-row VNNI ones) stay with ggml's driver.
-    if (!chapel_amx_driver || TYPE == GGML_TYPE_F16 || M == 1) {
+    // F16 weights stay with ggml's driver.
+    if (!chapel_amx_driver || TYPE == GGML_TYPE_F16) {
         chapel_vendored_amx_mul_mat(params, dst);
+        return;
+    }
+    if (M == 1) {
+        chapel_amx::one_row(params, dst);
         return;
     }
     if (chapel_amx::bf16_path(dst)) {
