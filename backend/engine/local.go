@@ -117,7 +117,16 @@ func (e *Local) Load(ctx context.Context, path string, opts LoadOptions) (ModelI
 	// as the weights (a follow-up turn after 3,000 tokens got its first
 	// token about 15 % sooner) and the keys take half the memory.
 	quantK := quantizableKeys(hdr)
-	lctx, err := llama.NewContext(m, llama.ContextParams{NCtx: opts.ContextSize, NBatch: opts.BatchSize, Threads: opts.Threads,
+	// A Decode of up to BatchSize tokens is computed in steps of at most
+	// physicalBatch: attention in one step covers that step's queries
+	// against the cache, and without flash attention llama.cpp computes
+	// every query against every cached key, the future ones masked, so a
+	// 512-token prompt in one step wasted half of its attention. Measured on
+	// a Xeon (1B Q4_0, 512-token prompt, 2 threads): 285 tok/s in one step of
+	// 512, 300-306 in steps of 256, 280 in steps of 128 (with AMX); 106 and
+	// 113 with the AVX-512 engine.
+	lctx, err := llama.NewContext(m, llama.ContextParams{NCtx: opts.ContextSize, NBatch: opts.BatchSize,
+		NUBatch: min(opts.BatchSize, physicalBatch), Threads: opts.Threads,
 		NSeqMax: MaxParallel, KVUnified: true, QuantizedK: quantK})
 	if err != nil {
 		m.Close()
@@ -146,6 +155,9 @@ func (e *Local) Load(ctx context.Context, path string, opts LoadOptions) (ModelI
 	info.TunedThreads = e.tuned() // where the tuner starts
 	return info, nil
 }
+
+// physicalBatch is the most tokens llama.cpp computes in one step (see Load).
+const physicalBatch = 256
 
 // Model implements Engine.
 func (e *Local) Model(ctx context.Context) (ModelInfo, bool) {
