@@ -16,7 +16,7 @@ WIN_BIN_DIR   := build/bin/windows
 WIN_LDFLAGS   := -w -s -H windowsgui -extldflags=-static $(LDFLAGS)
 WIN_TAGS      := desktop,production,sqlite_fts5
 
-.PHONY: deps-nfpm deps-packages build-windows build-windows-variants build-windows-exe package-linux package-windows package-macos packages test-packages
+.PHONY: deps-nfpm deps-packages build-windows build-windows-variants test-windows-amx build-windows-exe package-linux package-windows package-macos packages test-packages
 
 # nfpm builds the .deb (newer versions than this fail to fetch a dependency).
 deps-nfpm:
@@ -30,11 +30,27 @@ deps-packages: deps-system deps-nfpm
 build-windows:
 	$(MAKE) --no-print-directory build-windows-exe WIN_CPU_FLAGS="$(FLAGS_base_amd64)" ENGINE_VARIANT=x86-64-v3 WIN_EXE=$(WIN_BIN_DIR)/chapel.exe
 
-## build-windows-variants: the AVX-512 + VNNI engine for Windows, beside chapel.exe
-## (backend/variant picks it at start on CPUs that have it; ENGINE_VARIANT
-## tells each binary what it is, without which chapel.exe runs only itself).
+## build-windows-variants: the Windows engines for newer CPUs, beside chapel.exe:
+## chapel-avx512.exe (AVX-512 + VNNI) and chapel-amx.exe (AMX), one per
+## VARIANTS_amd64 with the Makefile's FLAGS_<variant> (backend/variant picks
+## one at start on CPUs that have it; ENGINE_VARIANT tells each binary what
+## it is, without which chapel.exe runs only itself). Each compiles llama.cpp
+## with mingw once more (minutes), so `make release` builds them, `make test`
+## does not.
 build-windows-variants:
-	$(MAKE) --no-print-directory build-windows-exe WIN_CPU_FLAGS="$(FLAGS_avx512)" ENGINE_VARIANT=avx512 WIN_EXE=$(WIN_BIN_DIR)/chapel-avx512.exe
+	$(foreach v,$(VARIANTS_amd64),$(MAKE) --no-print-directory build-windows-exe WIN_CPU_FLAGS="$(FLAGS_$(v))" ENGINE_VARIANT=$(v) WIN_EXE=$(WIN_BIN_DIR)/chapel-$(v).exe &&) true
+
+## test-windows-amx: the llama package's AMX tests built for Windows at the
+## AMX level and run under Wine, where this CPU has AMX (make release runs
+## it after chapel-amx.exe, whose llama.cpp build it reuses): AMX's tile
+## kernels run in a Windows program under Wine and give the AVX-512 kernels'
+## logits (see backend/llama/amx_wine_windows.c).
+test-windows-amx:
+	@mkdir -p $(WIN_BIN_DIR)
+	GOOS=windows GOARCH=amd64 CC=$(WIN_CC) CXX=$(WIN_CXX) \
+	CGO_CFLAGS="-O3 $(FLAGS_amx)" CGO_CXXFLAGS="-O3 $(FLAGS_amx)" \
+	  $(GO) test -c -tags "$(WIN_TAGS)" -o $(WIN_BIN_DIR)/llama-amx.test.exe ./backend/llama/
+	bash scripts/wine-amx-check.sh $(WIN_BIN_DIR)/llama-amx.test.exe
 
 # One Windows build: the resources (icon, manifest, version) are compiled
 # into a .syso that go build links into windows/amd64 binaries only.
@@ -57,13 +73,18 @@ package-linux: deps-packages
 package-windows: deps-packages build-windows build-windows-variants
 	bash scripts/package-windows.sh $(RELEASE_DIR) $(VERSION) $(WIN_BIN_DIR)/chapel.exe $$(ls $(WIN_BIN_DIR)/chapel-*.exe 2>/dev/null)
 
-packages: package-linux package-windows
+## packages: every package of the release, then the Windows AMX engine's
+## check under Wine (test-windows-amx, which reuses chapel-amx.exe's build)
+packages: package-linux package-windows test-windows-amx
 
 ## test-packages: build the packages from the portable x86-64-v3 build that
 ## release-go makes (build/bin/chapel-v3) and the Windows baseline, install
 ## and use them (scripts/test-packages.sh). Part of `make test`.
+## TEST_WIN_VARIANTS: Windows engine builds to package and check too (after
+## make build-windows-variants), e.g. "$(WIN_BIN_DIR)/chapel-avx512.exe $(WIN_BIN_DIR)/chapel-amx.exe"
+TEST_WIN_VARIANTS ?=
 test-packages: deps-packages build-windows
-	VERSION=$(VERSION) bash scripts/test-packages.sh build/bin/chapel-v3 $(WIN_BIN_DIR)/chapel.exe
+	VERSION=$(VERSION) bash scripts/test-packages.sh build/bin/chapel-v3 $(WIN_BIN_DIR)/chapel.exe $(TEST_WIN_VARIANTS)
 
 ## package-macos: Chapel.app (arm64, Metal) and a .dmg; on a Mac only (the
 ## release workflow's macOS job). Not run yet: no Mac here.

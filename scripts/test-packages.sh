@@ -9,16 +9,23 @@
 #    with a second launch (it must reach the running window: one instance),
 #    runs `chapel chat` on the test model from the installed path, then
 #    removes the package;
-#  - under Wine: `chapel.exe version` and `chapel.exe chat` on the test model
-#    (the Windows engine generates, through its worker process), the
-#    installer run silently for the user and its uninstaller, and the Windows
-#    models folder test of backend/paths.
-# usage: scripts/test-packages.sh LINUX_BINARY WINDOWS_EXE
+#  - under Wine: `chapel.exe version`, which engine chapel.exe runs under
+#    Wine and why (`version --verbose`, and backend/variant's choice for a
+#    release carrying every engine), `chapel.exe chat` on the test model (the
+#    Windows engine generates, through its worker process), the installer
+#    run silently for the user and its uninstaller (with the engine variants
+#    given, that they are installed and removed), and the Windows models
+#    folder test of backend/paths.
+# usage: scripts/test-packages.sh LINUX_BINARY WINDOWS_EXE [WINDOWS_VARIANT_EXE...]
+#   (make test passes chapel.exe alone; make test-packages
+#   TEST_WIN_VARIANTS="build/bin/windows/chapel-avx512.exe ..." adds the
+#   engines that make release builds)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 linux_bin=${1:-build/bin/chapel-v3}
 win_exe=${2:-build/bin/windows/chapel.exe}
+win_variants=("${@:3}")
 out="${PKG_TEST_OUT:-$root/build/test-packages}"
 rm -rf "$out"
 mkdir -p "$out"
@@ -57,7 +64,7 @@ build_packages() {
   mkdir -p "$work/bin"
   cp "$linux_bin" "$work/bin/chapel"
   bash scripts/package-linux.sh "$out" "$version" "$work/bin/chapel" &&
-  NSIS_FAST=1 bash scripts/package-windows.sh "$out" "$version" "$win_exe" &&
+  NSIS_FAST=1 bash scripts/package-windows.sh "$out" "$version" "$win_exe" "${win_variants[@]}" &&
   deb=$(ls "$out"/chapel_*.deb) && tgz=$(ls "$out"/chapel-*-linux-*.tar.gz) &&
   setup=$(ls "$out"/chapel-*-windows-amd64-setup.exe) && zip=$(ls "$out"/chapel-*-windows-amd64.zip)
 }
@@ -277,6 +284,17 @@ else
     win_version=$(cat "$work/wine-version.txt")
     grep -q '^chapel ' <<<"$win_version"
   }
+  # Which engine chapel.exe runs under Wine, and why (backend/variant): this
+  # package's choice, then the choice for a release carrying every engine,
+  # from backend/variant's test cross-compiled without cgo (seconds).
+  wine_engine() {
+    timeout 120 wine "$wexe" version --verbose >"$work/wine-verbose.txt" 2>&1 || { cat "$work/wine-verbose.txt"; return 1; }
+    sed 's/^/  /' "$work/wine-verbose.txt"
+    grep -q '^engine: ' "$work/wine-verbose.txt" && grep -q '^why: ' "$work/wine-verbose.txt" || return 1
+    GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go test -c -o "$work/variant_test.exe" ./backend/variant/ || return 1
+    timeout 120 wine "$work/variant_test.exe" -test.run 'TestDetectThisCPU' -test.v >"$work/variant.txt" 2>&1 || { cat "$work/variant.txt"; return 1; }
+    grep -o 'a release here runs .*' "$work/variant.txt" | sed 's/^/  under Wine, /'
+  }
   wine_chat() {
     local reply
     reply=$(timeout 300 wine "$wexe" chat --home "$(winpath "$work/home-wine")" --model "$(winpath "$model")" \
@@ -294,10 +312,17 @@ else
     wine reg query 'HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\Chapel' /v UninstallString 2>/dev/null | grep -q uninstall.exe ||
       { echo "no uninstall entry in HKCU"; return 1; }
     [ "$(timeout 120 wine "$dir/chapel.exe" version)" = "$win_version" ] || { echo "the installed chapel.exe does not run"; return 1; }
+    local v
+    for v in "${win_variants[@]}"; do
+      [ -f "$dir/$(basename "$v")" ] || { echo "the installer left out $(basename "$v")"; return 1; }
+    done
     # The uninstaller copies itself to a temporary folder and runs from there.
     timeout 120 wine "$dir/uninstall.exe" /S >/dev/null 2>&1 || true
     for _ in $(seq 60); do [ ! -e "$dir/chapel.exe" ] && [ ! -e "$lnk" ] && break; sleep 0.5; done
     [ ! -e "$dir/chapel.exe" ] && [ ! -e "$lnk" ] || { echo "the uninstaller left files"; return 1; }
+    for v in "${win_variants[@]}"; do
+      [ ! -e "$dir/$(basename "$v")" ] || { echo "the uninstaller left $(basename "$v")"; return 1; }
+    done
     ! wine reg query 'HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\Chapel' >/dev/null 2>&1
   }
   wine_paths() {
@@ -310,6 +335,7 @@ else
   }
   if run "Wine prefix ready" wine_setup; then
     run "chapel.exe version under Wine" wine_version || true
+    run "which Windows engine chapel.exe runs under Wine, and why" wine_engine || true
     run "chapel.exe chat generates on the test model under Wine (the Windows engine, through its worker)" wine_chat || true
     run "Windows installer: per-user silent install, Start menu entry, uninstall entry, uninstaller removes it" wine_installer || true
     run "Windows: models in %LocalAppData%, data in %AppData% (backend/paths under Wine)" wine_paths || true
