@@ -126,6 +126,21 @@ func ChooseFor(built, exe string, f Features, exists func(string) bool) Choice {
 			Variant: Variant{Name: "native", Arch: f.Arch, Baseline: true, Flags: "-march=native"},
 			Reason:  "this is a local build, compiled for the CPU of the machine that built it (-march=native)"}
 	}
+	for _, v := range All {
+		if v.Name == built && !v.Baseline {
+			// An engine build started by hand (chapel-amx.exe chat …),
+			// not by the app beside it: it runs itself.
+			c := Choice{Variant: v, Path: exe, CPU: f, Shipped: []string{v.Name},
+				Reason: "this is Chapel's " + v.Name + " engine build, started itself rather than by the app beside it, so it runs its own engine"}
+			if !f.Supports(v) {
+				c.Reason += "; this CPU or system lacks what it needs (" + v.Needs + ")"
+				if why := f.amxBlocked(); v.Name == "amx" && f.AMX && why != "" {
+					c.Reason += ": " + why
+				}
+			}
+			return c
+		}
+	}
 	ext := filepath.Ext(exe) // .exe on Windows
 	base := strings.TrimSuffix(exe, ext)
 	c := Choice{Path: exe, CPU: f}

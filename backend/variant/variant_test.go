@@ -83,6 +83,27 @@ func TestNativeBuildRunsItself(t *testing.T) {
 	}
 }
 
+// An engine build started by hand runs itself and says what it is, not
+// "the portable engine" it would otherwise take itself for.
+func TestVariantBuildStartedItself(t *testing.T) {
+	amx := Features{Arch: "amd64", AVX512: true, VNNI: true, AMX: true, AMXOS: true}
+	zen4 := Features{Arch: "amd64", AVX512: true, VNNI: true}
+	for _, tc := range []struct {
+		built, exe string
+		cpu        Features
+		reason     string
+	}{
+		{"amx", `C:\Chapel\chapel-amx.exe`, amx, "started itself"},
+		{"amx", "/opt/chapel/chapel-amx", zen4, "lacks what it needs"},
+		{"avx512", "/opt/chapel/chapel-avx512", zen4, "avx512 engine build"},
+	} {
+		c := ChooseFor(tc.built, tc.exe, tc.cpu, func(string) bool { return true })
+		if c.Variant.Name != tc.built || c.Path != tc.exe || !strings.Contains(c.Reason, tc.reason) {
+			t.Errorf("%s at %s chose %s (%s): %q", tc.built, tc.exe, c.Variant.Name, c.Path, c.Reason)
+		}
+	}
+}
+
 func TestWindowsSuffixKeepsExe(t *testing.T) {
 	have := map[string]bool{`C:\Chapel\chapel-avx512.exe`: true}
 	c := Choose(`C:\Chapel\chapel.exe`, Features{Arch: "amd64", AVX512: true, VNNI: true}, func(p string) bool { return have[p] })
