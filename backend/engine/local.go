@@ -31,6 +31,10 @@ type Local struct {
 	eog    []llama.Token // the model's end-of-turn tokens, listed on first use
 	quantK bool          // keys are cached as Q8_0
 
+	bctx     *llama.Context // GenerateBatch's context (local_batch.go); nil until the first batch
+	bctxSeq  int            // the tokens each of its sequences has room for
+	bthreads int            // the thread count last given to it
+
 	tune       *threadTuner // threads per decode, from measured times (threads.go)
 	threadsSet int          // the thread count last given to the context
 	tuneKey    tuneKey      // the model file and ceiling the tuner's counts are remembered by (threads_memory.go)
@@ -204,8 +208,10 @@ func (e *Local) unload() {
 	e.keepTuned()
 	e.tune = nil
 	e.batch.Close()
+	e.bctx.Close()
 	e.lctx.Close()
 	e.model.Close()
+	e.bctx, e.bctxSeq = nil, 0
 	e.batch, e.lctx, e.model, e.cached, e.eog, e.format, e.info = nil, nil, nil, nil, nil, chatFormat{}, ModelInfo{}
 }
 
@@ -260,7 +266,7 @@ func (e *Local) Generate(ctx context.Context, req Request, onPiece func(string))
 		if ctx.Err() != nil {
 			return e.finish(res, ctx, ctx.Err())
 		}
-		tok, end := e.next(sampler, e.batch.Len()-1, &res, &text, start, limit, onPiece)
+		tok, end := e.next(e.lctx, sampler, e.batch.Len()-1, &res, &text, start, limit, onPiece)
 		if end != "" {
 			res.StopReason = end
 			break
@@ -392,17 +398,19 @@ func (e *Local) systemPrefix(req Request, prompt []llama.Token) int {
 // when ctx is cancelled. The returned stop clears the flag, after waiting for
 // a callback already under way: a flag raised after the reset would stop the
 // next generation before it starts.
-func (e *Local) abortOnCancel(ctx context.Context) (stop func()) {
+func (e *Local) abortOnCancel(ctx context.Context) (stop func()) { return abortOnCancel(ctx, e.lctx) }
+
+func abortOnCancel(ctx context.Context, c *llama.Context) (stop func()) {
 	fired := make(chan struct{})
 	stopAfter := context.AfterFunc(ctx, func() {
-		e.lctx.SetAbort(true)
+		c.SetAbort(true)
 		close(fired)
 	})
 	return func() {
 		if !stopAfter() {
 			<-fired
 		}
-		e.lctx.SetAbort(false)
+		c.SetAbort(false)
 	}
 }
 

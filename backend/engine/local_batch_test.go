@@ -42,9 +42,18 @@ func TestGenerateBatchMatchesSingle(t *testing.T) {
 					t.Errorf("sequence %d: result %+v", i, res[i])
 				}
 			}
-			// The chat path still works after a batch.
-			if out, _ := generate(t, e, reqs[0]); out != want[0] {
-				t.Errorf("after the batch: %q, want %q", out, want[0])
+			// The chat path still works after a batch, and its cache
+			// survived it: the last single request's prompt is reused.
+			out, r := generate(t, e, reqs[len(reqs)-1])
+			if out != want[len(reqs)-1] {
+				t.Errorf("after the batch: %q, want %q", out, want[len(reqs)-1])
+			}
+			if r.CachedTokens == 0 {
+				t.Errorf("after the batch the chat's cache was lost: %+v", r)
+			}
+			// A second batch reuses the batch context.
+			if _, err := e.GenerateBatch(context.Background(), reqs[:2], func(int, string) {}); err != nil {
+				t.Fatal(err)
 			}
 		})
 	}

@@ -241,15 +241,18 @@ func median(ds []time.Duration) (time.Duration, bool) {
 
 // timedDecode runs one llama_decode of b with the thread count the tuner
 // picks, and tells the tuner how long it took.
-func (e *Local) timedDecode(b *llama.Batch) error {
+func (e *Local) timedDecode(b *llama.Batch) error { return e.timedDecodeOn(e.lctx, &e.threadsSet, b) }
+
+// timedDecodeOn is timedDecode on context c, whose thread count is *set.
+func (e *Local) timedDecodeOn(c *llama.Context, set *int, b *llama.Batch) error {
 	n := b.Len()
 	th := e.tune.threads(n)
-	if th != e.threadsSet {
-		e.lctx.SetThreads(th, th)
-		e.threadsSet = th
+	if th != *set {
+		c.SetThreads(th, th)
+		*set = th
 	}
 	start := time.Now()
-	err := e.lctx.Decode(b)
+	err := c.Decode(b)
 	if err == nil {
 		e.tune.observe(n, th, time.Since(start))
 	}
