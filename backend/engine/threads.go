@@ -111,6 +111,44 @@ func (t *threadTuner) start(counts ThreadCounts) {
 	}
 }
 
+// usualSteps returns, per size class, the typical time per token of the
+// count settled() reports, where the tuner has measured it (0 elsewhere).
+func (t *threadTuner) usualSteps() [nClasses]time.Duration {
+	var u [nClasses]time.Duration
+	if t.fixed {
+		return u
+	}
+	for c, a := range t.classes {
+		if d, ok := median(a.times[a.cur]); ok && len(a.times[a.cur]) >= tunerSchedule[c].known {
+			u[c] = d
+		}
+	}
+	return u
+}
+
+// baseline gives the tuner, for classes whose start is a remembered count,
+// the typical step that count took then, as if measured: a first step far
+// slower than it (another process took a core since) is then a spike at
+// once, and the tuner tries fewer threads after one step instead of paying
+// the `known` steps a judgement otherwise waits for. A tiny model's steps
+// collapse 40-fold with a preempted thread, so those first steps were most
+// of a short reply's time. Fresh timings replace these within tunerWindow
+// steps.
+func (t *threadTuner) baseline(usual [nClasses]time.Duration) {
+	if t.fixed {
+		return
+	}
+	for c := range t.classes {
+		a := &t.classes[c]
+		if usual[c] <= 0 || !a.settled || len(a.times[a.cur]) > 0 {
+			continue
+		}
+		for range tunerSchedule[c].known {
+			a.times[a.cur] = append(a.times[a.cur], usual[c])
+		}
+	}
+}
+
 // settled returns, per size class, the count the tuner uses after
 // measuring (or the remembered start it has not measured yet); 0 where it
 // knows nothing, and all 0 when it does not tune.

@@ -3,6 +3,7 @@ package engine
 import (
 	"os"
 	"sync"
+	"time"
 )
 
 // Why the tuner's counts outlive a load: a new tuner starts at the thread
@@ -32,28 +33,45 @@ func tuneKeyOf(path string, ceiling int) (tuneKey, bool) {
 	return tuneKey{path: path, size: st.Size(), modNano: st.ModTime().UnixNano(), ceiling: ceiling}, true
 }
 
-// tunedMemory holds what tuners settled on, by model file and ceiling.
+// tunedMemory holds what tuners settled on, by model file and ceiling,
+// with the typical step each settled count took (threadTuner.baseline).
 var tunedMemory struct {
 	sync.Mutex
-	m map[tuneKey]ThreadCounts
+	m map[tuneKey]tunedEntry
+}
+
+type tunedEntry struct {
+	counts ThreadCounts
+	usual  [nClasses]time.Duration
 }
 
 // recall returns the counts remembered for k (zero: none).
-func recall(k tuneKey) ThreadCounts {
+func recall(k tuneKey) ThreadCounts { return recallEntry(k).counts }
+
+func recallEntry(k tuneKey) tunedEntry {
 	tunedMemory.Lock()
 	defer tunedMemory.Unlock()
 	return tunedMemory.m[k]
 }
 
 // remember keeps counts for k; a class counts leaves at 0 keeps what was
-// remembered for it.
-func remember(k tuneKey, counts ThreadCounts) {
+// remembered for it. usual is the typical step of each class's count (0:
+// not measured; the count's old time is then dropped, it may belong to
+// another count).
+func remember(k tuneKey, counts ThreadCounts, usual [nClasses]time.Duration) {
 	tunedMemory.Lock()
 	defer tunedMemory.Unlock()
 	if tunedMemory.m == nil {
-		tunedMemory.m = map[tuneKey]ThreadCounts{}
+		tunedMemory.m = map[tuneKey]tunedEntry{}
 	}
-	tunedMemory.m[k] = overlay(tunedMemory.m[k], counts)
+	e := tunedMemory.m[k]
+	for c, n := range [nClasses]int{classToken: counts.Step, classSteps: counts.Steps, classPrompt: counts.Prompt} {
+		if n > 0 {
+			e.usual[c] = usual[c]
+		}
+	}
+	e.counts = overlay(e.counts, counts)
+	tunedMemory.m[k] = e
 }
 
 // overlay returns base with the counts top knows put over it.
@@ -88,10 +106,19 @@ func (e *Local) startTuner(path string, opts LoadOptions) {
 	e.tune.fixed = opts.FixedThreads
 	e.tuneKey, e.tuneKeyOK = tuneKeyOf(path, opts.Threads)
 	start := opts.StartThreads
+	var mem tunedEntry
 	if e.tuneKeyOK {
-		start = overlay(start, recall(e.tuneKey))
+		mem = recallEntry(e.tuneKey)
+		start = overlay(start, mem.counts)
 	}
 	e.tune.start(start)
+	// The remembered steps' times only where the count is the remembered one.
+	for c, n := range [nClasses]int{classToken: mem.counts.Step, classSteps: mem.counts.Steps, classPrompt: mem.counts.Prompt} {
+		if n == 0 || min(n, opts.Threads) != e.tune.classes[c].cur {
+			mem.usual[c] = 0
+		}
+	}
+	e.tune.baseline(mem.usual)
 }
 
 // keepTuned remembers what e's tuner settled on (at unload).
@@ -100,7 +127,7 @@ func (e *Local) keepTuned() {
 		return
 	}
 	if s := e.tune.settled(); s != (ThreadCounts{}) {
-		remember(e.tuneKey, s)
+		remember(e.tuneKey, s, e.tune.usualSteps())
 	}
 }
 

@@ -80,13 +80,38 @@ func TestThreadMemoryAcrossLoads(t *testing.T) {
 func TestThreadMemoryKeepsUnmeasuredClasses(t *testing.T) {
 	path := modelFile(t)
 	k, _ := tuneKeyOf(path, 2)
-	remember(k, ThreadCounts{Step: 2, Steps: 2, Prompt: 1})
+	remember(k, ThreadCounts{Step: 2, Steps: 2, Prompt: 1}, [nClasses]time.Duration{})
 	e := &Local{}
 	e.startTuner(path, LoadOptions{Threads: 2})
 	run(e.tune, machine{cores: 2, busy: 1, perThread: time.Millisecond}, 300, 1)
 	e.keepTuned()
 	if got, want := RememberedThreads(path, 2), (ThreadCounts{Step: 1, Steps: 2, Prompt: 1}); got != want {
 		t.Fatalf("remembered %+v, want %+v", got, want)
+	}
+}
+
+// The typical step of a remembered count comes back with it, as the new
+// tuner's baseline, and only for the class whose count it is: a count the
+// tuner moved away from leaves its time behind.
+func TestThreadMemoryKeepsUsualStep(t *testing.T) {
+	path := modelFile(t)
+	k, _ := tuneKeyOf(path, 2)
+	first := &Local{}
+	first.startTuner(path, LoadOptions{Threads: 2})
+	run(first.tune, machine{cores: 2, perThread: time.Millisecond, speedup: 1.6}, 300, 1)
+	first.keepTuned()
+	mem := recallEntry(k)
+	if mem.counts.Step != 2 || mem.usual[classToken] <= 0 {
+		t.Fatalf("remembered %+v", mem)
+	}
+	second := &Local{}
+	second.startTuner(path, LoadOptions{Threads: 2})
+	a := second.tune.classes[classToken]
+	if len(a.times[2]) != tunerSchedule[classToken].known || a.times[2][0] != mem.usual[classToken] {
+		t.Fatalf("baseline %v, want %d × %v", a.times[2], tunerSchedule[classToken].known, mem.usual[classToken])
+	}
+	if p := second.tune.classes[classPrompt]; len(p.times) != 0 {
+		t.Fatalf("prompt batches got a baseline without a remembered time: %v", p.times)
 	}
 }
 

@@ -234,3 +234,46 @@ func TestThreadTunerSettled(t *testing.T) {
 		})
 	}
 }
+
+// With the remembered count's typical step as a baseline, a machine that
+// became busy since is seen at the first collapsed step: the tuner tries
+// fewer threads after it, instead of paying the four steps a judgement
+// waits for without one. Counted: steps run at the collapsed count.
+func TestThreadTunerBaselineSeesCollapseAtOnce(t *testing.T) {
+	idle := machine{cores: 2, perThread: time.Millisecond, speedup: 1.3}
+	loaded := machine{cores: 2, busy: 1, perThread: time.Millisecond}
+	usual := idle.step(2)
+	for _, tc := range []struct {
+		name     string
+		baseline bool
+		m        machine
+		most     int // collapsed steps allowed in the first 64
+	}{
+		{"with the baseline, now loaded", true, loaded, 1},
+		{"without it, now loaded", false, loaded, 6},
+		{"with the baseline, still idle: no needless trial of 1 costs much", true, idle, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tu := newThreadTuner(2)
+			tu.start(ThreadCounts{Step: 2})
+			if tc.baseline {
+				tu.baseline([nClasses]time.Duration{classToken: usual})
+			}
+			collapsed := 0
+			var total time.Duration
+			for range 64 {
+				n := tu.threads(1)
+				d := tc.m.step(n)
+				if d > 10*usual {
+					collapsed++
+				}
+				total += d
+				tu.observe(1, n, d)
+			}
+			t.Logf("collapsed steps %d, total %v, ends on %d threads", collapsed, total, tu.current())
+			if collapsed > tc.most {
+				t.Errorf("%d collapsed steps, want at most %d", collapsed, tc.most)
+			}
+		})
+	}
+}
