@@ -20,30 +20,17 @@ func AMXCompiled() bool { return C.chapel_amx_compiled() != 0 }
 // and Q8_0 whose rows are whole blocks; false keeps ggml's rule of rows a
 // multiple of 2,048 values. It applies to models loaded afterwards, and
 // clears what AMXWideTaken reports. The tests compare the two.
-func SetAMXWideRows(on bool) {
-	v := C.int(0)
-	if on {
-		v = 1
-	}
-	C.chapel_amx_wide_rows, C.chapel_amx_wide_taken = v, 0
-}
+func SetAMXWideRows(on bool) { C.chapel_amx_wide_rows, C.chapel_amx_wide_taken = cbool(on), 0 }
 
 // AMXWideTaken reports whether, since SetAMXWideRows, AMX took a weight
 // that only the wider rule gives it.
 func AMXWideTaken() bool { return C.chapel_amx_wide_taken != 0 }
 
-// SetAMXDriver chooses how a multiplication on AMX is shared among the
-// threads (see amx_mmq.cpp): true (the default) is Chapel's driver, every
-// thread quantising its share of the input and owning a range of weight
-// blocks; false is ggml's. The kernels and the results are the same; the
-// tests compare the two.
-func SetAMXDriver(chapel bool) {
-	v := C.int(0)
-	if chapel {
-		v = 1
-	}
-	C.chapel_amx_driver = v
-}
+// SetAMXDriver chooses who drives the AMX kernels (see amx_mmq.cpp): true
+// (the default) is Chapel's entry point (single rows without ggml's extra
+// barrier, batches of Q4_0 and Q8_0 on the BF16 path); false is ggml's
+// driver for everything. The tests compare the two.
+func SetAMXDriver(chapel bool) { C.chapel_amx_driver = cbool(chapel) }
 
 // SetAMXBF16Rows sets the smallest batch (rows of input) that takes the
 // BF16 path for Q4_0 and Q8_0 weights on AMX (see amx_mmq.cpp); 0 turns it
@@ -62,10 +49,12 @@ func AMXBF16Taken() bool { return C.chapel_amx_bf16_taken != 0 }
 // SetAMX turns AMX off (false) or on for models loaded afterwards: off,
 // every weight stays with the AVX-512 kernels, as on a CPU without AMX. The
 // tests use it as the reference.
-func SetAMX(on bool) {
-	v := C.int(0)
-	if on {
-		v = 1
+func SetAMX(on bool) { C.chapel_amx_on = cbool(on) }
+
+// cbool is b as C's 0 or 1.
+func cbool(b bool) C.int {
+	if b {
+		return 1
 	}
-	C.chapel_amx_on = v
+	return 0
 }
