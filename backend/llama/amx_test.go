@@ -45,15 +45,7 @@ func TestAMXWideRows(t *testing.T) {
 		{5632, llama.FileTypeQ8_0},
 	} {
 		t.Run(fmt.Sprintf("ff%d-type%d", tc.ff, tc.ft), func(t *testing.T) {
-			dir := t.TempDir()
-			ref, model := filepath.Join(dir, "f32.gguf"), filepath.Join(dir, "q.gguf")
-			shape := gguf.Shape{Name: "amx-rows", Embd: 2048, Layers: 1, Heads: 32, HeadsKV: 4, FF: tc.ff, Vocab: 512, ContextLen: 512}
-			if err := gguf.WriteSynthetic(ref, shape, gguf.SynthOptions{Type: gguf.F32, Seed: 7}); err != nil {
-				t.Fatal(err)
-			}
-			if err := llama.Quantize(ref, model, tc.ft, 1); err != nil {
-				t.Fatal(err)
-			}
+			ref, model := synthPair(t, t.TempDir(), 1, tc.ff, 7, tc.ft)
 			truth, _ := logitsOf(t, ref, true)
 			ggmlPrompt, ggmlNext := logitsOf(t, model, false)
 			if llama.AMXWideTaken() {
@@ -81,6 +73,22 @@ func TestAMXWideRows(t *testing.T) {
 			}
 		})
 	}
+}
+
+// synthPair writes into dir a random Llama-shaped model with 2,048-wide
+// attention (which AMX takes under either rule), the given layers and
+// feed-forward length, in F32 (ref) and quantised to ft (model).
+func synthPair(t *testing.T, dir string, layers, ff int, seed uint64, ft llama.FileType) (ref, model string) {
+	t.Helper()
+	ref, model = filepath.Join(dir, "f32.gguf"), filepath.Join(dir, "q.gguf")
+	shape := gguf.Shape{Name: "amx-test", Embd: 2048, Layers: layers, Heads: 32, HeadsKV: 4, FF: ff, Vocab: 512, ContextLen: 512}
+	if err := gguf.WriteSynthetic(ref, shape, gguf.SynthOptions{Type: gguf.F32, Seed: seed}); err != nil {
+		t.Fatal(err)
+	}
+	if err := llama.Quantize(ref, model, ft, 1); err != nil {
+		t.Fatal(err)
+	}
+	return ref, model
 }
 
 // logitsOf loads model under the given AMX rule and returns the logits of
@@ -151,12 +159,12 @@ func argmax(xs []float32) int {
 	return best
 }
 
-// TestAMXDriver checks that Chapel's driver of the AMX kernels (every
-// thread quantising its share of the input, weight blocks owned by threads;
-// amx_mmq.cpp) computes bit for bit what ggml's driver does: it changes
-// the order of the same kernel calls, not their inputs. Two threads, so
-// the work is really shared; prompts of whole 32-row blocks, of a partial
-// last block, and a single row (which both hand to ggml's one-row kernels).
+// TestAMXDriver checks that Chapel's entry point to the AMX kernels
+// (amx_mmq.cpp), with the BF16 path off, computes bit for bit what ggml's
+// driver does: single rows make the same kernel calls without ggml's extra
+// barrier, and batches go to ggml's driver. Two threads, so the work is
+// really shared; prompts of whole 32-row blocks, of a partial last block,
+// and a single row.
 func TestAMXDriver(t *testing.T) {
 	if !llama.AMXCompiled() {
 		t.Skip("this build has no AMX kernels (make test-amx builds one)")
@@ -168,15 +176,7 @@ func TestAMXDriver(t *testing.T) {
 	// The int8 kernels only: batches would otherwise take the BF16 path.
 	defer llama.SetAMXBF16Rows(llama.AMXBF16Rows())
 	llama.SetAMXBF16Rows(0)
-	dir := t.TempDir()
-	ref, model := filepath.Join(dir, "f32.gguf"), filepath.Join(dir, "q.gguf")
-	shape := gguf.Shape{Name: "amx-driver", Embd: 2048, Layers: 1, Heads: 32, HeadsKV: 4, FF: 5632, Vocab: 512, ContextLen: 512}
-	if err := gguf.WriteSynthetic(ref, shape, gguf.SynthOptions{Type: gguf.F32, Seed: 11}); err != nil {
-		t.Fatal(err)
-	}
-	if err := llama.Quantize(ref, model, llama.FileTypeQ4_0, 1); err != nil {
-		t.Fatal(err)
-	}
+	_, model := synthPair(t, t.TempDir(), 1, 5632, 11, llama.FileTypeQ4_0)
 	for _, n := range []int{64, 77, 1} {
 		t.Run(fmt.Sprintf("rows%d", n), func(t *testing.T) {
 			llama.SetAMXDriver(false)
@@ -254,15 +254,7 @@ func TestAMXBF16(t *testing.T) {
 		{llama.FileTypeQ8_0, 96, true},
 	} {
 		t.Run(fmt.Sprintf("type%d-rows%d", tc.ft, tc.rows), func(t *testing.T) {
-			dir := t.TempDir()
-			ref, model := filepath.Join(dir, "f32.gguf"), filepath.Join(dir, "q.gguf")
-			shape := gguf.Shape{Name: "amx-bf16", Embd: 2048, Layers: 2, Heads: 32, HeadsKV: 4, FF: 5632, Vocab: 512, ContextLen: 512}
-			if err := gguf.WriteSynthetic(ref, shape, gguf.SynthOptions{Type: gguf.F32, Seed: 13}); err != nil {
-				t.Fatal(err)
-			}
-			if err := llama.Quantize(ref, model, tc.ft, 1); err != nil {
-				t.Fatal(err)
-			}
+			ref, model := synthPair(t, t.TempDir(), 2, 5632, 13, tc.ft)
 			truth := promptLogits(t, ref, tc.rows, 2)
 			llama.SetAMX(false)
 			avx512 := promptLogits(t, model, tc.rows, 2)

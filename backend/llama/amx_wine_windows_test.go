@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/chapelapp/chapel/backend/gguf"
 	"github.com/chapelapp/chapel/backend/llama"
 	"github.com/chapelapp/chapel/backend/variant"
 )
@@ -32,19 +31,13 @@ func TestAMXUnderWine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref, model := filepath.Join(dir, "f32.gguf"), filepath.Join(dir, "q4_0.gguf")
+	ref, model := filepath.Join(dir, "f32.gguf"), filepath.Join(dir, "q.gguf")
 	defer func() {
 		os.Remove(ref)
 		os.Remove(model)
 		os.Remove(dir)
 	}()
-	shape := gguf.Shape{Name: "amx-wine", Embd: 2048, Layers: 1, Heads: 32, HeadsKV: 4, FF: 5632, Vocab: 512, ContextLen: 512}
-	if err := gguf.WriteSynthetic(ref, shape, gguf.SynthOptions{Type: gguf.F32, Seed: 7}); err != nil {
-		t.Fatal(err)
-	}
-	if err := llama.Quantize(ref, model, llama.FileTypeQ4_0, 1); err != nil {
-		t.Fatal(err)
-	}
+	synthPair(t, dir, 1, 5632, 7, llama.FileTypeQ4_0)
 	truth, _ := logitsOf(t, ref, true)
 	ggmlPrompt, _ := logitsOf(t, model, false)
 	amxPrompt, _ := logitsOf(t, model, true)
