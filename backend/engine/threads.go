@@ -104,7 +104,7 @@ func (t *threadTuner) start(counts ThreadCounts) {
 	if t.fixed {
 		return
 	}
-	for c, n := range [nClasses]int{classToken: counts.Step, classSteps: counts.Steps, classPrompt: counts.Prompt} {
+	for c, n := range counts.byClass() {
 		if n > 0 {
 			t.classes[c].cur, t.classes[c].settled = min(n, t.max), true
 		}
@@ -162,6 +162,11 @@ func (t *threadTuner) settled() ThreadCounts {
 		}
 	}
 	return ThreadCounts{Step: n[classToken], Steps: n[classSteps], Prompt: n[classPrompt]}
+}
+
+// byClass is c indexed by the tuner's size classes.
+func (c ThreadCounts) byClass() [nClasses]int {
+	return [nClasses]int{classToken: c.Step, classSteps: c.Steps, classPrompt: c.Prompt}
 }
 
 // threads returns the thread count for the next decode of nTokens tokens.

@@ -65,7 +65,7 @@ func remember(k tuneKey, counts ThreadCounts, usual [nClasses]time.Duration) {
 		tunedMemory.m = map[tuneKey]tunedEntry{}
 	}
 	e := tunedMemory.m[k]
-	for c, n := range [nClasses]int{classToken: counts.Step, classSteps: counts.Steps, classPrompt: counts.Prompt} {
+	for c, n := range counts.byClass() {
 		if n > 0 {
 			e.usual[c] = usual[c]
 		}
@@ -112,12 +112,8 @@ func (e *Local) startTuner(path string, opts LoadOptions) {
 		start = overlay(start, mem.counts)
 	}
 	e.tune.start(start)
-	// The remembered steps' times only where the count is the remembered one.
-	for c, n := range [nClasses]int{classToken: mem.counts.Step, classSteps: mem.counts.Steps, classPrompt: mem.counts.Prompt} {
-		if n == 0 || min(n, opts.Threads) != e.tune.classes[c].cur {
-			mem.usual[c] = 0
-		}
-	}
+	// The memory's counts come over the start, so where it has a step time
+	// the count in use is the one that took it (same file, same ceiling).
 	e.tune.baseline(mem.usual)
 }
 
