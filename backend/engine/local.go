@@ -32,6 +32,7 @@ type Local struct {
 	quantK bool          // keys are cached as Q8_0
 
 	bctx     *llama.Context // GenerateBatch's context (local_batch.go); nil until the first batch
+	bctxN    int            // its sequences
 	bctxSeq  int            // the tokens each of its sequences has room for
 	bthreads int            // the thread count last given to it
 
@@ -211,7 +212,7 @@ func (e *Local) unload() {
 	e.bctx.Close()
 	e.lctx.Close()
 	e.model.Close()
-	e.bctx, e.bctxSeq = nil, 0
+	e.bctx, e.bctxN, e.bctxSeq = nil, 0, 0
 	e.batch, e.lctx, e.model, e.cached, e.eog, e.format, e.info = nil, nil, nil, nil, nil, chatFormat{}, ModelInfo{}
 }
 

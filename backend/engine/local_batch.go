@@ -56,7 +56,7 @@ func (e *Local) GenerateBatch(ctx context.Context, reqs []Request, onPiece func(
 	if total > e.lctx.NCtx() {
 		return nil, apperr.New(apperr.Invalid, "%d parallel requests need %d tokens of context; the model runs with %d", len(reqs), total, e.lctx.NCtx())
 	}
-	c, err := e.batchContext(longest)
+	c, err := e.batchContext(len(reqs), longest)
 	if err != nil {
 		return nil, err
 	}
@@ -217,28 +217,29 @@ func (e *Local) next(c *llama.Context, sampler *llama.Sampler, logit int, res *R
 	return tok, ""
 }
 
-// batchContext returns the context GenerateBatch runs in, with room for
-// MaxParallel sequences of at least perSeq tokens each, made on first use
-// and again when a batch needs longer sequences. Its sequences have KV
-// streams of their own (not unified): attention then covers only a
-// sequence's own cells. In the chat's unified cache, without flash
-// attention, every token of a batch was computed against every cell of all
-// four sequences, the others masked: a summary's map steps ran at 0.81 of
-// the engine's prompt rate on one sequence (Xeon, 1B Q4_0, 573-token
-// steps). Sequences fit the same chat context as before (GenerateBatch
-// checks the total), so this context holds no more cells than the chat's.
-func (e *Local) batchContext(perSeq int) (*llama.Context, error) {
+// batchContext returns the context GenerateBatch runs in, with room for n
+// sequences of at least perSeq tokens each, made on first use and again
+// when a batch needs more or longer sequences, or fewer (it is made to the
+// batch's size, not kept larger). Its sequences have KV streams of their
+// own (not unified): attention then covers only a sequence's own cells. In
+// the chat's unified cache, without flash attention, every token of a batch
+// was computed against every cell of all four sequences, the others masked:
+// a summary's map steps ran at 0.81 of the engine's prompt rate on one
+// sequence (Xeon, 1B Q4_0, 573-token steps). A summary's pieces are planned
+// alike, so n streams of the longest hold about the total GenerateBatch
+// checks against the chat's context; uneven requests hold more.
+func (e *Local) batchContext(n, perSeq int) (*llama.Context, error) {
 	perSeq = (perSeq + 255) / 256 * 256
-	if e.bctx != nil && e.bctxSeq >= perSeq {
+	if e.bctx != nil && e.bctxN == n && e.bctxSeq >= perSeq {
 		return e.bctx, nil
 	}
 	e.bctx.Close()
 	e.bctx = nil
-	c, err := llama.NewContext(e.model, llama.ContextParams{NCtx: perSeq * MaxParallel, NBatch: e.opts.BatchSize,
-		NUBatch: min(e.opts.BatchSize, physicalBatch), Threads: e.threadsSet, NSeqMax: MaxParallel, QuantizedK: e.quantK})
+	c, err := llama.NewContext(e.model, llama.ContextParams{NCtx: perSeq * n, NBatch: e.opts.BatchSize,
+		NUBatch: min(e.opts.BatchSize, physicalBatch), Threads: e.threadsSet, NSeqMax: n, QuantizedK: e.quantK})
 	if err != nil {
 		return nil, apperr.Wrap(apperr.Internal, err, "start the context for parallel sequences")
 	}
-	e.bctx, e.bctxSeq, e.bthreads = c, perSeq, e.threadsSet
+	e.bctx, e.bctxN, e.bctxSeq, e.bthreads = c, n, perSeq, e.threadsSet
 	return c, nil
 }
