@@ -18,6 +18,18 @@ func cpuHasAMX() bool {
 	return err == nil && strings.Contains(string(b), "amx_int8")
 }
 
+// needAMX skips t unless this build carries the AMX kernels and the CPU
+// has AMX.
+func needAMX(t *testing.T) {
+	t.Helper()
+	if !llama.AMXCompiled() {
+		t.Skip("this build has no AMX kernels (make test-amx builds one)")
+	}
+	if !cpuHasAMX() {
+		t.Skip("this CPU has no AMX")
+	}
+}
+
 // TestAMXWideRows checks that giving AMX the feed-forward weights ggml's
 // own rule turns away (rows that are whole Q4_0 or Q8_0 blocks but not a
 // multiple of 2,048 values) changes which kernels run and not what the model
@@ -28,12 +40,7 @@ func cpuHasAMX() bool {
 // must be those of the AVX-512 kernels, and as close to the unquantised
 // model's.
 func TestAMXWideRows(t *testing.T) {
-	if !llama.AMXCompiled() {
-		t.Skip("this build has no AMX kernels (make test-amx builds one)")
-	}
-	if !cpuHasAMX() {
-		t.Skip("this CPU has no AMX")
-	}
+	needAMX(t)
 	defer llama.SetAMXWideRows(true)
 	for _, tc := range []struct {
 		ff int // feed-forward length: the down projection's rows
@@ -166,12 +173,7 @@ func argmax(xs []float32) int {
 // really shared; prompts of whole 32-row blocks, of a partial last block,
 // and a single row.
 func TestAMXDriver(t *testing.T) {
-	if !llama.AMXCompiled() {
-		t.Skip("this build has no AMX kernels (make test-amx builds one)")
-	}
-	if !cpuHasAMX() {
-		t.Skip("this CPU has no AMX")
-	}
+	needAMX(t)
 	defer llama.SetAMXDriver(true)
 	// The int8 kernels only: batches would otherwise take the BF16 path.
 	defer llama.SetAMXBF16Rows(llama.AMXBF16Rows())
@@ -234,12 +236,7 @@ func promptLogits(t *testing.T, model string, n, threads int) []float32 {
 // tinygemm_kernel_amx, "unpack_B<TB>(Tile1, B_blk0)"), which moves their
 // result away from the AVX-512 kernels'; the BF16 path does not use them.
 func TestAMXBF16(t *testing.T) {
-	if !llama.AMXCompiled() {
-		t.Skip("this build has no AMX kernels (make test-amx builds one)")
-	}
-	if !cpuHasAMX() {
-		t.Skip("this CPU has no AMX")
-	}
+	needAMX(t)
 	threshold := llama.AMXBF16Rows()
 	defer llama.SetAMXBF16Rows(threshold)
 	defer llama.SetAMX(true)
