@@ -1,0 +1,296 @@
+// Chapel's kernels for Q4_0 weights that ggml has repacked for x86 (eight
+// columns interleaved in blocks of eight bytes, block_q4_0x8), multiplied by
+// Q8_0 activations: the matrix-vector product of every generated token
+// (ggml_gemv_q4_0_8x8_q8_0) and the four-row product of prompt batches
+// (ggml_gemm_q4_0_8x8_q8_0).
+//
+// The linker routes ggml's calls here (-Wl,--wrap, repack_wrap.go); with
+// chapel_repack_driver = 0 every call goes on to ggml's own kernel, which the
+// tests compare against.
+//
+// Why: ggml's AVX2 kernels sign-extend each nibble through a lookup table,
+// shuffle the weights into place and, without VNNI, multiply signed by
+// signed bytes through the abs/sign trick: about 93 instructions for 8
+// columns of a 32-value block. Here the nibbles stay unsigned (0..15):
+// _mm256_maddubs_epi16 multiplies them by the signed activations directly,
+// four products are summed in 16 bits before one widening, and the offset
+// of 8 is taken off once per block as 8 times the activations' sum (worked
+// out once per call). About 45 instructions for the same work, and the same
+// integers: the float accumulation is ggml's, in ggml's order, so results
+// are bit for bit ggml's.
+//
+// Only builds without AVX-512 use it by default: the AVX-512 engines have
+// not been measured with it (the CPU under this code when it was written
+// had AVX2 only). CHAPEL_REPACK_DRIVER=chapel turns it on anywhere.
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <vector>
+
+// The wrap is set on Linux and Windows x86-64 (repack_wrap.go); elsewhere
+// ggml's calls are left alone and only the switches below exist.
+#if defined(__x86_64__) && !defined(__APPLE__)
+#define CHAPEL_REPACK_WRAPPED 1
+#else
+#define CHAPEL_REPACK_WRAPPED 0
+#endif
+
+extern "C" {
+
+#if CHAPEL_REPACK_WRAPPED && defined(__AVX2__) && defined(__F16C__)
+#define CHAPEL_REPACK_COMPILED 1
+#if defined(__AVX512F__)
+int chapel_repack_driver = 0;  // 1: Chapel's kernels; 0: ggml's
+#else
+int chapel_repack_driver = 1;
+#endif
+#else
+#define CHAPEL_REPACK_COMPILED 0
+int chapel_repack_driver = 0;
+#endif
+int chapel_repack_taken = 0;  // 1: the one-row kernel ran; 2: the four-row kernel ran
+
+int chapel_repack_compiled(void) { return CHAPEL_REPACK_COMPILED; }
+
+}  // extern "C"
+
+#if CHAPEL_REPACK_COMPILED
+#include <immintrin.h>
+
+namespace {
+
+// The layouts of ggml's repack.h and ggml-common.h, restated.
+struct q4x8 {           // eight Q4_0 blocks of 32 values, one per column
+    uint16_t d[8];      // their scales, f16
+    uint8_t  qs[128];   // (k*8 + col)*8 + i: byte i of the column's 16 bytes
+};                      // k = 0, 1; nibbles XORed with 0x88 (signed)
+struct q8 {             // one Q8_0 block of one row
+    uint16_t d;
+    int8_t   qs[32];
+};
+struct q8x4 {           // one Q8_0 block of four rows, interleaved by 8
+    uint16_t d[4];
+    int8_t   qs[128];   // q*32 + row*8 + i: value 8q + i of the row
+};
+
+static_assert(sizeof(q4x8) == 144, "block_q4_0x8");
+static_assert(sizeof(q8) == 34, "block_q8_0");
+static_assert(sizeof(q8x4) == 136, "block_q8_0x4");
+
+inline float f16(uint16_t h) { return _cvtsh_ss(h); }
+
+// The weights of one q4x8 block as unsigned nibbles: w[0], w[1] hold
+// columns 0-3 and 4-7 for values 0-7 of each column, w[2], w[3] values
+// 16-23, w[4], w[5] values 8-15, w[6], w[7] values 24-31. In each 32-bit
+// lane, four consecutive values of one column.
+struct weights {
+    __m256i w[8];
+};
+
+inline weights unpack(const q4x8 &b) {
+    const __m256i flip = _mm256_set1_epi8((char)0x88), low = _mm256_set1_epi8(0x0F);
+    weights u;
+    for (int j = 0; j < 4; j++) {
+        __m256i raw = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(b.qs + 32 * j)), flip);
+        int at = (j & 1) + (j >> 1) * 4;  // j = 0..3: bytes 0-7 of cols 0-3, 4-7; bytes 8-15 of cols 0-3, 4-7
+        u.w[at] = _mm256_and_si256(raw, low);
+        u.w[at + 2] = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low);
+    }
+    return u;
+}
+
+// The block's scales, in the order the sums come out of dot8:
+// columns 0, 1, 4, 5, 2, 3, 6, 7.
+inline __m256 scales(const q4x8 &b) {
+    const __m128i order = _mm_setr_epi8(0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 12, 13, 14, 15);
+    __m128i h = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)b.d), order);
+    return _mm256_cvtph_ps(h);
+}
+
+// Sum of weight × activation over the block's 32 values for the eight
+// columns (order 0, 1, 4, 5, 2, 3, 6, 7). a[q] is values 8q..8q+7 of the
+// row, repeated four times.
+inline __m256i dot8(const weights &u, const __m256i a[4]) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    // Each 16-bit sum is at most 4 × 2 × 15 × 128 = 15,360: no overflow.
+    __m256i lo = _mm256_add_epi16(
+        _mm256_add_epi16(_mm256_maddubs_epi16(u.w[0], a[0]), _mm256_maddubs_epi16(u.w[4], a[1])),
+        _mm256_add_epi16(_mm256_maddubs_epi16(u.w[2], a[2]), _mm256_maddubs_epi16(u.w[6], a[3])));
+    __m256i hi = _mm256_add_epi16(
+        _mm256_add_epi16(_mm256_maddubs_epi16(u.w[1], a[0]), _mm256_maddubs_epi16(u.w[5], a[1])),
+        _mm256_add_epi16(_mm256_maddubs_epi16(u.w[3], a[2]), _mm256_maddubs_epi16(u.w[7], a[3])));
+    return _mm256_hadd_epi32(_mm256_madd_epi16(lo, ones), _mm256_madd_epi16(hi, ones));
+}
+
+// 8 × the sum of 32 signed bytes.
+inline int32_t sum8(const int8_t *q) {
+    int32_t s = 0;
+    for (int i = 0; i < 32; i++) s += q[i];
+    return 8 * s;
+}
+
+// Per-row, per-block scale and offset of the activations, worked out once
+// per call and shared by every column.
+struct rowinfo {
+    std::vector<float> d;
+    std::vector<int32_t> off;
+};
+
+thread_local rowinfo info;
+
+// Back from the dot8 order to columns 0..7.
+inline __m256 ordered(__m256 v) { return _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7)); }
+
+// Adds the products of one q4x8 block with one row's activations to the
+// 16-bit sums of columns 0-3 (lo) and 4-7 (hi), unpacking as it goes: the
+// one-row kernel keeps few registers live this way, and none spill.
+inline void dot16(const q4x8 &b, const __m256i a[4], __m256i &lo, __m256i &hi) {
+    const __m256i flip = _mm256_set1_epi8((char)0x88), low = _mm256_set1_epi8(0x0F);
+    for (int j = 0; j < 4; j++) {
+        __m256i raw = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(b.qs + 32 * j)), flip);
+        __m256i p = _mm256_add_epi16(_mm256_maddubs_epi16(_mm256_and_si256(raw, low), a[(j >> 1)]),
+                                     _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(raw, 4), low), a[(j >> 1) + 2]));
+        if (j & 1)
+            hi = j == 1 ? p : _mm256_add_epi16(hi, p);
+        else
+            lo = j == 0 ? p : _mm256_add_epi16(lo, p);
+    }
+}
+
+inline __m256i widen(__m256i lo, __m256i hi) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    return _mm256_hadd_epi32(_mm256_madd_epi16(lo, ones), _mm256_madd_epi16(hi, ones));
+}
+
+void gemv(int n, float *s, const void *vx, const void *vy, int nc) {
+    const int nb = n / 32;
+    const q4x8 *w = (const q4x8 *)vx;
+    const q8 *a = (const q8 *)vy;
+    info.d.resize(nb);
+    info.off.resize(nb);
+    float *d = info.d.data();
+    int32_t *off = info.off.data();
+    for (int l = 0; l < nb; l++) {
+        d[l] = f16(a[l].d);
+        off[l] = sum8(a[l].qs);
+    }
+    // Two column groups at a time: two weight streams in flight.
+    const int groups = nc / 8;
+    int x = 0;
+    for (; x + 1 < groups; x += 2) {
+        const q4x8 *b0 = w + (size_t)x * nb, *b1 = b0 + nb;
+        __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+        for (int l = 0; l < nb; l++) {
+            __m256i av[4];
+            for (int q = 0; q < 4; q++) {
+                int64_t v;
+                memcpy(&v, a[l].qs + 8 * q, 8);
+                av[q] = _mm256_set1_epi64x(v);
+            }
+            const __m256i o = _mm256_set1_epi32(off[l]);
+            const __m256 dl = _mm256_set1_ps(d[l]);
+            __m256i lo0, hi0, lo1, hi1;
+            dot16(b0[l], av, lo0, hi0);
+            dot16(b1[l], av, lo1, hi1);
+            acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(widen(lo0, hi0), o)), _mm256_mul_ps(scales(b0[l]), dl), acc0);
+            acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(widen(lo1, hi1), o)), _mm256_mul_ps(scales(b1[l]), dl), acc1);
+        }
+        _mm256_storeu_ps(s + 8 * x, ordered(acc0));
+        _mm256_storeu_ps(s + 8 * x + 8, ordered(acc1));
+    }
+    for (; x < groups; x++) {
+        const q4x8 *b = w + (size_t)x * nb;
+        __m256 acc = _mm256_setzero_ps();
+        for (int l = 0; l < nb; l++) {
+            __m256i av[4];
+            for (int q = 0; q < 4; q++) {
+                int64_t v;
+                memcpy(&v, a[l].qs + 8 * q, 8);
+                av[q] = _mm256_set1_epi64x(v);
+            }
+            __m256i lo, hi;
+            dot16(b[l], av, lo, hi);
+            __m256i dot = _mm256_sub_epi32(widen(lo, hi), _mm256_set1_epi32(off[l]));
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_mul_ps(scales(b[l]), _mm256_set1_ps(d[l])), acc);
+        }
+        _mm256_storeu_ps(s + 8 * x, ordered(acc));
+    }
+}
+
+void gemm(int n, float *s, size_t bs, const void *vx, const void *vy, int nr, int nc) {
+    const int nb = n / 32;
+    const q4x8 *w = (const q4x8 *)vx;
+    const q8x4 *a = (const q8x4 *)vy;
+    const size_t groups = (size_t)nr / 4;
+    info.d.resize(groups * nb * 4);
+    info.off.resize(groups * nb * 4);
+    for (size_t i = 0; i < groups * nb; i++) {
+        for (int m = 0; m < 4; m++) {
+            int32_t t = 0;
+            for (int q = 0; q < 4; q++)
+                for (int j = 0; j < 8; j++) t += a[i].qs[q * 32 + m * 8 + j];
+            info.d[i * 4 + m] = f16(a[i].d[m]);
+            info.off[i * 4 + m] = 8 * t;
+        }
+    }
+    for (size_t y = 0; y < groups; y++) {
+        const q8x4 *ay = a + y * nb;
+        const float *dy = info.d.data() + y * nb * 4;
+        const int32_t *oy = info.off.data() + y * nb * 4;
+        for (int x = 0; x < nc / 8; x++) {
+            const q4x8 *b = w + (size_t)x * nb;
+            __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+            for (int l = 0; l < nb; l++) {
+                weights u = unpack(b[l]);
+                __m256 col = scales(b[l]);
+                for (int m = 0; m < 4; m++) {
+                    __m256i av[4];
+                    for (int q = 0; q < 4; q++) {  // values 8q..8q+7 of row m
+                        int64_t v;
+                        memcpy(&v, ay[l].qs + q * 32 + m * 8, 8);
+                        av[q] = _mm256_set1_epi64x(v);
+                    }
+                    __m256i dot = _mm256_sub_epi32(dot8(u, av), _mm256_set1_epi32(oy[l * 4 + m]));
+                    acc[m] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_mul_ps(col, _mm256_set1_ps(dy[l * 4 + m])), acc[m]);
+                }
+            }
+            for (int m = 0; m < 4; m++) _mm256_storeu_ps(s + (y * 4 + m) * bs + 8 * x, ordered(acc[m]));
+        }
+    }
+}
+
+}  // namespace
+#endif
+
+#if CHAPEL_REPACK_WRAPPED
+extern "C" {
+
+void __real_ggml_gemv_q4_0_8x8_q8_0(int n, float *s, size_t bs, const void *vx, const void *vy, int nr, int nc);
+void __real_ggml_gemm_q4_0_8x8_q8_0(int n, float *s, size_t bs, const void *vx, const void *vy, int nr, int nc);
+
+void __wrap_ggml_gemv_q4_0_8x8_q8_0(int n, float *s, size_t bs, const void *vx, const void *vy, int nr, int nc) {
+#if CHAPEL_REPACK_COMPILED
+    if (chapel_repack_driver && nr == 1 && n % 32 == 0 && nc % 8 == 0) {
+        chapel_repack_taken |= 1;
+        gemv(n, s, vx, vy, nc);
+        return;
+    }
+#endif
+    __real_ggml_gemv_q4_0_8x8_q8_0(n, s, bs, vx, vy, nr, nc);
+}
+
+void __wrap_ggml_gemm_q4_0_8x8_q8_0(int n, float *s, size_t bs, const void *vx, const void *vy, int nr, int nc) {
+#if CHAPEL_REPACK_COMPILED
+    if (chapel_repack_driver && nr % 4 == 0 && n % 32 == 0 && nc % 8 == 0) {
+        chapel_repack_taken |= 2;
+        gemm(n, s, bs, vx, vy, nr, nc);
+        return;
+    }
+#endif
+    __real_ggml_gemm_q4_0_8x8_q8_0(n, s, bs, vx, vy, nr, nc);
+}
+
+}  // extern "C"
+#endif

@@ -1,0 +1,10 @@
+//go:build (linux || windows) && amd64
+
+package llama
+
+// ggml's calls to its Q4_0 repack kernels go to repack_q4.cpp first.
+// cgo's LDFLAGS allow-list admits -Wl,--wrap; GNU ld and mingw's ld apply
+// it to the calls from ggml-cpu's repack.cpp, another object file.
+
+// #cgo LDFLAGS: -Wl,--wrap=ggml_gemv_q4_0_8x8_q8_0 -Wl,--wrap=ggml_gemm_q4_0_8x8_q8_0
+import "C"
