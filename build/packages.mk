@@ -16,7 +16,7 @@ WIN_BIN_DIR   := build/bin/windows
 WIN_LDFLAGS   := -w -s -H windowsgui -extldflags=-static $(LDFLAGS)
 WIN_TAGS      := desktop,production,sqlite_fts5
 
-.PHONY: deps-nfpm deps-packages build-windows build-windows-variants test-windows-amx build-windows-exe package-linux package-windows package-macos packages test-packages
+.PHONY: deps-nfpm deps-packages build-windows build-windows-variants test-windows-amx test-windows-repack build-windows-exe package-linux package-windows package-macos packages test-packages
 
 # nfpm builds the .deb (newer versions than this fail to fetch a dependency).
 deps-nfpm:
@@ -52,6 +52,18 @@ test-windows-amx:
 	  $(GO) test -c -tags "$(WIN_TAGS)" -o $(WIN_BIN_DIR)/llama-amx.test.exe ./backend/llama/
 	bash scripts/wine-amx-check.sh $(WIN_BIN_DIR)/llama-amx.test.exe
 
+## test-windows-repack: the llama package's tests of Chapel's repack kernels
+## (repack_q4.cpp, which the linker's --wrap puts in front of ggml's) built
+## for Windows at the baseline level and run under Wine: the mingw link
+## routes ggml's calls there and the result is ggml's bit for bit. Part of
+## test-packages, after build-windows, whose llama.cpp build it reuses.
+test-windows-repack:
+	@mkdir -p $(WIN_BIN_DIR)
+	GOOS=windows GOARCH=amd64 CC=$(WIN_CC) CXX=$(WIN_CXX) \
+	CGO_CFLAGS="-O3 $(FLAGS_base_amd64)" CGO_CXXFLAGS="-O3 $(FLAGS_base_amd64)" \
+	  $(GO) test -c -tags "$(WIN_TAGS)" -o $(WIN_BIN_DIR)/llama-v3.test.exe ./backend/llama/
+	bash scripts/wine-go-test.sh $(WIN_BIN_DIR)/llama-v3.test.exe 'TestRepackKernels'
+
 # One Windows build: the resources (icon, manifest, version) are compiled
 # into a .syso that go build links into windows/amd64 binaries only.
 build-windows-exe:
@@ -84,6 +96,7 @@ packages: package-linux package-windows test-windows-amx
 ## make build-windows-variants), e.g. "$(WIN_BIN_DIR)/chapel-avx512.exe $(WIN_BIN_DIR)/chapel-amx.exe"
 TEST_WIN_VARIANTS ?=
 test-packages: deps-packages build-windows
+	$(MAKE) --no-print-directory test-windows-repack
 	VERSION=$(VERSION) bash scripts/test-packages.sh build/bin/chapel-v3 $(WIN_BIN_DIR)/chapel.exe $(TEST_WIN_VARIANTS)
 
 ## package-macos: Chapel.app (arm64, Metal) and a .dmg; on a Mac only (the

@@ -13,20 +13,5 @@ if ! grep -q amx_int8 /proc/cpuinfo; then
   echo "this CPU has no AMX: the Windows AMX tests were built, not run"
   exit 0
 fi
-work=$(mktemp -d /tmp/chapel-wine-amx.XXXXXX)
-export WINEPREFIX="$work/wine" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
-trap 'wineserver -k 2>/dev/null || true; rm -rf "$work"' EXIT
-timeout 300 wineboot -i >"$work/wineboot.log" 2>&1 || { cat "$work/wineboot.log"; exit 1; }
-# Go's runtime needs bcryptprimitives.dll's ProcessPrng, which Wine 8.0 lacks
-# (the stand-in scripts/test-packages.sh uses too).
-x86_64-w64-mingw32-gcc-posix -shared -O2 -o "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll" \
-  "$root/scripts/wine/bcryptprimitives.c" -ladvapi32
-echo "$(wine --version): the AMX engine's tests, built for Windows"
-rc=0
-timeout 900 wine "$exe" -test.count=1 -test.v -test.run 'TestAMXUnderWine' >"$work/out.txt" 2>&1 || rc=$?
-grep -v '^=== RUN' "$work/out.txt" || true
-# Without the engine's request for the tile data the process dies at its
-# first tile load (EXCEPTION_ILLEGAL_INSTRUCTION) and prints nothing more.
-[ "$rc" = 0 ] && grep -q '^--- PASS: TestAMXUnderWine' "$work/out.txt" ||
-  { echo "FAIL: AMX under Wine (exit status $rc)"; exit 1; }
+bash "$root/scripts/wine-go-test.sh" "$exe" 'TestAMXUnderWine'
 echo "PASS: AMX's tile kernels run in the Windows engine under Wine and give the AVX-512 kernels' logits"
