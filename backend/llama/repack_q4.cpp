@@ -145,7 +145,7 @@ inline __m256 ordered(__m256 v) { return _mm256_permutevar8x32_ps(v, _mm256_setr
 
 // Adds the products of one q4x8 block with one row's activations to the
 // 16-bit sums of columns 0-3 (lo) and 4-7 (hi), unpacking as it goes: the
-// one-row kernel keeps few registers live this way, and none spill.
+// one-row kernel keeps few registers live this way.
 inline void dot16(const q4x8 &b, const __m256i a[4], __m256i &lo, __m256i &hi) {
     const __m256i flip = _mm256_set1_epi8((char)0x88), low = _mm256_set1_epi8(0x0F);
     for (int j = 0; j < 4; j++) {
@@ -164,6 +164,31 @@ inline __m256i widen(__m256i lo, __m256i hi) {
     return _mm256_hadd_epi32(_mm256_madd_epi16(lo, ones), _mm256_madd_epi16(hi, ones));
 }
 
+// G column groups of the one-row product at a time (G weight streams in
+// flight), sharing the row's activations.
+template <int G>
+inline void gemv_groups(int nb, const q4x8 *w, const q8 *a, const float *d, const int32_t *off, float *s) {
+    __m256 acc[G];
+    for (int g = 0; g < G; g++) acc[g] = _mm256_setzero_ps();
+    for (int l = 0; l < nb; l++) {
+        __m256i av[4];
+        for (int q = 0; q < 4; q++) {
+            int64_t v;
+            memcpy(&v, a[l].qs + 8 * q, 8);
+            av[q] = _mm256_set1_epi64x(v);
+        }
+        const __m256i o = _mm256_set1_epi32(off[l]);
+        const __m256 dl = _mm256_set1_ps(d[l]);
+        for (int g = 0; g < G; g++) {
+            const q4x8 &b = w[(size_t)g * nb + l];
+            __m256i lo, hi;
+            dot16(b, av, lo, hi);
+            acc[g] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(widen(lo, hi), o)), _mm256_mul_ps(scales(b), dl), acc[g]);
+        }
+    }
+    for (int g = 0; g < G; g++) _mm256_storeu_ps(s + 8 * g, ordered(acc[g]));
+}
+
 void gemv(int n, float *s, const void *vx, const void *vy, int nc) {
     const int nb = n / 32;
     const q4x8 *w = (const q4x8 *)vx;
@@ -176,47 +201,14 @@ void gemv(int n, float *s, const void *vx, const void *vy, int nc) {
         d[l] = f16(a[l].d);
         off[l] = sum8(a[l].qs);
     }
-    // Two column groups at a time: two weight streams in flight.
-    const int groups = nc / 8;
     int x = 0;
-    for (; x + 1 < groups; x += 2) {
-        const q4x8 *b0 = w + (size_t)x * nb, *b1 = b0 + nb;
-        __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-        for (int l = 0; l < nb; l++) {
-            __m256i av[4];
-            for (int q = 0; q < 4; q++) {
-                int64_t v;
-                memcpy(&v, a[l].qs + 8 * q, 8);
-                av[q] = _mm256_set1_epi64x(v);
-            }
-            const __m256i o = _mm256_set1_epi32(off[l]);
-            const __m256 dl = _mm256_set1_ps(d[l]);
-            __m256i lo0, hi0, lo1, hi1;
-            dot16(b0[l], av, lo0, hi0);
-            dot16(b1[l], av, lo1, hi1);
-            acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(widen(lo0, hi0), o)), _mm256_mul_ps(scales(b0[l]), dl), acc0);
-            acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(widen(lo1, hi1), o)), _mm256_mul_ps(scales(b1[l]), dl), acc1);
-        }
-        _mm256_storeu_ps(s + 8 * x, ordered(acc0));
-        _mm256_storeu_ps(s + 8 * x + 8, ordered(acc1));
-    }
-    for (; x < groups; x++) {
-        const q4x8 *b = w + (size_t)x * nb;
-        __m256 acc = _mm256_setzero_ps();
-        for (int l = 0; l < nb; l++) {
-            __m256i av[4];
-            for (int q = 0; q < 4; q++) {
-                int64_t v;
-                memcpy(&v, a[l].qs + 8 * q, 8);
-                av[q] = _mm256_set1_epi64x(v);
-            }
-            __m256i lo, hi;
-            dot16(b[l], av, lo, hi);
-            __m256i dot = _mm256_sub_epi32(widen(lo, hi), _mm256_set1_epi32(off[l]));
-            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_mul_ps(scales(b[l]), _mm256_set1_ps(d[l])), acc);
-        }
-        _mm256_storeu_ps(s + 8 * x, ordered(acc));
-    }
+    const int groups = nc / 8;
+    // Eight streams: 1.2× two on the AMD EPYC (AVX2) where this was written,
+    // the product waiting on memory less; four and fewer for a chunk's tail.
+    for (; x + 7 < groups; x += 8) gemv_groups<8>(nb, w + (size_t)x * nb, a, d, off, s + 8 * x);
+    for (; x + 3 < groups; x += 4) gemv_groups<4>(nb, w + (size_t)x * nb, a, d, off, s + 8 * x);
+    for (; x + 1 < groups; x += 2) gemv_groups<2>(nb, w + (size_t)x * nb, a, d, off, s + 8 * x);
+    for (; x < groups; x++) gemv_groups<1>(nb, w + (size_t)x * nb, a, d, off, s + 8 * x);
 }
 
 void gemm(int n, float *s, size_t bs, const void *vx, const void *vy, int nr, int nc) {
