@@ -2,7 +2,9 @@
 // It holds no policy: it loads models, makes contexts, tokenizes, decodes
 // batches, samples and quantizes, and turns every C failure into a Go error.
 // It is the only package in Chapel that uses cgo. Every object has an
-// explicit Close; nothing relies on finalisers.
+// explicit Close; nothing relies on finalisers. Beside the binding it holds
+// Chapel's CPU kernels that stand in front of ggml's (amx_kernels.cpp,
+// amx_mmq.cpp, repack_q4.cpp), each with a switch its tests compare by.
 package llama
 
 /*
