@@ -1,8 +1,6 @@
 package llama_test
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/chapelapp/chapel/backend/llama"
@@ -17,7 +15,7 @@ import (
 // attention; the feed-forward weights under Chapel's rule) must give the
 // logits of ggml's rule, under which the feed-forward down projection runs
 // on the AVX-512 kernels, and be as close to the unquantised model.
-// t.TempDir is not used: Wine 8.0 lacks what Go's os.RemoveAll calls.
+// The models go in scratchDir: Wine 8.0 lacks what t.TempDir's cleanup calls.
 func TestAMXUnderWine(t *testing.T) {
 	f := variant.Detect()
 	if f.Wine == "" {
@@ -27,17 +25,7 @@ func TestAMXUnderWine(t *testing.T) {
 		t.Skipf("needs the AMX build on an AMX CPU (compiled %v, CPU %v, OS %v)", llama.AMXCompiled(), f.AMX, f.AMXOS)
 	}
 	defer llama.SetAMXWideRows(true)
-	dir, err := os.MkdirTemp("", "chapel-amx-wine")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, model := filepath.Join(dir, "f32.gguf"), filepath.Join(dir, "q.gguf")
-	defer func() {
-		os.Remove(ref)
-		os.Remove(model)
-		os.Remove(dir)
-	}()
-	synthPair(t, dir, 1, 5632, 7, llama.FileTypeQ4_0)
+	ref, model := synthPair(t, scratchDir(t), 1, 5632, 7, llama.FileTypeQ4_0)
 	truth, _ := logitsOf(t, ref, true)
 	ggmlPrompt, _ := logitsOf(t, model, false)
 	amxPrompt, _ := logitsOf(t, model, true)

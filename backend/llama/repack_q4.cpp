@@ -89,14 +89,21 @@ struct weights {
     __m256i w[8];
 };
 
+// Quarter j of a block's bytes (0..3: bytes 0-7 of columns 0-3, of 4-7;
+// bytes 8-15 of columns 0-3, of 4-7) as unsigned nibbles: the low ones are
+// values 0-7 (8-15 for j >= 2), the high ones values 16-23 (24-31).
+inline void nibbles(const q4x8 &b, int j, __m256i &low, __m256i &high) {
+    const __m256i flip = _mm256_set1_epi8((char)0x88), mask = _mm256_set1_epi8(0x0F);
+    __m256i raw = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(b.qs + 32 * j)), flip);
+    low = _mm256_and_si256(raw, mask);
+    high = _mm256_and_si256(_mm256_srli_epi16(raw, 4), mask);
+}
+
 inline weights unpack(const q4x8 &b) {
-    const __m256i flip = _mm256_set1_epi8((char)0x88), low = _mm256_set1_epi8(0x0F);
     weights u;
     for (int j = 0; j < 4; j++) {
-        __m256i raw = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(b.qs + 32 * j)), flip);
-        int at = (j & 1) + (j >> 1) * 4;  // j = 0..3: bytes 0-7 of cols 0-3, 4-7; bytes 8-15 of cols 0-3, 4-7
-        u.w[at] = _mm256_and_si256(raw, low);
-        u.w[at + 2] = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low);
+        int at = (j & 1) + (j >> 1) * 4;
+        nibbles(b, j, u.w[at], u.w[at + 2]);
     }
     return u;
 }
@@ -109,11 +116,17 @@ inline __m256 scales(const q4x8 &b) {
     return _mm256_cvtph_ps(h);
 }
 
+// The 16-bit sums of columns 0-3 and 4-7 widened and added pairwise: one
+// 32-bit sum per column, in the order 0, 1, 4, 5, 2, 3, 6, 7.
+inline __m256i widen(__m256i lo, __m256i hi) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    return _mm256_hadd_epi32(_mm256_madd_epi16(lo, ones), _mm256_madd_epi16(hi, ones));
+}
+
 // Sum of weight × activation over the block's 32 values for the eight
 // columns (order 0, 1, 4, 5, 2, 3, 6, 7). a[q] is values 8q..8q+7 of the
 // row, repeated four times.
 inline __m256i dot8(const weights &u, const __m256i a[4]) {
-    const __m256i ones = _mm256_set1_epi16(1);
     // Each 16-bit sum is at most 4 × 2 × 15 × 128 = 15,360: no overflow.
     __m256i lo = _mm256_add_epi16(
         _mm256_add_epi16(_mm256_maddubs_epi16(u.w[0], a[0]), _mm256_maddubs_epi16(u.w[4], a[1])),
@@ -121,14 +134,25 @@ inline __m256i dot8(const weights &u, const __m256i a[4]) {
     __m256i hi = _mm256_add_epi16(
         _mm256_add_epi16(_mm256_maddubs_epi16(u.w[1], a[0]), _mm256_maddubs_epi16(u.w[5], a[1])),
         _mm256_add_epi16(_mm256_maddubs_epi16(u.w[3], a[2]), _mm256_maddubs_epi16(u.w[7], a[3])));
-    return _mm256_hadd_epi32(_mm256_madd_epi16(lo, ones), _mm256_madd_epi16(hi, ones));
+    return widen(lo, hi);
 }
 
-// 8 × the sum of 32 signed bytes.
-inline int32_t sum8(const int8_t *q) {
+// A row's 32 values of one block, in four runs of 8 that lie `step` bytes
+// apart (8 in a block_q8_0, 32 in a block_q8_0x4): 8 × their sum (the
+// offset the unsigned nibbles leave), and each run repeated over a vector.
+inline int32_t sum8(const int8_t *q, int step) {
     int32_t s = 0;
-    for (int i = 0; i < 32; i++) s += q[i];
+    for (int r = 0; r < 4; r++)
+        for (int i = 0; i < 8; i++) s += q[r * step + i];
     return 8 * s;
+}
+
+inline void runs(const int8_t *q, int step, __m256i a[4]) {
+    for (int r = 0; r < 4; r++) {
+        int64_t v;
+        memcpy(&v, q + r * step, 8);
+        a[r] = _mm256_set1_epi64x(v);
+    }
 }
 
 // Per-row, per-block scale and offset of the activations, worked out once
@@ -147,21 +171,15 @@ inline __m256 ordered(__m256 v) { return _mm256_permutevar8x32_ps(v, _mm256_setr
 // 16-bit sums of columns 0-3 (lo) and 4-7 (hi), unpacking as it goes: the
 // one-row kernel keeps few registers live this way.
 inline void dot16(const q4x8 &b, const __m256i a[4], __m256i &lo, __m256i &hi) {
-    const __m256i flip = _mm256_set1_epi8((char)0x88), low = _mm256_set1_epi8(0x0F);
     for (int j = 0; j < 4; j++) {
-        __m256i raw = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(b.qs + 32 * j)), flip);
-        __m256i p = _mm256_add_epi16(_mm256_maddubs_epi16(_mm256_and_si256(raw, low), a[(j >> 1)]),
-                                     _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(raw, 4), low), a[(j >> 1) + 2]));
+        __m256i low, high;
+        nibbles(b, j, low, high);
+        __m256i p = _mm256_add_epi16(_mm256_maddubs_epi16(low, a[j >> 1]), _mm256_maddubs_epi16(high, a[(j >> 1) + 2]));
         if (j & 1)
             hi = j == 1 ? p : _mm256_add_epi16(hi, p);
         else
             lo = j == 0 ? p : _mm256_add_epi16(lo, p);
     }
-}
-
-inline __m256i widen(__m256i lo, __m256i hi) {
-    const __m256i ones = _mm256_set1_epi16(1);
-    return _mm256_hadd_epi32(_mm256_madd_epi16(lo, ones), _mm256_madd_epi16(hi, ones));
 }
 
 // G column groups of the one-row product at a time (G weight streams in
@@ -172,11 +190,7 @@ inline void gemv_groups(int nb, const q4x8 *w, const q8 *a, const float *d, cons
     for (int g = 0; g < G; g++) acc[g] = _mm256_setzero_ps();
     for (int l = 0; l < nb; l++) {
         __m256i av[4];
-        for (int q = 0; q < 4; q++) {
-            int64_t v;
-            memcpy(&v, a[l].qs + 8 * q, 8);
-            av[q] = _mm256_set1_epi64x(v);
-        }
+        runs(a[l].qs, 8, av);
         const __m256i o = _mm256_set1_epi32(off[l]);
         const __m256 dl = _mm256_set1_ps(d[l]);
         for (int g = 0; g < G; g++) {
@@ -199,7 +213,7 @@ void gemv(int n, float *s, const void *vx, const void *vy, int nc) {
     int32_t *off = info.off.data();
     for (int l = 0; l < nb; l++) {
         d[l] = f16(a[l].d);
-        off[l] = sum8(a[l].qs);
+        off[l] = sum8(a[l].qs, 8);
     }
     int x = 0;
     const int groups = nc / 8;
@@ -220,11 +234,8 @@ void gemm(int n, float *s, size_t bs, const void *vx, const void *vy, int nr, in
     info.off.resize(groups * nb * 4);
     for (size_t i = 0; i < groups * nb; i++) {
         for (int m = 0; m < 4; m++) {
-            int32_t t = 0;
-            for (int q = 0; q < 4; q++)
-                for (int j = 0; j < 8; j++) t += a[i].qs[q * 32 + m * 8 + j];
             info.d[i * 4 + m] = f16(a[i].d[m]);
-            info.off[i * 4 + m] = 8 * t;
+            info.off[i * 4 + m] = sum8(a[i].qs + m * 8, 32);
         }
     }
     for (size_t y = 0; y < groups; y++) {
@@ -239,11 +250,7 @@ void gemm(int n, float *s, size_t bs, const void *vx, const void *vy, int nr, in
                 __m256 col = scales(b[l]);
                 for (int m = 0; m < 4; m++) {
                     __m256i av[4];
-                    for (int q = 0; q < 4; q++) {  // values 8q..8q+7 of row m
-                        int64_t v;
-                        memcpy(&v, ay[l].qs + q * 32 + m * 8, 8);
-                        av[q] = _mm256_set1_epi64x(v);
-                    }
+                    runs(ay[l].qs + m * 8, 32, av);
                     __m256i dot = _mm256_sub_epi32(dot8(u, av), _mm256_set1_epi32(oy[l * 4 + m]));
                     acc[m] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_mul_ps(col, _mm256_set1_ps(dy[l * 4 + m])), acc[m]);
                 }
@@ -265,7 +272,9 @@ void __real_ggml_gemm_q4_0_8x8_q8_0(int n, float *s, size_t bs, const void *vx, 
 void __wrap_ggml_gemv_q4_0_8x8_q8_0(int n, float *s, size_t bs, const void *vx, const void *vy, int nr, int nc) {
 #if CHAPEL_REPACK_COMPILED
     if (chapel_repack_driver && nr == 1 && n % 32 == 0 && nc % 8 == 0) {
-        chapel_repack_taken |= 1;
+        // Stored once, not per call: the flags share a cache line with the
+        // switch that every thread reads on every call.
+        if (!(chapel_repack_taken & 1)) chapel_repack_taken |= 1;
         gemv(n, s, vx, vy, nc);
         return;
     }
@@ -276,7 +285,7 @@ void __wrap_ggml_gemv_q4_0_8x8_q8_0(int n, float *s, size_t bs, const void *vx, 
 void __wrap_ggml_gemm_q4_0_8x8_q8_0(int n, float *s, size_t bs, const void *vx, const void *vy, int nr, int nc) {
 #if CHAPEL_REPACK_COMPILED
     if (chapel_repack_driver && nr % 4 == 0 && n % 32 == 0 && nc % 8 == 0) {
-        chapel_repack_taken |= 2;
+        if (!(chapel_repack_taken & 2)) chapel_repack_taken |= 2;
         gemm(n, s, bs, vx, vy, nr, nc);
         return;
     }

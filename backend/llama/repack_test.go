@@ -2,9 +2,6 @@ package llama_test
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
-	"runtime"
 	"testing"
 
 	"github.com/chapelapp/chapel/backend/llama"
@@ -54,26 +51,4 @@ func TestRepackKernels(t *testing.T) {
 			}
 		})
 	}
-}
-
-// scratchDir is t.TempDir, except on Windows, where the tests also run
-// under Wine 8.0, which lacks what Go's os.RemoveAll calls: there the
-// directory's files are removed one by one at the end.
-func scratchDir(t *testing.T) string {
-	t.Helper()
-	if runtime.GOOS != "windows" {
-		return t.TempDir()
-	}
-	dir, err := os.MkdirTemp("", "chapel-llama-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		entries, _ := os.ReadDir(dir)
-		for _, e := range entries {
-			os.Remove(filepath.Join(dir, e.Name()))
-		}
-		os.Remove(dir)
-	})
-	return dir
 }
