@@ -52,6 +52,12 @@ type Request struct {
 	// that opening marker ("<think>") as the reply's first piece, so the
 	// stream alone tells thinking from answer (chattmpl.Splitter).
 	Thinking *bool `json:"thinking,omitempty"`
+	// ContextNeeded is how many tokens of context the request was planned
+	// for (its prompt and its answer, as the caller counted them), 0 when
+	// unplanned. A batch shared with endpoints leaves out an endpoint whose
+	// context is smaller (remote.Switch): a server that cuts a prompt to its
+	// context would answer from part of it, and say nothing.
+	ContextNeeded int `json:"context_needed,omitempty"`
 }
 
 // Stop reasons reported in Result.StopReason.

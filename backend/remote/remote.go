@@ -129,6 +129,9 @@ func (e *Engine) BaseURL() string { return e.base.String() }
 type RemoteModel struct {
 	ID          string `json:"id"`
 	ContextSize int    `json:"context_size,omitempty"` // 0: the server does not say
+	// trained: ContextSize is the model's training context (llama-server's
+	// n_ctx_train), not the context the server runs it with (its -c).
+	trained bool
 }
 
 // Models lists the endpoint's models (GET /v1/models).
@@ -148,14 +151,14 @@ func (e *Engine) Models(ctx context.Context) ([]RemoteModel, error) {
 	}
 	out := make([]RemoteModel, 0, len(body.Data))
 	for _, d := range body.Data {
-		n := d.MaxModelLen
-		if n == 0 {
-			n = d.ContextLen
+		m := RemoteModel{ID: d.ID, ContextSize: d.MaxModelLen}
+		if m.ContextSize == 0 {
+			m.ContextSize = d.ContextLen
 		}
-		if n == 0 {
-			n = d.Meta.NCtxTrain
+		if m.ContextSize == 0 {
+			m.ContextSize, m.trained = d.Meta.NCtxTrain, d.Meta.NCtxTrain > 0
 		}
-		out = append(out, RemoteModel{ID: d.ID, ContextSize: n})
+		out = append(out, m)
 	}
 	return out, nil
 }
@@ -207,14 +210,14 @@ func (e *Engine) Load(ctx context.Context, path string, opts engine.LoadOptions)
 	case err != nil:
 		return engine.ModelInfo{}, err
 	}
-	ctxSize := opts.ContextSize
+	ctxSize, trained := opts.ContextSize, false
 	if ms != nil {
 		found := false
 		for _, m := range ms {
 			if m.ID == name {
 				found = true
 				if ctxSize <= 0 {
-					ctxSize = m.ContextSize
+					ctxSize, trained = m.ContextSize, m.trained
 				}
 			}
 		}
@@ -222,8 +225,12 @@ func (e *Engine) Load(ctx context.Context, path string, opts engine.LoadOptions)
 			return engine.ModelInfo{}, e.noModel(name, ms)
 		}
 	}
-	if ctxSize <= 0 {
-		ctxSize = e.serverContext(ctx)
+	if ctxSize <= 0 || trained {
+		// llama-server runs a model with the context it was started with
+		// (per slot), often far below the one the model was trained for.
+		if n := e.serverContext(ctx); n > 0 && (ctxSize <= 0 || n < ctxSize) {
+			ctxSize = n
+		}
 	}
 	if ctxSize <= 0 {
 		ctxSize = defaultContext

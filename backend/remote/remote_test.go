@@ -49,6 +49,12 @@ func (rp *replay) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/v1/models":
 		io.WriteString(w, rp.s.models)
+	case "/props":
+		if rp.s.props == "" {
+			http.NotFound(w, r)
+			return
+		}
+		io.WriteString(w, rp.s.props)
 	case "/tokenize":
 		if rp.s.tokenize == "" {
 			http.NotFound(w, r) // "404 page not found", as Ollama's router answers
@@ -150,7 +156,7 @@ func TestGenerateTranscripts(t *testing.T) {
 				t.Errorf("model path %q does not name endpoint test, model %q", info.Path, model)
 			}
 			if s.contextLen > 0 && info.ContextSize != s.contextLen {
-				t.Errorf("context %d, want the listed %d", info.ContextSize, s.contextLen)
+				t.Errorf("context %d, want %d", info.ContextSize, s.contextLen)
 			}
 			text, res, err := collect(t, e, context.Background())
 			if err != nil {
@@ -303,8 +309,13 @@ func TestCancelClosesRequest(t *testing.T) {
 	closed := make(chan time.Time, 1)
 	started := make(chan struct{})
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/v1/models" {
+		switch r.URL.Path {
+		case "/v1/models":
 			io.WriteString(w, servers[0].models)
+			return
+		case "/v1/chat/completions":
+		default:
+			http.NotFound(w, r)
 			return
 		}
 		w.Header().Set("Content-Type", "text/event-stream")

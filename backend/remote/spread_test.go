@@ -160,3 +160,69 @@ func TestShareFromSettings(t *testing.T) {
 		t.Errorf("answered by %v, want the local engine and the endpoint that is up", by)
 	}
 }
+
+// An endpoint whose context is smaller than a summary's steps were planned
+// for sits the batch out (it would cut the prompts, or fail them); one with
+// room takes part. The replayed llama-server runs with a context of 1,024.
+func TestSharingLeavesOutSmallContexts(t *testing.T) {
+	ctx := context.Background()
+	model := testmodel.Tiny(t, "")
+	for _, tc := range []struct {
+		name     string
+		needed   int
+		endpoint bool // whether the endpoint answers some of the batch
+	}{
+		{"unplanned requests", 0, true},
+		{"steps that fit its context", 1024, true},
+		{"steps planned for a larger context", 1025, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rp := &replay{s: servers[0]}
+			ts := rp.start(t)
+			local := engine.NewLocal()
+			if _, err := local.Load(ctx, model, engine.LoadOptions{ContextSize: 256, Threads: 1}); err != nil {
+				t.Fatal(err)
+			}
+			sw := NewSwitch(local, nil) // closes local
+			defer sw.Close()
+			ref, err := sw.Register(Config{ID: "small", BaseURL: ts.URL, Parallel: 2}, "tiny.gguf")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var mu sync.Mutex
+			by := map[bool]int{}
+			if err := sw.ShareBatches(ctx, []string{ref}, func(d Done) {
+				mu.Lock()
+				by[strings.Contains(d.Engine, "127.0.0.1")]++
+				mu.Unlock()
+			}); err != nil {
+				t.Fatal(err)
+			}
+			reqs := make([]engine.Request, 4)
+			for i := range reqs {
+				reqs[i] = engine.Request{Messages: []engine.Message{{Role: engine.RoleUser, Content: fmt.Sprintf("piece %d", i)}},
+					MaxTokens: 3, IgnoreEOS: true, ContextNeeded: tc.needed}
+			}
+			texts := make([]string, len(reqs))
+			out, err := sw.GenerateBatch(ctx, reqs, func(i int, s string) { texts[i] += s })
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range out {
+				if texts[i] == "" || out[i].StopReason == engine.StopCanceled {
+					t.Errorf("request %d: %q %+v", i, texts[i], out[i])
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if got := by[true] > 0; got != tc.endpoint || by[true]+by[false] != len(reqs) {
+				t.Errorf("answered by the endpoint %d, locally %d; want the endpoint taking part: %v", by[true], by[false], tc.endpoint)
+			}
+			rp.mu.Lock()
+			defer rp.mu.Unlock()
+			if !tc.endpoint && len(rp.bodies) > 0 {
+				t.Errorf("the endpoint was sent %d requests it has no room for", len(rp.bodies))
+			}
+		})
+	}
+}

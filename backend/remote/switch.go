@@ -155,7 +155,7 @@ func (s *Switch) GenerateBatchReport(ctx context.Context, reqs []engine.Request,
 	// current one takes its share at a time (a local context holds that many
 	// sequences), also when an endpoint sits the batch out.
 	lanes := s.lanes(cur, sharing)
-	helpers := s.helpers(ctx, sharing)
+	helpers := roomy(ctx, s.helpers(ctx, sharing), reqs)
 	localName := describe(s.local)
 	both := func(i int, name string, res *engine.Result) {
 		if res != nil && onDone != nil {
@@ -265,6 +265,31 @@ func (s *Switch) helpers(ctx context.Context, refs []string) []*Engine {
 			}
 		}
 		out = append(out, e)
+	}
+	return out
+}
+
+// roomy returns the helpers whose context holds every request of the
+// batch as its caller planned it (Request.ContextNeeded): a summary's
+// steps are cut to the current engine's context, and an endpoint with a
+// smaller one would fail them (llama-server) or, worse, cut the prompt to
+// fit and summarise part of it (Ollama), while the summary says it covered
+// every page. Such an endpoint sits the batch out; the current engine,
+// whose context the steps were planned for, takes its share.
+func roomy(ctx context.Context, helpers []*Engine, reqs []engine.Request) []*Engine {
+	need := 0
+	for _, r := range reqs {
+		need = max(need, r.ContextNeeded)
+	}
+	if need == 0 {
+		return helpers
+	}
+	out := helpers[:0:0]
+	for _, h := range helpers {
+		if info, ok := h.Model(ctx); ok && info.ContextSize > 0 && info.ContextSize < need {
+			continue
+		}
+		out = append(out, h)
 	}
 	return out
 }

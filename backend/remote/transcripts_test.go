@@ -20,7 +20,8 @@ type server struct {
 	notFound   string   // the 404 body for an unknown model
 	unauth     string   // the 401 body
 	midError   string   // an error event sent in the middle of a stream
-	contextLen int      // the context its models list says
+	props      string   // GET /props (llama-server), "" for a 404
+	contextLen int      // the context Load finds for its model
 }
 
 var servers = []server{
@@ -45,10 +46,14 @@ var servers = []server{
 		},
 		text: "Once upon a time, é", stop: "eog", prompt: 12, completion: 5, cached: 4,
 		tokenize: `{"tokens":[9038,2501,263,931,29892]}`, tokens: 5,
-		notFound:   `{"error":{"code":404,"message":"model not found","type":"not_found_error"}}`,
-		unauth:     `{"error":{"code":401,"message":"Invalid API Key","type":"authentication_error"}}`,
-		midError:   `{"error":{"code":500,"message":"context shift is disabled","type":"server_error"}}`,
-		contextLen: 2048,
+		notFound: `{"error":{"code":404,"message":"model not found","type":"not_found_error"}}`,
+		unauth:   `{"error":{"code":401,"message":"Invalid API Key","type":"authentication_error"}}`,
+		midError: `{"error":{"code":500,"message":"context shift is disabled","type":"server_error"}}`,
+		// Started with -c 1024: the context it runs with, below the
+		// model's n_ctx_train of 2048 in its models list.
+		props: `{"default_generation_settings":{"id":0,"id_task":-1,"n_ctx":1024,"speculative":false,"is_processing":false},` +
+			`"total_slots":1,"model_path":"tiny.gguf","build_info":"b6097-9515c613"}`,
+		contextLen: 1024,
 	},
 	{
 		name: "ollama",

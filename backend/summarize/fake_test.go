@@ -55,11 +55,17 @@ func (f *fakeEngine) GenerateBatch(ctx context.Context, reqs []engine.Request, o
 		return nil, apperr.New(apperr.Invalid, "a batch takes 1 to %d requests, not %d", engine.MaxParallel, len(reqs))
 	}
 	total := 0
-	for _, r := range reqs {
+	for i, r := range reqs {
+		own := r.MaxTokens
 		for _, m := range r.Messages {
-			total += len(strings.Fields(m.Content)) + 4
+			own += len(strings.Fields(m.Content)) + 4
 		}
-		total += r.MaxTokens
+		// An endpoint sharing the batch is chosen by what a step says it
+		// needs (remote.Switch): it must say, and say enough.
+		if r.ContextNeeded <= 0 || own > r.ContextNeeded {
+			return nil, apperr.New(apperr.Invalid, "request %d needs %d tokens of context but says %d", i, own, r.ContextNeeded)
+		}
+		total += own
 		if f.failOn != "" && strings.Contains(r.Messages[len(r.Messages)-1].Content, f.failOn) {
 			return nil, apperr.New(apperr.Internal, "the engine stopped")
 		}

@@ -27,6 +27,7 @@ const (
 // params are a summary's planning parameters.
 type params struct {
 	parallel     int
+	sequence     int // context tokens each step has: the context ÷ parallel
 	mapAnswer    int // MaxTokens of a map step
 	reduceAnswer int // MaxTokens of a combine step
 	mapBudget    int // material tokens per map step
@@ -39,6 +40,7 @@ type params struct {
 func choose(ctxSize, mapOverhead, reduceOverhead, maxAns int) (params, error) {
 	p := params{parallel: max(1, min(engine.MaxParallel, ctxSize/minSequence))}
 	seq := ctxSize / p.parallel
+	p.sequence = seq
 	split := func(overhead int) (answer, budget int) {
 		avail := seq - overhead - templateSlack
 		answer = max(1, min(maxAns, avail/4))

@@ -39,7 +39,7 @@ func chooseWithThinking(info engine.ModelInfo, mapOverhead, reduceOverhead, maxA
 // stepRequest is the engine request of a step: thinking off where the
 // template allows, else the answer's tokens plus the room to think.
 func (r *runner) stepRequest(st *step) engine.Request {
-	req := engine.Request{Messages: st.messages, Sampling: sampling, MaxTokens: st.answer + r.p.think}
+	req := engine.Request{Messages: st.messages, Sampling: sampling, MaxTokens: st.answer + r.p.think, ContextNeeded: r.p.sequence}
 	if r.j.info.Reasoning && r.j.info.ThinkSwitch != "" {
 		off := false
 		req.Thinking = &off
