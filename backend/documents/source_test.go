@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/chapelapp/chapel/backend/apperr"
-	"github.com/chapelapp/chapel/backend/ingest"
 	"github.com/chapelapp/chapel/backend/docs/pdfgen"
+	"github.com/chapelapp/chapel/backend/ingest"
 	"github.com/chapelapp/chapel/backend/store"
 )
 
