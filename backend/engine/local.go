@@ -20,16 +20,17 @@ import (
 // Local runs llama.cpp in this process. Its mutex makes one goroutine at a
 // time the owner of the llama context; a second Generate waits.
 type Local struct {
-	mu     sync.Mutex
-	model  *llama.Model
-	lctx   *llama.Context
-	batch  *llama.Batch
-	info   ModelInfo
-	format chatFormat // how conversations become prompt text (prompt.go)
-	opts   LoadOptions
-	cached []llama.Token // the tokens whose keys and values are in sequence 0
-	eog    []llama.Token // the model's end-of-turn tokens, listed on first use
-	quantK bool          // keys are cached as Q8_0
+	mu         sync.Mutex
+	model      *llama.Model
+	lctx       *llama.Context
+	batch      *llama.Batch
+	info       ModelInfo
+	format     chatFormat // how conversations become prompt text (prompt.go)
+	opts       LoadOptions
+	cached     []llama.Token // the tokens whose keys and values are in sequence 0
+	eog        []llama.Token // the model's end-of-turn tokens, listed on first use
+	quantK     bool          // keys are cached as Q8_0
+	kvPerToken int64         // the cache's bytes per token (EstimateMemory), for batchContext's check
 
 	bctx     *llama.Context // GenerateBatch's context (local_batch.go); nil until the first batch
 	bctxN    int            // its sequences
@@ -97,6 +98,7 @@ func (e *Local) Load(ctx context.Context, path string, opts LoadOptions) (ModelI
 	if err := checkFits(path, EstimateMemory(hdr, opts.ContextSize), availableMemory()); err != nil {
 		return ModelInfo{}, err
 	}
+	kvPerToken := EstimateMemory(hdr, 1).KVCache
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.unload()
@@ -143,7 +145,7 @@ func (e *Local) Load(ctx context.Context, path string, opts LoadOptions) (ModelI
 	if name == "" || strings.EqualFold(name, arch) {
 		name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	}
-	e.model, e.lctx, e.opts, e.quantK = m, lctx, opts, quantK
+	e.model, e.lctx, e.opts, e.quantK, e.kvPerToken = m, lctx, opts, quantK, kvPerToken
 	e.startTuner(path, opts)
 	e.batch = llama.NewBatch(opts.BatchSize, 1)
 	// The template is tried now, not at the first message: a Jinja template

@@ -235,6 +235,9 @@ func (e *Local) batchContext(n, perSeq int) (*llama.Context, error) {
 	}
 	e.bctx.Close()
 	e.bctx = nil
+	if err := checkBatchFits(e.kvPerToken, n, perSeq, availableMemory()); err != nil {
+		return nil, err
+	}
 	c, err := llama.NewContext(e.model, llama.ContextParams{NCtx: perSeq * n, NBatch: e.opts.BatchSize,
 		NUBatch: min(e.opts.BatchSize, physicalBatch), Threads: e.threadsSet, NSeqMax: n, QuantizedK: e.quantK})
 	if err != nil {

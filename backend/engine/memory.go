@@ -59,6 +59,27 @@ func checkFits(path string, need Memory, available int64) error {
 		filepath.Base(path), gb(need.Total()), gb(need.Weights), gb(need.KVCache), gb(available))
 }
 
+// batchCompute is the working memory a batch context adds besides its
+// cache (llama.cpp's compute buffers for a physical batch).
+const batchCompute = 64 << 20
+
+// checkBatchFits refuses to start GenerateBatch's context, n sequences of
+// perSeq tokens with a cache of their own beside the chat's, when that
+// cache will not fit in the memory available now: refused here, a summary
+// says why and keeps its pieces; started anyway, the allocation succeeds
+// (Linux overcommits) and the kernel kills the engine as the cache fills.
+// kvPerToken is EstimateMemory's cache per token; available < 0 means
+// unknown (no check).
+func checkBatchFits(kvPerToken int64, n, perSeq int, available int64) error {
+	need := kvPerToken*int64(n)*int64(perSeq) + batchCompute
+	if available < 0 || need <= available {
+		return nil
+	}
+	return apperr.New(apperr.Invalid,
+		"running %d passages at once needs about %s more memory for their context cache, but only %s is available; close other programs, or load the model with a shorter context",
+		n, gb(need), gb(available))
+}
+
 func gb(n int64) string { return fmt.Sprintf("%.1f GB", float64(n)/1e9) }
 
 // availableMemory is the memory the system can give a new program without

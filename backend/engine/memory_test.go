@@ -41,3 +41,30 @@ func TestEstimateMemoryAndFit(t *testing.T) {
 		}
 	}
 }
+
+// A batch context's cache is checked against the memory available before
+// it is made: four sequences of 2,048 tokens at 32 KiB a token need 256 MiB
+// and the compute buffers.
+func TestBatchContextFits(t *testing.T) {
+	const perToken, n, perSeq = 32 << 10, 4, 2048
+	need := int64(perToken*n*perSeq + batchCompute)
+	for _, c := range []struct {
+		name      string
+		available int64
+		fits      bool
+	}{
+		{"unknown", -1, true},
+		{"plenty", 8 << 30, true},
+		{"exactly", need, true},
+		{"too little", need - 1, false},
+		{"none", 0, false},
+	} {
+		err := checkBatchFits(perToken, n, perSeq, c.available)
+		if (err == nil) != c.fits {
+			t.Errorf("%s: err = %v", c.name, err)
+		}
+		if err != nil && (apperr.CodeOf(err) != apperr.Invalid || !strings.Contains(err.Error(), "4 passages at once") || !strings.Contains(err.Error(), "0.3 GB")) {
+			t.Errorf("%s: message %q", c.name, err)
+		}
+	}
+}
