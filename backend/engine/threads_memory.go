@@ -15,22 +15,36 @@ import (
 // app keeps it across restarts too (LoadOptions.StartThreads); the count
 // remembered here is the fresher one and comes first.
 
+// FileStamp is a model file as it is on disk now (its size and change
+// time): what a measurement made on it stays valid for. The tuner's counts
+// kept here and those the app keeps across restarts are both stamped.
+type FileStamp struct {
+	Size    int64 `json:"size"`
+	ModNano int64 `json:"mod_unix_nano"`
+}
+
+// StampOf is the stamp of the file at path; ok is false when the file
+// cannot be looked at.
+func StampOf(path string) (FileStamp, bool) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return FileStamp{}, false
+	}
+	return FileStamp{Size: st.Size(), ModNano: st.ModTime().UnixNano()}, true
+}
+
 // tuneKey is one model file (as it is on disk now) run with one ceiling.
 type tuneKey struct {
 	path    string
-	size    int64
-	modNano int64
+	stamp   FileStamp
 	ceiling int
 }
 
 // tuneKeyOf is the key of the model at path (absolute) with ceiling
 // threads; ok is false when the file cannot be looked at.
 func tuneKeyOf(path string, ceiling int) (tuneKey, bool) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return tuneKey{}, false
-	}
-	return tuneKey{path: path, size: st.Size(), modNano: st.ModTime().UnixNano(), ceiling: ceiling}, true
+	stamp, ok := StampOf(path)
+	return tuneKey{path: path, stamp: stamp, ceiling: ceiling}, ok
 }
 
 // tunedMemory holds what tuners settled on, by model file and ceiling,

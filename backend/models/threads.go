@@ -2,7 +2,6 @@ package models
 
 import (
 	"context"
-	"os"
 
 	"github.com/chapelapp/chapel/backend/engine"
 )
@@ -23,10 +22,9 @@ const threadsPrefix = "model.threads:"
 
 // settled is what the engine settled on for one model file.
 type settled struct {
-	Size    int64               `json:"size"`
-	ModNano int64               `json:"mod_unix_nano"`
-	Ceiling int                 `json:"ceiling"` // the most threads the engine could use
-	Threads engine.ThreadCounts `json:"threads"`
+	engine.FileStamp                     // the file they were measured on
+	Ceiling          int                 `json:"ceiling"` // the most threads the engine could use
+	Threads          engine.ThreadCounts `json:"threads"`
 }
 
 // ceiling is the thread ceiling opts load with.
@@ -48,8 +46,7 @@ func (m *Manager) settledFor(ctx context.Context, path string, ceil int) (engine
 	if !ok || err != nil {
 		return engine.ThreadCounts{}, false
 	}
-	st, err := os.Stat(path)
-	if err != nil || st.Size() != s.Size || st.ModTime().UnixNano() != s.ModNano || s.Ceiling != ceil {
+	if stamp, ok := engine.StampOf(path); !ok || stamp != s.FileStamp || s.Ceiling != ceil {
 		return engine.ThreadCounts{}, false
 	}
 	return s.Threads, s.Threads != engine.ThreadCounts{}
@@ -76,8 +73,8 @@ func (m *Manager) SaveThreads(ctx context.Context) error {
 	if !ok || info.TunedThreads == (engine.ThreadCounts{}) {
 		return nil
 	}
-	st, err := os.Stat(info.Path)
-	if err != nil {
+	stamp, ok := engine.StampOf(info.Path)
+	if !ok {
 		return nil // the file went: nothing to keep
 	}
 	m.mu.Lock()
@@ -86,7 +83,7 @@ func (m *Manager) SaveThreads(ctx context.Context) error {
 	if cur.Model == nil || cur.Model.Path != info.Path {
 		opts = m.LoadOptions(ctx, info.Path) // loaded by someone else (chapel chat): its options now
 	}
-	s := settled{Size: st.Size(), ModNano: st.ModTime().UnixNano(), Ceiling: ceiling(opts), Threads: info.TunedThreads}
+	s := settled{FileStamp: stamp, Ceiling: ceiling(opts), Threads: info.TunedThreads}
 	var old settled
 	if ok, err := m.st.GetSetting(ctx, threadsPrefix+info.Path, &old); err == nil && ok && old == s {
 		return nil
