@@ -103,6 +103,7 @@ func (t *Template) Execute(vars map[string]any, now time.Time) (out string, err 
 			return jinja.NewString(strftime(now, args[0].AsString())), nil
 		}),
 		"add_generation_prompt": jinja.NewBool(false),
+		"range":                 boundedRange(),
 	}
 	if t.bos != "" {
 		vals["bos_token"] = jinja.NewString(t.bos)
