@@ -60,6 +60,7 @@ type tunerArm struct {
 	probeLeft int
 	turn      int  // which kind of trial comes next: one more, one fewer, half
 	settled   bool // cur was measured (or remembered from an earlier run), not just the ceiling
+	assumed   int  // how many of times[cur]'s oldest entries are baseline's, not measured
 }
 
 // probe schedule per class: decodes between probes at first and at most,
@@ -146,6 +147,7 @@ func (t *threadTuner) baseline(usual [nClasses]time.Duration) {
 		for range tunerSchedule[c].known {
 			a.times[a.cur] = append(a.times[a.cur], usual[c])
 		}
+		a.assumed = tunerSchedule[c].known
 	}
 }
 
@@ -197,6 +199,9 @@ func (t *threadTuner) observe(nTokens, n int, d time.Duration) {
 	cost, _ := mean(a.times[a.cur])
 	w := append(a.times[n], per)
 	if len(w) > tunerWindow {
+		if n == a.cur {
+			a.assumed = max(0, a.assumed-(len(w)-tunerWindow))
+		}
 		w = w[len(w)-tunerWindow:]
 	}
 	a.times[n] = w
@@ -213,12 +218,12 @@ func (t *threadTuner) observe(nTokens, n int, d time.Duration) {
 		trial, _ := mean(w[max(0, len(w)-sched.trial):])
 		switch {
 		case !known || cost <= 0 || trial <= 0:
-			a.cur, a.period = a.probe, sched.first
+			a.cur, a.period, a.assumed = a.probe, sched.first, 0
 		case float64(trial) < betterBy*float64(cost):
 			// The old count's timings describe a machine that changed.
 			delete(a.times, a.cur)
 			a.ratio[a.cur] = float64(cost) / float64(trial)
-			a.cur, a.period, a.settled = a.probe, sched.first, true
+			a.cur, a.period, a.settled, a.assumed = a.probe, sched.first, true, 0
 		default:
 			a.ratio[a.probe] = float64(trial) / float64(cost)
 			a.period = min(2*a.period, sched.most)
@@ -231,7 +236,16 @@ func (t *threadTuner) observe(nTokens, n int, d time.Duration) {
 	switch {
 	case spike && a.cur > 1:
 		// Something took cores: try half the threads; the regular trials
-		// then climb back up one at a time to the best count.
+		// then climb back up one at a time to the best count. The trial
+		// is judged against what the count in use measured, without the
+		// baseline's assumed steps: a step that collapsed threefold (the
+		// 1B on a loaded 2-core machine: 86 against 28 ms) averaged with
+		// four assumed idle ones made one thread (38 ms) look no better,
+		// and two collapsing threads stayed for a hundred steps.
+		if a.assumed > 0 {
+			a.times[a.cur] = a.times[a.cur][min(a.assumed, len(a.times[a.cur])):]
+			a.assumed = 0
+		}
 		a.startProbe(max(1, a.cur/2), sched.trial)
 	case len(a.times[a.cur]) < sched.known:
 		// Not enough timings of the count in use to judge a trial against.
