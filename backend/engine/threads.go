@@ -241,7 +241,7 @@ func (t *threadTuner) observe(nTokens, n int, d time.Duration) {
 		// baseline's assumed steps: a step that collapsed threefold (the
 		// 1B on a loaded 2-core machine: 86 against 28 ms) averaged with
 		// four assumed idle ones made one thread (38 ms) look no better,
-		// and two collapsing threads stayed for a hundred steps.
+		// and two collapsing threads could stay until the next trial.
 		if a.assumed > 0 {
 			a.times[a.cur] = a.times[a.cur][min(a.assumed, len(a.times[a.cur])):]
 			a.assumed = 0

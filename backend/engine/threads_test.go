@@ -293,9 +293,9 @@ func TestThreadTunerLeavesAModerateCollapse(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		m         machine
-		ends      int           // the count it ends on
-		most      int           // steps at the other count, of 64
-		mostAfter int           // of those, after the first 16
+		ends      int // the count it ends on
+		most      int // steps at the other count, of 64
+		mostAfter int // of those, after the first 16
 	}{
 		{"now loaded", loaded, 1, 1, 0},
 		{"idle", idle, 2, 3, 0},
