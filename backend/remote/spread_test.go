@@ -146,16 +146,7 @@ func TestShareFromSettings(t *testing.T) {
 	for i := range reqs {
 		reqs[i] = engine.Request{Messages: []engine.Message{{Role: "user", Content: "x"}}, MaxTokens: 3, IgnoreEOS: true}
 	}
-	texts := make([]string, 4)
-	out, err := sw.GenerateBatch(ctx, reqs, func(i int, s string) { texts[i] += s })
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range out {
-		if texts[i] == "" || out[i].StopReason == engine.StopCanceled {
-			t.Errorf("request %d: %q %+v", i, texts[i], out[i])
-		}
-	}
+	answerAll(t, sw, reqs)
 	if by[true] == 0 || by[false] == 0 {
 		t.Errorf("answered by %v, want the local engine and the endpoint that is up", by)
 	}
@@ -203,16 +194,7 @@ func TestSharingLeavesOutSmallContexts(t *testing.T) {
 				reqs[i] = engine.Request{Messages: []engine.Message{{Role: engine.RoleUser, Content: fmt.Sprintf("piece %d", i)}},
 					MaxTokens: 3, IgnoreEOS: true, ContextNeeded: tc.needed}
 			}
-			texts := make([]string, len(reqs))
-			out, err := sw.GenerateBatch(ctx, reqs, func(i int, s string) { texts[i] += s })
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := range out {
-				if texts[i] == "" || out[i].StopReason == engine.StopCanceled {
-					t.Errorf("request %d: %q %+v", i, texts[i], out[i])
-				}
-			}
+			answerAll(t, sw, reqs)
 			mu.Lock()
 			defer mu.Unlock()
 			if got := by[true] > 0; got != tc.endpoint || by[true]+by[false] != len(reqs) {
@@ -224,5 +206,21 @@ func TestSharingLeavesOutSmallContexts(t *testing.T) {
 				t.Errorf("the endpoint was sent %d requests it has no room for", len(rp.bodies))
 			}
 		})
+	}
+}
+
+// answerAll runs reqs as one batch on sw and checks that every request was
+// answered with some text.
+func answerAll(t *testing.T, sw *Switch, reqs []engine.Request) {
+	t.Helper()
+	texts := make([]string, len(reqs))
+	out, err := sw.GenerateBatch(context.Background(), reqs, func(i int, s string) { texts[i] += s })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range out {
+		if texts[i] == "" || out[i].StopReason == engine.StopCanceled {
+			t.Errorf("request %d: %q %+v", i, texts[i], out[i])
+		}
 	}
 }
