@@ -265,14 +265,10 @@ run "portable .tar.gz runs in place" tarball || true
 if ! command -v wine >/dev/null; then
   echo "FAIL: wine is missing (Debian package wine; make deps-system)"; failures=$((failures + 1))
 else
-  export WINEPREFIX="$work/wine" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+  # shellcheck source=scripts/wine/prefix.sh
+  . scripts/wine/prefix.sh
   wine_setup() {
-    timeout 300 wineboot -i >"$work/wineboot.log" 2>&1 || { cat "$work/wineboot.log"; return 1; }
-    # Go's runtime needs bcryptprimitives.dll's ProcessPrng (Windows 10 and
-    # later); Wine 8.0 lacks it: a stand-in for this test (scripts/wine/).
-    local sys32="$WINEPREFIX/drive_c/windows/system32"
-    [ -f "$sys32/bcryptprimitives.dll" ] ||
-      x86_64-w64-mingw32-gcc-posix -shared -O2 -o "$sys32/bcryptprimitives.dll" scripts/wine/bcryptprimitives.c -ladvapi32
+    wine_prefix "$work/wine" || return 1
     mkdir -p "$work/win"
     (cd "$work/win" && unzip -q "$zip")
     wexe=$(ls "$work"/win/chapel-*/chapel.exe)

@@ -8,13 +8,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 exe=$(realpath "$1") pattern=$2
 command -v wine >/dev/null || { echo "wine-go-test: wine is missing (Debian package wine; make deps-system)" >&2; exit 1; }
 work=$(mktemp -d /tmp/chapel-wine-test.XXXXXX)
-export WINEPREFIX="$work/wine" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
-trap 'wineserver -k 2>/dev/null || true; rm -rf "$work"' EXIT
-timeout 300 wineboot -i >"$work/wineboot.log" 2>&1 || { cat "$work/wineboot.log"; exit 1; }
-# Go's runtime needs bcryptprimitives.dll's ProcessPrng, which Wine 8.0 lacks
-# (the stand-in scripts/test-packages.sh uses too).
-x86_64-w64-mingw32-gcc-posix -shared -O2 -o "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll" \
-  "$root/scripts/wine/bcryptprimitives.c" -ladvapi32
+trap 'WINEPREFIX="$work/wine" wineserver -k 2>/dev/null || true; rm -rf "$work"' EXIT
+# shellcheck source=scripts/wine/prefix.sh
+. "$root/scripts/wine/prefix.sh"
+wine_prefix "$work/wine"
 echo "$(wine --version): $(basename "$exe") -test.run '$pattern'"
 rc=0
 timeout 900 wine "$exe" -test.count=1 -test.v -test.run "$pattern" >"$work/out.txt" 2>&1 || rc=$?
