@@ -309,13 +309,12 @@ func TestCancelClosesRequest(t *testing.T) {
 	closed := make(chan time.Time, 1)
 	started := make(chan struct{})
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/v1/models":
+		if r.URL.Path == "/v1/models" {
 			io.WriteString(w, servers[0].models)
 			return
-		case "/v1/chat/completions":
-		default:
-			http.NotFound(w, r)
+		}
+		if r.URL.Path != "/v1/chat/completions" {
+			http.NotFound(w, r) // /props: this server does not say its context
 			return
 		}
 		w.Header().Set("Content-Type", "text/event-stream")
