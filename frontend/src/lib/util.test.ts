@@ -52,6 +52,11 @@ describe('settings store', () => {
     expect(normalise(bad)).toMatchObject({ temperature: DEFAULT_SETTINGS.temperature, top_p: 1, top_k: 12, seed: 5 });
   });
 
+  it('keeps the settings the form does not show', () => {
+    expect(normalise({ ...DEFAULT_SETTINGS, ignore_eos: true }).ignore_eos).toBe(true);
+    expect(normalise({ ...DEFAULT_SETTINGS, ignore_eos: 'yes' as unknown as boolean }).ignore_eos).toBeUndefined();
+  });
+
   it('loads and saves through the bindings', async () => {
     const w = installFakeWails();
     w.app.GetSettings.mockResolvedValue({ ...DEFAULT_SETTINGS, temperature: 0.2 });

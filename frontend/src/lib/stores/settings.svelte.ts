@@ -88,6 +88,9 @@ export function normalise(s: Settings): Settings {
     max_tokens: Math.max(0, Math.round(num(s.max_tokens, d.max_tokens))),
     system_prompt: typeof s.system_prompt === 'string' ? s.system_prompt : '',
     thinking_off: Array.isArray(s.thinking_off) ? s.thinking_off.filter((p) => typeof p === 'string') : [],
+    // Not in the form, but a setting all the same (tests and benchmarks turn
+    // it on): saving the panel must not turn it off.
+    ...(s.ignore_eos === true ? { ignore_eos: true } : {}),
   };
 }
 
