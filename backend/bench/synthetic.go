@@ -27,7 +27,7 @@ func ParseSynthetic(name string) (gguf.Shape, llama.FileType, error) {
 	s, okShape := gguf.Shapes[shape]
 	ft, okType := weightTypes[typ]
 	if !ok || !okShape || !okType {
-		return gguf.Shape{}, 0, fmt.Errorf("unknown synthetic model %q: use SHAPE-TYPE with SHAPE tiny, 0.5b or 1b and TYPE f32, f16, q8_0 or q4_0 (e.g. 1b-q4_0)", name)
+		return gguf.Shape{}, 0, fmt.Errorf("unknown synthetic model %q: use SHAPE-TYPE with SHAPE tiny, 135m, 0.5b or 1b and TYPE f32, f16, q8_0 or q4_0 (e.g. 1b-q4_0)", name)
 	}
 	return s, ft, nil
 }

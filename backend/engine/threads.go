@@ -97,6 +97,38 @@ func newThreadTuner(max int) *threadTuner {
 	return t
 }
 
+// smallModelBytes: a model file below this size makes a token step of well
+// under a millisecond (stories260K, 1 MB: 0.3 ms), where the barriers cost
+// as much as a second thread gains: on the 2-core EPYC one thread made
+// 3,400-7,000 tok/s, two at best the same idle and 190-650 whenever the
+// host took a core for a moment. A 107 MB model (SmolLM2-135M's shape)
+// gained 1.4× from the second thread, so the cut lies well below it.
+const smallModelBytes = 16 << 20
+
+// smallTrialRatio is what a trial of more threads is assumed to cost a
+// small model until one is measured (its time per token ÷ one thread's):
+// with the probe budget, the first trial comes after 400 steps, not at once.
+const smallTrialRatio = 4
+
+// small makes a tuner for a small model (smallModelBytes) start its step
+// classes at one thread, trying more only after smallTrialRatio's wait: a
+// short reply at the ceiling would pay for the barriers and, on a busy
+// machine, for a collapsed step that costs as much as dozens of good ones.
+// Prompts start at the ceiling as for any model (a batch's work hides the
+// barriers); a remembered count (start) still comes over this.
+func (t *threadTuner) small() {
+	if t.fixed || t.max <= 1 {
+		return
+	}
+	for _, c := range []int{classToken, classSteps} {
+		a := &t.classes[c]
+		a.cur = 1
+		for n := 2; n <= t.max; n++ {
+			a.ratio[n] = smallTrialRatio
+		}
+	}
+}
+
 // start makes the tuner begin from counts where they are known (what it
 // settled on the last time): only a start, the trials still come as
 // early as from the ceiling, so a machine that became idle (or busy) since

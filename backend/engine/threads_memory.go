@@ -119,6 +119,9 @@ func (e *Local) startTuner(path string, opts LoadOptions) {
 	e.tune, e.threadsSet = newThreadTuner(opts.Threads), opts.Threads
 	e.tune.fixed = opts.FixedThreads
 	e.tuneKey, e.tuneKeyOK = tuneKeyOf(path, opts.Threads)
+	if e.tuneKeyOK && e.tuneKey.stamp.Size < smallModelBytes {
+		e.tune.small()
+	}
 	start := opts.StartThreads
 	var mem tunedEntry
 	if e.tuneKeyOK {

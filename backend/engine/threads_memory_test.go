@@ -9,11 +9,15 @@ import (
 )
 
 // modelFile is a file standing for a model: the memory looks only at its
-// path, size and modification time.
+// path, size and modification time. It is as large as a model that starts
+// at the ceiling (smallModelBytes; sparse, so it costs no disk).
 func modelFile(t *testing.T) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "m.gguf")
 	if err := os.WriteFile(p, []byte("GGUF"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(p, smallModelBytes); err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -152,5 +156,37 @@ func TestSecondLoadStartsAtRemembered(t *testing.T) {
 	}
 	if info.TunedThreads != (ThreadCounts{}) || e.tune.threads(1) != 1 {
 		t.Fatalf("a one-thread load reports %+v", info.TunedThreads)
+	}
+}
+
+// The model file's size decides the start: below smallModelBytes, steps
+// start at one thread (prompts at the ceiling); fixed threads stay fixed.
+func TestSmallModelFileStartsAtOneThread(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		size  int64
+		fixed bool
+		want  ThreadCounts
+	}{
+		{"1 MB", 1 << 20, false, ThreadCounts{Step: 1, Steps: 1, Prompt: 2}},
+		{"just below the cut", smallModelBytes - 1, false, ThreadCounts{Step: 1, Steps: 1, Prompt: 2}},
+		{"at the cut", smallModelBytes, false, ThreadCounts{Step: 2, Steps: 2, Prompt: 2}},
+		{"1 MB, fixed threads", 1 << 20, true, ThreadCounts{Step: 2, Steps: 2, Prompt: 2}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "m.gguf")
+			if err := os.WriteFile(p, []byte("GGUF"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Truncate(p, tc.size); err != nil {
+				t.Fatal(err)
+			}
+			e := &Local{}
+			e.startTuner(p, LoadOptions{Threads: 2, FixedThreads: tc.fixed})
+			got := ThreadCounts{Step: e.tune.threads(1), Steps: e.tune.threads(4), Prompt: e.tune.threads(512)}
+			if got != tc.want {
+				t.Fatalf("starts at %+v, want %+v", got, tc.want)
+			}
+		})
 	}
 }

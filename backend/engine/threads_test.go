@@ -323,3 +323,59 @@ func TestThreadTunerLeavesAModerateCollapse(t *testing.T) {
 		})
 	}
 }
+
+// A small model starts its steps at one thread and tries two only after
+// hundreds of steps: a short reply never pays for a collapsed step, and two
+// threads that really help (idle, a model whose step is not that small
+// after all) still win once tried. A remembered count comes over the start,
+// prompts start at the ceiling, and a large model is not touched.
+func TestThreadTunerStartsSmallModelsAtOneThread(t *testing.T) {
+	same := machine{cores: 2, perThread: 300 * time.Microsecond, speedup: 1.0}
+	faster := machine{cores: 2, perThread: 300 * time.Microsecond, speedup: 1.6}
+	loaded := machine{cores: 2, busy: 1, perThread: 300 * time.Microsecond}
+	for _, tc := range []struct {
+		name        string
+		small       bool
+		remembered  int
+		m           machine
+		steps       int
+		firstAt     int // steps before the first at two threads (0: the first)
+		ends        int
+		twoAtMost   int // steps at two threads in all
+		promptStart int
+	}{
+		{"small, two no faster", true, 0, same, 1000, 400, 1, 20, 2},
+		{"small, two faster", true, 0, faster, 1000, 400, 2, 1000, 2},
+		{"small, loaded: one collapsed step in 1,000", true, 0, loaded, 1000, 400, 1, 1, 2},
+		{"small, remembered two", true, 2, faster, 100, 0, 2, 100, 2},
+		{"large model, at the ceiling", false, 0, faster, 100, 0, 2, 100, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tu := newThreadTuner(2)
+			if tc.small {
+				tu.small()
+			}
+			if tc.remembered > 0 {
+				tu.start(ThreadCounts{Step: tc.remembered})
+			}
+			if got := tu.threads(512); got != tc.promptStart {
+				t.Errorf("a prompt starts at %d threads, want %d", got, tc.promptStart)
+			}
+			first, two := -1, 0
+			for i := range tc.steps {
+				n := tu.threads(1)
+				if n == 2 {
+					two++
+					if first < 0 {
+						first = i
+					}
+				}
+				tu.observe(1, n, tc.m.step(n))
+			}
+			if first < tc.firstAt || tu.current() != tc.ends || two > tc.twoAtMost {
+				t.Errorf("first step at two threads: %d (want ≥ %d); ends on %d (want %d); %d steps at two (want ≤ %d)",
+					first, tc.firstAt, tu.current(), tc.ends, two, tc.twoAtMost)
+			}
+		})
+	}
+}

@@ -27,6 +27,8 @@ var Shapes = map[string]Shape{
 	"tiny": {Name: "tiny", Embd: 64, Layers: 2, Heads: 4, HeadsKV: 2, FF: 128, Vocab: 512, ContextLen: 1024},
 	"1b":   {Name: "1b", Embd: 2048, Layers: 22, Heads: 32, HeadsKV: 4, FF: 5632, Vocab: 32000, ContextLen: 2048},
 	"0.5b": {Name: "0.5b", Embd: 896, Layers: 24, Heads: 14, HeadsKV: 2, FF: 4864, Vocab: 32000, ContextLen: 4096},
+	// SmolLM2-135M's shape: where one thread and two meet on a token step.
+	"135m": {Name: "135m", Embd: 576, Layers: 30, Heads: 9, HeadsKV: 3, FF: 1536, Vocab: 49152, ContextLen: 2048},
 }
 
 // ChatMLTemplate is a ChatML chat template, which llama.cpp recognises.
