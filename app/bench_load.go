@@ -142,18 +142,28 @@ func (lb loadBench) underLoad(ctx context.Context, eng engine.Engine, modelPaths
 			tuned.IdleStart, tuned.IdleSettled, tuned.LoadStart, tuned.LoadSettled)
 		report["default_vs_one_idle"], report["default_vs_one_loaded"] = vsIdle, vsLoaded
 		if lb.doc != "" {
-			var sum [2]summaryReport
-			for i, loaded := range []bool{false, true} {
-				r, err := lb.summaryRun(ctx, path, loaded)
-				if err != nil {
-					return fail(err)
+			// The summary's map steps, tuned and on one thread, idle and
+			// loaded: the rule for replies holds for summaries too.
+			var sum [2][2]summaryReport // [tuned, one thread][idle, loaded]
+			for i, threads := range []int{lb.threads, 1} {
+				for j, loaded := range []bool{false, true} {
+					r, err := lb.summaryRun(ctx, path, threads, i == 1, loaded)
+					if err != nil {
+						return fail(err)
+					}
+					sum[i][j] = r
 				}
-				sum[i] = r
 			}
-			kept := sum[1].PipelinePPTPS / sum[0].PipelinePPTPS
-			report["summary_idle"], report["summary_loaded"], report["summary_retained"] = sum[0], sum[1], kept
-			text += fmt.Sprintf("\n  summary map steps (%s): prompt %.1f tok/s idle, %.1f loaded: keeps %.0f %%",
-				filepath.Base(lb.doc), sum[0].PipelinePPTPS, sum[1].PipelinePPTPS, 100*kept)
+			tunedS, oneS := sum[0], sum[1]
+			kept := tunedS[1].PipelinePPTPS / tunedS[0].PipelinePPTPS
+			sIdle, sLoaded := tunedS[0].PipelinePPTPS/oneS[0].PipelinePPTPS, tunedS[1].PipelinePPTPS/oneS[1].PipelinePPTPS
+			report["summary_idle"], report["summary_loaded"], report["summary_retained"] = tunedS[0], tunedS[1], kept
+			report["summary_one_thread_idle"], report["summary_one_thread_loaded"] = oneS[0], oneS[1]
+			report["summary_vs_one_idle"], report["summary_vs_one_loaded"] = sIdle, sLoaded
+			text += fmt.Sprintf("\n  summary map steps (%s), prompt tok/s: default idle %.1f, loaded %.1f: keeps %.0f %%; "+
+				"1 thread idle %.1f, loaded %.1f\n  summary default vs 1 thread: idle %.2f×, loaded %.2f×",
+				filepath.Base(lb.doc), tunedS[0].PipelinePPTPS, tunedS[1].PipelinePPTPS, 100*kept,
+				oneS[0].PipelinePPTPS, oneS[1].PipelinePPTPS, sIdle, sLoaded)
 		}
 		if code := printBench(lb.asJSON, report, text); code != 0 {
 			return code
@@ -179,6 +189,8 @@ func (lb loadBench) measure(ctx context.Context, eng engine.Engine, path string,
 type summaryReport struct {
 	Document        string  `json:"document"`
 	Loaded          bool    `json:"loaded"`
+	Threads         int     `json:"threads"`
+	Fixed           bool    `json:"fixed_threads"`
 	Pieces          int     `json:"pieces"`
 	PromptTokens    int     `json:"prompt_tokens"`
 	Completion      int     `json:"completion_tokens"`
@@ -194,7 +206,7 @@ type summaryReport struct {
 // summaries runs the summary benchmark on each model.
 func (lb loadBench) summaries(ctx context.Context, eng engine.Engine, modelPaths []string) int {
 	for _, path := range modelPaths {
-		r, err := lb.summaryRun(ctx, path, false)
+		r, err := lb.summaryRun(ctx, path, lb.threads, false, false)
 		if err != nil {
 			return fail(err)
 		}
@@ -216,8 +228,8 @@ func (lb loadBench) summaries(ctx context.Context, eng engine.Engine, modelPaths
 // metered, until lb.pieces map steps are done. The engine's own prompt
 // rate, for comparison, is measured first with a prompt as long as the
 // pipeline's average map prompt.
-func (lb loadBench) summaryRun(ctx context.Context, modelPath string, loaded bool) (summaryReport, error) {
-	rep := summaryReport{Document: filepath.Base(lb.doc), Loaded: loaded}
+func (lb loadBench) summaryRun(ctx context.Context, modelPath string, threads int, fixed, loaded bool) (summaryReport, error) {
+	rep := summaryReport{Document: filepath.Base(lb.doc), Loaded: loaded, Threads: threads, Fixed: fixed}
 	st, docID, done, err := scratchDocument(ctx, lb.doc)
 	if err != nil {
 		return rep, err
@@ -232,7 +244,7 @@ func (lb loadBench) summaryRun(ctx context.Context, modelPath string, loaded boo
 	}
 	eng := engine.NewLocal()
 	defer eng.Close()
-	if _, err := eng.Load(ctx, modelPath, engine.LoadOptions{Threads: lb.threads}); err != nil {
+	if _, err := eng.Load(ctx, modelPath, engine.LoadOptions{Threads: threads, FixedThreads: fixed}); err != nil {
 		return rep, err
 	}
 	meter := &bench.Meter{Engine: eng}
@@ -259,7 +271,7 @@ func (lb loadBench) summaryRun(ctx context.Context, modelPath string, loaded boo
 	// costs more per token in a longer prompt, which is not waste.
 	rep.MapPromptAvg = float64(meter.PromptTokens) / float64(max(1, meter.Steps))
 	rep.ReferencePrompt = min(int(rep.MapPromptAvg), 4000)
-	ref, err := bench.Run(ctx, eng, modelPath, bench.Options{Threads: lb.threads, PP: max(64, rep.ReferencePrompt), TG: 8, Reps: lb.reps})
+	ref, err := bench.Run(ctx, eng, modelPath, bench.Options{Threads: threads, FixedThreads: fixed, PP: max(64, rep.ReferencePrompt), TG: 8, Reps: lb.reps})
 	if err != nil {
 		return rep, err
 	}

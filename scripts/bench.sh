@@ -57,7 +57,12 @@ echo "== $first: follow-up after a long history, parallel sequences (chapel)" >&
 # TinyStories model; and the summary pipeline's prompt rate against the
 # engine's own on a real document (the first map steps of R-intro.pdf).
 echo "== $first: under load (chapel)" >&2
-"$bin" bench --under-load --model "$CHAPEL_HOME/cache/synthetic-$first.gguf" --threads "$threads" --tg 64 --reps "$reps" --json > "$out/load.json"
+doc="$root/../shared/corpus/R-intro.pdf"
+# With the document: the summary's map steps too (tuned and one thread,
+# idle and loaded; the first LOAD_PIECES of them).
+load_summary=()
+[ -f "$doc" ] && load_summary=(--summary "$doc" --pieces "${LOAD_PIECES:-4}")
+"$bin" bench --under-load "${load_summary[@]}" --model "$CHAPEL_HOME/cache/synthetic-$first.gguf" --threads "$threads" --tg 64 --reps "$reps" --json > "$out/load.json"
 stories="$root/../shared/models/stories260K.gguf"
 if [ -f "$stories" ]; then
   echo "== stories260K: under load (chapel)" >&2
@@ -65,7 +70,6 @@ if [ -f "$stories" ]; then
 else
   echo '{}' > "$out/load-stories.json"
 fi
-doc="$root/../shared/corpus/R-intro.pdf"
 if [ -f "$doc" ]; then
   echo "== $first: summary pipeline on R-intro.pdf (chapel)" >&2
   "$bin" bench --summary "$doc" --model "$CHAPEL_HOME/cache/synthetic-$first.gguf" --threads "$threads" --pieces "${PIECES:-8}" --reps "$reps" --json > "$out/summary.json"
@@ -104,6 +108,12 @@ for (const file of [process.argv[5], process.argv[6]]) {
   console.log(`\nunder load (${ld.model}, ${ld.tg} tokens): one core kept busy by another process`);
   for (const r of ld.rows) console.log(`  ${r.config.padEnd(22)} idle ${f(r.idle_tps).padStart(8)} tok/s · loaded ${f(r.loaded_tps).padStart(8)} tok/s · keeps ${f(100 * r.retained, 0)} %`);
   console.log(`  default vs 1 thread: idle ${f(ld.default_vs_one_idle, 2)}×, loaded ${f(ld.default_vs_one_loaded, 2)}× (targets: default keeps ≥ 60 % on 1b, ≥ 50 % on stories260K; never below 1 thread)`);
+  if (ld.summary_idle) {
+    const [si, sl, oi, ol] = [ld.summary_idle, ld.summary_loaded, ld.summary_one_thread_idle, ld.summary_one_thread_loaded];
+    console.log(`  summary map steps (${si.document}, ${si.pieces} steps), prompt tok/s: default idle ${f(si.pipeline_pp_tps)} · loaded ${f(sl.pipeline_pp_tps)} · keeps ${f(100 * ld.summary_retained, 0)} %; ` +
+      `1 thread idle ${f(oi.pipeline_pp_tps)} · loaded ${f(ol.pipeline_pp_tps)}`);
+    console.log(`  summary default vs 1 thread: idle ${f(ld.summary_vs_one_idle, 2)}×, loaded ${f(ld.summary_vs_one_loaded, 2)}× (the same targets)`);
+  }
 }
 const sm = JSON.parse(fs.readFileSync(process.argv[7], 'utf8'));
 if (sm.pipeline_pp_tps) {
