@@ -452,7 +452,7 @@ func (e *Local) reuse(prompt []llama.Token) int {
 // asking for logits of the last token only.
 func (e *Local) decode(toks []llama.Token, pos int) error {
 	for len(toks) > 0 {
-		n := min(len(toks), e.batch.Cap())
+		n := min(len(toks), e.tune.batchCap(e.batch.Cap()))
 		e.batch.Clear()
 		for i := 0; i < n; i++ {
 			if err := e.batch.Add(toks[i], pos+i, 0, i == len(toks)-1); err != nil {

@@ -135,7 +135,7 @@ func (e *Local) decodePrompts(c *llama.Context, batch *llama.Batch, seqs []*seqS
 			batch.Clear()
 		}
 		for j, tok := range s.prompt[:len(s.prompt)-1] {
-			if batch.Len() == batch.Cap() {
+			if batch.Len() >= e.tune.batchCap(batch.Cap()) {
 				if err := e.timedDecodeOn(c, &e.bthreads, batch); err != nil {
 					return err
 				}

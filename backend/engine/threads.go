@@ -61,17 +61,36 @@ type tunerArm struct {
 	turn      int  // which kind of trial comes next: one more, one fewer, half
 	settled   bool // cur was measured (or remembered from an earlier run), not just the ceiling
 	assumed   int  // how many of times[cur]'s oldest entries are baseline's, not measured
+	// paired classes: the trial decode's time per token, waiting for its
+	// control decode at cur (0: none waits)
+	pairTrial time.Duration
+	pairCount int // the count pairTrial was measured with
 }
 
 // probe schedule per class: decodes between probes at first and at most,
 // and how many decodes a trial lasts.
 // A scheduled trial also waits for `known` timings of the count in use:
 // one slow first step (cold caches) must not make a worse count look better.
-var tunerSchedule = [nClasses]struct{ first, most, trial, known int }{
+// A paired class's trial is one short decode (pairTokens) at the count
+// under trial followed by one as short at the count in use, the two judged
+// against each other: a prompt batch is up to 512 tokens, and a trial of
+// one thread on an idle 2-core machine took 7.1 s where two threads took
+// 3.8 (the 1B) — a sixth of a short summary's prompt time went on one
+// trial. Same-size decodes back to back compare fairly; a short one
+// against the window of full batches would not (short batches cost more
+// per token).
+var tunerSchedule = [nClasses]struct {
+	first, most, trial, known int
+	paired                    bool
+}{
 	classToken:  {first: 1, most: 1 << 16, trial: 3, known: 4},
 	classSteps:  {first: 2, most: 1 << 14, trial: 3, known: 4},
-	classPrompt: {first: 1, most: 1 << 10, trial: 1, known: 2},
+	classPrompt: {first: 1, most: 1 << 10, trial: 1, known: 2, paired: true},
 }
+
+// pairTokens is how many tokens a paired trial's two decodes hold each
+// (still a prompt batch: at least 32).
+const pairTokens = 64
 
 // probeBudget is the share of the time trials may cost. A thread count
 // whose last trial took r times as long per token as the count in use is
@@ -85,9 +104,17 @@ const probeBudget = 0.03
 // same thread count means something else took a core: probe fewer threads.
 const spikeFactor = 2.5
 
-// betterBy: a trial's thread count wins when its time per token is at
-// least this much shorter (noise alone must not flip the choice).
-const betterBy = 0.95
+// betterBy: a trial of more threads wins when its time per token is at
+// least this much shorter (noise alone must not flip the choice); a trial
+// of fewer threads wins when it is no slower (fewerBy). Ties go to fewer:
+// with one of two cores busy, two threads ran a summary's prompts about as
+// fast as one (67 against 70 tok/s, the 1B) and a 5 % margin kept them,
+// where one thread is never slower, leaves the other process its core and
+// cannot collapse.
+const (
+	betterBy = 0.95
+	fewerBy  = 1.0
+)
 
 func newThreadTuner(max int) *threadTuner {
 	t := &threadTuner{max: max}
@@ -212,6 +239,16 @@ func (t *threadTuner) threads(nTokens int) int {
 	return a.cur
 }
 
+// batchCap is how many tokens the next prompt decode may hold, at most
+// limit: fewer while a paired trial or its control is due.
+func (t *threadTuner) batchCap(limit int) int {
+	a := &t.classes[classPrompt]
+	if !t.fixed && tunerSchedule[classPrompt].paired && (a.probe > 0 || a.pairTrial > 0) {
+		return min(limit, pairTokens)
+	}
+	return limit
+}
+
 // current is the thread count single-token steps use now (for reports).
 func (t *threadTuner) current() int { return t.classes[classToken].cur }
 
@@ -226,9 +263,27 @@ func (t *threadTuner) observe(nTokens, n int, d time.Duration) {
 	// usual, the typical step of the count in use, tells a spike; cost, its
 	// mean step, is what the user waits for and what trials are judged by:
 	// under load a count whose steps are mostly quick but now and then
-	// collapse has a quick median and a slow mean.
+	// collapse has a quick median and a slow mean. The baseline's assumed
+	// steps count for usual (so the first collapsed step is a spike) but
+	// not for cost once one is measured: a loaded machine's prompts ran
+	// twice as slow as the remembered idle ones (14.8 against 7.4 ms a
+	// token, the 1B, under the spike line), and judged against the mean of
+	// that and two assumed idle steps, one thread (14.0 ms) lost its trial.
 	usual, known := median(a.times[a.cur])
-	cost, _ := mean(a.times[a.cur])
+	cost, _ := mean(a.measured())
+	if sched.paired {
+		switch {
+		case a.probe > 0 && n == a.probe:
+			a.pairTrial, a.pairCount, a.probe = per, n, 0
+			return
+		case a.pairTrial > 0 && n == a.cur:
+			// The control: the count in use on a decode as short, just now.
+			a.probe = a.pairCount
+			a.judge(a.pairTrial, per, true, sched.first, sched.most)
+			a.pairTrial = 0
+			return
+		}
+	}
 	w := append(a.times[n], per)
 	if len(w) > tunerWindow {
 		if n == a.cur {
@@ -248,19 +303,7 @@ func (t *threadTuner) observe(nTokens, n int, d time.Duration) {
 			return
 		}
 		trial, _ := mean(w[max(0, len(w)-sched.trial):])
-		switch {
-		case !known || cost <= 0 || trial <= 0:
-			a.cur, a.period, a.assumed = a.probe, sched.first, 0
-		case float64(trial) < betterBy*float64(cost):
-			// The old count's timings describe a machine that changed.
-			delete(a.times, a.cur)
-			a.ratio[a.cur] = float64(cost) / float64(trial)
-			a.cur, a.period, a.settled, a.assumed = a.probe, sched.first, true, 0
-		default:
-			a.ratio[a.probe] = float64(trial) / float64(cost)
-			a.period = min(2*a.period, sched.most)
-		}
-		a.probe, a.since = 0, 0
+		a.judge(trial, cost, known, sched.first, sched.most)
 		return
 	}
 	a.since++
@@ -299,6 +342,40 @@ func (t *threadTuner) observe(nTokens, n int, d time.Duration) {
 			}
 		}
 	}
+}
+
+// judge ends the trial of a.probe, whose time per token was trial against
+// cost for the count in use: the trial's count is taken when it is enough
+// faster (betterBy for more threads, fewerBy for fewer), and otherwise
+// waits longer for its next trial.
+func (a *tunerArm) judge(trial, cost time.Duration, known bool, first, most int) {
+	margin := betterBy
+	if a.probe < a.cur {
+		margin = fewerBy
+	}
+	switch {
+	case !known || cost <= 0 || trial <= 0:
+		a.cur, a.period, a.assumed = a.probe, first, 0
+	case float64(trial) <= margin*float64(cost):
+		// The old count's timings describe a machine that changed.
+		delete(a.times, a.cur)
+		a.ratio[a.cur] = float64(cost) / float64(trial)
+		a.cur, a.period, a.settled, a.assumed = a.probe, first, true, 0
+	default:
+		a.ratio[a.probe] = float64(trial) / float64(cost)
+		a.period = min(2*a.period, most)
+	}
+	a.probe, a.since = 0, 0
+}
+
+// measured is the count in use's timings without the baseline's assumed
+// steps, or all of them while none is measured yet.
+func (a *tunerArm) measured() []time.Duration {
+	w := a.times[a.cur]
+	if m := w[min(a.assumed, len(w)):]; len(m) > 0 {
+		return m
+	}
+	return w
 }
 
 func (a *tunerArm) startProbe(n, trial int) {
