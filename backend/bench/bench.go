@@ -38,8 +38,8 @@ type Report struct {
 	Threads    int    `json:"threads"`
 	Fixed      bool   `json:"fixed_threads,omitempty"`
 	// StartThreads is the thread count the tuner started the steps at
-	// (what this process's earlier loads of the model settled on, else the
-	// ceiling) and SettledThreads the count they used at the end of the
+	// (what this process's earlier loads of the model settled on, else one
+	// for a small model file, else the ceiling) and SettledThreads the count they used at the end of the
 	// last repetition; 0 with fixed threads.
 	StartThreads   int     `json:"start_threads,omitempty"`
 	SettledThreads int     `json:"settled_threads,omitempty"`
@@ -89,9 +89,9 @@ func Run(ctx context.Context, eng engine.Engine, path string, o Options) (Report
 	}
 	tuned := !o.FixedThreads && r.Threads > 1
 	if tuned {
-		r.StartThreads = info.TunedThreads.Step
+		r.StartThreads = info.StartThreads
 		if r.StartThreads == 0 {
-			r.StartThreads = r.Threads // nothing remembered: the ceiling
+			r.StartThreads = r.Threads
 		}
 	}
 	vocab := info.VocabSize

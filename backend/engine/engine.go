@@ -119,6 +119,10 @@ type ModelInfo struct {
 	// load, or remembered to start from (zero: nothing yet, fixed threads,
 	// or a remote engine).
 	TunedThreads ThreadCounts `json:"tuned_threads,omitzero"`
+	// StartThreads is the thread count a reply's steps start at after the
+	// load (remembered, else one for a small model file, else the
+	// ceiling); zero for a remote engine.
+	StartThreads int `json:"start_threads,omitempty"`
 }
 
 // LoadOptions tune how a model is loaded.

@@ -160,6 +160,7 @@ func (e *Local) Load(ctx context.Context, path string, opts LoadOptions) (ModelI
 	}
 	info := e.info
 	info.TunedThreads = e.tuned() // where the tuner starts
+	info.StartThreads = e.tune.threads(1)
 	return info, nil
 }
 

@@ -136,6 +136,11 @@ func TestSecondLoadStartsAtRemembered(t *testing.T) {
 	if info.TunedThreads != (ThreadCounts{}) {
 		t.Fatalf("first load reports %+v settled, want nothing yet", info.TunedThreads)
 	}
+	// The stories model (or the tiny one standing in for it) is a small
+	// file: its steps start at one thread, and the load says so.
+	if info.StartThreads != 1 {
+		t.Fatalf("first load reports its steps start at %d threads, want 1 (a small model file)", info.StartThreads)
+	}
 	settleLoaded(t, e)
 	if cur, _ := e.Model(ctx); cur.TunedThreads.Step != 1 {
 		t.Fatalf("Model reports %+v settled, want step 1", cur.TunedThreads)

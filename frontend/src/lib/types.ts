@@ -41,6 +41,8 @@ export interface ModelInfo {
   vocab_size?: number;
   /** What the engine's thread tuner settled on so far (absent: fixed threads or a remote engine). */
   tuned_threads?: ThreadCounts;
+  /** The thread count a reply's steps start at after the load (absent: a remote engine). */
+  start_threads?: number;
 }
 
 /** engine.ThreadCounts: thread counts per decode size; 0 = not known. */
