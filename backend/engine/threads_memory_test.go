@@ -71,7 +71,7 @@ func TestThreadMemoryAcrossLoads(t *testing.T) {
 			}
 			second := &Local{}
 			second.startTuner(path, tc.second)
-			got := ThreadCounts{Step: second.tune.threads(1), Steps: second.tune.threads(4), Prompt: second.tune.threads(512)}
+			got := second.tune.starts()
 			if got != tc.want {
 				t.Fatalf("second load starts at %+v, want %+v", got, tc.want)
 			}
@@ -114,8 +114,10 @@ func TestThreadMemoryKeepsUsualStep(t *testing.T) {
 	if len(a.times[2]) != tunerSchedule[classToken].known || a.times[2][0] != mem.usual[classToken] {
 		t.Fatalf("baseline %v, want %d × %v", a.times[2], tunerSchedule[classToken].known, mem.usual[classToken])
 	}
-	if p := second.tune.classes[classPrompt]; len(p.times) != 0 {
-		t.Fatalf("prompt batches got a baseline without a remembered time: %v", p.times)
+	for n, ts := range second.tune.classes[classPrompt].times {
+		if len(ts) > 0 {
+			t.Fatalf("prompt batches got a baseline at %d threads without a remembered time: %v", n, ts)
+		}
 	}
 }
 
@@ -188,10 +190,16 @@ func TestSmallModelFileStartsAtOneThread(t *testing.T) {
 			}
 			e := &Local{}
 			e.startTuner(p, LoadOptions{Threads: 2, FixedThreads: tc.fixed})
-			got := ThreadCounts{Step: e.tune.threads(1), Steps: e.tune.threads(4), Prompt: e.tune.threads(512)}
+			got := e.tune.starts()
 			if got != tc.want {
 				t.Fatalf("starts at %+v, want %+v", got, tc.want)
 			}
 		})
 	}
+}
+
+// starts is the count in use per size class (where a load starts, before
+// any trial).
+func (t *threadTuner) starts() ThreadCounts {
+	return ThreadCounts{Step: t.classes[classToken].cur, Steps: t.classes[classSteps].cur, Prompt: t.classes[classPrompt].cur}
 }
