@@ -38,9 +38,8 @@ type Report struct {
 	Threads    int    `json:"threads"`
 	Fixed      bool   `json:"fixed_threads,omitempty"`
 	// StartThreads is the thread count the tuner started the steps at
-	// (what this process's earlier loads of the model settled on, else one
-	// for a small model file, else the ceiling) and SettledThreads the count they used at the end of the
-	// last repetition; 0 with fixed threads.
+	// (ModelInfo.StartThreads) and SettledThreads the count they used at
+	// the end of the last repetition; 0 with fixed threads.
 	StartThreads   int     `json:"start_threads,omitempty"`
 	SettledThreads int     `json:"settled_threads,omitempty"`
 	PP             int     `json:"pp"`

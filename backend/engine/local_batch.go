@@ -134,12 +134,14 @@ func (e *Local) decodePrompts(c *llama.Context, batch *llama.Batch, seqs []*seqS
 			}
 			batch.Clear()
 		}
+		limit := e.tune.batchCap(batch.Cap()) // shorter while a paired trial is due
 		for j, tok := range s.prompt[:len(s.prompt)-1] {
-			if batch.Len() >= e.tune.batchCap(batch.Cap()) {
+			if batch.Len() >= limit {
 				if err := e.timedDecodeOn(c, &e.bthreads, batch); err != nil {
 					return err
 				}
 				batch.Clear()
+				limit = e.tune.batchCap(batch.Cap())
 			}
 			if err := batch.Add(tok, j, i, false); err != nil {
 				return err

@@ -61,10 +61,9 @@ type tunerArm struct {
 	turn      int  // which kind of trial comes next: one more, one fewer, half
 	settled   bool // cur was measured (or remembered from an earlier run), not just the ceiling
 	assumed   int  // how many of times[cur]'s oldest entries are baseline's, not measured
-	// paired classes: the trial decode's time per token, waiting for its
-	// control decode at cur (0: none waits)
+	// paired classes: the trial decode's time per token, waiting (with
+	// probe still set) for its control decode at cur; 0: none waits
 	pairTrial time.Duration
-	pairCount int // the count pairTrial was measured with
 }
 
 // probe schedule per class: decodes between probes at first and at most,
@@ -79,13 +78,15 @@ type tunerArm struct {
 // trial. Same-size decodes back to back compare fairly; a short one
 // against the window of full batches would not (short batches cost more
 // per token).
-var tunerSchedule = [nClasses]struct {
-	first, most, trial, known int
-	paired                    bool
-}{
+var tunerSchedule = [nClasses]schedule{
 	classToken:  {first: 1, most: 1 << 16, trial: 3, known: 4},
 	classSteps:  {first: 2, most: 1 << 14, trial: 3, known: 4},
 	classPrompt: {first: 1, most: 1 << 10, trial: 1, known: 2, paired: true},
+}
+
+type schedule struct {
+	first, most, trial, known int
+	paired                    bool
 }
 
 // pairTokens is how many tokens a paired trial's two decodes hold each
@@ -233,7 +234,7 @@ func (c ThreadCounts) byClass() [nClasses]int {
 // threads returns the thread count for the next decode of nTokens tokens.
 func (t *threadTuner) threads(nTokens int) int {
 	a := &t.classes[sizeClass(nTokens)]
-	if a.probe > 0 {
+	if a.probe > 0 && a.pairTrial == 0 {
 		return a.probe
 	}
 	return a.cur
@@ -243,7 +244,7 @@ func (t *threadTuner) threads(nTokens int) int {
 // limit: fewer while a paired trial or its control is due.
 func (t *threadTuner) batchCap(limit int) int {
 	a := &t.classes[classPrompt]
-	if !t.fixed && tunerSchedule[classPrompt].paired && (a.probe > 0 || a.pairTrial > 0) {
+	if !t.fixed && tunerSchedule[classPrompt].paired && a.probe > 0 {
 		return min(limit, pairTokens)
 	}
 	return limit
@@ -271,18 +272,15 @@ func (t *threadTuner) observe(nTokens, n int, d time.Duration) {
 	// that and two assumed idle steps, one thread (14.0 ms) lost its trial.
 	usual, known := median(a.times[a.cur])
 	cost, _ := mean(a.measured())
-	if sched.paired {
-		switch {
-		case a.probe > 0 && n == a.probe:
-			a.pairTrial, a.pairCount, a.probe = per, n, 0
-			return
-		case a.pairTrial > 0 && n == a.cur:
+	if sched.paired && a.probe > 0 {
+		if a.pairTrial == 0 {
+			a.pairTrial = per // the trial; its control comes next
+		} else {
 			// The control: the count in use on a decode as short, just now.
-			a.probe = a.pairCount
-			a.judge(a.pairTrial, per, true, sched.first, sched.most)
+			a.judge(a.pairTrial, per, true, sched)
 			a.pairTrial = 0
-			return
 		}
+		return
 	}
 	w := append(a.times[n], per)
 	if len(w) > tunerWindow {
@@ -303,7 +301,7 @@ func (t *threadTuner) observe(nTokens, n int, d time.Duration) {
 			return
 		}
 		trial, _ := mean(w[max(0, len(w)-sched.trial):])
-		a.judge(trial, cost, known, sched.first, sched.most)
+		a.judge(trial, cost, known, sched)
 		return
 	}
 	a.since++
@@ -311,16 +309,11 @@ func (t *threadTuner) observe(nTokens, n int, d time.Duration) {
 	switch {
 	case spike && a.cur > 1:
 		// Something took cores: try half the threads; the regular trials
-		// then climb back up one at a time to the best count. The trial
-		// is judged against what the count in use measured, without the
-		// baseline's assumed steps: a step that collapsed threefold (the
-		// 1B on a loaded 2-core machine: 86 against 28 ms) averaged with
-		// four assumed idle ones made one thread (38 ms) look no better,
-		// and two collapsing threads could stay until the next trial.
-		if a.assumed > 0 {
-			a.times[a.cur] = a.times[a.cur][min(a.assumed, len(a.times[a.cur])):]
-			a.assumed = 0
-		}
+		// then climb back up one at a time to the best count. Like every
+		// trial it is judged against measured steps only (measured): a
+		// step that collapsed threefold (the 1B on a loaded 2-core
+		// machine: 86 against 28 ms) averaged with four assumed idle ones
+		// made one thread (38 ms) look no better.
 		a.startProbe(max(1, a.cur/2), sched.trial)
 	case len(a.times[a.cur]) < sched.known:
 		// Not enough timings of the count in use to judge a trial against.
@@ -348,22 +341,22 @@ func (t *threadTuner) observe(nTokens, n int, d time.Duration) {
 // cost for the count in use: the trial's count is taken when it is enough
 // faster (betterBy for more threads, fewerBy for fewer), and otherwise
 // waits longer for its next trial.
-func (a *tunerArm) judge(trial, cost time.Duration, known bool, first, most int) {
+func (a *tunerArm) judge(trial, cost time.Duration, known bool, sched schedule) {
 	margin := betterBy
 	if a.probe < a.cur {
 		margin = fewerBy
 	}
 	switch {
 	case !known || cost <= 0 || trial <= 0:
-		a.cur, a.period, a.assumed = a.probe, first, 0
+		a.cur, a.period, a.assumed = a.probe, sched.first, 0
 	case float64(trial) <= margin*float64(cost):
 		// The old count's timings describe a machine that changed.
 		delete(a.times, a.cur)
 		a.ratio[a.cur] = float64(cost) / float64(trial)
-		a.cur, a.period, a.settled, a.assumed = a.probe, first, true, 0
+		a.cur, a.period, a.settled, a.assumed = a.probe, sched.first, true, 0
 	default:
 		a.ratio[a.probe] = float64(trial) / float64(cost)
-		a.period = min(2*a.period, most)
+		a.period = min(2*a.period, sched.most)
 	}
 	a.probe, a.since = 0, 0
 }

@@ -11,13 +11,16 @@ import (
 // modelFile is a file standing for a model: the memory looks only at its
 // path, size and modification time. It is as large as a model that starts
 // at the ceiling (smallModelBytes; sparse, so it costs no disk).
-func modelFile(t *testing.T) string {
+func modelFile(t *testing.T) string { return modelFileOf(t, smallModelBytes) }
+
+// modelFileOf is such a file of size bytes.
+func modelFileOf(t *testing.T, size int64) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "m.gguf")
 	if err := os.WriteFile(p, []byte("GGUF"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Truncate(p, smallModelBytes); err != nil {
+	if err := os.Truncate(p, size); err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -181,15 +184,8 @@ func TestSmallModelFileStartsAtOneThread(t *testing.T) {
 		{"1 MB, fixed threads", 1 << 20, true, ThreadCounts{Step: 2, Steps: 2, Prompt: 2}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := filepath.Join(t.TempDir(), "m.gguf")
-			if err := os.WriteFile(p, []byte("GGUF"), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Truncate(p, tc.size); err != nil {
-				t.Fatal(err)
-			}
 			e := &Local{}
-			e.startTuner(p, LoadOptions{Threads: 2, FixedThreads: tc.fixed})
+			e.startTuner(modelFileOf(t, tc.size), LoadOptions{Threads: 2, FixedThreads: tc.fixed})
 			got := e.tune.starts()
 			if got != tc.want {
 				t.Fatalf("starts at %+v, want %+v", got, tc.want)

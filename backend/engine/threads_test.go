@@ -391,8 +391,10 @@ func TestThreadTunerStartsSmallModelsAtOneThread(t *testing.T) {
 // A summary's prompts on a machine that became busy: two threads run them
 // twice as slow as the remembered idle ones, under the spike line, and one
 // thread a little faster still (the 1B: 14.8 and 14.0 against 7.4 ms a
-// token). The trial of one thread is judged against the measured steps,
-// not the baseline's assumed idle ones, and wins at once.
+// token). The trial of one thread is judged against a fresh control decode
+// (the prompt class's paired trials), not the baseline's assumed idle
+// steps, and wins at once. (measured() keeps the same true for the
+// unpaired classes: TestThreadTunerLeavesAModerateCollapse.)
 func TestThreadTunerPromptTrialIgnoresAssumedSteps(t *testing.T) {
 	idle := machine{cores: 2, perThread: 14 * time.Millisecond, speedup: 1.9}
 	loaded := machine{cores: 2, busy: 1, perThread: 14 * time.Millisecond, speedup: 1.9, collapse: 1.06}
