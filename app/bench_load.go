@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/chapelapp/chapel/backend/bench"
@@ -147,7 +148,7 @@ func (lb loadBench) underLoad(ctx context.Context, eng engine.Engine, modelPaths
 			var sum [2][2]summaryReport // [tuned, one thread][idle, loaded]
 			for i, threads := range []int{lb.threads, 1} {
 				for j, loaded := range []bool{false, true} {
-					r, err := lb.summaryRun(ctx, path, threads, i == 1, loaded)
+					r, err := lb.summaryRun(ctx, path, summaryCase{threads: threads, fixed: i == 1, loaded: loaded})
 					if err != nil {
 						return fail(err)
 					}
@@ -164,6 +165,12 @@ func (lb loadBench) underLoad(ctx context.Context, eng engine.Engine, modelPaths
 				"1 thread idle %.1f, loaded %.1f\n  summary default vs 1 thread: idle %.2f×, loaded %.2f×",
 				filepath.Base(lb.doc), tunedS[0].PipelinePPTPS, tunedS[1].PipelinePPTPS, 100*kept,
 				oneS[0].PipelinePPTPS, oneS[1].PipelinePPTPS, sIdle, sLoaded)
+			leaves, err := lb.loadLeaves(ctx, path)
+			if err != nil {
+				return fail(err)
+			}
+			report["summary_load_leaves"] = leaves
+			text += "\n" + leaves.text
 		}
 		if code := printBench(lb.asJSON, report, text); code != 0 {
 			return code
@@ -206,7 +213,7 @@ type summaryReport struct {
 // summaries runs the summary benchmark on each model.
 func (lb loadBench) summaries(ctx context.Context, eng engine.Engine, modelPaths []string) int {
 	for _, path := range modelPaths {
-		r, err := lb.summaryRun(ctx, path, lb.threads, false, false)
+		r, err := lb.summaryRun(ctx, path, summaryCase{threads: lb.threads})
 		if err != nil {
 			return fail(err)
 		}
@@ -222,29 +229,84 @@ func (lb loadBench) summaries(ctx context.Context, eng engine.Engine, modelPaths
 	return 0
 }
 
+// loadLeavesReport compares a summary during which the busy process ends
+// (after the first quarter of its map steps), the engine reading the
+// machine's load and the engine working from its timings alone.
+type loadLeavesReport struct {
+	Pieces     int           `json:"pieces"`
+	LeaveAfter int           `json:"leave_after"`
+	Read       summaryReport `json:"read_load"`
+	Timings    summaryReport `json:"timings_alone"`
+	Ratio      float64       `json:"ratio"` // read ÷ timings alone
+	text       string
+}
+
+// loadLeaves runs the summary of twice lb.pieces map steps with one core
+// busy until a quarter of them are done: a build that ends while a long
+// document is summarised. Tuning from timings alone, the engine went to
+// one thread under the load and stayed there for the rest of the run (a
+// trial of two threads, after one that lost under load, is about fifty
+// batches away).
+func (lb loadBench) loadLeaves(ctx context.Context, path string) (loadLeavesReport, error) {
+	r := loadLeavesReport{Pieces: 2 * lb.pieces, LeaveAfter: max(1, lb.pieces/2)}
+	lb.pieces = r.Pieces
+	for _, blind := range []bool{false, true} {
+		c := summaryCase{threads: lb.threads, loaded: true, leaveAfter: r.LeaveAfter, blind: blind}
+		got, err := lb.summaryRun(ctx, path, c)
+		if err != nil {
+			return r, err
+		}
+		if blind {
+			r.Timings = got
+		} else {
+			r.Read = got
+		}
+	}
+	r.Ratio = r.Read.PipelinePPTPS / r.Timings.PipelinePPTPS
+	r.text = fmt.Sprintf("  summary while the load leaves (one core busy for %d of %d map steps), prompt tok/s: "+
+		"reading the machine's load %.1f, timings alone %.1f: %.2f×",
+		r.LeaveAfter, r.Pieces, r.Read.PipelinePPTPS, r.Timings.PipelinePPTPS, r.Ratio)
+	return r, nil
+}
+
+// summaryCase is one configuration of the summary benchmark: the threads,
+// whether they are fixed, whether another process keeps a core busy (and
+// until how many map steps are done: 0, to the end), and whether the
+// tuner ignores the machine's load (LoadOptions.IgnoreMachineLoad).
+type summaryCase struct {
+	threads       int
+	fixed, loaded bool
+	leaveAfter    int
+	blind         bool
+}
+
 // summaryRun adds the document to a scratch data folder and summarises it
 // with the real pipeline (planning with the model's tokenizer, packing,
 // parallel map steps, saving each piece) on an engine in this process,
 // metered, until lb.pieces map steps are done. The engine's own prompt
-// rate, for comparison, is measured first with a prompt as long as the
+// rate, for comparison, is measured after it with a prompt as long as the
 // pipeline's average map prompt.
-func (lb loadBench) summaryRun(ctx context.Context, modelPath string, threads int, fixed, loaded bool) (summaryReport, error) {
-	rep := summaryReport{Document: filepath.Base(lb.doc), Loaded: loaded, Threads: threads, Fixed: fixed}
+func (lb loadBench) summaryRun(ctx context.Context, modelPath string, c summaryCase) (summaryReport, error) {
+	rep := summaryReport{Document: filepath.Base(lb.doc), Loaded: c.loaded, Threads: c.threads, Fixed: c.fixed}
+	stopBusy := func() {}
+	if c.loaded {
+		// From before the document is read: the other program was running
+		// when the user dropped it, as a build or a browser would be.
+		stop, err := startBusy()
+		if err != nil {
+			return rep, err
+		}
+		stopBusy = sync.OnceFunc(stop)
+		defer stopBusy()
+	}
 	st, docID, done, err := scratchDocument(ctx, lb.doc)
 	if err != nil {
 		return rep, err
 	}
 	defer done()
-	if loaded {
-		stop, err := startBusy()
-		if err != nil {
-			return rep, err
-		}
-		defer stop()
-	}
 	eng := engine.NewLocal()
 	defer eng.Close()
-	if _, err := eng.Load(ctx, modelPath, engine.LoadOptions{Threads: threads, FixedThreads: fixed}); err != nil {
+	if _, err := eng.Load(ctx, modelPath, engine.LoadOptions{Threads: c.threads, FixedThreads: c.fixed, IgnoreMachineLoad: c.blind}); err != nil {
 		return rep, err
 	}
 	meter := &bench.Meter{Engine: eng}
@@ -253,6 +315,9 @@ func (lb loadBench) summaryRun(ctx context.Context, modelPath string, threads in
 	defer cancel()
 	start := time.Now()
 	_, err = svc.Summarize(runCtx, docID, "brief", func(p summarize.Progress) {
+		if c.leaveAfter > 0 && p.PiecesDone >= c.leaveAfter {
+			stopBusy()
+		}
 		if p.PiecesDone >= lb.pieces {
 			cancel()
 		}
@@ -271,7 +336,7 @@ func (lb loadBench) summaryRun(ctx context.Context, modelPath string, threads in
 	// costs more per token in a longer prompt, which is not waste.
 	rep.MapPromptAvg = float64(meter.PromptTokens) / float64(max(1, meter.Steps))
 	rep.ReferencePrompt = min(int(rep.MapPromptAvg), 4000)
-	ref, err := bench.Run(ctx, eng, modelPath, bench.Options{Threads: threads, FixedThreads: fixed, PP: max(64, rep.ReferencePrompt), TG: 8, Reps: lb.reps})
+	ref, err := bench.Run(ctx, eng, modelPath, bench.Options{Threads: c.threads, FixedThreads: c.fixed, IgnoreMachineLoad: c.blind, PP: max(64, rep.ReferencePrompt), TG: 8, Reps: lb.reps})
 	if err != nil {
 		return rep, err
 	}

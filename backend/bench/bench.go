@@ -18,9 +18,11 @@ import (
 type Options struct {
 	Threads      int  // 0 = the engine's default
 	FixedThreads bool // use Threads for every decode (no tuning, see engine.LoadOptions)
-	PP           int  // prompt tokens
-	TG           int  // generated tokens
-	Reps         int
+	// IgnoreMachineLoad: the tuner works from its timings alone (engine.LoadOptions)
+	IgnoreMachineLoad bool
+	PP                int // prompt tokens
+	TG                int // generated tokens
+	Reps              int
 	// Parallel > 1 also times that many sequences generating together
 	// (GenerateBatch), reported as total tokens per second.
 	Parallel int
@@ -75,7 +77,7 @@ type Report struct {
 func Run(ctx context.Context, eng engine.Engine, path string, o Options) (Report, error) {
 	resetPeakRSS()
 	start := time.Now()
-	info, err := eng.Load(ctx, path, engine.LoadOptions{Threads: o.Threads, FixedThreads: o.FixedThreads, ContextSize: max(4096, o.PP+o.TG+16, o.History+followUpTokens+16)})
+	info, err := eng.Load(ctx, path, engine.LoadOptions{Threads: o.Threads, FixedThreads: o.FixedThreads, IgnoreMachineLoad: o.IgnoreMachineLoad, ContextSize: max(4096, o.PP+o.TG+16, o.History+followUpTokens+16)})
 	if err != nil {
 		return Report{}, err
 	}

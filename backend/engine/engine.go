@@ -133,7 +133,11 @@ type LoadOptions struct {
 	// measures each decode and uses fewer threads while that is faster
 	// (another busy process on the machine), see threads.go.
 	FixedThreads bool `json:"fixed_threads,omitempty"`
-	BatchSize    int  `json:"batch_size"` // 0 = 512
+	// IgnoreMachineLoad makes the tuner work from its own timings alone,
+	// not from what the system says other programs take of the cores
+	// (cpuload.go): chapel bench's comparison.
+	IgnoreMachineLoad bool `json:"ignore_machine_load,omitempty"`
+	BatchSize         int  `json:"batch_size"` // 0 = 512
 	// StartThreads are the counts the tuner starts from instead of Threads
 	// (what it settled on the last time this model ran, kept by the
 	// caller); they are only a start, the tuner still tries the others. A

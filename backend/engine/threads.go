@@ -16,6 +16,8 @@ import (
 // than cores are faster. So each decode is timed, and the tuner moves to
 // whichever thread count gives the shortest time per token, checking the
 // others now and then and at once when a step suddenly takes much longer.
+// What the operating system says other programs take of the cores moves
+// the count too, before a decode pays for it (threads_sense.go).
 // What a tuner settled on outlives its load, as the next load's start
 // (threads_memory.go).
 
@@ -47,7 +49,9 @@ const tunerWindow = 8
 type threadTuner struct {
 	max     int
 	fixed   bool // LoadOptions.FixedThreads: never change
+	blind   bool // LoadOptions.IgnoreMachineLoad: timings alone move the counts
 	classes [nClasses]tunerArm
+	sensed  uint64 // the last cpuReading applied (threads_sense.go)
 }
 
 type tunerArm struct {
@@ -64,6 +68,9 @@ type tunerArm struct {
 	// paired classes: the trial decode's time per token, waiting (with
 	// probe still set) for its control decode at cur; 0: none waits
 	pairTrial time.Duration
+	// the count to go back to when the cores other programs took are
+	// free again (threads_sense.go); 0: none was given up
+	held int
 }
 
 // probe schedule per class: decodes between probes at first and at most,
@@ -133,13 +140,15 @@ func newThreadTuner(max int) *threadTuner {
 // gained 1.4× from the second thread, so the cut lies well below it.
 const smallModelBytes = 16 << 20
 
-// smallTrialRatio is what a trial of more threads is assumed to cost a
-// small model until one is measured (its time per token ÷ one thread's):
-// with the probe budget, the first trial comes after 400 steps, not at once.
-const smallTrialRatio = 4
+// doubtfulRatio is what a trial of more threads is assumed to cost where
+// it is expected to lose, until one is measured (its time per token ÷ the
+// count in use's): a small model's, or a count above the cores other
+// programs left free (threads_sense.go). With the probe budget, the first
+// trial comes after 400 steps, not at once.
+const doubtfulRatio = 4
 
 // small makes a tuner for a small model (smallModelBytes) start its step
-// classes at one thread, trying more only after smallTrialRatio's wait: a
+// classes at one thread, trying more only after doubtfulRatio's wait: a
 // short reply at the ceiling would pay for the barriers and, on a busy
 // machine, for a collapsed step that costs as much as dozens of good ones.
 // Prompts start at the ceiling as for any model (a batch's work hides the
@@ -152,7 +161,7 @@ func (t *threadTuner) small() {
 		a := &t.classes[c]
 		a.cur = 1
 		for n := 2; n <= t.max; n++ {
-			a.ratio[n] = smallTrialRatio
+			a.ratio[n] = doubtfulRatio
 		}
 	}
 }
@@ -180,7 +189,8 @@ func (t *threadTuner) usualSteps() [nClasses]time.Duration {
 		return u
 	}
 	for c, a := range t.classes {
-		if d, ok := median(a.times[a.cur]); ok && len(a.times[a.cur]) >= tunerSchedule[c].known {
+		if n := a.lasting(); len(a.times[n]) >= tunerSchedule[c].known {
+			d, _ := median(a.times[n])
 			u[c] = d
 		}
 	}
@@ -212,14 +222,15 @@ func (t *threadTuner) baseline(usual [nClasses]time.Duration) {
 }
 
 // settled returns, per size class, the count the tuner uses after
-// measuring (or the remembered start it has not measured yet); 0 where it
-// knows nothing, and all 0 when it does not tune.
+// measuring (or the remembered start it has not measured yet, or the
+// count it gave up to other programs' load: lasting); 0 where it knows
+// nothing, and all 0 when it does not tune.
 func (t *threadTuner) settled() ThreadCounts {
 	var n [nClasses]int
 	if !t.fixed && t.max > 1 {
 		for c, a := range t.classes {
-			if a.settled {
-				n[c] = a.cur
+			if a.settled || a.held > 0 {
+				n[c] = a.lasting()
 			}
 		}
 	}
@@ -405,6 +416,7 @@ func (e *Local) timedDecode(b *llama.Batch) error { return e.timedDecodeOn(e.lct
 // timedDecodeOn is timedDecode on context c, whose thread count is *set.
 func (e *Local) timedDecodeOn(c *llama.Context, set *int, b *llama.Batch) error {
 	n := b.Len()
+	e.tune.sensedDecode(time.Now())
 	th := e.tune.threads(n)
 	if th != *set {
 		c.SetThreads(th, th)

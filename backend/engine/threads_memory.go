@@ -117,7 +117,7 @@ func RememberedThreads(path string, ceiling int) ThreadCounts {
 // overlaid with what this process remembers for the file and ceiling.
 func (e *Local) startTuner(path string, opts LoadOptions) {
 	e.tune, e.threadsSet = newThreadTuner(opts.Threads), opts.Threads
-	e.tune.fixed = opts.FixedThreads
+	e.tune.fixed, e.tune.blind = opts.FixedThreads, opts.IgnoreMachineLoad
 	e.tuneKey, e.tuneKeyOK = tuneKeyOf(path, opts.Threads)
 	if e.tuneKeyOK && e.tuneKey.stamp.Size < smallModelBytes {
 		e.tune.small()
