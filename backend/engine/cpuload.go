@@ -67,16 +67,15 @@ func (r cpuReading) freeToRaise() int {
 // window is the whole spell, its mean load.
 type cpuSensor struct {
 	mu      sync.Mutex
-	last    cpuSample
-	have    bool
-	cores   int // the cores this process may use
+	last    cpuSample // zero: none taken yet
+	cores   int       // the cores this process may use
 	reading cpuReading
 	// read takes a sample; ok is false where the system does not say
 	// (then the sensor never reads anything).
 	read func() (cpuSample, bool)
 }
 
-var sensor = &cpuSensor{read: readCPUSample}
+var sensor = &cpuSensor{cores: runtime.NumCPU(), read: readCPUSample}
 
 // latest returns the reading of the latest window, first taking a new
 // sample when the last is senseWindow old; ok is false while there is no
@@ -85,16 +84,13 @@ var sensor = &cpuSensor{read: readCPUSample}
 func (s *cpuSensor) latest(now time.Time) (cpuReading, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.have || now.Sub(s.last.at) >= senseWindow {
+	if s.last.at.IsZero() || now.Sub(s.last.at) >= senseWindow {
 		if cur, ok := s.read(); ok {
 			cur.at = now
-			if s.cores == 0 {
-				s.cores = runtime.NumCPU()
-			}
-			if s.have {
+			if !s.last.at.IsZero() {
 				s.reading = cpuReading{seq: s.reading.seq + 1, cores: s.cores, others: othersOf(s.last, cur)}
 			}
-			s.last, s.have = cur, true
+			s.last = cur
 		}
 	}
 	return s.reading, s.reading.seq > 0
