@@ -45,20 +45,32 @@ function shownPieces(page) {
 /** First page of a label ("Page 3", "Pages 3–5"). */
 const firstPage = (label) => Number((label.match(/\d+/) ?? ['0'])[0]);
 
+/** How many lines the view shows under "engines" (one per engine at work). */
+const engineLineCount = (page) => page.evaluate(() => document.querySelectorAll('[data-testid="summary-engine"]').length);
+
 /**
  * Polls the view until it shows a running summary with at least one part
- * done and one still to come; returns what it saw.
+ * done and one still to come; returns what it saw. With `toStop`, it also
+ * waits for both engines' lines. The parts are shown as they are planned,
+ * and the planned ones are taken at once (none shows pending), so the only
+ * sign of work left is a part not done yet.
  */
-async function waitForPartial(page, what) {
-  for (let i = 0; i < 1200; i++) {
+async function waitForPartial(page, what, toStop = false) {
+  let ps = [];
+  const seen = []; // each new state: running?, done/shown, engine lines
+  for (let i = 0; i < 2400; i++) {
     const running = await page.getByTestId('summary-progress').count();
-    const ps = await shownPieces(page);
+    ps = await shownPieces(page);
     const done = ps.filter((p) => p.status === 'done').length;
-    if (running && done > 0 && done < ps.length) return ps;
+    const engines = await engineLineCount(page);
+    const ready = done < ps.length && (!toStop || engines >= 2);
+    const state = `${running ? 'running' : 'idle'} ${done}/${ps.length} e${engines}`;
+    if (seen.at(-1) !== state) seen.push(state);
+    if (running && done > 0 && ready) return ps;
     if (!running && i > 20 && ps.length && done === ps.length) break;
     await page.waitForTimeout(50);
   }
-  throw new Error(`${what}: never saw some parts done while others ran`);
+  throw new Error(`${what}: never saw some parts done while others ran${toStop ? ', with both engines at work' : ''}; seen ${seen.join(', ')}; last ${JSON.stringify(ps)}`);
 }
 
 export async function summaryLiveSteps({ page, step, out, root, model, makePDF }) {
@@ -73,32 +85,33 @@ export async function summaryLiveSteps({ page, step, out, root, model, makePDF }
     }), { url: serve.url, modelId, token: TOKEN });
     endpointId = ep.id;
 
-    step('summary live: drop a 40-page PDF and summarise it; parts appear in page order while the rest run, with a line per engine');
+    step('summary live: drop a 120-page PDF and summarise it; parts appear in page order while the rest run, with a line per engine');
     const pdfPath = join(out, 'farm diary.pdf');
-    writeFileSync(pdfPath, makePDF(farmPages(40)), 'latin1');
+    writeFileSync(pdfPath, makePDF(farmPages(120)), 'latin1');
     await page.evaluate((p) => window.WailsInvoke(`DD:400:300:${p}`), pdfPath);
     await page.getByTestId('document-view').filter({ hasText: 'farm diary.pdf' }).waitFor({ timeout: 60000 });
     await page.getByTestId('summarize').click();
     await page.getByTestId('summary-progress').waitFor({ timeout: 30000 });
-    const partial = await waitForPartial(page, 'the first run');
+    // What the view shows is read, and the screenshot taken, at once; the
+    // stop follows right after, and the checks of what was read after it.
+    const partial = await waitForPartial(page, 'the first run', true);
+    const engineLines = await page.getByTestId('summary-engine').allInnerTexts();
+    const plan = await page.getByTestId('summary-plan').innerText();
+    await page.screenshot({ path: join(out, 'browser-summary-live.png') });
+
+    step('summary live: stop it half-way; read again from Go, the saved parts are there and the rest wait');
+    await page.getByTestId('summary-stop').click();
     const labels = partial.map((p) => p.label);
     if (!labels.every((l) => /^Pages? \d+/.test(l))) throw new Error(`part labels ${JSON.stringify(labels)}`);
     for (let i = 1; i < labels.length; i++) {
       if (firstPage(labels[i]) < firstPage(labels[i - 1])) throw new Error(`parts out of page order: ${JSON.stringify(labels)}`);
     }
     if (firstPage(labels[0]) !== 1) throw new Error(`the first part starts at ${labels[0]}`);
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="summary-engine"]').length >= 2, null, { timeout: 120000 });
-    const engineLines = await page.getByTestId('summary-engine').allInnerTexts();
     if (!engineLines.some((l) => /^This computer/.test(l)) || !engineLines.some((l) => /^Rack box/.test(l))) {
       throw new Error(`engine lines ${JSON.stringify(engineLines)}`);
     }
-    const plan = await page.getByTestId('summary-plan').innerText();
     if (!/parts?, then .*token counts from the model's tokenizer/.test(plan)) throw new Error(`plan ${JSON.stringify(plan)}`);
     console.log(`    ${partial.filter((p) => p.status === 'done').length} of ${partial.length} parts shown done while running; ${engineLines.join(' | ')}`);
-    await page.screenshot({ path: join(out, 'browser-summary-live.png') });
-
-    step('summary live: stop it half-way; read again from Go, the saved parts are there and the rest wait');
-    await page.getByTestId('summary-stop').click();
     await page.locator('[data-testid="summary-status"][data-status="canceled"]').waitFor({ timeout: 60000 });
     await page.reload();
     await page.getByTestId('document-item').filter({ hasText: 'farm diary.pdf' }).first().click();
@@ -110,6 +123,7 @@ export async function summaryLiveSteps({ page, step, out, root, model, makePDF }
       throw new Error(`after a stop and a reload: ${JSON.stringify(kept)}`);
     }
     if (!keptDone.every((p) => p.engine === 'local' || p.engine.startsWith('Rack box ('))) throw new Error(`engines of saved parts ${JSON.stringify(keptDone)}`);
+    console.log(`    stopped: ${keptDone.length} of ${kept.length} parts kept, the rest wait`);
 
     step('summary live: resume to the end; its parts fold away and say which engine made them');
     await page.getByTestId('summarize').click();
