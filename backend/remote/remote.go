@@ -233,6 +233,9 @@ func (e *Engine) Load(ctx context.Context, path string, opts engine.LoadOptions)
 		}
 	}
 	if ctxSize <= 0 {
+		ctxSize = e.ollamaContext(ctx, name) // 0: not Ollama
+	}
+	if ctxSize <= 0 {
 		ctxSize = defaultContext
 	}
 	info := engine.ModelInfo{
