@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/chapelapp/chapel/backend/chattmpl"
 	"github.com/chapelapp/chapel/backend/engine"
 	"github.com/chapelapp/chapel/backend/engine/worker"
 	"github.com/chapelapp/chapel/backend/variant"
@@ -15,6 +16,14 @@ import (
 
 // workerArg is the hidden subcommand that runs the engine's worker process.
 const workerArg = "__engine-worker"
+
+// templateMemory is how much the heap may grow while a chat template
+// renders in the worker (real templates take kilobytes), and
+// exitTemplateRunaway the worker's exit status when one grew past it.
+const (
+	templateMemory      = 512 << 20
+	exitTemplateRunaway = 3
+)
 
 // workerCommand starts the engine's worker: the fastest engine build
 // beside this binary that the CPU can run (backend/variant decides: an
@@ -43,6 +52,14 @@ func cmdEngineWorker(args []string) int {
 		fmt.Fprintf(os.Stderr, "chapel engine worker: %v\n", err)
 		return 1
 	}
+	// A model file's chat template runs here; one that runs away with
+	// memory ends this process with the reason, which the app reports
+	// ("the engine stopped: … fatal: …") and survives.
+	chattmpl.SetRenderGuard(templateMemory, func(grew uint64) {
+		fmt.Fprintf(os.Stderr, "fatal: the model's chat template took over %d MB of memory (%d MB) to lay out the conversation; "+
+			"the model file's template is faulty or hostile\n", templateMemory>>20, grew>>20)
+		os.Exit(exitTemplateRunaway)
+	})
 	err = worker.Serve(ctx, os.Stdin, out, engine.NewLocal())
 	switch {
 	case ctx.Err() != nil:

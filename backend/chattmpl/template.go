@@ -83,6 +83,7 @@ func (t *Template) Execute(vars map[string]any, now time.Time) (out string, err 
 			out, err = "", fmt.Errorf("render the chat template: the Jinja engine failed: %v", r)
 		}
 	}()
+	defer watchRender()() // see SetRenderGuard
 	if now.IsZero() {
 		now = time.Now()
 	}

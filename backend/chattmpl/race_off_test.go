@@ -1,0 +1,5 @@
+//go:build !race
+
+package chattmpl
+
+const raceOn = false
