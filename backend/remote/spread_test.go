@@ -161,11 +161,12 @@ func TestSharingLeavesOutSmallContexts(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		needed   int
-		endpoint bool // whether the endpoint answers some of the batch
+		endpoint bool   // whether the endpoint answers some of the batch
+		sitsOut  string // why it sits out, as the summary shows it
 	}{
-		{"unplanned requests", 0, true},
-		{"steps that fit its context", 1024, true},
-		{"steps planned for a larger context", 1025, false},
+		{"unplanned requests", 0, true, ""},
+		{"steps that fit its context", 1024, true, ""},
+		{"steps planned for a larger context", 1025, false, "its context (1,024 tokens) is shorter than a step needs (1,025)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rp := &replay{s: servers[0]}
@@ -194,7 +195,14 @@ func TestSharingLeavesOutSmallContexts(t *testing.T) {
 				reqs[i] = engine.Request{Messages: []engine.Message{{Role: engine.RoleUser, Content: fmt.Sprintf("piece %d", i)}},
 					MaxTokens: 3, IgnoreEOS: true, ContextNeeded: tc.needed}
 			}
-			answerAll(t, sw, reqs)
+			out := answerAllOut(t, sw, reqs)
+			var want []string
+			if tc.sitsOut != "" {
+				want = []string{"127.0.0.1: " + tc.sitsOut}
+			}
+			if fmt.Sprint(out) != fmt.Sprint(want) {
+				t.Errorf("sat out: %q, want %q", out, want)
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			if got := by[true] > 0; got != tc.endpoint || by[true]+by[false] != len(reqs) {
@@ -211,6 +219,75 @@ func TestSharingLeavesOutSmallContexts(t *testing.T) {
 
 // answerAll runs reqs as one batch on sw and checks that every request was
 // answered with some text.
+// answerAllOut is answerAll through GenerateBatchReport, returning who sat
+// the batch out and why ("127.0.0.1: why" for an endpoint on loopback).
+func answerAllOut(t *testing.T, sw *Switch, reqs []engine.Request) []string {
+	t.Helper()
+	texts := make([]string, len(reqs))
+	var out []string
+	res, err := sw.GenerateBatchReport(context.Background(), reqs, func(i int, s string) { texts[i] += s }, nil, func(name, why string) {
+		if strings.Contains(name, "127.0.0.1") {
+			name = "127.0.0.1"
+		}
+		out = append(out, name+": "+why)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range res {
+		if texts[i] == "" || res[i].StopReason == engine.StopCanceled {
+			t.Errorf("request %d: %q %+v", i, texts[i], res[i])
+		}
+	}
+	return out
+}
+
+// An endpoint that failed a batch sits out the next ones for a while, and
+// the batch says until when; the local engine answers every request.
+func TestRestingEndpointSaysUntilWhen(t *testing.T) {
+	model := testmodel.Tiny(t, "")
+	rp := &replay{s: servers[0], cut: 1, hard: true} // every stream breaks after its first event
+	ts := rp.start(t)
+	local := engine.NewLocal()
+	if _, err := local.Load(context.Background(), model, engine.LoadOptions{ContextSize: 256, Threads: 1}); err != nil {
+		t.Fatal(err)
+	}
+	sw := NewSwitch(local, nil) // closes local
+	defer sw.Close()
+	ref, err := sw.Register(Config{ID: "flaky", BaseURL: ts.URL, Parallel: 2}, "tiny.gguf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sw.ShareBatches(context.Background(), []string{ref}, nil); err != nil {
+		t.Fatal(err)
+	}
+	reqs := make([]engine.Request, 4)
+	for i := range reqs {
+		reqs[i] = engine.Request{Messages: []engine.Message{{Role: engine.RoleUser, Content: fmt.Sprintf("piece %d", i)}}, MaxTokens: 3, IgnoreEOS: true}
+	}
+	if out := answerAllOut(t, sw, reqs); len(out) != 0 {
+		t.Fatalf("the first batch: sat out %q, want none (the endpoint fails in it)", out)
+	}
+	out := answerAllOut(t, sw, reqs)
+	want, again := "127.0.0.1: it failed a step (", "); it is asked again after "
+	if len(out) != 1 || !strings.HasPrefix(out[0], want) || !strings.Contains(out[0], again) {
+		t.Fatalf("the second batch: sat out %q, want one note starting %q, with %q", out, want, again)
+	}
+	t.Log(out[0])
+	until, err := time.Parse("15:04:05", out[0][strings.LastIndex(out[0], again)+len(again):])
+	if err != nil {
+		t.Fatalf("the time in %q: %v", out[0], err)
+	}
+	now := time.Now()
+	d := time.Date(now.Year(), now.Month(), now.Day(), until.Hour(), until.Minute(), until.Second(), 0, time.Local).Sub(now)
+	if d < -12*time.Hour {
+		d += 24 * time.Hour // past midnight
+	}
+	if d < restFor-5*time.Second || d > restFor {
+		t.Errorf("asked again in %v, want about %v", d, restFor)
+	}
+}
+
 func answerAll(t *testing.T, sw *Switch, reqs []engine.Request) {
 	t.Helper()
 	texts := make([]string, len(reqs))

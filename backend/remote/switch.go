@@ -2,7 +2,9 @@ package remote
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -33,6 +35,7 @@ type Switch struct {
 	onDone    func(Done)
 	turn      int                  // which engine a spread batch starts with
 	restUntil map[string]time.Time // endpoints that failed a batch: left out until then
+	restWhy   map[string]string    // and why, in a few words
 }
 
 // NewSwitch starts on local; resolve looks endpoints up (nil: none).
@@ -137,14 +140,20 @@ func (s *Switch) Generate(ctx context.Context, req engine.Request, onPiece func(
 // spread over the current engine and them as a work queue (see spread);
 // chats (Generate) stay on the current engine.
 func (s *Switch) GenerateBatch(ctx context.Context, reqs []engine.Request, onPiece func(int, string)) ([]engine.Result, error) {
-	return s.GenerateBatchReport(ctx, reqs, onPiece, nil)
+	return s.GenerateBatchReport(ctx, reqs, onPiece, nil, nil)
 }
+
+// SitsOut hears that the endpoint named engine (its description), which
+// takes part in batches, sits this one out, and why in a few words ("it
+// did not answer: connection refused"). (A plain func type, as Report.)
+type SitsOut = func(engine, why string)
 
 // GenerateBatchReport is GenerateBatch telling report (which may be nil)
 // which engine took and which answered each request (see Report), the
-// local engine named "local" and an endpoint by its description: what a
-// summary's progress shows per engine.
-func (s *Switch) GenerateBatchReport(ctx context.Context, reqs []engine.Request, onPiece func(int, string), report Report) ([]engine.Result, error) {
+// local engine named "local" and an endpoint by its description, and out
+// (which may be nil) which endpoints sit the batch out: what a summary's
+// progress shows per engine.
+func (s *Switch) GenerateBatchReport(ctx context.Context, reqs []engine.Request, onPiece func(int, string), report Report, out SitsOut) ([]engine.Result, error) {
 	s.mu.Lock()
 	cur, sharing, onDone := s.current, s.sharing, s.onDone
 	turn := s.turn
@@ -155,7 +164,10 @@ func (s *Switch) GenerateBatchReport(ctx context.Context, reqs []engine.Request,
 	// current one takes its share at a time (a local context holds that many
 	// sequences), also when an endpoint sits the batch out.
 	lanes := s.lanes(cur, sharing)
-	helpers := roomy(ctx, s.helpers(ctx, sharing), reqs)
+	if out == nil {
+		out = func(string, string) {}
+	}
+	helpers := roomy(ctx, s.helpers(ctx, sharing, out), reqs, out)
 	localName := describe(s.local)
 	both := func(i int, name string, res *engine.Result) {
 		if res != nil && onDone != nil {
@@ -187,7 +199,9 @@ func (s *Switch) GenerateBatchReport(ctx context.Context, reqs []engine.Request,
 	for _, h := range helpers {
 		if h != cur {
 			id := h.cfg.ID
-			members = append(members, member{eng: h, slots: h.cfg.Parallel, failed: func(error) { s.rest(id) }})
+			members = append(members, member{eng: h, slots: h.cfg.Parallel, failed: func(err error) {
+				s.rest(id, "it failed a step ("+apperr.Message(err)+")")
+			}})
 		}
 	}
 	// Each batch starts with the next engine, so small batches take turns.
@@ -243,15 +257,19 @@ func (s *Switch) lanes(cur engine.Engine, refs []string) int {
 
 // helpers returns the engines of the sharing refs with their models
 // loaded; an endpoint is contacted here, when a batch first needs it. One
-// that cannot be reached or lacks the model sits this batch out.
-func (s *Switch) helpers(ctx context.Context, refs []string) []*Engine {
-	var out []*Engine
+// that cannot be reached or lacks the model sits this batch out, and out
+// hears why (an endpoint no longer in the settings is not named).
+func (s *Switch) helpers(ctx context.Context, refs []string, out SitsOut) []*Engine {
+	var hs []*Engine
 	for _, ref := range refs {
 		r, ok := ParseRef(ref)
 		if !ok {
 			continue
 		}
-		if s.resting(r.Endpoint) {
+		if until, why, ok := s.restingUntil(r.Endpoint); ok {
+			if e := s.known(r.Endpoint); e != nil {
+				out(describe(e), fmt.Sprintf("%s; it is asked again after %s", why, until.Format("15:04:05")))
+			}
 			continue
 		}
 		e, err := s.remote(ctx, r.Endpoint)
@@ -260,13 +278,21 @@ func (s *Switch) helpers(ctx context.Context, refs []string) []*Engine {
 		}
 		if info, ok := e.Model(ctx); !ok || info.Name != r.Model {
 			if _, err := e.Load(ctx, r.Model, engine.LoadOptions{}); err != nil {
-				s.rest(r.Endpoint)
+				s.rest(r.Endpoint, apperr.Message(err))
+				out(describe(e), apperr.Message(err))
 				continue
 			}
 		}
-		out = append(out, e)
+		hs = append(hs, e)
 	}
-	return out
+	return hs
+}
+
+// known returns the engine of endpoint id made so far, if any.
+func (s *Switch) known(id string) *Engine {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.remotes[id]
 }
 
 // roomy returns the helpers whose context holds every request of the
@@ -276,7 +302,7 @@ func (s *Switch) helpers(ctx context.Context, refs []string) []*Engine {
 // fit and summarise part of it (Ollama), while the summary says it covered
 // every page. Such an endpoint sits the batch out; the current engine,
 // whose context the steps were planned for, takes its share.
-func roomy(ctx context.Context, helpers []*Engine, reqs []engine.Request) []*Engine {
+func roomy(ctx context.Context, helpers []*Engine, reqs []engine.Request, out SitsOut) []*Engine {
 	need := 0
 	for _, r := range reqs {
 		need = max(need, r.ContextNeeded)
@@ -284,14 +310,24 @@ func roomy(ctx context.Context, helpers []*Engine, reqs []engine.Request) []*Eng
 	if need == 0 {
 		return helpers
 	}
-	out := helpers[:0:0]
+	fit := helpers[:0:0]
 	for _, h := range helpers {
 		if info, ok := h.Model(ctx); ok && info.ContextSize > 0 && info.ContextSize < need {
+			out(describe(h), fmt.Sprintf("its context (%s tokens) is shorter than a step needs (%s)", grouped(info.ContextSize), grouped(need)))
 			continue
 		}
-		out = append(out, h)
+		fit = append(fit, h)
 	}
-	return out
+	return fit
+}
+
+// grouped writes n with thousands separated: 32,768.
+func grouped(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // restFor is how long an endpoint that failed a batch is left out of the
@@ -299,19 +335,22 @@ func roomy(ctx context.Context, helpers []*Engine, reqs []engine.Request) []*Eng
 // minute, not one per step).
 const restFor = time.Minute
 
-func (s *Switch) rest(id string) {
+func (s *Switch) rest(id, why string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.restUntil == nil {
-		s.restUntil = map[string]time.Time{}
+		s.restUntil, s.restWhy = map[string]time.Time{}, map[string]string{}
 	}
-	s.restUntil[id] = time.Now().Add(restFor)
+	s.restUntil[id], s.restWhy[id] = time.Now().Add(restFor), why
 }
 
-func (s *Switch) resting(id string) bool {
+// restingUntil says until when endpoint id is left out, and why, if it
+// is now.
+func (s *Switch) restingUntil(id string) (time.Time, string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return time.Now().Before(s.restUntil[id])
+	until := s.restUntil[id]
+	return until, s.restWhy[id], time.Now().Before(until)
 }
 
 func slotsOf(e engine.Engine) int {

@@ -22,15 +22,20 @@ type EngineProgress struct {
 	Done            int     `json:"done"`
 	InFlight        int     `json:"in_flight"`
 	TokensPerSecond float64 `json:"tokens_per_second"`
+	// SitsOut says why an endpoint that takes part in summaries sat the
+	// last batch out ("its context (2,048 tokens) is shorter than a step
+	// needs (4,096)"); "" while it takes its share.
+	SitsOut string `json:"sits_out,omitempty"`
 }
 
 // reporter is an engine that says which engine took and which answered
 // each request of a batch (remote.Switch, spreading a batch over the local
-// engine and endpoints). res is nil when engine took request i, and the
-// request's result when engine answered it.
+// engine and endpoints), and which endpoints sat the batch out and why.
+// res is nil when engine took request i, and the request's result when
+// engine answered it.
 type reporter interface {
 	GenerateBatchReport(ctx context.Context, reqs []engine.Request, onPiece func(int, string),
-		report func(i int, engine string, res *engine.Result)) ([]engine.Result, error)
+		report func(i int, engine string, res *engine.Result), out func(engine, why string)) ([]engine.Result, error)
 }
 
 // estimator is an engine that can say its token counts are estimates (an
@@ -73,6 +78,7 @@ type engineStat struct {
 	done, inFlight, tokens int
 	busy                   time.Duration
 	since                  time.Time // when inFlight last went from 0 to 1
+	sitsOut                string    // why it sat the last batch out
 }
 
 func newLive() *live { return &live{inFlight: map[int]string{}, stats: map[string]*engineStat{}} }
@@ -97,6 +103,7 @@ func (l *live) took(st *step, name string, now time.Time) {
 	}
 	st.taker = name
 	s := l.stat(name)
+	s.sitsOut = ""
 	if s.inFlight == 0 {
 		s.since = now
 	}
@@ -121,6 +128,14 @@ func (l *live) answered(st *step, tokens int, now time.Time) {
 	if st.level == 0 {
 		delete(l.inFlight, st.ord)
 	}
+}
+
+// satOut records that engine name sat a batch out, and why; the note
+// goes when it takes a piece again.
+func (l *live) satOut(name, why string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.stat(name).sitsOut = why
 }
 
 // settle forgets what is still in flight of a batch that ended (failed or
@@ -150,7 +165,8 @@ func (l *live) release(name string, now time.Time) {
 	}
 }
 
-// engines lists each engine's tally, in the order they first took a piece.
+// engines lists each engine's tally, in the order they first took a piece
+// or sat a batch out.
 func (l *live) engines(now time.Time) []EngineProgress {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -161,7 +177,7 @@ func (l *live) engines(now time.Time) []EngineProgress {
 		if s.inFlight > 0 {
 			busy += now.Sub(s.since)
 		}
-		e := EngineProgress{Engine: name, Done: s.done, InFlight: s.inFlight}
+		e := EngineProgress{Engine: name, Done: s.done, InFlight: s.inFlight, SitsOut: s.sitsOut}
 		if busy > 0 {
 			e.TokensPerSecond = math.Round(float64(s.tokens)/busy.Seconds()*10) / 10
 		}

@@ -1,6 +1,7 @@
 package summarize
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"net/http/httptest"
@@ -34,7 +35,13 @@ func realLocal(t *testing.T, ctxSize int) engine.Engine {
 // without one does. It returns the base URL and the model's id.
 func endpoint(t *testing.T, tokenizer bool) (string, string) {
 	t.Helper()
-	q := serve.NewQueue(realLocal(t, 2048))
+	return endpointWith(t, tokenizer, 2048)
+}
+
+// endpointWith is endpoint with its engine's context.
+func endpointWith(t *testing.T, tokenizer bool, ctxSize int) (string, string) {
+	t.Helper()
+	q := serve.NewQueue(realLocal(t, ctxSize))
 	srv, err := serve.New(q.Background(), serve.Config{Addr: "127.0.0.1:0", Token: endpointToken})
 	if err != nil {
 		t.Fatal(err)
@@ -190,6 +197,62 @@ func TestPiecesByEngine(t *testing.T) {
 		prev = p.LastChunk + 1
 	}
 	t.Logf("%d pieces by engine %v; plan %q", len(ps), byEngine, o.Plan)
+}
+
+// An endpoint that cannot take the steps sits the summary out, and the
+// progress says why on its line, so that the user sees why the endpoint
+// they ticked takes none: its context is shorter than the steps were
+// planned for (it would cut the prompts or refuse them), or its server no
+// longer has the model. This computer makes every piece.
+func TestEndpointSitsOutAndSaysWhy(t *testing.T) {
+	cases := []struct {
+		name  string
+		ctx   int    // the endpoint's context
+		model string // the model asked of it ("": the one it has)
+		want  string
+	}{
+		{"a small context", 256, "", "its context (256 tokens) is shorter than a step needs ("},
+		{"a model it no longer has", 2048, "gone-model", `Box has no model "gone-model"; it serves `},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := context.Background()
+			url, model := endpointWith(t, true, c.ctx)
+			sw := remote.NewSwitch(realLocal(t, 2048), nil)
+			t.Cleanup(func() { sw.Close() })
+			ref, err := sw.Register(remote.Config{ID: "box", Name: "Box", BaseURL: url, APIKey: endpointToken, Parallel: 2}, cmp.Or(c.model, model))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sw.ShareFrom(func(context.Context) ([]string, error) { return []string{ref}, nil }) // as the settings do
+			st := openStore(t)
+			doc := pagedDoc(12, 6, 3).add(t, st, "sits out")
+			s := New(st, sw, nil)
+			s.SetOptions(Options{MaxAnswerTokens: 12})
+			var progress []Progress
+			v, err := s.Summarize(ctx, doc.ID, "brief", func(p Progress) { progress = append(progress, p) })
+			if err != nil || v.Status != StatusComplete {
+				t.Fatalf("%+v %v", v, err)
+			}
+			for _, p := range pieces(t, st, v.ID) {
+				if p.Engine != LocalEngine {
+					t.Errorf("piece %d/%d made by %q", p.Level, p.Ord, p.Engine)
+				}
+			}
+			var line *EngineProgress
+			for _, p := range progress {
+				for _, e := range p.Engines {
+					if strings.HasPrefix(e.Engine, "Box (") {
+						line = &e
+					}
+				}
+			}
+			if line == nil || line.Done != 0 || line.InFlight != 0 || !strings.HasPrefix(line.SitsOut, c.want) {
+				t.Fatalf("the endpoint's line %+v; want no pieces and a note starting %q", line, c.want)
+			}
+			t.Logf("%s: %s", line.Engine, line.SitsOut)
+		})
+	}
 }
 
 // Token counts for the plan: the local model's tokenizer, an endpoint's

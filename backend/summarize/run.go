@@ -443,6 +443,9 @@ func (r *runner) generate(ctx context.Context, batch []*step) error {
 			default:
 				answered(i, *got)
 			}
+		}, func(name, why string) {
+			r.j.live.satOut(name, why)
+			r.emit(StatusRunning, nil)
 		})
 	} else {
 		for _, st := range batch {

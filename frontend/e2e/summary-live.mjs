@@ -5,8 +5,9 @@
 // line per engine (pieces done, in flight, tok/s) and the plan saying how its
 // tokens were counted. Stopped half-way and read again from Go (a reload),
 // the saved parts are still there; finished, its parts say which engine made
-// them. Then it is run again, forced: the summary made before stays on screen
-// until the new one completes.
+// them. Then it is run again, forced, with an endpoint ticked too whose
+// model the server no longer has: it sits the steps out and its line says
+// why; the summary made before stays on screen until the new one completes.
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { startServe as startSecondChapel } from './serve.mjs';
@@ -16,6 +17,13 @@ const TOKEN = 'e2e-summary-live-token';
 /** Starts this suite's second Chapel (see serve.mjs). */
 function startServe(root, out, model) {
   return startSecondChapel({ root, home: join(out, 'summary-serve-home'), model, token: TOKEN });
+}
+
+/** Adds an endpoint that takes summary steps; returns its id. */
+function addEndpoint(page, name, url, modelId) {
+  return page.evaluate(async ({ name, url, modelId, token }) => (await window.go.app.App.SaveEndpoint({
+    id: '', name, base_url: url, model: modelId, has_key: false, summaries: true, api_key: token, set_key: true,
+  })).id, { name, url, modelId, token: TOKEN });
 }
 
 /** Pages of farm notes: each page names itself, so the parts can be told apart. */
@@ -77,13 +85,11 @@ export async function summaryLiveSteps({ page, step, out, root, model, makePDF }
   step('summary live: a second Chapel on loopback is ticked to take summaries\' map steps');
   const serve = await startServe(root, out, model);
   let endpointId = '';
+  let goneId = '';
   try {
     const models = await (await fetch(`${serve.url}/models`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json();
     const modelId = models.data[0].id;
-    const ep = await page.evaluate(async ({ url, modelId, token }) => window.go.app.App.SaveEndpoint({
-      id: '', name: 'Rack box', base_url: url, model: modelId, has_key: false, summaries: true, api_key: token, set_key: true,
-    }), { url: serve.url, modelId, token: TOKEN });
-    endpointId = ep.id;
+    endpointId = await addEndpoint(page, 'Rack box', serve.url, modelId);
 
     step('summary live: drop a 120-page PDF and summarise it; parts appear in page order while the rest run, with a line per engine');
     const pdfPath = join(out, 'farm diary.pdf');
@@ -135,7 +141,8 @@ export async function summaryLiveSteps({ page, step, out, root, model, makePDF }
     const firstText = await page.getByTestId('summary').innerText();
     console.log(`    ${made}`);
 
-    step('summary live: run it again, forced; the summary made before stays until the new one completes');
+    step('summary live: run it again, forced, with an endpoint ticked whose model is gone; it sits out and says why; the summary made before stays until the new one completes');
+    goneId = await addEndpoint(page, 'Old box', serve.url, 'a-model-it-no-longer-has');
     await page.getByTestId('summary-run-again').click();
     const dialog = page.getByTestId('run-again-dialog');
     await dialog.waitFor({ timeout: 5000 });
@@ -146,9 +153,19 @@ export async function summaryLiveSteps({ page, step, out, root, model, makePDF }
     const previous = await page.getByTestId('summary-previous').innerText();
     if (!/made before/.test(previous)) throw new Error(`while run again: ${JSON.stringify(previous)}`);
     if ((await page.getByTestId('summary').innerText()) !== firstText) throw new Error('the summary made before left the screen');
+    // Its line comes with the first batch, which it sits out.
+    const sitting = page.locator('[data-testid="summary-engine"][data-sits-out="true"]').filter({ hasText: 'Old box' });
+    await sitting.waitFor({ timeout: 60000 });
+    const note = (await sitting.innerText()).replace(/\s+/g, ' ');
+    if (!/^Old box 0 done · sits out: Old box has no model "a-model-it-no-longer-has"; it serves /.test(note)) {
+      throw new Error(`the line of the endpoint whose model is gone: ${JSON.stringify(note)}`);
+    }
+    console.log(`    ${note}`);
     await waitForPartial(page, 'the forced run');
     await page.screenshot({ path: join(out, 'browser-summary-again.png') });
     await page.locator('[data-testid="summary"][data-status="complete"]').waitFor({ timeout: 300000 });
+    const madeAgain = await page.locator('[data-testid="summary-pieces-box"] summary').innerText();
+    if (/Old box/.test(madeAgain)) throw new Error(`made by ${JSON.stringify(madeAgain)}: the endpoint that sat out is counted`);
     if (await page.getByTestId('summary-progress').count()) throw new Error('progress left after the forced run');
     if (await page.getByTestId('summary-previous').count()) throw new Error('the "made before" note outlived the forced run');
     const sums = await page.evaluate(async () => {
@@ -160,7 +177,9 @@ export async function summaryLiveSteps({ page, step, out, root, model, makePDF }
     if (sums.length !== 1 || sums[0].status !== 'complete') throw new Error(`summaries after the forced run: ${JSON.stringify(sums)}`);
     await page.screenshot({ path: join(out, 'browser-summary-done.png') });
   } finally {
-    if (endpointId) await page.evaluate((id) => window.go.app.App.DeleteEndpoint(id), endpointId).catch(() => {});
+    for (const id of [endpointId, goneId].filter(Boolean)) {
+      await page.evaluate((id) => window.go.app.App.DeleteEndpoint(id), id).catch(() => {});
+    }
     serve.proc.kill('SIGTERM');
   }
 }

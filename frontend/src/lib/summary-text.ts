@@ -10,17 +10,24 @@ export function engineName(engine: string): string {
   return m && m[1] ? m[1] : engine;
 }
 
-/** "3 done · 2 in flight · 48 tok/s" */
+/** "3 done · 2 in flight · 48 tok/s"; an endpoint that sits out says why: "0 done · sits out: its context …" */
 export function engineStats(e: EngineProgress): string {
   const parts = [`${e.done} done`];
   if (e.in_flight > 0) parts.push(`${e.in_flight} in flight`);
   const tps = tpsText(e.tokens_per_second);
   if (tps) parts.push(tps);
+  if (sitsOut(e)) parts.push(`sits out: ${e.sits_out}`);
   return parts.join(' · ');
 }
 
+/** Whether an engine sits the summary's steps out now (it has none in flight and said why). */
+export function sitsOut(e: EngineProgress): boolean {
+  return !!e.sits_out && e.in_flight === 0;
+}
+
 /** "12 pieces: 8 on this computer, 4 on Second Chapel" (a finished summary's engines). */
-export function madeBy(engines: EngineProgress[]): string {
+export function madeBy(all: EngineProgress[]): string {
+  const engines = all.filter((e) => e.done > 0); // one that sat every step out made nothing
   const total = engines.reduce((n, e) => n + e.done, 0);
   if (total === 0) return '';
   const head = `${total} ${total === 1 ? 'piece' : 'pieces'}`;

@@ -74,6 +74,8 @@ export interface EngineProgress {
   in_flight: number;
   /** Completion tokens per second of the time it had a piece in flight; 0 when unknown. */
   tokens_per_second: number;
+  /** Why an endpoint taking part in summaries sat the last batch out; absent while it takes its share. */
+  sits_out?: string;
 }
 
 export type PieceStatus = 'done' | 'failed' | 'running' | 'pending';

@@ -16,6 +16,7 @@ import {
   summaryView,
 } from '../../test/fakes';
 import type { SummaryPiece } from '../types';
+import { madeBy } from '../summary-text';
 
 const SECOND = 'Second Chapel (http://127.0.0.1:8095/v1)';
 
@@ -98,6 +99,52 @@ describe('a summary while it runs and after', () => {
     expect(second.dataset.status).toBe('done');
     expect(second.textContent).toContain('Cattle graze.');
     expect(screen.getByTestId('summary-pieces-box').textContent).toContain('2 of 3 parts summarised so far');
+  });
+
+  it('an endpoint that sits the steps out says why on its line, and is not counted among who made the summary', async () => {
+    const running = summaryView({ id: 7, status: 'running', pieces_total: 4 });
+    const w = setup([running]);
+    w.app.GetSummaryOutline.mockResolvedValue(summaryOutline({ status: 'running', pieces: pieces() }));
+    await openDoc();
+    const why = 'its context (2,048 tokens) is shorter than a step needs (4,096)';
+    w.emit(
+      'summary:progress:7',
+      summaryProgress({
+        summary_id: 7,
+        pieces_done: 1,
+        pieces_total: 4,
+        engines: [
+          { engine: 'local', done: 1, in_flight: 2, tokens_per_second: 41.2 },
+          { engine: SECOND, done: 0, in_flight: 0, tokens_per_second: 0, sits_out: why },
+        ],
+      }),
+    );
+    await settle();
+    expect(texts('summary-engine')).toEqual(['This computer 1 done · 2 in flight · 41 tok/s', `Second Chapel 0 done · sits out: ${why}`]);
+    const lines = screen.getAllByTestId('summary-engine');
+    expect(lines.map((e) => e.dataset.sitsOut)).toEqual([undefined, 'true']);
+    expect(lines[1].classList.contains('out')).toBe(true);
+    // It takes a step again: the note goes.
+    w.emit(
+      'summary:progress:7',
+      summaryProgress({
+        summary_id: 7,
+        pieces_done: 2,
+        pieces_total: 4,
+        engines: [
+          { engine: 'local', done: 2, in_flight: 1, tokens_per_second: 41.2 },
+          { engine: SECOND, done: 0, in_flight: 1, tokens_per_second: 0 },
+        ],
+      }),
+    );
+    await settle();
+    expect(texts('summary-engine')[1]).toBe('Second Chapel 0 done · 1 in flight');
+    expect(
+      madeBy([
+        { engine: 'local', done: 4, in_flight: 0, tokens_per_second: 0 },
+        { engine: SECOND, done: 0, in_flight: 0, tokens_per_second: 0, sits_out: why },
+      ]),
+    ).toBe('4 pieces, made on this computer');
   });
 
   it('a finished summary folds its parts away, says who made them, and can be run again forced', async () => {
