@@ -19,15 +19,20 @@ import (
 // models, with context_length in the versions that have it) and an empty
 // /api/generate, which loads the model with the server's default context.
 type fakeOllama struct {
+	ollamaState
+
+	mu    sync.Mutex
+	loads int
+}
+
+// ollamaState is what a fake Ollama has and says.
+type ollamaState struct {
 	version   string // "" answers 404: not Ollama
 	numCtx    int    // PARAMETER num_ctx in the Modelfile (0: none)
 	trained   int    // model_info's llama.context_length (0: absent)
 	loadedCtx int    // context of the loaded model (0: not loaded)
 	psField   bool   // /api/ps reports context_length (newer versions)
 	loadsWith int    // the context an empty /api/generate loads it with
-
-	mu    sync.Mutex
-	loads int
 }
 
 const fakeOllamaModel = "llama3.2:1b"
@@ -93,23 +98,23 @@ func (f *fakeOllama) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func TestOllamaContext(t *testing.T) {
 	cases := []struct {
 		name  string
-		f     fakeOllama
+		f     ollamaState
 		want  int
 		loads int // empty /api/generate requests: the model was loaded to read its context
 	}{
-		{"the Modelfile's num_ctx", fakeOllama{version: "0.12.3", numCtx: 8192, trained: 131072, psField: true, loadsWith: 8192}, 8192, 0},
-		{"num_ctx above the training context", fakeOllama{version: "0.12.3", numCtx: 8192, trained: 2048}, 2048, 0},
-		{"loaded: the context it runs with", fakeOllama{version: "0.12.3", trained: 131072, loadedCtx: 2048, psField: true}, 2048, 0},
-		{"not loaded: loaded to read it", fakeOllama{version: "0.15.6", trained: 131072, psField: true, loadsWith: 32768}, 32768, 1},
-		{"a GPU's large default, capped by training", fakeOllama{version: "0.15.6", trained: 8192, psField: true, loadsWith: 262144}, 8192, 1},
-		{"no context in /api/ps, v0.6.7 and later: 4,096", fakeOllama{version: "0.9.0", trained: 131072, loadsWith: 4096}, 4096, 1},
-		{"no context in /api/ps, before v0.6.7: 2,048", fakeOllama{version: "0.5.7", trained: 131072, loadsWith: 2048}, 2048, 1},
-		{"not Ollama: the assumed 4,096", fakeOllama{}, defaultContext, 0},
+		{"the Modelfile's num_ctx", ollamaState{version: "0.12.3", numCtx: 8192, trained: 131072, psField: true, loadsWith: 8192}, 8192, 0},
+		{"num_ctx above the training context", ollamaState{version: "0.12.3", numCtx: 8192, trained: 2048}, 2048, 0},
+		{"loaded: the context it runs with", ollamaState{version: "0.12.3", trained: 131072, loadedCtx: 2048, psField: true}, 2048, 0},
+		{"not loaded: loaded to read it", ollamaState{version: "0.15.6", trained: 131072, psField: true, loadsWith: 32768}, 32768, 1},
+		{"a GPU's large default, capped by training", ollamaState{version: "0.15.6", trained: 8192, psField: true, loadsWith: 262144}, 8192, 1},
+		{"no context in /api/ps, v0.6.7 and later: 4,096", ollamaState{version: "0.9.0", trained: 131072, loadsWith: 4096}, 4096, 1},
+		{"no context in /api/ps, before v0.6.7: 2,048", ollamaState{version: "0.5.7", trained: 131072, loadsWith: 2048}, 2048, 1},
+		{"not Ollama: the assumed 4,096", ollamaState{}, defaultContext, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			f := c.f
-			ts := httptest.NewServer(&f)
+			f := &fakeOllama{ollamaState: c.f}
+			ts := httptest.NewServer(f)
 			t.Cleanup(ts.Close)
 			e := newEngine(t, ts.URL, "", "")
 			info, err := e.Load(context.Background(), fakeOllamaModel, engine.LoadOptions{})
@@ -131,7 +136,7 @@ func TestOllamaContext(t *testing.T) {
 // TestOllamaContextSetByCaller: a context the caller sets wins, and
 // Ollama is not asked.
 func TestOllamaContextSetByCaller(t *testing.T) {
-	f := &fakeOllama{version: "0.12.3", numCtx: 8192}
+	f := &fakeOllama{ollamaState: ollamaState{version: "0.12.3", numCtx: 8192}}
 	asked := 0
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/api/") {
