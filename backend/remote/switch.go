@@ -25,17 +25,16 @@ type Switch struct {
 	local   engine.Engine
 	resolve Resolver
 
-	mu        sync.Mutex
-	current   engine.Engine      // local or one of remotes
-	remotes   map[string]*Engine // by endpoint id, with the config they were made with
-	configs   map[string]Config
-	fixed     map[string]Config                           // endpoints given for this run only (the CLI's --endpoint)
-	sharing   []string                                    // refs of the endpoints' models that share batches (summaries)
-	shareFn   func(ctx context.Context) ([]string, error) // more such refs, read at each batch (settings)
-	onDone    func(Done)
-	turn      int                  // which engine a spread batch starts with
-	restUntil map[string]time.Time // endpoints that failed a batch: left out until then
-	restWhy   map[string]string    // and why, in a few words
+	mu      sync.Mutex
+	current engine.Engine      // local or one of remotes
+	remotes map[string]*Engine // by endpoint id, with the config they were made with
+	configs map[string]Config
+	fixed   map[string]Config                           // endpoints given for this run only (the CLI's --endpoint)
+	sharing []string                                    // refs of the endpoints' models that share batches (summaries)
+	shareFn func(ctx context.Context) ([]string, error) // more such refs, read at each batch (settings)
+	onDone  func(Done)
+	turn    int             // which engine a spread batch starts with
+	rests   map[string]rest // endpoints that failed a batch: left out for a while
 }
 
 // NewSwitch starts on local; resolve looks endpoints up (nil: none).
@@ -144,8 +143,9 @@ func (s *Switch) GenerateBatch(ctx context.Context, reqs []engine.Request, onPie
 }
 
 // SitsOut hears that the endpoint named engine (its description), which
-// takes part in batches, sits this one out, and why in a few words ("it
-// did not answer: connection refused"). (A plain func type, as Report.)
+// takes part in batches, sits this one out, and why in a few words ("its
+// context (2,048 tokens) is shorter than a step needs (4,096)"). (A plain
+// func type, as Report.)
 type SitsOut = func(engine, why string)
 
 // GenerateBatchReport is GenerateBatch telling report (which may be nil)
@@ -243,7 +243,7 @@ func (s *Switch) lanes(cur engine.Engine, refs []string) int {
 	seen := map[string]bool{}
 	for _, ref := range refs {
 		r, ok := ParseRef(ref)
-		if !ok || seen[r.Endpoint] || time.Now().Before(s.restUntil[r.Endpoint]) {
+		if !ok || seen[r.Endpoint] || time.Now().Before(s.rests[r.Endpoint].until) {
 			continue
 		}
 		seen[r.Endpoint] = true
@@ -266,9 +266,9 @@ func (s *Switch) helpers(ctx context.Context, refs []string, out SitsOut) []*Eng
 		if !ok {
 			continue
 		}
-		if until, why, ok := s.restingUntil(r.Endpoint); ok {
+		if rs, ok := s.resting(r.Endpoint); ok {
 			if e := s.known(r.Endpoint); e != nil {
-				out(describe(e), fmt.Sprintf("%s; it is asked again after %s", why, until.Format("15:04:05")))
+				out(describe(e), fmt.Sprintf("%s; it is asked again after %s", rs.why, rs.until.Format("15:04:05")))
 			}
 			continue
 		}
@@ -335,22 +335,27 @@ func grouped(n int) string {
 // minute, not one per step).
 const restFor = time.Minute
 
+// rest is an endpoint's time out: until when, and why in a few words.
+type rest struct {
+	until time.Time
+	why   string
+}
+
 func (s *Switch) rest(id, why string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.restUntil == nil {
-		s.restUntil, s.restWhy = map[string]time.Time{}, map[string]string{}
+	if s.rests == nil {
+		s.rests = map[string]rest{}
 	}
-	s.restUntil[id], s.restWhy[id] = time.Now().Add(restFor), why
+	s.rests[id] = rest{until: time.Now().Add(restFor), why: why}
 }
 
-// restingUntil says until when endpoint id is left out, and why, if it
-// is now.
-func (s *Switch) restingUntil(id string) (time.Time, string, bool) {
+// resting returns endpoint id's time out, if it is in one now.
+func (s *Switch) resting(id string) (rest, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	until := s.restUntil[id]
-	return until, s.restWhy[id], time.Now().Before(until)
+	r := s.rests[id]
+	return r, time.Now().Before(r.until)
 }
 
 func slotsOf(e engine.Engine) int {

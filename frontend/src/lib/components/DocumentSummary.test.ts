@@ -15,7 +15,7 @@ import {
   summaryProgress,
   summaryView,
 } from '../../test/fakes';
-import type { SummaryPiece } from '../types';
+import type { EngineProgress, SummaryPiece, SummaryProgress } from '../types';
 import { madeBy } from '../summary-text';
 
 const SECOND = 'Second Chapel (http://127.0.0.1:8095/v1)';
@@ -53,16 +53,31 @@ async function openDoc() {
   await settle();
 }
 
+/** Opens summary 7 while it runs, with pieces() as its outline. */
+async function openRunning() {
+  const w = setup([summaryView({ id: 7, status: 'running', pieces_total: 4 })]);
+  w.app.GetSummaryOutline.mockResolvedValue(summaryOutline({ status: 'running', pieces: pieces() }));
+  await openDoc();
+  return w;
+}
+
+/** Emits summary 7's progress: piecesDone of 4, with these engine lines. */
+function emitEngines(
+  w: ReturnType<typeof installFakeWails>,
+  piecesDone: number,
+  engines: EngineProgress[],
+  more: Partial<SummaryProgress> = {},
+) {
+  w.emit('summary:progress:7', summaryProgress({ summary_id: 7, pieces_done: piecesDone, pieces_total: 4, engines, ...more }));
+}
+
 const texts = (id: string) => screen.queryAllByTestId(id).map((e) => e.textContent?.replace(/\s+/g, ' ').trim());
 
 describe('a summary while it runs and after', () => {
   beforeEach(() => documents.dispose());
 
   it('the parts summarised so far are readable in order while the rest run, with each engine and its speed', async () => {
-    const running = summaryView({ id: 7, status: 'running', pieces_total: 4 });
-    const w = setup([running]);
-    w.app.GetSummaryOutline.mockResolvedValue(summaryOutline({ status: 'running', pieces: pieces() }));
-    await openDoc();
+    const w = await openRunning();
     expect(w.app.GetSummaryOutline).toHaveBeenCalledWith(7);
     expect(w.subscribed('summary:piece:7')).toBe(1);
     expect(texts('summary-piece-label')).toEqual(['Pages 1–3', 'Pages 4–6', 'Pages 7–9']);
@@ -72,19 +87,17 @@ describe('a summary while it runs and after', () => {
     const cite = within(screen.getAllByTestId('summary-piece')[0]).getByTestId('citation');
     expect([cite.dataset.first, cite.dataset.last]).toEqual(['0', '2']);
 
-    w.emit(
-      'summary:progress:7',
-      summaryProgress({
-        summary_id: 7,
-        pieces_done: 1,
-        pieces_total: 4,
-        engines: [
-          { engine: 'local', done: 1, in_flight: 1, tokens_per_second: 41.2 },
-          { engine: SECOND, done: 0, in_flight: 1, tokens_per_second: 0 },
-        ],
+    emitEngines(
+      w,
+      1,
+      [
+        { engine: 'local', done: 1, in_flight: 1, tokens_per_second: 41.2 },
+        { engine: SECOND, done: 0, in_flight: 1, tokens_per_second: 0 },
+      ],
+      {
         plan: '3 parts, then 1 step combining them · token counts are estimates (the server has no tokenizer to ask), kept on the high side so every step fits',
         token_counts: 'estimate',
-      }),
+      },
     );
     await settle();
     expect(texts('summary-engine')).toEqual(['This computer 1 done · 1 in flight · 41 tok/s', 'Second Chapel 0 done · 1 in flight']);
@@ -102,41 +115,22 @@ describe('a summary while it runs and after', () => {
   });
 
   it('an endpoint that sits the steps out says why on its line, and is not counted among who made the summary', async () => {
-    const running = summaryView({ id: 7, status: 'running', pieces_total: 4 });
-    const w = setup([running]);
-    w.app.GetSummaryOutline.mockResolvedValue(summaryOutline({ status: 'running', pieces: pieces() }));
-    await openDoc();
+    const w = await openRunning();
     const why = 'its context (2,048 tokens) is shorter than a step needs (4,096)';
-    w.emit(
-      'summary:progress:7',
-      summaryProgress({
-        summary_id: 7,
-        pieces_done: 1,
-        pieces_total: 4,
-        engines: [
-          { engine: 'local', done: 1, in_flight: 2, tokens_per_second: 41.2 },
-          { engine: SECOND, done: 0, in_flight: 0, tokens_per_second: 0, sits_out: why },
-        ],
-      }),
-    );
+    emitEngines(w, 1, [
+      { engine: 'local', done: 1, in_flight: 2, tokens_per_second: 41.2 },
+      { engine: SECOND, done: 0, in_flight: 0, tokens_per_second: 0, sits_out: why },
+    ]);
     await settle();
     expect(texts('summary-engine')).toEqual(['This computer 1 done · 2 in flight · 41 tok/s', `Second Chapel 0 done · sits out: ${why}`]);
     const lines = screen.getAllByTestId('summary-engine');
     expect(lines.map((e) => e.dataset.sitsOut)).toEqual([undefined, 'true']);
     expect(lines[1].classList.contains('out')).toBe(true);
     // It takes a step again: the note goes.
-    w.emit(
-      'summary:progress:7',
-      summaryProgress({
-        summary_id: 7,
-        pieces_done: 2,
-        pieces_total: 4,
-        engines: [
-          { engine: 'local', done: 2, in_flight: 1, tokens_per_second: 41.2 },
-          { engine: SECOND, done: 0, in_flight: 1, tokens_per_second: 0 },
-        ],
-      }),
-    );
+    emitEngines(w, 2, [
+      { engine: 'local', done: 2, in_flight: 1, tokens_per_second: 41.2 },
+      { engine: SECOND, done: 0, in_flight: 1, tokens_per_second: 0 },
+    ]);
     await settle();
     expect(texts('summary-engine')[1]).toBe('Second Chapel 0 done · 1 in flight');
     expect(
