@@ -37,9 +37,10 @@ export CHAPEL_E2E_MODEL="$model"
 failures=0
 run() {
   local name=$1; shift
-  if "$@"; then echo "PASS: $name"; passed=$((passed + 1)); else echo "FAIL: $name"; failures=$((failures + 1)); fi
+  if "$@"; then echo "PASS: $name"; passed=$((passed + 1)); else echo "FAIL: $name"; failures=$((failures + 1)); failed+=("$name"); fi
 }
 passed=0
+failed=()
 
 # --- the real window ---------------------------------------------------------
 # window_shot HOME SHOT CHECK: start the app on data folder HOME, wait for its
@@ -116,4 +117,8 @@ run "Dark stored in Settings → Appearance: the window opens dark (Xvfb screens
 run "browser: pick model, stream, stop; drop a PDF, summary with citations, passage, ask; restart, all kept" browser_test
 
 echo "$passed passed, $failures failed"
+# A recap at the very end, where CI's shortened output still shows it: which
+# tests failed and, for the browser suite, the step and its error.
+for name in "${failed[@]}"; do echo "FAILED: $name"; done
+[ ! -s "$out/browser-failure.txt" ] || head -c 2000 "$out/browser-failure.txt"
 [ "$failures" -eq 0 ]

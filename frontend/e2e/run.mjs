@@ -281,8 +281,11 @@ try {
   console.log(`browser e2e: ${steps.length} steps passed`);
 } catch (e) {
   if (page) await page.screenshot({ path: join(out, 'browser-failure.png') }).catch(() => {});
-  console.error(`browser e2e failed at step "${steps.at(-1)}": ${e.stack || e}`);
-  if (app) console.error(`app log:\n${app.log.join('').slice(-3000)}`);
+  // The app log first, the failure last: CI shows only the output's tail.
+  if (app) console.error(`app log (its end):\n${app.log.join('').slice(-3000)}`);
+  const failure = `browser e2e failed at step "${steps.at(-1)}": ${e.stack || e}`;
+  console.error(failure);
+  try { writeFileSync(join(out, 'browser-failure.txt'), `${failure}\n`); } catch { /* the message is printed above */ }
   process.exitCode = 1;
 } finally {
   await browser.close();
