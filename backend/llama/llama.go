@@ -64,14 +64,9 @@ func Init() {
 		if os.Getenv("CHAPEL_AMX_DRIVER") == "ggml" {
 			SetAMXDriver(false)
 		}
-		// CHAPEL_REPACK_DRIVER=ggml|chapel picks who multiplies repacked
-		// Q4_0 weights (repack_q4.cpp), to compare; the results are the same.
-		switch os.Getenv("CHAPEL_REPACK_DRIVER") {
-		case "ggml":
-			SetRepackDriver(false)
-		case "chapel":
-			SetRepackDriver(true)
-		}
+		// Who multiplies repacked Q4_0 weights (repack_q4.cpp): measured
+		// here, or CHAPEL_REPACK_DRIVER=ggml|chapel to compare.
+		chooseRepack()
 		C.llama_backend_init()
 	})
 }

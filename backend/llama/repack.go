@@ -4,27 +4,162 @@ package llama
 extern int chapel_repack_driver;
 extern int chapel_repack_taken;
 int chapel_repack_compiled(void);
+int chapel_repack_measure(int rounds, double *out);
 */
 import "C"
+
+import (
+	"fmt"
+	"os"
+	"time"
+)
 
 // RepackCompiled reports whether this build carries Chapel's kernels for
 // ggml's repacked Q4_0 weights (repack_q4.cpp: x86-64 with AVX2, Linux and
 // Windows).
 func RepackCompiled() bool { return C.chapel_repack_compiled() != 0 }
 
-// SetRepackDriver chooses who multiplies repacked Q4_0 weights: true is
-// Chapel's kernels (the default on builds without AVX-512), false ggml's.
-// It clears what RepackTaken reports. The tests compare the two.
-func SetRepackDriver(chapel bool) {
-	C.chapel_repack_driver, C.chapel_repack_taken = cbool(chapel && RepackCompiled()), 0
+// SetRepackKernels chooses who multiplies repacked Q4_0 weights, for the
+// one-row product (every generated token) and the four-row product (prompt
+// batches) apart: true is Chapel's kernel, false ggml's. It clears what
+// RepackTaken reports.
+func SetRepackKernels(oneRow, fourRows bool) {
+	d := 0
+	if oneRow && RepackCompiled() {
+		d |= 1
+	}
+	if fourRows && RepackCompiled() {
+		d |= 2
+	}
+	C.chapel_repack_driver, C.chapel_repack_taken = C.int(d), 0
 }
 
-// RepackDriver reports whether Chapel's kernels are in use.
-func RepackDriver() bool { return C.chapel_repack_driver != 0 }
+// RepackKernels reports which of Chapel's kernels are in use.
+func RepackKernels() (oneRow, fourRows bool) {
+	return C.chapel_repack_driver&1 != 0, C.chapel_repack_driver&2 != 0
+}
 
-// RepackTaken reports which of Chapel's kernels ran since SetRepackDriver:
-// the one-row kernel (every generated token) and the four-row kernel
-// (prompt batches).
+// SetRepackDriver chooses Chapel's kernels (true) or ggml's for both
+// products. The tests compare the two.
+func SetRepackDriver(chapel bool) { SetRepackKernels(chapel, chapel) }
+
+// RepackTaken reports which of Chapel's kernels ran since SetRepackKernels:
+// the one-row kernel and the four-row kernel.
 func RepackTaken() (oneRow, fourRows bool) {
 	return C.chapel_repack_taken&1 != 0, C.chapel_repack_taken&2 != 0
+}
+
+// RepackTimes are both drivers' median times for the same products on
+// one thread (chapel_repack_measure): [0] Chapel's kernel, [1] ggml's.
+type RepackTimes struct {
+	OneRow, FourRows [2]time.Duration
+}
+
+// MeasureRepack times both drivers' kernels over rounds alternating
+// rounds (about 3 ms a round on the AMD EPYC, AVX2, where it was written).
+func MeasureRepack(rounds int) (RepackTimes, error) {
+	if !RepackCompiled() {
+		return RepackTimes{}, fmt.Errorf("this build has no Chapel repack kernels")
+	}
+	var out [4]C.double
+	if C.chapel_repack_measure(C.int(rounds), &out[0]) != 0 {
+		return RepackTimes{}, fmt.Errorf("measure the repack kernels: %d rounds is too few", rounds)
+	}
+	ns := func(v C.double) time.Duration { return time.Duration(v) }
+	return RepackTimes{OneRow: [2]time.Duration{ns(out[0]), ns(out[1])}, FourRows: [2]time.Duration{ns(out[2]), ns(out[3])}}, nil
+}
+
+// switchBy: the kernel a build does not start with is taken only when it
+// took at most this share of the default's time, so that noise on a
+// shared machine cannot flip the choice back and forth between runs.
+const switchBy = 0.9
+
+// pickKernel returns whether Chapel's kernel should run, given the two
+// times ([0] Chapel's, [1] ggml's) and the build's default.
+func pickKernel(t [2]time.Duration, chapelDefault bool) bool {
+	if t[0] <= 0 || t[1] <= 0 {
+		return chapelDefault
+	}
+	if chapelDefault {
+		return float64(t[1]) > switchBy*float64(t[0])
+	}
+	return float64(t[0]) <= switchBy*float64(t[1])
+}
+
+// RepackChoice is who multiplies repacked Q4_0 weights in this process,
+// and why.
+type RepackChoice struct {
+	Compiled                       bool
+	OneRow, FourRows               bool        // Chapel's kernel in use
+	Measured                       bool        // chosen by MeasureRepack's times
+	Times                          RepackTimes // when Measured
+	Forced                         string      // CHAPEL_REPACK_DRIVER's value, when it chose
+	MeasuredIn                     time.Duration
+	DefaultOneRow, DefaultFourRows bool // the build's defaults
+}
+
+// String says it in a line, for `chapel bench`, the engine's load and the
+// About box: "generation (one row): Chapel's, 1.76× ggml's speed; prompts
+// (four rows): Chapel's, 2.08× ggml's speed; measured at start in 26 ms".
+func (c RepackChoice) String() string {
+	if !c.Compiled {
+		return "ggml's (this build has no Chapel repack kernels)"
+	}
+	part := func(what string, chapel bool, t [2]time.Duration) string {
+		switch {
+		case !c.Measured && chapel:
+			return what + ": Chapel's"
+		case !c.Measured:
+			return what + ": ggml's"
+		case chapel:
+			return fmt.Sprintf("%s: Chapel's, %.2f× ggml's speed", what, float64(t[1])/float64(t[0]))
+		}
+		return fmt.Sprintf("%s: ggml's, Chapel's at %.2f× its speed", what, float64(t[1])/float64(t[0]))
+	}
+	s := part("generation (one row)", c.OneRow, c.Times.OneRow) + "; " + part("prompts (four rows)", c.FourRows, c.Times.FourRows)
+	switch {
+	case c.Measured:
+		return s + fmt.Sprintf("; measured at start in %d ms", c.MeasuredIn.Milliseconds())
+	case c.Forced != "":
+		return s + "; chosen by CHAPEL_REPACK_DRIVER=" + c.Forced
+	}
+	return s + "; the build's default"
+}
+
+var repackChoice RepackChoice
+
+// Repack reports who multiplies repacked Q4_0 weights in this process.
+func Repack() RepackChoice {
+	Init()
+	return repackChoice
+}
+
+// repackRounds: 7 alternating rounds take about 20 ms.
+const repackRounds = 7
+
+// chooseRepack runs once, in Init: CHAPEL_REPACK_DRIVER=ggml|chapel picks
+// a driver for both products; otherwise each product gets the kernel
+// MeasureRepack finds faster on this CPU, the build's default unless the
+// other is clearly faster (switchBy). The results are the same either way.
+func chooseRepack() {
+	c := RepackChoice{Compiled: RepackCompiled()}
+	c.DefaultOneRow, c.DefaultFourRows = RepackKernels()
+	switch v := os.Getenv("CHAPEL_REPACK_DRIVER"); v {
+	case "ggml", "chapel":
+		SetRepackDriver(v == "chapel")
+		c.Forced = v
+	default:
+		if !c.Compiled {
+			break
+		}
+		start := time.Now()
+		t, err := MeasureRepack(repackRounds)
+		if err != nil {
+			break
+		}
+		c.Measured, c.Times, c.MeasuredIn = true, t, time.Since(start)
+		SetRepackKernels(pickKernel(t.OneRow, c.DefaultOneRow), pickKernel(t.FourRows, c.DefaultFourRows))
+	}
+	c.OneRow, c.FourRows = RepackKernels()
+	repackChoice = c
 }

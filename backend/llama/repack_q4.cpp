@@ -19,14 +19,20 @@
 // integers: the float accumulation is ggml's, in ggml's order, so results
 // are bit for bit ggml's.
 //
-// Only builds without AVX-512 use it by default: the AVX-512 engines have
-// not been measured with it (the CPU under this code when it was written
-// had AVX2 only). CHAPEL_REPACK_DRIVER=chapel turns it on anywhere.
+// Which kernel runs is measured, not assumed: at start the engine times
+// both on the same weights (chapel_repack_measure, repack.go) and keeps
+// its build's default unless the other is clearly faster. The defaults:
+// Chapel's on builds without AVX-512, ggml's on AVX-512 builds, whose
+// CPUs were not at hand when this was written (ggml's four-row kernel has
+// a 512-bit path there, and both of its kernels use VNNI where the CPU
+// has it). CHAPEL_REPACK_DRIVER=chapel|ggml picks one anywhere.
 
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
+#include <algorithm>
+#include <chrono>
 #include <vector>
 
 // The wrap is set on Linux and Windows x86-64 (repack_wrap.go); elsewhere
@@ -41,10 +47,11 @@ extern "C" {
 
 #if CHAPEL_REPACK_WRAPPED && defined(__AVX2__) && defined(__F16C__)
 #define CHAPEL_REPACK_COMPILED 1
+// Bit 1: Chapel's one-row kernel; bit 2: its four-row kernel; clear: ggml's.
 #if defined(__AVX512F__)
-int chapel_repack_driver = 0;  // 1: Chapel's kernels; 0: ggml's
+int chapel_repack_driver = 0;
 #else
-int chapel_repack_driver = 1;
+int chapel_repack_driver = 3;
 #endif
 #else
 #define CHAPEL_REPACK_COMPILED 0
@@ -277,7 +284,7 @@ void __real_ggml_gemm_q4_0_8x8_q8_0(int n, float *s, size_t bs, const void *vx, 
 
 void __wrap_ggml_gemv_q4_0_8x8_q8_0(int n, float *s, size_t bs, const void *vx, const void *vy, int nr, int nc) {
 #if CHAPEL_REPACK_COMPILED
-    if (chapel_repack_driver && nr == 1 && n % 32 == 0 && nc % 8 == 0) {
+    if ((chapel_repack_driver & 1) && nr == 1 && n % 32 == 0 && nc % 8 == 0) {
         // Stored once, not per call: the flags share a cache line with the
         // switch that every thread reads on every call.
         if (!(chapel_repack_taken & 1)) chapel_repack_taken |= 1;
@@ -290,7 +297,7 @@ void __wrap_ggml_gemv_q4_0_8x8_q8_0(int n, float *s, size_t bs, const void *vx, 
 
 void __wrap_ggml_gemm_q4_0_8x8_q8_0(int n, float *s, size_t bs, const void *vx, const void *vy, int nr, int nc) {
 #if CHAPEL_REPACK_COMPILED
-    if (chapel_repack_driver && nr % 4 == 0 && n % 32 == 0 && nc % 8 == 0) {
+    if ((chapel_repack_driver & 2) && nr % 4 == 0 && n % 32 == 0 && nc % 8 == 0) {
         if (!(chapel_repack_taken & 2)) chapel_repack_taken |= 2;
         gemm(n, s, bs, vx, vy, nr, nc);
         return;
@@ -299,5 +306,74 @@ void __wrap_ggml_gemm_q4_0_8x8_q8_0(int n, float *s, size_t bs, const void *vx, 
     __real_ggml_gemm_q4_0_8x8_q8_0(n, s, bs, vx, vy, nr, nc);
 }
 
+#if CHAPEL_REPACK_COMPILED
+// chapel_repack_measure times both drivers' kernels on the same made-up
+// weights, one thread: a 2,048 × 2,048 matrix (2.4 MB repacked, about one
+// projection of a 1B model), the one-row product four times and the
+// four-row product once per round, the two drivers taking turns to go
+// first. out[0], out[1]: the one-row product's median time in nanoseconds,
+// Chapel's then ggml's; out[2], out[3]: the four-row product's. Returns 0,
+// or -1 when rounds is below 1.
+int chapel_repack_measure(int rounds, double *out) {
+    if (rounds < 1) return -1;
+    const int n = 2048, nc = 2048, nb = n / 32;
+    std::vector<q4x8> w((size_t)(nc / 8) * nb);
+    std::vector<q8> a1(nb);
+    std::vector<q8x4> a4(nb);
+    uint32_t seed = 2463534242u;
+    auto next = [&seed]() { seed ^= seed << 13; seed ^= seed >> 17; seed ^= seed << 5; return seed; };
+    for (auto &b : w) {
+        for (auto &d : b.d) d = 0x2E66;  // 0.1 in f16
+        for (auto &q : b.qs) q = (uint8_t)next();
+    }
+    for (auto &b : a1) {
+        b.d = 0x2E66;
+        for (auto &q : b.qs) q = (int8_t)next();
+    }
+    for (auto &b : a4) {
+        for (auto &d : b.d) d = 0x2E66;
+        for (auto &q : b.qs) q = (int8_t)next();
+    }
+    std::vector<float> s((size_t)4 * nc);
+    using clock = std::chrono::steady_clock;
+    auto time = [&](bool ours, bool four) {
+        auto start = clock::now();
+        if (four) {
+            if (ours) gemm(n, s.data(), nc, w.data(), a4.data(), 4, nc);
+            else __real_ggml_gemm_q4_0_8x8_q8_0(n, s.data(), nc, w.data(), a4.data(), 4, nc);
+        } else {
+            for (int i = 0; i < 4; i++) {
+                if (ours) gemv(n, s.data(), w.data(), a1.data(), nc);
+                else __real_ggml_gemv_q4_0_8x8_q8_0(n, s.data(), nc, w.data(), a1.data(), 1, nc);
+            }
+        }
+        return (double)std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - start).count();
+    };
+    std::vector<double> t[4];
+    for (int r = -1; r < rounds; r++) {  // round -1 warms the caches
+        for (int four = 0; four < 2; four++) {
+            bool oursFirst = (r & 1) == 0;
+            double first = time(oursFirst, four), second = time(!oursFirst, four);
+            if (r < 0) continue;
+            t[2 * four + (oursFirst ? 0 : 1)].push_back(first);
+            t[2 * four + (oursFirst ? 1 : 0)].push_back(second);
+        }
+    }
+    for (int i = 0; i < 4; i++) {
+        std::sort(t[i].begin(), t[i].end());
+        out[i] = t[i][t[i].size() / 2];
+    }
+    return 0;
+}
+#endif
+
 }  // extern "C"
+#endif
+
+#if !CHAPEL_REPACK_COMPILED
+extern "C" int chapel_repack_measure(int rounds, double *out) {
+    (void)rounds;
+    (void)out;
+    return -1;
+}
 #endif

@@ -3,6 +3,7 @@ package llama_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/chapelapp/chapel/backend/llama"
 )
@@ -18,7 +19,7 @@ func TestRepackKernels(t *testing.T) {
 	if !llama.RepackCompiled() {
 		t.Skip("this build has no Chapel repack kernels (x86-64 with AVX2 on Linux or Windows only)")
 	}
-	defer llama.SetRepackDriver(llama.RepackDriver())
+	defer llama.SetRepackKernels(llama.RepackKernels())
 	if llama.AMXCompiled() {
 		// AMX takes Q4_0 weights before the repack buffer does.
 		defer llama.SetAMX(true)
@@ -50,5 +51,50 @@ func TestRepackKernels(t *testing.T) {
 				t.Errorf("Chapel's repack kernels changed the result")
 			}
 		})
+	}
+}
+
+// TestMeasureRepack times both drivers' kernels for real and checks that
+// the kernels in use are the ones the times choose: the build's default
+// unless the other took at most 90 % of its time.
+func TestMeasureRepack(t *testing.T) {
+	c := llama.Repack()
+	if !c.Compiled {
+		if _, err := llama.MeasureRepack(3); err == nil {
+			t.Error("MeasureRepack without Chapel's kernels gave no error")
+		}
+		t.Skip("this build has no Chapel repack kernels (x86-64 with AVX2 on Linux or Windows only)")
+	}
+	if _, err := llama.MeasureRepack(0); err == nil {
+		t.Error("MeasureRepack(0) gave no error")
+	}
+	times, err := llama.MeasureRepack(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range [...]time.Duration{times.OneRow[0], times.OneRow[1], times.FourRows[0], times.FourRows[1]} {
+		if d <= 0 {
+			t.Fatalf("a kernel's time is %v: %+v", d, times)
+		}
+	}
+	t.Logf("this run: one row Chapel's %v, ggml's %v; four rows Chapel's %v, ggml's %v", times.OneRow[0], times.OneRow[1], times.FourRows[0], times.FourRows[1])
+	t.Logf("at start: %s", c)
+	if c.Forced != "" {
+		t.Skipf("CHAPEL_REPACK_DRIVER=%s chose the kernels", c.Forced)
+	}
+	if !c.Measured {
+		t.Fatalf("the kernels were not measured at start: %s", c)
+	}
+	want := func(tm [2]time.Duration, def bool) bool {
+		if def {
+			return float64(tm[1]) > 0.9*float64(tm[0])
+		}
+		return float64(tm[0]) <= 0.9*float64(tm[1])
+	}
+	if one := want(c.Times.OneRow, c.DefaultOneRow); c.OneRow != one {
+		t.Errorf("one row: Chapel's kernel in use %v, its times choose %v (%s)", c.OneRow, one, c)
+	}
+	if four := want(c.Times.FourRows, c.DefaultFourRows); c.FourRows != four {
+		t.Errorf("four rows: Chapel's kernel in use %v, its times choose %v (%s)", c.FourRows, four, c)
 	}
 }
