@@ -53,6 +53,7 @@ type Report struct {
 	RSSMB          float64 `json:"rss_mb"`
 	LoadMS         float64 `json:"load_ms"`
 	CPUFlags       string  `json:"cpu_flags"`
+	Kernels        string  `json:"kernels,omitempty"` // who multiplies repacked Q4_0 weights (ModelInfo.Kernels)
 	Parallel       int     `json:"parallel,omitempty"`
 	// ParallelTGTPS is the generation speed of Parallel sequences together
 	// (all their tokens per second), and ParallelGain its ratio to TGTPS.
@@ -83,7 +84,7 @@ func Run(ctx context.Context, eng engine.Engine, path string, o Options) (Report
 	}
 	r := Report{
 		Model: info.Name, ModelPath: info.Path, ModelBytes: info.SizeBytes, Threads: o.Threads, Fixed: o.FixedThreads,
-		PP: o.PP, TG: o.TG, Reps: o.Reps, LoadMS: ms(time.Since(start)), CPUFlags: CPUFlags(),
+		PP: o.PP, TG: o.TG, Reps: o.Reps, LoadMS: ms(time.Since(start)), CPUFlags: CPUFlags(), Kernels: info.Kernels,
 	}
 	if r.Threads == 0 {
 		r.Threads = engine.DefaultThreads()

@@ -123,6 +123,10 @@ type ModelInfo struct {
 	// load (remembered, else one for a small model file, else the
 	// ceiling); zero for a remote engine.
 	StartThreads int `json:"start_threads,omitempty"`
+	// Kernels says who multiplies Q4_0 weights repacked for this CPU,
+	// Chapel's kernels or ggml's, and why (measured at start); empty for a
+	// remote engine or a build without Chapel's kernels.
+	Kernels string `json:"kernels,omitempty"`
 }
 
 // LoadOptions tune how a model is loaded.

@@ -161,6 +161,9 @@ func (e *Local) Load(ctx context.Context, path string, opts LoadOptions) (ModelI
 	info := e.info
 	info.TunedThreads = e.tuned() // where the tuner starts
 	info.StartThreads = e.tune.threads(1)
+	if k := llama.Repack(); k.Compiled {
+		info.Kernels = k.String()
+	}
 	return info, nil
 }
 

@@ -43,6 +43,8 @@ export interface ModelInfo {
   tuned_threads?: ThreadCounts;
   /** The thread count a reply's steps start at after the load (absent: a remote engine). */
   start_threads?: number;
+  /** Who multiplies Q4_0 weights repacked for this CPU (Chapel's kernels or ggml's) and why; absent for a remote engine. */
+  kernels?: string;
 }
 
 /** engine.ThreadCounts: thread counts per decode size; 0 = not known. */

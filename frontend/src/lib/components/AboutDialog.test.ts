@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { render, screen } from '@testing-library/svelte';
 import AboutDialog from './AboutDialog.svelte';
 import { about } from '../stores/about.svelte';
+import { model } from '../stores/model.svelte';
 import { BUNDLED } from '../bundled';
 import { installFakeWails, settle } from '../../test/fakes';
 
@@ -33,8 +34,47 @@ describe('About box', () => {
     for (const name of ['llama.cpp', 'Wails', 'SQLite', 'DOMPurify', 'highlight.js']) {
       expect(screen.getByTestId('about-licences').textContent).toContain(name);
     }
+    expect(screen.queryByTestId('about-kernels')).toBeNull();
     about.hide();
     await settle();
     expect(screen.queryByTestId('about-dialog')).toBeNull();
+  });
+
+  it("says who multiplies the loaded model's weights, as its engine measured at start", async () => {
+    const w = installFakeWails();
+    w.app.About.mockResolvedValue({
+      version: '1.4.0',
+      platform: 'linux/amd64',
+      engine: 'native',
+      reason: 'a local build',
+      data_dir: '/d',
+      models_dir: '/m',
+    });
+    const kernels =
+      "generation (one row): Chapel's, 2.02× ggml's speed; prompts (four rows): Chapel's, 2.18× ggml's speed; measured at start in 21 ms";
+    model.state = {
+      state: 'ready',
+      path: '/m/a.gguf',
+      error: '',
+      model: {
+        path: '/m/a.gguf',
+        name: 'A',
+        description: '',
+        architecture: 'llama',
+        size_bytes: 1,
+        params: 1,
+        context_size: 4096,
+        train_context: 4096,
+        has_template: true,
+        kernels,
+      },
+    };
+    render(AboutDialog);
+    await about.show();
+    await settle();
+    expect(screen.getByTestId('about-kernels').textContent).toBe(`Q4_0 kernels: ${kernels}`);
+    about.hide();
+    model.state = { state: 'none', model: null, path: '', error: '' };
+    await settle();
   });
 });
