@@ -4,21 +4,23 @@ import AboutDialog from './AboutDialog.svelte';
 import { about } from '../stores/about.svelte';
 import { model } from '../stores/model.svelte';
 import { BUNDLED } from '../bundled';
-import { installFakeWails, settle } from '../../test/fakes';
+import { installFakeWails, modelInfo, settle } from '../../test/fakes';
+
+const ABOUT = {
+  version: '1.4.0',
+  platform: 'linux/amd64',
+  engine: 'avx512',
+  reason: 'the CPU reports x86-64-v4 and AVX512-VNNI, so Chapel runs its avx512 engine',
+  shipped: ['amx', 'avx512', 'x86-64-v3'],
+  cpu: 'AMD EPYC 9R14',
+  data_dir: '/home/u/.config/Chapel',
+  models_dir: '/home/u/.config/Chapel/models',
+};
 
 describe('About box', () => {
   it('shows the version, the engine variant and why, the data folder and every bundled licence', async () => {
     const w = installFakeWails();
-    w.app.About.mockResolvedValue({
-      version: '1.4.0',
-      platform: 'linux/amd64',
-      engine: 'avx512',
-      reason: 'the CPU reports x86-64-v4 and AVX512-VNNI, so Chapel runs its avx512 engine',
-      shipped: ['amx', 'avx512', 'x86-64-v3'],
-      cpu: 'AMD EPYC 9R14',
-      data_dir: '/home/u/.config/Chapel',
-      models_dir: '/home/u/.config/Chapel/models',
-    });
+    w.app.About.mockResolvedValue(ABOUT);
     render(AboutDialog);
     await about.show();
     await settle();
@@ -42,32 +44,14 @@ describe('About box', () => {
 
   it("says who multiplies the loaded model's weights, as its engine measured at start", async () => {
     const w = installFakeWails();
-    w.app.About.mockResolvedValue({
-      version: '1.4.0',
-      platform: 'linux/amd64',
-      engine: 'native',
-      reason: 'a local build',
-      data_dir: '/d',
-      models_dir: '/m',
-    });
+    w.app.About.mockResolvedValue(ABOUT);
     const kernels =
       "generation (one row): Chapel's, 2.02× ggml's speed; prompts (four rows): Chapel's, 2.18× ggml's speed; measured at start in 21 ms";
     model.state = {
       state: 'ready',
       path: '/m/a.gguf',
       error: '',
-      model: {
-        path: '/m/a.gguf',
-        name: 'A',
-        description: '',
-        architecture: 'llama',
-        size_bytes: 1,
-        params: 1,
-        context_size: 4096,
-        train_context: 4096,
-        has_template: true,
-        kernels,
-      },
+      model: modelInfo({ path: '/m/a.gguf', kernels }),
     };
     render(AboutDialog);
     await about.show();
