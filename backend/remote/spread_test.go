@@ -274,6 +274,9 @@ func TestRestingEndpointSaysUntilWhen(t *testing.T) {
 		t.Fatalf("the second batch: sat out %q, want one note starting %q, with %q", out, want, again)
 	}
 	t.Log(out[0])
+	if strings.Contains(out[0], "text so far") {
+		t.Errorf("the note %q speaks of a reply's text kept; a summary step that failed is handed on", out[0])
+	}
 	until, err := time.Parse("15:04:05", out[0][strings.LastIndex(out[0], again)+len(again):])
 	if err != nil {
 		t.Fatalf("the time in %q: %v", out[0], err)
