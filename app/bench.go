@@ -30,6 +30,7 @@ func (l *listFlag) Set(v string) error {
 
 // cmdBench measures the engine on real or synthetic models.
 func cmdBench(args []string) int {
+	guardTemplates() // its engines run in this process
 	fl := flag.NewFlagSet("bench", flag.ContinueOnError)
 	var modelPaths, synthetic listFlag
 	fl.Var(&modelPaths, "model", "")

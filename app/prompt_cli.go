@@ -15,7 +15,10 @@ import (
 
 // cmdPrompt prints the prompt text Chapel renders for a conversation with a
 // chat template (from a .jinja file or a GGUF model's header).
-func cmdPrompt(args []string) int { return runPrompt(args, os.Stdout, os.Stderr) }
+func cmdPrompt(args []string) int {
+	guardTemplates() // the template renders in this process
+	return runPrompt(args, os.Stdout, os.Stderr)
+}
 
 // conversationFile is the JSON `chapel prompt` reads. Other top-level keys
 // (enable_thinking, …) are passed to the template as variables.

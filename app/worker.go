@@ -55,11 +55,7 @@ func cmdEngineWorker(args []string) int {
 	// A model file's chat template runs here; one that runs away with
 	// memory ends this process with the reason, which the app reports
 	// ("the engine stopped: … fatal: …") and survives.
-	chattmpl.SetRenderGuard(templateMemory, func(grew uint64) {
-		fmt.Fprintf(os.Stderr, "fatal: the model's chat template took over %d MB of memory (%d MB) to lay out the conversation; "+
-			"the model file's template is faulty or hostile\n", templateMemory>>20, grew>>20)
-		os.Exit(exitTemplateRunaway)
-	})
+	guardTemplates()
 	err = worker.Serve(ctx, os.Stdin, out, engine.NewLocal())
 	switch {
 	case ctx.Err() != nil:
@@ -69,4 +65,17 @@ func cmdEngineWorker(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// guardTemplates ends this process with a one-line reason (exit status 3)
+// when a chat template's render grows the heap past templateMemory: in the
+// engine worker, whose end the app reports, and in the command-line tools
+// that render templates themselves (chapel prompt, chapel bench). The
+// window's own process never calls it: it renders no templates.
+func guardTemplates() {
+	chattmpl.SetRenderGuard(templateMemory, func(grew uint64) {
+		fmt.Fprintf(os.Stderr, "fatal: the model's chat template took over %d MB of memory (%d MB) to lay out the conversation; "+
+			"the model file's template is faulty or hostile\n", templateMemory>>20, grew>>20)
+		os.Exit(exitTemplateRunaway)
+	})
 }
