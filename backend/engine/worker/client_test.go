@@ -35,7 +35,7 @@ func TestSameTextAsLocal(t *testing.T) {
 			local := engine.NewLocal()
 			defer local.Close()
 			client, sp := newClient(t)
-			if li, ci := load(t, local, path), load(t, client, path); li != ci {
+			if li, ci := load(t, local, path), load(t, client, path); !sameModel(li, ci) {
 				t.Errorf("model info differs:\nlocal  %+v\nworker %+v", li, ci)
 			}
 			// compare runs req on both engines, which must stream the same

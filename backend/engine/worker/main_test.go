@@ -190,3 +190,14 @@ func text(t testing.TB, e engine.Engine, req engine.Request) string {
 	pieces, _ := generate(t, e, req)
 	return strings.Join(pieces, "")
 }
+
+// sameModel compares two engines' model info but for the figures in
+// Kernels, which each process measures for itself at start: both must say
+// who multiplies the weights, or neither.
+func sameModel(a, b engine.ModelInfo) bool {
+	if (a.Kernels == "") != (b.Kernels == "") {
+		return false
+	}
+	a.Kernels, b.Kernels = "", ""
+	return a == b
+}
