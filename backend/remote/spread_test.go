@@ -19,12 +19,7 @@ import (
 func TestSpreadOverEngines(t *testing.T) {
 	model := testmodel.Tiny(t, "")
 	url, kill := startChapel(t, model)
-	local := engine.NewLocal()
-	if _, err := local.Load(context.Background(), model, engine.LoadOptions{ContextSize: 512, Threads: 1}); err != nil {
-		t.Fatal(err)
-	}
-	sw := NewSwitch(local, nil)
-	defer sw.Close()
+	sw := tinySwitch(t, model, 512, nil)
 	ref, err := sw.Register(Config{ID: "second", BaseURL: url, APIKey: serveToken, Parallel: 2}, "tiny")
 	if err != nil {
 		t.Fatal(err)
@@ -57,11 +52,7 @@ func TestSpreadOverEngines(t *testing.T) {
 	}
 
 	run := func(n, tokens int) ([]string, []engine.Result, error) {
-		reqs := make([]engine.Request, n)
-		for i := range reqs {
-			reqs[i] = engine.Request{Messages: []engine.Message{{Role: engine.RoleUser, Content: fmt.Sprintf("piece %d", i)}},
-				Sampling: engine.Sampling{Temperature: 0}, MaxTokens: tokens, IgnoreEOS: true}
-		}
+		reqs := pieces(n, tokens, 0)
 		texts := make([]string, n)
 		out, err := sw.GenerateBatch(context.Background(), reqs, func(i int, s string) { texts[i] += s })
 		return texts, out, err
@@ -127,12 +118,7 @@ func TestShareFromSettings(t *testing.T) {
 	if err != nil || len(refs) != 2 || refs[0] != up.Ref() {
 		t.Fatalf("sharing %v %v", refs, err)
 	}
-	local := engine.NewLocal()
-	if _, err := local.Load(ctx, testmodel.Tiny(t, ""), engine.LoadOptions{ContextSize: 256, Threads: 1}); err != nil {
-		t.Fatal(err)
-	}
-	sw := NewSwitch(local, eps.Config)
-	defer sw.Close()
+	sw := tinySwitch(t, testmodel.Tiny(t, ""), 256, eps.Config)
 	sw.ShareFrom(eps.Sharing)
 	rp.mu.Lock()
 	if len(rp.bodies) != 0 {
@@ -146,7 +132,7 @@ func TestShareFromSettings(t *testing.T) {
 	for i := range reqs {
 		reqs[i] = engine.Request{Messages: []engine.Message{{Role: "user", Content: "x"}}, MaxTokens: 3, IgnoreEOS: true}
 	}
-	answerAll(t, sw, reqs)
+	answerAllOut(t, sw, reqs)
 	if by[true] == 0 || by[false] == 0 {
 		t.Errorf("answered by %v, want the local engine and the endpoint that is up", by)
 	}
@@ -171,12 +157,7 @@ func TestSharingLeavesOutSmallContexts(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			rp := &replay{s: servers[0]}
 			ts := rp.start(t)
-			local := engine.NewLocal()
-			if _, err := local.Load(ctx, model, engine.LoadOptions{ContextSize: 256, Threads: 1}); err != nil {
-				t.Fatal(err)
-			}
-			sw := NewSwitch(local, nil) // closes local
-			defer sw.Close()
+			sw := tinySwitch(t, model, 256, nil)
 			ref, err := sw.Register(Config{ID: "small", BaseURL: ts.URL, Parallel: 2}, "tiny.gguf")
 			if err != nil {
 				t.Fatal(err)
@@ -190,11 +171,7 @@ func TestSharingLeavesOutSmallContexts(t *testing.T) {
 			}); err != nil {
 				t.Fatal(err)
 			}
-			reqs := make([]engine.Request, 4)
-			for i := range reqs {
-				reqs[i] = engine.Request{Messages: []engine.Message{{Role: engine.RoleUser, Content: fmt.Sprintf("piece %d", i)}},
-					MaxTokens: 3, IgnoreEOS: true, ContextNeeded: tc.needed}
-			}
+			reqs := pieces(4, 3, tc.needed)
 			out := answerAllOut(t, sw, reqs)
 			var want []string
 			if tc.sitsOut != "" {
@@ -217,10 +194,9 @@ func TestSharingLeavesOutSmallContexts(t *testing.T) {
 	}
 }
 
-// answerAll runs reqs as one batch on sw and checks that every request was
-// answered with some text.
-// answerAllOut is answerAll through GenerateBatchReport, returning who sat
-// the batch out and why ("127.0.0.1: why" for an endpoint on loopback).
+// answerAllOut runs reqs as one batch on sw, checks that every request was
+// answered with some text, and returns who sat the batch out and why
+// ("127.0.0.1: why" for an endpoint on loopback).
 func answerAllOut(t *testing.T, sw *Switch, reqs []engine.Request) []string {
 	t.Helper()
 	texts := make([]string, len(reqs))
@@ -248,12 +224,7 @@ func TestRestingEndpointSaysUntilWhen(t *testing.T) {
 	model := testmodel.Tiny(t, "")
 	rp := &replay{s: servers[0], cut: 1, hard: true} // every stream breaks after its first event
 	ts := rp.start(t)
-	local := engine.NewLocal()
-	if _, err := local.Load(context.Background(), model, engine.LoadOptions{ContextSize: 256, Threads: 1}); err != nil {
-		t.Fatal(err)
-	}
-	sw := NewSwitch(local, nil) // closes local
-	defer sw.Close()
+	sw := tinySwitch(t, model, 256, nil)
 	ref, err := sw.Register(Config{ID: "flaky", BaseURL: ts.URL, Parallel: 2}, "tiny.gguf")
 	if err != nil {
 		t.Fatal(err)
@@ -261,10 +232,7 @@ func TestRestingEndpointSaysUntilWhen(t *testing.T) {
 	if err := sw.ShareBatches(context.Background(), []string{ref}, nil); err != nil {
 		t.Fatal(err)
 	}
-	reqs := make([]engine.Request, 4)
-	for i := range reqs {
-		reqs[i] = engine.Request{Messages: []engine.Message{{Role: engine.RoleUser, Content: fmt.Sprintf("piece %d", i)}}, MaxTokens: 3, IgnoreEOS: true}
-	}
+	reqs := pieces(4, 3, 0)
 	if out := answerAllOut(t, sw, reqs); len(out) != 0 {
 		t.Fatalf("the first batch: sat out %q, want none (the endpoint fails in it)", out)
 	}
@@ -291,16 +259,27 @@ func TestRestingEndpointSaysUntilWhen(t *testing.T) {
 	}
 }
 
-func answerAll(t *testing.T, sw *Switch, reqs []engine.Request) {
+// tinySwitch is a Switch over the local engine with model loaded on one
+// thread (the Switch closes it), closed when the test ends.
+func tinySwitch(t *testing.T, model string, contextSize int, resolve Resolver) *Switch {
 	t.Helper()
-	texts := make([]string, len(reqs))
-	out, err := sw.GenerateBatch(context.Background(), reqs, func(i int, s string) { texts[i] += s })
-	if err != nil {
+	local := engine.NewLocal()
+	if _, err := local.Load(context.Background(), model, engine.LoadOptions{ContextSize: contextSize, Threads: 1}); err != nil {
+		local.Close()
 		t.Fatal(err)
 	}
-	for i := range out {
-		if texts[i] == "" || out[i].StopReason == engine.StopCanceled {
-			t.Errorf("request %d: %q %+v", i, texts[i], out[i])
-		}
+	sw := NewSwitch(local, resolve)
+	t.Cleanup(func() { sw.Close() })
+	return sw
+}
+
+// pieces is n requests "piece 0", "piece 1", … of maxTokens each, each
+// needing contextNeeded tokens of context (0: not planned).
+func pieces(n, maxTokens, contextNeeded int) []engine.Request {
+	reqs := make([]engine.Request, n)
+	for i := range reqs {
+		reqs[i] = engine.Request{Messages: []engine.Message{{Role: engine.RoleUser, Content: fmt.Sprintf("piece %d", i)}},
+			MaxTokens: maxTokens, IgnoreEOS: true, ContextNeeded: contextNeeded}
 	}
+	return reqs
 }
