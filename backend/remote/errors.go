@@ -167,13 +167,12 @@ func tlsReason(err error) string {
 	return s
 }
 
-// keptClause ends a broken stream's message: what it means for a chat
-// reply. A summary step that fails is handed on, so its note drops it.
-const keptClause = "; the text so far is kept"
-
-// streamError is the error of a reply whose stream ended early.
+// streamError is the error of a reply whose stream ended early. What
+// becomes of the text so far is the caller's to say: a chat keeps it (the
+// reply shows it, marked failed), a summary hands the step to another
+// engine.
 func (e *Engine) streamError(cause error) error {
-	return apperr.Wrap(apperr.Unavailable, cause, "the connection to %s ended in the middle of the reply"+keptClause, e.cfg.Name)
+	return apperr.Wrap(apperr.Unavailable, cause, "the connection to %s ended in the middle of the reply", e.cfg.Name)
 }
 
 // eventError is an error the server sent inside the stream.

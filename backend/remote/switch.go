@@ -200,8 +200,7 @@ func (s *Switch) GenerateBatchReport(ctx context.Context, reqs []engine.Request,
 		if h != cur {
 			id := h.cfg.ID
 			members = append(members, member{eng: h, slots: h.cfg.Parallel, failed: func(err error) {
-				// The step goes to another engine: a broken stream's text is not kept.
-				s.rest(id, "it failed a step ("+strings.Replace(apperr.Message(err), keptClause, "", 1)+")")
+				s.rest(id, "it failed a step ("+apperr.Message(err)+")")
 			}})
 		}
 	}
