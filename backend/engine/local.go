@@ -99,6 +99,7 @@ func (e *Local) Load(ctx context.Context, path string, opts LoadOptions) (ModelI
 		return ModelInfo{}, err
 	}
 	kvPerToken := EstimateMemory(hdr, 1).KVCache
+	kernels := llama.Repack() // chosen once per process, before any decode
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.unload()
@@ -161,8 +162,8 @@ func (e *Local) Load(ctx context.Context, path string, opts LoadOptions) (ModelI
 	info := e.info
 	info.TunedThreads = e.tuned() // where the tuner starts
 	info.StartThreads = e.tune.threads(1)
-	if k := llama.Repack(); k.Compiled {
-		info.Kernels = k.String()
+	if kernels.Compiled {
+		info.Kernels = kernels.String()
 	}
 	return info, nil
 }

@@ -64,9 +64,6 @@ func Init() {
 		if os.Getenv("CHAPEL_AMX_DRIVER") == "ggml" {
 			SetAMXDriver(false)
 		}
-		// Who multiplies repacked Q4_0 weights (repack_q4.cpp): measured
-		// here, or CHAPEL_REPACK_DRIVER=ggml|chapel to compare.
-		chooseRepack()
 		C.llama_backend_init()
 	})
 }

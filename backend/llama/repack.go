@@ -11,6 +11,7 @@ import "C"
 import (
 	"fmt"
 	"os"
+	"sync"
 	"time"
 )
 
@@ -55,8 +56,9 @@ type RepackTimes struct {
 	OneRow, FourRows [2]time.Duration
 }
 
-// MeasureRepack times both drivers' kernels over rounds alternating
-// rounds (about 3 ms a round on the AMD EPYC, AVX2, where it was written).
+// MeasureRepack times both drivers' kernels in the given number of
+// alternating rounds (about 3 ms a round on the AMD EPYC, AVX2, where it
+// was written).
 func MeasureRepack(rounds int) (RepackTimes, error) {
 	if !RepackCompiled() {
 		return RepackTimes{}, fmt.Errorf("this build has no Chapel repack kernels")
@@ -126,24 +128,34 @@ func (c RepackChoice) String() string {
 	return s + "; the build's default"
 }
 
-var repackChoice RepackChoice
+// repackDefault is the build's choice (repack_q4.cpp), read before any
+// SetRepackKernels.
+var repackDefault = C.chapel_repack_driver
 
-// Repack reports who multiplies repacked Q4_0 weights in this process.
+var (
+	repackOnce   sync.Once
+	repackChoice RepackChoice
+)
+
+// Repack chooses who multiplies repacked Q4_0 weights in this process, the
+// first time it is called (the local engine's Load, before the model's
+// first decode), and reports it. Processes that load no model never pay
+// for the measurement.
 func Repack() RepackChoice {
-	Init()
+	repackOnce.Do(chooseRepack)
 	return repackChoice
 }
 
 // repackRounds: 7 alternating rounds take about 20 ms.
 const repackRounds = 7
 
-// chooseRepack runs once, in Init: CHAPEL_REPACK_DRIVER=ggml|chapel picks
-// a driver for both products; otherwise each product gets the kernel
-// MeasureRepack finds faster on this CPU, the build's default unless the
-// other is clearly faster (switchBy). The results are the same either way.
+// chooseRepack: CHAPEL_REPACK_DRIVER=ggml|chapel picks a driver for both
+// products; otherwise each product gets the kernel MeasureRepack finds
+// faster on this CPU, the build's default unless the other is clearly
+// faster (switchBy). The results are the same either way.
 func chooseRepack() {
-	c := RepackChoice{Compiled: RepackCompiled()}
-	c.DefaultOneRow, c.DefaultFourRows = RepackKernels()
+	Init()
+	c := RepackChoice{Compiled: RepackCompiled(), DefaultOneRow: repackDefault&1 != 0, DefaultFourRows: repackDefault&2 != 0}
 	switch v := os.Getenv("CHAPEL_REPACK_DRIVER"); v {
 	case "ggml", "chapel":
 		SetRepackDriver(v == "chapel")

@@ -19,8 +19,9 @@
 // integers: the float accumulation is ggml's, in ggml's order, so results
 // are bit for bit ggml's.
 //
-// Which kernel runs is measured, not assumed: at start the engine times
-// both on the same weights (chapel_repack_measure, repack.go) and keeps
+// Which kernel runs is measured, not assumed: before its first model's
+// first decode the engine times both on the same weights
+// (chapel_repack_measure, Repack in repack.go) and keeps
 // its build's default unless the other is clearly faster. The defaults:
 // Chapel's on builds without AVX-512, ggml's on AVX-512 builds, whose
 // CPUs were not at hand when this was written (ggml's four-row kernel has
