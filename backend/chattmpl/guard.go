@@ -9,8 +9,9 @@ import (
 // A chat template comes from a model file, and the Jinja engine has no
 // limits of its own: a string doubled in a loop, "a" * 10**12 or a long
 // join asks for gigabytes in a few steps, a macro that calls itself grows
-// the stack without end, and a Go render cannot be stopped from outside. A process that can end itself (the engine worker)
-// sets a guard: while a render runs, the heap is looked at every
+// the stack without end, and a Go render cannot be stopped from outside.
+// A process that can end itself (the engine worker, the CLI tools that
+// render) sets a guard: while a render runs, the heap is looked at every
 // guardEvery, and when it has grown past the limit, runaway is called
 // (from the guard's goroutine) to end the process with its reason. Real
 // templates take kilobytes.
