@@ -5,6 +5,8 @@ extern int chapel_repack_driver;
 extern int chapel_repack_taken;
 int chapel_repack_compiled(void);
 int chapel_repack_measure(int rounds, double *out);
+int chapel_repack_vnni(void);
+int chapel_repack_compare(int n, int nc, int rows, unsigned seed);
 */
 import "C"
 
@@ -19,6 +21,19 @@ import (
 // ggml's repacked Q4_0 weights (repack_q4.cpp: x86-64 with AVX2, Linux and
 // Windows).
 func RepackCompiled() bool { return C.chapel_repack_compiled() != 0 }
+
+// RepackFlavour names the instructions Chapel's kernels were built with:
+// "AVX512-VNNI" (x86-64-v4 builds with VNNI: vpdpbusd on 512-bit vectors),
+// "AVX2", or "" without them.
+func RepackFlavour() string {
+	switch {
+	case !RepackCompiled():
+		return ""
+	case C.chapel_repack_vnni() != 0:
+		return "AVX512-VNNI"
+	}
+	return "AVX2"
+}
 
 // SetRepackKernels chooses who multiplies repacked Q4_0 weights, for the
 // one-row product (every generated token) and the four-row product (prompt
@@ -48,6 +63,21 @@ func SetRepackDriver(chapel bool) { SetRepackKernels(chapel, chapel) }
 // the one-row kernel and the four-row kernel.
 func RepackTaken() (oneRow, fourRows bool) {
 	return C.chapel_repack_taken&1 != 0, C.chapel_repack_taken&2 != 0
+}
+
+// CompareRepack runs Chapel's and ggml's kernels on the same made-up
+// weights, nc columns (a multiple of 8) of n values (a multiple of 32), for
+// one row or a multiple of four rows, and returns how many of the rows × nc
+// results differ in any bit.
+func CompareRepack(n, nc, rows int, seed uint32) (int, error) {
+	if !RepackCompiled() {
+		return 0, fmt.Errorf("this build has no Chapel repack kernels")
+	}
+	d := C.chapel_repack_compare(C.int(n), C.int(nc), C.int(rows), C.uint(seed))
+	if d < 0 {
+		return 0, fmt.Errorf("compare the repack kernels: %d rows of %d × %d is not a shape they take", rows, n, nc)
+	}
+	return int(d), nil
 }
 
 // RepackTimes are both drivers' median times for the same products on
@@ -92,6 +122,7 @@ func pickKernel(t [2]time.Duration, chapelDefault bool) bool {
 // and why.
 type RepackChoice struct {
 	Compiled                       bool
+	Flavour                        string      // RepackFlavour
 	OneRow, FourRows               bool        // Chapel's kernel in use
 	Measured                       bool        // chosen by MeasureRepack's times
 	Times                          RepackTimes // when Measured
@@ -101,22 +132,27 @@ type RepackChoice struct {
 }
 
 // String says it in a line, for `chapel bench`, the engine's load and the
-// About box: "generation (one row): Chapel's, 1.76× ggml's speed; prompts
-// (four rows): Chapel's, 2.08× ggml's speed; measured at start in 26 ms".
+// About box: "generation (one row): Chapel's (AVX2), 1.76× ggml's speed;
+// prompts (four rows): Chapel's (AVX2), 2.08× ggml's speed; measured at
+// start in 26 ms".
 func (c RepackChoice) String() string {
 	if !c.Compiled {
 		return "ggml's (this build has no Chapel repack kernels)"
 	}
+	ours := "Chapel's"
+	if c.Flavour != "" {
+		ours += " (" + c.Flavour + ")"
+	}
 	part := func(what string, chapel bool, t [2]time.Duration) string {
 		switch {
 		case !c.Measured && chapel:
-			return what + ": Chapel's"
+			return what + ": " + ours
 		case !c.Measured:
 			return what + ": ggml's"
 		case chapel:
-			return fmt.Sprintf("%s: Chapel's, %.2f× ggml's speed", what, float64(t[1])/float64(t[0]))
+			return fmt.Sprintf("%s: %s, %.2f× ggml's speed", what, ours, float64(t[1])/float64(t[0]))
 		}
-		return fmt.Sprintf("%s: ggml's, Chapel's at %.2f× its speed", what, float64(t[1])/float64(t[0]))
+		return fmt.Sprintf("%s: ggml's, %s at %.2f× its speed", what, ours, float64(t[1])/float64(t[0]))
 	}
 	s := part("generation (one row)", c.OneRow, c.Times.OneRow) + "; " + part("prompts (four rows)", c.FourRows, c.Times.FourRows)
 	switch {
@@ -155,7 +191,7 @@ const repackRounds = 7
 // faster (switchBy). The results are the same either way.
 func chooseRepack() {
 	Init()
-	c := RepackChoice{Compiled: RepackCompiled(), DefaultOneRow: repackDefault&1 != 0, DefaultFourRows: repackDefault&2 != 0}
+	c := RepackChoice{Compiled: RepackCompiled(), Flavour: RepackFlavour(), DefaultOneRow: repackDefault&1 != 0, DefaultFourRows: repackDefault&2 != 0}
 	switch v := os.Getenv("CHAPEL_REPACK_DRIVER"); v {
 	case "ggml", "chapel":
 		SetRepackDriver(v == "chapel")

@@ -32,3 +32,32 @@ func TestPickKernel(t *testing.T) {
 		})
 	}
 }
+
+// TestRepackChoiceString: the line `chapel bench` prints and the About box
+// shows, for each way the kernels can have been chosen.
+func TestRepackChoiceString(t *testing.T) {
+	ms := time.Millisecond
+	times := RepackTimes{OneRow: [2]time.Duration{10 * ms, 18 * ms}, FourRows: [2]time.Duration{20 * ms, 16 * ms}}
+	for _, tc := range []struct {
+		name string
+		c    RepackChoice
+		want string
+	}{
+		{"not compiled", RepackChoice{}, "ggml's (this build has no Chapel repack kernels)"},
+		{"measured, AVX512-VNNI",
+			RepackChoice{Compiled: true, Flavour: "AVX512-VNNI", OneRow: true, Measured: true, Times: times, MeasuredIn: 23 * ms},
+			"generation (one row): Chapel's (AVX512-VNNI), 1.80× ggml's speed; prompts (four rows): ggml's, Chapel's (AVX512-VNNI) at 0.80× its speed; measured at start in 23 ms"},
+		{"forced, AVX2",
+			RepackChoice{Compiled: true, Flavour: "AVX2", OneRow: true, FourRows: true, Forced: "chapel"},
+			"generation (one row): Chapel's (AVX2); prompts (four rows): Chapel's (AVX2); chosen by CHAPEL_REPACK_DRIVER=chapel"},
+		{"the build's default, no flavour named",
+			RepackChoice{Compiled: true, FourRows: true},
+			"generation (one row): ggml's; prompts (four rows): Chapel's; the build's default"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.c.String(); got != tc.want {
+				t.Errorf("String() =\n  %s\nwant\n  %s", got, tc.want)
+			}
+		})
+	}
+}

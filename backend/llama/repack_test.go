@@ -54,6 +54,41 @@ func TestRepackKernels(t *testing.T) {
 	}
 }
 
+// TestCompareRepack multiplies made-up weights with both drivers' kernels
+// directly, in shapes a model may not have: an odd number of eight-column
+// groups (the AVX512-VNNI four-row kernel takes them two at a time and the
+// last alone), one group, and one block per row.
+func TestCompareRepack(t *testing.T) {
+	if !llama.RepackCompiled() {
+		t.Skip("this build has no Chapel repack kernels (x86-64 with AVX2 on Linux or Windows only)")
+	}
+	for _, tc := range []struct{ n, nc, rows int }{
+		{32, 8, 1},
+		{32, 8, 4},
+		{64, 24, 1},
+		{64, 24, 4},
+		{256, 72, 8},
+		{2048, 2048, 1},
+		{2048, 2048, 12},
+		{5632, 264, 4},
+	} {
+		t.Run(fmt.Sprintf("%dx%d-rows%d", tc.n, tc.nc, tc.rows), func(t *testing.T) {
+			differ, err := llama.CompareRepack(tc.n, tc.nc, tc.rows, uint32(tc.n*tc.nc+tc.rows))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if differ != 0 {
+				t.Errorf("%d of %d results differ from ggml's (%s kernels)", differ, tc.rows*tc.nc, llama.RepackFlavour())
+			}
+		})
+	}
+	for _, bad := range []struct{ n, nc, rows int }{{31, 8, 1}, {32, 12, 1}, {32, 8, 3}, {0, 8, 1}} {
+		if _, err := llama.CompareRepack(bad.n, bad.nc, bad.rows, 1); err == nil {
+			t.Errorf("CompareRepack(%d, %d, %d) took a shape the kernels do not", bad.n, bad.nc, bad.rows)
+		}
+	}
+}
+
 // TestMeasureRepack times both drivers' kernels for real and checks that
 // the kernels in use are the ones the times choose: the build's default
 // unless the other took at most 90 % of its time.
