@@ -51,6 +51,9 @@ func AMXBF16Taken() bool { return C.chapel_amx_bf16_taken != 0 }
 // tests use it as the reference.
 func SetAMX(on bool) { C.chapel_amx_on = cbool(on) }
 
+// AMXOn reports whether AMX may take weights (SetAMX, CHAPEL_AMX=off).
+func AMXOn() bool { return C.chapel_amx_on != 0 }
+
 // cbool is b as C's 0 or 1.
 func cbool(b bool) C.int {
 	if b {
