@@ -173,9 +173,9 @@ dev-go:
 ## test: the whole suite — Go, frontend unit tests, real window, real browser,
 ## portable build. Dependencies and the frontend are prepared once, up front;
 ## the steps after them (the *-go targets) only compile and run.
-test: deps deps-lint frontend
-	$(MAKE) --no-print-directory lint test-go test-race test-frontend build-go dev-go test-e2e
-	OFFLINE_BROWSER=0 $(MAKE) --no-print-directory test-offline release-go test-amx test-arm64-base test-packages
+test:
+	@MAKE="$(MAKE)" bash scripts/steps.sh deps deps-lint frontend lint test-go test-race test-frontend build-go dev-go test-e2e \
+	  OFFLINE_BROWSER=0 test-offline release-go test-amx test-arm64-base test-packages
 
 ## go-test: one package's tests with the project's cgo flags (the shared
 ## build cache), e.g. `make go-test PKG=./backend/store/... ARGS='-run X -v'`
