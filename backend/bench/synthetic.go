@@ -19,6 +19,7 @@ import (
 // type it is quantised to.
 var weightTypes = map[string]llama.FileType{
 	"f32": llama.FileTypeF32, "f16": llama.FileTypeF16, "q8_0": llama.FileTypeQ8_0, "q4_0": llama.FileTypeQ4_0,
+	"q4_k_m": llama.FileTypeQ4_K_M, // the catalog's chat models' type
 }
 
 // ParseSynthetic splits a name such as "1b-q4_0" into a shape and a type.
@@ -27,7 +28,7 @@ func ParseSynthetic(name string) (gguf.Shape, llama.FileType, error) {
 	s, okShape := gguf.Shapes[shape]
 	ft, okType := weightTypes[typ]
 	if !ok || !okShape || !okType {
-		return gguf.Shape{}, 0, fmt.Errorf("unknown synthetic model %q: use SHAPE-TYPE with SHAPE tiny, 135m, 0.5b or 1b and TYPE f32, f16, q8_0 or q4_0 (e.g. 1b-q4_0)", name)
+		return gguf.Shape{}, 0, fmt.Errorf("unknown synthetic model %q: use SHAPE-TYPE with SHAPE tiny, 135m, 0.5b or 1b and TYPE f32, f16, q8_0, q4_0 or q4_k_m (e.g. 1b-q4_0)", name)
 	}
 	return s, ft, nil
 }

@@ -20,6 +20,8 @@ const (
 	FileTypeF16  FileType = C.LLAMA_FTYPE_MOSTLY_F16
 	FileTypeQ4_0 FileType = C.LLAMA_FTYPE_MOSTLY_Q4_0
 	FileTypeQ8_0 FileType = C.LLAMA_FTYPE_MOSTLY_Q8_0
+	// FileTypeQ4_K_M: the type of the catalog's chat models.
+	FileTypeQ4_K_M FileType = C.LLAMA_FTYPE_MOSTLY_Q4_K_M
 )
 
 // Quantize converts the model at in to file type ft, written to out, with
