@@ -2,7 +2,7 @@
 # `make bench`: Chapel's engine and the peer (node-llama-cpp 3.22.1, prebuilt
 # llama.cpp, from ../shared/bench/peer) on the same model file with the same
 # threads, in one run, with this machine's memory roofline.
-# env: BENCH_MODELS (synthetic names, default 1b-q4_0), THREADS (2), PP (512), TG (128), REPS (3),
+# env: BENCH_MODELS (synthetic names, default "1b-q4_0 1b-q4_k_m": the targets' model, then the catalog's type; the extras run on the first), THREADS (2), PP (512), TG (128), REPS (3),
 #      BENCH_BIN (the chapel binary to measure), BENCH_EXTRAS=0 (only the table against the peer),
 #      SERVE_ENGINES (1,2,3), SERVE_PIECES (4): the summary on `chapel serve` processes
 set -euo pipefail
@@ -27,7 +27,7 @@ fi
 
 "$bin" bench --bandwidth --threads "$threads" --json > "$out/bandwidth.json"
 : > "$out/results.jsonl"
-for name in ${BENCH_MODELS:-1b-q4_0}; do
+for name in ${BENCH_MODELS:-1b-q4_0 1b-q4_k_m}; do
   echo "== $name: preparing (written and quantised once, then cached)" >&2
   "$bin" bench --synthetic "$name" --threads "$threads" --pp 8 --tg 8 --reps 1 --json > /dev/null
   model="$CHAPEL_HOME/cache/synthetic-$name.gguf"
