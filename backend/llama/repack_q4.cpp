@@ -147,16 +147,9 @@ inline weights unpack(const q4x8 &b) {
     return u;
 }
 
-// Values 8q..8q+7 of a row, repeated over a 512-bit vector.
+// Values 8q..8q+7 of a row, repeated over a 512-bit vector (runs below).
 using run = __m512i;
-
-inline void runs(const int8_t *q, int step, run a[4]) {
-    for (int r = 0; r < 4; r++) {
-        int64_t v;
-        memcpy(&v, q + r * step, 8);
-        a[r] = _mm512_set1_epi64(v);
-    }
-}
+inline run repeat8(int64_t v) { return _mm512_set1_epi64(v); }
 
 // Sum of weight × activation over the block's 32 values for the eight
 // columns, in the order 0, 1, 4, 5, 2, 3, 6, 7. Each column's products land
@@ -229,16 +222,9 @@ inline __m256i dot8(const weights &u, const __m256i a[4]) {
     return widen(lo, hi);
 }
 
-// Values 8q..8q+7 of a row, repeated four times.
+// Values 8q..8q+7 of a row, repeated four times (runs below).
 using run = __m256i;
-
-inline void runs(const int8_t *q, int step, run a[4]) {
-    for (int r = 0; r < 4; r++) {
-        int64_t v;
-        memcpy(&v, q + r * step, 8);
-        a[r] = _mm256_set1_epi64x(v);
-    }
-}
+inline run repeat8(int64_t v) { return _mm256_set1_epi64x(v); }
 
 // Adds the products of one q4x8 block with one row's activations to the
 // 16-bit sums of columns 0-3 (lo) and 4-7 (hi), unpacking as it goes: the
@@ -263,6 +249,16 @@ inline __m256i block_sums(const q4x8 &b, const run a[4]) {
 }
 #endif
 
+
+// A row's four runs of 8 values of one block, `step` bytes apart, each
+// repeated over a vector.
+inline void runs(const int8_t *q, int step, run a[4]) {
+    for (int r = 0; r < 4; r++) {
+        int64_t v;
+        memcpy(&v, q + r * step, 8);
+        a[r] = repeat8(v);
+    }
+}
 
 // Per-row, per-block scale and offset of the activations, worked out once
 // per call and shared by every column.
