@@ -16,7 +16,7 @@ WIN_BIN_DIR   := build/bin/windows
 WIN_LDFLAGS   := -w -s -H windowsgui -extldflags=-static $(LDFLAGS)
 WIN_TAGS      := desktop,production,sqlite_fts5
 
-.PHONY: deps-nfpm deps-packages build-windows build-windows-variants test-windows-amx test-windows-repack build-windows-exe package-linux package-windows package-macos packages test-packages
+.PHONY: deps-nfpm deps-packages build-windows build-windows-variants test-windows-amx test-windows-repack test-windows-repack-avx512 build-windows-exe package-linux package-windows package-macos packages test-packages
 
 # nfpm builds the .deb (newer versions than this fail to fetch a dependency).
 deps-nfpm:
@@ -62,7 +62,20 @@ test-windows-repack:
 	GOOS=windows GOARCH=amd64 CC=$(WIN_CC) CXX=$(WIN_CXX) \
 	CGO_CFLAGS="-O3 $(FLAGS_base_amd64)" CGO_CXXFLAGS="-O3 $(FLAGS_base_amd64)" \
 	  $(GO) test -c -tags "$(WIN_TAGS)" -o $(WIN_BIN_DIR)/llama-v3.test.exe ./backend/llama/
-	bash scripts/wine-go-test.sh $(WIN_BIN_DIR)/llama-v3.test.exe 'TestRepackKernels'
+	bash scripts/wine-go-test.sh $(WIN_BIN_DIR)/llama-v3.test.exe 'TestRepackKernels|TestCompareRepack'
+
+## test-windows-repack-avx512: the same at the avx512 engine's level, whose
+## repack kernels take the AVX512-VNNI path, where this CPU has AVX512-VNNI
+## (make release runs it after chapel-avx512.exe, whose llama.cpp build it
+## reuses); elsewhere it says why it did not run.
+test-windows-repack-avx512:
+	@if ! grep -qw avx512_vnni /proc/cpuinfo || ! grep -qw avx512bw /proc/cpuinfo; then \
+	  echo "test-windows-repack-avx512: not run, this CPU lacks AVX512-VNNI"; exit 0; fi; \
+	mkdir -p $(WIN_BIN_DIR) && \
+	GOOS=windows GOARCH=amd64 CC=$(WIN_CC) CXX=$(WIN_CXX) \
+	CGO_CFLAGS="-O3 $(FLAGS_avx512)" CGO_CXXFLAGS="-O3 $(FLAGS_avx512)" \
+	  $(GO) test -c -tags "$(WIN_TAGS)" -o $(WIN_BIN_DIR)/llama-avx512.test.exe ./backend/llama/ && \
+	bash scripts/wine-go-test.sh $(WIN_BIN_DIR)/llama-avx512.test.exe 'TestRepackKernels|TestCompareRepack|TestMeasureRepack'
 
 # One Windows build: the resources (icon, manifest, version) are compiled
 # into a .syso that go build links into windows/amd64 binaries only.
@@ -85,9 +98,10 @@ package-linux: deps-packages
 package-windows: deps-packages build-windows build-windows-variants
 	bash scripts/package-windows.sh $(RELEASE_DIR) $(VERSION) $(WIN_BIN_DIR)/chapel.exe $$(ls $(WIN_BIN_DIR)/chapel-*.exe 2>/dev/null)
 
-## packages: every package of the release, then the Windows AMX engine's
-## check under Wine (test-windows-amx, which reuses chapel-amx.exe's build)
-packages: package-linux package-windows test-windows-amx
+## packages: every package of the release, then two checks under Wine that
+## reuse the Windows engines' builds: the AMX engine's (test-windows-amx) and
+## the avx512 engine's repack kernels (test-windows-repack-avx512)
+packages: package-linux package-windows test-windows-amx test-windows-repack-avx512
 
 ## test-packages: build the packages from the portable x86-64-v3 build that
 ## release-go makes (build/bin/chapel-v3) and the Windows baseline, install
