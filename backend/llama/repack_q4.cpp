@@ -68,11 +68,13 @@ int chapel_repack_driver = 3;
 #endif
 #else
 #define CHAPEL_REPACK_COMPILED 0
+#define CHAPEL_REPACK_VNNI 0
 int chapel_repack_driver = 0;
 #endif
 int chapel_repack_taken = 0;  // 1: the one-row kernel ran; 2: the four-row kernel ran
 
 int chapel_repack_compiled(void) { return CHAPEL_REPACK_COMPILED; }
+int chapel_repack_vnni(void) { return CHAPEL_REPACK_VNNI; }
 
 }  // extern "C"
 
@@ -151,15 +153,20 @@ inline weights unpack(const q4x8 &b) {
 using run = __m512i;
 inline run repeat8(int64_t v) { return _mm512_set1_epi64(v); }
 
-// Sum of weight × activation over the block's 32 values for the eight
-// columns, in the order 0, 1, 4, 5, 2, 3, 6, 7. Each column's products land
-// in two neighbouring 32-bit lanes (at most 16 × 15 × 128 = 30,720 each);
-// one horizontal add of the halves joins them.
-inline __m256i dot8(const weights &u, const run a[4]) {
+// Weight × activation over the block's 32 values, column c's products in
+// the neighbouring 32-bit lanes 2c and 2c + 1 (at most 16 × 15 × 128 =
+// 30,720 each).
+inline __m512i dots(const weights &u, const run a[4]) {
     __m512i acc = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u.w[0], a[0]);
     acc = _mm512_dpbusd_epi32(acc, u.w[1], a[2]);
     acc = _mm512_dpbusd_epi32(acc, u.w[2], a[1]);
-    acc = _mm512_dpbusd_epi32(acc, u.w[3], a[3]);
+    return _mm512_dpbusd_epi32(acc, u.w[3], a[3]);
+}
+
+// The eight columns' sums, in the order 0, 1, 4, 5, 2, 3, 6, 7: one
+// horizontal add of the halves joins each column's two lanes.
+inline __m256i dot8(const weights &u, const run a[4]) {
+    __m512i acc = dots(u, a);
     return _mm256_hadd_epi32(_mm512_castsi512_si256(acc), _mm512_extracti64x4_epi64(acc, 1));
 }
 
@@ -249,7 +256,6 @@ inline __m256i block_sums(const q4x8 &b, const run a[4]) {
 }
 #endif
 
-
 // A row's four runs of 8 values of one block, `step` bytes apart, each
 // repeated over a vector.
 inline void runs(const int8_t *q, int step, run a[4]) {
@@ -332,14 +338,7 @@ inline void gemm_pair(int nb, const q4x8 *w, const q8x4 *a, const float *d, cons
         for (int m = 0; m < 4; m++) {
             run av[4];
             runs(a[l].qs + m * 8, 32, av);
-            __m512i p0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u0.w[0], av[0]);
-            __m512i p1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u1.w[0], av[0]);
-            p0 = _mm512_dpbusd_epi32(p0, u0.w[1], av[2]);
-            p1 = _mm512_dpbusd_epi32(p1, u1.w[1], av[2]);
-            p0 = _mm512_dpbusd_epi32(p0, u0.w[2], av[1]);
-            p1 = _mm512_dpbusd_epi32(p1, u1.w[2], av[1]);
-            p0 = _mm512_dpbusd_epi32(p0, u0.w[3], av[3]);
-            p1 = _mm512_dpbusd_epi32(p1, u1.w[3], av[3]);
+            __m512i p0 = dots(u0, av), p1 = dots(u1, av);
             __m512i sum = _mm512_add_epi32(_mm512_permutex2var_epi32(p0, even, p1), _mm512_permutex2var_epi32(p0, odd, p1));
             __m512i dot = _mm512_sub_epi32(sum, _mm512_set1_epi32(off[l * 4 + m]));
             acc[m] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(col, _mm512_set1_ps(d[l * 4 + m])), acc[m]);
@@ -388,6 +387,34 @@ void gemm(int n, float *s, size_t bs, const void *vx, const void *vy, int nr, in
     }
 }
 
+// Made-up repacked Q4_0 weights (nc columns of n values) and activations,
+// one row's and four rows' of each of `groups` row groups: xorshift bytes,
+// scales of 0.1 in f16. Activations stay within -127..127, as quantising
+// makes them: ggml's one-row kernel takes the sign of -128 wrongly.
+struct madeup {
+    int n, nc;
+    std::vector<q4x8> w;
+    std::vector<q8> a1;
+    std::vector<q8x4> a4;
+    madeup(int n, int nc, int groups, uint32_t seed)
+        : n(n), nc(nc), w((size_t)(nc / 8) * (n / 32)), a1(n / 32), a4((size_t)groups * (n / 32)) {
+        auto next = [&seed]() { seed ^= seed << 13; seed ^= seed >> 17; seed ^= seed << 5; return seed; };
+        for (auto &b : w) {
+            for (auto &d : b.d) d = 0x2E66;
+            for (auto &q : b.qs) q = (uint8_t)next();
+        }
+        auto value = [&next]() { return (int8_t)((int)(next() % 255) - 127); };
+        for (auto &b : a1) {
+            b.d = 0x2E66;
+            for (auto &q : b.qs) q = value();
+        }
+        for (auto &b : a4) {
+            for (auto &d : b.d) d = 0x2E66;
+            for (auto &q : b.qs) q = value();
+        }
+    }
+};
+
 }  // namespace
 #endif
 
@@ -430,50 +457,30 @@ void __wrap_ggml_gemm_q4_0_8x8_q8_0(int n, float *s, size_t bs, const void *vx, 
 // first. out[0], out[1]: the one-row product's median time in nanoseconds,
 // Chapel's then ggml's; out[2], out[3]: the four-row product's. Returns 0,
 // or -1 when rounds is below 1.
-namespace {
-// Made-up repacked Q4_0 weights (nc columns of n values) and activations,
-// one row's and four rows' of each of `groups` row groups: xorshift bytes,
-// scales of 0.1 in f16. Activations stay within -127..127, as quantising
-// makes them: ggml's one-row kernel takes the sign of -128 wrongly.
-struct madeup {
-    std::vector<q4x8> w;
-    std::vector<q8> a1;
-    std::vector<q8x4> a4;
-    madeup(int n, int nc, int groups, uint32_t seed) : w((size_t)(nc / 8) * (n / 32)), a1(n / 32), a4((size_t)groups * (n / 32)) {
-        auto next = [&seed]() { seed ^= seed << 13; seed ^= seed >> 17; seed ^= seed << 5; return seed; };
-        for (auto &b : w) {
-            for (auto &d : b.d) d = 0x2E66;
-            for (auto &q : b.qs) q = (uint8_t)next();
-        }
-        auto value = [&next]() { return (int8_t)((int)(next() % 255) - 127); };
-        for (auto &b : a1) {
-            b.d = 0x2E66;
-            for (auto &q : b.qs) q = value();
-        }
-        for (auto &b : a4) {
-            for (auto &d : b.d) d = 0x2E66;
-            for (auto &q : b.qs) q = value();
-        }
-    }
-};
-}  // namespace
-
 // chapel_repack_compare runs both drivers' kernels on made-up weights of nc
 // columns (a multiple of 8) and n values (a multiple of 32), for one row
 // (rows = 1) or rows rows (a multiple of 4), and returns how many of the
 // results differ in any bit, or -1 for a shape the kernels do not take.
+// One product of m's weights by Chapel's kernel (ours) or ggml's: m's one
+// row (rows = 1) or its first rows rows, into s (rows × m.nc).
+static void multiply(bool ours, const madeup &m, int rows, float *s) {
+    if (rows == 1) {
+        if (ours) gemv(m.n, s, m.w.data(), m.a1.data(), m.nc);
+        else __real_ggml_gemv_q4_0_8x8_q8_0(m.n, s, m.nc, m.w.data(), m.a1.data(), 1, m.nc);
+    } else if (ours) {
+        gemm(m.n, s, m.nc, m.w.data(), m.a4.data(), rows, m.nc);
+    } else {
+        __real_ggml_gemm_q4_0_8x8_q8_0(m.n, s, m.nc, m.w.data(), m.a4.data(), rows, m.nc);
+    }
+}
+
 int chapel_repack_compare(int n, int nc, int rows, unsigned seed) {
     if (n < 32 || n % 32 || nc < 8 || nc % 8 || rows < 1 || (rows > 1 && rows % 4)) return -1;
     ggml_cpu_init();
     madeup m(n, nc, rows / 4 + 1, seed | 1u);
     std::vector<float> ours((size_t)rows * nc, -1.0f), theirs((size_t)rows * nc, -2.0f);
-    if (rows == 1) {
-        gemv(n, ours.data(), m.w.data(), m.a1.data(), nc);
-        __real_ggml_gemv_q4_0_8x8_q8_0(n, theirs.data(), nc, m.w.data(), m.a1.data(), 1, nc);
-    } else {
-        gemm(n, ours.data(), nc, m.w.data(), m.a4.data(), rows, nc);
-        __real_ggml_gemm_q4_0_8x8_q8_0(n, theirs.data(), nc, m.w.data(), m.a4.data(), rows, nc);
-    }
+    multiply(true, m, rows, ours.data());
+    multiply(false, m, rows, theirs.data());
     int differ = 0;
     for (size_t i = 0; i < ours.size(); i++) differ += memcmp(&ours[i], &theirs[i], sizeof(float)) != 0;
     return differ;
@@ -482,23 +489,15 @@ int chapel_repack_compare(int n, int nc, int rows, unsigned seed) {
 int chapel_repack_measure(int rounds, double *out) {
     if (rounds < 1) return -1;
     ggml_cpu_init();
-    const int n = 2048, nc = 2048;
-    madeup m(n, nc, 1, 2463534242u);
-    std::vector<q4x8> &w = m.w;
-    std::vector<q8> &a1 = m.a1;
-    std::vector<q8x4> &a4 = m.a4;
-    std::vector<float> s((size_t)4 * nc);
+    madeup m(2048, 2048, 1, 2463534242u);
+    std::vector<float> s((size_t)4 * m.nc);
     using clock = std::chrono::steady_clock;
     auto time = [&](bool ours, bool four) {
         auto start = clock::now();
         if (four) {
-            if (ours) gemm(n, s.data(), nc, w.data(), a4.data(), 4, nc);
-            else __real_ggml_gemm_q4_0_8x8_q8_0(n, s.data(), nc, w.data(), a4.data(), 4, nc);
+            multiply(ours, m, 4, s.data());
         } else {
-            for (int i = 0; i < 4; i++) {
-                if (ours) gemv(n, s.data(), w.data(), a1.data(), nc);
-                else __real_ggml_gemv_q4_0_8x8_q8_0(n, s.data(), nc, w.data(), a1.data(), 1, nc);
-            }
+            for (int i = 0; i < 4; i++) multiply(ours, m, 1, s.data());
         }
         return (double)std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - start).count();
     };
@@ -523,10 +522,7 @@ int chapel_repack_measure(int rounds, double *out) {
 }  // extern "C"
 #endif
 
-#if CHAPEL_REPACK_COMPILED
-extern "C" int chapel_repack_vnni(void) { return CHAPEL_REPACK_VNNI; }
-#else
-extern "C" int chapel_repack_vnni(void) { return 0; }
+#if !CHAPEL_REPACK_COMPILED
 extern "C" int chapel_repack_compare(int n, int nc, int rows, unsigned seed) {
     (void)n;
     (void)nc;
