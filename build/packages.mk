@@ -40,16 +40,20 @@ build-windows:
 build-windows-variants:
 	$(foreach v,$(VARIANTS_amd64),$(MAKE) --no-print-directory build-windows-exe WIN_CPU_FLAGS="$(FLAGS_$(v))" ENGINE_VARIANT=$(v) WIN_EXE=$(WIN_BIN_DIR)/chapel-$(v).exe &&) true
 
+# win_llama_test(FLAGS,NAME): the llama package's tests built for Windows
+# with mingw at one CPU level, as $(WIN_BIN_DIR)/llama-NAME.test.exe; it
+# reuses the llama.cpp build of the Windows engine at that level.
+win_llama_test = mkdir -p $(WIN_BIN_DIR) && GOOS=windows GOARCH=amd64 CC=$(WIN_CC) CXX=$(WIN_CXX) \
+	CGO_CFLAGS="-O3 $(1)" CGO_CXXFLAGS="-O3 $(1)" \
+	$(GO) test -c -tags "$(WIN_TAGS)" -o $(WIN_BIN_DIR)/llama-$(2).test.exe ./backend/llama/
+
 ## test-windows-amx: the llama package's AMX tests built for Windows at the
 ## AMX level and run under Wine, where this CPU has AMX (make release runs
 ## it after chapel-amx.exe, whose llama.cpp build it reuses): AMX's tile
 ## kernels run in a Windows program under Wine and give the AVX-512 kernels'
 ## logits (see backend/llama/amx_wine_windows.c).
 test-windows-amx:
-	@mkdir -p $(WIN_BIN_DIR)
-	GOOS=windows GOARCH=amd64 CC=$(WIN_CC) CXX=$(WIN_CXX) \
-	CGO_CFLAGS="-O3 $(FLAGS_amx)" CGO_CXXFLAGS="-O3 $(FLAGS_amx)" \
-	  $(GO) test -c -tags "$(WIN_TAGS)" -o $(WIN_BIN_DIR)/llama-amx.test.exe ./backend/llama/
+	$(call win_llama_test,$(FLAGS_amx),amx)
 	bash scripts/wine-amx-check.sh $(WIN_BIN_DIR)/llama-amx.test.exe
 
 ## test-windows-repack: the llama package's tests of Chapel's repack kernels
@@ -58,10 +62,7 @@ test-windows-amx:
 ## routes ggml's calls there and the result is ggml's bit for bit. Part of
 ## test-packages, after build-windows, whose llama.cpp build it reuses.
 test-windows-repack:
-	@mkdir -p $(WIN_BIN_DIR)
-	GOOS=windows GOARCH=amd64 CC=$(WIN_CC) CXX=$(WIN_CXX) \
-	CGO_CFLAGS="-O3 $(FLAGS_base_amd64)" CGO_CXXFLAGS="-O3 $(FLAGS_base_amd64)" \
-	  $(GO) test -c -tags "$(WIN_TAGS)" -o $(WIN_BIN_DIR)/llama-v3.test.exe ./backend/llama/
+	$(call win_llama_test,$(FLAGS_base_amd64),v3)
 	bash scripts/wine-go-test.sh $(WIN_BIN_DIR)/llama-v3.test.exe 'TestRepackKernels|TestCompareRepack'
 
 ## test-windows-repack-avx512: the same at the avx512 engine's level, whose
@@ -71,10 +72,7 @@ test-windows-repack:
 test-windows-repack-avx512:
 	@if ! grep -qw avx512_vnni /proc/cpuinfo || ! grep -qw avx512bw /proc/cpuinfo; then \
 	  echo "test-windows-repack-avx512: not run, this CPU lacks AVX512-VNNI"; exit 0; fi; \
-	mkdir -p $(WIN_BIN_DIR) && \
-	GOOS=windows GOARCH=amd64 CC=$(WIN_CC) CXX=$(WIN_CXX) \
-	CGO_CFLAGS="-O3 $(FLAGS_avx512)" CGO_CXXFLAGS="-O3 $(FLAGS_avx512)" \
-	  $(GO) test -c -tags "$(WIN_TAGS)" -o $(WIN_BIN_DIR)/llama-avx512.test.exe ./backend/llama/ && \
+	$(call win_llama_test,$(FLAGS_avx512),avx512) && \
 	bash scripts/wine-go-test.sh $(WIN_BIN_DIR)/llama-avx512.test.exe 'TestRepackKernels|TestCompareRepack|TestMeasureRepack'
 
 # One Windows build: the resources (icon, manifest, version) are compiled
