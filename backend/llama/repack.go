@@ -7,6 +7,11 @@ int chapel_repack_compiled(void);
 int chapel_repack_measure(int rounds, double *out);
 int chapel_repack_vnni(void);
 int chapel_repack_compare(int n, int nc, int rows, unsigned seed);
+extern int chapel_q4k_driver;
+extern int chapel_q4k_taken;
+int chapel_q4k_compiled(void);
+int chapel_q4k_compare(int n, int nc, int rows, unsigned seed);
+int chapel_q4k_measure(int rounds, double *out);
 */
 import "C"
 
@@ -101,6 +106,57 @@ func MeasureRepack(rounds int) (RepackTimes, error) {
 	return RepackTimes{OneRow: [2]time.Duration{ns(out[0]), ns(out[1])}, FourRows: [2]time.Duration{ns(out[2]), ns(out[3])}}, nil
 }
 
+// Q4KCompiled reports whether this build carries Chapel's four-row kernel
+// for ggml's repacked Q4_K weights (repack_q4k.cpp: x86-64 with
+// AVX512-VNNI, Linux and Windows).
+func Q4KCompiled() bool { return C.chapel_q4k_compiled() != 0 }
+
+// SetQ4KKernel chooses who multiplies repacked Q4_K weights by prompt
+// batches: true is Chapel's kernel, false ggml's. It clears what Q4KTaken
+// reports.
+func SetQ4KKernel(chapel bool) {
+	d := 0
+	if chapel && Q4KCompiled() {
+		d = 1
+	}
+	C.chapel_q4k_driver, C.chapel_q4k_taken = C.int(d), 0
+}
+
+// Q4KKernel reports whether Chapel's Q4_K kernel is in use.
+func Q4KKernel() bool { return C.chapel_q4k_driver != 0 }
+
+// Q4KTaken reports whether Chapel's Q4_K kernel ran since SetQ4KKernel.
+func Q4KTaken() bool { return C.chapel_q4k_taken != 0 }
+
+// CompareQ4K runs Chapel's and ggml's Q4_K kernels on the same made-up
+// weights, nc columns (a multiple of 8) of n values (a multiple of 256),
+// for rows rows (a multiple of 4), and returns how many of the rows × nc
+// results differ in any bit.
+func CompareQ4K(n, nc, rows int, seed uint32) (int, error) {
+	if !Q4KCompiled() {
+		return 0, fmt.Errorf("this build has no Chapel Q4_K kernel")
+	}
+	d := C.chapel_q4k_compare(C.int(n), C.int(nc), C.int(rows), C.uint(seed))
+	if d < 0 {
+		return 0, fmt.Errorf("compare the Q4_K kernels: %d rows of %d × %d is not a shape they take", rows, n, nc)
+	}
+	return int(d), nil
+}
+
+// MeasureQ4K times both Q4_K kernels in the given number of alternating
+// rounds, 16 rows of a 2,048 × 2,048 matrix on one thread: [0] Chapel's
+// median, [1] ggml's.
+func MeasureQ4K(rounds int) ([2]time.Duration, error) {
+	if !Q4KCompiled() {
+		return [2]time.Duration{}, fmt.Errorf("this build has no Chapel Q4_K kernel")
+	}
+	var out [2]C.double
+	if C.chapel_q4k_measure(C.int(rounds), &out[0]) != 0 {
+		return [2]time.Duration{}, fmt.Errorf("measure the Q4_K kernels: %d rounds is too few", rounds)
+	}
+	return [2]time.Duration{time.Duration(out[0]), time.Duration(out[1])}, nil
+}
+
 // switchBy: the kernel a build does not start with is taken only when it
 // took at most this share of the default's time, so that noise on a
 // shared machine cannot flip the choice back and forth between runs.
@@ -129,12 +185,17 @@ type RepackChoice struct {
 	Forced                         string      // CHAPEL_REPACK_DRIVER's value, when it chose
 	MeasuredIn                     time.Duration
 	DefaultOneRow, DefaultFourRows bool // the build's defaults
+
+	// Q4_K weights' prompt batches (repack_q4k.cpp), chosen the same way.
+	Q4KCompiled, Q4K, DefaultQ4K bool
+	Q4KTimes                     [2]time.Duration // when Measured
 }
 
 // String says it in a line, for `chapel bench`, the engine's load and the
 // About box: "generation (one row): Chapel's (AVX2), 1.76× ggml's speed;
 // prompts (four rows): Chapel's (AVX2), 2.08× ggml's speed; measured at
-// start in 26 ms".
+// start in 26 ms", with "Q4_K prompts: …" before the last part in builds
+// that carry the Q4_K kernel.
 func (c RepackChoice) String() string {
 	if !c.Compiled {
 		return "ggml's (this build has no Chapel repack kernels)"
@@ -144,10 +205,11 @@ func (c RepackChoice) String() string {
 		ours += " (" + c.Flavour + ")"
 	}
 	part := func(what string, chapel bool, t [2]time.Duration) string {
+		measured := c.Measured && t[0] > 0 && t[1] > 0
 		switch {
-		case !c.Measured && chapel:
+		case !measured && chapel:
 			return what + ": " + ours
-		case !c.Measured:
+		case !measured:
 			return what + ": ggml's"
 		case chapel:
 			return fmt.Sprintf("%s: %s, %.2f× ggml's speed", what, ours, float64(t[1])/float64(t[0]))
@@ -155,6 +217,9 @@ func (c RepackChoice) String() string {
 		return fmt.Sprintf("%s: ggml's, %s at %.2f× its speed", what, ours, float64(t[1])/float64(t[0]))
 	}
 	s := part("generation (one row)", c.OneRow, c.Times.OneRow) + "; " + part("prompts (four rows)", c.FourRows, c.Times.FourRows)
+	if c.Q4KCompiled {
+		s += "; " + part("Q4_K prompts", c.Q4K, c.Q4KTimes)
+	}
 	switch {
 	case c.Measured:
 		return s + fmt.Sprintf("; measured at start in %d ms", c.MeasuredIn.Milliseconds())
@@ -164,9 +229,9 @@ func (c RepackChoice) String() string {
 	return s + "; the build's default"
 }
 
-// repackDefault is the build's choice (repack_q4.cpp), read before any
-// SetRepackKernels.
-var repackDefault = C.chapel_repack_driver
+// repackDefault and q4kDefault are the build's choices (repack_q4.cpp,
+// repack_q4k.cpp), read before any SetRepackKernels or SetQ4KKernel.
+var repackDefault, q4kDefault = C.chapel_repack_driver, C.chapel_q4k_driver != 0
 
 var (
 	repackOnce   sync.Once
@@ -191,10 +256,12 @@ const repackRounds = 7
 // faster (switchBy). The results are the same either way.
 func chooseRepack() {
 	Init()
-	c := RepackChoice{Compiled: RepackCompiled(), Flavour: RepackFlavour(), DefaultOneRow: repackDefault&1 != 0, DefaultFourRows: repackDefault&2 != 0}
+	c := RepackChoice{Compiled: RepackCompiled(), Flavour: RepackFlavour(), DefaultOneRow: repackDefault&1 != 0, DefaultFourRows: repackDefault&2 != 0,
+		Q4KCompiled: Q4KCompiled(), DefaultQ4K: q4kDefault}
 	switch v := os.Getenv("CHAPEL_REPACK_DRIVER"); v {
 	case "ggml", "chapel":
 		SetRepackDriver(v == "chapel")
+		SetQ4KKernel(v == "chapel")
 		c.Forced = v
 	default:
 		if !c.Compiled {
@@ -205,9 +272,16 @@ func chooseRepack() {
 		if err != nil {
 			break
 		}
+		if c.Q4KCompiled {
+			if q, err := MeasureQ4K(repackRounds); err == nil {
+				c.Q4KTimes = q
+			}
+		}
 		c.Measured, c.Times, c.MeasuredIn = true, t, time.Since(start)
 		SetRepackKernels(pickKernel(t.OneRow, c.DefaultOneRow), pickKernel(t.FourRows, c.DefaultFourRows))
+		SetQ4KKernel(pickKernel(c.Q4KTimes, c.DefaultQ4K))
 	}
 	c.OneRow, c.FourRows = RepackKernels()
+	c.Q4K = Q4KKernel()
 	repackChoice = c
 }

@@ -2,9 +2,10 @@
 
 package llama
 
-// ggml's calls to its Q4_0 repack kernels go to repack_q4.cpp first.
+// ggml's calls to its Q4_0 repack kernels go to repack_q4.cpp first, and
+// those to its four-row Q4_K kernel to repack_q4k.cpp.
 // cgo's LDFLAGS allow-list admits -Wl,--wrap; GNU ld and mingw's ld apply
 // it to the calls from ggml-cpu's repack.cpp, another object file.
 
-// #cgo LDFLAGS: -Wl,--wrap=ggml_gemv_q4_0_8x8_q8_0 -Wl,--wrap=ggml_gemm_q4_0_8x8_q8_0
+// #cgo LDFLAGS: -Wl,--wrap=ggml_gemv_q4_0_8x8_q8_0 -Wl,--wrap=ggml_gemm_q4_0_8x8_q8_0 -Wl,--wrap=ggml_gemm_q4_K_8x8_q8_K
 import "C"
