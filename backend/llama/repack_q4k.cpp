@@ -219,23 +219,27 @@ void gemm(int n, float *s, size_t stride, const void *vx, const void *vy, int nr
     const int nb = n / 256, groups = nc / 8, rowgroups = nr / 4;
     const q4kx8 *w = (const q4kx8 *)vx;
     const q8kx4 *a = (const q8kx4 *)vy;
-    info.scales.resize((size_t)groups * nb);
-    for (size_t i = 0; i < info.scales.size(); i++) info.scales[i] = unpack_scales(w[i]);
-    info.bsums.resize((size_t)rowgroups * nb * 16);
-    for (int y = 0; y < rowgroups; y++) pairs(a + (size_t)y * nb, nb, info.bsums.data() + (size_t)y * nb * 16);
+    // One look-up of the thread's buffers: mingw's thread_local is a call.
+    callinfo &ci = info;
+    ci.scales.resize((size_t)groups * nb);
+    ci.bsums.resize((size_t)rowgroups * nb * 16);
+    const unpacked *sc = ci.scales.data();
+    for (size_t i = 0; i < ci.scales.size(); i++) ci.scales[i] = unpack_scales(w[i]);
+    for (int y = 0; y < rowgroups; y++) pairs(a + (size_t)y * nb, nb, ci.bsums.data() + (size_t)y * nb * 16);
     for (int y = 0; y < rowgroups; y++) {
         const q8kx4 *ay = a + (size_t)y * nb;
-        const int32_t *by = info.bsums.data() + (size_t)y * nb * 16;
+        const int32_t *by = ci.bsums.data() + (size_t)y * nb * 16;
+        float *sy = s + (size_t)y * 4 * stride;
         int x = 0;
         for (; x + 1 < groups; x += 2) {
             const q4kx8 *ws[2] = {w + (size_t)x * nb, w + (size_t)(x + 1) * nb};
-            const unpacked *us[2] = {&info.scales[(size_t)x * nb], &info.scales[(size_t)(x + 1) * nb]};
-            gemm_groups<2>(nb, ws, us, ay, by, s + (size_t)y * 4 * stride + 8 * x, stride);
+            const unpacked *us[2] = {sc + (size_t)x * nb, sc + (size_t)(x + 1) * nb};
+            gemm_groups<2>(nb, ws, us, ay, by, sy + 8 * x, stride);
         }
         if (x < groups) {
             const q4kx8 *ws[2] = {w + (size_t)x * nb, w + (size_t)x * nb};
-            const unpacked *us[2] = {&info.scales[(size_t)x * nb], &info.scales[(size_t)x * nb]};
-            gemm_groups<1>(nb, ws, us, ay, by, s + (size_t)y * 4 * stride + 8 * x, stride);
+            const unpacked *us[2] = {sc + (size_t)x * nb, sc + (size_t)x * nb};
+            gemm_groups<1>(nb, ws, us, ay, by, sy + 8 * x, stride);
         }
     }
 }
