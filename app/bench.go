@@ -114,7 +114,7 @@ func cmdBench(args []string) int {
 		text := fmt.Sprintf("%s (%s, %.2f GB)\n  threads %d · %s\n  prompt %d tokens: %.1f tok/s · generation %d tokens: %.1f tok/s (medians of %d)\n  time to first token %.0f ms · peak memory %.0f MB · load %.0f ms",
 			r.Model, r.ModelPath, float64(r.ModelBytes)/1e9, r.Threads, r.CPUFlags, r.PP, r.PPTPS, r.TG, r.TGTPS, r.Reps, r.TTFTMS, r.RSSMB, r.LoadMS)
 		if r.Kernels != "" {
-			text += "\n  Q4_0 kernels: " + r.Kernels
+			text += "\n  kernels: " + r.Kernels
 		}
 		if r.StartThreads > 0 {
 			text += fmt.Sprintf("\n  tuned threads: started at %d, settled on %d", r.StartThreads, r.SettledThreads)

@@ -67,14 +67,14 @@ test-windows-repack:
 
 ## test-windows-repack-avx512: the same at the avx512 engine's level, whose
 ## repack kernels take the AVX512-VNNI path and which carries the Q4_K
-## kernel (repack_q4k.cpp), where this CPU has AVX512-VNNI
+## and Q6_K kernels (repack_q4k.cpp, q6k_gemm.cpp), where this CPU has AVX512-VNNI
 ## (make release runs it after chapel-avx512.exe, whose llama.cpp build it
 ## reuses); elsewhere it says why it did not run.
 test-windows-repack-avx512:
 	@if ! grep -qw avx512_vnni /proc/cpuinfo || ! grep -qw avx512bw /proc/cpuinfo; then \
 	  echo "test-windows-repack-avx512: not run, this CPU lacks AVX512-VNNI"; exit 0; fi; \
 	$(call win_llama_test,$(FLAGS_avx512),avx512) && \
-	bash scripts/wine-go-test.sh $(WIN_BIN_DIR)/llama-avx512.test.exe 'TestRepackKernels|TestCompareRepack|TestMeasureRepack|TestCompareQ4K|TestQ4KKernel|TestMeasureQ4K'
+	bash scripts/wine-go-test.sh $(WIN_BIN_DIR)/llama-avx512.test.exe 'TestRepackKernels|TestCompareRepack|TestMeasureRepack|TestCompareKQuants|TestKQuantKernels|TestMeasureKQuants'
 
 # One Windows build: the resources (icon, manifest, version) are compiled
 # into a .syso that go build links into windows/amd64 binaries only.

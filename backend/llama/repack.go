@@ -7,11 +7,6 @@ int chapel_repack_compiled(void);
 int chapel_repack_measure(int rounds, double *out);
 int chapel_repack_vnni(void);
 int chapel_repack_compare(int n, int nc, int rows, unsigned seed);
-extern int chapel_q4k_driver;
-extern int chapel_q4k_taken;
-int chapel_q4k_compiled(void);
-int chapel_q4k_compare(int n, int nc, int rows, unsigned seed);
-int chapel_q4k_measure(int rounds, double *out);
 */
 import "C"
 
@@ -106,57 +101,6 @@ func MeasureRepack(rounds int) (RepackTimes, error) {
 	return RepackTimes{OneRow: [2]time.Duration{ns(out[0]), ns(out[1])}, FourRows: [2]time.Duration{ns(out[2]), ns(out[3])}}, nil
 }
 
-// Q4KCompiled reports whether this build carries Chapel's four-row kernel
-// for ggml's repacked Q4_K weights (repack_q4k.cpp: x86-64 with
-// AVX512-VNNI, Linux and Windows).
-func Q4KCompiled() bool { return C.chapel_q4k_compiled() != 0 }
-
-// SetQ4KKernel chooses who multiplies repacked Q4_K weights by prompt
-// batches: true is Chapel's kernel, false ggml's. It clears what Q4KTaken
-// reports.
-func SetQ4KKernel(chapel bool) {
-	d := 0
-	if chapel && Q4KCompiled() {
-		d = 1
-	}
-	C.chapel_q4k_driver, C.chapel_q4k_taken = C.int(d), 0
-}
-
-// Q4KKernel reports whether Chapel's Q4_K kernel is in use.
-func Q4KKernel() bool { return C.chapel_q4k_driver != 0 }
-
-// Q4KTaken reports whether Chapel's Q4_K kernel ran since SetQ4KKernel.
-func Q4KTaken() bool { return C.chapel_q4k_taken != 0 }
-
-// CompareQ4K runs Chapel's and ggml's Q4_K kernels on the same made-up
-// weights, nc columns (a multiple of 8) of n values (a multiple of 256),
-// for rows rows (a multiple of 4), and returns how many of the rows × nc
-// results differ in any bit.
-func CompareQ4K(n, nc, rows int, seed uint32) (int, error) {
-	if !Q4KCompiled() {
-		return 0, fmt.Errorf("this build has no Chapel Q4_K kernel")
-	}
-	d := C.chapel_q4k_compare(C.int(n), C.int(nc), C.int(rows), C.uint(seed))
-	if d < 0 {
-		return 0, fmt.Errorf("compare the Q4_K kernels: %d rows of %d × %d is not a shape they take", rows, n, nc)
-	}
-	return int(d), nil
-}
-
-// MeasureQ4K times both Q4_K kernels in the given number of alternating
-// rounds, 16 rows of a 2,048 × 2,048 matrix on one thread: [0] Chapel's
-// median, [1] ggml's.
-func MeasureQ4K(rounds int) ([2]time.Duration, error) {
-	if !Q4KCompiled() {
-		return [2]time.Duration{}, fmt.Errorf("this build has no Chapel Q4_K kernel")
-	}
-	var out [2]C.double
-	if C.chapel_q4k_measure(C.int(rounds), &out[0]) != 0 {
-		return [2]time.Duration{}, fmt.Errorf("measure the Q4_K kernels: %d rounds is too few", rounds)
-	}
-	return [2]time.Duration{time.Duration(out[0]), time.Duration(out[1])}, nil
-}
-
 // switchBy: the kernel a build does not start with is taken only when it
 // took at most this share of the default's time, so that noise on a
 // shared machine cannot flip the choice back and forth between runs.
@@ -186,16 +130,24 @@ type RepackChoice struct {
 	MeasuredIn                     time.Duration
 	DefaultOneRow, DefaultFourRows bool // the build's defaults
 
-	// Q4_K weights' prompt batches (repack_q4k.cpp), chosen the same way.
-	Q4KCompiled, Q4K, DefaultQ4K bool
-	Q4KTimes                     [2]time.Duration // when Measured
+	// The K-quant kernels this build carries (KQuantKernels), chosen the
+	// same way.
+	KQuants []KQuantChoice
+}
+
+// KQuantChoice is who multiplies one kind of K-quant weights, and why.
+type KQuantChoice struct {
+	Name    string           // KQuantKernel.Name
+	Chapel  bool             // Chapel's kernel in use
+	Default bool             // the build's default
+	Times   [2]time.Duration // when Measured: [0] Chapel's, [1] ggml's
 }
 
 // String says it in a line, for `chapel bench`, the engine's load and the
-// About box: "generation (one row): Chapel's (AVX2), 1.76× ggml's speed;
-// prompts (four rows): Chapel's (AVX2), 2.08× ggml's speed; measured at
-// start in 26 ms", with "Q4_K prompts: …" before the last part in builds
-// that carry the Q4_K kernel.
+// About box: "Q4_0 generation (one row): Chapel's (AVX2), 1.76× ggml's
+// speed; Q4_0 prompts (four rows): Chapel's (AVX2), 2.08× ggml's speed;
+// measured at start in 26 ms", with a part for each K-quant kernel the
+// build carries ("Q4_K prompts: …") before the last.
 func (c RepackChoice) String() string {
 	if !c.Compiled {
 		return "ggml's (this build has no Chapel repack kernels)"
@@ -216,9 +168,9 @@ func (c RepackChoice) String() string {
 		}
 		return fmt.Sprintf("%s: ggml's, %s at %.2f× its speed", what, ours, float64(t[1])/float64(t[0]))
 	}
-	s := part("generation (one row)", c.OneRow, c.Times.OneRow) + "; " + part("prompts (four rows)", c.FourRows, c.Times.FourRows)
-	if c.Q4KCompiled {
-		s += "; " + part("Q4_K prompts", c.Q4K, c.Q4KTimes)
+	s := part("Q4_0 generation (one row)", c.OneRow, c.Times.OneRow) + "; " + part("Q4_0 prompts (four rows)", c.FourRows, c.Times.FourRows)
+	for _, k := range c.KQuants {
+		s += "; " + part(k.Name, k.Chapel, k.Times)
 	}
 	switch {
 	case c.Measured:
@@ -229,9 +181,9 @@ func (c RepackChoice) String() string {
 	return s + "; the build's default"
 }
 
-// repackDefault and q4kDefault are the build's choices (repack_q4.cpp,
-// repack_q4k.cpp), read before any SetRepackKernels or SetQ4KKernel.
-var repackDefault, q4kDefault = C.chapel_repack_driver, C.chapel_q4k_driver != 0
+// repackDefault is the build's choice (repack_q4.cpp), read before any
+// SetRepackKernels.
+var repackDefault = C.chapel_repack_driver
 
 var (
 	repackOnce   sync.Once
@@ -250,18 +202,25 @@ func Repack() RepackChoice {
 // repackRounds: 7 alternating rounds take about 20 ms.
 const repackRounds = 7
 
-// chooseRepack: CHAPEL_REPACK_DRIVER=ggml|chapel picks a driver for both
-// products; otherwise each product gets the kernel MeasureRepack finds
-// faster on this CPU, the build's default unless the other is clearly
-// faster (switchBy). The results are the same either way.
+// chooseRepack: CHAPEL_REPACK_DRIVER=ggml|chapel picks a driver for every
+// product; otherwise each product gets the kernel MeasureRepack (and each
+// K-quant kernel's Measure) finds faster on this CPU, the build's default
+// unless the other is clearly faster (switchBy). The results are the same
+// either way.
 func chooseRepack() {
 	Init()
-	c := RepackChoice{Compiled: RepackCompiled(), Flavour: RepackFlavour(), DefaultOneRow: repackDefault&1 != 0, DefaultFourRows: repackDefault&2 != 0,
-		Q4KCompiled: Q4KCompiled(), DefaultQ4K: q4kDefault}
+	c := RepackChoice{Compiled: RepackCompiled(), Flavour: RepackFlavour(), DefaultOneRow: repackDefault&1 != 0, DefaultFourRows: repackDefault&2 != 0}
+	kernels := KQuantKernels()
+	c.KQuants = make([]KQuantChoice, len(kernels))
+	for i, k := range kernels {
+		c.KQuants[i] = KQuantChoice{Name: k.Name, Default: k.def}
+	}
 	switch v := os.Getenv("CHAPEL_REPACK_DRIVER"); v {
 	case "ggml", "chapel":
 		SetRepackDriver(v == "chapel")
-		SetQ4KKernel(v == "chapel")
+		for _, k := range kernels {
+			k.Set(v == "chapel")
+		}
 		c.Forced = v
 	default:
 		if !c.Compiled {
@@ -272,16 +231,18 @@ func chooseRepack() {
 		if err != nil {
 			break
 		}
-		if c.Q4KCompiled {
-			if q, err := MeasureQ4K(repackRounds); err == nil {
-				c.Q4KTimes = q
+		for i, k := range kernels {
+			if kt, err := k.Measure(repackRounds); err == nil {
+				c.KQuants[i].Times = kt
 			}
+			k.Set(pickKernel(c.KQuants[i].Times, k.def))
 		}
 		c.Measured, c.Times, c.MeasuredIn = true, t, time.Since(start)
 		SetRepackKernels(pickKernel(t.OneRow, c.DefaultOneRow), pickKernel(t.FourRows, c.DefaultFourRows))
-		SetQ4KKernel(pickKernel(c.Q4KTimes, c.DefaultQ4K))
 	}
 	c.OneRow, c.FourRows = RepackKernels()
-	c.Q4K = Q4KKernel()
+	for i, k := range kernels {
+		c.KQuants[i].Chapel = k.On()
+	}
 	repackChoice = c
 }

@@ -46,13 +46,20 @@ func TestRepackChoiceString(t *testing.T) {
 		{"not compiled", RepackChoice{}, "ggml's (this build has no Chapel repack kernels)"},
 		{"measured, AVX512-VNNI",
 			RepackChoice{Compiled: true, Flavour: "AVX512-VNNI", OneRow: true, Measured: true, Times: times, MeasuredIn: 23 * ms},
-			"generation (one row): Chapel's (AVX512-VNNI), 1.80× ggml's speed; prompts (four rows): ggml's, Chapel's (AVX512-VNNI) at 0.80× its speed; measured at start in 23 ms"},
+			"Q4_0 generation (one row): Chapel's (AVX512-VNNI), 1.80× ggml's speed; Q4_0 prompts (four rows): ggml's, Chapel's (AVX512-VNNI) at 0.80× its speed; measured at start in 23 ms"},
+		{"measured, with the Q4_K kernel",
+			RepackChoice{Compiled: true, Flavour: "AVX512-VNNI", OneRow: true, FourRows: true, Measured: true, Times: times, MeasuredIn: 35 * ms,
+				KQuants: []KQuantChoice{{Name: "Q4_K prompts", Chapel: true, Times: [2]time.Duration{10 * ms, 17 * ms}}, {Name: "Q6_K prompts", Times: [2]time.Duration{10 * ms, 5 * ms}}}},
+			"Q4_0 generation (one row): Chapel's (AVX512-VNNI), 1.80× ggml's speed; Q4_0 prompts (four rows): Chapel's (AVX512-VNNI), 0.80× ggml's speed; Q4_K prompts: Chapel's (AVX512-VNNI), 1.70× ggml's speed; Q6_K prompts: ggml's, Chapel's (AVX512-VNNI) at 0.50× its speed; measured at start in 35 ms"},
+		{"the Q4_K kernel compiled, its measurement failed",
+			RepackChoice{Compiled: true, Flavour: "AVX512-VNNI", Measured: true, Times: times, MeasuredIn: 20 * ms, KQuants: []KQuantChoice{{Name: "Q4_K prompts", Chapel: true}}},
+			"Q4_0 generation (one row): ggml's, Chapel's (AVX512-VNNI) at 1.80× its speed; Q4_0 prompts (four rows): ggml's, Chapel's (AVX512-VNNI) at 0.80× its speed; Q4_K prompts: Chapel's (AVX512-VNNI); measured at start in 20 ms"},
 		{"forced, AVX2",
 			RepackChoice{Compiled: true, Flavour: "AVX2", OneRow: true, FourRows: true, Forced: "chapel"},
-			"generation (one row): Chapel's (AVX2); prompts (four rows): Chapel's (AVX2); chosen by CHAPEL_REPACK_DRIVER=chapel"},
+			"Q4_0 generation (one row): Chapel's (AVX2); Q4_0 prompts (four rows): Chapel's (AVX2); chosen by CHAPEL_REPACK_DRIVER=chapel"},
 		{"the build's default, no flavour named",
 			RepackChoice{Compiled: true, FourRows: true},
-			"generation (one row): ggml's; prompts (four rows): Chapel's; the build's default"},
+			"Q4_0 generation (one row): ggml's; Q4_0 prompts (four rows): Chapel's; the build's default"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := tc.c.String(); got != tc.want {

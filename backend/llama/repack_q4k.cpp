@@ -13,7 +13,9 @@
 // the order ggml stores them, by eight activations of a row repeated over
 // the vector and adds each four products into 32 bits: the 64 multiplies
 // stay, the adds and shuffles go. On an AMD EPYC with AVX-512 (Zen 4
-// class) that made the kernel 1.6× ggml's (chapel_q4k_measure).
+// class) the kernel runs at 1.7× ggml's speed (chapel_q4k_measure; 1.4×
+// built with mingw), and a 512-token prompt of the 1B model in Q4_K_M at
+// 1.36× (99 → 135 tok/s, two threads).
 //
 // The integers are the same (both are exact), and every column's floats go
 // through the same operations in the same order as in ggml's kernel (per

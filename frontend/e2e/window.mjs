@@ -19,11 +19,11 @@ export async function aboutSteps({ page, step, out, home }) {
   if (!name || !reason || reason.length < 20) throw new Error(`the engine line gives no variant and reason: ${JSON.stringify(engine)}`);
   if (home && dataDir !== resolve(home)) throw new Error(`data folder ${JSON.stringify(dataDir)}, want ${JSON.stringify(home)}`);
   // With a local model loaded on x86-64, its engine says who multiplies the
-  // Q4_0 weights, as measured when the engine started.
+  // Q4_0 (and, with AVX512-VNNI, Q4_K) weights, as measured when it started.
   const kernels = page.getByTestId('about-kernels');
   if (await kernels.count()) {
     const text = (await kernels.innerText()).trim();
-    if (!/^Q4_0 kernels: generation \(one row\): (Chapel|ggml)'s.*; prompts \(four rows\): (Chapel|ggml)'s.*; (measured at start in \d+ ms|chosen by CHAPEL_REPACK_DRIVER=\w+|the build's default)$/.test(text))
+    if (!/^Kernels: Q4_0 generation \(one row\): (Chapel|ggml)'s.*; Q4_0 prompts \(four rows\): (Chapel|ggml)'s.*; (measured at start in \d+ ms|chosen by CHAPEL_REPACK_DRIVER=\w+|the build's default)$/.test(text))
       throw new Error(`the kernels line reads ${JSON.stringify(text)}`);
   }
   for (const name of ['llama.cpp', 'Wails', 'SQLite', 'DOMPurify']) {

@@ -46,7 +46,7 @@ describe('About box', () => {
     const w = installFakeWails();
     w.app.About.mockResolvedValue(ABOUT);
     const kernels =
-      "generation (one row): Chapel's (AVX512-VNNI), 2.23× ggml's speed; prompts (four rows): Chapel's (AVX512-VNNI), 2.19× ggml's speed; measured at start in 18 ms";
+      "Q4_0 generation (one row): Chapel's (AVX512-VNNI), 2.23× ggml's speed; Q4_0 prompts (four rows): Chapel's (AVX512-VNNI), 2.19× ggml's speed; Q4_K prompts: Chapel's (AVX512-VNNI), 1.77× ggml's speed; measured at start in 18 ms";
     model.state = {
       state: 'ready',
       path: '/m/a.gguf',
@@ -56,7 +56,7 @@ describe('About box', () => {
     render(AboutDialog);
     await about.show();
     await settle();
-    expect(screen.getByTestId('about-kernels').textContent).toBe(`Q4_0 kernels: ${kernels}`);
+    expect(screen.getByTestId('about-kernels').textContent).toBe(`Kernels: ${kernels}`);
     about.hide();
     model.state = { state: 'none', model: null, path: '', error: '' };
     await settle();

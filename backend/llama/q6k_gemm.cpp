@@ -1,0 +1,349 @@
+// Chapel's matrix product for Q6_K weights times Q8_K activations. ggml
+// does not repack Q6_K, so its matrix multiplication takes such weights
+// one dot product at a time (ggml_vec_dot_q6_K_q8_K): one weight row by
+// one activation row per call, every weight unpacked again for every
+// token. In Q4_K_M models Q6_K holds the output layer and some of the value
+// and feed-forward down projections; it took 24 % of a 512-token prompt of
+// the 1B Q4_K_M model, once Chapel's Q4_K kernel (repack_q4k.cpp) had made
+// the rest faster. Built only with AVX512-VNNI (the avx512 and amx release
+// engines); other builds leave ggml's product alone.
+//
+// ggml-cpu asks llamafile's tinyBLAS first (llamafile_sgemm), which takes
+// no K-quants and says so, and then runs its own loop. The linker routes
+// that call here (-Wl,--wrap, repack_wrap.go): for Q6_K × Q8_K into F32
+// with four or more activation rows (prompt batches) this product runs and
+// answers true, so ggml skips its loop; every other call goes on to
+// tinyBLAS.
+//
+// How: tiles of four weight rows by four activation rows. Each weight row's
+// super-block is unpacked once per tile into 6-bit values (four 512-bit
+// vectors) and its sixteen scales, and multiplied by the four activation
+// rows with vpdpbusd, the offset of 32 taken off by starting each sum from
+// -32 × the activations' sum (worked out once per activation row and
+// super-block). The integers in each of the eight 32-bit lanes are those
+// of ggml's AVX2 dot product, and the floats go through the same
+// operations in the same order (per super-block one FMA per lane, then
+// ggml's horizontal sum), so the results are ggml's bit for bit.
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+#if defined(__x86_64__) && !defined(__APPLE__)
+#define CHAPEL_Q6K_WRAPPED 1
+#else
+#define CHAPEL_Q6K_WRAPPED 0
+#endif
+
+#if CHAPEL_Q6K_WRAPPED && defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && \
+    defined(__AVX512VNNI__) && defined(__F16C__)
+#define CHAPEL_Q6K_COMPILED 1
+#else
+#define CHAPEL_Q6K_COMPILED 0
+#endif
+
+extern "C" {
+int chapel_q6k_driver = CHAPEL_Q6K_COMPILED;  // 1: Chapel's product; 0: ggml's
+int chapel_q6k_taken = 0;                     // 1: Chapel's product ran
+int chapel_q6k_compiled(void) { return CHAPEL_Q6K_COMPILED; }
+}
+
+#if CHAPEL_Q6K_COMPILED
+#include <immintrin.h>
+
+namespace {
+
+// The layouts of ggml-common.h, restated.
+struct q6k {              // one super-block of 256 values of one weight row
+    uint8_t ql[128];      // low four bits: value 128j + 32i + b in byte
+                          // 64j + 32(i & 1) + b, high nibble when i >= 2
+    uint8_t qh[64];       // high two bits: byte 32j + b, bits 2i..2i+1
+    int8_t scales[16];    // one per 16 values
+    uint16_t d;           // f16
+};
+struct q8k {              // one super-block of one activation row
+    float d;
+    int8_t qs[256];
+    int16_t bsums[16];
+};
+static_assert(sizeof(q6k) == 210, "block_q6_K");
+static_assert(sizeof(q8k) == 292, "block_q8_K");
+
+enum { TYPE_F32 = 0, TYPE_Q6_K = 14, TYPE_Q8_K = 15 };  // ggml.h's ggml_type
+
+inline float f16(uint16_t h) { return _cvtsh_ss(h); }
+
+// A weight row's super-block, unpacked: q[c] values 64c..64c+63 (0..63,
+// the offset of 32 not yet taken off); s[c] the scale of each 32-bit lane
+// of q[c] (lane k: values 64c + 4k..4k+3, scale 4c + k/4) in its low 16
+// bits, for vpmaddwd.
+struct weights {
+    __m512i q[4], s[4];
+};
+
+inline void unpack(const q6k &b, weights &w) {
+    const __m512i low4 = _mm512_set1_epi8(0x0F), top2 = _mm512_set1_epi8(0x30);
+    // Where each half of a 64-byte vector finds its two bits in qh.
+    const __m512i upA = _mm512_setr_epi64(4, 4, 4, 4, 2, 2, 2, 2), downB = _mm512_setr_epi64(0, 0, 0, 0, 2, 2, 2, 2);
+    for (int j = 0; j < 2; j++) {
+        const __m512i l = _mm512_loadu_si512((const void *)(b.ql + 64 * j));
+        const __m512i h = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(b.qh + 32 * j)));
+        const __m512i ha = _mm512_and_si512(_mm512_sllv_epi64(h, upA), top2);
+        const __m512i hb = _mm512_and_si512(_mm512_srlv_epi64(h, downB), top2);
+        w.q[2 * j] = _mm512_ternarylogic_epi32(l, ha, low4, 0xEC);  // (l & low4) | ha
+        w.q[2 * j + 1] = _mm512_ternarylogic_epi32(_mm512_srli_epi16(l, 4), hb, low4, 0xEC);
+    }
+    const __m128i sc = _mm_loadu_si128((const __m128i *)b.scales);
+    const __m512i low16 = _mm512_set1_epi32(0xFFFF);
+    for (int c = 0; c < 4; c++) {
+        const __m128i pick = _mm_add_epi8(_mm_setr_epi8(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3), _mm_set1_epi8((char)(4 * c)));
+        w.s[c] = _mm512_and_si512(_mm512_cvtepi8_epi32(_mm_shuffle_epi8(sc, pick)), low16);
+    }
+}
+
+// -32 × the sum of each lane's four activations, per 64-value chunk: the
+// start of every sum, which takes the weights' offset off.
+inline void offsets(const q8k &a, __m512i o[4]) {
+    const __m512i thirtytwo = _mm512_set1_epi8(32);
+    for (int c = 0; c < 4; c++) {
+        __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), thirtytwo, _mm512_loadu_si512((const void *)(a.qs + 64 * c)));
+        o[c] = _mm512_sub_epi32(_mm512_setzero_si512(), s);
+    }
+}
+
+// One weight row's super-block by one activation row's: eight lanes of
+// sums, lane k over values 32i + 4k..4k+3 as in ggml's AVX2 dot product
+// (each at most 16 × 32 × 128 per chunk, and scaled by at most 128).
+inline __m256i dot(const weights &w, const q8k &a, const __m512i o[4]) {
+    __m512i sum = _mm512_setzero_si512();
+    for (int c = 0; c < 4; c++) {
+        __m512i t = _mm512_dpbusd_epi32(o[c], w.q[c], _mm512_loadu_si512((const void *)(a.qs + 64 * c)));
+        sum = _mm512_add_epi32(sum, _mm512_madd_epi16(t, w.s[c]));
+    }
+    return _mm256_add_epi32(_mm512_castsi512_si256(sum), _mm512_extracti64x4_epi64(sum, 1));
+}
+
+// ggml's horizontal sum of eight floats, in its order.
+inline float hsum8(__m256 x) {
+    __m128 r = _mm_add_ps(_mm256_extractf128_ps(x, 1), _mm256_castps256_ps128(x));
+    r = _mm_add_ps(r, _mm_movehl_ps(r, r));
+    r = _mm_add_ss(r, _mm_movehdup_ps(r));
+    return _mm_cvtss_f32(r);
+}
+
+// R weight rows (from A, lda blocks apart) by C activation rows (from B,
+// ldb apart) over k super-blocks, into C[col * ldc + row].
+template <int R, int Cn>
+void tile(int64_t k, const q6k *A, int64_t lda, const q8k *B, int64_t ldb, float *out, int64_t ldc) {
+    __m256 acc[R][Cn];
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < Cn; c++) acc[r][c] = _mm256_setzero_ps();
+    __m512i o[Cn][4];
+    for (int64_t l = 0; l < k; l++) {
+        for (int c = 0; c < Cn; c++) offsets(B[c * ldb + l], o[c]);
+        for (int r = 0; r < R; r++) {
+            const q6k &wb = A[r * lda + l];
+            // The same super-block of the next tile's row: short rows side
+            // by side are streams too brief for the hardware prefetcher.
+            const char *next = (const char *)&A[(R + r) * lda + l];
+            for (int line = 0; line < (int)sizeof(q6k); line += 64) _mm_prefetch(next + line, _MM_HINT_T0);
+            weights w;
+            unpack(wb, w);
+            const float wd = f16(wb.d);
+            for (int c = 0; c < Cn; c++) {
+                const q8k &ab = B[c * ldb + l];
+                const float d = ab.d * wd;
+                acc[r][c] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(dot(w, ab, o[c])), acc[r][c]);
+            }
+        }
+    }
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < Cn; c++) out[c * ldc + r] = hsum8(acc[r][c]);
+}
+
+template <int R>
+void tile_cols(int cols, int64_t k, const q6k *A, int64_t lda, const q8k *B, int64_t ldb, float *out, int64_t ldc) {
+    switch (cols) {
+    case 4: tile<R, 4>(k, A, lda, B, ldb, out, ldc); break;
+    case 3: tile<R, 3>(k, A, lda, B, ldb, out, ldc); break;
+    case 2: tile<R, 2>(k, A, lda, B, ldb, out, ldc); break;
+    default: tile<R, 1>(k, A, lda, B, ldb, out, ldc); break;
+    }
+}
+
+// Activation rows are taken 64 at a time, so that they stay in cache while
+// the thread's weight rows pass by: 150 KB of Q8_K for rows of 2,048
+// values, 411 KB for the 5,632 of a 1B model's down projection.
+constexpr int64_t colBlock = 64;
+
+// Thread ith of nth: its share of the weight rows (whole tiles of four),
+// every activation row. out[col * ldc + row].
+void gemm(int ith, int nth, int64_t m, int64_t n, int64_t k, const q6k *A, int64_t lda, const q8k *B, int64_t ldb,
+          float *out, int64_t ldc) {
+    const int64_t height = 4;
+    const int64_t tiles = (m + height - 1) / height, first = tiles * ith / nth, last = tiles * (ith + 1) / nth;
+    for (int64_t c0 = 0; c0 < n; c0 += colBlock) {
+        const int64_t c1 = std::min(n, c0 + colBlock);
+        for (int64_t t = first; t < last; t++) {
+            const int64_t r0 = height * t, rows = std::min(height, m - r0);
+            for (int64_t c = c0; c < c1; c += 4) {
+                const int cols = (int)std::min<int64_t>(4, c1 - c);
+                const q6k *a = A + r0 * lda;
+                const q8k *b = B + c * ldb;
+                float *o = out + c * ldc + r0;
+                switch (rows) {
+                case 4: tile_cols<4>(cols, k, a, lda, b, ldb, o, ldc); break;
+                case 3: tile_cols<3>(cols, k, a, lda, b, ldb, o, ldc); break;
+                case 2: tile_cols<2>(cols, k, a, lda, b, ldb, o, ldc); break;
+                default: tile_cols<1>(cols, k, a, lda, b, ldb, o, ldc); break;
+                }
+            }
+        }
+    }
+}
+
+// Made-up Q6_K weights (m rows of k super-blocks) and Q8_K activations (n
+// rows): xorshift bytes, signed scales, f16 scale 0.01, activations within
+// -127..127 with their true block sums.
+struct madeup {
+    int64_t m, n, k;
+    std::vector<q6k> a;
+    std::vector<q8k> b;
+    madeup(int64_t m, int64_t n, int64_t k, uint32_t seed) : m(m), n(n), k(k), a((size_t)(m * k)), b((size_t)(n * k)) {
+        auto next = [&seed]() { seed ^= seed << 13; seed ^= seed >> 17; seed ^= seed << 5; return seed; };
+        for (auto &w : a) {
+            for (auto &q : w.ql) q = (uint8_t)next();
+            for (auto &q : w.qh) q = (uint8_t)next();
+            for (auto &s : w.scales) s = (int8_t)next();
+            w.d = 0x211F;
+        }
+        for (auto &x : b) {
+            x.d = 0.01f * (float)(1 + next() % 16);
+            for (auto &q : x.qs) q = (int8_t)((int)(next() % 255) - 127);
+            for (int g = 0; g < 16; g++) {
+                int s = 0;
+                for (int i = 0; i < 16; i++) s += x.qs[16 * g + i];
+                x.bsums[g] = (int16_t)s;
+            }
+        }
+    }
+};
+
+}  // namespace
+#endif
+
+#if CHAPEL_Q6K_WRAPPED
+extern "C" {
+
+struct ggml_compute_params;
+bool __real_llamafile_sgemm(const struct ggml_compute_params *params, int64_t m, int64_t n, int64_t k, const void *A,
+                            int64_t lda, const void *B, int64_t ldb, void *C, int64_t ldc, int Atype, int Btype,
+                            int Ctype);
+
+bool __wrap_llamafile_sgemm(const struct ggml_compute_params *params, int64_t m, int64_t n, int64_t k, const void *A,
+                            int64_t lda, const void *B, int64_t ldb, void *C, int64_t ldc, int Atype, int Btype,
+                            int Ctype) {
+#if CHAPEL_Q6K_COMPILED
+    // Fewer than four activation rows (a reply's steps) stay with ggml's
+    // loop: one weight row per call streams from memory in order, and a
+    // tile of four rows amortises nothing over a single activation row
+    // (0.88× ggml's speed on a 27 MB matrix, one activation row).
+    if (chapel_q6k_driver && Atype == TYPE_Q6_K && Btype == TYPE_Q8_K && Ctype == TYPE_F32 && m > 0 && n >= 4 && k > 0) {
+        // ggml_compute_params begins with the thread's index and count.
+        struct threads {
+            int ith, nth;
+        } th;
+        memcpy(&th, params, sizeof th);
+        if (!chapel_q6k_taken) chapel_q6k_taken = 1;  // stored once: see repack_q4.cpp
+        gemm(th.ith, th.nth, m, n, k, (const q6k *)A, lda, (const q8k *)B, ldb, (float *)C, ldc);
+        return true;
+    }
+#endif
+    return __real_llamafile_sgemm(params, m, n, k, A, lda, B, ldb, C, ldc, Atype, Btype, Ctype);
+}
+
+#if CHAPEL_Q6K_COMPILED
+void ggml_cpu_init(void);
+void ggml_vec_dot_q6_K_q8_K(int n, float *s, size_t bs, const void *vx, size_t bx, const void *vy, size_t by, int nrc);
+
+// One product of the made-up matrices, Chapel's (ours) or ggml's dot
+// products in ggml's loop order, into out (n × m).
+static void multiply(bool ours, const madeup &x, float *out) {
+    if (ours) {
+        gemm(0, 1, x.m, x.n, x.k, x.a.data(), x.k, x.b.data(), x.k, out, x.m);
+        return;
+    }
+    for (int64_t c = 0; c < x.n; c++)
+        for (int64_t r = 0; r < x.m; r++)
+            ggml_vec_dot_q6_K_q8_K((int)(256 * x.k), out + c * x.m + r, 0, &x.a[(size_t)(r * x.k)], 0,
+                                   &x.b[(size_t)(c * x.k)], 0, 1);
+}
+
+// chapel_q6k_compare multiplies made-up weights of m rows and k
+// super-blocks by n activation rows both ways and returns how many of the
+// n × m results differ in any bit, or -1 for a shape it does not take
+// (fewer than four activation rows go to ggml's loop).
+int chapel_q6k_compare(int m, int n, int k, unsigned seed) {
+    if (m < 1 || n < 4 || k < 1) return -1;
+    ggml_cpu_init();
+    madeup x(m, n, k, seed | 1u);
+    std::vector<float> ours((size_t)m * n, -1.0f), theirs((size_t)m * n, -2.0f);
+    multiply(true, x, ours.data());
+    multiply(false, x, theirs.data());
+    int differ = 0;
+    for (size_t i = 0; i < ours.size(); i++) differ += memcmp(&ours[i], &theirs[i], sizeof(float)) != 0;
+    return differ;
+}
+
+// chapel_q6k_measure times both on one thread: 1,024 weight rows of 2,048
+// values by 16 activation rows, taking turns to go first. out[0], out[1]:
+// the median times in nanoseconds, Chapel's then ggml's. Returns 0, or -1
+// when rounds is below 1.
+int chapel_q6k_measure(int rounds, double *out) {
+    if (rounds < 1) return -1;
+    ggml_cpu_init();
+    madeup x(1024, 16, 8, 2463534242u);
+    std::vector<float> s((size_t)(x.m * x.n));
+    using clock = std::chrono::steady_clock;
+    auto time = [&](bool ours) {
+        auto start = clock::now();
+        multiply(ours, x, s.data());
+        return (double)std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - start).count();
+    };
+    std::vector<double> t[2];
+    for (int r = -1; r < rounds; r++) {  // round -1 warms the caches
+        bool oursFirst = (r & 1) == 0;
+        double first = time(oursFirst), second = time(!oursFirst);
+        if (r < 0) continue;
+        t[oursFirst ? 0 : 1].push_back(first);
+        t[oursFirst ? 1 : 0].push_back(second);
+    }
+    for (int i = 0; i < 2; i++) {
+        std::sort(t[i].begin(), t[i].end());
+        out[i] = t[i][t[i].size() / 2];
+    }
+    return 0;
+}
+#endif
+
+}  // extern "C"
+#endif
+
+#if !CHAPEL_Q6K_COMPILED
+extern "C" int chapel_q6k_compare(int m, int n, int k, unsigned seed) {
+    (void)m;
+    (void)n;
+    (void)k;
+    (void)seed;
+    return -1;
+}
+extern "C" int chapel_q6k_measure(int rounds, double *out) {
+    (void)rounds;
+    (void)out;
+    return -1;
+}
+#endif
