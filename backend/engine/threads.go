@@ -50,6 +50,7 @@ type threadTuner struct {
 	max     int
 	fixed   bool // LoadOptions.FixedThreads: never change
 	blind   bool // LoadOptions.IgnoreMachineLoad: timings alone move the counts
+	tiny    bool // a small model's (small): trials of taken cores wait longer
 	classes [nClasses]tunerArm
 	sensed  uint64 // the last cpuReading applied (threads_sense.go)
 }
@@ -147,6 +148,16 @@ const smallModelBytes = 16 << 20
 // trial comes after 400 steps, not at once.
 const doubtfulRatio = 4
 
+// tinyDoubtfulRatio is doubtfulRatio for a small model (smallModelBytes)
+// where other programs took cores (threads_sense.go): its steps are so
+// short that one step with a preempted thread costs a hundred good ones
+// (stories260K on the 2-core EPYC with one core busy: one thread 3,960
+// tok/s, two 23-41). With doubtfulRatio its first trial of two threads came
+// after 400 steps and its one collapsed step made a 256-token reply 0.66×
+// as fast as one thread (`make bench`, 2026-12-04); this one waits 10,000
+// steps, a few seconds of such a model's reply.
+const tinyDoubtfulRatio = 100
+
 // small makes a tuner for a small model (smallModelBytes) start its step
 // classes at one thread, trying more only after doubtfulRatio's wait: a
 // short reply at the ceiling would pay for the barriers and, on a busy
@@ -157,6 +168,7 @@ func (t *threadTuner) small() {
 	if t.fixed || t.max <= 1 {
 		return
 	}
+	t.tiny = true
 	for _, c := range []int{classToken, classSteps} {
 		a := &t.classes[c]
 		a.cur = 1

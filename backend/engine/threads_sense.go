@@ -15,22 +15,27 @@ func (t *threadTuner) sense(r cpuReading) {
 	}
 	t.sensed = r.seq
 	lower, raise := min(r.freeToLower(), t.max), min(r.freeToRaise(), t.max)
+	doubt := float64(doubtfulRatio)
+	if t.tiny {
+		doubt = tinyDoubtfulRatio
+	}
 	for c := range t.classes {
 		a := &t.classes[c]
+		// A trial of the cores taken would collapse at its first step (the
+		// 1B's first trial of two threads, four steps after the move, cost
+		// a reply 5 %); it waits, and still comes: a low-priority program
+		// gives its core back while the engine runs. That holds for a
+		// count already at the free cores too (a small model's steps start
+		// at one thread).
+		for n := lower + 1; n <= t.max; n++ {
+			a.ratio[n] = max(a.ratio[n], doubt)
+		}
 		switch {
 		case lower < a.cur:
 			if a.held == 0 {
 				a.held = a.cur
 			}
 			a.move(lower, tunerSchedule[c])
-			// A trial of the cores taken would collapse at its first step
-			// (the 1B's first trial of two threads, four steps after the
-			// move, cost a reply 5 %); it waits, and still comes: a
-			// low-priority program gives its core back while the engine
-			// runs.
-			for n := lower + 1; n <= t.max; n++ {
-				a.ratio[n] = max(a.ratio[n], doubtfulRatio)
-			}
 		case a.held > 0 && raise > a.cur:
 			n := min(a.held, raise)
 			if n == a.held {

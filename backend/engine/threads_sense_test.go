@@ -112,14 +112,22 @@ func TestThreadTunerSensedMoveEndsTrial(t *testing.T) {
 // collapse) but still comes: a low-priority program gives its core back.
 func TestThreadTunerWaitsToTryTakenCores(t *testing.T) {
 	tests := []struct {
+		small            bool
 		steps, wantAtTwo int // steps at two threads in the first steps
 		atLeast          bool
 	}{
-		{100, 0, false},
-		{2000, 1, true},
+		{false, 100, 0, false},
+		{false, 2000, 1, true},
+		// A small model's steps start at one thread and stay there far
+		// longer: one collapsed step costs it a hundred good ones.
+		{true, 5000, 0, false},
+		{true, 20000, 1, true},
 	}
 	for _, tc := range tests {
 		tu := newThreadTuner(2)
+		if tc.small {
+			tu.small()
+		}
 		tu.sense(cpuReading{seq: 1, cores: 2, others: 1.0})
 		m := machine{cores: 2, busy: 1, perThread: time.Millisecond}
 		atTwo := 0
@@ -131,7 +139,7 @@ func TestThreadTunerWaitsToTryTakenCores(t *testing.T) {
 			tu.observe(1, n, m.step(n))
 		}
 		if atTwo < tc.wantAtTwo || (!tc.atLeast && atTwo > tc.wantAtTwo) {
-			t.Errorf("%d steps after a core was taken: %d at two threads, want %d (at least: %v)", tc.steps, atTwo, tc.wantAtTwo, tc.atLeast)
+			t.Errorf("%d steps after a core was taken (small model %v): %d at two threads, want %d (at least: %v)", tc.steps, tc.small, atTwo, tc.wantAtTwo, tc.atLeast)
 		}
 	}
 }
