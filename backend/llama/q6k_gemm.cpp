@@ -30,8 +30,9 @@
 #include <string.h>
 
 #include <algorithm>
-#include <chrono>
 #include <vector>
+
+#include "kernel_compare.h"
 
 #if defined(__x86_64__) && !defined(__APPLE__)
 #define CHAPEL_Q6K_WRAPPED 1
@@ -282,68 +283,41 @@ static void multiply(bool ours, const madeup &x, float *out) {
             ggml_vec_dot_q6_K_q8_K((int)(256 * x.k), out + c * x.m + r, 0, &x.a[(size_t)(r * x.k)], 0,
                                    &x.b[(size_t)(c * x.k)], 0, 1);
 }
-
-// chapel_q6k_compare multiplies made-up weights of m rows and k
-// super-blocks by n activation rows both ways and returns how many of the
-// n × m results differ in any bit, or -1 for a shape it does not take
-// (fewer than four activation rows go to ggml's loop).
-int chapel_q6k_compare(int m, int n, int k, unsigned seed) {
-    if (m < 1 || n < 4 || k < 1) return -1;
-    ggml_cpu_init();
-    madeup x(m, n, k, seed | 1u);
-    std::vector<float> ours((size_t)m * n, -1.0f), theirs((size_t)m * n, -2.0f);
-    multiply(true, x, ours.data());
-    multiply(false, x, theirs.data());
-    int differ = 0;
-    for (size_t i = 0; i < ours.size(); i++) differ += memcmp(&ours[i], &theirs[i], sizeof(float)) != 0;
-    return differ;
-}
-
-// chapel_q6k_measure times both on one thread: 1,024 weight rows of 2,048
-// values by 16 activation rows, taking turns to go first. out[0], out[1]:
-// the median times in nanoseconds, Chapel's then ggml's. Returns 0, or -1
-// when rounds is below 1.
-int chapel_q6k_measure(int rounds, double *out) {
-    if (rounds < 1) return -1;
-    ggml_cpu_init();
-    madeup x(1024, 16, 8, 2463534242u);
-    std::vector<float> s((size_t)(x.m * x.n));
-    using clock = std::chrono::steady_clock;
-    auto time = [&](bool ours) {
-        auto start = clock::now();
-        multiply(ours, x, s.data());
-        return (double)std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - start).count();
-    };
-    std::vector<double> t[2];
-    for (int r = -1; r < rounds; r++) {  // round -1 warms the caches
-        bool oursFirst = (r & 1) == 0;
-        double first = time(oursFirst), second = time(!oursFirst);
-        if (r < 0) continue;
-        t[oursFirst ? 0 : 1].push_back(first);
-        t[oursFirst ? 1 : 0].push_back(second);
-    }
-    for (int i = 0; i < 2; i++) {
-        std::sort(t[i].begin(), t[i].end());
-        out[i] = t[i][t[i].size() / 2];
-    }
-    return 0;
-}
 #endif
 
 }  // extern "C"
 #endif
 
-#if !CHAPEL_Q6K_COMPILED
+// chapel_q6k_compare multiplies made-up weights of m rows and k
+// super-blocks by n activation rows both ways and returns how many of the
+// n × m results differ in any bit, or -1 for a shape it does not take
+// (fewer than four activation rows go to ggml's loop).
 extern "C" int chapel_q6k_compare(int m, int n, int k, unsigned seed) {
-    (void)m;
-    (void)n;
-    (void)k;
-    (void)seed;
+#if CHAPEL_Q6K_COMPILED
+    if (m < 1 || n < 4 || k < 1) return -1;
+    ggml_cpu_init();
+    madeup x(m, n, k, seed | 1u);
+    return chapel::compare((size_t)m * n, [&](bool ours, float *s) { multiply(ours, x, s); });
+#else
+    (void)m, (void)n, (void)k, (void)seed;
     return -1;
-}
-extern "C" int chapel_q6k_measure(int rounds, double *out) {
-    (void)rounds;
-    (void)out;
-    return -1;
-}
 #endif
+}
+
+// chapel_q6k_measure times both on one thread: 1,024 weight rows of 2,048
+// values by 16 activation rows (chapel::alternate). out[0], out[1]: the
+// median times in nanoseconds, Chapel's then ggml's. Returns 0, or -1 when
+// rounds is below 1 or the product is not compiled.
+extern "C" int chapel_q6k_measure(int rounds, double *out) {
+#if CHAPEL_Q6K_COMPILED
+    if (rounds < 1) return -1;
+    ggml_cpu_init();
+    madeup x(1024, 16, 8, 2463534242u);
+    std::vector<float> s((size_t)(x.m * x.n));
+    chapel::alternate(rounds, [&](bool ours) { multiply(ours, x, s.data()); }, out);
+    return 0;
+#else
+    (void)rounds, (void)out;
+    return -1;
+#endif
+}

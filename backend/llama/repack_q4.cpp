@@ -38,8 +38,9 @@
 #include <string.h>
 
 #include <algorithm>
-#include <chrono>
 #include <vector>
+
+#include "kernel_compare.h"
 
 // The wrap is set on Linux and Windows x86-64 (repack_wrap.go); elsewhere
 // ggml's calls are left alone and only the switches below exist.
@@ -450,17 +451,6 @@ void __wrap_ggml_gemm_q4_0_8x8_q8_0(int n, float *s, size_t bs, const void *vx, 
 }
 
 #if CHAPEL_REPACK_COMPILED
-// chapel_repack_measure times both drivers' kernels on the same made-up
-// weights, one thread: a 2,048 × 2,048 matrix (2.4 MB repacked, about one
-// projection of a 1B model), the one-row product four times and the
-// four-row product once per round, the two drivers taking turns to go
-// first. out[0], out[1]: the one-row product's median time in nanoseconds,
-// Chapel's then ggml's; out[2], out[3]: the four-row product's. Returns 0,
-// or -1 when rounds is below 1.
-// chapel_repack_compare runs both drivers' kernels on made-up weights of nc
-// columns (a multiple of 8) and n values (a multiple of 32), for one row
-// (rows = 1) or rows rows (a multiple of 4), and returns how many of the
-// results differ in any bit, or -1 for a shape the kernels do not take.
 // One product of m's weights by Chapel's kernel (ours) or ggml's: m's one
 // row (rows = 1) or its first rows rows, into s (rows × m.nc).
 static void multiply(bool ours, const madeup &m, int rows, float *s) {
@@ -473,66 +463,47 @@ static void multiply(bool ours, const madeup &m, int rows, float *s) {
         __real_ggml_gemm_q4_0_8x8_q8_0(m.n, s, m.nc, m.w.data(), m.a4.data(), rows, m.nc);
     }
 }
-
-int chapel_repack_compare(int n, int nc, int rows, unsigned seed) {
-    if (n < 32 || n % 32 || nc < 8 || nc % 8 || rows < 1 || (rows > 1 && rows % 4)) return -1;
-    ggml_cpu_init();
-    madeup m(n, nc, rows / 4 + 1, seed | 1u);
-    std::vector<float> ours((size_t)rows * nc, -1.0f), theirs((size_t)rows * nc, -2.0f);
-    multiply(true, m, rows, ours.data());
-    multiply(false, m, rows, theirs.data());
-    int differ = 0;
-    for (size_t i = 0; i < ours.size(); i++) differ += memcmp(&ours[i], &theirs[i], sizeof(float)) != 0;
-    return differ;
-}
-
-int chapel_repack_measure(int rounds, double *out) {
-    if (rounds < 1) return -1;
-    ggml_cpu_init();
-    madeup m(2048, 2048, 1, 2463534242u);
-    std::vector<float> s((size_t)4 * m.nc);
-    using clock = std::chrono::steady_clock;
-    auto time = [&](bool ours, bool four) {
-        auto start = clock::now();
-        if (four) {
-            multiply(ours, m, 4, s.data());
-        } else {
-            for (int i = 0; i < 4; i++) multiply(ours, m, 1, s.data());
-        }
-        return (double)std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - start).count();
-    };
-    std::vector<double> t[4];
-    for (int r = -1; r < rounds; r++) {  // round -1 warms the caches
-        for (int four = 0; four < 2; four++) {
-            bool oursFirst = (r & 1) == 0;
-            double first = time(oursFirst, four), second = time(!oursFirst, four);
-            if (r < 0) continue;
-            t[2 * four + (oursFirst ? 0 : 1)].push_back(first);
-            t[2 * four + (oursFirst ? 1 : 0)].push_back(second);
-        }
-    }
-    for (int i = 0; i < 4; i++) {
-        std::sort(t[i].begin(), t[i].end());
-        out[i] = t[i][t[i].size() / 2];
-    }
-    return 0;
-}
 #endif
 
 }  // extern "C"
 #endif
 
-#if !CHAPEL_REPACK_COMPILED
+// chapel_repack_compare runs both drivers' kernels on made-up weights of nc
+// columns (a multiple of 8) and n values (a multiple of 32), for one row
+// (rows = 1) or rows rows (a multiple of 4), and returns how many of the
+// results differ in any bit, or -1 for a shape the kernels do not take.
 extern "C" int chapel_repack_compare(int n, int nc, int rows, unsigned seed) {
-    (void)n;
-    (void)nc;
-    (void)rows;
-    (void)seed;
+#if CHAPEL_REPACK_COMPILED
+    if (n < 32 || n % 32 || nc < 8 || nc % 8 || rows < 1 || (rows > 1 && rows % 4)) return -1;
+    ggml_cpu_init();
+    madeup m(n, nc, rows / 4 + 1, seed | 1u);
+    return chapel::compare((size_t)rows * nc, [&](bool ours, float *s) { multiply(ours, m, rows, s); });
+#else
+    (void)n, (void)nc, (void)rows, (void)seed;
     return -1;
-}
-extern "C" int chapel_repack_measure(int rounds, double *out) {
-    (void)rounds;
-    (void)out;
-    return -1;
-}
 #endif
+}
+
+// chapel_repack_measure times both drivers' kernels on the same made-up
+// weights, one thread: a 2,048 × 2,048 matrix (2.4 MB repacked, about one
+// projection of a 1B model), the one-row product four times a round, then
+// the four-row product once a round (chapel::alternate). out[0], out[1]:
+// the one-row product's median time in nanoseconds, Chapel's then ggml's;
+// out[2], out[3]: the four-row product's. Returns 0, or -1 when rounds is
+// below 1 or the kernels are not compiled.
+extern "C" int chapel_repack_measure(int rounds, double *out) {
+#if CHAPEL_REPACK_COMPILED
+    if (rounds < 1) return -1;
+    ggml_cpu_init();
+    madeup m(2048, 2048, 1, 2463534242u);
+    std::vector<float> s((size_t)4 * m.nc);
+    chapel::alternate(rounds, [&](bool ours) {
+        for (int i = 0; i < 4; i++) multiply(ours, m, 1, s.data());
+    }, out);
+    chapel::alternate(rounds, [&](bool ours) { multiply(ours, m, 4, s.data()); }, out + 2);
+    return 0;
+#else
+    (void)rounds, (void)out;
+    return -1;
+#endif
+}

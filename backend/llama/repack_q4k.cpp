@@ -32,8 +32,9 @@
 #include <string.h>
 
 #include <algorithm>
-#include <chrono>
 #include <vector>
+
+#include "kernel_compare.h"
 
 #if defined(__x86_64__) && !defined(__APPLE__)
 #define CHAPEL_Q4K_WRAPPED 1
@@ -307,69 +308,42 @@ static void multiply(bool ours, const madeup &m, int rows, float *s) {
     else
         __real_ggml_gemm_q4_K_8x8_q8_K(m.n, s, m.nc, m.w.data(), m.a.data(), rows, m.nc);
 }
-
-// chapel_q4k_compare runs both kernels on made-up weights of nc columns (a
-// multiple of 8) and n values (a multiple of 256), for rows rows (a
-// multiple of 4), and returns how many results differ in any bit, or -1
-// for a shape the kernels do not take.
-int chapel_q4k_compare(int n, int nc, int rows, unsigned seed) {
-    if (n < 256 || n % 256 || nc < 8 || nc % 8 || rows < 4 || rows % 4) return -1;
-    ggml_cpu_init();
-    madeup m(n, nc, rows, seed | 1u);
-    std::vector<float> ours((size_t)rows * nc, -1.0f), theirs((size_t)rows * nc, -2.0f);
-    multiply(true, m, rows, ours.data());
-    multiply(false, m, rows, theirs.data());
-    int differ = 0;
-    for (size_t i = 0; i < ours.size(); i++) differ += memcmp(&ours[i], &theirs[i], sizeof(float)) != 0;
-    return differ;
-}
-
-// chapel_q4k_measure times both kernels on one thread: a 2,048 × 2,048
-// matrix (2.4 MB repacked) by 16 rows (ggml's kernel takes 16 at a time
-// when it can), the two taking turns to go first. out[0], out[1]: the
-// median times in nanoseconds, Chapel's then ggml's. Returns 0, or -1 when
-// rounds is below 1.
-int chapel_q4k_measure(int rounds, double *out) {
-    if (rounds < 1) return -1;
-    ggml_cpu_init();
-    madeup m(2048, 2048, 16, 2463534242u);
-    std::vector<float> s((size_t)m.rows * m.nc);
-    using clock = std::chrono::steady_clock;
-    auto time = [&](bool ours) {
-        auto start = clock::now();
-        multiply(ours, m, m.rows, s.data());
-        return (double)std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - start).count();
-    };
-    std::vector<double> t[2];
-    for (int r = -1; r < rounds; r++) {  // round -1 warms the caches
-        bool oursFirst = (r & 1) == 0;
-        double first = time(oursFirst), second = time(!oursFirst);
-        if (r < 0) continue;
-        t[oursFirst ? 0 : 1].push_back(first);
-        t[oursFirst ? 1 : 0].push_back(second);
-    }
-    for (int i = 0; i < 2; i++) {
-        std::sort(t[i].begin(), t[i].end());
-        out[i] = t[i][t[i].size() / 2];
-    }
-    return 0;
-}
 #endif
 
 }  // extern "C"
 #endif
 
-#if !CHAPEL_Q4K_COMPILED
+// chapel_q4k_compare runs both kernels on made-up weights of nc columns (a
+// multiple of 8) and n values (a multiple of 256), for rows rows (a
+// multiple of 4), and returns how many results differ in any bit, or -1
+// for a shape the kernels do not take.
 extern "C" int chapel_q4k_compare(int n, int nc, int rows, unsigned seed) {
-    (void)n;
-    (void)nc;
-    (void)rows;
-    (void)seed;
+#if CHAPEL_Q4K_COMPILED
+    if (n < 256 || n % 256 || nc < 8 || nc % 8 || rows < 4 || rows % 4) return -1;
+    ggml_cpu_init();
+    madeup m(n, nc, rows, seed | 1u);
+    return chapel::compare((size_t)rows * nc, [&](bool ours, float *s) { multiply(ours, m, rows, s); });
+#else
+    (void)n, (void)nc, (void)rows, (void)seed;
     return -1;
-}
-extern "C" int chapel_q4k_measure(int rounds, double *out) {
-    (void)rounds;
-    (void)out;
-    return -1;
-}
 #endif
+}
+
+// chapel_q4k_measure times both kernels on one thread: a 2,048 × 2,048
+// matrix (2.4 MB repacked) by 16 rows (ggml's kernel takes 16 at a time
+// when it can; chapel::alternate). out[0], out[1]: the median times in
+// nanoseconds, Chapel's then ggml's. Returns 0, or -1 when rounds is below
+// 1 or the kernel is not compiled.
+extern "C" int chapel_q4k_measure(int rounds, double *out) {
+#if CHAPEL_Q4K_COMPILED
+    if (rounds < 1) return -1;
+    ggml_cpu_init();
+    madeup m(2048, 2048, 16, 2463534242u);
+    std::vector<float> s((size_t)m.rows * m.nc);
+    chapel::alternate(rounds, [&](bool ours) { multiply(ours, m, m.rows, s.data()); }, out);
+    return 0;
+#else
+    (void)rounds, (void)out;
+    return -1;
+#endif
+}
