@@ -117,8 +117,9 @@ inline void offsets(const q8k &a, __m512i o[4]) {
 }
 
 // One weight row's super-block by one activation row's: eight lanes of
-// sums, lane k over values 32i + 4k..4k+3 as in ggml's AVX2 dot product
-// (each at most 16 × 32 × 128 per chunk, and scaled by at most 128).
+// sums, lane k over values 32i + 4k..4k+3 as in ggml's AVX2 dot product.
+// Before its scale a lane holds four products of at most 32 × 128, so
+// vpmaddwd's low 16 bits carry it whole.
 inline __m256i dot(const weights &w, const q8k &a, const __m512i o[4]) {
     __m512i sum = _mm512_setzero_si512();
     for (int c = 0; c < 4; c++) {
