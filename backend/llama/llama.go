@@ -4,7 +4,8 @@
 // It is the only package in Chapel that uses cgo. Every object has an
 // explicit Close; nothing relies on finalisers. Beside the binding it holds
 // Chapel's CPU kernels that stand in front of ggml's (amx_kernels.cpp,
-// amx_mmq.cpp, repack_q4.cpp), each with a switch its tests compare by.
+// amx_mmq.cpp, repack_q4.cpp, repack_q4k.cpp, q6k_gemm.cpp), each with a
+// switch its tests compare by.
 package llama
 
 /*
