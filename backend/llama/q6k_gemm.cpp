@@ -239,9 +239,10 @@ struct madeup {
 #endif
 
 #if CHAPEL_Q6K_WRAPPED
+#include "ggml-cpu-impl.h"  // ggml_compute_params: the thread's index and count
+
 extern "C" {
 
-struct ggml_compute_params;
 bool __real_llamafile_sgemm(const struct ggml_compute_params *params, int64_t m, int64_t n, int64_t k, const void *A,
                             int64_t lda, const void *B, int64_t ldb, void *C, int64_t ldc, int Atype, int Btype,
                             int Ctype);
@@ -255,13 +256,8 @@ bool __wrap_llamafile_sgemm(const struct ggml_compute_params *params, int64_t m,
     // tile of four rows amortises nothing over a single activation row
     // (0.88× ggml's speed on a 27 MB matrix, one activation row).
     if (chapel_q6k_driver && Atype == TYPE_Q6_K && Btype == TYPE_Q8_K && Ctype == TYPE_F32 && m > 0 && n >= 4 && k > 0) {
-        // ggml_compute_params begins with the thread's index and count.
-        struct threads {
-            int ith, nth;
-        } th;
-        memcpy(&th, params, sizeof th);
         if (!chapel_q6k_taken) chapel_q6k_taken = 1;  // stored once: see repack_q4.cpp
-        gemm(th.ith, th.nth, m, n, k, (const q6k *)A, lda, (const q8k *)B, ldb, (float *)C, ldc);
+        gemm(params->ith, params->nth, m, n, k, (const q6k *)A, lda, (const q8k *)B, ldb, (float *)C, ldc);
         return true;
     }
 #endif
