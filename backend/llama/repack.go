@@ -190,7 +190,8 @@ var (
 	repackChoice RepackChoice
 )
 
-// Repack chooses who multiplies repacked Q4_0 weights in this process, the
+// Repack chooses who multiplies repacked Q4_0 weights (and, where the build
+// carries them, Q4_K and Q6_K weights: KQuantKernels) in this process, the
 // first time it is called (the local engine's Load, before the model's
 // first decode), and reports it. Processes that load no model never pay
 // for the measurement.
