@@ -4,6 +4,7 @@
 // matrices.
 #pragma once
 
+#include <stdint.h>
 #include <string.h>
 
 #include <algorithm>
@@ -11,6 +12,23 @@
 #include <vector>
 
 namespace chapel {
+
+// The made-up matrices' numbers: xorshift32 from a nonzero seed.
+struct xorshift {
+    uint32_t s;
+    uint32_t next() {
+        s ^= s << 13;
+        s ^= s >> 17;
+        s ^= s << 5;
+        return s;
+    }
+    uint8_t byte() { return (uint8_t)next(); }
+    // An activation as quantising makes one, -127..127: never -128, whose
+    // sign ggml's one-row Q4_0 kernel takes wrongly.
+    int8_t activation() { return (int8_t)((int)(next() % 255) - 127); }
+    // A Q8_K row's scale, 0.01 to 0.16.
+    float scale() { return 0.01f * (float)(1 + next() % 16); }
+};
 
 // Runs multiply(true, s) (Chapel's kernel) and multiply(false, s) (ggml's)
 // into two buffers of n floats and returns how many results differ in any

@@ -216,16 +216,16 @@ struct madeup {
     std::vector<q6k> a;
     std::vector<q8k> b;
     madeup(int64_t m, int64_t n, int64_t k, uint32_t seed) : m(m), n(n), k(k), a((size_t)(m * k)), b((size_t)(n * k)) {
-        auto next = [&seed]() { seed ^= seed << 13; seed ^= seed >> 17; seed ^= seed << 5; return seed; };
+        chapel::xorshift r{seed};
         for (auto &w : a) {
-            for (auto &q : w.ql) q = (uint8_t)next();
-            for (auto &q : w.qh) q = (uint8_t)next();
-            for (auto &s : w.scales) s = (int8_t)next();
+            for (auto &q : w.ql) q = r.byte();
+            for (auto &q : w.qh) q = r.byte();
+            for (auto &s : w.scales) s = (int8_t)r.byte();
             w.d = 0x211F;
         }
         for (auto &x : b) {
-            x.d = 0.01f * (float)(1 + next() % 16);
-            for (auto &q : x.qs) q = (int8_t)((int)(next() % 255) - 127);
+            x.d = r.scale();
+            for (auto &q : x.qs) q = r.activation();
             for (int g = 0; g < 16; g++) {
                 int s = 0;
                 for (int i = 0; i < 16; i++) s += x.qs[16 * g + i];

@@ -390,8 +390,8 @@ void gemm(int n, float *s, size_t bs, const void *vx, const void *vy, int nr, in
 
 // Made-up repacked Q4_0 weights (nc columns of n values) and activations,
 // one row's and four rows' of each of `groups` row groups: xorshift bytes,
-// scales of 0.1 in f16. Activations stay within -127..127, as quantising
-// makes them: ggml's one-row kernel takes the sign of -128 wrongly.
+// scales of 0.1 in f16, activations as quantising makes them
+// (chapel::xorshift).
 struct madeup {
     int n, nc;
     std::vector<q4x8> w;
@@ -399,19 +399,18 @@ struct madeup {
     std::vector<q8x4> a4;
     madeup(int n, int nc, int groups, uint32_t seed)
         : n(n), nc(nc), w((size_t)(nc / 8) * (n / 32)), a1(n / 32), a4((size_t)groups * (n / 32)) {
-        auto next = [&seed]() { seed ^= seed << 13; seed ^= seed >> 17; seed ^= seed << 5; return seed; };
+        chapel::xorshift r{seed};
         for (auto &b : w) {
             for (auto &d : b.d) d = 0x2E66;
-            for (auto &q : b.qs) q = (uint8_t)next();
+            for (auto &q : b.qs) q = r.byte();
         }
-        auto value = [&next]() { return (int8_t)((int)(next() % 255) - 127); };
         for (auto &b : a1) {
             b.d = 0x2E66;
-            for (auto &q : b.qs) q = value();
+            for (auto &q : b.qs) q = r.activation();
         }
         for (auto &b : a4) {
             for (auto &d : b.d) d = 0x2E66;
-            for (auto &q : b.qs) q = value();
+            for (auto &q : b.qs) q = r.activation();
         }
     }
 };

@@ -257,16 +257,16 @@ struct madeup {
     std::vector<q8kx4> a;
     madeup(int n, int nc, int rows, uint32_t seed)
         : n(n), nc(nc), rows(rows), w((size_t)(nc / 8) * (n / 256)), a((size_t)(rows / 4) * (n / 256)) {
-        auto next = [&seed]() { seed ^= seed << 13; seed ^= seed >> 17; seed ^= seed << 5; return seed; };
+        chapel::xorshift r{seed};
         for (auto &b : w) {
             for (auto &d : b.d) d = 0x2E66;
             for (auto &d : b.dmin) d = 0x2A66;
-            for (auto &q : b.scales) q = (uint8_t)next();
-            for (auto &q : b.qs) q = (uint8_t)next();
+            for (auto &q : b.scales) q = r.byte();
+            for (auto &q : b.qs) q = r.byte();
         }
         for (auto &b : a) {
-            for (auto &d : b.d) d = 0.01f * (float)(1 + next() % 16);
-            for (auto &q : b.qs) q = (int8_t)((int)(next() % 255) - 127);
+            for (auto &d : b.d) d = r.scale();
+            for (auto &q : b.qs) q = r.activation();
             for (int p = 0; p < 4; p++)
                 for (int h = 0; h < 2; h++)
                     for (int m = 0; m < 4; m++)
