@@ -27,7 +27,8 @@ fi
 
 "$bin" bench --bandwidth --threads "$threads" --json > "$out/bandwidth.json"
 : > "$out/results.jsonl"
-for name in ${BENCH_MODELS:-1b-q4_0 1b-q4_k_m}; do
+models=${BENCH_MODELS:-1b-q4_0 1b-q4_k_m}
+for name in $models; do
   echo "== $name: preparing (written and quantised once, then cached)" >&2
   "$bin" bench --synthetic "$name" --threads "$threads" --pp 8 --tg 8 --reps 1 --json > /dev/null
   model="$CHAPEL_HOME/cache/synthetic-$name.gguf"
@@ -42,7 +43,7 @@ for name in ${BENCH_MODELS:-1b-q4_0 1b-q4_k_m}; do
 done
 
 extras=${BENCH_EXTRAS:-1}
-first=${BENCH_MODELS:-1b-q4_0}; first=${first%% *}
+first=${models%% *}
 for f in reuse load load-stories summary serve; do echo '{}' > "$out/$f.json"; done
 if [ "$extras" = 1 ]; then
 # Prefix reuse and parallel sequences, on the first model: the first token
@@ -100,9 +101,9 @@ for (const r of rows) {
 }
 const ru = JSON.parse(fs.readFileSync(process.argv[4], 'utf8'));
 if (ru.model) {
-console.log(`\nfollow-up turn (${ru.model}): first token of 20 new tokens after ${ru.history} tokens of history ${f(ru.followup_ttft_ms, 0)} ms, ` +
-  `the 20 tokens alone ${f(ru.alone_ttft_ms, 0)} ms: ${f(ru.followup_ratio, 2)}× (target ≤ 1.5×; reprocessing the history: ${f(ru.full_ttft_ms, 0)} ms)`);
-console.log(`parallel sequences: 4 together ${f(ru.parallel_tg_tps)} tok/s vs one ${f(ru.tg_tps)} tok/s: ${f(ru.parallel_gain, 2)}× (target ≥ 2.5×)`);
+  console.log(`\nfollow-up turn (${ru.model}): first token of 20 new tokens after ${ru.history} tokens of history ${f(ru.followup_ttft_ms, 0)} ms, ` +
+    `the 20 tokens alone ${f(ru.alone_ttft_ms, 0)} ms: ${f(ru.followup_ratio, 2)}× (target ≤ 1.5×; reprocessing the history: ${f(ru.full_ttft_ms, 0)} ms)`);
+  console.log(`parallel sequences: 4 together ${f(ru.parallel_tg_tps)} tok/s vs one ${f(ru.tg_tps)} tok/s: ${f(ru.parallel_gain, 2)}× (target ≥ 2.5×)`);
 }
 for (const file of [process.argv[5], process.argv[6]]) {
   const ld = JSON.parse(fs.readFileSync(file, 'utf8'));

@@ -66,8 +66,9 @@ func Init() {
 			SetAMXDriver(false)
 		}
 		// CHAPEL_AMX=off (or 0, false) leaves every weight to the AVX-512
-		// kernels, ggml's repack and Chapel's AVX512-VNNI ones for Q4_0, to
-		// compare with AMX on the same machine (`CHAPEL_AMX=off make bench`).
+		// kernels, ggml's repack and Chapel's AVX512-VNNI ones (Q4_0, Q4_K,
+		// Q6_K), to compare with AMX on the same machine
+		// (`CHAPEL_AMX=off make bench`).
 		switch strings.ToLower(os.Getenv("CHAPEL_AMX")) {
 		case "off", "0", "false":
 			SetAMX(false)
