@@ -81,5 +81,13 @@ func watchRender() (stop func()) {
 	return func() {
 		close(done)
 		<-ended
+		// One look at the end too: the ticker's goroutine may not have run
+		// during the render (a 2 GB string written in one piece on a loaded
+		// machine finished before its first look, and the render returned
+		// "unguarded"). A render that grew past the limit is a runaway
+		// whether or not a tick saw it.
+		if now := heap(); now > base && now-base > limit {
+			runaway(now - base)
+		}
 	}
 }
