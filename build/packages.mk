@@ -57,13 +57,14 @@ test-windows-amx:
 	bash scripts/wine-amx-check.sh $(WIN_BIN_DIR)/llama-amx.test.exe
 
 ## test-windows-repack: the llama package's tests of Chapel's repack kernels
-## (repack_q4.cpp, which the linker's --wrap puts in front of ggml's) built
+## (repack_q4.cpp, and the AVX2 Q6_K product of q6k_gemm.cpp, which the
+## linker's --wrap puts in front of ggml's) built
 ## for Windows at the baseline level and run under Wine: the mingw link
 ## routes ggml's calls there and the result is ggml's bit for bit. Part of
 ## test-packages, after build-windows, whose llama.cpp build it reuses.
 test-windows-repack:
 	$(call win_llama_test,$(FLAGS_base_amd64),v3)
-	bash scripts/wine-go-test.sh $(WIN_BIN_DIR)/llama-v3.test.exe 'TestRepackKernels|TestCompareRepack'
+	bash scripts/wine-go-test.sh $(WIN_BIN_DIR)/llama-v3.test.exe 'TestRepackKernels|TestCompareRepack|TestCompareKQuants|TestKQuantKernels|TestMeasureKQuants'
 
 ## test-windows-repack-avx512: the same at the avx512 engine's level, whose
 ## repack kernels take the AVX512-VNNI path and which carries the Q4_K

@@ -5,8 +5,9 @@
 // token. In Q4_K_M models Q6_K holds the output layer and some of the value
 // and feed-forward down projections; it took 24 % of a 512-token prompt of
 // the 1B Q4_K_M model, once Chapel's Q4_K kernel (repack_q4k.cpp) had made
-// the rest faster. Built only with AVX512-VNNI (the avx512 and amx release
-// engines); other builds leave ggml's product alone.
+// the rest faster, and 14 % in the portable x86-64-v3 engine. Built with
+// AVX512-VNNI (the avx512 and amx release engines) or with AVX2 and FMA
+// (the x86-64-v3 engine); other builds leave ggml's product alone.
 //
 // ggml-cpu asks llamafile's tinyBLAS first (llamafile_sgemm), which takes
 // no K-quants and says so, and then runs its own loop. The linker routes
@@ -15,15 +16,21 @@
 // answers true, so ggml skips its loop; every other call goes on to
 // tinyBLAS.
 //
-// How: tiles of four weight rows by four activation rows. Each weight row's
-// super-block is unpacked once per tile into 6-bit values (four 512-bit
-// vectors) and its sixteen scales, and multiplied by the four activation
-// rows with vpdpbusd, the offset of 32 taken off by starting each sum from
-// -32 × the activations' sum (worked out once per activation row and
-// super-block). The integers in each of the eight 32-bit lanes are those
-// of ggml's AVX2 dot product, and the floats go through the same
-// operations in the same order (per super-block one FMA per lane, then
-// ggml's horizontal sum), so the results are ggml's bit for bit.
+// How: tiles of four weight rows by four activation rows, so that each
+// weight super-block is unpacked once per tile and each activation row's
+// offset term once per tile, not once per dot product.
+//   - AVX512-VNNI: each weight row's super-block is unpacked into 6-bit
+//     values (four 512-bit vectors) and its sixteen scales, and multiplied
+//     by the four activation rows with vpdpbusd, the offset of 32 taken off
+//     by starting each sum from -32 × the activations' sum.
+//   - AVX2: 32 values at a time, each chunk of weights unpacked once and
+//     multiplied with maddubs by the four activation rows, from which
+//     maddubs(32, activations), worked out once per tile, is taken off as
+//     in ggml's dot product.
+// The integers in each of the eight 32-bit lanes are those of ggml's AVX2
+// dot product (which AVX-512 builds run too), and the floats go through
+// the same operations in the same order (per super-block one FMA per lane,
+// then ggml's horizontal sum), so the results are ggml's bit for bit.
 
 #include <stddef.h>
 #include <stdint.h>
@@ -43,6 +50,10 @@
 #if CHAPEL_Q6K_WRAPPED && defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && \
     defined(__AVX512VNNI__) && defined(__F16C__)
 #define CHAPEL_Q6K_COMPILED 1
+#define CHAPEL_Q6K_VNNI 1
+#elif CHAPEL_Q6K_WRAPPED && defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+#define CHAPEL_Q6K_COMPILED 1
+#define CHAPEL_Q6K_VNNI 0
 #else
 #define CHAPEL_Q6K_COMPILED 0
 #endif
@@ -78,6 +89,15 @@ enum { TYPE_F32 = 0, TYPE_Q6_K = 14, TYPE_Q8_K = 15 };  // ggml.h's ggml_type
 
 inline float f16(uint16_t h) { return _cvtsh_ss(h); }
 
+// ggml's horizontal sum of eight floats, in its order.
+inline float hsum8(__m256 x) {
+    __m128 r = _mm_add_ps(_mm256_extractf128_ps(x, 1), _mm256_castps256_ps128(x));
+    r = _mm_add_ps(r, _mm_movehl_ps(r, r));
+    r = _mm_add_ss(r, _mm_movehdup_ps(r));
+    return _mm_cvtss_f32(r);
+}
+
+#if CHAPEL_Q6K_VNNI
 // A weight row's super-block, unpacked: q[c] values 64c..64c+63 (0..63,
 // the offset of 32 not yet taken off); s[c] the scale of each 32-bit lane
 // of q[c] (lane k: values 64c + 4k..4k+3, scale 4c + k/4) in its low 16
@@ -129,14 +149,6 @@ inline __m256i dot(const weights &w, const q8k &a, const __m512i o[4]) {
     return _mm256_add_epi32(_mm512_castsi512_si256(sum), _mm512_extracti64x4_epi64(sum, 1));
 }
 
-// ggml's horizontal sum of eight floats, in its order.
-inline float hsum8(__m256 x) {
-    __m128 r = _mm_add_ps(_mm256_extractf128_ps(x, 1), _mm256_castps256_ps128(x));
-    r = _mm_add_ps(r, _mm_movehl_ps(r, r));
-    r = _mm_add_ss(r, _mm_movehdup_ps(r));
-    return _mm_cvtss_f32(r);
-}
-
 // R weight rows (from A, lda blocks apart) by C activation rows (from B,
 // ldb apart) over k super-blocks, into C[col * ldc + row].
 template <int R, int Cn>
@@ -166,6 +178,78 @@ void tile(int64_t k, const q6k *A, int64_t lda, const q8k *B, int64_t ldb, float
     for (int r = 0; r < R; r++)
         for (int c = 0; c < Cn; c++) out[c * ldc + r] = hsum8(acc[r][c]);
 }
+
+#else
+// ggml's AVX2 unpacking of 128 values (half h of a super-block) into four
+// chunks of 32 6-bit values (0..63, the offset of 32 not yet taken off):
+// chunk i holds values 128h + 32i..32i+31.
+inline void unpack_half(const q6k &b, int h, __m256i q[4]) {
+    const __m256i low4 = _mm256_set1_epi8(0x0F), two = _mm256_set1_epi8(3);
+    const __m256i l0 = _mm256_loadu_si256((const __m256i *)(b.ql + 64 * h));
+    const __m256i l1 = _mm256_loadu_si256((const __m256i *)(b.ql + 64 * h + 32));
+    const __m256i hi = _mm256_loadu_si256((const __m256i *)(b.qh + 32 * h));
+    q[0] = _mm256_or_si256(_mm256_and_si256(l0, low4), _mm256_slli_epi16(_mm256_and_si256(hi, two), 4));
+    q[1] = _mm256_or_si256(_mm256_and_si256(l1, low4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hi, 2), two), 4));
+    q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low4),
+                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hi, 4), two), 4));
+    q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low4),
+                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hi, 6), two), 4));
+}
+
+// The scales of chunk g (values 32g..32g+31) as sixteen 16-bit lanes:
+// scale 2g for the first sixteen values, 2g + 1 for the rest.
+inline __m256i chunk_scales(__m128i sc, int g) {
+    const __m128i pick = _mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+    return _mm256_cvtepi8_epi16(_mm_shuffle_epi8(sc, _mm_add_epi8(pick, _mm_set1_epi8((char)(2 * g)))));
+}
+
+// R weight rows (from A, lda blocks apart) by C activation rows (from B,
+// ldb apart) over k super-blocks, into C[col * ldc + row]. Per chunk of 32
+// values a lane k sums scale × (maddubs(w, a) - maddubs(32, a)) over values
+// 4k..4k+3, as in ggml's AVX2 dot product; 16-bit sums of two products of
+// at most 63 × 128, less 32 × 256, stay within 16 bits.
+template <int R, int Cn>
+void tile(int64_t k, const q6k *A, int64_t lda, const q8k *B, int64_t ldb, float *out, int64_t ldc) {
+    __m256 acc[R][Cn];
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < Cn; c++) acc[r][c] = _mm256_setzero_ps();
+    const __m256i thirtytwo = _mm256_set1_epi8(32);
+    __m256i o[Cn][8];  // maddubs(32, activations) per row and chunk
+    for (int64_t l = 0; l < k; l++) {
+        for (int c = 0; c < Cn; c++)
+            for (int g = 0; g < 8; g++)
+                o[c][g] = _mm256_maddubs_epi16(thirtytwo, _mm256_loadu_si256((const __m256i *)(B[c * ldb + l].qs + 32 * g)));
+        for (int r = 0; r < R; r++) {
+            const q6k &wb = A[r * lda + l];
+            const char *next = (const char *)&A[(R + r) * lda + l];  // as in the AVX-512 tile
+            for (int line = 0; line < (int)sizeof(q6k); line += 64) _mm_prefetch(next + line, _MM_HINT_T0);
+            const __m128i sc = _mm_loadu_si128((const __m128i *)wb.scales);
+            __m256i sum[Cn];
+            for (int c = 0; c < Cn; c++) sum[c] = _mm256_setzero_si256();
+            for (int h = 0; h < 2; h++) {
+                __m256i q[4];
+                unpack_half(wb, h, q);
+                for (int i = 0; i < 4; i++) {
+                    const int g = 4 * h + i;
+                    const __m256i s = chunk_scales(sc, g);
+                    for (int c = 0; c < Cn; c++) {
+                        const __m256i a = _mm256_loadu_si256((const __m256i *)(B[c * ldb + l].qs + 32 * g));
+                        const __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(q[i], a), o[c][g]);
+                        sum[c] = _mm256_add_epi32(sum[c], _mm256_madd_epi16(s, p));
+                    }
+                }
+            }
+            const float wd = f16(wb.d);
+            for (int c = 0; c < Cn; c++) {
+                const float d = B[c * ldb + l].d * wd;
+                acc[r][c] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum[c]), acc[r][c]);
+            }
+        }
+    }
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < Cn; c++) out[c * ldc + r] = hsum8(acc[r][c]);
+}
+#endif
 
 template <int R>
 void tile_cols(int cols, int64_t k, const q6k *A, int64_t lda, const q8k *B, int64_t ldb, float *out, int64_t ldc) {
