@@ -56,9 +56,9 @@ test-windows-amx:
 	$(call win_llama_test,$(FLAGS_amx),amx)
 	bash scripts/wine-amx-check.sh $(WIN_BIN_DIR)/llama-amx.test.exe
 
-## test-windows-repack: the llama package's tests of Chapel's repack kernels
-## (repack_q4.cpp, and the AVX2 Q6_K product of q6k_gemm.cpp, which the
-## linker's --wrap puts in front of ggml's) built
+## test-windows-repack: the llama package's tests of Chapel's kernels
+## (repack_q4.cpp, and the AVX2 K-quant kernels of repack_q4k.cpp and
+## q6k_gemm.cpp, which the linker's --wrap puts in front of ggml's) built
 ## for Windows at the baseline level and run under Wine: the mingw link
 ## routes ggml's calls there and the result is ggml's bit for bit. Part of
 ## test-packages, after build-windows, whose llama.cpp build it reuses.

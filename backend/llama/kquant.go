@@ -20,9 +20,8 @@ import (
 )
 
 // KQuantKernel is one of Chapel's kernels for K-quant weights, which the
-// linker puts in front of ggml's own (x86-64, Linux and Windows: the Q4_K
-// kernel with AVX512-VNNI, the Q6_K product with AVX512-VNNI or AVX2): a
-// switch between the two, whether Chapel's ran, and a comparison and a
+// linker puts in front of ggml's own (x86-64 with AVX512-VNNI or AVX2,
+// Linux and Windows): a switch between the two, whether Chapel's ran, and a comparison and a
 // timing of both on made-up weights.
 type KQuantKernel struct {
 	Name string // as RepackChoice names it: "Q4_K prompts"

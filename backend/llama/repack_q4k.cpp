@@ -2,20 +2,27 @@
 // (eight columns interleaved in runs of eight bytes, block_q4_Kx8), times
 // Q8_K activations of four rows (block_q8_Kx4): the prompt batches of
 // Q4_K_M models, the type of the catalog's chat models
-// (ggml_gemm_q4_K_8x8_q8_K). Built only with AVX512-VNNI (the avx512 and
-// amx release engines); other builds pass every call on to ggml.
+// (ggml_gemm_q4_K_8x8_q8_K). Built with AVX512-VNNI (the avx512 and amx
+// release engines) or with AVX2 and FMA (the x86-64-v3 engine); other
+// builds pass every call on to ggml.
 //
-// Why: ggml's AVX-512 kernel multiplies the nibbles by the activations with
-// maddubs into 16-bit sums, and shuffles weights and activations into a
-// pairing of columns and rows first: per four rows, sixteen columns and two
+// Why: ggml's kernels multiply the nibbles by the activations with maddubs
+// into 16-bit sums, and shuffle weights and activations into a pairing of
+// columns and rows first: per four rows, sixteen columns and two
 // sub-blocks, about 64 maddubs, 56 16-bit adds and some 100 shuffles,
-// permutes and blends. Here vpdpbusd multiplies the unsigned nibbles, in
-// the order ggml stores them, by eight activations of a row repeated over
-// the vector and adds each four products into 32 bits: the 64 multiplies
-// stay, the adds and shuffles go. On an AMD EPYC with AVX-512 (Zen 4
-// class) the kernel runs at 1.7× ggml's speed (chapel_q4k_measure; 1.4×
-// built with mingw), and a 512-token prompt of the 1B model in Q4_K_M at
-// 1.36× (99 → 135 tok/s, two threads).
+// permutes and blends (AVX-512; the AVX2 kernel's are alike). Here the
+// nibbles are multiplied in the order ggml stores them by eight
+// activations of a row repeated over the vector:
+//   - AVX512-VNNI: vpdpbusd adds each four products into 32 bits, so the
+//     multiplies stay and the adds and shuffles go. On an AMD EPYC with
+//     AVX-512 (Zen 4 class) 1.7× ggml's speed (chapel_q4k_measure; 1.4×
+//     built with mingw), and a 512-token prompt of the 1B model in Q4_K_M
+//     at 1.36× (99 → 135 tok/s, two threads).
+//   - AVX2: maddubs into 16-bit sums as ggml does, but no shuffles; one
+//     hadd per row and sub-block joins a column's two lanes. 1.1–1.2× ggml's
+//     speed in chapel_q4k_measure, and with the AVX2 Q6_K product
+//     (q6k_gemm.cpp) a 512-token prompt of the 1B Q4_K_M model at 1.37×
+//     (92 → 126 tok/s, the x86-64-v3 engine on the same EPYC).
 //
 // The integers are the same (both are exact), and every column's floats go
 // through the same operations in the same order as in ggml's kernel (per
@@ -45,6 +52,10 @@
 #if CHAPEL_Q4K_WRAPPED && defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && \
     defined(__AVX512DQ__) && defined(__AVX512VNNI__) && defined(__F16C__)
 #define CHAPEL_Q4K_COMPILED 1
+#define CHAPEL_Q4K_VNNI 1
+#elif CHAPEL_Q4K_WRAPPED && defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+#define CHAPEL_Q4K_COMPILED 1
+#define CHAPEL_Q4K_VNNI 0
 #else
 #define CHAPEL_Q4K_COMPILED 0
 #endif
@@ -114,6 +125,7 @@ inline unpacked unpack_scales(const q4kx8 &b) {
     return u;
 }
 
+#if CHAPEL_Q4K_VNNI
 // Sixteen columns from two groups' halves (G = 2), or one group's eight in
 // the low half (G = 1).
 template <int G>
@@ -198,6 +210,67 @@ void gemm_groups(int nb, const q4kx8 *const ws[2], const unpacked *const us[2], 
     }
 }
 
+#else
+// One column group of four rows with AVX2, which has no vpdpbusd: maddubs
+// multiplies the nibbles, in the order ggml stores them, by eight
+// activations of a row repeated over the vector into 16-bit sums (four per
+// sub-block of at most 2 × 15 × 128 each: 15,360), vpmaddwd applies each
+// column's scale, and one hadd joins a column's two lanes. The columns come
+// out in the order 0, 1, 4, 5, 2, 3, 6, 7 (order, which is its own
+// inverse), so the column vectors d, dmin and the mins are put in that
+// order too and the results put back once at the end. w and u are the
+// group's super-blocks and unpacked scales, a the rows' super-blocks, bs
+// the rows' paired block sums (pairs(), [l][p][m]), s row 0's first column.
+void gemm_group(int nb, const q4kx8 *w, const unpacked *u, const q8kx4 *a, const int32_t *bs, float *s, size_t stride) {
+    const __m256i order = _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7);
+    const __m256i first = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3), second = _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7);
+    const __m256i mask = _mm256_set1_epi8(0x0F);
+    __m256 acc[4], low[4];
+    for (int m = 0; m < 4; m++) acc[m] = low[m] = _mm256_setzero_ps();
+    for (int l = 0; l < nb; l++) {
+        const unpacked &ul = u[l];
+        const __m256 d = _mm256_permutevar8x32_ps(_mm256_loadu_ps(ul.d), order);
+        const __m256 dmin = _mm256_permutevar8x32_ps(_mm256_loadu_ps(ul.dmin), order);
+        for (int p = 0; p < 4; p++) {
+            __m256i sum[4];
+            for (int h = 0; h < 2; h++) {
+                __m256i part[4][2];  // row m, columns 0-3 and 4-7: 16-bit sums
+                for (int q = 0; q < 4; q++) {
+                    const uint8_t *raw = w[l].qs + (4 * p + q) * 64;
+                    __m256i w0 = _mm256_loadu_si256((const __m256i *)raw), w1 = _mm256_loadu_si256((const __m256i *)(raw + 32));
+                    if (h) w0 = _mm256_srli_epi16(w0, 4), w1 = _mm256_srli_epi16(w1, 4);
+                    w0 = _mm256_and_si256(w0, mask), w1 = _mm256_and_si256(w1, mask);
+                    for (int m = 0; m < 4; m++) {
+                        int64_t v;
+                        memcpy(&v, a[l].qs + 256 * p + 128 * h + 32 * q + 8 * m, 8);
+                        const __m256i av = _mm256_set1_epi64x(v);
+                        const __m256i t0 = _mm256_maddubs_epi16(w0, av), t1 = _mm256_maddubs_epi16(w1, av);
+                        part[m][0] = q ? _mm256_add_epi16(part[m][0], t0) : t0;
+                        part[m][1] = q ? _mm256_add_epi16(part[m][1], t1) : t1;
+                    }
+                }
+                // Each column's scale in the four 16-bit lanes of its sums.
+                const __m256i sc = _mm256_loadu_si256((const __m256i *)ul.sc[2 * p + h]);
+                __m256i s0 = _mm256_permutevar8x32_epi32(sc, first), s1 = _mm256_permutevar8x32_epi32(sc, second);
+                s0 = _mm256_or_si256(s0, _mm256_slli_epi32(s0, 16)), s1 = _mm256_or_si256(s1, _mm256_slli_epi32(s1, 16));
+                for (int m = 0; m < 4; m++) {
+                    const __m256i col = _mm256_hadd_epi32(_mm256_madd_epi16(part[m][0], s0), _mm256_madd_epi16(part[m][1], s1));
+                    sum[m] = h ? _mm256_add_epi32(sum[m], col) : col;
+                }
+            }
+            const __m256i mn = _mm256_permutevar8x32_epi32(_mm256_loadu_si256((const __m256i *)ul.mn[p]), order);
+            for (int m = 0; m < 4; m++) {
+                const __m256 rd = _mm256_set1_ps(a[l].d[m]);
+                acc[m] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[m]), _mm256_mul_ps(d, rd), acc[m]);
+                const __m256i mins = _mm256_madd_epi16(_mm256_set1_epi32(bs[(l * 4 + p) * 4 + m]), mn);
+                low[m] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mins), _mm256_mul_ps(dmin, rd), low[m]);
+            }
+        }
+    }
+    for (int m = 0; m < 4; m++) _mm256_storeu_ps(s + m * stride, _mm256_permutevar8x32_ps(_mm256_sub_ps(acc[m], low[m]), order));
+}
+#endif
+
 // A row group's block sums, paired per sub-block as vpmaddwd takes them:
 // out[(l*4 + p)*4 + m] holds row m's sums of sub-blocks 2p (low 16 bits)
 // and 2p + 1 (high), added in 16 bits as ggml adds them.
@@ -233,6 +306,7 @@ void gemm(int n, float *s, size_t stride, const void *vx, const void *vy, int nr
         const q8kx4 *ay = a + (size_t)y * nb;
         const int32_t *by = ci.bsums.data() + (size_t)y * nb * 16;
         float *sy = s + (size_t)y * 4 * stride;
+#if CHAPEL_Q4K_VNNI
         int x = 0;
         for (; x + 1 < groups; x += 2) {
             const q4kx8 *ws[2] = {w + (size_t)x * nb, w + (size_t)(x + 1) * nb};
@@ -244,6 +318,9 @@ void gemm(int n, float *s, size_t stride, const void *vx, const void *vy, int nr
             const unpacked *us[2] = {sc + (size_t)x * nb, sc + (size_t)x * nb};
             gemm_groups<1>(nb, ws, us, ay, by, sy + 8 * x, stride);
         }
+#else
+        for (int x = 0; x < groups; x++) gemm_group(nb, w + (size_t)x * nb, sc + (size_t)x * nb, ay, by, sy + 8 * x, stride);
+#endif
     }
 }
 
