@@ -4,7 +4,10 @@
 # threads, in one run, with this machine's memory roofline.
 # env: BENCH_MODELS (synthetic names, default "1b-q4_0 1b-q4_k_m": the targets' model, then the catalog's type; the extras run on the first), THREADS (2), PP (512), TG (128), REPS (3),
 #      BENCH_BIN (the chapel binary to measure), BENCH_EXTRAS=0 (only the table against the peer),
-#      SERVE_ENGINES (1,2,3), SERVE_PIECES (4): the summary on `chapel serve` processes
+#      SERVE_ENGINES (1,2,3), SERVE_PIECES (4): the summary on `chapel serve` processes,
+#      BENCH_PEER_AVX2=1: the peer without its AVX-512 and AVX-VNNI CPU builds, so that it loads its
+#      haswell (AVX2) build as on a CPU without AVX-512, and BENCH_BIN run as the engine (not the
+#      variant its CPU would get): BENCH_BIN=build/bin/release/chapel measures the x86-64-v3 engine
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -23,6 +26,29 @@ if [ -f "$peer_src/bench.mjs" ]; then
 else
   echo "bench: ../shared/bench/peer is absent; measuring Chapel alone"
   peer=""
+fi
+
+if [ "${BENCH_PEER_AVX2:-0}" = 1 ] && [ -n "$peer" ]; then
+  avx2="$root/build/peer-avx2"
+  rm -rf "$avx2" && mkdir -p "$avx2/node_modules/@node-llama-cpp"
+  cp "$peer/package.json" "$peer/bench.mjs" "$avx2/"
+  for d in "$peer"/node_modules/* "$peer"/node_modules/.[!.]*; do
+    [ -e "$d" ] || continue
+    case $(basename "$d") in
+      @node-llama-cpp) cp -a "$d/linux-x64" "$avx2/node_modules/@node-llama-cpp/" ;;  # no GPU builds
+      *) cp -a "$d" "$avx2/node_modules/" ;;
+    esac
+  done
+  for lib in "$avx2"/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/libggml-cpu-*.so; do
+    case $(basename "$lib" .so) in
+      libggml-cpu-x64 | libggml-cpu-sse42 | libggml-cpu-sandybridge | libggml-cpu-ivybridge | libggml-cpu-piledriver | libggml-cpu-haswell) ;;
+      *) rm -f "$lib" ;;
+    esac
+  done
+  peer="$avx2"
+  CHAPEL_ENGINE_BINARY="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
+  export CHAPEL_ENGINE_BINARY
+  echo "bench: the peer runs its haswell (AVX2) build; Chapel runs $CHAPEL_ENGINE_BINARY"
 fi
 
 "$bin" bench --bandwidth --threads "$threads" --json > "$out/bandwidth.json"
