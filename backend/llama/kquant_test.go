@@ -7,9 +7,12 @@ import (
 	"github.com/chapelapp/chapel/backend/llama"
 )
 
+// kquantBuilds says which builds carry the K-quant kernels, for skips.
+const kquantBuilds = "(x86-64 with AVX2 on Linux or Windows only)"
+
 // TestCompareKQuants multiplies made-up weights with Chapel's K-quant
 // kernels and ggml's directly, in shapes a model may not have. Q4_K: an
-// odd number of eight-column groups (Chapel's kernel takes them two at a
+// odd number of eight-column groups (Chapel's AVX-512 kernel takes them two at a
 // time and the last alone; ggml's takes sixteen columns in 512-bit vectors
 // and the rest in 256-bit ones), one group, one super-block per row, row
 // counts around ggml's sixteen at a time. Q6_K: tiles of four weight rows
@@ -37,7 +40,7 @@ func TestCompareKQuants(t *testing.T) {
 	} {
 		t.Run(fmt.Sprintf("%s-%dx%dx%d", tc.k.Name, tc.a, tc.b, tc.c), func(t *testing.T) {
 			if !tc.k.Compiled() {
-				t.Skipf("this build has no Chapel %s kernel (x86-64 with AVX2 on Linux or Windows only)", tc.k.Name)
+				t.Skipf("this build has no Chapel %s kernel %s", tc.k.Name, kquantBuilds)
 			}
 			differ, err := tc.k.Compare(tc.a, tc.b, tc.c, uint32(tc.a*tc.b+tc.c))
 			if err != nil {
@@ -74,7 +77,7 @@ func TestCompareKQuants(t *testing.T) {
 func TestKQuantKernels(t *testing.T) {
 	kernels := llama.KQuantKernels()
 	if len(kernels) == 0 {
-		t.Skip("this build has no Chapel K-quant kernels (x86-64 with AVX2 on Linux or Windows only)")
+		t.Skip("this build has no Chapel K-quant kernels " + kquantBuilds)
 	}
 	for _, k := range kernels {
 		defer k.Set(k.On())
@@ -141,7 +144,7 @@ func TestMeasureKQuants(t *testing.T) {
 				if _, err := k.Measure(3); err == nil {
 					t.Error("Measure without Chapel's kernel gave no error")
 				}
-				t.Skipf("this build has no Chapel %s kernel (x86-64 with AVX2 on Linux or Windows only)", k.Name)
+				t.Skipf("this build has no Chapel %s kernel %s", k.Name, kquantBuilds)
 			}
 			if _, err := k.Measure(0); err == nil {
 				t.Error("Measure(0) gave no error")

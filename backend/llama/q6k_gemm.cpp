@@ -128,11 +128,15 @@ inline void unpack(const q6k &b, weights &w) {
 
 // -32 × the sum of each lane's four activations, per 64-value chunk: the
 // start of every sum, which takes the weights' offset off.
-inline void offsets(const q8k &a, __m512i o[4]) {
+struct offsets {
+    __m512i v[4];
+};
+
+inline void offsets_of(const q8k &a, offsets &o) {
     const __m512i thirtytwo = _mm512_set1_epi8(32);
     for (int c = 0; c < 4; c++) {
         __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), thirtytwo, _mm512_loadu_si512((const void *)(a.qs + 64 * c)));
-        o[c] = _mm512_sub_epi32(_mm512_setzero_si512(), s);
+        o.v[c] = _mm512_sub_epi32(_mm512_setzero_si512(), s);
     }
 }
 
@@ -140,43 +144,22 @@ inline void offsets(const q8k &a, __m512i o[4]) {
 // sums, lane k over values 32i + 4k..4k+3 as in ggml's AVX2 dot product.
 // Before its scale a lane holds four products of at most 32 × 128, so
 // vpmaddwd's low 16 bits carry it whole.
-inline __m256i dot(const weights &w, const q8k &a, const __m512i o[4]) {
+inline __m256i dot(const weights &w, const q8k &a, const offsets &o) {
     __m512i sum = _mm512_setzero_si512();
     for (int c = 0; c < 4; c++) {
-        __m512i t = _mm512_dpbusd_epi32(o[c], w.q[c], _mm512_loadu_si512((const void *)(a.qs + 64 * c)));
+        __m512i t = _mm512_dpbusd_epi32(o.v[c], w.q[c], _mm512_loadu_si512((const void *)(a.qs + 64 * c)));
         sum = _mm512_add_epi32(sum, _mm512_madd_epi16(t, w.s[c]));
     }
     return _mm256_add_epi32(_mm512_castsi512_si256(sum), _mm512_extracti64x4_epi64(sum, 1));
 }
 
-// R weight rows (from A, lda blocks apart) by C activation rows (from B,
-// ldb apart) over k super-blocks, into C[col * ldc + row].
-template <int R, int Cn>
-void tile(int64_t k, const q6k *A, int64_t lda, const q8k *B, int64_t ldb, float *out, int64_t ldc) {
-    __m256 acc[R][Cn];
-    for (int r = 0; r < R; r++)
-        for (int c = 0; c < Cn; c++) acc[r][c] = _mm256_setzero_ps();
-    __m512i o[Cn][4];
-    for (int64_t l = 0; l < k; l++) {
-        for (int c = 0; c < Cn; c++) offsets(B[c * ldb + l], o[c]);
-        for (int r = 0; r < R; r++) {
-            const q6k &wb = A[r * lda + l];
-            // The same super-block of the next tile's row: short rows side
-            // by side are streams too brief for the hardware prefetcher.
-            const char *next = (const char *)&A[(R + r) * lda + l];
-            for (int line = 0; line < (int)sizeof(q6k); line += 64) _mm_prefetch(next + line, _MM_HINT_T0);
-            weights w;
-            unpack(wb, w);
-            const float wd = f16(wb.d);
-            for (int c = 0; c < Cn; c++) {
-                const q8k &ab = B[c * ldb + l];
-                const float d = ab.d * wd;
-                acc[r][c] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(dot(w, ab, o[c])), acc[r][c]);
-            }
-        }
-    }
-    for (int r = 0; r < R; r++)
-        for (int c = 0; c < Cn; c++) out[c * ldc + r] = hsum8(acc[r][c]);
+// One weight row's super-block by Cn activation rows' (B[c], with their
+// offsets o[c]): the eight lanes of sums of each, the weights unpacked once.
+template <int Cn>
+inline void row_sums(const q6k &wb, const q8k *const B[], const offsets o[], __m256i sum[]) {
+    weights w;
+    unpack(wb, w);
+    for (int c = 0; c < Cn; c++) sum[c] = dot(w, *B[c], o[c]);
 }
 
 #else
@@ -203,45 +186,69 @@ inline __m256i chunk_scales(__m128i sc, int g) {
     return _mm256_cvtepi8_epi16(_mm_shuffle_epi8(sc, _mm_add_epi8(pick, _mm_set1_epi8((char)(2 * g)))));
 }
 
-// R weight rows (from A, lda blocks apart) by C activation rows (from B,
-// ldb apart) over k super-blocks, into C[col * ldc + row]. Per chunk of 32
-// values a lane k sums scale × (maddubs(w, a) - maddubs(32, a)) over values
-// 4k..4k+3, as in ggml's AVX2 dot product; 16-bit sums of two products of
-// at most 63 × 128, less 32 × 256, stay within 16 bits.
+// maddubs(32, activations) per chunk of 32 values: what ggml's AVX2 dot
+// product takes off each 16-bit sum for the weights' offset.
+struct offsets {
+    __m256i v[8];
+};
+
+inline void offsets_of(const q8k &a, offsets &o) {
+    const __m256i thirtytwo = _mm256_set1_epi8(32);
+    for (int g = 0; g < 8; g++) o.v[g] = _mm256_maddubs_epi16(thirtytwo, _mm256_loadu_si256((const __m256i *)(a.qs + 32 * g)));
+}
+
+// One weight row's super-block by Cn activation rows' (B[c], with their
+// offsets o[c]): per chunk of 32 values a lane k sums scale ×
+// (maddubs(w, a) - maddubs(32, a)) over values 4k..4k+3, as in ggml's AVX2
+// dot product; 16-bit sums of two products of at most 63 × 128, less
+// 32 × 256, stay within 16 bits. Each chunk of weights is unpacked once.
+template <int Cn>
+inline void row_sums(const q6k &wb, const q8k *const B[], const offsets o[], __m256i sum[]) {
+    const __m128i sc = _mm_loadu_si128((const __m128i *)wb.scales);
+    for (int c = 0; c < Cn; c++) sum[c] = _mm256_setzero_si256();
+    for (int h = 0; h < 2; h++) {
+        __m256i q[4];
+        unpack_half(wb, h, q);
+        for (int i = 0; i < 4; i++) {
+            const int g = 4 * h + i;
+            const __m256i s = chunk_scales(sc, g);
+            for (int c = 0; c < Cn; c++) {
+                const __m256i a = _mm256_loadu_si256((const __m256i *)(B[c]->qs + 32 * g));
+                const __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(q[i], a), o[c].v[g]);
+                sum[c] = _mm256_add_epi32(sum[c], _mm256_madd_epi16(s, p));
+            }
+        }
+    }
+}
+#endif
+
+// R weight rows (from A, lda blocks apart) by Cn activation rows (from B,
+// ldb apart) over k super-blocks, into C[col * ldc + row]: per super-block
+// one FMA per lane of each product's eight lanes of sums, then ggml's
+// horizontal sum, as ggml's dot product does it.
 template <int R, int Cn>
 void tile(int64_t k, const q6k *A, int64_t lda, const q8k *B, int64_t ldb, float *out, int64_t ldc) {
     __m256 acc[R][Cn];
     for (int r = 0; r < R; r++)
         for (int c = 0; c < Cn; c++) acc[r][c] = _mm256_setzero_ps();
-    const __m256i thirtytwo = _mm256_set1_epi8(32);
-    __m256i o[Cn][8];  // maddubs(32, activations) per row and chunk
+    offsets o[Cn];
     for (int64_t l = 0; l < k; l++) {
-        for (int c = 0; c < Cn; c++)
-            for (int g = 0; g < 8; g++)
-                o[c][g] = _mm256_maddubs_epi16(thirtytwo, _mm256_loadu_si256((const __m256i *)(B[c * ldb + l].qs + 32 * g)));
+        const q8k *b[Cn];
+        for (int c = 0; c < Cn; c++) {
+            b[c] = &B[c * ldb + l];
+            offsets_of(*b[c], o[c]);
+        }
         for (int r = 0; r < R; r++) {
             const q6k &wb = A[r * lda + l];
-            const char *next = (const char *)&A[(R + r) * lda + l];  // as in the AVX-512 tile
+            // The same super-block of the next tile's row: short rows side
+            // by side are streams too brief for the hardware prefetcher.
+            const char *next = (const char *)&A[(R + r) * lda + l];
             for (int line = 0; line < (int)sizeof(q6k); line += 64) _mm_prefetch(next + line, _MM_HINT_T0);
-            const __m128i sc = _mm_loadu_si128((const __m128i *)wb.scales);
             __m256i sum[Cn];
-            for (int c = 0; c < Cn; c++) sum[c] = _mm256_setzero_si256();
-            for (int h = 0; h < 2; h++) {
-                __m256i q[4];
-                unpack_half(wb, h, q);
-                for (int i = 0; i < 4; i++) {
-                    const int g = 4 * h + i;
-                    const __m256i s = chunk_scales(sc, g);
-                    for (int c = 0; c < Cn; c++) {
-                        const __m256i a = _mm256_loadu_si256((const __m256i *)(B[c * ldb + l].qs + 32 * g));
-                        const __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(q[i], a), o[c][g]);
-                        sum[c] = _mm256_add_epi32(sum[c], _mm256_madd_epi16(s, p));
-                    }
-                }
-            }
+            row_sums<Cn>(wb, b, o, sum);
             const float wd = f16(wb.d);
             for (int c = 0; c < Cn; c++) {
-                const float d = B[c * ldb + l].d * wd;
+                const float d = b[c]->d * wd;
                 acc[r][c] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum[c]), acc[r][c]);
             }
         }
@@ -249,7 +256,6 @@ void tile(int64_t k, const q6k *A, int64_t lda, const q8k *B, int64_t ldb, float
     for (int r = 0; r < R; r++)
         for (int c = 0; c < Cn; c++) out[c * ldc + r] = hsum8(acc[r][c]);
 }
-#endif
 
 template <int R>
 void tile_cols(int cols, int64_t k, const q6k *A, int64_t lda, const q8k *B, int64_t ldb, float *out, int64_t ldc) {
