@@ -112,6 +112,9 @@ release-go:
 FLAGS_base_amd64 := -march=x86-64-v3 -mtune=generic
 FLAGS_avx512     := -march=x86-64-v4 -mavx512vnni -mtune=generic
 FLAGS_amx        := -march=sapphirerapids -mtune=sapphirerapids
+## the AMX engine's kernels on an AVX-512 CPU without AMX (no AVX512-FP16,
+## which -march=sapphirerapids may emit): test-amx's CHAPEL_AMX=rows run
+FLAGS_amx_rows   := -march=x86-64-v4 -mavx512vnni -mavx512bf16 -mamx-tile -mamx-int8 -mamx-bf16 -mtune=generic
 FLAGS_base_arm64 := -march=armv8-a
 FLAGS_dotprod    := -march=armv8.2-a+dotprod+fp16
 FLAGS_i8mm       := -march=armv8.6-a+dotprod+i8mm+fp16
@@ -138,13 +141,19 @@ test-arm64-base:
 ## test-amx: the engine built at the AMX level links on any machine (the
 ## link failed before ggml's AMX kernels were compiled in), and runs its
 ## tests where the CPU has AMX, with the check that AMX's wider rule for
-## feed-forward weights computes what the AVX-512 kernels do
+## feed-forward weights computes what the AVX-512 kernels do. Elsewhere, on
+## an AVX-512 CPU with VNNI and BF16, the AMX engine's one-row path for a
+## reply's steps runs without tiles (CHAPEL_AMX=rows, TestAMXRows)
 test-amx:
 	CGO_CFLAGS="-O3 $(FLAGS_amx)" CGO_CXXFLAGS="-O3 $(FLAGS_amx)" $(GO) test -c -tags "$(TAGS)" -o build/bin/engine-amx.test ./backend/engine/
 	@nm build/bin/engine-amx.test | grep -q ggml_backend_amx_buffer_type && echo "PASS: the AMX engine links, with ggml's AMX kernels"
 	CGO_CFLAGS="-O3 $(FLAGS_amx)" CGO_CXXFLAGS="-O3 $(FLAGS_amx)" $(GO) test -c -tags "$(TAGS)" -o build/bin/llama-amx.test ./backend/llama/
 	@if grep -q amx_int8 /proc/cpuinfo; then build/bin/engine-amx.test -test.count=1 -test.run 'TestTinyModelGenerates|TestQuantizedKeys|TestCountTokens' && echo "PASS: the AMX engine generates on this AMX CPU" && \
-	  build/bin/llama-amx.test -test.count=1 -test.run "TestAMXWideRows|TestAMXDriver" -test.v && echo "PASS: AMX's feed-forward weights give the AVX-512 kernels' logits, and Chapel's AMX driver ggml's"; \
+	  build/bin/llama-amx.test -test.count=1 -test.run "TestAMXWideRows|TestAMXDriver|TestAMXRows" -test.v && echo "PASS: AMX's feed-forward weights give the AVX-512 kernels' logits, and Chapel's AMX driver ggml's" && \
+	  CHAPEL_AMX=rows build/bin/llama-amx.test -test.count=1 -test.run TestAMXRows -test.v; \
+	elif grep -q avx512_bf16 /proc/cpuinfo && grep -q avx512_vnni /proc/cpuinfo; then echo "this CPU has no AMX: the AMX engine was linked; its one-row kernels run without tiles" && \
+	  CGO_CFLAGS="-O3 $(FLAGS_amx_rows)" CGO_CXXFLAGS="-O3 $(FLAGS_amx_rows)" $(GO) test -c -tags "$(TAGS)" -o build/bin/llama-amx-rows.test ./backend/llama/ && \
+	  CHAPEL_AMX=rows build/bin/llama-amx-rows.test -test.count=1 -test.run TestAMXRows -test.v && echo "PASS: the AMX engine's one-row path gives ggml's logits bit for bit"; \
 	else echo "this CPU has no AMX: the AMX engine was linked, not run"; fi
 
 ## test-arm64: the engine cross-compiled for linux/arm64 at each arm64 level

@@ -7,6 +7,8 @@ extern int chapel_amx_wide_taken;
 extern int chapel_amx_driver;
 extern int chapel_amx_bf16_rows;
 extern int chapel_amx_bf16_taken;
+extern int chapel_amx_no_tiles;
+extern int chapel_amx_q4k_taken;
 int chapel_amx_compiled(void);
 */
 import "C"
@@ -53,6 +55,26 @@ func SetAMX(on bool) { C.chapel_amx_on = cbool(on) }
 
 // AMXOn reports whether AMX may take weights (SetAMX, CHAPEL_AMX=off).
 func AMXOn() bool { return C.chapel_amx_on != 0 }
+
+// AMXNoTiles reports whether the AMX engine runs without tiles
+// (CHAPEL_AMX=rows, read once by Init): the AMX buffer type and its
+// one-row AVX512-VNNI kernels, every batch taken row by row, so that a CPU
+// without AMX (an AVX-512 one with VNNI and BF16) can run and test the AMX
+// engine's path for a reply's steps. Prompts are slow there; it is for
+// tests and measurements, not for use.
+func AMXNoTiles() bool {
+	Init()
+	return C.chapel_amx_no_tiles != 0
+}
+
+func setAMXNoTiles() { C.chapel_amx_no_tiles = 1 }
+
+// ClearAMXQ4KTaken clears what AMXQ4KTaken reports.
+func ClearAMXQ4KTaken() { C.chapel_amx_q4k_taken = 0 }
+
+// AMXQ4KTaken reports whether, since ClearAMXQ4KTaken, Chapel's one-row
+// Q4_K kernel on AMX's layout ran.
+func AMXQ4KTaken() bool { return C.chapel_amx_q4k_taken != 0 }
 
 // cbool is b as C's 0 or 1.
 func cbool(b bool) C.int {

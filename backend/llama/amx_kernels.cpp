@@ -22,6 +22,14 @@
 // the same buffer and kernels (weights converted to AMX's layout at load),
 // with this rule for which multiplications it takes.
 // chapel_amx_wide_rows = 0 restores ggml's rule (the test compares both).
+//
+// The output matrix (the logits) stays off AMX whatever its shape: llama.cpp
+// computes logits for the last position only, so it multiplies one row per
+// step, in a prompt as in a reply, where AMX's tiles never run and ggml's
+// one-row VNNI kernel for its Q6_K is slower than ggml's Q6_K dot product.
+// Measured with CHAPEL_AMX=rows on an AMD EPYC (the AMX engine's one-row
+// path without AMX, synthetic 1B Q4_0, 2 threads, four alternating runs):
+// generation 1.05-1.23x (median 1.10x) with it off AMX.
 #define ggml_backend_amx_buffer_type chapel_vendored_amx_buffer_type
 #include "amx/amx.cpp"
 #undef ggml_backend_amx_buffer_type
@@ -30,6 +38,7 @@ extern "C" {
 int chapel_amx_on = 1;  // 0: AMX takes no weight (the tests' AVX-512 reference)
 int chapel_amx_wide_rows = 1;
 int chapel_amx_wide_taken = 0;  // weights taken by the wider rule (for tests)
+extern int chapel_amx_no_tiles;  // amx_mmq.cpp
 
 // chapel_amx_compiled says whether this build carries the AMX kernels.
 int chapel_amx_compiled(void) {
@@ -51,6 +60,9 @@ namespace chapel_amx {
 static bool amx_row_ok(const ggml_tensor * w) {
     if (!chapel_amx_on) {
         return false;
+    }
+    if (strcmp(w->name, "output.weight") == 0) {
+        return false;  // one row per step, prompt or reply: see the note above
     }
     const int64_t k = w->ne[0];
     if (k % (TILE_K * 2 * 32) == 0) {
@@ -128,7 +140,9 @@ ggml_backend_buffer_type_t ggml_backend_amx_buffer_type() {
         /* .device  = */ ggml_backend_reg_dev_get(ggml_backend_cpu_reg(), 0),
         /* .context = */ new chapel_amx::extra_buffer_type(),
     };
-    static const bool ready = ggml_amx_init() && chapel_amx_os_ready();
+    // chapel_amx_no_tiles (CHAPEL_AMX=rows) needs no tile state: its
+    // kernels are AVX512-VNNI (amx_mmq.cpp).
+    static const bool ready = chapel_amx_no_tiles || (ggml_amx_init() && chapel_amx_os_ready());
     return ready ? &buft : nullptr;
 }
 

@@ -6,8 +6,9 @@
 // calls it for everything):
 //
 //  - single rows (a reply's steps): every thread quantises the row itself
-//    instead of thread 0 alone while the others wait at a barrier; the
-//    same kernel calls, bit for bit ggml's results (TestAMXDriver);
+//    instead of thread 0 alone while the others wait at a barrier; ggml's
+//    one-row kernels, except Q4_K's, which is Chapel's (q4k_row below);
+//    bit for bit ggml's results either way (TestAMXDriver, TestAMXRows);
 //  - batches of Q4_0 and Q8_0: the BF16 path below (TestAMXBF16);
 //  - the rest (F16, K-quants, Q4_1, batches below chapel_amx_bf16_rows):
 //    ggml's driver. (A reordering of its batch loop, every thread
@@ -23,6 +24,8 @@ extern "C" {
 int chapel_amx_driver = 1;     // 1: the entry point below; 0: ggml's driver for everything
 int chapel_amx_bf16_rows = 32; // batches of at least this many rows take the BF16 path; 0: never
 int chapel_amx_bf16_taken = 0; // a multiplication took it (for tests)
+int chapel_amx_no_tiles = 0;   // 1: no tile instruction runs (amx_kernels.cpp, CHAPEL_AMX=rows)
+int chapel_amx_q4k_taken = 0;  // Chapel's one-row Q4_K kernel ran (for tests)
 }
 
 #if defined(__AMX_INT8__) && defined(__AVX512VNNI__)
@@ -36,13 +39,114 @@ static void share(int n, const ggml_compute_params * params, int & begin, int & 
     balance211(n, params->nth, params->ith, begin, end);
 }
 
-// one_row: a single input row (a reply's step). ggml's driver has thread 0
-// quantise it while the others wait at a barrier, then shares the columns;
-// here every thread quantises the row itself (2,048 values: well under a
-// microsecond) into its own buffer and goes straight on to its columns with
-// ggml's one-row VNNI kernels, one barrier fewer per multiplication.
-void one_row(const ggml_compute_params * params, ggml_tensor * dst) {
+// q4k_row is the one-row product of Q4_K weights in AMX's packed layout
+// (16 columns per tile, a super-block of 256 values per tile step), COLS
+// tiles side by side. ggml's kernel (tinygemm_kernel_vnni for block_q4_K)
+// broadcasts each 4-byte group of the activations with a permute inside the
+// loop over tiles: 64 permutes per tile and super-block against 32 VNNI
+// products, on the shuffle port both compete for. Here each group is
+// broadcast once, straight from memory (a load, not a shuffle), and used for
+// every tile; so are the activations' block sums for the mins. The integer
+// sums are ggml's (the same products, added in another order, which integers
+// do not notice: no step saturates) and the floats take ggml's operations in
+// ggml's order per super-block, so the result is bit for bit ggml's
+// (TestAMXRows). Measured on an AMD EPYC (AVX-512, no AMX; CHAPEL_AMX=rows):
+// see the README's AMX section.
+template <int COLS>
+void q4k_row(int KB, int TILE_SIZE, const block_q8_K * A, const char * B, float * C) {
+    constexpr int offset_scales = (QK_K / 2) * TILE_N;
+    constexpr int offset_mins = offset_scales + 8 * TILE_N;
+    constexpr int offset_d0 = offset_scales + 16 * TILE_N;
+    constexpr int offset_dmin = offset_d0 + TILE_N * sizeof(ggml_half);
+    const __m512i low = _mm512_set1_epi8(0xF);
+    __m512 vc[COLS];
+    for (int c = 0; c < COLS; ++c) {
+        vc[c] = _mm512_setzero_ps();
+    }
+    for (int i = 0; i < KB; ++i) {
+        const block_q8_K & a = A[i];
+        const char * b[COLS];
+        __m512i acc[COLS];
+        for (int c = 0; c < COLS; ++c) {
+            b[c] = B + PACKED_INDEX(c, i, KB, TILE_SIZE);
+            acc[c] = _mm512_setzero_si512();
+        }
+        for (int g = 0; g < QK_K / 32; ++g) {
+            const int32_t * ag = reinterpret_cast<const int32_t *>(a.qs + g * 32);
+            __m512i sum[COLS];
+            for (int c = 0; c < COLS; ++c) {
+                sum[c] = _mm512_setzero_si512();
+            }
+            for (int k = 0; k < 8; k += 2) {
+                const __m512i a0 = _mm512_set1_epi32(ag[k]), a1 = _mm512_set1_epi32(ag[k + 1]);
+                for (int c = 0; c < COLS; ++c) {
+                    const __m512i bytes = _mm512_loadu_si512(b[c] + g * 256 + k * 32);
+                    sum[c] = _mm512_dpbusd_epi32(sum[c], _mm512_and_si512(bytes, low), a0);
+                    sum[c] = _mm512_dpbusd_epi32(sum[c], _mm512_and_si512(_mm512_srli_epi16(bytes, 4), low), a1);
+                }
+            }
+            for (int c = 0; c < COLS; ++c) {
+                const __m512i scale =
+                    _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *) (b[c] + offset_scales + g * TILE_N)));
+                acc[c] = _mm512_add_epi32(acc[c], _mm512_mullo_epi32(sum[c], scale));
+            }
+        }
+        // The activations' sums over pairs of 16-value groups, two int16
+        // per 32-bit lane: the factors of the mins (as ggml's hadd).
+        const __m256i bsums = _mm256_loadu_si256((const __m256i *) a.bsums);
+        alignas(16) int32_t pairs[4];
+        _mm_store_si128((__m128i *) pairs,
+                        _mm_hadd_epi16(_mm256_extracti128_si256(bsums, 0), _mm256_extracti128_si256(bsums, 1)));
+        const __m512 d1 = _mm512_set1_ps(a.d);
+        for (int c = 0; c < COLS; ++c) {
+            const __m512 d0 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (b[c] + offset_d0)));
+            vc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[c]), _mm512_mul_ps(d0, d1), vc[c]);
+            __m512i mins = _mm512_setzero_si512();
+            for (int k = 0; k < 4; ++k) {
+                const __m512i m = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *) (b[c] + offset_mins + k * 32)));
+                mins = _mm512_dpwssds_epi32(mins, _mm512_set1_epi32(pairs[k]), m);
+            }
+            const __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (b[c] + offset_dmin)));
+            vc[c] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(mins), _mm512_mul_ps(dmin, d1), vc[c]);
+        }
+    }
+    for (int c = 0; c < COLS; ++c) {
+        _mm512_storeu_ps(C + c * 16, vc[c]);
+    }
+}
+
+// q4k_columns shares the N output columns (a multiple of 32, as AMX's
+// buffer type requires) of one row among the threads, in blocks of eight
+// tiles: measured with CHAPEL_AMX=rows on an AMD EPYC, eight tiles side by
+// side generated 1.07x faster than four (synthetic 1B Q4_K_M), and two were
+// slower again; software prefetching was slower too.
+void q4k_columns(const ggml_compute_params * params, int KB, int TILE_SIZE, const block_q8_K * a, const char * w,
+                 float * c, int N) {
+    constexpr int tiles = 8;
+    int n0, n1;
+    share(div_up(N, TILE_N * tiles), params, n0, n1);
+    for (int nb = n0; nb < n1; ++nb) {
+        const char * b = w + PACKED_INDEX(nb * tiles, 0, KB, TILE_SIZE);
+        float * out = c + nb * TILE_N * tiles;
+        switch (std::min(TILE_N * tiles, N - nb * TILE_N * tiles) / TILE_N) {
+        case 8: q4k_row<8>(KB, TILE_SIZE, a, b, out); break;
+        case 6: q4k_row<6>(KB, TILE_SIZE, a, b, out); break;
+        case 4: q4k_row<4>(KB, TILE_SIZE, a, b, out); break;
+        case 2: q4k_row<2>(KB, TILE_SIZE, a, b, out); break;
+        default: GGML_ABORT("unexpected column block");
+        }
+    }
+}
+
+// one_row: input row m of the multiplication (a reply's step has one).
+// ggml's driver has thread 0 quantise it while the others wait at a
+// barrier, then shares the columns; here every thread quantises the row
+// itself (2,048 values: well under a microsecond) into its own buffer and
+// goes straight on to its columns, one barrier fewer per multiplication.
+// ours: Chapel's Q4_K kernel; otherwise ggml's one-row VNNI kernels only.
+void one_row(const ggml_compute_params * params, ggml_tensor * dst, int m, bool ours) {
     const ggml_tensor * w = dst->src[0];
+    const ggml_tensor * x = dst->src[1];
     const int N = dst->ne[0], K = w->ne[0];
     const int ldc = dst->nb[1] / dst->nb[0];
     const enum ggml_type TYPE = w->type;
@@ -50,15 +154,24 @@ void one_row(const ggml_compute_params * params, ggml_tensor * dst) {
     GGML_DISPATCH_QTYPES(TYPE, [&] {
         const int KB = K / blck_size;
         row.resize((size_t) KB * sizeof(vec_dot_type));
-        from_float<vec_dot_type>(static_cast<const float *>(dst->src[1]->data), row.data(), K);
+        from_float<vec_dot_type>(reinterpret_cast<const float *>(static_cast<const char *>(x->data) + m * x->nb[1]),
+                                 row.data(), K);
+        const int TILE_SIZE = get_tile_size<type>();
+        if (ours && TYPE == GGML_TYPE_Q4_K) {
+            if (params->ith == 0) {
+                chapel_amx_q4k_taken = 1;
+            }
+            q4k_columns(params, KB, TILE_SIZE, reinterpret_cast<const block_q8_K *>(row.data()),
+                        static_cast<const char *>(w->data), static_cast<float *>(dst->data) + (size_t) m * ldc, N);
+            return;
+        }
         constexpr int kTilesN = 4;
         constexpr int BLOCK_N = TILE_N * kTilesN;
-        const int TILE_SIZE = get_tile_size<type>();
         int n0, n1;
         share(div_up(N, BLOCK_N), params, n0, n1);
         for (int nb = n0; nb < n1; ++nb) {
             const char * b = static_cast<const char *>(w->data) + PACKED_INDEX(nb * kTilesN, 0, KB, TILE_SIZE);
-            float * c = static_cast<float *>(dst->data) + nb * BLOCK_N;
+            float * c = static_cast<float *>(dst->data) + (size_t) m * ldc + nb * BLOCK_N;
             switch (std::min(BLOCK_N, N - nb * BLOCK_N)) {
             case 64:
                 tinygemm_kernel_vnni<vec_dot_type, type, float, 1, 64, blck_size>::apply(KB, row.data(), b, c, ldc);
@@ -90,7 +203,7 @@ void one_row(const ggml_compute_params * params, ggml_tensor * dst) {
 bool bf16_type(ggml_type t) { return t == GGML_TYPE_Q4_0 || t == GGML_TYPE_Q8_0; }
 
 bool bf16_path(const ggml_tensor * dst) {
-    return chapel_amx_driver && chapel_amx_bf16_rows > 0 && bf16_type(dst->src[0]->type) &&
+    return chapel_amx_driver && !chapel_amx_no_tiles && chapel_amx_bf16_rows > 0 && bf16_type(dst->src[0]->type) &&
            dst->ne[1] >= chapel_amx_bf16_rows;
 }
 
@@ -278,9 +391,19 @@ size_t ggml_backend_amx_desired_wsize(const struct ggml_tensor * dst) {
     return chapel_amx::bf16_path(dst) ? std::max(ggml, chapel_amx::bf16_input_bytes(dst)) : ggml;
 }
 
+// With chapel_amx_no_tiles (CHAPEL_AMX=rows: the AMX engine on a CPU
+// without AMX, for tests and measurements) every row takes the one-row
+// kernels, which are AVX512-VNNI, and a batch is taken row by row; ggml's
+// driver (chapel_amx_driver = 0) still gets single rows, which it hands to
+// the same one-row kernels.
 void ggml_backend_amx_mul_mat(const struct ggml_compute_params * params, struct ggml_tensor * dst) {
-    if (chapel_amx_driver && dst->src[0]->type != GGML_TYPE_F16 && dst->ne[1] == 1) {
-        chapel_amx::one_row(params, dst);
+    const bool quantised = dst->src[0]->type != GGML_TYPE_F16;
+    if (quantised && chapel_amx_no_tiles && (chapel_amx_driver || dst->ne[1] > 1)) {
+        for (int m = 0; m < dst->ne[1]; ++m) {
+            chapel_amx::one_row(params, dst, m, chapel_amx_driver);
+        }
+    } else if (quantised && chapel_amx_driver && dst->ne[1] == 1) {
+        chapel_amx::one_row(params, dst, 0, true);
     } else if (chapel_amx::bf16_path(dst)) {
         chapel_amx::bf16_mul_mat(params, dst);
     } else {

@@ -69,9 +69,12 @@ func Init() {
 		// kernels, ggml's repack and Chapel's AVX512-VNNI ones (Q4_0, Q4_K,
 		// Q6_K), to compare with AMX on the same machine
 		// (`CHAPEL_AMX=off make bench`).
+		// CHAPEL_AMX=rows runs the AMX engine without tiles (AMXNoTiles).
 		switch strings.ToLower(os.Getenv("CHAPEL_AMX")) {
 		case "off", "0", "false":
 			SetAMX(false)
+		case "rows":
+			setAMXNoTiles() // before llama_backend_init, which may ask for the buffer type
 		}
 		C.llama_backend_init()
 	})
