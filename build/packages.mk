@@ -58,13 +58,14 @@ test-windows-amx:
 
 ## test-windows-repack: the llama package's tests of Chapel's kernels
 ## (repack_q4.cpp, and the AVX2 K-quant kernels of repack_q4k.cpp and
-## q6k_gemm.cpp, which the linker's --wrap puts in front of ggml's) built
+## q6k_gemm.cpp, and the key product of attn_rows.cpp, which the linker's
+## --wrap puts in front of ggml's) built
 ## for Windows at the baseline level and run under Wine: the mingw link
 ## routes ggml's calls there and the result is ggml's bit for bit. Part of
 ## test-packages, after build-windows, whose llama.cpp build it reuses.
 test-windows-repack:
 	$(call win_llama_test,$(FLAGS_base_amd64),v3)
-	bash scripts/wine-go-test.sh $(WIN_BIN_DIR)/llama-v3.test.exe 'TestRepackKernels|TestCompareRepack|TestCompareKQuants|TestKQuantKernels|TestMeasureKQuants'
+	bash scripts/wine-go-test.sh $(WIN_BIN_DIR)/llama-v3.test.exe 'TestRepackKernels|TestCompareRepack|TestCompareKQuants|TestKQuantKernels|TestMeasureKQuants|TestKQRows'
 
 ## test-windows-repack-avx512: the same at the avx512 engine's level, whose
 ## repack kernels take the AVX512-VNNI path and which carries the Q4_K
@@ -75,7 +76,7 @@ test-windows-repack-avx512:
 	@if ! grep -qw avx512_vnni /proc/cpuinfo || ! grep -qw avx512bw /proc/cpuinfo; then \
 	  echo "test-windows-repack-avx512: not run, this CPU lacks AVX512-VNNI"; exit 0; fi; \
 	$(call win_llama_test,$(FLAGS_avx512),avx512) && \
-	bash scripts/wine-go-test.sh $(WIN_BIN_DIR)/llama-avx512.test.exe 'TestRepackKernels|TestCompareRepack|TestMeasureRepack|TestCompareKQuants|TestKQuantKernels|TestMeasureKQuants'
+	bash scripts/wine-go-test.sh $(WIN_BIN_DIR)/llama-avx512.test.exe 'TestRepackKernels|TestCompareRepack|TestMeasureRepack|TestCompareKQuants|TestKQuantKernels|TestMeasureKQuants|TestKQRows'
 
 # One Windows build: the resources (icon, manifest, version) are compiled
 # into a .syso that go build links into windows/amd64 binaries only.

@@ -65,6 +65,11 @@ func Init() {
 		if os.Getenv("CHAPEL_AMX_DRIVER") == "ggml" {
 			SetAMXDriver(false)
 		}
+		// CHAPEL_KQ_DRIVER=ggml leaves a reply step's attention scores over
+		// Q8_0 keys to ggml's loop (attn_rows.cpp); the results are the same.
+		if os.Getenv("CHAPEL_KQ_DRIVER") == "ggml" {
+			SetKQDriver(false)
+		}
 		// CHAPEL_AMX=off (or 0, false) leaves every weight to the AVX-512
 		// kernels, ggml's repack and Chapel's AVX512-VNNI ones (Q4_0, Q4_K,
 		// Q6_K), to compare with AMX on the same machine

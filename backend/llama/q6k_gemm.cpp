@@ -337,9 +337,16 @@ bool __real_llamafile_sgemm(const struct ggml_compute_params *params, int64_t m,
                             int64_t lda, const void *B, int64_t ldb, void *C, int64_t ldc, int Atype, int Btype,
                             int Ctype);
 
+// attn_rows.cpp: a single query row's product with Q8_0 keys.
+bool chapel_kq_one_row(const struct ggml_compute_params *params, int64_t m, int64_t n, int64_t k, const void *A,
+                       int64_t lda, const void *B, void *C, int Atype, int Btype, int Ctype);
+
 bool __wrap_llamafile_sgemm(const struct ggml_compute_params *params, int64_t m, int64_t n, int64_t k, const void *A,
                             int64_t lda, const void *B, int64_t ldb, void *C, int64_t ldc, int Atype, int Btype,
                             int Ctype) {
+    if (chapel_kq_one_row(params, m, n, k, A, lda, B, C, Atype, Btype, Ctype)) {
+        return true;
+    }
 #if CHAPEL_Q6K_COMPILED
     // Fewer than four activation rows (a reply's steps) stay with ggml's
     // loop: one weight row per call streams from memory in order, and a
