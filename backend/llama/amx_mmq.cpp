@@ -43,8 +43,8 @@ static void share(int n, const ggml_compute_params * params, int & begin, int & 
 // (16 columns per tile, a super-block of 256 values per tile step), COLS
 // tiles side by side. ggml's kernel (tinygemm_kernel_vnni for block_q4_K)
 // broadcasts each 4-byte group of the activations with a permute inside the
-// loop over tiles: 64 permutes per tile and super-block against 32 VNNI
-// products, on the shuffle port both compete for. Here each group is
+// loop over tiles: a permute for each of its 64 VNNI products per tile and
+// super-block. Here each group is
 // broadcast once, straight from memory (a load, not a shuffle), and used for
 // every tile; so are the activations' block sums for the mins. The integer
 // sums are ggml's (the same products, added in another order, which integers
