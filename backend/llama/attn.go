@@ -18,5 +18,8 @@ func KQCompiled() bool { return C.chapel_kq_compiled() != 0 }
 // tests compare the two.
 func SetKQDriver(chapel bool) { C.chapel_kq_driver, C.chapel_kq_taken = cbool(chapel), 0 }
 
+// KQDriver reports whether Chapel's product is on (SetKQDriver).
+func KQDriver() bool { return C.chapel_kq_driver != 0 }
+
 // KQTaken reports whether, since SetKQDriver, Chapel's product ran.
 func KQTaken() bool { return C.chapel_kq_taken != 0 }

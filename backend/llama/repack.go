@@ -133,6 +133,12 @@ type RepackChoice struct {
 	// The K-quant kernels this build carries (KQuantKernels), chosen the
 	// same way.
 	KQuants []KQuantChoice
+
+	// Who computes a reply step's attention scores over Q8_0 keys
+	// (attn_rows.cpp): "Chapel's", "ggml's (CHAPEL_KQ_DRIVER=ggml)", or ""
+	// where the build has no such kernel. Not measured: it does ggml's work
+	// with fewer calls, bit for bit.
+	KeyScores string
 }
 
 // KQuantChoice is who multiplies one kind of K-quant weights, and why.
@@ -171,6 +177,9 @@ func (c RepackChoice) String() string {
 	s := part("Q4_0 generation (one row)", c.OneRow, c.Times.OneRow) + "; " + part("Q4_0 prompts (four rows)", c.FourRows, c.Times.FourRows)
 	for _, k := range c.KQuants {
 		s += "; " + part(k.Name, k.Chapel, k.Times)
+	}
+	if c.KeyScores != "" {
+		s += "; attention scores over Q8_0 keys (one query): " + c.KeyScores
 	}
 	switch {
 	case c.Measured:
@@ -211,6 +220,12 @@ const repackRounds = 7
 func chooseRepack() {
 	Init()
 	c := RepackChoice{Compiled: RepackCompiled(), Flavour: RepackFlavour(), DefaultOneRow: repackDefault&1 != 0, DefaultFourRows: repackDefault&2 != 0}
+	switch {
+	case KQCompiled() && KQDriver():
+		c.KeyScores = "Chapel's"
+	case KQCompiled():
+		c.KeyScores = "ggml's (CHAPEL_KQ_DRIVER=ggml)"
+	}
 	kernels := KQuantKernels()
 	c.KQuants = make([]KQuantChoice, len(kernels))
 	for i, k := range kernels {
