@@ -96,14 +96,21 @@ func stepLogits(t *testing.T, model string, n, threads int) [][]float32 {
 	defer c.Close()
 	b := llama.NewBatch(1, 1)
 	defer b.Close()
+	return decodeSteps(t, c, b, 0, n)
+}
+
+// decodeSteps decodes n tokens one at a time at positions from, from+1, …
+// (each step one row, as a reply's) and returns every step's logits.
+func decodeSteps(t *testing.T, c *llama.Context, b *llama.Batch, from, n int) [][]float32 {
+	t.Helper()
 	var out [][]float32
-	for i := range n {
+	for i := from; i < from+n; i++ {
 		b.Clear()
 		if err := b.Add(llama.Token(3+(i*41)%500), i, 0, true); err != nil {
 			t.Fatal(err)
 		}
 		if err := c.Decode(b); err != nil {
-			t.Fatal(fmt.Errorf("step %d: %w", i, err))
+			t.Fatal(fmt.Errorf("step at position %d: %w", i, err))
 		}
 		logits, err := c.Logits(-1)
 		if err != nil {

@@ -73,20 +73,5 @@ func replyLogits(t *testing.T, model string, threads int) [][]float32 {
 	if err := c.Decode(b); err != nil {
 		t.Fatal(err)
 	}
-	var out [][]float32
-	for i := range 8 {
-		b.Clear()
-		if err := b.Add(llama.Token(5+(i*53)%500), prompt+i, 0, true); err != nil {
-			t.Fatal(err)
-		}
-		if err := c.Decode(b); err != nil {
-			t.Fatal(fmt.Errorf("step %d: %w", i, err))
-		}
-		logits, err := c.Logits(-1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, append([]float32(nil), logits...))
-	}
-	return out
+	return decodeSteps(t, c, b, prompt, 8)
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ChatStore } from './chat.svelte';
 import { ConversationsStore } from './conversations.svelte';
 import { ToastStore } from './toasts.svelte';
@@ -84,6 +84,24 @@ describe('chat store: versions', () => {
     w.emit('chat:stream:2', { type: 'token', seq: 1, text: ' world', completion_tokens: 1, tps: 5 });
     w.emit('chat:stream:2', { type: 'done', message: { ...a1, content: 'Hello world', stop_reason: 'eog' } });
     expect(chat.messages[1].content).toBe('Hello world');
+  });
+
+  it('a continued reply that ends while its branch is being read shows its end, not the read', async () => {
+    const { w, chat } = await setup();
+    const reopened = { ...a1, status: 'streaming' as const };
+    w.app.ContinueMessage.mockResolvedValue({ conversation: conv, user_message: u1, assistant_message: reopened, stream: 'chat:stream:2' });
+    // The branch is read while the reply still runs; the reply ends before the read answers.
+    let answer!: (d: ConversationDetail) => void;
+    w.app.GetConversation.mockReturnValue(new Promise<ConversationDetail>((resolve) => (answer = resolve)));
+    const done = chat.continueReply(2);
+    await vi.waitFor(() => expect(w.app.GetConversation).toHaveBeenCalledTimes(2));
+    const ended = { ...a1, content: 'Hello world', stop_reason: 'length', completion_tokens: 8 };
+    w.emit('chat:stream:2', { type: 'done', message: ended });
+    answer(detail([u1, reopened]));
+    expect(await done).toBe(true);
+    expect(chat.messages[1].status).not.toBe('streaming');
+    expect(chat.messages[1].content).toBe('Hello world');
+    expect(chat.generating).toBe(false);
   });
 
   it('delete shows what is left; a failure says so', async () => {

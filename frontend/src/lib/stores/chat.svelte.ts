@@ -47,6 +47,10 @@ export class ChatStore {
   focusId = $state(0);
 
   private streams = new Map<string, ReplyStream>();
+  /** The final state of replies whose stream ended, by message id, so that a
+   * conversation read while the reply was still running (the read and the
+   * stream's end cross) does not bring back its unfinished state. */
+  private ended = new Map<number, Message>();
   private stopAsked = false;
   private batcher: FrameBatcher;
   private openSeq = 0;
@@ -291,6 +295,7 @@ export class ChatStore {
   }
 
   private track(s: ReplyStream): void {
+    this.ended.delete(s.messageId); // a continued reply runs again
     this.streams.set(s.stream, s);
     if (!this.busy.includes(s.conversationId)) this.busy = [...this.busy, s.conversationId];
     s.off = subscribeStream(s.stream, {
@@ -340,6 +345,7 @@ export class ChatStore {
     this.finish(s);
     if (ev.message?.id) this.replaceMessage(ev.message);
     else this.patchMessage(s.messageId, { status: 'complete' });
+    this.remember(s.messageId);
     if (ev.result?.threads) this.lastThreads = ev.result.threads;
     if (s.conversationId === this.conversationId && ev.result) {
       this.stats = {
@@ -361,6 +367,16 @@ export class ChatStore {
     const reason = ev.error?.message || ev.message?.error || 'Generation failed';
     if (ev.message?.id) this.replaceMessage({ ...ev.message, status: 'failed', error: ev.message.error || reason });
     else this.patchMessage(s.messageId, { status: 'failed', error: reason });
+    this.remember(s.messageId);
+  }
+
+  /** Keep a reply's final state as shown (see ended): the last few suffice. */
+  private remember(id: number): void {
+    const m = this.messages.find((x) => x.id === id);
+    if (!m) return;
+    this.ended.delete(id);
+    this.ended.set(id, { ...m });
+    if (this.ended.size > 32) this.ended.delete(this.ended.keys().next().value as number);
   }
 
   /** Apply buffered token text: runs at most once per animation frame. */
@@ -391,9 +407,15 @@ export class ChatStore {
     if (!still) this.busy = this.busy.filter((id) => id !== s.conversationId);
   }
 
-  /** After (re)loading a conversation, show what its running stream has produced so far. */
+  /** After (re)loading a conversation, show what its running stream has produced so far, and
+   * the final state of a reply whose stream ended while the conversation was being read. */
   private reapplyStreams(): void {
     this.batcher.flushNow();
+    const running = new Set([...this.streams.values()].map((s) => s.messageId));
+    this.messages.forEach((m, i) => {
+      const end = this.ended.get(m.id);
+      if (m.status === 'streaming' && !running.has(m.id) && end) this.messages[i] = end;
+    });
     for (const s of this.streams.values()) {
       if (s.conversationId !== this.conversationId) continue;
       const m = this.messages.find((x) => x.id === s.messageId);
