@@ -29,12 +29,12 @@ func TestKQRows(t *testing.T) {
 		for _, threads := range []int{1, 2} {
 			t.Run(fmt.Sprintf("head%d-threads%d", 2048/heads, threads), func(t *testing.T) {
 				llama.SetKQDriver(false)
-				ggml := replyLogits(t, model, threads)
+				ggml := replyLogits(t, model, threads, true)
 				if llama.KQTaken() {
 					t.Fatal("Chapel's key product ran while switched off")
 				}
 				llama.SetKQDriver(true)
-				ours := replyLogits(t, model, threads)
+				ours := replyLogits(t, model, threads, true)
 				if !llama.KQTaken() {
 					t.Fatal("Chapel's key product did not run")
 				}
@@ -48,16 +48,67 @@ func TestKQRows(t *testing.T) {
 	}
 }
 
-// replyLogits decodes a 100-token prompt in one batch into a context with
-// Q8_0 keys, then 8 more tokens one at a time, and returns each step's logits.
-func replyLogits(t *testing.T, model string, threads int) [][]float32 {
+// TestKQVRows checks Chapel's products of a single query row with F16
+// attention caches (attn_f16.cpp) against ggml's loop: after a prompt,
+// every step of a reply must give bit for bit ggml's logits, with F16 keys
+// (keys and values both Chapel's) and Q8_0 keys (values only), for query
+// heads sharing a KV head by 1, 2, 3, 5 and 8 (whole and partial groups of
+// the heads multiplied at once) and heads of 64, 128 and 256 values, on one
+// thread and on two sharing the rows, and Chapel's products must have run.
+func TestKQVRows(t *testing.T) {
+	if !llama.KQVCompiled() {
+		t.Skip("this build has no Chapel F16 attention product (x86-64 with AVX2 on Linux and Windows only)")
+	}
+	defer llama.SetKQVDriver(true)
+	for _, tc := range []struct {
+		embd, heads, kv int
+	}{
+		{2048, 32, 4}, // 8 query heads a KV head, 64 values each
+		{1280, 20, 4}, // 5, 64
+		{1536, 12, 4}, // 3, 128
+		{2048, 8, 4},  // 2, 256
+		{1024, 4, 4},  // 1, 256
+	} {
+		model := filepath.Join(scratchDir(t), fmt.Sprintf("kqv%d-%d.gguf", tc.heads, tc.kv))
+		shape := gguf.Shape{Name: "kqv-test", Embd: tc.embd, Layers: 1, Heads: tc.heads, HeadsKV: tc.kv, FF: 1536, Vocab: 512, ContextLen: 512}
+		if err := gguf.WriteSynthetic(model, shape, gguf.SynthOptions{Type: gguf.F16, Seed: uint64(tc.heads)}); err != nil {
+			t.Fatal(err)
+		}
+		for _, quantisedK := range []bool{false, true} {
+			for _, threads := range []int{1, 2} {
+				t.Run(fmt.Sprintf("share%d-head%d-q8keys%v-threads%d", tc.heads/tc.kv, tc.embd/tc.heads, quantisedK, threads), func(t *testing.T) {
+					llama.SetKQVDriver(false)
+					ggml := replyLogits(t, model, threads, quantisedK)
+					if llama.KQVTaken() {
+						t.Fatal("Chapel's F16 attention product ran while switched off")
+					}
+					llama.SetKQVDriver(true)
+					ours := replyLogits(t, model, threads, quantisedK)
+					if !llama.KQVTaken() {
+						t.Fatal("Chapel's F16 attention product did not run")
+					}
+					for i := range ggml {
+						if cos, maxDiff, spread, same := compareLogits(ggml[i], ours[i]); !same {
+							t.Errorf("step %d: cosine %.7f, largest difference %.6f of a spread of %.3f, not bit for bit", i, cos, maxDiff, spread)
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// replyLogits decodes a 100-token prompt in one batch into a context
+// (with Q8_0 keys if quantisedK), then 8 more tokens one at a time, and
+// returns each step's logits.
+func replyLogits(t *testing.T, model string, threads int, quantisedK bool) [][]float32 {
 	t.Helper()
 	m, err := llama.LoadModel(model, llama.ModelParams{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	c, err := llama.NewContext(m, llama.ContextParams{NCtx: 256, NBatch: 128, Threads: threads, QuantizedK: true})
+	c, err := llama.NewContext(m, llama.ContextParams{NCtx: 256, NBatch: 128, Threads: threads, QuantizedK: quantisedK})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -70,6 +70,12 @@ func Init() {
 		if os.Getenv("CHAPEL_KQ_DRIVER") == "ggml" {
 			SetKQDriver(false)
 		}
+		// CHAPEL_KQV_DRIVER=ggml leaves a reply step's products with F16
+		// attention caches (values, unquantised keys) to ggml's loop
+		// (attn_f16.cpp); the results are the same.
+		if os.Getenv("CHAPEL_KQV_DRIVER") == "ggml" {
+			SetKQVDriver(false)
+		}
 		// CHAPEL_AMX=off (or 0, false) leaves every weight to the AVX-512
 		// kernels, ggml's repack and Chapel's AVX512-VNNI ones (Q4_0, Q4_K,
 		// Q6_K), to compare with AMX on the same machine

@@ -139,6 +139,13 @@ type RepackChoice struct {
 	// where the build has no such kernel. Not measured: it does ggml's work
 	// with fewer calls, bit for bit.
 	KeyScores string
+
+	// Who computes a reply step's products with F16 attention caches, the
+	// values and unquantised keys (attn_f16.cpp): "Chapel's", "ggml's
+	// (CHAPEL_KQV_DRIVER=ggml)", or "" where the build has no such kernel.
+	// Measured in `chapel bench --pp 2048` against CHAPEL_KQV_DRIVER=ggml
+	// (README); bit for bit ggml's.
+	F16Attention string
 }
 
 // KQuantChoice is who multiplies one kind of K-quant weights, and why.
@@ -180,6 +187,9 @@ func (c RepackChoice) String() string {
 	}
 	if c.KeyScores != "" {
 		s += "; attention scores over Q8_0 keys (one query): " + c.KeyScores
+	}
+	if c.F16Attention != "" {
+		s += "; attention over F16 values and keys (one query): " + c.F16Attention
 	}
 	switch {
 	case c.Measured:
@@ -225,6 +235,12 @@ func chooseRepack() {
 		c.KeyScores = "Chapel's"
 	case KQCompiled():
 		c.KeyScores = "ggml's (CHAPEL_KQ_DRIVER=ggml)"
+	}
+	switch {
+	case KQVCompiled() && KQVDriver():
+		c.F16Attention = "Chapel's"
+	case KQVCompiled():
+		c.F16Attention = "ggml's (CHAPEL_KQV_DRIVER=ggml)"
 	}
 	kernels := KQuantKernels()
 	c.KQuants = make([]KQuantChoice, len(kernels))
