@@ -28,21 +28,9 @@ func TestKQRows(t *testing.T) {
 		}
 		for _, threads := range []int{1, 2} {
 			t.Run(fmt.Sprintf("head%d-threads%d", 2048/heads, threads), func(t *testing.T) {
-				llama.SetKQDriver(false)
-				ggml := replyLogits(t, model, threads, true)
-				if llama.KQTaken() {
-					t.Fatal("Chapel's key product ran while switched off")
-				}
-				llama.SetKQDriver(true)
-				ours := replyLogits(t, model, threads, true)
-				if !llama.KQTaken() {
-					t.Fatal("Chapel's key product did not run")
-				}
-				for i := range ggml {
-					if cos, maxDiff, spread, same := compareLogits(ggml[i], ours[i]); !same {
-						t.Errorf("step %d: cosine %.7f, largest difference %.6f of a spread of %.3f, not bit for bit", i, cos, maxDiff, spread)
-					}
-				}
+				sameAsGGML(t, "key product", llama.SetKQDriver, llama.KQTaken, func() [][]float32 {
+					return replyLogits(t, model, threads, true)
+				})
 			})
 		}
 	}
@@ -77,23 +65,33 @@ func TestKQVRows(t *testing.T) {
 		for _, quantisedK := range []bool{false, true} {
 			for _, threads := range []int{1, 2} {
 				t.Run(fmt.Sprintf("share%d-head%d-q8keys%v-threads%d", tc.heads/tc.kv, tc.embd/tc.heads, quantisedK, threads), func(t *testing.T) {
-					llama.SetKQVDriver(false)
-					ggml := replyLogits(t, model, threads, quantisedK)
-					if llama.KQVTaken() {
-						t.Fatal("Chapel's F16 attention product ran while switched off")
-					}
-					llama.SetKQVDriver(true)
-					ours := replyLogits(t, model, threads, quantisedK)
-					if !llama.KQVTaken() {
-						t.Fatal("Chapel's F16 attention product did not run")
-					}
-					for i := range ggml {
-						if cos, maxDiff, spread, same := compareLogits(ggml[i], ours[i]); !same {
-							t.Errorf("step %d: cosine %.7f, largest difference %.6f of a spread of %.3f, not bit for bit", i, cos, maxDiff, spread)
-						}
-					}
+					sameAsGGML(t, "F16 attention product", llama.SetKQVDriver, llama.KQVTaken, func() [][]float32 {
+						return replyLogits(t, model, threads, quantisedK)
+					})
 				})
 			}
+		}
+	}
+}
+
+// sameAsGGML runs a reply with Chapel's kernel switched off (set(false):
+// ggml's loop) and on, checks through taken that it ran only when on, and
+// that every step's logits are bit for bit the same.
+func sameAsGGML(t *testing.T, kernel string, set func(bool), taken func() bool, reply func() [][]float32) {
+	t.Helper()
+	set(false)
+	ggml := reply()
+	if taken() {
+		t.Fatalf("Chapel's %s ran while switched off", kernel)
+	}
+	set(true)
+	ours := reply()
+	if !taken() {
+		t.Fatalf("Chapel's %s did not run", kernel)
+	}
+	for i := range ggml {
+		if cos, maxDiff, spread, same := compareLogits(ggml[i], ours[i]); !same {
+			t.Errorf("step %d: cosine %.7f, largest difference %.6f of a spread of %.3f, not bit for bit", i, cos, maxDiff, spread)
 		}
 	}
 }
