@@ -17,8 +17,7 @@
 // the KV heads' rows and, for each row, converts it once and multiplies it
 // with several query heads at a time, while the next row is fetched. The
 // query rows are converted to F16 once, as ggml converts them, and every
-// product
-// keeps ggml_vec_dot_f16's accumulators and their order (vec.cpp,
+// product keeps ggml_vec_dot_f16's accumulators and their order (vec.cpp,
 // simd-mappings.h in this build), so the results are bit for bit ggml's
 // (TestKQVRows). Only products over heads (3-D operands) are taken, never a
 // weight matrix, and only lengths that are whole steps of ggml's loop (no
@@ -82,9 +81,9 @@ inline void to_half(const float * x, uint16_t * y) {
 constexpr int step = 4 * lanes;  // GGML_F16_STEP
 
 // heads multiplies one cached row x (n values, a whole number of steps)
-// with J query rows y[j] (F16, as ggml converted them) into out[j]: per query, ggml's four
-// accumulators, then its reduction (0 + 2, 1 + 3, then the two, then the
-// lanes). The row is converted once for all J.
+// with J query rows y[j] (F16, as ggml converts them) into out[j]: per
+// query, ggml's four accumulators, then its reduction (0 + 2, 1 + 3, then
+// the two, then the lanes). The row is converted once for all J.
 //
 // next, unless null, is the row multiplied after this one, fetched into the
 // cache while this one is multiplied. The caches come from memory: a step
@@ -120,6 +119,19 @@ void heads(const uint16_t * x, const uint16_t * next, int n, const uint16_t * co
     for (int j = 0; j < J; ++j) {
         *out[j] = sum(add(add(s[j][0], s[j][2]), add(s[j][1], s[j][3])));
     }
+}
+
+// heads_upto runs heads<J> for J = count, 1 <= count <= Max.
+template <int Max>
+void heads_upto(int count, const uint16_t * x, const uint16_t * next, int n, const uint16_t * const * y,
+                float * const * out) {
+    if constexpr (Max > 1) {
+        if (count < Max) {
+            heads_upto<Max - 1>(count, x, next, n, y, out);
+            return;
+        }
+    }
+    heads<Max>(x, next, n, y, out);
 }
 
 // takes says whether op is a product this file answers: F16 rows (a cache,
@@ -183,19 +195,7 @@ void product(const ggml_compute_params * params, ggml_tensor * op) {
                 out[j] = (float *) ((char *) op->data + (g * shared + j0 + j) * op->nb[2] + r * sizeof(float));
             }
             const uint16_t * fetch = j0 == 0 ? next : nullptr;  // the row once
-            switch (J) {
-#define CHAPEL_KQV_CASE(k) \
-    case k: heads<(k <= heads_at_once ? k : 1)>(x, fetch, n, y, out); break;
-            CHAPEL_KQV_CASE(8)
-            CHAPEL_KQV_CASE(7)
-            CHAPEL_KQV_CASE(6)
-            CHAPEL_KQV_CASE(5)
-            CHAPEL_KQV_CASE(4)
-            CHAPEL_KQV_CASE(3)
-            CHAPEL_KQV_CASE(2)
-#undef CHAPEL_KQV_CASE
-            default: heads<1>(x, fetch, n, y, out); break;
-            }
+            heads_upto<heads_at_once>(J, x, fetch, n, y, out);
         }
     }
 }

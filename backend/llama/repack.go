@@ -222,6 +222,19 @@ func Repack() RepackChoice {
 // repackRounds: 7 alternating rounds take about 20 ms.
 const repackRounds = 7
 
+// driverName says who computes a product that a build may carry a kernel
+// of Chapel's for, switched off by env=ggml: "" where it has none.
+func driverName(compiled, chapel bool, env string) string {
+	switch {
+	case !compiled:
+		return ""
+	case chapel:
+		return "Chapel's"
+	default:
+		return "ggml's (" + env + "=ggml)"
+	}
+}
+
 // chooseRepack: CHAPEL_REPACK_DRIVER=ggml|chapel picks a driver for every
 // product; otherwise each product gets the kernel MeasureRepack (and each
 // K-quant kernel's Measure) finds faster on this CPU, the build's default
@@ -230,18 +243,8 @@ const repackRounds = 7
 func chooseRepack() {
 	Init()
 	c := RepackChoice{Compiled: RepackCompiled(), Flavour: RepackFlavour(), DefaultOneRow: repackDefault&1 != 0, DefaultFourRows: repackDefault&2 != 0}
-	switch {
-	case KQCompiled() && KQDriver():
-		c.KeyScores = "Chapel's"
-	case KQCompiled():
-		c.KeyScores = "ggml's (CHAPEL_KQ_DRIVER=ggml)"
-	}
-	switch {
-	case KQVCompiled() && KQVDriver():
-		c.F16Attention = "Chapel's"
-	case KQVCompiled():
-		c.F16Attention = "ggml's (CHAPEL_KQV_DRIVER=ggml)"
-	}
+	c.KeyScores = driverName(KQCompiled(), KQDriver(), "CHAPEL_KQ_DRIVER")
+	c.F16Attention = driverName(KQVCompiled(), KQVDriver(), "CHAPEL_KQV_DRIVER")
 	kernels := KQuantKernels()
 	c.KQuants = make([]KQuantChoice, len(kernels))
 	for i, k := range kernels {
