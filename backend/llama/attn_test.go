@@ -36,6 +36,130 @@ func TestKQRows(t *testing.T) {
 	}
 }
 
+// TestKQBatch checks Chapel's product of Q8_0 keys with batches of query
+// rows (attn_rows.cpp) against tinyBLAS's on made-up keys: every score bit
+// for bit, for heads of 32 to 256 values (one to eight blocks), key counts
+// that leave groups of eight whole or not, queries from two to a physical
+// batch, keys in rows of one head or spread over a cache row's heads, and
+// the work shared by one to three threads. Shapes it does not take are
+// refused.
+func TestKQBatch(t *testing.T) {
+	if !llama.KQCompiled() {
+		if _, err := llama.KQBatchCompare(64, 4, 2, 2, 1, 1); err == nil {
+			t.Error("KQBatchCompare without Chapel's product gave no error")
+		}
+		t.Skip("this build has no Chapel key product (x86-64 with AVX2 on Linux and Windows only)")
+	}
+	for _, tc := range []struct{ m, n, k, lda, nth int }{
+		{256, 20, 2, 16, 1}, // a follow-up message's 20 tokens, eight KV heads of 64 values
+		{256, 20, 2, 16, 2}, //
+		{3000, 2, 2, 2, 2},  // two queries
+		{1, 5, 2, 2, 1},     // fewer keys than a group
+		{13, 7, 1, 1, 3},    // one group and a rest, three threads
+		{100, 33, 4, 32, 2}, // heads of 128 values
+		{77, 9, 8, 8, 2},    // heads of 256 values
+		{512, 256, 2, 4, 2}, // a physical batch
+		{1024, 3, 3, 12, 3}, // an odd head size
+		{8, 2, 2, 2, 3},     // a thread with nothing to do
+	} {
+		t.Run(fmt.Sprintf("keys%d-queries%d-blocks%d-stride%d-threads%d", tc.m, tc.n, tc.k, tc.lda, tc.nth), func(t *testing.T) {
+			differ, err := llama.KQBatchCompare(tc.m, tc.n, tc.k, tc.lda, tc.nth, uint32(tc.m*31+tc.n))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if differ != 0 {
+				t.Errorf("%d of %d scores differ from tinyBLAS's", differ, tc.m*tc.n)
+			}
+		})
+	}
+	for _, bad := range []struct{ m, n, k, lda int }{
+		{64, 1, 2, 2}, // one query: the one-row product's
+		{64, 4, 9, 9}, // longer rows: weights, tinyBLAS's
+		{64, 4, 2, 1}, // rows overlapping
+		{0, 4, 2, 2},
+	} {
+		if _, err := llama.KQBatchCompare(bad.m, bad.n, bad.k, bad.lda, 1, 1); err == nil {
+			t.Errorf("%d keys × %d queries × %d blocks, rows %d apart: no error", bad.m, bad.n, bad.k, bad.lda)
+		}
+	}
+	times, err := llama.KQBatchMeasure(5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("3,072 keys × 32 queries, one thread: Chapel's %v, tinyBLAS's %v (%.2f×)", times[0], times[1], float64(times[1])/float64(times[0]))
+}
+
+// TestKQPrompt checks the batch product in a model: a prompt decoded in
+// batches of 48 (each batch's queries also score the keys cached by the
+// ones before it), with every token's logits, and then a follow-up of 20
+// tokens must give bit for bit tinyBLAS's logits, for heads of 64, 128 and
+// 256 values, on one thread and two, and the batch product must have run.
+func TestKQPrompt(t *testing.T) {
+	if !llama.KQCompiled() {
+		t.Skip("this build has no Chapel key product (x86-64 with AVX2 on Linux and Windows only)")
+	}
+	defer llama.SetKQDriver(true)
+	for _, heads := range []int{32, 16, 8} {
+		model := filepath.Join(scratchDir(t), fmt.Sprintf("prompt-heads%d.gguf", heads))
+		shape := gguf.Shape{Name: "kq-test", Embd: 2048, Layers: 1, Heads: heads, HeadsKV: 4, FF: 1536, Vocab: 512, ContextLen: 512}
+		if err := gguf.WriteSynthetic(model, shape, gguf.SynthOptions{Type: gguf.F16, Seed: uint64(heads)}); err != nil {
+			t.Fatal(err)
+		}
+		for _, threads := range []int{1, 2} {
+			t.Run(fmt.Sprintf("head%d-threads%d", 2048/heads, threads), func(t *testing.T) {
+				sameAsGGML(t, "batch key product", llama.SetKQDriver, llama.KQBatchTaken, func() [][]float32 {
+					return batchLogits(t, model, threads)
+				})
+			})
+		}
+	}
+}
+
+// batchLogits decodes 150 prompt tokens in batches of 48 and then 20 more
+// in one batch into a context with Q8_0 keys, and returns every token's
+// logits.
+func batchLogits(t *testing.T, model string, threads int) [][]float32 {
+	t.Helper()
+	m, err := llama.LoadModel(model, llama.ModelParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	c, err := llama.NewContext(m, llama.ContextParams{NCtx: 512, NBatch: 48, Threads: threads, QuantizedK: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	b := llama.NewBatch(48, 1)
+	defer b.Close()
+	var out [][]float32
+	const prompt, followUp = 150, 20
+	for start := 0; start < prompt+followUp; {
+		end := min(start+48, prompt)
+		if start >= prompt {
+			end = prompt + followUp
+		}
+		b.Clear()
+		for i := start; i < end; i++ {
+			if err := b.Add(llama.Token(3+(i*37)%500), i, 0, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := c.Decode(b); err != nil {
+			t.Fatal(err)
+		}
+		for i := range end - start {
+			logits, err := c.Logits(i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, append([]float32(nil), logits...))
+		}
+		start = end
+	}
+	return out
+}
+
 // TestKQVRows checks Chapel's products of a single query row with F16
 // attention caches (attn_f16.cpp) against ggml's loop: after a prompt,
 // every step of a reply must give bit for bit ggml's logits, with F16 keys

@@ -65,8 +65,9 @@ func Init() {
 		if os.Getenv("CHAPEL_AMX_DRIVER") == "ggml" {
 			SetAMXDriver(false)
 		}
-		// CHAPEL_KQ_DRIVER=ggml leaves a reply step's attention scores over
-		// Q8_0 keys to ggml's loop (attn_rows.cpp); the results are the same.
+		// CHAPEL_KQ_DRIVER=ggml leaves attention scores over Q8_0 keys to
+		// ggml: a reply step's to its loop, a batch's to tinyBLAS
+		// (attn_rows.cpp); the results are the same.
 		if os.Getenv("CHAPEL_KQ_DRIVER") == "ggml" {
 			SetKQDriver(false)
 		}

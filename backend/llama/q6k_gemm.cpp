@@ -337,14 +337,14 @@ bool __real_llamafile_sgemm(const struct ggml_compute_params *params, int64_t m,
                             int64_t lda, const void *B, int64_t ldb, void *C, int64_t ldc, int Atype, int Btype,
                             int Ctype);
 
-// attn_rows.cpp: a single query row's product with Q8_0 keys.
-bool chapel_kq_one_row(const struct ggml_compute_params *params, int64_t m, int64_t n, int64_t k, const void *A,
-                       int64_t lda, const void *B, void *C, int Atype, int Btype, int Ctype);
+// attn_rows.cpp: query rows' products with Q8_0 keys.
+bool chapel_kq_rows(const struct ggml_compute_params *params, int64_t m, int64_t n, int64_t k, const void *A,
+                    int64_t lda, const void *B, int64_t ldb, void *C, int64_t ldc, int Atype, int Btype, int Ctype);
 
 bool __wrap_llamafile_sgemm(const struct ggml_compute_params *params, int64_t m, int64_t n, int64_t k, const void *A,
                             int64_t lda, const void *B, int64_t ldb, void *C, int64_t ldc, int Atype, int Btype,
                             int Ctype) {
-    if (chapel_kq_one_row(params, m, n, k, A, lda, B, C, Atype, Btype, Ctype)) {
+    if (chapel_kq_rows(params, m, n, k, A, lda, B, ldb, C, ldc, Atype, Btype, Ctype)) {
         return true;
     }
 #if CHAPEL_Q6K_COMPILED

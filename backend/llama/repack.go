@@ -134,10 +134,11 @@ type RepackChoice struct {
 	// same way.
 	KQuants []KQuantChoice
 
-	// Who computes a reply step's attention scores over Q8_0 keys
-	// (attn_rows.cpp): "Chapel's", "ggml's (CHAPEL_KQ_DRIVER=ggml)", or ""
-	// where the build has no such kernel. Not measured: it does ggml's work
-	// with fewer calls, bit for bit.
+	// Who computes attention scores over Q8_0 keys, for a reply step's
+	// query and for batches (attn_rows.cpp): "Chapel's", "ggml's
+	// (CHAPEL_KQ_DRIVER=ggml)", or "" where the build has no such kernel.
+	// Not measured at start: bit for bit ggml's, with fewer calls for one
+	// query and 1.5× tinyBLAS's speed for batches (TestKQBatch's log).
 	KeyScores string
 
 	// Who computes a reply step's products with F16 attention caches, the
@@ -186,7 +187,7 @@ func (c RepackChoice) String() string {
 		s += "; " + part(k.Name, k.Chapel, k.Times)
 	}
 	if c.KeyScores != "" {
-		s += "; attention scores over Q8_0 keys (one query): " + c.KeyScores
+		s += "; attention scores over Q8_0 keys (one query and batches): " + c.KeyScores
 	}
 	if c.F16Attention != "" {
 		s += "; attention over F16 values and keys (one query): " + c.F16Attention

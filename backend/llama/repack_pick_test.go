@@ -53,7 +53,7 @@ func TestRepackChoiceString(t *testing.T) {
 			"Q4_0 generation (one row): Chapel's (AVX512-VNNI), 1.80× ggml's speed; Q4_0 prompts (four rows): Chapel's (AVX512-VNNI), 0.80× ggml's speed; Q4_K prompts: Chapel's (AVX512-VNNI), 1.70× ggml's speed; Q6_K prompts: ggml's, Chapel's (AVX512-VNNI) at 0.50× its speed; measured at start in 35 ms"},
 		{"with the key product",
 			RepackChoice{Compiled: true, Flavour: "AVX2", OneRow: true, FourRows: true, Forced: "chapel", KeyScores: "Chapel's"},
-			"Q4_0 generation (one row): Chapel's (AVX2); Q4_0 prompts (four rows): Chapel's (AVX2); attention scores over Q8_0 keys (one query): Chapel's; chosen by CHAPEL_REPACK_DRIVER=chapel"},
+			"Q4_0 generation (one row): Chapel's (AVX2); Q4_0 prompts (four rows): Chapel's (AVX2); attention scores over Q8_0 keys (one query and batches): Chapel's; chosen by CHAPEL_REPACK_DRIVER=chapel"},
 		{"the Q4_K kernel compiled, its measurement failed",
 			RepackChoice{Compiled: true, Flavour: "AVX512-VNNI", Measured: true, Times: times, MeasuredIn: 20 * ms, KQuants: []KQuantChoice{{Name: "Q4_K prompts", Chapel: true}}},
 			"Q4_0 generation (one row): ggml's, Chapel's (AVX512-VNNI) at 1.80× its speed; Q4_0 prompts (four rows): ggml's, Chapel's (AVX512-VNNI) at 0.80× its speed; Q4_K prompts: Chapel's (AVX512-VNNI); measured at start in 20 ms"},
