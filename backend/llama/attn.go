@@ -9,6 +9,10 @@ int chapel_kq_measure(int rounds, double *out);
 extern int chapel_kqv_driver;
 extern int chapel_kqv_taken;
 int chapel_kqv_compiled(void);
+extern int chapel_softmax_driver;
+extern int chapel_softmax_taken;
+int chapel_softmax_compiled(void);
+int chapel_softmax_compare(int n, int rows, int heads, int mask, int threads, float max_bias, unsigned seed);
 */
 import "C"
 
@@ -85,3 +89,48 @@ func KQVDriver() bool { return C.chapel_kqv_driver != 0 }
 
 // KQVTaken reports whether, since SetKQVDriver, Chapel's products ran.
 func KQVTaken() bool { return C.chapel_kqv_taken != 0 }
+
+// SoftmaxCompiled reports whether this build carries Chapel's softmax of
+// attention scores (softmax.cpp; x86-64 with AVX2 or AVX-512, Linux and
+// Windows, where ggml-cpu's hook for extra buffer types is wrapped).
+func SoftmaxCompiled() bool { return C.chapel_softmax_compiled() != 0 }
+
+// SetSoftmaxDriver chooses who computes the softmax of attention scores:
+// true (the default) is Chapel's, false ggml's (CHAPEL_SOFTMAX_DRIVER=ggml).
+// It clears what SoftmaxTaken reports. The tests compare the two.
+func SetSoftmaxDriver(chapel bool) { C.chapel_softmax_driver, C.chapel_softmax_taken = cbool(chapel), 0 }
+
+// SoftmaxDriver reports whether Chapel's softmax is on (SetSoftmaxDriver).
+func SoftmaxDriver() bool { return C.chapel_softmax_driver != 0 }
+
+// SoftmaxTaken reports whether, since SetSoftmaxDriver, Chapel's softmax
+// ran.
+func SoftmaxTaken() bool { return C.chapel_softmax_taken != 0 }
+
+// SoftmaxMask is the kind of mask SoftmaxCompare adds to its scores.
+type SoftmaxMask int
+
+const (
+	NoMask SoftmaxMask = iota
+	F16Mask
+	F32Mask
+)
+
+// SoftmaxCompare computes the softmax of made-up scores (heads × rows ×
+// n, scaled, plus a causal mask of the given kind) through ggml's graph on
+// the given threads with Chapel's softmax and with ggml's, and returns how
+// many results differ in any bit. With maxBias > 0 (ALiBi, which Chapel's
+// does not take) it checks that Chapel's did not run.
+func SoftmaxCompare(n, rows, heads int, mask SoftmaxMask, threads int, maxBias float32, seed uint32) (int, error) {
+	if !SoftmaxCompiled() {
+		return 0, fmt.Errorf("this build has no Chapel softmax")
+	}
+	d := C.chapel_softmax_compare(C.int(n), C.int(rows), C.int(heads), C.int(mask), C.int(threads), C.float(maxBias), C.uint(seed))
+	switch {
+	case d == -2:
+		return 0, fmt.Errorf("compare the softmax: Chapel's ran when it should not have (switched off, or ALiBi), or did not run when on")
+	case d < 0:
+		return 0, fmt.Errorf("compare the softmax: %d × %d × %d is not a shape", heads, rows, n)
+	}
+	return int(d), nil
+}

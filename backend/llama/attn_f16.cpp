@@ -205,11 +205,13 @@ void product(const ggml_compute_params * params, ggml_tensor * op) {
 extern "C" {
 
 bool __real_ggml_cpu_extra_compute_forward(struct ggml_compute_params * params, struct ggml_tensor * op);
+bool chapel_softmax(const struct ggml_compute_params * params, struct ggml_tensor * op);  // softmax.cpp
 
 // ggml-cpu calls this for every operation before its own code: the extra
-// buffer types (repacked and AMX weights) answer first, then this file.
+// buffer types (repacked and AMX weights) answer first, then softmax.cpp,
+// then this file.
 bool __wrap_ggml_cpu_extra_compute_forward(struct ggml_compute_params * params, struct ggml_tensor * op) {
-    if (__real_ggml_cpu_extra_compute_forward(params, op)) {
+    if (__real_ggml_cpu_extra_compute_forward(params, op) || chapel_softmax(params, op)) {
         return true;
     }
     if (!chapel_kqv_driver || !takes(op)) {
@@ -227,8 +229,9 @@ bool __wrap_ggml_cpu_extra_compute_forward(struct ggml_compute_params * params, 
 #if defined(__x86_64__) && !defined(__APPLE__)  // wrapped (repack_wrap.go) but without the kernels
 extern "C" {
 bool __real_ggml_cpu_extra_compute_forward(struct ggml_compute_params * params, struct ggml_tensor * op);
+bool chapel_softmax(const struct ggml_compute_params * params, struct ggml_tensor * op);  // softmax.cpp
 bool __wrap_ggml_cpu_extra_compute_forward(struct ggml_compute_params * params, struct ggml_tensor * op) {
-    return __real_ggml_cpu_extra_compute_forward(params, op);
+    return __real_ggml_cpu_extra_compute_forward(params, op) || chapel_softmax(params, op);
 }
 }
 #endif

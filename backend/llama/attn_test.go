@@ -248,3 +248,64 @@ func replyLogits(t *testing.T, model string, threads int, quantisedK bool) [][]f
 	}
 	return decodeSteps(t, c, b, prompt, 8)
 }
+
+// TestSoftmaxRows checks Chapel's softmax of attention scores (softmax.cpp)
+// against ggml's. On made-up scores through ggml's graph: every value bit
+// for bit, for rows of a few values to a long context's, lengths that are
+// and are not whole steps of eight or sixteen, masks of F16, F32 or none,
+// one to three threads; with ALiBi it must leave the softmax to ggml. In a
+// model: a prompt in batches with a follow-up (Q8_0 keys) and a reply's
+// steps (F16 keys) must give bit for bit ggml's logits, with Chapel's
+// softmax run.
+func TestSoftmaxRows(t *testing.T) {
+	if !llama.SoftmaxCompiled() {
+		if _, err := llama.SoftmaxCompare(64, 2, 2, llama.F16Mask, 1, 0, 1); err == nil {
+			t.Error("SoftmaxCompare without Chapel's softmax gave no error")
+		}
+		t.Skip("this build has no Chapel softmax (x86-64 with AVX2 or AVX-512 on Linux and Windows only)")
+	}
+	defer llama.SetSoftmaxDriver(true)
+	for _, tc := range []struct {
+		n, rows, heads int
+		mask           llama.SoftmaxMask
+		threads        int
+	}{
+		{256, 20, 8, llama.F16Mask, 2}, // a follow-up's rows over a padded context
+		{3072, 4, 4, llama.F16Mask, 1}, // a long context
+		{1, 1, 1, llama.F16Mask, 1},    // one value
+		{37, 5, 3, llama.F16Mask, 3},   // leftovers after whole steps
+		{100, 7, 2, llama.F32Mask, 2},  // an F32 mask
+		{515, 3, 2, llama.NoMask, 2},   // no mask
+		{16, 64, 1, llama.F16Mask, 2},  // more rows than values
+	} {
+		t.Run(fmt.Sprintf("n%d-rows%d-heads%d-mask%d-threads%d", tc.n, tc.rows, tc.heads, tc.mask, tc.threads), func(t *testing.T) {
+			differ, err := llama.SoftmaxCompare(tc.n, tc.rows, tc.heads, tc.mask, tc.threads, 0, uint32(tc.n+tc.rows))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if differ != 0 {
+				t.Errorf("%d of %d values differ from ggml's", differ, tc.n*tc.rows*tc.heads)
+			}
+		})
+	}
+	if _, err := llama.SoftmaxCompare(64, 4, 8, llama.F16Mask, 1, 8, 1); err != nil {
+		t.Errorf("with ALiBi: %v", err)
+	}
+	model := filepath.Join(scratchDir(t), "softmax.gguf")
+	shape := gguf.Shape{Name: "softmax-test", Embd: 1024, Layers: 1, Heads: 16, HeadsKV: 4, FF: 1536, Vocab: 512, ContextLen: 512}
+	if err := gguf.WriteSynthetic(model, shape, gguf.SynthOptions{Type: gguf.F16, Seed: 7}); err != nil {
+		t.Fatal(err)
+	}
+	for _, threads := range []int{1, 2} {
+		t.Run(fmt.Sprintf("model-batches-threads%d", threads), func(t *testing.T) {
+			sameAsGGML(t, "softmax", llama.SetSoftmaxDriver, llama.SoftmaxTaken, func() [][]float32 {
+				return batchLogits(t, model, threads)
+			})
+		})
+		t.Run(fmt.Sprintf("model-reply-threads%d", threads), func(t *testing.T) {
+			sameAsGGML(t, "softmax", llama.SetSoftmaxDriver, llama.SoftmaxTaken, func() [][]float32 {
+				return replyLogits(t, model, threads, false)
+			})
+		})
+	}
+}

@@ -77,6 +77,11 @@ func Init() {
 		if os.Getenv("CHAPEL_KQV_DRIVER") == "ggml" {
 			SetKQVDriver(false)
 		}
+		// CHAPEL_SOFTMAX_DRIVER=ggml leaves the softmax of attention scores
+		// to ggml (softmax.cpp); the results are the same.
+		if os.Getenv("CHAPEL_SOFTMAX_DRIVER") == "ggml" {
+			SetSoftmaxDriver(false)
+		}
 		// CHAPEL_AMX=off (or 0, false) leaves every weight to the AVX-512
 		// kernels, ggml's repack and Chapel's AVX512-VNNI ones (Q4_0, Q4_K,
 		// Q6_K), to compare with AMX on the same machine

@@ -147,6 +147,11 @@ type RepackChoice struct {
 	// Measured in `chapel bench --pp 2048` against CHAPEL_KQV_DRIVER=ggml
 	// (README); bit for bit ggml's.
 	F16Attention string
+
+	// Who computes the softmax of attention scores (softmax.cpp):
+	// "Chapel's", "ggml's (CHAPEL_SOFTMAX_DRIVER=ggml)", or "" where the
+	// build has no such kernel. Bit for bit ggml's.
+	Softmax string
 }
 
 // KQuantChoice is who multiplies one kind of K-quant weights, and why.
@@ -191,6 +196,9 @@ func (c RepackChoice) String() string {
 	}
 	if c.F16Attention != "" {
 		s += "; attention over F16 values and keys (one query): " + c.F16Attention
+	}
+	if c.Softmax != "" {
+		s += "; attention softmax: " + c.Softmax
 	}
 	switch {
 	case c.Measured:
@@ -246,6 +254,7 @@ func chooseRepack() {
 	c := RepackChoice{Compiled: RepackCompiled(), Flavour: RepackFlavour(), DefaultOneRow: repackDefault&1 != 0, DefaultFourRows: repackDefault&2 != 0}
 	c.KeyScores = driverName(KQCompiled(), KQDriver(), "CHAPEL_KQ_DRIVER")
 	c.F16Attention = driverName(KQVCompiled(), KQVDriver(), "CHAPEL_KQV_DRIVER")
+	c.Softmax = driverName(SoftmaxCompiled(), SoftmaxDriver(), "CHAPEL_SOFTMAX_DRIVER")
 	kernels := KQuantKernels()
 	c.KQuants = make([]KQuantChoice, len(kernels))
 	for i, k := range kernels {
