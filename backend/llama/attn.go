@@ -4,7 +4,7 @@ package llama
 extern int chapel_kq_driver;
 extern int chapel_kq_taken;
 int chapel_kq_compiled(void);
-int chapel_kq_compare(int m, int n, int k, int lda, int nth, unsigned seed);
+int chapel_kq_compare(int m, int n, int k, int lda, int nth, unsigned seed, int minus128);
 int chapel_kq_measure(int rounds, double *out);
 extern int chapel_kqv_driver;
 extern int chapel_kqv_taken;
@@ -46,14 +46,15 @@ func KQTaken() bool { return C.chapel_kq_taken&1 != 0 }
 func KQBatchTaken() bool { return C.chapel_kq_taken&2 != 0 }
 
 // KQBatchCompare multiplies made-up Q8_0 keys (m rows of k blocks, lda
-// blocks apart) by n query rows with Chapel's batch product and with
+// blocks apart; with minus128, some values -128, as another quantiser's
+// weights may hold) by n query rows with Chapel's batch product and with
 // tinyBLAS, each as nth threads share the work, and returns how many of the
 // n × m scores differ in any bit.
-func KQBatchCompare(m, n, k, lda, nth int, seed uint32) (int, error) {
+func KQBatchCompare(m, n, k, lda, nth int, seed uint32, minus128 bool) (int, error) {
 	if !KQCompiled() {
 		return 0, fmt.Errorf("this build has no Chapel key product")
 	}
-	d := C.chapel_kq_compare(C.int(m), C.int(n), C.int(k), C.int(lda), C.int(nth), C.uint(seed))
+	d := C.chapel_kq_compare(C.int(m), C.int(n), C.int(k), C.int(lda), C.int(nth), C.uint(seed), cbool(minus128))
 	if d < 0 {
 		return 0, fmt.Errorf("compare the key products: %d keys × %d queries × %d blocks (rows %d apart) is not a shape the batch product takes", m, n, k, lda)
 	}
@@ -98,7 +99,9 @@ func SoftmaxCompiled() bool { return C.chapel_softmax_compiled() != 0 }
 // SetSoftmaxDriver chooses who computes the softmax of attention scores:
 // true (the default) is Chapel's, false ggml's (CHAPEL_SOFTMAX_DRIVER=ggml).
 // It clears what SoftmaxTaken reports. The tests compare the two.
-func SetSoftmaxDriver(chapel bool) { C.chapel_softmax_driver, C.chapel_softmax_taken = cbool(chapel), 0 }
+func SetSoftmaxDriver(chapel bool) {
+	C.chapel_softmax_driver, C.chapel_softmax_taken = cbool(chapel), 0
+}
 
 // SoftmaxDriver reports whether Chapel's softmax is on (SetSoftmaxDriver).
 func SoftmaxDriver() bool { return C.chapel_softmax_driver != 0 }

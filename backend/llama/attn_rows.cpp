@@ -117,24 +117,22 @@ void scores_any(const q8 * a, int64_t lda, const q8 * y, int64_t k, float * c, i
 // takes for each (lanes i and i+4, then 0+2 and 1+3, then the two), and
 // every score is, as in tinyBLAS, fma(key scale × query scale, block's
 // integer products, score so far) over its blocks from zero: bit for bit
-// its result. The integer products use |query| and the key signed by the
-// query instead of tinyBLAS's |key| and the query signed by the key: the
-// same sums, since quantised values lie in -127..127 (no -128, and no pair
-// of products reaches the 16-bit limit).
+// its result, with tinyBLAS's integer products too (|key| times the query
+// signed by the key; the copy keeps |key| beside the key).
 
 // The order of keys in the eight accumulators that makes the reduction
 // below leave them in order (accumulator t holds key lane_key[t]).
 constexpr int lane_key[8] = {0, 4, 1, 5, 2, 6, 3, 7};
 
-// The integer products of a block, in 32-bit lanes of four, from |y| and
-// x signed by y.
-inline __m256 block_sums_uy(__m256i uy, __m256i sx) {
+// The integer products of a block, in 32-bit lanes of four, from |x| and
+// y signed by x, as tinyBLAS's updot.
+inline __m256 block_sums_ax(__m256i ax, __m256i sy) {
 #if defined(__AVX512VNNI__) && defined(__AVX512VL__)
-    return _mm256_cvtepi32_ps(_mm256_dpbusd_epi32(_mm256_setzero_si256(), uy, sx));
+    return _mm256_cvtepi32_ps(_mm256_dpbusd_epi32(_mm256_setzero_si256(), ax, sy));
 #elif defined(__AVXVNNI__)
-    return _mm256_cvtepi32_ps(_mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), uy, sx));
+    return _mm256_cvtepi32_ps(_mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), ax, sy));
 #else
-    return _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_set1_epi16(1), _mm256_maddubs_epi16(uy, sx)));
+    return _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_set1_epi16(1), _mm256_maddubs_epi16(ax, sy)));
 #endif
 }
 
@@ -164,13 +162,15 @@ void scores_batch(const q8 * a, int64_t lda, const q8 * y, int64_t ldb, float * 
     // The group's keys, copied next to each other and aligned (a block is
     // 34 bytes: in the cache's rows half of them straddle two lines), and
     // their scales, each in all lanes, in accumulator order.
-    alignas(32) int8_t xq[max_batch_blocks][8][32];
+    alignas(32) int8_t xq[max_batch_blocks][8][32], xa[max_batch_blocks][8][32];
     __m256 kd[max_batch_blocks][8];
     for (int64_t i0 = r0; i0 < r1; i0 += 8) {
         for (int t = 0; t < 8; t++) {
             const q8 * x = a + (i0 + lane_key[t]) * lda;
             for (int64_t b = 0; b < k; b++) {
-                _mm256_store_si256((__m256i *) xq[b][t], _mm256_loadu_si256((const __m256i *) x[b].qs));
+                const __m256i v = _mm256_loadu_si256((const __m256i *) x[b].qs);
+                _mm256_store_si256((__m256i *) xq[b][t], v);
+                _mm256_store_si256((__m256i *) xa[b][t], _mm256_sign_epi8(v, v));
                 kd[b][t] = _mm256_set1_ps(_cvtsh_ss(x[b].d));
             }
         }
@@ -180,11 +180,11 @@ void scores_batch(const q8 * a, int64_t lda, const q8 * y, int64_t ldb, float * 
             for (int t = 0; t < 8; t++) acc[t] = _mm256_setzero_ps();
             for (int64_t b = 0; b < k; b++) {
                 const __m256i qy = _mm256_loadu_si256((const __m256i *) yj[b].qs);
-                const __m256i uy = _mm256_sign_epi8(qy, qy);
                 const __m256 dy = _mm256_set1_ps(_cvtsh_ss(yj[b].d));
                 for (int t = 0; t < 8; t++) {
-                    const __m256i sx = _mm256_sign_epi8(_mm256_load_si256((const __m256i *) xq[b][t]), qy);
-                    acc[t] = _mm256_fmadd_ps(_mm256_mul_ps(kd[b][t], dy), block_sums_uy(uy, sx), acc[t]);
+                    const __m256i sy = _mm256_sign_epi8(qy, _mm256_load_si256((const __m256i *) xq[b][t]));
+                    const __m256i ax = _mm256_load_si256((const __m256i *) xa[b][t]);
+                    acc[t] = _mm256_fmadd_ps(_mm256_mul_ps(kd[b][t], dy), block_sums_ax(ax, sy), acc[t]);
                 }
             }
             _mm256_storeu_ps(c + j * ldc + i0, hsum8x8(acc));
@@ -220,7 +220,8 @@ extern "C" bool chapel_kq_rows(const struct ggml_compute_params * params, int64_
     // them.
     if (n > 1) {
         // Longer rows are weights (a Q8_0 model's), which tinyBLAS's tiles
-        // suit: they reuse each loaded row across queries.
+        // suit: they reuse each loaded row across queries. (Weights with
+        // rows this short come here too, with the same results.)
         if (k > max_batch_blocks) return false;
         if (!(chapel_kq_taken & 2)) chapel_kq_taken |= 2;  // stored once: see repack_q4.cpp
         kq_batch(params->ith, params->nth, m, n, k, a, lda, y, ldb, c, ldc);
@@ -254,17 +255,18 @@ namespace {
 struct madeup_kq {
     int64_t m, n, k, lda;
     std::vector<q8> a, y;
-    madeup_kq(int64_t m, int64_t n, int64_t k, int64_t lda, unsigned seed) : m(m), n(n), k(k), lda(lda) {
+    madeup_kq(int64_t m, int64_t n, int64_t k, int64_t lda, unsigned seed, bool minus128 = false)
+        : m(m), n(n), k(k), lda(lda) {
         chapel::xorshift r{seed};
-        auto fill = [&](std::vector<q8> & v, size_t blocks) {
+        auto fill = [&](std::vector<q8> & v, size_t blocks, bool low) {
             v.resize(blocks);
             for (q8 & b : v) {
                 b.d = _cvtss_sh(r.scale(), 0);
-                for (int8_t & q : b.qs) q = r.activation();
+                for (int8_t & q : b.qs) q = low && r.next() % 7 == 0 ? (int8_t) -128 : r.activation();
             }
         };
-        fill(a, (size_t)(m * lda));
-        fill(y, (size_t)(n * k));
+        fill(a, (size_t)(m * lda), minus128);
+        fill(y, (size_t)(n * k), false);
     }
     // Chapel's product (ours) or tinyBLAS's into out (n rows of m), the
     // nth threads' shares computed one after the other.
@@ -284,14 +286,15 @@ struct madeup_kq {
 }  // namespace
 
 // chapel_kq_compare multiplies made-up keys (m rows of k blocks, lda blocks
-// apart) by n query rows both ways, as nth threads would share them, and
-// returns how many of the n × m scores differ in any bit, or -1 for a
-// shape Chapel's batch product does not take (one query, or more than
-// max_batch_blocks blocks).
-extern "C" int chapel_kq_compare(int m, int n, int k, int lda, int nth, unsigned seed) {
+// apart; with minus128, some of their values -128, which ggml's quantiser
+// never writes but another's weights may hold) by n query rows both ways,
+// as nth threads would share them, and returns how many of the n × m
+// scores differ in any bit, or -1 for a shape Chapel's batch product does
+// not take (one query, or more than max_batch_blocks blocks).
+extern "C" int chapel_kq_compare(int m, int n, int k, int lda, int nth, unsigned seed, int minus128) {
     if (m < 1 || n < 2 || k < 1 || k > max_batch_blocks || lda < k || nth < 1) return -1;
     ggml_cpu_init();
-    madeup_kq x(m, n, k, lda, seed | 1u);
+    madeup_kq x(m, n, k, lda, seed | 1u, minus128 != 0);
     return chapel::compare((size_t)m * n, [&](bool ours, float * s) { x.multiply(ours, nth, s); });
 }
 
@@ -315,7 +318,7 @@ extern "C" bool chapel_kq_rows(const struct ggml_compute_params *, int64_t, int6
                                const void *, int64_t, void *, int64_t, int, int, int) {
     return false;
 }
-extern "C" int chapel_kq_compare(int, int, int, int, int, unsigned) { return -1; }
+extern "C" int chapel_kq_compare(int, int, int, int, int, unsigned, int) { return -1; }
 extern "C" int chapel_kq_measure(int, double *) { return -1; }
 #endif
 

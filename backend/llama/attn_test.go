@@ -40,30 +40,36 @@ func TestKQRows(t *testing.T) {
 // rows (attn_rows.cpp) against tinyBLAS's on made-up keys: every score bit
 // for bit, for heads of 32 to 256 values (one to eight blocks), key counts
 // that leave groups of eight whole or not, queries from two to a physical
-// batch, keys in rows of one head or spread over a cache row's heads, and
-// the work shared by one to three threads. Shapes it does not take are
-// refused.
+// batch, keys in rows of one head or spread over a cache row's heads, keys
+// holding -128 (weights from another quantiser: Q8_0 weights with rows
+// this short come here too), and the work shared by one to three threads.
+// Shapes it does not take are refused.
 func TestKQBatch(t *testing.T) {
 	if !llama.KQCompiled() {
-		if _, err := llama.KQBatchCompare(64, 4, 2, 2, 1, 1); err == nil {
+		if _, err := llama.KQBatchCompare(64, 4, 2, 2, 1, 1, false); err == nil {
 			t.Error("KQBatchCompare without Chapel's product gave no error")
 		}
 		t.Skip("this build has no Chapel key product (x86-64 with AVX2 on Linux and Windows only)")
 	}
-	for _, tc := range []struct{ m, n, k, lda, nth int }{
-		{256, 20, 2, 16, 1}, // a follow-up message's 20 tokens, eight KV heads of 64 values
-		{256, 20, 2, 16, 2}, //
-		{3000, 2, 2, 2, 2},  // two queries
-		{1, 5, 2, 2, 1},     // fewer keys than a group
-		{13, 7, 1, 1, 3},    // one group and a rest, three threads
-		{100, 33, 4, 32, 2}, // heads of 128 values
-		{77, 9, 8, 8, 2},    // heads of 256 values
-		{512, 256, 2, 4, 2}, // a physical batch
-		{1024, 3, 3, 12, 3}, // an odd head size
-		{8, 2, 2, 2, 3},     // a thread with nothing to do
+	for _, tc := range []struct {
+		m, n, k, lda, nth int
+		minus128          bool
+	}{
+		{256, 20, 2, 16, 1, false}, // a follow-up message's 20 tokens, eight KV heads of 64 values
+		{256, 20, 2, 16, 2, false}, // the same on two threads
+		{3000, 2, 2, 2, 2, false},  // two queries
+		{1, 5, 2, 2, 1, false},     // fewer keys than a group
+		{13, 7, 1, 1, 3, false},    // one group and a rest, three threads
+		{100, 33, 4, 32, 2, false}, // heads of 128 values
+		{77, 9, 8, 8, 2, false},    // heads of 256 values
+		{512, 256, 2, 4, 2, false}, // a physical batch
+		{1024, 3, 3, 12, 3, false}, // an odd head size
+		{8, 2, 2, 2, 3, false},     // a thread with nothing to do
+		{64, 12, 2, 2, 2, true},    // keys (weights) holding -128
+		{301, 5, 8, 8, 1, true},
 	} {
-		t.Run(fmt.Sprintf("keys%d-queries%d-blocks%d-stride%d-threads%d", tc.m, tc.n, tc.k, tc.lda, tc.nth), func(t *testing.T) {
-			differ, err := llama.KQBatchCompare(tc.m, tc.n, tc.k, tc.lda, tc.nth, uint32(tc.m*31+tc.n))
+		t.Run(fmt.Sprintf("keys%d-queries%d-blocks%d-stride%d-threads%d-minus128%v", tc.m, tc.n, tc.k, tc.lda, tc.nth, tc.minus128), func(t *testing.T) {
+			differ, err := llama.KQBatchCompare(tc.m, tc.n, tc.k, tc.lda, tc.nth, uint32(tc.m*31+tc.n), tc.minus128)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -78,7 +84,7 @@ func TestKQBatch(t *testing.T) {
 		{64, 4, 2, 1}, // rows overlapping
 		{0, 4, 2, 2},
 	} {
-		if _, err := llama.KQBatchCompare(bad.m, bad.n, bad.k, bad.lda, 1, 1); err == nil {
+		if _, err := llama.KQBatchCompare(bad.m, bad.n, bad.k, bad.lda, 1, 1, false); err == nil {
 			t.Errorf("%d keys × %d queries × %d blocks, rows %d apart: no error", bad.m, bad.n, bad.k, bad.lda)
 		}
 	}
@@ -253,10 +259,11 @@ func replyLogits(t *testing.T, model string, threads int, quantisedK bool) [][]f
 // against ggml's. On made-up scores through ggml's graph: every value bit
 // for bit, for rows of a few values to a long context's, lengths that are
 // and are not whole steps of eight or sixteen, masks of F16, F32 or none,
-// one to three threads; with ALiBi it must leave the softmax to ggml. In a
-// model: a prompt in batches with a follow-up (Q8_0 keys) and a reply's
-// steps (F16 keys) must give bit for bit ggml's logits, with Chapel's
-// softmax run.
+// one to three threads, scaled by 1/√128 (which rounds: fusing the scale
+// with the mask's addition would show); with ALiBi it must leave the
+// softmax to ggml. In models with heads of 64 and 128 values: a prompt in
+// batches with a follow-up (Q8_0 keys) and a reply's steps (F16 keys) must
+// give bit for bit ggml's logits, with Chapel's softmax run.
 func TestSoftmaxRows(t *testing.T) {
 	if !llama.SoftmaxCompiled() {
 		if _, err := llama.SoftmaxCompare(64, 2, 2, llama.F16Mask, 1, 0, 1); err == nil {
@@ -291,21 +298,26 @@ func TestSoftmaxRows(t *testing.T) {
 	if _, err := llama.SoftmaxCompare(64, 4, 8, llama.F16Mask, 1, 8, 1); err != nil {
 		t.Errorf("with ALiBi: %v", err)
 	}
-	model := filepath.Join(scratchDir(t), "softmax.gguf")
-	shape := gguf.Shape{Name: "softmax-test", Embd: 1024, Layers: 1, Heads: 16, HeadsKV: 4, FF: 1536, Vocab: 512, ContextLen: 512}
-	if err := gguf.WriteSynthetic(model, shape, gguf.SynthOptions{Type: gguf.F16, Seed: 7}); err != nil {
-		t.Fatal(err)
-	}
-	for _, threads := range []int{1, 2} {
-		t.Run(fmt.Sprintf("model-batches-threads%d", threads), func(t *testing.T) {
-			sameAsGGML(t, "softmax", llama.SetSoftmaxDriver, llama.SoftmaxTaken, func() [][]float32 {
-				return batchLogits(t, model, threads)
+	// Heads of 64 and 128 values: scores scaled by 1/8, exactly, and by
+	// 1/√128, whose products round.
+	for _, heads := range []int{16, 8} {
+		model := filepath.Join(scratchDir(t), fmt.Sprintf("softmax%d.gguf", heads))
+		shape := gguf.Shape{Name: "softmax-test", Embd: 1024, Layers: 1, Heads: heads, HeadsKV: 4, FF: 1536, Vocab: 512, ContextLen: 512}
+		if err := gguf.WriteSynthetic(model, shape, gguf.SynthOptions{Type: gguf.F16, Seed: 7}); err != nil {
+			t.Fatal(err)
+		}
+		for _, threads := range []int{1, 2} {
+			name := fmt.Sprintf("model-head%d-threads%d", 1024/heads, threads)
+			t.Run(name+"-batches", func(t *testing.T) {
+				sameAsGGML(t, "softmax", llama.SetSoftmaxDriver, llama.SoftmaxTaken, func() [][]float32 {
+					return batchLogits(t, model, threads)
+				})
 			})
-		})
-		t.Run(fmt.Sprintf("model-reply-threads%d", threads), func(t *testing.T) {
-			sameAsGGML(t, "softmax", llama.SetSoftmaxDriver, llama.SoftmaxTaken, func() [][]float32 {
-				return replyLogits(t, model, threads, false)
+			t.Run(name+"-reply", func(t *testing.T) {
+				sameAsGGML(t, "softmax", llama.SetSoftmaxDriver, llama.SoftmaxTaken, func() [][]float32 {
+					return replyLogits(t, model, threads, false)
+				})
 			})
-		})
+		}
 	}
 }

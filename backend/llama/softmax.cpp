@@ -57,6 +57,13 @@ inline vec sub(vec a, vec b) { return _mm512_sub_ps(a, b); }
 inline vec vmax(vec a, vec b) { return _mm512_max_ps(a, b); }
 inline vec load_half(const ggml_fp16_t * p) { return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) p)); }
 inline float hmax(vec v) { return _mm512_reduce_max_ps(v); }
+// rounded keeps v as computed: the compiler may not fuse the product it
+// holds into a following addition (ggml scales and adds the mask in two
+// loops, rounding twice; one fused operation rounds once).
+inline vec rounded(vec v) {
+    __asm__("" : "+v"(v));
+    return v;
+}
 inline float hsum(vec v) { return _mm512_reduce_add_ps(v); }  // as ggml's loop sums a step
 #else
 // ggml_vec_soft_max_f32 with AVX2: eight values a step.
@@ -70,6 +77,10 @@ inline vec add(vec a, vec b) { return _mm256_add_ps(a, b); }
 inline vec sub(vec a, vec b) { return _mm256_sub_ps(a, b); }
 inline vec vmax(vec a, vec b) { return _mm256_max_ps(a, b); }
 inline vec load_half(const ggml_fp16_t * p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) p)); }
+inline vec rounded(vec v) {  // as above
+    __asm__("" : "+x"(v));
+    return v;
+}
 inline float hmax(vec v) {
     __m128 r = _mm_max_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
     r = _mm_max_ps(r, _mm_movehl_ps(r, r));
@@ -112,7 +123,7 @@ void row(int64_t n, const float * x, float * y, float scale, const ggml_fp16_t *
     vec vm = set1(-INFINITY);
     int64_t i = 0;
     for (; i + lanes <= n; i += lanes) {
-        vec w = mul(load(x + i), vs);
+        vec w = rounded(mul(load(x + i), vs));
         if (mh) w = add(w, load_half(mh + i));
         else if (mf) w = add(w, load(mf + i));
         store(y + i, w);
@@ -121,6 +132,7 @@ void row(int64_t n, const float * x, float * y, float scale, const ggml_fp16_t *
     float max = hmax(vm);
     for (; i < n; ++i) {
         float w = x[i] * scale;
+        __asm__("" : "+x"(w));  // rounded, as above
         if (mh) w += _cvtsh_ss(mh[i]);
         else if (mf) w += mf[i];
         y[i] = w;
@@ -183,7 +195,7 @@ extern "C" bool chapel_softmax(const struct ggml_compute_params * params, struct
 }
 
 // chapel_softmax_compare computes the softmax of made-up scores (heads
-// of rows rows of n values, scaled by 1/8, plus a mask of the given type:
+// of rows rows of n values, scaled by 1/√128, plus a mask of the given type:
 // 0 none, 1 F16, 2 F32, with a causal pattern of -inf and small values)
 // with ggml's graph on threads threads, with Chapel's softmax and with
 // ggml's, and returns how many results differ in any bit (-1 when the
@@ -191,8 +203,12 @@ extern "C" bool chapel_softmax(const struct ggml_compute_params * params, struct
 // does not take: then it must not run.
 extern "C" int chapel_softmax_compare(int n, int rows, int heads, int mask, int threads, float max_bias, unsigned seed) {
     if (n < 1 || rows < 1 || heads < 1 || mask < 0 || mask > 2 || threads < 1) return -1;
+    if (max_bias > 0.0f && mask == 0) return -1;  // ggml's ALiBi needs a mask
     const size_t values = (size_t) n * rows * heads;
-    ggml_init_params ip = {values * 3 * sizeof(float) + (size_t) n * rows * 4 + 1024 * 1024, nullptr, false};
+    // scores, result, mask, the graph, and a work buffer for each of the
+    // two computations (a row and a cache line per thread)
+    const size_t work = 2 * ((size_t) threads * (n + 64) * sizeof(float) + 4096);
+    ggml_init_params ip = {2 * values * sizeof(float) + (size_t) n * rows * sizeof(float) + work + 1024 * 1024, nullptr, false};
     ggml_context * ctx = ggml_init(ip);
     if (ctx == nullptr) return -1;
     ggml_tensor * x = ggml_new_tensor_3d(ctx, GGML_TYPE_F32, n, rows, heads);
@@ -215,7 +231,8 @@ extern "C" int chapel_softmax_compare(int n, int rows, int heads, int mask, int 
             }
         }
     }
-    ggml_tensor * y = ggml_soft_max_ext(ctx, x, m, 0.125f, max_bias);
+    // 1/√128, a head of 128 values: a scale whose products round
+    ggml_tensor * y = ggml_soft_max_ext(ctx, x, m, 0.08838834764831845f, max_bias);
     ggml_cgraph * g = ggml_new_graph(ctx);
     ggml_build_forward_expand(g, y);
     const int saved = chapel_softmax_driver;
