@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -210,19 +213,45 @@ type summaryReport struct {
 	ReferencePrompt int     `json:"reference_prompt_tokens"` // the engine-alone prompt length
 }
 
-// summaries runs the summary benchmark on each model.
+// summaryRounds is the summary benchmark's result: the round whose
+// pipeline ÷ engine is the median, and every round's.
+type summaryRounds struct {
+	summaryReport
+	Rounds         int       `json:"rounds"`
+	RoundFractions []float64 `json:"round_fractions"` // in the order run
+}
+
+// summaries runs the summary benchmark on each model in lb.reps rounds,
+// each the pipeline and then the engine alone right after it: a shared
+// machine's speed drifts over minutes, so a reference measured minutes
+// after the pipeline measures another machine (make bench read 0.85 so,
+// where runs alone read 0.96-1.14). The median round is reported.
 func (lb loadBench) summaries(ctx context.Context, eng engine.Engine, modelPaths []string) int {
 	for _, path := range modelPaths {
-		r, err := lb.summaryRun(ctx, path, summaryCase{threads: lb.threads})
-		if err != nil {
-			return fail(err)
+		var res summaryRounds
+		var rounds []summaryReport
+		for range max(1, lb.reps) {
+			r, err := lb.summaryRun(ctx, path, summaryCase{threads: lb.threads, refReps: 1})
+			if err != nil {
+				return fail(err)
+			}
+			rounds = append(rounds, r)
+			res.RoundFractions = append(res.RoundFractions, r.Fraction)
 		}
-		text := fmt.Sprintf("%s: the first %d map steps of %s through the summary pipeline\n"+
-			"  %d prompt tokens (%.0f a step) in %.1f s of prompt processing: %.1f tok/s; the engine alone (%d-token prompt): %.1f tok/s\n"+
-			"  pipeline ÷ engine: %.2f (target ≥ 0.9) · engine busy %.0f %% of %.1f s",
-			filepath.Base(path), r.Pieces, r.Document, r.PromptTokens, r.MapPromptAvg, float64(r.PromptTokens)/max(r.PipelinePPTPS, 1e-9),
-			r.PipelinePPTPS, r.ReferencePrompt, r.EnginePPTPS, r.Fraction, 100*r.EngineBusy, r.WallSeconds)
-		if code := printBench(lb.asJSON, r, text); code != 0 {
+		res.Rounds = len(rounds)
+		slices.SortFunc(rounds, func(a, b summaryReport) int { return cmp.Compare(a.Fraction, b.Fraction) })
+		res.summaryReport = rounds[len(rounds)/2]
+		r := res.summaryReport
+		each := make([]string, len(res.RoundFractions))
+		for i, f := range res.RoundFractions {
+			each[i] = fmt.Sprintf("%.2f", f)
+		}
+		text := fmt.Sprintf("%s: the first %d map steps of %s through the summary pipeline, %d rounds (median shown)\n"+
+			"  %d prompt tokens (%.0f a step) in %.1f s of prompt processing: %.1f tok/s; the engine alone right after (%d-token prompt): %.1f tok/s\n"+
+			"  pipeline ÷ engine: %.2f (target ≥ 0.9; rounds %s) · engine busy %.0f %% of %.1f s",
+			filepath.Base(path), r.Pieces, r.Document, res.Rounds, r.PromptTokens, r.MapPromptAvg, float64(r.PromptTokens)/max(r.PipelinePPTPS, 1e-9),
+			r.PipelinePPTPS, r.ReferencePrompt, r.EnginePPTPS, r.Fraction, strings.Join(each, ", "), 100*r.EngineBusy, r.WallSeconds)
+		if code := printBench(lb.asJSON, res, text); code != 0 {
 			return code
 		}
 	}
@@ -271,13 +300,15 @@ func (lb loadBench) loadLeaves(ctx context.Context, path string) (loadLeavesRepo
 
 // summaryCase is one configuration of the summary benchmark: the threads,
 // whether they are fixed, whether another process keeps a core busy (and
-// until how many map steps are done: 0, to the end), and whether the
-// tuner ignores the machine's load (LoadOptions.IgnoreMachineLoad).
+// until how many map steps are done: 0, to the end), whether the tuner
+// ignores the machine's load (LoadOptions.IgnoreMachineLoad), and how many
+// times the reference runs.
 type summaryCase struct {
 	threads       int
 	fixed, loaded bool
 	leaveAfter    int
 	blind         bool
+	refReps       int // the engine-alone reference's repetitions (0: lb.reps)
 }
 
 // summaryRun adds the document to a scratch data folder and summarises it
@@ -336,7 +367,11 @@ func (lb loadBench) summaryRun(ctx context.Context, modelPath string, c summaryC
 	// costs more per token in a longer prompt, which is not waste.
 	rep.MapPromptAvg = float64(meter.PromptTokens) / float64(max(1, meter.Steps))
 	rep.ReferencePrompt = min(int(rep.MapPromptAvg), 4000)
-	ref, err := bench.Run(ctx, eng, modelPath, bench.Options{Threads: c.threads, FixedThreads: c.fixed, IgnoreMachineLoad: c.blind, PP: max(64, rep.ReferencePrompt), TG: 8, Reps: lb.reps})
+	refReps := lb.reps
+	if c.refReps > 0 {
+		refReps = c.refReps
+	}
+	ref, err := bench.Run(ctx, eng, modelPath, bench.Options{Threads: c.threads, FixedThreads: c.fixed, IgnoreMachineLoad: c.blind, PP: max(64, rep.ReferencePrompt), TG: 8, Reps: refReps})
 	if err != nil {
 		return rep, err
 	}

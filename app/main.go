@@ -62,9 +62,10 @@ Usage:
   chapel bench --under-load [--model PATH | --synthetic NAME] [--summary FILE]
                                           generation (and a summary's prompt rate) idle and with one core
                                           kept busy by another process: tuned threads, 1 thread, all threads fixed
-  chapel bench --summary FILE [--model PATH | --synthetic NAME] [--pieces 8]
+  chapel bench --summary FILE [--model PATH | --synthetic NAME] [--pieces 8] [--reps 3]
                                           prompt tokens per second inside the summary pipeline (the first
-                                          N map steps of FILE) against the engine alone
+                                          N map steps of FILE) against the engine alone right after it,
+                                          in --reps rounds (the median round shown)
   chapel bench --summary FILE --serve 1,2,3 [--model PATH | --synthetic NAME] [--threads N] [--pieces 8]
                                           the map steps on 1, 2, 3 chapel serve processes on loopback
                                           (N threads shared out), time per piece against one engine

@@ -5,6 +5,7 @@
 # env: BENCH_MODELS (synthetic names, default "1b-q4_0 1b-q4_k_m": the targets' model, then the catalog's type; the extras run on the first), THREADS (2), PP (512), TG (128), REPS (3),
 #      BENCH_BIN (the chapel binary to measure), BENCH_EXTRAS=0 (only the table against the peer),
 #      SERVE_ENGINES (1,2,3), SERVE_PIECES (4): the summary on `chapel serve` processes,
+#      PIECES (4): map steps in each of the summary benchmark's REPS rounds,
 #      BENCH_PEER_AVX2=1: the peer without its AVX-512 and AVX-VNNI CPU builds, so that it loads its
 #      haswell (AVX2) build as on a CPU without AVX-512, and BENCH_BIN run as the engine (not the
 #      variant its CPU would get): BENCH_BIN=build/bin/release/chapel measures the x86-64-v3 engine
@@ -99,7 +100,8 @@ else
 fi
 if [ -f "$doc" ]; then
   echo "== $first: summary pipeline on R-intro.pdf (chapel)" >&2
-  "$bin" bench --summary "$doc" --model "$CHAPEL_HOME/cache/synthetic-$first.gguf" --threads "$threads" --pieces "${PIECES:-8}" --reps "$reps" --json > "$out/summary.json"
+  # REPS rounds of PIECES map steps, each against the engine alone right after it
+  "$bin" bench --summary "$doc" --model "$CHAPEL_HOME/cache/synthetic-$first.gguf" --threads "$threads" --pieces "${PIECES:-4}" --reps "$reps" --json > "$out/summary.json"
   # The same map steps on 1, 2 and 3 `chapel serve` processes on loopback
   # as the only engines, the threads shared out (3 on 2 cores oversubscribe).
   echo "== $first: summary map steps on 1, 2, 3 chapel serve processes (chapel)" >&2
@@ -147,7 +149,8 @@ for (const file of [process.argv[5], process.argv[6]]) {
 const sm = JSON.parse(fs.readFileSync(process.argv[7], 'utf8'));
 if (sm.pipeline_pp_tps) {
   console.log(`\nsummary pipeline (${sm.document}, first ${sm.pieces} map steps, ${f(sm.map_prompt_avg_tokens, 0)} prompt tokens a step): ` +
-    `${f(sm.pipeline_pp_tps)} tok/s vs the engine alone ${f(sm.engine_pp_tps)} tok/s on a ${sm.reference_prompt_tokens}-token prompt: ${f(sm.fraction, 2)} (target ≥ 0.9); engine busy ${f(100 * sm.engine_busy, 0)} % of ${f(sm.wall_seconds)} s`);
+    `${f(sm.pipeline_pp_tps)} tok/s vs the engine alone right after ${f(sm.engine_pp_tps)} tok/s on a ${sm.reference_prompt_tokens}-token prompt: ${f(sm.fraction, 2)} (target ≥ 0.9; ` +
+    `median of ${sm.rounds || 1} rounds: ${(sm.round_fractions || [sm.fraction]).map((x) => f(x, 2)).join(', ')}); engine busy ${f(100 * sm.engine_busy, 0)} % of ${f(sm.wall_seconds)} s`);
 }
 const sv = JSON.parse(fs.readFileSync(process.argv[8], 'utf8'));
 if (sv.rows) {
