@@ -19,7 +19,7 @@
 // query's blocks held in registers and, per position, the instructions
 // ggml's ggml_vec_dot_q8_0_q8_0 (arch/x86/quants.c) runs in this build, in
 // its order, so the scores are bit for bit ggml's (TestKQRows). Batches:
-// tinyBLAS's arithmetic, in its order (TestKQBatch, TestKQPrompt).
+// tinyBLAS's arithmetic, in its order (TestKQBatch, TestKQRows).
 // chapel_kq_driver = 0 (CHAPEL_KQ_DRIVER=ggml) leaves every call to ggml.
 
 #include <stddef.h>
@@ -48,10 +48,9 @@ struct q8 {  // block_q8_0 (ggml-common.h)
 static_assert(sizeof(q8) == 34, "block_q8_0");
 
 // The integer products of one block, summed in 32-bit lanes of four, as
-// ggml's mul_sum_i8_pairs_float does in this build.
-inline __m256 block_sums(__m256i x, __m256i y) {
-    const __m256i ax = _mm256_sign_epi8(x, x);
-    const __m256i sy = _mm256_sign_epi8(y, x);
+// ggml's mul_sum_i8_pairs_float and tinyBLAS's updot do in this build:
+// from |x| and y signed by x.
+inline __m256 block_sums_ax(__m256i ax, __m256i sy) {
 #if defined(__AVX512VNNI__) && defined(__AVX512VL__)
     return _mm256_cvtepi32_ps(_mm256_dpbusd_epi32(_mm256_setzero_si256(), ax, sy));
 #elif defined(__AVXVNNI__)
@@ -60,6 +59,8 @@ inline __m256 block_sums(__m256i x, __m256i y) {
     return _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_set1_epi16(1), _mm256_maddubs_epi16(ax, sy)));
 #endif
 }
+
+inline __m256 block_sums(__m256i x, __m256i y) { return block_sums_ax(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x)); }
 
 // ggml's hsum_float_8, in its order.
 inline float hsum8(__m256 x) {
@@ -123,18 +124,6 @@ void scores_any(const q8 * a, int64_t lda, const q8 * y, int64_t k, float * c, i
 // The order of keys in the eight accumulators that makes the reduction
 // below leave them in order (accumulator t holds key lane_key[t]).
 constexpr int lane_key[8] = {0, 4, 1, 5, 2, 6, 3, 7};
-
-// The integer products of a block, in 32-bit lanes of four, from |x| and
-// y signed by x, as tinyBLAS's updot.
-inline __m256 block_sums_ax(__m256i ax, __m256i sy) {
-#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
-    return _mm256_cvtepi32_ps(_mm256_dpbusd_epi32(_mm256_setzero_si256(), ax, sy));
-#elif defined(__AVXVNNI__)
-    return _mm256_cvtepi32_ps(_mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), ax, sy));
-#else
-    return _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_set1_epi16(1), _mm256_maddubs_epi16(ax, sy)));
-#endif
-}
 
 // Eight hsum8 at once: acc[t] summed as hsum8 does, into lane lane_key[t].
 inline __m256 hsum8x8(const __m256 * acc) {

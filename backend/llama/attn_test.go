@@ -9,12 +9,15 @@ import (
 	"github.com/chapelapp/chapel/backend/llama"
 )
 
-// TestKQRows checks Chapel's product of Q8_0 keys with a single query row
-// (attn_rows.cpp) against ggml's loop: after a prompt, every step of a reply
-// must give bit for bit ggml's logits, for heads of 64, 128 and 256 values
-// (two, four and eight blocks: the kernels for held and for streamed
-// queries), on one thread and on two sharing the positions, and Chapel's
-// product must have run.
+// TestKQRows checks Chapel's products of Q8_0 keys with query rows
+// (attn_rows.cpp) in a model, for heads of 64, 128 and 256 values (two,
+// four and eight blocks: the one-query kernels for held and for streamed
+// queries), on one thread and on two sharing the positions. One query,
+// against ggml's loop: after a prompt, every step of a reply must give bit
+// for bit ggml's logits. Batches, against tinyBLAS: a prompt decoded in
+// batches of 48 (each batch's queries also score the keys cached by the
+// ones before it), with every token's logits, and a follow-up of 20
+// tokens. Chapel's product must have run each time.
 func TestKQRows(t *testing.T) {
 	if !llama.KQCompiled() {
 		t.Skip("this build has no Chapel key product (x86-64 with AVX2 on Linux and Windows only)")
@@ -30,6 +33,11 @@ func TestKQRows(t *testing.T) {
 			t.Run(fmt.Sprintf("head%d-threads%d", 2048/heads, threads), func(t *testing.T) {
 				sameAsGGML(t, "key product", llama.SetKQDriver, llama.KQTaken, func() [][]float32 {
 					return replyLogits(t, model, threads, true)
+				})
+			})
+			t.Run(fmt.Sprintf("head%d-threads%d-batches", 2048/heads, threads), func(t *testing.T) {
+				sameAsGGML(t, "batch key product", llama.SetKQDriver, llama.KQBatchTaken, func() [][]float32 {
+					return batchLogits(t, model, threads)
 				})
 			})
 		}
@@ -93,32 +101,6 @@ func TestKQBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("3,072 keys × 32 queries, one thread: Chapel's %v, tinyBLAS's %v (%.2f×)", times[0], times[1], float64(times[1])/float64(times[0]))
-}
-
-// TestKQPrompt checks the batch product in a model: a prompt decoded in
-// batches of 48 (each batch's queries also score the keys cached by the
-// ones before it), with every token's logits, and then a follow-up of 20
-// tokens must give bit for bit tinyBLAS's logits, for heads of 64, 128 and
-// 256 values, on one thread and two, and the batch product must have run.
-func TestKQPrompt(t *testing.T) {
-	if !llama.KQCompiled() {
-		t.Skip("this build has no Chapel key product (x86-64 with AVX2 on Linux and Windows only)")
-	}
-	defer llama.SetKQDriver(true)
-	for _, heads := range []int{32, 16, 8} {
-		model := filepath.Join(scratchDir(t), fmt.Sprintf("prompt-heads%d.gguf", heads))
-		shape := gguf.Shape{Name: "kq-test", Embd: 2048, Layers: 1, Heads: heads, HeadsKV: 4, FF: 1536, Vocab: 512, ContextLen: 512}
-		if err := gguf.WriteSynthetic(model, shape, gguf.SynthOptions{Type: gguf.F16, Seed: uint64(heads)}); err != nil {
-			t.Fatal(err)
-		}
-		for _, threads := range []int{1, 2} {
-			t.Run(fmt.Sprintf("head%d-threads%d", 2048/heads, threads), func(t *testing.T) {
-				sameAsGGML(t, "batch key product", llama.SetKQDriver, llama.KQBatchTaken, func() [][]float32 {
-					return batchLogits(t, model, threads)
-				})
-			})
-		}
-	}
 }
 
 // batchLogits decodes 150 prompt tokens in batches of 48 and then 20 more
