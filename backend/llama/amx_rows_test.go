@@ -84,18 +84,8 @@ func TestAMXRows(t *testing.T) {
 // at a time (each step one row, as a reply's), returning every step's logits.
 func stepLogits(t *testing.T, model string, n, threads int) [][]float32 {
 	t.Helper()
-	m, err := llama.LoadModel(model, llama.ModelParams{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	c, err := llama.NewContext(m, llama.ContextParams{NCtx: 256, NBatch: 8, Threads: threads})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	b := llama.NewBatch(1, 1)
-	defer b.Close()
+	c, b, done := openContext(t, model, llama.ContextParams{NCtx: 256, NBatch: 8, Threads: threads}, 1)
+	defer done()
 	return decodeSteps(t, c, b, 0, n)
 }
 

@@ -104,18 +104,8 @@ func synthPair(t *testing.T, dir string, layers, ff int, seed uint64, ft llama.F
 func logitsOf(t *testing.T, model string, wide bool) (prompt, next []float32) {
 	t.Helper()
 	llama.SetAMXWideRows(wide)
-	m, err := llama.LoadModel(model, llama.ModelParams{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	c, err := llama.NewContext(m, llama.ContextParams{NCtx: 256, NBatch: 128, Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	b := llama.NewBatch(128, 1)
-	defer b.Close()
+	c, b, done := openContext(t, model, llama.ContextParams{NCtx: 256, NBatch: 128, Threads: 1}, 128)
+	defer done()
 	for i := range 64 {
 		if err := b.Add(llama.Token(3+(i*37)%500), i, 0, i == 63); err != nil {
 			t.Fatal(err)
@@ -124,7 +114,8 @@ func logitsOf(t *testing.T, model string, wide bool) (prompt, next []float32) {
 	if err := c.Decode(b); err != nil {
 		t.Fatal(err)
 	}
-	if prompt, err = c.Logits(-1); err != nil {
+	prompt, err := c.Logits(-1)
+	if err != nil {
 		t.Fatal(err)
 	}
 	b.Clear()
@@ -199,18 +190,8 @@ func TestAMXDriver(t *testing.T) {
 // the last token of an n-token prompt.
 func promptLogits(t *testing.T, model string, n, threads int) []float32 {
 	t.Helper()
-	m, err := llama.LoadModel(model, llama.ModelParams{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	c, err := llama.NewContext(m, llama.ContextParams{NCtx: 256, NBatch: 128, Threads: threads})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	b := llama.NewBatch(128, 1)
-	defer b.Close()
+	c, b, done := openContext(t, model, llama.ContextParams{NCtx: 256, NBatch: 128, Threads: threads}, 128)
+	defer done()
 	for i := range n {
 		if err := b.Add(llama.Token(3+(i*41)%500), i, 0, i == n-1); err != nil {
 			t.Fatal(err)

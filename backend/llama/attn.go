@@ -21,29 +21,71 @@ import (
 	"time"
 )
 
-// KQCompiled reports whether this build carries Chapel's products of Q8_0
-// keys with query rows, one (a reply's step) or a batch (attn_rows.cpp;
-// x86-64 with AVX2, Linux and Windows, where ggml's call to tinyBLAS is
-// wrapped).
-func KQCompiled() bool { return C.chapel_kq_compiled() != 0 }
+// AttentionKernel is one of Chapel's attention kernels, each in front of
+// ggml's through the linker's --wrap and bit for bit ggml's: a switch
+// between the two (Env=ggml switches it off at Init) and whether it ran,
+// for the tests that compare them.
+type AttentionKernel struct {
+	Env      string // "CHAPEL_KQ_DRIVER": =ggml leaves the work to ggml
+	driver   *C.int
+	taken    *C.int // set by the kernel when it runs (bits, for kernels sharing a switch)
+	bit      C.int  // this kernel's bit of taken
+	compiled func() C.int
+}
 
-// SetKQDriver chooses who computes attention scores over Q8_0 keys: true
-// (the default) is Chapel's products, false ggml's (its loop of dot
-// products for one query row, tinyBLAS for batches; CHAPEL_KQ_DRIVER=ggml).
-// It clears what KQTaken and KQBatchTaken report. The tests compare the
-// two.
-func SetKQDriver(chapel bool) { C.chapel_kq_driver, C.chapel_kq_taken = cbool(chapel), 0 }
+var (
+	// KQ computes a reply step's attention scores over Q8_0 keys: one
+	// query row, against ggml's loop of dot products (attn_rows.cpp;
+	// x86-64 with AVX2, Linux and Windows, where ggml's call to tinyBLAS is
+	// wrapped).
+	KQ = &AttentionKernel{Env: "CHAPEL_KQ_DRIVER", driver: &C.chapel_kq_driver, taken: &C.chapel_kq_taken, bit: 1,
+		compiled: func() C.int { return C.chapel_kq_compiled() }}
+	// KQBatch computes a batch's scores over Q8_0 keys (a prompt's, a
+	// follow-up message's), against tinyBLAS: the same file and switch as
+	// KQ.
+	KQBatch = &AttentionKernel{Env: KQ.Env, driver: KQ.driver, taken: KQ.taken, bit: 2, compiled: KQ.compiled}
+	// KQV computes a reply step's products with F16 attention caches, the
+	// values and unquantised keys, each cached row read once for every
+	// query head that shares it (attn_f16.cpp; x86-64 with AVX2 or
+	// AVX-512, Linux and Windows, where ggml-cpu's hook for extra buffer
+	// types is wrapped).
+	KQV = &AttentionKernel{Env: "CHAPEL_KQV_DRIVER", driver: &C.chapel_kqv_driver, taken: &C.chapel_kqv_taken, bit: 1,
+		compiled: func() C.int { return C.chapel_kqv_compiled() }}
+	// Softmax computes the softmax of attention scores (softmax.cpp; where
+	// KQV is wrapped).
+	Softmax = &AttentionKernel{Env: "CHAPEL_SOFTMAX_DRIVER", driver: &C.chapel_softmax_driver, taken: &C.chapel_softmax_taken, bit: 1,
+		compiled: func() C.int { return C.chapel_softmax_compiled() }}
+)
 
-// KQDriver reports whether Chapel's product is on (SetKQDriver).
-func KQDriver() bool { return C.chapel_kq_driver != 0 }
+// attentionSwitches are the kernels with a switch of their own.
+var attentionSwitches = []*AttentionKernel{KQ, KQV, Softmax}
 
-// KQTaken reports whether, since SetKQDriver, Chapel's one-query product
-// ran.
-func KQTaken() bool { return C.chapel_kq_taken&1 != 0 }
+// Compiled reports whether this build carries the kernel.
+func (k *AttentionKernel) Compiled() bool { return k.compiled() != 0 }
 
-// KQBatchTaken reports whether, since SetKQDriver, Chapel's batch product
-// ran.
-func KQBatchTaken() bool { return C.chapel_kq_taken&2 != 0 }
+// Set chooses Chapel's kernel (true, the default) or ggml's, and clears
+// what Taken reports (for every kernel on the same switch).
+func (k *AttentionKernel) Set(chapel bool) { *k.driver, *k.taken = cbool(chapel), 0 }
+
+// On reports whether Chapel's kernel is in use.
+func (k *AttentionKernel) On() bool { return *k.driver != 0 }
+
+// Taken reports whether, since Set, Chapel's kernel ran.
+func (k *AttentionKernel) Taken() bool { return *k.taken&k.bit != 0 }
+
+// driverName says who computes the kernel's work, for the kernels line:
+// "Chapel's", "ggml's (CHAPEL_…_DRIVER=ggml)", or "" where the build has no
+// such kernel.
+func (k *AttentionKernel) driverName() string {
+	switch {
+	case !k.Compiled():
+		return ""
+	case k.On():
+		return "Chapel's"
+	default:
+		return "ggml's (" + k.Env + "=ggml)"
+	}
+}
 
 // KQBatchCompare multiplies made-up Q8_0 keys (m rows of k blocks, lda
 // blocks apart; with minus128, some values -128, as another quantiser's
@@ -51,7 +93,7 @@ func KQBatchTaken() bool { return C.chapel_kq_taken&2 != 0 }
 // tinyBLAS, each as nth threads share the work, and returns how many of the
 // n × m scores differ in any bit.
 func KQBatchCompare(m, n, k, lda, nth int, seed uint32, minus128 bool) (int, error) {
-	if !KQCompiled() {
+	if !KQBatch.Compiled() {
 		return 0, fmt.Errorf("this build has no Chapel key product")
 	}
 	d := C.chapel_kq_compare(C.int(m), C.int(n), C.int(k), C.int(lda), C.int(nth), C.uint(seed), cbool(minus128))
@@ -67,48 +109,11 @@ func KQBatchCompare(m, n, k, lda, nth int, seed uint32, minus128 bool) (int, err
 // tinyBLAS's.
 func KQBatchMeasure(rounds int) ([2]time.Duration, error) {
 	var out [2]C.double
-	if !KQCompiled() || C.chapel_kq_measure(C.int(rounds), &out[0]) != 0 {
+	if !KQBatch.Compiled() || C.chapel_kq_measure(C.int(rounds), &out[0]) != 0 {
 		return [2]time.Duration{}, fmt.Errorf("measure the key products: not compiled, or %d rounds is too few", rounds)
 	}
 	return [2]time.Duration{time.Duration(out[0]), time.Duration(out[1])}, nil
 }
-
-// KQVCompiled reports whether this build carries Chapel's products of a
-// single query row with F16 attention caches, the values and unquantised
-// keys, each cached row read once for every query head that shares it
-// (attn_f16.cpp; x86-64 with AVX2 or AVX-512, Linux and Windows, where
-// ggml-cpu's hook for extra buffer types is wrapped).
-func KQVCompiled() bool { return C.chapel_kqv_compiled() != 0 }
-
-// SetKQVDriver chooses who computes those products: true (the default) is
-// Chapel's, false ggml's loop of dot products (CHAPEL_KQV_DRIVER=ggml). It
-// clears what KQVTaken reports. The tests compare the two.
-func SetKQVDriver(chapel bool) { C.chapel_kqv_driver, C.chapel_kqv_taken = cbool(chapel), 0 }
-
-// KQVDriver reports whether Chapel's products are on (SetKQVDriver).
-func KQVDriver() bool { return C.chapel_kqv_driver != 0 }
-
-// KQVTaken reports whether, since SetKQVDriver, Chapel's products ran.
-func KQVTaken() bool { return C.chapel_kqv_taken != 0 }
-
-// SoftmaxCompiled reports whether this build carries Chapel's softmax of
-// attention scores (softmax.cpp; x86-64 with AVX2 or AVX-512, Linux and
-// Windows, where ggml-cpu's hook for extra buffer types is wrapped).
-func SoftmaxCompiled() bool { return C.chapel_softmax_compiled() != 0 }
-
-// SetSoftmaxDriver chooses who computes the softmax of attention scores:
-// true (the default) is Chapel's, false ggml's (CHAPEL_SOFTMAX_DRIVER=ggml).
-// It clears what SoftmaxTaken reports. The tests compare the two.
-func SetSoftmaxDriver(chapel bool) {
-	C.chapel_softmax_driver, C.chapel_softmax_taken = cbool(chapel), 0
-}
-
-// SoftmaxDriver reports whether Chapel's softmax is on (SetSoftmaxDriver).
-func SoftmaxDriver() bool { return C.chapel_softmax_driver != 0 }
-
-// SoftmaxTaken reports whether, since SetSoftmaxDriver, Chapel's softmax
-// ran.
-func SoftmaxTaken() bool { return C.chapel_softmax_taken != 0 }
 
 // SoftmaxMask is the kind of mask SoftmaxCompare adds to its scores.
 type SoftmaxMask int
@@ -125,7 +130,7 @@ const (
 // many results differ in any bit. With maxBias > 0 (ALiBi, which Chapel's
 // does not take) it checks that Chapel's did not run.
 func SoftmaxCompare(n, rows, heads int, mask SoftmaxMask, threads int, maxBias float32, seed uint32) (int, error) {
-	if !SoftmaxCompiled() {
+	if !Softmax.Compiled() {
 		return 0, fmt.Errorf("this build has no Chapel softmax")
 	}
 	d := C.chapel_softmax_compare(C.int(n), C.int(rows), C.int(heads), C.int(mask), C.int(threads), C.float(maxBias), C.uint(seed))

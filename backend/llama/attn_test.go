@@ -19,10 +19,10 @@ import (
 // ones before it), with every token's logits, and a follow-up of 20
 // tokens. Chapel's product must have run each time.
 func TestKQRows(t *testing.T) {
-	if !llama.KQCompiled() {
+	if !llama.KQ.Compiled() {
 		t.Skip("this build has no Chapel key product (x86-64 with AVX2 on Linux and Windows only)")
 	}
-	defer llama.SetKQDriver(true)
+	defer llama.KQ.Set(true)
 	for _, heads := range []int{32, 16, 8} {
 		model := filepath.Join(scratchDir(t), fmt.Sprintf("heads%d.gguf", heads))
 		shape := gguf.Shape{Name: "kq-test", Embd: 2048, Layers: 1, Heads: heads, HeadsKV: 4, FF: 1536, Vocab: 512, ContextLen: 512}
@@ -31,12 +31,12 @@ func TestKQRows(t *testing.T) {
 		}
 		for _, threads := range []int{1, 2} {
 			t.Run(fmt.Sprintf("head%d-threads%d", 2048/heads, threads), func(t *testing.T) {
-				sameAsGGML(t, "key product", llama.SetKQDriver, llama.KQTaken, func() [][]float32 {
+				sameAsGGML(t, "key product", llama.KQ.Set, llama.KQ.Taken, func() [][]float32 {
 					return replyLogits(t, model, threads, true)
 				})
 			})
 			t.Run(fmt.Sprintf("head%d-threads%d-batches", 2048/heads, threads), func(t *testing.T) {
-				sameAsGGML(t, "batch key product", llama.SetKQDriver, llama.KQBatchTaken, func() [][]float32 {
+				sameAsGGML(t, "batch key product", llama.KQ.Set, llama.KQBatch.Taken, func() [][]float32 {
 					return batchLogits(t, model, threads)
 				})
 			})
@@ -53,7 +53,7 @@ func TestKQRows(t *testing.T) {
 // this short come here too), and the work shared by one to three threads.
 // Shapes it does not take are refused.
 func TestKQBatch(t *testing.T) {
-	if !llama.KQCompiled() {
+	if !llama.KQ.Compiled() {
 		if _, err := llama.KQBatchCompare(64, 4, 2, 2, 1, 1, false); err == nil {
 			t.Error("KQBatchCompare without Chapel's product gave no error")
 		}
@@ -103,23 +103,34 @@ func TestKQBatch(t *testing.T) {
 	t.Logf("3,072 keys × 32 queries, one thread: Chapel's %v, tinyBLAS's %v (%.2f×)", times[0], times[1], float64(times[1])/float64(times[0]))
 }
 
-// batchLogits decodes 150 prompt tokens in batches of 48 and then 20 more
-// in one batch into a context with Q8_0 keys, and returns every token's
-// logits.
-func batchLogits(t *testing.T, model string, threads int) [][]float32 {
+// openContext loads model and makes a context with params and a batch of
+// batch tokens for one sequence; done closes all three.
+func openContext(t *testing.T, model string, params llama.ContextParams, batch int) (c *llama.Context, b *llama.Batch, done func()) {
 	t.Helper()
 	m, err := llama.LoadModel(model, llama.ModelParams{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m.Close()
-	c, err := llama.NewContext(m, llama.ContextParams{NCtx: 512, NBatch: 48, Threads: threads, QuantizedK: true})
+	c, err = llama.NewContext(m, params)
 	if err != nil {
+		m.Close()
 		t.Fatal(err)
 	}
-	defer c.Close()
-	b := llama.NewBatch(48, 1)
-	defer b.Close()
+	b = llama.NewBatch(batch, 1)
+	return c, b, func() {
+		b.Close()
+		c.Close()
+		m.Close()
+	}
+}
+
+// batchLogits decodes 150 prompt tokens in batches of 48 and then 20 more
+// in one batch into a context with Q8_0 keys, and returns every token's
+// logits.
+func batchLogits(t *testing.T, model string, threads int) [][]float32 {
+	t.Helper()
+	c, b, done := openContext(t, model, llama.ContextParams{NCtx: 512, NBatch: 48, Threads: threads, QuantizedK: true}, 48)
+	defer done()
 	var out [][]float32
 	const prompt, followUp = 150, 20
 	for start := 0; start < prompt+followUp; {
@@ -156,10 +167,10 @@ func batchLogits(t *testing.T, model string, threads int) [][]float32 {
 // the heads multiplied at once) and heads of 64, 128 and 256 values, on one
 // thread and on two sharing the rows, and Chapel's products must have run.
 func TestKQVRows(t *testing.T) {
-	if !llama.KQVCompiled() {
+	if !llama.KQV.Compiled() {
 		t.Skip("this build has no Chapel F16 attention product (x86-64 with AVX2 on Linux and Windows only)")
 	}
-	defer llama.SetKQVDriver(true)
+	defer llama.KQV.Set(true)
 	for _, tc := range []struct {
 		embd, heads, kv int
 	}{
@@ -177,7 +188,7 @@ func TestKQVRows(t *testing.T) {
 		for _, quantisedK := range []bool{false, true} {
 			for _, threads := range []int{1, 2} {
 				t.Run(fmt.Sprintf("share%d-head%d-q8keys%v-threads%d", tc.heads/tc.kv, tc.embd/tc.heads, quantisedK, threads), func(t *testing.T) {
-					sameAsGGML(t, "F16 attention product", llama.SetKQVDriver, llama.KQVTaken, func() [][]float32 {
+					sameAsGGML(t, "F16 attention product", llama.KQV.Set, llama.KQV.Taken, func() [][]float32 {
 						return replyLogits(t, model, threads, quantisedK)
 					})
 				})
@@ -213,18 +224,8 @@ func sameAsGGML(t *testing.T, kernel string, set func(bool), taken func() bool, 
 // returns each step's logits.
 func replyLogits(t *testing.T, model string, threads int, quantisedK bool) [][]float32 {
 	t.Helper()
-	m, err := llama.LoadModel(model, llama.ModelParams{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	c, err := llama.NewContext(m, llama.ContextParams{NCtx: 256, NBatch: 128, Threads: threads, QuantizedK: quantisedK})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	b := llama.NewBatch(128, 1)
-	defer b.Close()
+	c, b, done := openContext(t, model, llama.ContextParams{NCtx: 256, NBatch: 128, Threads: threads, QuantizedK: quantisedK}, 128)
+	defer done()
 	const prompt = 100
 	for i := range prompt {
 		if err := b.Add(llama.Token(3+(i*37)%500), i, 0, i == prompt-1); err != nil {
@@ -247,13 +248,13 @@ func replyLogits(t *testing.T, model string, threads int, quantisedK bool) [][]f
 // batches with a follow-up (Q8_0 keys) and a reply's steps (F16 keys) must
 // give bit for bit ggml's logits, with Chapel's softmax run.
 func TestSoftmaxRows(t *testing.T) {
-	if !llama.SoftmaxCompiled() {
+	if !llama.Softmax.Compiled() {
 		if _, err := llama.SoftmaxCompare(64, 2, 2, llama.F16Mask, 1, 0, 1); err == nil {
 			t.Error("SoftmaxCompare without Chapel's softmax gave no error")
 		}
 		t.Skip("this build has no Chapel softmax (x86-64 with AVX2 or AVX-512 on Linux and Windows only)")
 	}
-	defer llama.SetSoftmaxDriver(true)
+	defer llama.Softmax.Set(true)
 	for _, tc := range []struct {
 		n, rows, heads int
 		mask           llama.SoftmaxMask
@@ -291,12 +292,12 @@ func TestSoftmaxRows(t *testing.T) {
 		for _, threads := range []int{1, 2} {
 			name := fmt.Sprintf("model-head%d-threads%d", 1024/heads, threads)
 			t.Run(name+"-batches", func(t *testing.T) {
-				sameAsGGML(t, "softmax", llama.SetSoftmaxDriver, llama.SoftmaxTaken, func() [][]float32 {
+				sameAsGGML(t, "softmax", llama.Softmax.Set, llama.Softmax.Taken, func() [][]float32 {
 					return batchLogits(t, model, threads)
 				})
 			})
 			t.Run(name+"-reply", func(t *testing.T) {
-				sameAsGGML(t, "softmax", llama.SetSoftmaxDriver, llama.SoftmaxTaken, func() [][]float32 {
+				sameAsGGML(t, "softmax", llama.Softmax.Set, llama.Softmax.Taken, func() [][]float32 {
 					return replyLogits(t, model, threads, false)
 				})
 			})

@@ -1,7 +1,7 @@
-// What Chapel's kernels (repack_q4.cpp, repack_q4k.cpp, q6k_gemm.cpp) share
-// for the comparison with ggml's kernels that the tests call and the
-// timing that picks a kernel at start: both run on the same made-up
-// matrices.
+// What Chapel's kernels (repack_q4.cpp, repack_q4k.cpp, q6k_gemm.cpp,
+// attn_rows.cpp, softmax.cpp) share for the comparison with ggml's kernels
+// that the tests call and the timing that picks a kernel at start: both
+// run on the same made-up matrices.
 #pragma once
 
 #include <stdint.h>

@@ -65,22 +65,15 @@ func Init() {
 		if os.Getenv("CHAPEL_AMX_DRIVER") == "ggml" {
 			SetAMXDriver(false)
 		}
-		// CHAPEL_KQ_DRIVER=ggml leaves attention scores over Q8_0 keys to
-		// ggml: a reply step's to its loop, a batch's to tinyBLAS
-		// (attn_rows.cpp); the results are the same.
-		if os.Getenv("CHAPEL_KQ_DRIVER") == "ggml" {
-			SetKQDriver(false)
-		}
-		// CHAPEL_KQV_DRIVER=ggml leaves a reply step's products with F16
-		// attention caches (values, unquantised keys) to ggml's loop
-		// (attn_f16.cpp); the results are the same.
-		if os.Getenv("CHAPEL_KQV_DRIVER") == "ggml" {
-			SetKQVDriver(false)
-		}
-		// CHAPEL_SOFTMAX_DRIVER=ggml leaves the softmax of attention scores
-		// to ggml (softmax.cpp); the results are the same.
-		if os.Getenv("CHAPEL_SOFTMAX_DRIVER") == "ggml" {
-			SetSoftmaxDriver(false)
+		// CHAPEL_KQ_DRIVER=ggml, CHAPEL_KQV_DRIVER=ggml and
+		// CHAPEL_SOFTMAX_DRIVER=ggml leave attention's scores over Q8_0 keys
+		// (a reply step's to ggml's loop, a batch's to tinyBLAS), its
+		// products with F16 caches and its softmax to ggml (attn_rows.cpp,
+		// attn_f16.cpp, softmax.cpp); the results are the same.
+		for _, k := range attentionSwitches {
+			if os.Getenv(k.Env) == "ggml" {
+				k.Set(false)
+			}
 		}
 		// CHAPEL_AMX=off (or 0, false) leaves every weight to the AVX-512
 		// kernels, ggml's repack and Chapel's AVX512-VNNI ones (Q4_0, Q4_K,

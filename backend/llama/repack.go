@@ -231,19 +231,6 @@ func Repack() RepackChoice {
 // repackRounds: 7 alternating rounds take about 20 ms.
 const repackRounds = 7
 
-// driverName says who computes a product that a build may carry a kernel
-// of Chapel's for, switched off by env=ggml: "" where it has none.
-func driverName(compiled, chapel bool, env string) string {
-	switch {
-	case !compiled:
-		return ""
-	case chapel:
-		return "Chapel's"
-	default:
-		return "ggml's (" + env + "=ggml)"
-	}
-}
-
 // chooseRepack: CHAPEL_REPACK_DRIVER=ggml|chapel picks a driver for every
 // product; otherwise each product gets the kernel MeasureRepack (and each
 // K-quant kernel's Measure) finds faster on this CPU, the build's default
@@ -252,9 +239,7 @@ func driverName(compiled, chapel bool, env string) string {
 func chooseRepack() {
 	Init()
 	c := RepackChoice{Compiled: RepackCompiled(), Flavour: RepackFlavour(), DefaultOneRow: repackDefault&1 != 0, DefaultFourRows: repackDefault&2 != 0}
-	c.KeyScores = driverName(KQCompiled(), KQDriver(), "CHAPEL_KQ_DRIVER")
-	c.F16Attention = driverName(KQVCompiled(), KQVDriver(), "CHAPEL_KQV_DRIVER")
-	c.Softmax = driverName(SoftmaxCompiled(), SoftmaxDriver(), "CHAPEL_SOFTMAX_DRIVER")
+	c.KeyScores, c.F16Attention, c.Softmax = KQ.driverName(), KQV.driverName(), Softmax.driverName()
 	kernels := KQuantKernels()
 	c.KQuants = make([]KQuantChoice, len(kernels))
 	for i, k := range kernels {

@@ -40,6 +40,7 @@ int chapel_softmax_taken = 0;   // it ran (for tests)
 #define CHAPEL_SOFTMAX_COMPILED 1
 #include <immintrin.h>
 
+#include "kernel_compare.h"
 #include "vec.h"  // ggml_v_expf, ggml_float
 
 namespace {
@@ -212,20 +213,16 @@ extern "C" int chapel_softmax_compare(int n, int rows, int heads, int mask, int 
     ggml_context * ctx = ggml_init(ip);
     if (ctx == nullptr) return -1;
     ggml_tensor * x = ggml_new_tensor_3d(ctx, GGML_TYPE_F32, n, rows, heads);
-    uint32_t r = seed | 1u;
-    auto next = [&] {
-        r ^= r << 13, r ^= r >> 17, r ^= r << 5;
-        return r;
-    };
+    chapel::xorshift r{seed | 1u};
     float * xs = (float *) x->data;
-    for (size_t i = 0; i < values; i++) xs[i] = ((float) (next() % 20001) - 10000.0f) / 997.0f;
+    for (size_t i = 0; i < values; i++) xs[i] = ((float) (r.next() % 20001) - 10000.0f) / 997.0f;
     ggml_tensor * m = nullptr;
     if (mask) {
         m = ggml_new_tensor_2d(ctx, mask == 1 ? GGML_TYPE_F16 : GGML_TYPE_F32, n, rows);
         for (int j = 0; j < rows; j++) {
             for (int i = 0; i < n; i++) {
                 // the last rows - 1 - j positions hidden, as a causal mask does
-                const float v = i >= n - (rows - 1 - j) ? -INFINITY : ((float) (next() % 9) - 4.0f) / 8.0f;
+                const float v = i >= n - (rows - 1 - j) ? -INFINITY : ((float) (r.next() % 9) - 4.0f) / 8.0f;
                 if (mask == 1) ((ggml_fp16_t *) m->data)[(size_t) j * n + i] = ggml_fp32_to_fp16(v);
                 else ((float *) m->data)[(size_t) j * n + i] = v;
             }
@@ -236,20 +233,15 @@ extern "C" int chapel_softmax_compare(int n, int rows, int heads, int mask, int 
     ggml_cgraph * g = ggml_new_graph(ctx);
     ggml_build_forward_expand(g, y);
     const int saved = chapel_softmax_driver;
-    float * out[2] = {new float[values], new float[values]};
     bool ran[2] = {false, false};
-    for (int ours = 0; ours < 2; ours++) {
+    const int differ = chapel::compare(values, [&](bool ours, float * out) {
         chapel_softmax_driver = ours, chapel_softmax_taken = 0;
-        memset(y->data, 0xff, values * sizeof(float));
+        memset(y->data, 0xff, values * sizeof(float));  // nothing left from the other run
         ggml_graph_compute_with_ctx(ctx, g, threads);
-        memcpy(out[ours], y->data, values * sizeof(float));
+        memcpy(out, y->data, values * sizeof(float));
         ran[ours] = chapel_softmax_taken != 0;
-    }
+    });
     chapel_softmax_driver = saved, chapel_softmax_taken = 0;
-    int differ = 0;
-    for (size_t i = 0; i < values; i++) differ += memcmp(&out[0][i], &out[1][i], sizeof(float)) != 0;
-    delete[] out[0];
-    delete[] out[1];
     ggml_free(ctx);
     // ggml's ran when off; Chapel's ran when on exactly when it takes the op
     if (ran[0] || ran[1] != (max_bias == 0.0f)) return -2;
