@@ -96,12 +96,23 @@ type loadRow struct {
 	IdleSettled int `json:"idle_settled_threads,omitempty"`
 	LoadStart   int `json:"loaded_start_threads,omitempty"`
 	LoadSettled int `json:"loaded_settled_threads,omitempty"`
+	// Every round's speed, in the order run.
+	IdleRuns []float64 `json:"idle_runs"`
+	LoadRuns []float64 `json:"loaded_runs"`
 }
 
 // underLoad measures generation (and, with --summary, a summary's prompt
 // rate) idle and while another process keeps one core busy: the default
 // (tuned) thread count, one thread, and all threads fixed, as the engine
 // ran before it tuned itself.
+//
+// The configurations take turns: each round runs every one once, idle
+// rounds first, then loaded rounds with the busy process running, and the
+// default is compared with one thread round by round (the median of the
+// rounds' ratios). A shared machine's speed drifts over minutes; measured
+// one configuration after the other, stories260K's default and one thread
+// (the same single thread) read 0.65-0.91x apart where alternating runs
+// read 0.92-1.13x, median 1.00x.
 func (lb loadBench) underLoad(ctx context.Context, eng engine.Engine, modelPaths []string) int {
 	configs := []struct {
 		name    string
@@ -113,20 +124,36 @@ func (lb loadBench) underLoad(ctx context.Context, eng engine.Engine, modelPaths
 		{fmt.Sprintf("%d threads, fixed", lb.threads), lb.threads, true},
 	}
 	for _, path := range modelPaths {
-		var rows []loadRow
-		for _, c := range configs {
-			row := loadRow{Config: c.name, Threads: c.threads, Fixed: c.fixed}
-			for _, loaded := range []bool{false, true} {
-				r, err := lb.measure(ctx, eng, path, c.threads, c.fixed, loaded)
-				if err != nil {
+		// runs[config][idle, loaded][round]
+		runs := make([][2][]bench.Report, len(configs))
+		for phase, loaded := range []bool{false, true} {
+			stop := func() {}
+			if loaded {
+				var err error
+				if stop, err = startBusy(); err != nil {
 					return fail(err)
 				}
-				if loaded {
-					row.LoadTPS, row.LoadStart, row.LoadSettled = r.TGTPS, r.StartThreads, r.SettledThreads
-				} else {
-					row.IdleTPS, row.IdleStart, row.IdleSettled = r.TGTPS, r.StartThreads, r.SettledThreads
+			}
+			for range max(1, lb.reps) {
+				for i, c := range configs {
+					r, err := bench.Run(ctx, eng, path, bench.Options{Threads: c.threads, FixedThreads: c.fixed, PP: min(lb.pp, 64), TG: lb.tg, Reps: 1})
+					if err != nil {
+						stop()
+						return fail(err)
+					}
+					runs[i][phase] = append(runs[i][phase], r)
 				}
 			}
+			stop()
+		}
+		var rows []loadRow
+		for i, c := range configs {
+			idle, load := runs[i][0], runs[i][1]
+			row := loadRow{Config: c.name, Threads: c.threads, Fixed: c.fixed,
+				IdleTPS: bench.Median(tgRates(idle)), LoadTPS: bench.Median(tgRates(load)),
+				IdleRuns: tgRates(idle), LoadRuns: tgRates(load),
+				IdleStart: idle[0].StartThreads, IdleSettled: idle[len(idle)-1].SettledThreads,
+				LoadStart: load[0].StartThreads, LoadSettled: load[len(load)-1].SettledThreads}
 			if row.IdleTPS > 0 {
 				row.Retained = row.LoadTPS / row.IdleTPS
 			}
@@ -138,8 +165,8 @@ func (lb loadBench) underLoad(ctx context.Context, eng engine.Engine, modelPaths
 			text += fmt.Sprintf("  %-22s idle %8.1f tok/s · loaded %8.1f tok/s · keeps %3.0f %%\n", r.Config, r.IdleTPS, r.LoadTPS, 100*r.Retained)
 		}
 		tuned, one := rows[0], rows[1]
-		vsIdle, vsLoaded := tuned.IdleTPS/one.IdleTPS, tuned.LoadTPS/one.LoadTPS
-		text += fmt.Sprintf("  default vs 1 thread: idle %.2f×, loaded %.2f×\n", vsIdle, vsLoaded)
+		vsIdle, vsLoaded := pairedRatio(tuned.IdleRuns, one.IdleRuns), pairedRatio(tuned.LoadRuns, one.LoadRuns)
+		text += fmt.Sprintf("  default vs 1 thread (median of the rounds' ratios): idle %.2f×, loaded %.2f×\n", vsIdle, vsLoaded)
 		// Why the default is where it is: the loaded run starts where the
 		// idle run's tuner settled (the engine remembers it across loads).
 		text += fmt.Sprintf("  default's threads: idle started at %d, settled on %d · loaded started at %d, settled on %d",
@@ -182,17 +209,24 @@ func (lb loadBench) underLoad(ctx context.Context, eng engine.Engine, modelPaths
 	return 0
 }
 
-// measure runs one configuration: its median generation speed, and where
-// the tuner started and ended.
-func (lb loadBench) measure(ctx context.Context, eng engine.Engine, path string, threads int, fixed, loaded bool) (bench.Report, error) {
-	if loaded {
-		stop, err := startBusy()
-		if err != nil {
-			return bench.Report{}, err
-		}
-		defer stop()
+// tgRates is each run's generation speed, in the order run.
+func tgRates(runs []bench.Report) []float64 {
+	out := make([]float64, len(runs))
+	for i, r := range runs {
+		out[i] = r.TGTPS
 	}
-	return bench.Run(ctx, eng, path, bench.Options{Threads: threads, FixedThreads: fixed, PP: min(lb.pp, 64), TG: lb.tg, Reps: lb.reps})
+	return out
+}
+
+// pairedRatio is the median over rounds of a[i] ÷ b[i].
+func pairedRatio(a, b []float64) float64 {
+	var ratios []float64
+	for i := range min(len(a), len(b)) {
+		if b[i] > 0 {
+			ratios = append(ratios, a[i]/b[i])
+		}
+	}
+	return bench.Median(ratios)
 }
 
 // summaryReport is the summary benchmark's result.

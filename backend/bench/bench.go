@@ -199,6 +199,9 @@ func prompt(n, vocab, rep int) []int32 {
 	return out
 }
 
+// Median is the middle value of xs (the upper one of an even count); 0 for none.
+func Median(xs []float64) float64 { return median(xs) }
+
 func median(xs []float64) float64 {
 	if len(xs) == 0 {
 		return 0
