@@ -65,7 +65,7 @@ test-windows-amx:
 ## test-packages, after build-windows, whose llama.cpp build it reuses.
 test-windows-repack:
 	$(call win_llama_test,$(FLAGS_base_amd64),v3)
-	bash scripts/wine-go-test.sh $(WIN_BIN_DIR)/llama-v3.test.exe 'TestRepackKernels|TestCompareRepack|TestCompareKQuants|TestKQuantKernels|TestMeasureKQuants|TestKQRows|TestKQBatch|TestKQVRows|TestSoftmaxRows'
+	bash scripts/wine-go-test.sh $(WIN_BIN_DIR)/llama-v3.test.exe 'TestRepackKernels|TestCompareRepack|TestCompareKQuants|TestKQuantKernels|TestMeasureKQuants|TestKQRows|TestKQProducts|TestKQVRows|TestSoftmaxRows'
 
 ## test-windows-repack-avx512: the same at the avx512 engine's level, whose
 ## repack kernels take the AVX512-VNNI path and which carries the Q4_K
@@ -76,7 +76,7 @@ test-windows-repack-avx512:
 	@if ! grep -qw avx512_vnni /proc/cpuinfo || ! grep -qw avx512bw /proc/cpuinfo; then \
 	  echo "test-windows-repack-avx512: not run, this CPU lacks AVX512-VNNI"; exit 0; fi; \
 	$(call win_llama_test,$(FLAGS_avx512),avx512) && \
-	bash scripts/wine-go-test.sh $(WIN_BIN_DIR)/llama-avx512.test.exe 'TestRepackKernels|TestCompareRepack|TestMeasureRepack|TestCompareKQuants|TestKQuantKernels|TestMeasureKQuants|TestKQRows|TestKQBatch|TestKQVRows|TestSoftmaxRows'
+	bash scripts/wine-go-test.sh $(WIN_BIN_DIR)/llama-avx512.test.exe 'TestRepackKernels|TestCompareRepack|TestMeasureRepack|TestCompareKQuants|TestKQuantKernels|TestMeasureKQuants|TestKQRows|TestKQProducts|TestKQVRows|TestSoftmaxRows'
 
 # One Windows build: the resources (icon, manifest, version) are compiled
 # into a .syso that go build links into windows/amd64 binaries only.

@@ -87,18 +87,19 @@ func (k *AttentionKernel) driverName() string {
 	}
 }
 
-// KQBatchCompare multiplies made-up Q8_0 keys (m rows of k blocks, lda
-// blocks apart; with minus128, some values -128, as another quantiser's
-// weights may hold) by n query rows with Chapel's batch product and with
-// tinyBLAS, each as nth threads share the work, and returns how many of the
-// n × m scores differ in any bit.
-func KQBatchCompare(m, n, k, lda, nth int, seed uint32, minus128 bool) (int, error) {
-	if !KQBatch.Compiled() {
+// KQCompare multiplies made-up Q8_0 keys (m rows of k blocks, lda blocks
+// apart; with minus128, some values -128, as another quantiser's weights
+// may hold) by n query rows with Chapel's product and with ggml's (tinyBLAS
+// for a batch, its dot product key by key for one query, n = 1), each as
+// nth threads share the work, and returns how many of the n × m scores
+// differ in any bit.
+func KQCompare(m, n, k, lda, nth int, seed uint32, minus128 bool) (int, error) {
+	if !KQ.Compiled() {
 		return 0, fmt.Errorf("this build has no Chapel key product")
 	}
 	d := C.chapel_kq_compare(C.int(m), C.int(n), C.int(k), C.int(lda), C.int(nth), C.uint(seed), cbool(minus128))
 	if d < 0 {
-		return 0, fmt.Errorf("compare the key products: %d keys × %d queries × %d blocks (rows %d apart) is not a shape the batch product takes", m, n, k, lda)
+		return 0, fmt.Errorf("compare the key products: %d keys × %d queries × %d blocks (rows %d apart) is not a shape Chapel's products take", m, n, k, lda)
 	}
 	return int(d), nil
 }

@@ -16,10 +16,11 @@
 // Here the call that ggml makes to tinyBLAS for such a product (the
 // linker's --wrap, repack_wrap.go, q6k_gemm.cpp) is answered directly. One
 // query row: each thread runs over its share of the positions with the
-// query's blocks held in registers and, per position, the instructions
-// ggml's ggml_vec_dot_q8_0_q8_0 (arch/x86/quants.c) runs in this build, in
-// its order, so the scores are bit for bit ggml's (TestKQRows). Batches:
-// tinyBLAS's arithmetic, in its order (TestKQBatch, TestKQRows).
+// query's blocks held in registers and, per position, the arithmetic of
+// ggml's ggml_vec_dot_q8_0_q8_0 (arch/x86/quants.c) in this build, in its
+// order (eight positions' sums reduced side by side), so the scores are bit
+// for bit ggml's (TestKQRows, TestKQProducts). Batches:
+// tinyBLAS's arithmetic, in its order (TestKQProducts, TestKQRows).
 // chapel_kq_driver = 0 (CHAPEL_KQ_DRIVER=ggml) leaves every call to ggml.
 
 #include <stddef.h>
@@ -70,9 +71,33 @@ inline float hsum8(__m256 x) {
     return _mm_cvtss_f32(r);
 }
 
+// The order of keys in the eight accumulators that makes the reduction
+// below leave them in order (accumulator t holds key lane_key[t]).
+constexpr int lane_key[8] = {0, 4, 1, 5, 2, 6, 3, 7};
+
+// Eight hsum8 at once: acc[t] summed as hsum8 does, into lane lane_key[t].
+inline __m256 hsum8x8(const __m256 * acc) {
+    __m256 t[4];
+    for (int p = 0; p < 4; p++) {  // lanes i + i+4 of two accumulators, one in each half
+        const __m256 a = acc[2 * p], b = acc[2 * p + 1];
+        t[p] = _mm256_add_ps(_mm256_permute2f128_ps(a, b, 0x20), _mm256_permute2f128_ps(a, b, 0x31));
+    }
+    __m256 u[2];
+    for (int p = 0; p < 2; p++) {  // then 0+2 and 1+3
+        const __m256 a = t[2 * p], b = t[2 * p + 1];
+        u[p] = _mm256_add_ps(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(1, 0, 1, 0)), _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 2, 3, 2)));
+    }
+    // then the two: lanes hold accumulators 0 2 4 6 | 1 3 5 7, keys 0-3 | 4-7
+    return _mm256_add_ps(_mm256_shuffle_ps(u[0], u[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                         _mm256_shuffle_ps(u[0], u[1], _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
 // scores: c[i] = key row i (k blocks, rows lda blocks apart) · query y,
 // for rows [r0, r1). Queries of up to four blocks (heads of up to 128
-// values) stay in registers.
+// values) stay in registers. Eight keys at a time, their sums reduced
+// together (hsum8x8): 1.3x one key at a time with its own reduction
+// (2,048 positions of a 64-value head, one thread, AVX2 EPYC); the rows
+// left over one at a time. Either way each score is ggml's, bit for bit.
 template <int K>
 void scores_fixed(const q8 * a, int64_t lda, const q8 * y, float * c, int64_t r0, int64_t r1) {
     __m256i qy[K];
@@ -81,7 +106,20 @@ void scores_fixed(const q8 * a, int64_t lda, const q8 * y, float * c, int64_t r0
         qy[b] = _mm256_loadu_si256((const __m256i *) y[b].qs);
         dy[b] = _cvtsh_ss(y[b].d);
     }
-    for (int64_t i = r0; i < r1; i++) {
+    int64_t i = r0;
+    for (; i + 8 <= r1; i += 8) {
+        __m256 acc[8];
+        for (int t = 0; t < 8; t++) acc[t] = _mm256_setzero_ps();
+        for (int b = 0; b < K; b++) {
+            for (int t = 0; t < 8; t++) {
+                const q8 * x = a + (i + lane_key[t]) * lda;
+                const __m256 d = _mm256_set1_ps(_cvtsh_ss(x[b].d) * dy[b]);
+                acc[t] = _mm256_fmadd_ps(d, block_sums(_mm256_loadu_si256((const __m256i *) x[b].qs), qy[b]), acc[t]);
+            }
+        }
+        _mm256_storeu_ps(c + i, hsum8x8(acc));
+    }
+    for (; i < r1; i++) {
         const q8 * x = a + i * lda;
         __m256 acc = _mm256_setzero_ps();
         for (int b = 0; b < K; b++) {
@@ -120,27 +158,6 @@ void scores_any(const q8 * a, int64_t lda, const q8 * y, int64_t k, float * c, i
 // integer products, score so far) over its blocks from zero: bit for bit
 // its result, with tinyBLAS's integer products too (|key| times the query
 // signed by the key; the copy keeps |key| beside the key).
-
-// The order of keys in the eight accumulators that makes the reduction
-// below leave them in order (accumulator t holds key lane_key[t]).
-constexpr int lane_key[8] = {0, 4, 1, 5, 2, 6, 3, 7};
-
-// Eight hsum8 at once: acc[t] summed as hsum8 does, into lane lane_key[t].
-inline __m256 hsum8x8(const __m256 * acc) {
-    __m256 t[4];
-    for (int p = 0; p < 4; p++) {  // lanes i + i+4 of two accumulators, one in each half
-        const __m256 a = acc[2 * p], b = acc[2 * p + 1];
-        t[p] = _mm256_add_ps(_mm256_permute2f128_ps(a, b, 0x20), _mm256_permute2f128_ps(a, b, 0x31));
-    }
-    __m256 u[2];
-    for (int p = 0; p < 2; p++) {  // then 0+2 and 1+3
-        const __m256 a = t[2 * p], b = t[2 * p + 1];
-        u[p] = _mm256_add_ps(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(1, 0, 1, 0)), _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 2, 3, 2)));
-    }
-    // then the two: lanes hold accumulators 0 2 4 6 | 1 3 5 7, keys 0-3 | 4-7
-    return _mm256_add_ps(_mm256_shuffle_ps(u[0], u[1], _MM_SHUFFLE(2, 0, 2, 0)),
-                         _mm256_shuffle_ps(u[0], u[1], _MM_SHUFFLE(3, 1, 3, 1)));
-}
 
 constexpr int64_t max_batch_blocks = 8;  // heads of up to 256 values
 
@@ -233,6 +250,10 @@ extern "C" bool chapel_kq_rows(const struct ggml_compute_params * params, int64_
 }
 
 extern "C" void ggml_cpu_init(void);  // tinyBLAS reads ggml's table of F16 values
+// ggml's Q8_0 dot product (ggml-cpu/quants.h), which its loop calls once per
+// key for a single query row.
+extern "C" void ggml_vec_dot_q8_0_q8_0(int n, float * s, size_t bs, const void * vx, size_t bx, const void * vy,
+                                       size_t by, int nrc);
 extern "C" bool __real_llamafile_sgemm(const struct ggml_compute_params * params, int64_t m, int64_t n, int64_t k,
                                        const void * A, int64_t lda, const void * B, int64_t ldb, void * C,
                                        int64_t ldc, int Atype, int Btype, int Ctype);
@@ -257,13 +278,22 @@ struct madeup_kq {
         fill(a, (size_t)(m * lda), minus128);
         fill(y, (size_t)(n * k), false);
     }
-    // Chapel's product (ours) or tinyBLAS's into out (n rows of m), the
-    // nth threads' shares computed one after the other.
+    // Chapel's product (ours) or ggml's into out (n rows of m), the nth
+    // threads' shares computed one after the other. ggml's: tinyBLAS for
+    // batches, its dot product key by key for one query.
     void multiply(bool ours, int nth, float * out) const {
+        if (n == 1 && !ours) {
+            for (int64_t i = 0; i < m; i++)
+                ggml_vec_dot_q8_0_q8_0((int)(k * 32), out + i, 0, a.data() + i * lda, 0, y.data(), 0, 1);
+            return;
+        }
         for (int ith = 0; ith < nth; ith++) {
             ggml_compute_params p = {};
             p.ith = ith, p.nth = nth;
-            if (ours)
+            if (ours && n == 1)
+                chapel_kq_rows(&p, m, 1, k, a.data(), lda, y.data(), k, out, m, GGML_TYPE_Q8_0, GGML_TYPE_Q8_0,
+                               GGML_TYPE_F32);
+            else if (ours)
                 kq_batch(ith, nth, m, n, k, a.data(), lda, y.data(), k, out, m);
             else
                 __real_llamafile_sgemm(&p, m, n, k, a.data(), lda, y.data(), k, out, m, GGML_TYPE_Q8_0,
@@ -278,10 +308,11 @@ struct madeup_kq {
 // apart; with minus128, some of their values -128, which ggml's quantiser
 // never writes but another's weights may hold) by n query rows both ways,
 // as nth threads would share them, and returns how many of the n × m
-// scores differ in any bit, or -1 for a shape Chapel's batch product does
-// not take (one query, or more than max_batch_blocks blocks).
+// scores differ in any bit, or -1 for a shape Chapel's products do not take
+// (a batch of more than max_batch_blocks blocks). One query (n = 1) is
+// compared with ggml's dot product, key by key, as ggml's loop takes it.
 extern "C" int chapel_kq_compare(int m, int n, int k, int lda, int nth, unsigned seed, int minus128) {
-    if (m < 1 || n < 2 || k < 1 || k > max_batch_blocks || lda < k || nth < 1) return -1;
+    if (m < 1 || n < 1 || k < 1 || (n > 1 && k > max_batch_blocks) || lda < k || nth < 1) return -1;
     ggml_cpu_init();
     madeup_kq x(m, n, k, lda, seed | 1u, minus128 != 0);
     return chapel::compare((size_t)m * n, [&](bool ours, float * s) { x.multiply(ours, nth, s); });

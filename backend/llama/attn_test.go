@@ -44,18 +44,19 @@ func TestKQRows(t *testing.T) {
 	}
 }
 
-// TestKQBatch checks Chapel's product of Q8_0 keys with batches of query
-// rows (attn_rows.cpp) against tinyBLAS's on made-up keys: every score bit
-// for bit, for heads of 32 to 256 values (one to eight blocks), key counts
-// that leave groups of eight whole or not, queries from two to a physical
-// batch, keys in rows of one head or spread over a cache row's heads, keys
-// holding -128 (weights from another quantiser: Q8_0 weights with rows
-// this short come here too), and the work shared by one to three threads.
-// Shapes it does not take are refused.
-func TestKQBatch(t *testing.T) {
+// TestKQProducts checks Chapel's products of Q8_0 keys with query rows
+// (attn_rows.cpp) on made-up keys: a batch's against tinyBLAS's, one
+// query's (a reply's step) against ggml's dot product key by key. Every
+// score bit for bit, for heads of 32 to 256 values (one to eight blocks),
+// key counts that leave groups of eight whole or not, queries from one to
+// a physical batch, keys in rows of one head or spread over a cache row's
+// heads, keys holding -128 (weights from another quantiser: Q8_0 weights
+// with rows this short come here too), and the work shared by one to three
+// threads. Shapes it does not take are refused.
+func TestKQProducts(t *testing.T) {
 	if !llama.KQ.Compiled() {
-		if _, err := llama.KQBatchCompare(64, 4, 2, 2, 1, 1, false); err == nil {
-			t.Error("KQBatchCompare without Chapel's product gave no error")
+		if _, err := llama.KQCompare(64, 4, 2, 2, 1, 1, false); err == nil {
+			t.Error("KQCompare without Chapel's product gave no error")
 		}
 		t.Skip("this build has no Chapel key product (x86-64 with AVX2 on Linux and Windows only)")
 	}
@@ -75,24 +76,32 @@ func TestKQBatch(t *testing.T) {
 		{8, 2, 2, 2, 3, false},     // a thread with nothing to do
 		{64, 12, 2, 2, 2, true},    // keys (weights) holding -128
 		{301, 5, 8, 8, 1, true},
+		// one query: a reply's step, against ggml's dot product key by key
+		{2048, 1, 2, 8, 2, false},  // four KV heads of 64 values
+		{2051, 1, 2, 8, 2, false},  // a share that is not whole groups of eight
+		{13, 1, 2, 2, 3, false},    // one group and a rest, three threads
+		{7, 1, 4, 32, 1, false},    // fewer keys than a group, heads of 128 values
+		{100, 1, 1, 1, 2, false},   // heads of 32 values
+		{99, 1, 3, 12, 2, false},   // an odd head size
+		{77, 1, 8, 8, 2, false},    // heads of 256 values (no fixed-size kernel)
+		{300, 1, 2, 16, 2, true},   // keys holding -128
 	} {
 		t.Run(fmt.Sprintf("keys%d-queries%d-blocks%d-stride%d-threads%d-minus128%v", tc.m, tc.n, tc.k, tc.lda, tc.nth, tc.minus128), func(t *testing.T) {
-			differ, err := llama.KQBatchCompare(tc.m, tc.n, tc.k, tc.lda, tc.nth, uint32(tc.m*31+tc.n), tc.minus128)
+			differ, err := llama.KQCompare(tc.m, tc.n, tc.k, tc.lda, tc.nth, uint32(tc.m*31+tc.n), tc.minus128)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if differ != 0 {
-				t.Errorf("%d of %d scores differ from tinyBLAS's", differ, tc.m*tc.n)
+				t.Errorf("%d of %d scores differ from ggml's", differ, tc.m*tc.n)
 			}
 		})
 	}
 	for _, bad := range []struct{ m, n, k, lda int }{
-		{64, 1, 2, 2}, // one query: the one-row product's
 		{64, 4, 9, 9}, // longer rows: weights, tinyBLAS's
 		{64, 4, 2, 1}, // rows overlapping
 		{0, 4, 2, 2},
 	} {
-		if _, err := llama.KQBatchCompare(bad.m, bad.n, bad.k, bad.lda, 1, 1, false); err == nil {
+		if _, err := llama.KQCompare(bad.m, bad.n, bad.k, bad.lda, 1, 1, false); err == nil {
 			t.Errorf("%d keys × %d queries × %d blocks, rows %d apart: no error", bad.m, bad.n, bad.k, bad.lda)
 		}
 	}

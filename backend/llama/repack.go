@@ -138,7 +138,7 @@ type RepackChoice struct {
 	// query and for batches (attn_rows.cpp): "Chapel's", "ggml's
 	// (CHAPEL_KQ_DRIVER=ggml)", or "" where the build has no such kernel.
 	// Not measured at start: bit for bit ggml's, with fewer calls for one
-	// query and 1.5× tinyBLAS's speed for batches (TestKQBatch's log).
+	// query and 1.5× tinyBLAS's speed for batches (TestKQProducts's log).
 	KeyScores string
 
 	// Who computes a reply step's products with F16 attention caches, the
