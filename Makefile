@@ -42,7 +42,7 @@ APT_PKGS := build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev \
             xvfb xauth x11-utils imagemagick chromium fonts-dejavu-core nodejs npm \
             qemu-user strace \
             gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 nsis wine wine64 zip unzip dbus \
-            desktop-file-utils appstream python3
+            desktop-file-utils appstream lintian python3
 
 BIN := build/bin/chapel
 
@@ -93,8 +93,17 @@ build: deps frontend build-go
 
 # STRIP= keeps the symbols, e.g. for perf: `make build-go STRIP= BIN=build/bin/prof/chapel`
 STRIP ?= -w -s
+# HARDEN=1: a position-independent executable (ASLR for the program too),
+# linked with full RELRO and immediate binding, as Debian's packages are. The
+# packaged builds use it (release-go, release-engines); others need not:
+# -buildmode=pie builds llama.cpp once more, and its C code is already
+# position-independent (-fPIC) either way.
+HARDEN ?=
+HARDEN_FLAGS = $(if $(HARDEN),-buildmode=pie)
+HARDEN_LDFLAGS = $(if $(HARDEN),-extldflags=-Wl$(,)-z$(,)relro$(,)-z$(,)now)
+, := ,
 build-go:
-	$(GO) build -buildvcs=false -tags "desktop,production,$(TAGS)" -ldflags "$(STRIP) $(LDFLAGS)" -o $(BIN) .
+	$(GO) build -buildvcs=false $(HARDEN_FLAGS) -tags "desktop,production,$(TAGS)" -ldflags "$(STRIP) $(LDFLAGS) $(HARDEN_LDFLAGS)" -o $(BIN) .
 	@echo "built $(BIN)"
 
 ## release-check: a portable x86-64-v3 (AVX2) build runs a generation under an
@@ -102,7 +111,7 @@ build-go:
 release-check: deps frontend release-go
 
 release-go:
-	$(MAKE) --no-print-directory build-go CPU_FLAGS="$(FLAGS_base_amd64)" ENGINE_VARIANT=x86-64-v3 BIN=build/bin/chapel-v3
+	$(MAKE) --no-print-directory build-go CPU_FLAGS="$(FLAGS_base_amd64)" ENGINE_VARIANT=x86-64-v3 HARDEN=1 BIN=build/bin/chapel-v3
 	bash scripts/release-check.sh build/bin/chapel-v3 $(BIN)
 
 ## Engine variants. A release carries the app built for a portable baseline
@@ -125,8 +134,8 @@ RELEASE_BIN      := build/bin/release
 ## release-engines: build/bin/release/chapel (x86-64-v3) and one engine
 ## binary per CPU level beside it (chapel-avx512, chapel-amx)
 release-engines:
-	$(MAKE) --no-print-directory build-go CPU_FLAGS="$(FLAGS_base_amd64)" ENGINE_VARIANT=x86-64-v3 BIN=$(RELEASE_BIN)/chapel
-	$(foreach v,$(VARIANTS_amd64),$(MAKE) --no-print-directory build-go CPU_FLAGS="$(FLAGS_$(v))" ENGINE_VARIANT=$(v) BIN=$(RELEASE_BIN)/chapel-$(v) &&) true
+	$(MAKE) --no-print-directory build-go CPU_FLAGS="$(FLAGS_base_amd64)" ENGINE_VARIANT=x86-64-v3 HARDEN=1 BIN=$(RELEASE_BIN)/chapel
+	$(foreach v,$(VARIANTS_amd64),$(MAKE) --no-print-directory build-go CPU_FLAGS="$(FLAGS_$(v))" ENGINE_VARIANT=$(v) HARDEN=1 BIN=$(RELEASE_BIN)/chapel-$(v) &&) true
 
 ## release: what a Linux x86-64 release ships
 release: deps frontend release-engines

@@ -3,7 +3,8 @@
 # file (the packages ship it as THIRD_PARTY_LICENSES.txt): the Go modules
 # linked into the binary, read from the module cache; llama.cpp and ggml
 # (inside the ollama module); the Go standard library; and the npm packages
-# compiled into the web UI, read from frontend/node_modules.
+# compiled into the web UI and pdf.js's assets, read from
+# frontend/node_modules.
 # usage: scripts/collect-licenses.sh OUT [GOOS]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,13 +37,21 @@ section() { # name, licence file
           echo "The SQLite source code is in the public domain: https://sqlite.org/copyright.html" ;;
       esac
     done
-  # Compiled into the web UI (frontend/dist).
-  for pkg in svelte marked dompurify highlight.js; do
+  # Compiled into the web UI (frontend/dist): the frontend's dependencies and
+  # Svelte, whose runtime the compiled components carry.
+  for pkg in svelte $(node -p "Object.keys(require('./frontend/package.json').dependencies).join(' ')"); do
     dir="frontend/node_modules/$pkg"
     version=$(node -p "require('./$dir/package.json').version")
     for f in "$dir"/LICENSE* "$dir"/LICENCE*; do
       [ -f "$f" ] && section "$pkg@$version (npm)" "$root/$f"
     done
+  done
+  # pdf.js's assets, copied into frontend/dist/pdfjs (vite.config.ts): its
+  # image decoders (OpenJPEG, PDFium's JBIG2, qcms, QuickJS, built to
+  # WebAssembly), the standard fonts (Foxit, Liberation), the character maps
+  # (Adobe) and the colour profile, each with its own licence.
+  for f in frontend/node_modules/pdfjs-dist/{wasm,standard_fonts,cmaps,iccs}/LICENSE*; do
+    [ -f "$f" ] && section "pdf.js asset: ${f#frontend/node_modules/pdfjs-dist/}" "$root/$f"
   done
 } >"$out"
 echo "wrote $out"

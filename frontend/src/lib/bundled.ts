@@ -22,6 +22,18 @@ export const BUNDLED: readonly Bundled[] = [
   { name: 'marked', what: 'Markdown rendering', licence: 'MIT' },
   { name: 'DOMPurify', what: 'cleaning model output', licence: 'Apache-2.0 or MPL-2.0' },
   { name: 'highlight.js', what: 'code highlighting', licence: 'BSD-3-Clause' },
+  { name: 'KaTeX', what: 'mathematics in replies', licence: 'MIT' },
+  { name: 'pdf.js (Mozilla)', what: 'the PDF viewer', licence: 'Apache-2.0' },
+  {
+    name: "OpenJPEG, PDFium's JBIG2 decoder, qcms, QuickJS",
+    what: "pdf.js's image decoders and scripting (WebAssembly)",
+    licence: 'BSD-2-Clause, BSD-3-Clause, MIT',
+  },
+  {
+    name: 'Foxit and Liberation fonts, Adobe CMaps',
+    what: "pdf.js's standard fonts and character maps",
+    licence: 'BSD-3-Clause, Liberation font licence, BSD-3-Clause',
+  },
   { name: 'Go and golang.org/x', what: 'the runtime and standard library', licence: 'BSD-3-Clause' },
   { name: 'godbus, cpuid, uniseg, lo and other Go modules', what: 'support libraries', licence: 'MIT, BSD' },
 ];
