@@ -204,9 +204,10 @@ test-go:
 	$(GO) vet -tags "$(TAGS)" ./...
 	$(GO) test -tags "$(TAGS)" -count=1 -timeout 20m ./...
 
-## lint: staticcheck over the Go code; eslint (and the format check) over the
+## lint: gofmt and staticcheck over the Go code; eslint (and the format check) over the
 ## frontend (`go vet` runs in test-go, svelte-check in test-frontend)
 lint: deps-lint deps-frontend
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); [ -z "$$unformatted" ] || { echo "gofmt would change: $$unformatted (run gofmt -w on them)"; exit 1; }
 	staticcheck -tags "$(TAGS)" ./...
 	cd frontend && npm run lint
 

@@ -120,7 +120,8 @@ func cmdBench(args []string) int {
 			text += fmt.Sprintf("\n  tuned threads: started at %d, settled on %d", r.StartThreads, r.SettledThreads)
 		}
 		if r.Parallel > 1 {
-			text += fmt.Sprintf("\n  %d parallel sequences: %.1f tok/s together, %.2f× one sequence", r.Parallel, r.ParallelTGTPS, r.ParallelGain)
+			text += fmt.Sprintf("\n  %d parallel sequences: %.1f tok/s together, %.2f× one sequence (%.1f tok/s, run before each round; median of the rounds' ratios)",
+				r.Parallel, r.ParallelTGTPS, r.ParallelGain, r.ParallelOneTPS)
 		}
 		if r.History > 0 {
 			text += fmt.Sprintf("\n  follow-up after %d tokens of history: first token in %.0f ms vs %.0f ms for the %d new tokens alone (%.2f×; reprocessing the history took %.0f ms)",

@@ -165,7 +165,7 @@ func (lb loadBench) underLoad(ctx context.Context, eng engine.Engine, modelPaths
 			text += fmt.Sprintf("  %-22s idle %8.1f tok/s · loaded %8.1f tok/s · keeps %3.0f %%\n", r.Config, r.IdleTPS, r.LoadTPS, 100*r.Retained)
 		}
 		tuned, one := rows[0], rows[1]
-		vsIdle, vsLoaded := pairedRatio(tuned.IdleRuns, one.IdleRuns), pairedRatio(tuned.LoadRuns, one.LoadRuns)
+		vsIdle, vsLoaded := bench.PairedRatio(tuned.IdleRuns, one.IdleRuns), bench.PairedRatio(tuned.LoadRuns, one.LoadRuns)
 		text += fmt.Sprintf("  default vs 1 thread (median of the rounds' ratios): idle %.2f×, loaded %.2f×\n", vsIdle, vsLoaded)
 		// Why the default is where it is: the loaded run starts where the
 		// idle run's tuner settled (the engine remembers it across loads).
@@ -216,17 +216,6 @@ func tgRates(runs []bench.Report) []float64 {
 		out[i] = r.TGTPS
 	}
 	return out
-}
-
-// pairedRatio is the median over rounds of a[i] ÷ b[i].
-func pairedRatio(a, b []float64) float64 {
-	var ratios []float64
-	for i := range min(len(a), len(b)) {
-		if b[i] > 0 {
-			ratios = append(ratios, a[i]/b[i])
-		}
-	}
-	return bench.Median(ratios)
 }
 
 // summaryReport is the summary benchmark's result.

@@ -1,33 +1,12 @@
 package app
 
 import (
-	"bytes"
-	"encoding/json"
 	"testing"
 
+	"github.com/chapelapp/chapel/backend/bench"
 	"github.com/chapelapp/chapel/backend/engine/testmodel"
 	"github.com/chapelapp/chapel/backend/gguf"
 )
-
-func TestPairedRatio(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		a, b []float64
-		want float64
-	}{
-		{"rounds paired in order", []float64{10, 40, 90}, []float64{10, 20, 30}, 2},
-		{"drift cancels", []float64{100, 200, 300}, []float64{100, 200, 300}, 1},
-		{"a round without its pair is left out", []float64{2, 4, 6, 8}, []float64{1, 1}, 4},
-		{"a zero reference is left out", []float64{5, 6, 9}, []float64{0, 3, 3}, 3},
-		{"nothing to compare", nil, nil, 0},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := pairedRatio(tc.a, tc.b); got != tc.want {
-				t.Errorf("pairedRatio(%v, %v) = %v, want %v", tc.a, tc.b, got, tc.want)
-			}
-		})
-	}
-}
 
 // `chapel bench --under-load` runs every configuration once a round, idle
 // rounds and then loaded ones, and compares the default with one thread
@@ -38,21 +17,12 @@ func TestBenchUnderLoadRounds(t *testing.T) {
 		t.Skip("keeps a core busy for a while")
 	}
 	model := testmodel.Tiny(t, gguf.ChatMLTemplate)
-	cmd := chapelCmd(t.TempDir(), "bench", "--under-load", "--model", model, "--threads", "2", "--pp", "8", "--tg", "8", "--reps", "3", "--json")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("bench: %v\n%s", err, stderr.String())
-	}
 	var rep struct {
 		Rows               []loadRow `json:"rows"`
 		DefaultVsOneIdle   float64   `json:"default_vs_one_idle"`
 		DefaultVsOneLoaded float64   `json:"default_vs_one_loaded"`
 	}
-	if err := json.Unmarshal(out, &rep); err != nil {
-		t.Fatalf("--json output %q: %v", out, err)
-	}
+	runJSON(t, chapelCmd(t.TempDir(), "bench", "--under-load", "--model", model, "--threads", "2", "--pp", "8", "--tg", "8", "--reps", "3", "--json"), &rep)
 	if len(rep.Rows) != 3 {
 		t.Fatalf("rows %+v, want default, one thread, all threads fixed", rep.Rows)
 	}
@@ -65,10 +35,10 @@ func TestBenchUnderLoadRounds(t *testing.T) {
 		}
 	}
 	def, one := rep.Rows[0], rep.Rows[1]
-	if want := pairedRatio(def.IdleRuns, one.IdleRuns); rep.DefaultVsOneIdle != want || want <= 0 {
+	if want := bench.PairedRatio(def.IdleRuns, one.IdleRuns); rep.DefaultVsOneIdle != want || want <= 0 {
 		t.Errorf("default vs one thread idle %v, want %v from the rounds", rep.DefaultVsOneIdle, want)
 	}
-	if want := pairedRatio(def.LoadRuns, one.LoadRuns); rep.DefaultVsOneLoaded != want || want <= 0 {
+	if want := bench.PairedRatio(def.LoadRuns, one.LoadRuns); rep.DefaultVsOneLoaded != want || want <= 0 {
 		t.Errorf("default vs one thread loaded %v, want %v from the rounds", rep.DefaultVsOneLoaded, want)
 	}
 	t.Logf("default vs one thread: idle %.2f×, loaded %.2f×", rep.DefaultVsOneIdle, rep.DefaultVsOneLoaded)
@@ -81,4 +51,33 @@ func median3(xs []float64) float64 {
 	}
 	a, b, c := xs[0], xs[1], xs[2]
 	return max(min(a, b), min(max(a, b), c))
+}
+
+// `chapel bench --parallel N --history H`: each round runs one sequence
+// right before the N together, and the follow-up right before the same new
+// tokens alone; the gain and the follow-up ratio are the medians of the
+// rounds' ratios, which the report carries.
+func TestBenchParallelAndFollowUpRounds(t *testing.T) {
+	model := testmodel.Tiny(t, gguf.ChatMLTemplate)
+	var rep bench.Report
+	runJSON(t, chapelCmd(t.TempDir(), "bench", "--model", model, "--threads", "1", "--pp", "8", "--tg", "8", "--reps", "3",
+		"--parallel", "2", "--history", "64", "--json"), &rep)
+	if rep.Parallel != 2 || rep.ParallelTGTPS <= 0 || rep.ParallelOneTPS <= 0 {
+		t.Fatalf("parallel: %d sequences, %v tok/s together, %v alone", rep.Parallel, rep.ParallelTGTPS, rep.ParallelOneTPS)
+	}
+	for _, c := range []struct {
+		name   string
+		rounds []float64
+		got    float64
+	}{
+		{"parallel gain", rep.ParallelRounds, rep.ParallelGain},
+		{"follow-up ratio", rep.FollowUpRounds, rep.FollowUpRatio},
+	} {
+		if len(c.rounds) != 3 || c.got != bench.Median(c.rounds) || c.got <= 0 {
+			t.Errorf("%s %v, rounds %v: want the median of 3 rounds", c.name, c.got, c.rounds)
+		}
+	}
+	if rep.History != 64 || rep.FollowUpTTFTMS <= 0 || rep.AloneTTFTMS <= 0 {
+		t.Errorf("follow-up: history %d, %v ms after it, %v ms alone", rep.History, rep.FollowUpTTFTMS, rep.AloneTTFTMS)
+	}
 }

@@ -2,7 +2,6 @@ package app
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -53,18 +52,10 @@ func TestBenchSummaryOnServeProcesses(t *testing.T) {
 	tmp := t.TempDir()
 	cmd := chapelCmd(t.TempDir(), "bench", "--summary", doc, "--serve", "1,2", "--model", model, "--threads", "2", "--pieces", "4", "--json")
 	cmd.Env = append(cmd.Env, "TMPDIR="+tmp)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("bench: %v\n%s", err, stderr.String())
-	}
 	var rep struct {
 		Rows []serveRow `json:"rows"`
 	}
-	if err := json.Unmarshal(out, &rep); err != nil {
-		t.Fatalf("--json output %q: %v", out, err)
-	}
+	runJSON(t, cmd, &rep)
 	if len(rep.Rows) != 2 {
 		t.Fatalf("rows %+v, want one for 1 engine and one for 2", rep.Rows)
 	}

@@ -36,6 +36,21 @@ func chapelCmd(home string, args ...string) *exec.Cmd {
 	return cmd
 }
 
+// runJSON runs cmd and decodes its standard output, one JSON value, into
+// v; the test fails with the command's standard error if either fails.
+func runJSON(t *testing.T, cmd *exec.Cmd, v any) {
+	t.Helper()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", strings.Join(cmd.Args[1:], " "), err, stderr.String())
+	}
+	if err := json.Unmarshal(out, v); err != nil {
+		t.Fatalf("--json output %q: %v", out, err)
+	}
+}
+
 // longText is a plain-text document of n sections, big enough to need
 // many summary pieces.
 func longText(n int) string {

@@ -158,7 +158,9 @@ const ru = JSON.parse(fs.readFileSync(process.argv[4], 'utf8'));
 if (ru.model) {
   console.log(`\nfollow-up turn (${ru.model}): first token of 20 new tokens after ${ru.history} tokens of history ${f(ru.followup_ttft_ms, 0)} ms, ` +
     `the 20 tokens alone ${f(ru.alone_ttft_ms, 0)} ms: ${f(ru.followup_ratio, 2)}× (target ≤ 1.5×; reprocessing the history: ${f(ru.full_ttft_ms, 0)} ms)`);
-  console.log(`parallel sequences: 4 together ${f(ru.parallel_tg_tps)} tok/s vs one ${f(ru.tg_tps)} tok/s: ${f(ru.parallel_gain, 2)}× (target ≥ 2.5×)`);
+  console.log(`  rounds: ${(ru.followup_rounds || []).map((x) => f(x, 2)).join(', ')}`);
+  console.log(`parallel sequences: 4 together ${f(ru.parallel_tg_tps)} tok/s vs one ${f(ru.parallel_one_tg_tps ?? ru.tg_tps)} tok/s right before each: ` +
+    `${f(ru.parallel_gain, 2)}× (median of the rounds: ${(ru.parallel_rounds || []).map((x) => f(x, 2)).join(', ')}; target ≥ 2.5×)`);
 }
 for (const file of [process.argv[5], process.argv[6]]) {
   const ld = JSON.parse(fs.readFileSync(file, 'utf8'));

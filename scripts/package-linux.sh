@@ -66,8 +66,8 @@ Source: https://github.com/chapelapp/chapel
 Files: *
 Copyright: 2026 The Chapel authors
 License: LicenseRef-proprietary
- Chapel $version. All rights reserved by the Chapel authors; no licence to
- redistribute Chapel itself is granted here.
+ Chapel $version is proprietary software (LicenseRef-proprietary, as its
+ AppStream metainfo says); the Chapel authors hold its copyright.
  .
  The software Chapel bundles (llama.cpp, ggml, Wails, SQLite, go-sqlite3,
  BLAKE3, Svelte, marked, DOMPurify, highlight.js, pdf.js and the Go modules

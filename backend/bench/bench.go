@@ -56,19 +56,28 @@ type Report struct {
 	Kernels        string  `json:"kernels,omitempty"` // who multiplies repacked Q4_0 weights (ModelInfo.Kernels)
 	Parallel       int     `json:"parallel,omitempty"`
 	// ParallelTGTPS is the generation speed of Parallel sequences together
-	// (all their tokens per second), and ParallelGain its ratio to TGTPS.
-	ParallelTGTPS float64 `json:"parallel_tg_tps,omitempty"`
-	ParallelGain  float64 `json:"parallel_gain,omitempty"`
+	// (all their tokens per second).
+	// ParallelOneTPS is one sequence's speed, run right before each
+	// round's parallel sequences, and ParallelGain the median of the
+	// rounds' ratios: on a shared machine speeds drift within minutes, so
+	// the gain compares runs a moment apart, not TGTPS's from earlier.
+	ParallelTGTPS  float64 `json:"parallel_tg_tps,omitempty"`
+	ParallelOneTPS float64 `json:"parallel_one_tg_tps,omitempty"`
+	ParallelGain   float64 `json:"parallel_gain,omitempty"`
+	// ParallelRounds and FollowUpRounds are each round's ratio.
+	ParallelRounds []float64 `json:"parallel_rounds,omitempty"`
 	// History is the conversation length of the follow-up measurement:
 	// FollowUpTTFTMS is the time to first token of 20 new tokens after it
 	// (prefix reuse), AloneTTFTMS that of the 20 tokens as a whole prompt,
-	// FullTTFTMS that of processing the whole history, FollowUpRatio
-	// follow-up ÷ alone (the target is ≤ 1.5).
-	History        int     `json:"history,omitempty"`
-	FollowUpTTFTMS float64 `json:"followup_ttft_ms,omitempty"`
-	AloneTTFTMS    float64 `json:"alone_ttft_ms,omitempty"`
-	FullTTFTMS     float64 `json:"full_ttft_ms,omitempty"`
-	FollowUpRatio  float64 `json:"followup_ratio,omitempty"`
+	// FullTTFTMS that of processing the whole history (medians of the
+	// rounds), FollowUpRatio follow-up ÷ alone, the median of the rounds'
+	// ratios (the target is ≤ 1.5).
+	History        int       `json:"history,omitempty"`
+	FollowUpTTFTMS float64   `json:"followup_ttft_ms,omitempty"`
+	AloneTTFTMS    float64   `json:"alone_ttft_ms,omitempty"`
+	FullTTFTMS     float64   `json:"full_ttft_ms,omitempty"`
+	FollowUpRatio  float64   `json:"followup_ratio,omitempty"`
+	FollowUpRounds []float64 `json:"followup_rounds,omitempty"`
 }
 
 // Run loads the model at path into eng and times prompt processing and
@@ -124,26 +133,46 @@ func Run(ctx context.Context, eng engine.Engine, path string, o Options) (Report
 		}
 	}
 	if o.Parallel > 1 {
-		var totals []float64
-		for rep := 0; rep < o.Reps; rep++ {
-			reqs := make([]engine.Request, o.Parallel)
-			for i := range reqs {
-				reqs[i] = engine.Request{Tokens: prompt(o.PP/o.Parallel, vocab, rep*o.Parallel+i+o.Reps), MaxTokens: o.TG, IgnoreEOS: true, Sampling: engine.DefaultSampling()}
-			}
-			res, err := eng.GenerateBatch(ctx, reqs, func(int, string) {})
-			if err != nil {
-				return r, err
-			}
-			total := 0.0
-			for _, x := range res {
-				total += x.TokensPerSecond
-			}
-			totals = append(totals, total)
+		if err := parallel(ctx, eng, vocab, o, &r); err != nil {
+			return r, err
 		}
-		r.Parallel, r.ParallelTGTPS = o.Parallel, median(totals)
-		r.ParallelGain = r.ParallelTGTPS / r.TGTPS
 	}
 	return r, nil
+}
+
+// parallel times o.Parallel sequences generating together, each round
+// right after one sequence alone with the same prompt length.
+func parallel(ctx context.Context, eng engine.Engine, vocab int, o Options, r *Report) error {
+	var ones, totals []float64
+	for rep := 0; rep < o.Reps; rep++ {
+		reqs := make([]engine.Request, o.Parallel)
+		for i := range reqs {
+			reqs[i] = engine.Request{Tokens: prompt(o.PP/o.Parallel, vocab, rep*o.Parallel+i+o.Reps), MaxTokens: o.TG, IgnoreEOS: true, Sampling: engine.DefaultSampling()}
+		}
+		one := reqs[0]
+		one.Tokens = prompt(o.PP/o.Parallel, vocab, 1000+rep)
+		res, err := eng.Generate(ctx, one, func(string) {})
+		if err == nil && res.StopReason == engine.StopCanceled {
+			err = ctx.Err()
+		}
+		if err != nil {
+			return err
+		}
+		ones = append(ones, res.TokensPerSecond)
+		batch, err := eng.GenerateBatch(ctx, reqs, func(int, string) {})
+		if err != nil {
+			return err
+		}
+		total := 0.0
+		for _, x := range batch {
+			total += x.TokensPerSecond
+		}
+		totals = append(totals, total)
+	}
+	r.Parallel, r.ParallelTGTPS, r.ParallelOneTPS = o.Parallel, median(totals), median(ones)
+	r.ParallelRounds = ratios(totals, ones)
+	r.ParallelGain = median(r.ParallelRounds)
+	return nil
 }
 
 // followUpTokens is the length of the new message in the follow-up measurement.
@@ -185,7 +214,8 @@ func followUp(ctx context.Context, eng engine.Engine, vocab int, o Options, r *R
 		alone = append(alone, res.TimeToFirstMS)
 	}
 	r.History, r.FullTTFTMS, r.FollowUpTTFTMS, r.AloneTTFTMS = o.History, median(full), median(follow), median(alone)
-	r.FollowUpRatio = r.FollowUpTTFTMS / r.AloneTTFTMS
+	r.FollowUpRounds = ratios(follow, alone)
+	r.FollowUpRatio = median(r.FollowUpRounds)
 	return nil
 }
 
@@ -195,6 +225,23 @@ func prompt(n, vocab, rep int) []int32 {
 	out := make([]int32, n)
 	for i := range out {
 		out[i] = int32(3 + (i+rep*7)%(vocab-3))
+	}
+	return out
+}
+
+// PairedRatio is the median of a[i] ÷ b[i], rounds measured a moment
+// apart: on a shared machine speeds drift by a third within minutes, which
+// the ratio of two medians taken minutes apart would carry. A round without
+// its pair, or whose b is not positive, is left out; 0 for none.
+func PairedRatio(a, b []float64) float64 { return median(ratios(a, b)) }
+
+// ratios is a[i] ÷ b[i] for the rounds PairedRatio takes.
+func ratios(a, b []float64) []float64 {
+	var out []float64
+	for i := range min(len(a), len(b)) {
+		if b[i] > 0 {
+			out = append(out, a[i]/b[i])
+		}
 	}
 	return out
 }

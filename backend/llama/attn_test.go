@@ -77,14 +77,14 @@ func TestKQProducts(t *testing.T) {
 		{64, 12, 2, 2, 2, true},    // keys (weights) holding -128
 		{301, 5, 8, 8, 1, true},
 		// one query: a reply's step, against ggml's dot product key by key
-		{2048, 1, 2, 8, 2, false},  // four KV heads of 64 values
-		{2051, 1, 2, 8, 2, false},  // a share that is not whole groups of eight
-		{13, 1, 2, 2, 3, false},    // one group and a rest, three threads
-		{7, 1, 4, 32, 1, false},    // fewer keys than a group, heads of 128 values
-		{100, 1, 1, 1, 2, false},   // heads of 32 values
-		{99, 1, 3, 12, 2, false},   // an odd head size
-		{77, 1, 8, 8, 2, false},    // heads of 256 values (no fixed-size kernel)
-		{300, 1, 2, 16, 2, true},   // keys holding -128
+		{2048, 1, 2, 8, 2, false}, // four KV heads of 64 values
+		{2051, 1, 2, 8, 2, false}, // a share that is not whole groups of eight
+		{13, 1, 2, 2, 3, false},   // one group and a rest, three threads
+		{7, 1, 4, 32, 1, false},   // fewer keys than a group, heads of 128 values
+		{100, 1, 1, 1, 2, false},  // heads of 32 values
+		{99, 1, 3, 12, 2, false},  // an odd head size
+		{77, 1, 8, 8, 2, false},   // heads of 256 values (no fixed-size kernel)
+		{300, 1, 2, 16, 2, true},  // keys holding -128
 	} {
 		t.Run(fmt.Sprintf("keys%d-queries%d-blocks%d-stride%d-threads%d-minus128%v", tc.m, tc.n, tc.k, tc.lda, tc.nth, tc.minus128), func(t *testing.T) {
 			differ, err := llama.KQCompare(tc.m, tc.n, tc.k, tc.lda, tc.nth, uint32(tc.m*31+tc.n), tc.minus128)
