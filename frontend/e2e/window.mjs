@@ -26,9 +26,15 @@ export async function aboutSteps({ page, step, out, home }) {
     if (!/^Q4_0 generation \(one row\): (Chapel|ggml)'s.*; Q4_0 prompts \(four rows\): (Chapel|ggml)'s.*; (measured at start in \d+ ms|chosen by CHAPEL_REPACK_DRIVER=\w+|the build's default)$/.test(text))
       throw new Error(`the kernels line reads ${JSON.stringify(text)}`);
   }
-  for (const name of ['llama.cpp', 'Wails', 'SQLite', 'DOMPurify']) {
+  for (const name of ['llama.cpp', 'Wails', 'SQLite', 'DOMPurify', 'pdf.js', 'KaTeX']) {
     if (!licences.includes(name)) throw new Error(`the licences do not name ${name}`);
   }
+  // Every licence is inside the dialog, none cut off at its right edge.
+  const clipped = await page.getByTestId('about-licences').evaluate((table) => {
+    const box = table.parentElement, right = box.getBoundingClientRect().left + box.clientWidth;
+    return [...table.querySelectorAll('td')].filter((td) => td.getBoundingClientRect().right > right + 1).map((td) => td.innerText);
+  });
+  if (clipped.length) throw new Error(`the About box cuts off ${JSON.stringify(clipped)} at its right edge`);
   await page.keyboard.press('Escape');
   await page.getByTestId('about-dialog').waitFor({ state: 'detached', timeout: 5000 });
 }

@@ -32,7 +32,7 @@ export const BUNDLED: readonly Bundled[] = [
   {
     name: 'Foxit and Liberation fonts, Adobe CMaps',
     what: "pdf.js's standard fonts and character maps",
-    licence: 'BSD-3-Clause, Liberation font licence, BSD-3-Clause',
+    licence: 'BSD-3-Clause, Liberation licence',
   },
   { name: 'Go and golang.org/x', what: 'the runtime and standard library', licence: 'BSD-3-Clause' },
   { name: 'godbus, cpuid, uniseg, lo and other Go modules', what: 'support libraries', licence: 'MIT, BSD' },
