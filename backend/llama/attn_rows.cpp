@@ -63,6 +63,13 @@ inline __m256 block_sums_ax(__m256i ax, __m256i sy) {
 
 inline __m256 block_sums(__m256i x, __m256i y) { return block_sums_ax(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x)); }
 
+// One block of a key's score, as ggml's dot product adds it: acc plus the
+// block's sums scaled by the key's scale times the query's (dy).
+inline __m256 add_block(const q8 & x, __m256i qy, float dy, __m256 acc) {
+    const __m256 d = _mm256_set1_ps(_cvtsh_ss(x.d) * dy);
+    return _mm256_fmadd_ps(d, block_sums(_mm256_loadu_si256((const __m256i *) x.qs), qy), acc);
+}
+
 // ggml's hsum_float_8, in its order.
 inline float hsum8(__m256 x) {
     __m128 r = _mm_add_ps(_mm256_extractf128_ps(x, 1), _mm256_castps256_ps128(x));
@@ -110,37 +117,22 @@ void scores_fixed(const q8 * a, int64_t lda, const q8 * y, float * c, int64_t r0
     for (; i + 8 <= r1; i += 8) {
         __m256 acc[8];
         for (int t = 0; t < 8; t++) acc[t] = _mm256_setzero_ps();
-        for (int b = 0; b < K; b++) {
-            for (int t = 0; t < 8; t++) {
-                const q8 * x = a + (i + lane_key[t]) * lda;
-                const __m256 d = _mm256_set1_ps(_cvtsh_ss(x[b].d) * dy[b]);
-                acc[t] = _mm256_fmadd_ps(d, block_sums(_mm256_loadu_si256((const __m256i *) x[b].qs), qy[b]), acc[t]);
-            }
-        }
+        for (int b = 0; b < K; b++)
+            for (int t = 0; t < 8; t++) acc[t] = add_block(a[(i + lane_key[t]) * lda + b], qy[b], dy[b], acc[t]);
         _mm256_storeu_ps(c + i, hsum8x8(acc));
     }
     for (; i < r1; i++) {
-        const q8 * x = a + i * lda;
         __m256 acc = _mm256_setzero_ps();
-        for (int b = 0; b < K; b++) {
-            const __m256 d = _mm256_set1_ps(_cvtsh_ss(x[b].d) * dy[b]);
-            acc = _mm256_fmadd_ps(d, block_sums(_mm256_loadu_si256((const __m256i *) x[b].qs), qy[b]), acc);
-        }
+        for (int b = 0; b < K; b++) acc = add_block(a[i * lda + b], qy[b], dy[b], acc);
         c[i] = hsum8(acc);
     }
 }
 
 void scores_any(const q8 * a, int64_t lda, const q8 * y, int64_t k, float * c, int64_t r0, int64_t r1) {
     for (int64_t i = r0; i < r1; i++) {
-        const q8 * x = a + i * lda;
         __m256 acc = _mm256_setzero_ps();
-        for (int64_t b = 0; b < k; b++) {
-            const __m256 d = _mm256_set1_ps(_cvtsh_ss(x[b].d) * _cvtsh_ss(y[b].d));
-            acc = _mm256_fmadd_ps(d,
-                                  block_sums(_mm256_loadu_si256((const __m256i *) x[b].qs),
-                                             _mm256_loadu_si256((const __m256i *) y[b].qs)),
-                                  acc);
-        }
+        for (int64_t b = 0; b < k; b++)
+            acc = add_block(a[i * lda + b], _mm256_loadu_si256((const __m256i *) y[b].qs), _cvtsh_ss(y[b].d), acc);
         c[i] = hsum8(acc);
     }
 }
