@@ -11,13 +11,18 @@ import (
 // manPage is the manual page the .deb installs (scripts/package-linux.sh).
 const manPage = "../build/linux/chapel.1"
 
+var (
+	usageLine  = regexp.MustCompile(`(?m)^  chapel (?:\[--home DIR\] )?([a-z][a-z-]*)(?: (delete|catalog|download)\b)?`)
+	fontEscape = regexp.MustCompile(`\\f[BIRP]`)
+	roffMacro  = regexp.MustCompile(`^\.[A-Z]{1,2} `)
+)
+
 // usageCommands returns the commands the usage text lists ("chat",
 // "models download", …), each once.
 func usageCommands(text string) []string {
-	re := regexp.MustCompile(`(?m)^  chapel (?:\[--home DIR\] )?([a-z][a-z-]*)(?: (delete|catalog|download)\b)?`)
 	seen := map[string]bool{}
 	var out []string
-	for _, m := range re.FindAllStringSubmatch(text, -1) {
+	for _, m := range usageLine.FindAllStringSubmatch(text, -1) {
 		c := m[1]
 		if m[2] != "" {
 			c += " " + m[2]
@@ -34,9 +39,9 @@ func usageCommands(text string) []string {
 // roffText turns one line of roff into its words: font escapes, macro
 // names and quotes dropped, \- read as -.
 func roffText(line string) string {
-	line = regexp.MustCompile(`\\f[BIRP]`).ReplaceAllString(line, "")
+	line = fontEscape.ReplaceAllString(line, "")
 	line = strings.ReplaceAll(line, `\-`, "-")
-	line = regexp.MustCompile(`^\.[A-Z]{1,2} `).ReplaceAllString(line, "")
+	line = roffMacro.ReplaceAllString(line, "")
 	return strings.Join(strings.Fields(strings.ReplaceAll(line, `"`, " ")), " ")
 }
 

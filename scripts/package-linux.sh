@@ -69,10 +69,9 @@ License: LicenseRef-proprietary
  Chapel $version is proprietary software (LicenseRef-proprietary, as its
  AppStream metainfo says); the Chapel authors hold its copyright.
  .
- The software Chapel bundles (llama.cpp, ggml, Wails, SQLite, go-sqlite3,
- BLAKE3, Svelte, marked, DOMPurify, highlight.js, pdf.js and the Go modules
- it links) is used under its own licences, whose texts are in
- /usr/share/doc/chapel/THIRD_PARTY_LICENSES.txt.
+ Every piece of software Chapel bundles is used under its own licence:
+ /usr/share/doc/chapel/THIRD_PARTY_LICENSES.txt names each and holds the
+ texts (scripts/collect-licenses.sh gathers them when the package is built).
 COPYRIGHT
 # A native package's changelog: this build's entry.
 {

@@ -87,9 +87,10 @@ deb_lint() {
   lintian --fail-on error,warning --tag-display-limit 0 "$deb" >"$work/lintian.txt" 2>&1 || rc=$?
   grep -v 'running with root privileges' "$work/lintian.txt" || true
   [ "$rc" = 0 ] || return 1
-  [ -n "$(dpkg-deb -c "$deb" | grep ' ./usr/share/man/man1/chapel.1.gz$')" ] || { echo "no manual page"; return 1; }
-  local target
-  target=$(dpkg-deb -c "$deb" | awk '$6 == "./usr/bin/chapel" && $7 == "->" { print $8 }')
+  local contents target
+  contents=$(dpkg-deb -c "$deb")
+  grep -q ' ./usr/share/man/man1/chapel.1.gz$' <<<"$contents" || { echo "no manual page"; return 1; }
+  target=$(awk '$6 == "./usr/bin/chapel" && $7 == "->" { print $8 }' <<<"$contents")
   [ "$target" = ../lib/chapel/chapel ] || { echo "/usr/bin/chapel -> '$target', not the relative ../lib/chapel/chapel"; return 1; }
 }
 run ".deb passes lintian (no errors or warnings), with its manual page and a relative /usr/bin link" deb_lint || true

@@ -110,12 +110,9 @@ func Run(ctx context.Context, eng engine.Engine, path string, o Options) (Report
 	for rep := 0; rep < o.Reps; rep++ {
 		req := engine.Request{Tokens: prompt(o.PP, vocab, rep), MaxTokens: o.TG, IgnoreEOS: true, Sampling: engine.DefaultSampling()}
 		req.Sampling.Seed = uint32(rep + 1)
-		res, err := eng.Generate(ctx, req, func(string) {})
+		res, err := generate(ctx, eng, req)
 		if err != nil {
 			return r, err
-		}
-		if res.StopReason == engine.StopCanceled {
-			return r, ctx.Err()
 		}
 		if res.CompletionTokens != o.TG {
 			return r, fmt.Errorf("generated %d tokens, want %d (%s)", res.CompletionTokens, o.TG, res.StopReason)
@@ -151,10 +148,7 @@ func parallel(ctx context.Context, eng engine.Engine, vocab int, o Options, r *R
 		}
 		one := reqs[0]
 		one.Tokens = prompt(o.PP/o.Parallel, vocab, 1000+rep)
-		res, err := eng.Generate(ctx, one, func(string) {})
-		if err == nil && res.StopReason == engine.StopCanceled {
-			err = ctx.Err()
-		}
+		res, err := generate(ctx, eng, one)
 		if err != nil {
 			return err
 		}
@@ -175,6 +169,16 @@ func parallel(ctx context.Context, eng engine.Engine, vocab int, o Options, r *R
 	return nil
 }
 
+// generate runs req with its text thrown away; a run cut short by ctx is
+// ctx's error.
+func generate(ctx context.Context, eng engine.Engine, req engine.Request) (engine.Result, error) {
+	res, err := eng.Generate(ctx, req, func(string) {})
+	if err == nil && res.StopReason == engine.StopCanceled {
+		err = ctx.Err()
+	}
+	return res, err
+}
+
 // followUpTokens is the length of the new message in the follow-up measurement.
 const followUpTokens = 20
 
@@ -185,12 +189,7 @@ const followUpTokens = 20
 func followUp(ctx context.Context, eng engine.Engine, vocab int, o Options, r *Report) error {
 	var full, follow, alone []float64
 	gen := func(toks []int32) (engine.Result, error) {
-		req := engine.Request{Tokens: toks, MaxTokens: 1, IgnoreEOS: true, Sampling: engine.DefaultSampling()}
-		res, err := eng.Generate(ctx, req, func(string) {})
-		if err == nil && res.StopReason == engine.StopCanceled {
-			err = ctx.Err()
-		}
-		return res, err
+		return generate(ctx, eng, engine.Request{Tokens: toks, MaxTokens: 1, IgnoreEOS: true, Sampling: engine.DefaultSampling()})
 	}
 	for rep := 0; rep < o.Reps; rep++ {
 		history := prompt(o.History, vocab, 100+rep)
