@@ -56,7 +56,7 @@ include build/packages.mk
 deps: deps-system deps-go deps-frontend
 
 deps-system:
-	@missing=$$(for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@missing=$$(for p in $(APT_PKGS); do [ "$$(dpkg-query -W -f='$${db:Status-Status}' $$p 2>/dev/null)" = installed ] || echo $$p; done); \
 	if command -v node >/dev/null && command -v npm >/dev/null; then missing=$$(echo "$$missing" | grep -vxE 'nodejs|npm'); fi; \
 	missing=$$(echo $$missing); \
 	if [ -n "$$missing" ]; then \

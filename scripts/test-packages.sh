@@ -260,7 +260,8 @@ deb_remove() {
   [ ! -e /usr/bin/chapel ] && [ ! -e /usr/lib/chapel ] && [ ! -e /usr/share/applications/chapel.desktop ]
 }
 
-if dpkg -s chapel >/dev/null 2>&1; then
+# (removed packages whose configuration files remain are not installed)
+if [ "$(dpkg-query -W -f='${db:Status-Status}' chapel 2>/dev/null)" = installed ]; then
   echo "SKIP: .deb install checks: a chapel package is installed on this machine already, and this test does not replace it"
 else
   if run ".deb installs with dpkg -i; /usr/bin/chapel links to /usr/lib/chapel/chapel and runs" deb_install; then
