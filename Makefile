@@ -49,7 +49,7 @@ BIN := build/bin/chapel
 # The packages (.deb, .tar.gz, Windows installer and .zip) and their test.
 include build/packages.mk
 
-.PHONY: screenshots lint test-race deps-lint go-test release-engines test-amx test-arm64 test-arm64-base bench build build-go dev-go release release-go release-check run test test-go test-frontend test-e2e test-offline deps deps-system deps-go deps-frontend \
+.PHONY: screenshots lint test-race deps-lint go-test release-engines test-amx test-arm64 test-arm64-base bench build build-go dev-go release release-go release-check run test test-go vet-darwin deps-arm64 test-frontend test-e2e test-offline deps deps-system deps-go deps-frontend \
         frontend dev-binary vet clean env
 
 ## deps: install what is missing (Debian packages, Go modules, npm packages)
@@ -165,13 +165,21 @@ test-amx:
 	  CHAPEL_AMX=rows build/bin/llama-amx-rows.test -test.count=1 -test.run TestAMXRows -test.v && echo "PASS: the AMX engine's one-row path gives ggml's logits bit for bit"; \
 	else echo "this CPU has no AMX: the AMX engine was linked, not run"; fi
 
+## vet-darwin: every package type-checked for macOS (darwin/arm64) by go vet,
+## the macOS-only files included; cgo reads C declarations with the arm64
+## cross compiler (what a Mac would build cannot be built here)
+vet-darwin: deps-go deps-arm64
+	bash scripts/vet-darwin.sh
+
 ## test-arm64: the engine cross-compiled for linux/arm64 at each arm64 level
 ## (aarch64-linux-gnu-gcc), its tests run under qemu-aarch64. The window
 ## needs arm64 GTK and WebKit libraries to link, which a cross build here
 ## lacks, so the engine's test binary stands for the app.
 ARM64_CC := aarch64-linux-gnu-gcc
-test-arm64:
+deps-arm64:
 	@command -v $(ARM64_CC) >/dev/null || { echo "installing the arm64 cross compiler"; $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gcc-aarch64-linux-gnu g++-aarch64-linux-gnu; }
+
+test-arm64: deps-arm64
 	bash scripts/arm64-check.sh "$(FLAGS_base_arm64)" "$(FLAGS_dotprod)" "$(FLAGS_i8mm)"
 
 ## run: build and open the Chapel window (starts Xvfb when there is no display)
@@ -192,7 +200,7 @@ dev-go:
 ## portable build. Dependencies and the frontend are prepared once, up front;
 ## the steps after them (the *-go targets) only compile and run.
 test:
-	@MAKE="$(MAKE)" bash scripts/steps.sh deps deps-lint frontend lint test-go test-race test-frontend build-go dev-go test-e2e \
+	@MAKE="$(MAKE)" bash scripts/steps.sh deps deps-lint frontend lint vet-darwin test-go test-race test-frontend build-go dev-go test-e2e \
 	  OFFLINE_BROWSER=0 test-offline release-go test-amx test-arm64-base test-packages
 
 ## go-test: one package's tests with the project's cgo flags (the shared
