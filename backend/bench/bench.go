@@ -245,7 +245,8 @@ func ratios(a, b []float64) []float64 {
 	return out
 }
 
-// Median is the middle value of xs (the upper one of an even count); 0 for none.
+// Median is the middle value of xs, the mean of the two middle ones for an
+// even count (as make bench's table computes it); 0 for none.
 func Median(xs []float64) float64 { return median(xs) }
 
 func median(xs []float64) float64 {
@@ -254,7 +255,11 @@ func median(xs []float64) float64 {
 	}
 	s := slices.Clone(xs)
 	slices.Sort(s)
-	return s[len(s)/2]
+	m := len(s) / 2
+	if len(s)%2 == 0 {
+		return (s[m-1] + s[m]) / 2
+	}
+	return s[m]
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
