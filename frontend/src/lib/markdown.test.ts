@@ -148,6 +148,25 @@ describe('renderMarkdown: maths (KaTeX)', () => {
     expect(inPara.querySelector('p .katex-display')).toBeTruthy();
   });
 
+  it.each([
+    { name: '\\(…\\) inline', src: 'Also \\(a^2+b^2=c^2\\) holds.', tex: 'a^2+b^2=c^2', display: false },
+    { name: '\\[…\\] inside a paragraph', src: 'and \\[\\sum_{k=1}^n k\\] here', tex: '\\sum_{k=1}^n k', display: true },
+    { name: '\\[…\\] on lines of its own', src: 'Sum:\n\n\\[\n\\frac{n(n+1)}{2}\n\\]\n\nDone.', tex: '\\frac{n(n+1)}{2}', display: true },
+  ])('typesets the LaTeX delimiters: $name', ({ src, tex, display }) => {
+    const d = dom(renderMarkdown(src));
+    const k = d.querySelector(display ? '.math-display .katex-display' : '.math-inline .katex');
+    expect(k, src).toBeTruthy();
+    expect(k!.querySelector('annotation')?.textContent).toBe(tex);
+    expect(d.textContent).not.toMatch(/\\[()[\]]/);
+  });
+
+  it('leaves LaTeX delimiters in code as typed', () => {
+    const d = dom(renderMarkdown('Write `\\(x\\)` or\n\n```tex\n\\[y\\]\n```'));
+    expect(d.querySelector('.katex')).toBeNull();
+    expect(d.querySelector('p code')?.textContent).toBe('\\(x\\)');
+    expect(d.querySelector('pre')?.textContent).toContain('\\[y\\]');
+  });
+
   it('leaves dollars in inline code, fenced code and prices as text', () => {
     const d = dom(renderMarkdown('Run `echo $HOME $x$` then\n\n```sh\nprice=$a$ $$b$$\n```\n\nIt costs $5 and $10.'));
     expect(d.querySelector('.katex')).toBeNull();

@@ -27,7 +27,7 @@ import swift from 'highlight.js/lib/languages/swift';
 import typescript from 'highlight.js/lib/languages/typescript';
 import xml from 'highlight.js/lib/languages/xml';
 import yaml from 'highlight.js/lib/languages/yaml';
-import { mathExtension, renderMath } from './math';
+import { mathExtension, mayHoldMath, renderMath } from './math';
 
 const languages = {
   bash,
@@ -243,7 +243,7 @@ export function renderMarkdown(src: string, citations: readonly CitationLink[] =
     ADD_ATTR: ['data-copy-code'],
   });
   // KaTeX output is added after sanitising (its layout needs inline styles DOMPurify removes).
-  const typeset = text.includes('$') ? renderMath(html) : html;
+  const typeset = mayHoldMath(text) ? renderMath(html) : html;
   const mayCite = MAYBE_CITATION.test(text) || citations.some((c) => c?.marker && text.includes(c.marker));
   return mayCite ? decorateCitations(typeset, citations) : typeset;
 }

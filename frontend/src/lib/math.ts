@@ -1,4 +1,5 @@
-// Maths in untrusted model output: `$…$` inline and `$$…$$` display, typeset
+// Maths in untrusted model output: `$…$` or `\(…\)` inline and `$$…$$` or
+// `\[…\]` display (many models write the LaTeX delimiters), typeset
 // by KaTeX after DOMPurify. The marked extension only wraps the TeX source,
 // escaped, in a placeholder; the sanitised HTML's placeholders are then filled
 // with KaTeX's own output (trust off: no \href, \url, \includegraphics, \html…).
@@ -14,8 +15,14 @@ function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-// `$$…$$` on lines of its own.
+// `$$…$$` or `\[…\]` on lines of their own.
 const BLOCK = /^ {0,3}\$\$([\s\S]+?)\$\$[ \t]*(?:\n+|$)/;
+const BLOCK_BRACKET = /^ {0,3}\\\[([\s\S]+?)\\\][ \t]*(?:\n+|$)/;
+// `\[…\]` inside a paragraph, and `\(…\)` on one line.
+const INLINE_BRACKET = /^\\\[([\s\S]+?)\\\]/;
+const INLINE_PAREN = /^\\\(([^\n]+?)\\\)/;
+// Where a formula may start: a dollar, or a backslash before ( or [.
+const INLINE_START = /\$|\\[([]/;
 // `$$…$$` inside a paragraph.
 const INLINE_DISPLAY = /^\$\$((?:\\[\s\S]|[^\\$])+?)\$\$/;
 // `$…$`: no space just inside the dollars and no digit right after the closing
@@ -37,9 +44,9 @@ export const mathExtension: MarkedExtension = {
     {
       name: 'mathBlock',
       level: 'block',
-      start: (src: string) => src.match(/^ {0,3}\$\$/m)?.index,
+      start: (src: string) => src.match(/^ {0,3}(?:\$\$|\\\[)/m)?.index,
       tokenizer(src: string): MathToken | undefined {
-        const m = BLOCK.exec(src);
+        const m = BLOCK.exec(src) ?? BLOCK_BRACKET.exec(src);
         if (!m || !m[1].trim()) return undefined;
         return { type: 'mathBlock', raw: m[0], text: m[1].trim(), display: true };
       },
@@ -48,11 +55,11 @@ export const mathExtension: MarkedExtension = {
     {
       name: 'mathInline',
       level: 'inline',
-      start: (src: string) => (src.indexOf('$') >= 0 ? src.indexOf('$') : undefined),
+      start: (src: string) => src.match(INLINE_START)?.index,
       tokenizer(src: string): MathToken | undefined {
-        const d = INLINE_DISPLAY.exec(src);
+        const d = INLINE_DISPLAY.exec(src) ?? INLINE_BRACKET.exec(src);
         if (d && d[1].trim()) return { type: 'mathInline', raw: d[0], text: d[1].trim(), display: true };
-        const m = INLINE.exec(src);
+        const m = INLINE.exec(src) ?? INLINE_PAREN.exec(src);
         if (m) return { type: 'mathInline', raw: m[0], text: m[1], display: false };
         return undefined;
       },
@@ -86,6 +93,11 @@ export function typeset(tex: string, display: boolean): string {
  * Fill the math placeholders of sanitised HTML with KaTeX output. Placeholders
  * inside code never render (code shows its dollars as typed).
  */
+/** Whether text may hold a formula (the cheap test before renderMath). */
+export function mayHoldMath(text: string): boolean {
+  return INLINE_START.test(text);
+}
+
 export function renderMath(html: string): string {
   if (!html.includes(MATH_INLINE) && !html.includes(MATH_DISPLAY)) return html;
   const tpl = document.createElement('template');

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fireEvent, render, screen } from '@testing-library/svelte';
 import { flushSync } from 'svelte';
 import { ModelSettingsStore, effectiveContext, memoryLine, modelSettings, normaliseModel, threadsLine } from './model-settings.svelte';
-import { ToastStore } from './toasts.svelte';
+import { ToastStore, toasts } from './toasts.svelte';
 import { model } from './model.svelte';
 import { settings } from './settings.svelte';
 import { chat } from './chat.svelte';
@@ -177,6 +177,29 @@ describe('settings panel with a model loaded', () => {
     expect(order).toEqual(['global', 'model']);
     expect(w.app.SaveModelSettings).toHaveBeenCalledWith('/models/m.gguf', expect.objectContaining({ context_size: 2048 }));
     expect(settings.open).toBe(false);
+  });
+
+  it.each([
+    { name: 'both saved: one success', modelFails: false, success: 1, errors: 0, open: false },
+    { name: "the model's refused: no success, the panel stays", modelFails: true, success: 0, errors: 1, open: true },
+  ])('$name', async ({ modelFails, success, errors, open }) => {
+    const w = installFakeWails();
+    w.app.SaveSettings.mockImplementation(async (s: unknown) => s);
+    if (modelFails) w.app.SaveModelSettings.mockRejectedValue({ code: 'invalid', message: 'temperature must be between 0 and 5' });
+    else w.app.SaveModelSettings.mockResolvedValue(modelSettingsView({ saved: true }));
+    model.state = { state: 'ready', model: modelInfo({ path: '/models/m.gguf', name: 'Qwen' }), path: '/models/m.gguf', error: '' };
+    settings.open = true;
+    toasts.items = [];
+    render(SettingsPanel);
+    await settle();
+    await fireEvent.input(screen.getByTestId('ms-temperature'), { target: { value: '-3' } });
+    await fireEvent.submit(screen.getByTestId('settings-save').closest('form')!);
+    await settle();
+    await settle();
+    expect(toasts.items.filter((t) => t.kind === 'success').map((t) => t.text)).toEqual(success ? ['Settings saved'] : []);
+    expect(toasts.items.filter((t) => t.kind === 'error')).toHaveLength(errors);
+    expect(settings.open).toBe(open);
+    toasts.items = [];
   });
 
   it.each([

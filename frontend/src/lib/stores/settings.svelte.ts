@@ -33,13 +33,14 @@ export class SettingsStore {
     }
   }
 
-  async save(s: Settings): Promise<boolean> {
+  /** Save s; announce: say so in a toast (false when the caller saves more after it and says so once). */
+  async save(s: Settings, announce = true): Promise<boolean> {
     const clean = normalise(s);
     this.saving = true;
     try {
       const saved = await api.saveSettings(clean);
       this.values = saved && typeof saved === 'object' ? { ...clean, ...saved } : clean;
-      this.notify.success('Settings saved');
+      if (announce) this.saved();
       return true;
     } catch (e) {
       this.notify.error(e, "Couldn't save settings");
@@ -47,6 +48,11 @@ export class SettingsStore {
     } finally {
       this.saving = false;
     }
+  }
+
+  /** The toast that says the settings were saved. */
+  saved(): void {
+    this.notify.success('Settings saved');
   }
 
   show(): void {
