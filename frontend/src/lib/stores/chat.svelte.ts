@@ -458,3 +458,12 @@ function statsFromMessages(ms: Message[]): ReplyStats | null {
 }
 
 export const chat = new ChatStore();
+
+/** What deleting message id from the branch shown removes, said before it goes. */
+export function deletePrompt(messages: Message[], id: number): { title: string; message: string } {
+  const i = messages.findIndex((m) => m.id === id);
+  const what = messages[i]?.role === 'user' ? 'message' : 'reply';
+  const below = i < 0 ? 0 : messages.length - i - 1;
+  const also = below === 0 ? '' : below === 1 ? ' and the message below it' : ` and the ${below} messages below it`;
+  return { title: `Delete this ${what}?`, message: `This ${what}${also} will be deleted. This cannot be undone.` };
+}
