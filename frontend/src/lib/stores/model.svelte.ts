@@ -58,6 +58,27 @@ export class ModelStore {
     return out;
   }
 
+  /**
+   * The loaded model when no models folder lists it (a file opened or dropped
+   * from elsewhere), as an entry the picker can show as current; null
+   * otherwise. remote: the refs of endpoint models, which the picker lists apart.
+   */
+  loadedElsewhere(remote: string[] = []): ModelEntry | null {
+    const m = this.state.model;
+    if (!m || this.loading || remote.includes(m.path) || this.entries.some((e) => e.path === m.path)) return null;
+    const dir = m.path.replace(/[\\/][^\\/]*$/, '');
+    return {
+      path: m.path,
+      name: m.name,
+      size_bytes: m.size_bytes,
+      dir,
+      source: 'Open now',
+      valid: true,
+      architecture: m.architecture,
+      params: m.params,
+    };
+  }
+
   /** Subscribe to model:state and list models (call refreshState() for the state). */
   init(): () => void {
     const off = onEvent<ModelState>(EVENT_MODEL_STATE, (s) => this.apply(s));

@@ -117,3 +117,29 @@ describe('model store', () => {
     expect(w.app.LoadModel).toHaveBeenCalledWith('/m/Qwen.Q4_K_M.GGUF');
   });
 });
+
+describe('the loaded model outside the models folders', () => {
+  it.each([
+    { name: 'listed nowhere: shown as open now', listed: [], remote: [], want: '/elsewhere/tiny.gguf' },
+    { name: 'in a models folder: listed there, not twice', listed: ['/elsewhere/tiny.gguf'], remote: [], want: null },
+    { name: "an endpoint's model: the picker lists it with the endpoints", listed: [], remote: ['/elsewhere/tiny.gguf'], want: null },
+  ])('$name', async ({ listed, remote, want }) => {
+    const { w, store } = setup();
+    w.app.ListModels.mockResolvedValue(listed.map((path) => modelEntry({ path, source: 'models' })));
+    w.app.ModelState.mockResolvedValue({
+      state: 'ready',
+      model: modelInfo({ path: '/elsewhere/tiny.gguf', name: 'tiny' }),
+      path: '/elsewhere/tiny.gguf',
+      error: '',
+    });
+    await store.refreshState();
+    await store.refreshList();
+    const e = store.loadedElsewhere(remote);
+    expect(e?.path ?? null).toBe(want);
+    if (e) expect([e.name, e.dir, e.valid]).toEqual(['tiny', '/elsewhere', true]);
+  });
+
+  it('nothing loaded: nothing to show', () => {
+    expect(setup().store.loadedElsewhere()).toBeNull();
+  });
+});
