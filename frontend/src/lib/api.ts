@@ -203,6 +203,8 @@ export const api = {
   exportSummary: async (summaryId: number): Promise<string> => (await call('ExportSummary', summaryId)) ?? '',
   /** Native open dialog, then the import (all or nothing); null when cancelled. */
   importConversations: async (): Promise<ImportResult | null> => (await call('ImportChooseFile')) ?? null,
+  /** Import the export file at path (a dropped one), all or nothing. */
+  importPath: async (path: string): Promise<ImportResult | null> => (await call('ImportPath', path)) ?? null,
   search: async (query: string): Promise<SearchResults> => {
     const r = await call('Search', query);
     return { query, messages: r?.messages ?? [], passages: r?.passages ?? [] };

@@ -4,7 +4,11 @@ import { installFakeWails, settle, afterDispatch } from '../test/fakes';
 
 describe('drop routing', () => {
   function targets() {
-    return { model: { openDropped: vi.fn(async () => true) }, ingest: { add: vi.fn(async () => true) } };
+    return {
+      model: { openDropped: vi.fn(async () => true) },
+      ingest: { add: vi.fn(async () => true) },
+      transfer: { importPaths: vi.fn(async () => true) },
+    };
   }
 
   it('.gguf paths go to the model store, everything else to documents, both from one drop', () => {
@@ -12,6 +16,24 @@ describe('drop routing', () => {
     routeDrop(['/m/Qwen.Q4_K_M.GGUF', '/docs/report.pdf', '/docs/folder', '/docs/notes.xyz'], to);
     expect(to.model.openDropped).toHaveBeenCalledWith(['/m/Qwen.Q4_K_M.GGUF']);
     expect(to.ingest.add).toHaveBeenCalledWith(['/docs/report.pdf', '/docs/folder', '/docs/notes.xyz']);
+  });
+
+  it.each([
+    { name: "ChatGPT's conversations.json", paths: ['/dl/conversations.json'], imports: ['/dl/conversations.json'], docs: [] },
+    {
+      name: 'an export zip beside a document',
+      paths: ['/dl/chapel-export.ZIP', '/docs/a.pdf'],
+      imports: ['/dl/chapel-export.ZIP'],
+      docs: ['/docs/a.pdf'],
+    },
+    { name: 'a document named like json but not one', paths: ['/docs/json.md'], imports: [], docs: ['/docs/json.md'] },
+  ])('exports go to import, not to documents: $name', ({ paths, imports, docs }) => {
+    const to = targets();
+    routeDrop(paths, to);
+    if (imports.length) expect(to.transfer.importPaths).toHaveBeenCalledWith(imports);
+    else expect(to.transfer.importPaths).not.toHaveBeenCalled();
+    if (docs.length) expect(to.ingest.add).toHaveBeenCalledWith(docs);
+    else expect(to.ingest.add).not.toHaveBeenCalled();
   });
 
   it('only models: documents are not involved; only documents: the model is not touched', () => {

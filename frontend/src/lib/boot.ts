@@ -6,6 +6,7 @@ import { conversations } from './stores/conversations.svelte';
 import { documents } from './stores/documents.svelte';
 import { ingest, type IngestStore } from './stores/ingest.svelte';
 import { model, type ModelStore } from './stores/model.svelte';
+import { transfer, type TransferStore } from './stores/transfer.svelte';
 import { settings } from './stores/settings.svelte';
 import { appearance } from './stores/appearance.svelte';
 import { toasts, type ToastStore } from './stores/toasts.svelte';
@@ -36,13 +37,24 @@ export function installGlobalErrorHandlers(notify: ToastStore = toasts): () => v
 export interface DropTargets {
   model: Pick<ModelStore, 'openDropped'>;
   ingest: Pick<IngestStore, 'add'>;
+  transfer: Pick<TransferStore, 'importPaths'>;
 }
 
-/** Files dropped on the window: .gguf models to the model store, everything else (files, folders) to documents. */
-export function routeDrop(paths: string[], to: DropTargets = { model, ingest }): void {
+/** A conversations export (Chapel's, ChatGPT's conversations.json or its zip, Open WebUI's): never a document. */
+export function isExport(path: string): boolean {
+  return /\.(json|zip)$/i.test(path);
+}
+
+/**
+ * Files dropped on the window: .gguf models to the model store, exports
+ * (.json, .zip) to import, everything else (files, folders) to documents.
+ */
+export function routeDrop(paths: string[], to: DropTargets = { model, ingest, transfer }): void {
   const models = paths.filter(isGguf);
-  const docs = paths.filter((p) => !isGguf(p));
+  const exports = paths.filter(isExport);
+  const docs = paths.filter((p) => !isGguf(p) && !isExport(p));
   if (models.length) void to.model.openDropped(models);
+  if (exports.length) void to.transfer.importPaths(exports);
   if (docs.length) void to.ingest.add(docs);
 }
 

@@ -1,6 +1,11 @@
 import { api } from '../api';
+import type { ImportResult } from '../types';
 import { conversations as defaultConversations, type ConversationsStore } from './conversations.svelte';
 import { toasts, type ToastStore } from './toasts.svelte';
+
+function basename(p: string): string {
+  return p.split(/[\\/]/).pop() || p;
+}
 
 function count(n: number, what: string): string {
   return `${n} ${what}${n === 1 ? '' : 's'}`;
@@ -27,18 +32,29 @@ export class TransferStore {
     return this.run(() => api.exportSummary(summaryId), "Couldn't export the summary");
   }
 
-  /** Import an export file; resolves true when something was added. */
-  async importFile(): Promise<boolean> {
+  /** Import an export file chosen in the native dialog; resolves true when something was added. */
+  importFile(): Promise<boolean> {
+    return this.importWith(() => api.importConversations());
+  }
+
+  /** Import dropped export files (.json, .zip: Chapel's, ChatGPT's, Open WebUI's), one after another. */
+  async importPaths(paths: string[]): Promise<boolean> {
+    let added = false;
+    for (const p of paths) added = (await this.importWith(() => api.importPath(p), `Couldn't import ${basename(p)}`)) || added;
+    return added;
+  }
+
+  private async importWith(load: () => Promise<ImportResult | null>, failure = "Couldn't import"): Promise<boolean> {
     if (this.busy) return false;
     this.busy = true;
     try {
-      const r = await api.importConversations();
+      const r = await load();
       if (!r) return false;
       this.notify.success(`Imported ${count(r.conversations, 'conversation')} and ${count(r.messages, 'message')} from ${r.format}`);
       await this.conversations.refresh();
       return true;
     } catch (e) {
-      this.notify.error(e, "Couldn't import");
+      this.notify.error(e, failure);
       return false;
     } finally {
       this.busy = false;

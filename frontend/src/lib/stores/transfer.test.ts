@@ -36,4 +36,17 @@ describe('transfer store', () => {
     expect(await t.importFile()).toBe(false);
     expect(notify.items.at(-1)?.text).toContain('not a Chapel, ChatGPT');
   });
+  it('dropped exports import one after another, each failure named by its file', async () => {
+    const { w, notify, t } = setup();
+    w.app.ImportPath.mockImplementation(async (p: string) => {
+      if (p.endsWith('bad.json'))
+        throw { code: 'invalid', message: 'this file is not a Chapel, ChatGPT (conversations.json) or Open WebUI chat export' };
+      return { conversations: 1, messages: 2, conversation_ids: [7], format: 'ChatGPT' };
+    });
+    expect(await t.importPaths(['/dl/bad.json', '/dl/conversations.json'])).toBe(true);
+    expect(w.app.ImportPath).toHaveBeenCalledTimes(2);
+    const texts = notify.items.map((n) => n.text);
+    expect(texts.some((x) => x.startsWith("Couldn't import bad.json") && x.includes('not a Chapel, ChatGPT'))).toBe(true);
+    expect(texts).toContain('Imported 1 conversation and 2 messages from ChatGPT');
+  });
 });
