@@ -1,6 +1,6 @@
 // App start-up and teardown: global error handlers, store subscriptions, file drops.
 import { api, backendReady, EVENT_OPEN_FILES, onEvent, onFileDrop, toApiError } from './api';
-import { isGguf } from './format';
+import { isExport, isGguf } from './format';
 import { chat } from './stores/chat.svelte';
 import { conversations } from './stores/conversations.svelte';
 import { documents } from './stores/documents.svelte';
@@ -38,11 +38,6 @@ export interface DropTargets {
   model: Pick<ModelStore, 'openDropped'>;
   ingest: Pick<IngestStore, 'add'>;
   transfer: Pick<TransferStore, 'importPaths'>;
-}
-
-/** A conversations export (Chapel's, ChatGPT's conversations.json or its zip, Open WebUI's): never a document. */
-export function isExport(path: string): boolean {
-  return /\.(json|zip)$/i.test(path);
 }
 
 /**

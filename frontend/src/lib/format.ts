@@ -53,8 +53,19 @@ export function basename(path: string): string {
   return parts[parts.length - 1] || path;
 }
 
+/** The folder part of path ('' for a bare name). */
+export function dirname(path: string): string {
+  const i = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
+  return i < 0 ? '' : path.slice(0, i);
+}
+
 export function isGguf(path: string): boolean {
   return /\.gguf$/i.test(path.trim());
+}
+
+/** A conversations export (Chapel's, ChatGPT's conversations.json or its zip, Open WebUI's): never a document. */
+export function isExport(path: string): boolean {
+  return /\.(json|zip)$/i.test(path.trim());
 }
 
 /** A readable heading for a ModelEntry.source ("models_dir" → "Models dir"). */

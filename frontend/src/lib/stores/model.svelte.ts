@@ -1,5 +1,5 @@
 import { api, onEvent, toApiError, EVENT_MODEL_STATE } from '../api';
-import { basename, isGguf } from '../format';
+import { basename, dirname, isGguf } from '../format';
 import type { AppInfo, ModelEntry, ModelState } from '../types';
 import { toasts, type ToastStore } from './toasts.svelte';
 
@@ -66,12 +66,11 @@ export class ModelStore {
   loadedElsewhere(remote: string[] = []): ModelEntry | null {
     const m = this.state.model;
     if (!m || this.loading || remote.includes(m.path) || this.entries.some((e) => e.path === m.path)) return null;
-    const dir = m.path.replace(/[\\/][^\\/]*$/, '');
     return {
       path: m.path,
       name: m.name,
       size_bytes: m.size_bytes,
-      dir,
+      dir: dirname(m.path),
       source: 'Open now',
       valid: true,
       architecture: m.architecture,

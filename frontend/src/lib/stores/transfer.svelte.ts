@@ -1,11 +1,8 @@
 import { api } from '../api';
+import { basename } from '../format';
 import type { ImportResult } from '../types';
 import { conversations as defaultConversations, type ConversationsStore } from './conversations.svelte';
 import { toasts, type ToastStore } from './toasts.svelte';
-
-function basename(p: string): string {
-  return p.split(/[\\/]/).pop() || p;
-}
 
 function count(n: number, what: string): string {
   return `${n} ${what}${n === 1 ? '' : 's'}`;
