@@ -19,3 +19,18 @@ export function trapFocus(node: HTMLElement): { destroy(): void } {
   node.addEventListener('keydown', onkeydown);
   return { destroy: () => node.removeEventListener('keydown', onkeydown) };
 }
+
+/** trapFocus while on is true: for a panel that is a dialog only sometimes (the sidebar as a drawer). */
+export function trapFocusWhen(node: HTMLElement, on: boolean): { update(on: boolean): void; destroy(): void } {
+  let trap = on ? trapFocus(node) : null;
+  return {
+    update(next: boolean) {
+      if (next && !trap) trap = trapFocus(node);
+      if (!next && trap) {
+        trap.destroy();
+        trap = null;
+      }
+    },
+    destroy: () => trap?.destroy(),
+  };
+}
