@@ -143,6 +143,11 @@ func (s *services) recoverAbandoned(ctx context.Context) error {
 	} else if n > 0 {
 		s.log.Info("summaries left unfinished by the last run will resume when run again", "count", n)
 	}
+	if n, err := s.store.DropEmptyConversations(ctx); err != nil {
+		s.log.Warn("could not tidy the empty conversations", "err", err)
+	} else if n > 0 {
+		s.log.Info("removed conversations left empty", "count", n)
+	}
 	if n, err := s.ingest.Prune(ctx); err != nil {
 		s.log.Warn("could not remove stored files no document uses", "err", err)
 	} else if n > 0 {

@@ -131,6 +131,27 @@ func (s *Store) ConversationDetail(ctx context.Context, id int64) (ConversationD
 	return d, err
 }
 
+// DropEmptyConversations deletes the conversations nobody wrote in: no
+// message, the default title, not pinned, not about a document. New chat
+// makes its conversation at once (its draft and the model chosen for it
+// belong to it), so one left empty would otherwise stay in the list for
+// good. Only the process that owns the data folder calls it, when it
+// starts: nothing can be open in it yet. It returns how many went.
+func (s *Store) DropEmptyConversations(ctx context.Context) (int, error) {
+	var n int64
+	err := s.inTx(ctx, "could not tidy the empty conversations", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM conversations
+			WHERE title = ? AND pinned = 0 AND document_id IS NULL
+			AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = conversations.id)`, DefaultTitle)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}
+
 // SetPinned pins a conversation to the top of the list or unpins it.
 // Pinning does not change UpdatedAt.
 func (s *Store) SetPinned(ctx context.Context, id int64, pinned bool) (Conversation, error) {

@@ -155,3 +155,65 @@ func TestDeleteConversationCascades(t *testing.T) {
 		t.Errorf("messages left = %d (%v), want 1", n, err)
 	}
 }
+
+func TestDropEmptyConversations(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	d, _, err := s.AddDocument(ctx, newDoc("1", "a.pdf", "alpha beta"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		make  func() (Conversation, error)
+		stays bool
+	}{
+		{"new and empty", func() (Conversation, error) { return s.CreateConversation(ctx, "", "") }, false},
+		{"a message written", func() (Conversation, error) {
+			c, err := s.CreateConversation(ctx, "", "")
+			if err == nil {
+				_, err = s.AddMessage(ctx, Message{ConversationID: c.ID, Role: "user", Content: "hello"})
+			}
+			return c, err
+		}, true},
+		{"renamed", func() (Conversation, error) { return s.CreateConversation(ctx, "Ideas for later", "") }, true},
+		{"pinned", func() (Conversation, error) {
+			c, err := s.CreateConversation(ctx, "", "")
+			if err == nil {
+				c, err = s.SetPinned(ctx, c.ID, true)
+			}
+			return c, err
+		}, true},
+		{"about a document", func() (Conversation, error) {
+			c, err := s.DocumentConversation(ctx, d.ID, "")
+			if err == nil {
+				c, err = s.RenameConversation(ctx, c.ID, DefaultTitle)
+			}
+			return c, err
+		}, true},
+	}
+	made := make([]Conversation, len(tests))
+	for i, tt := range tests {
+		c, err := tt.make()
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		made[i] = c
+	}
+	n, err := s.DropEmptyConversations(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("DropEmptyConversations = %d, %v; want 1", n, err)
+	}
+	for i, tt := range tests {
+		_, err := s.GetConversation(ctx, made[i].ID)
+		if tt.stays && err != nil {
+			t.Errorf("%s: gone (%v), want kept", tt.name, err)
+		}
+		if !tt.stays && apperr.CodeOf(err) != apperr.NotFound {
+			t.Errorf("%s: GetConversation err = %v, want not found", tt.name, err)
+		}
+	}
+	if n, err := s.DropEmptyConversations(ctx); err != nil || n != 0 {
+		t.Errorf("second run = %d, %v; want 0", n, err)
+	}
+}

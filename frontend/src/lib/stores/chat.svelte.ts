@@ -33,6 +33,7 @@ export class ChatStore {
   conversationId = $state(0);
   /** The chat New chat opened last: text typed while it was being made goes with it (Composer's carryTo). */
   newChatId = $state(0);
+  private newChatTitle = '';
   messages = $state<Message[]>([]);
   loading = $state(false);
   sending = $state(false);
@@ -96,16 +97,42 @@ export class ChatStore {
   async newChat(): Promise<void> {
     if (this.conversationId !== 0 && this.messages.length === 0 && !this.loading && !this.sending) return;
     const seq = this.openSeq;
+    // The last new chat, left empty for another conversation: go back to it
+    // (its unsent draft with it) rather than add a second empty one to the list.
+    const empty = await this.emptyNewChat();
+    if (seq !== this.openSeq) return;
+    if (empty) {
+      this.openSeq++;
+      this.conversations.select(empty.conversation.id);
+      this.conversationId = empty.conversation.id;
+      this.apply(empty);
+      this.stats = null;
+      this.loading = false;
+      return;
+    }
     const c = await this.conversations.create();
     // A message sent (or a conversation opened) meanwhile wins over the empty chat.
     if (!c || seq !== this.openSeq) return;
     this.openSeq++;
     this.newChatId = c.id;
+    this.newChatTitle = c.title;
     this.conversationId = c.id;
     this.messages = [];
     this.versions = {};
     this.stats = null;
     this.loading = false;
+  }
+
+  /** The conversation New chat made last, when it is still as it was made: empty, untouched. */
+  private async emptyNewChat(): Promise<ConversationDetail | null> {
+    const c = this.conversations.list.find((x) => x.id === this.newChatId);
+    if (!c || c.pinned || c.document_id !== null || c.title !== this.newChatTitle) return null;
+    try {
+      const d = await api.getConversation(c.id);
+      return (d.messages ?? []).length === 0 ? d : null;
+    } catch {
+      return null; // deleted meanwhile (another window, the CLI): make a new one
+    }
   }
 
   /** Close the open conversation (nothing selected; the next send creates one). */

@@ -191,6 +191,35 @@ describe('chat store', () => {
     expect(w.app.CreateConversation).toHaveBeenCalledTimes(1);
   });
 
+  it.each([
+    { name: 'still empty: goes back to it', messages: [] as ReturnType<typeof message>[], title: 'New conversation', reused: true },
+    {
+      name: 'written in meanwhile: a new one',
+      messages: [message({ id: 7, conversation_id: 21 })],
+      title: 'New conversation',
+      reused: false,
+    },
+    { name: 'renamed: a new one', messages: [] as ReturnType<typeof message>[], title: 'Plans', reused: false },
+  ])('newChat after leaving the last new chat $name', async ({ messages, title, reused }) => {
+    const { w, chat, conversations } = setup();
+    w.app.CreateConversation.mockResolvedValueOnce(conversation({ id: 21, title: 'New conversation' }));
+    w.app.CreateConversation.mockResolvedValueOnce(conversation({ id: 22, title: 'New conversation' }));
+    await chat.newChat();
+    conversations.upsert(conversation({ id: 5, title: 'Older' }));
+    w.app.GetConversation.mockResolvedValueOnce({
+      conversation: conversation({ id: 5 }),
+      messages: [message({ id: 1, conversation_id: 5 })],
+    });
+    await chat.open(5);
+    if (title !== 'New conversation') conversations.upsert(conversation({ id: 21, title }));
+    w.app.GetConversation.mockResolvedValueOnce({ conversation: conversation({ id: 21, title }), messages });
+    await chat.newChat();
+    expect(chat.conversationId).toBe(reused ? 21 : 22);
+    expect(conversations.selectedId).toBe(chat.conversationId);
+    expect(w.app.CreateConversation).toHaveBeenCalledTimes(reused ? 1 : 2);
+    expect(chat.messages).toEqual([]);
+  });
+
   it('missed first events are recovered through ActiveReply', async () => {
     const { w, chat, frames } = setup();
     await chat.send('Hello');
