@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -121,25 +120,26 @@ func openServices(ctx context.Context, log *slog.Logger, em emitter) (*services,
 	}
 	s.chat.SetModelSettings(s.models) // each model's own system prompt and sampling
 	if lock.Owner() {
-		if err := s.recoverAbandoned(ctx); err != nil {
-			s.close()
-			return nil, err
-		}
+		s.recoverAbandoned(ctx)
 	} else {
 		log.Info("another Chapel is using the data folder; leaving its unfinished work alone", "folder", home)
 	}
 	return s, nil
 }
 
-// recoverAbandoned tidies what a process that died left behind.
-func (s *services) recoverAbandoned(ctx context.Context) error {
+// recoverAbandoned tidies what a process that died left behind. None of it
+// may keep Chapel from opening: on a full disk (the likeliest reason a run
+// died) the tidying cannot write, yet reading, exporting and deleting to
+// make room must still work. What fails is logged and tried again at the
+// next start.
+func (s *services) recoverAbandoned(ctx context.Context) {
 	if n, err := s.store.RecoverStreaming(ctx); err != nil {
-		return fmt.Errorf("recover unfinished replies: %w", err)
+		s.log.Warn("could not mark the replies the last run left unfinished; trying again at the next start", "err", err)
 	} else if n > 0 {
 		s.log.Info("marked replies left unfinished by the last run as failed", "count", n)
 	}
 	if n, err := s.store.RecoverSummaries(ctx); err != nil {
-		return fmt.Errorf("recover unfinished summaries: %w", err)
+		s.log.Warn("could not mark the summaries the last run left unfinished; trying again at the next start", "err", err)
 	} else if n > 0 {
 		s.log.Info("summaries left unfinished by the last run will resume when run again", "count", n)
 	}
@@ -153,7 +153,6 @@ func (s *services) recoverAbandoned(ctx context.Context) error {
 	} else if n > 0 {
 		s.log.Info("removed stored files no document uses", "count", n)
 	}
-	return nil
 }
 
 // close stops everything that runs — replies (saved as stopped), ingest

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/chapelapp/chapel/backend/apperr"
+	"github.com/chapelapp/chapel/backend/paths"
 )
 
 // Request names a file to download.
@@ -94,7 +95,7 @@ func (o Options) withDefaults() Options {
 		o.Retries = 5
 	}
 	if o.DiskFree == nil {
-		o.DiskFree = DiskFree
+		o.DiskFree = paths.DiskFree
 	}
 	return o
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/chapelapp/chapel/backend/apperr"
 	"github.com/chapelapp/chapel/backend/download"
+	"github.com/chapelapp/chapel/backend/paths"
 )
 
 // EventDownloadPrefix starts the event name of each download's progress:
@@ -47,7 +48,7 @@ func MeasureMachine(dir string) Machine {
 	free := int64(-1)
 	probe := dir
 	for probe != "" {
-		if f, err := download.DiskFree(probe); err == nil {
+		if f, err := paths.DiskFree(probe); err == nil {
 			free = f
 			break
 		}

@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 
 	"github.com/mattn/go-sqlite3"
+
+	"github.com/chapelapp/chapel/backend/paths"
 )
 
 // Deleting must leave nothing behind and must work on a full disk.
@@ -23,7 +26,10 @@ import (
 // A full disk: SQLite needs room in the WAL to delete anything. The store
 // keeps a small reserve file beside the database; when a delete fails
 // because the disk is full, the reserve is given up, the WAL emptied and the
-// delete tried again. The reserve comes back once there is room.
+// delete tried again. The reserve comes back once there is room. It is
+// reserveBytes, or a fifth of a small disk: on a 14 MB disk a full 8 MB
+// reserve took the room a summary was writing in ("the disk is full" with
+// 9 MB free), again at every run.
 
 // reserveSuffix names the reserve file: chapel.db-reserve.
 const reserveSuffix = "-reserve"
@@ -31,11 +37,28 @@ const reserveSuffix = "-reserve"
 // reserveBytes is how much room the reserve keeps for deleting.
 const reserveBytes = 8 << 20
 
+// reserveShare: the reserve takes at most 1/reserveShare of its disk.
+const reserveShare = 5
+
 // reserve is a file of zeros, written out (not sparse) so its blocks are
 // really taken, that a delete on a full disk may free.
 type reserve struct {
 	path string
 	size int64
+	// diskSize measures the size of its disk (paths.DiskSize; tests inject).
+	diskSize func(dir string) (int64, error)
+}
+
+// want is the reserve's size on its disk: size, or less on a small disk.
+func (r reserve) want() int64 {
+	measure := r.diskSize
+	if measure == nil {
+		measure = paths.DiskSize
+	}
+	if total, err := measure(filepath.Dir(r.path)); err == nil && total > 0 {
+		return min(r.size, total/reserveShare)
+	}
+	return r.size
 }
 
 // ensure (re)creates the reserve when it is missing or short. It gives up
@@ -44,7 +67,8 @@ func (r reserve) ensure() {
 	if r.size <= 0 {
 		return
 	}
-	if fi, err := os.Stat(r.path); err == nil && fi.Size() >= r.size {
+	size := r.want()
+	if fi, err := os.Stat(r.path); err == nil && fi.Size() >= size {
 		return
 	}
 	tmp := r.path + ".tmp"
@@ -54,8 +78,8 @@ func (r reserve) ensure() {
 	}
 	buf := make([]byte, 1<<20)
 	var werr error
-	for done := int64(0); done < r.size && werr == nil; done += int64(len(buf)) {
-		_, werr = f.Write(buf[:min(int64(len(buf)), r.size-done)])
+	for done := int64(0); done < size && werr == nil; done += int64(len(buf)) {
+		_, werr = f.Write(buf[:min(int64(len(buf)), size-done)])
 	}
 	if werr == nil {
 		werr = f.Sync()

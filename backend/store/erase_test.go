@@ -58,3 +58,47 @@ func TestDeleteMessageLeavesNoTrace(t *testing.T) {
 		t.Errorf("searching what stayed: %+v, %v", res, err)
 	}
 }
+
+// TestReserveFitsItsDisk: the reserve is reserveBytes, or a fifth of a
+// small disk; one already big enough stays as it is.
+func TestReserveFitsItsDisk(t *testing.T) {
+	const size = 1 << 20
+	tests := []struct {
+		name     string
+		existing int64 // bytes of reserve there before; -1: none
+		disk     int64 // the disk's size; -1: unknown
+		want     int64
+	}{
+		{"a big disk", -1, 500 << 30, size},
+		{"a disk of five reserves", -1, 5 * size, size},
+		{"a small disk", -1, 2 * size, 2 * size / reserveShare},
+		{"size unknown", -1, -1, size},
+		{"made before", size, 500 << 30, size},
+		{"half made", size / 2, 500 << 30, size},
+		{"made before on a disk now found small", size, 2 * size, size},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "chapel.db"+reserveSuffix)
+			if tt.existing >= 0 {
+				if err := os.WriteFile(path, make([]byte, tt.existing), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r := reserve{path: path, size: size, diskSize: func(string) (int64, error) {
+				if tt.disk < 0 {
+					return -1, os.ErrPermission
+				}
+				return tt.disk, nil
+			}}
+			r.ensure()
+			fi, err := os.Stat(path)
+			if err != nil || fi.Size() != tt.want {
+				t.Errorf("reserve = %v, %v; want %d bytes", fi, err, tt.want)
+			}
+			if _, err := os.Stat(path + ".tmp"); err == nil {
+				t.Error("a .tmp file is left")
+			}
+		})
+	}
+}

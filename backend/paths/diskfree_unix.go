@@ -1,6 +1,6 @@
 //go:build unix
 
-package download
+package paths
 
 import "golang.org/x/sys/unix"
 
@@ -11,4 +11,13 @@ func DiskFree(dir string) (int64, error) {
 		return -1, err
 	}
 	return int64(st.Bavail) * int64(st.Bsize), nil
+}
+
+// DiskSize is the size of the file system that holds dir.
+func DiskSize(dir string) (int64, error) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		return -1, err
+	}
+	return int64(st.Blocks) * int64(st.Bsize), nil
 }
