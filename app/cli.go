@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -39,6 +37,13 @@ func parseInterleaved(fl *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// givenFlags names the flags set on the command line.
+func givenFlags(fl *flag.FlagSet) map[string]bool {
+	given := map[string]bool{}
+	fl.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	return given
+}
+
 // cmdChat sends one message and streams the reply to stdout.
 func cmdChat(args []string) int {
 	fl := flag.NewFlagSet("chat", flag.ContinueOnError)
@@ -54,6 +59,24 @@ func cmdChat(args []string) int {
 	if err != nil {
 		return usageError(err)
 	}
+	// Sampling flags given override the saved settings, in their ranges:
+	// a -5 once passed as "not given" and sampled at the saved temperature.
+	given := givenFlags(fl)
+	if !given["max-tokens"] {
+		*maxTokens = -1
+	} else if *maxTokens < 0 {
+		return usageError(fmt.Errorf("--max-tokens must be 0 (no limit) or more"))
+	}
+	if !given["seed"] {
+		*seed = -1
+	} else if *seed < 0 {
+		return usageError(fmt.Errorf("--seed must be 0 or more (leave it out for a random seed)"))
+	}
+	if !given["temperature"] {
+		*temperature = -1
+	} else if *temperature < 0 || *temperature > 5 {
+		return usageError(fmt.Errorf("--temperature must be between 0 and 5"))
+	}
 	if err := setHome(*home); err != nil {
 		return fail(err)
 	}
@@ -67,7 +90,7 @@ func cmdChat(args []string) int {
 		return usageError(fmt.Errorf("chat needs a MESSAGE"))
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := stopContext()
 	defer stop()
 	return withServices(ctx, func(svc *services) int {
 		if *endpoint != "" { // engines_cli.go: --model names the endpoint's model
@@ -123,7 +146,7 @@ func chatOnce(ctx context.Context, svc *services, a chatArgs) int {
 	}
 	if ctx.Err() != nil {
 		fmt.Fprintln(os.Stderr, "chapel: stopped; the reply so far is saved")
-		return 130
+		return stoppedCode()
 	}
 	if os.Getenv("CHAPEL_STATS") != "" {
 		fmt.Fprintf(os.Stderr, "tokens: %d prompt (%d cached), %d generated at %.1f tok/s\n",

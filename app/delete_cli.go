@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 
 	"github.com/chapelapp/chapel/backend/apperr"
@@ -40,13 +41,16 @@ func deleteCommand(name, noun string, args []string, del func(ctx context.Contex
 	if len(pos) == 0 {
 		return usageError(fmt.Errorf("%s needs the ID of the %s to delete (the first column of `chapel %ss`)", name, noun, noun))
 	}
-	ids := make([]int64, len(pos))
-	for i, p := range pos {
+	// Each ID once: "delete 5 5" deletes 5 and is done, not "5 not found".
+	var ids []int64
+	for _, p := range pos {
 		id, err := strconv.ParseInt(p, 10, 64)
 		if err != nil || id <= 0 {
 			return usageError(fmt.Errorf("%q is not a %s ID (a number from `chapel %ss`)", p, noun, noun))
 		}
-		ids[i] = id
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
 	}
 	if err := setHome(*home); err != nil {
 		return fail(err)

@@ -70,7 +70,7 @@ func TestDeleteCommands(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"conversations", "delete", strconv.FormatInt(conv.ID, 10)}, "deleted conversation " + strconv.FormatInt(conv.ID, 10)},
+		{[]string{"conversations", "delete", strconv.FormatInt(conv.ID, 10), strconv.FormatInt(conv.ID, 10)}, "deleted conversation " + strconv.FormatInt(conv.ID, 10)},
 		{[]string{"documents", "delete", strconv.FormatInt(doc.ID, 10)}, "deleted document " + strconv.FormatInt(doc.ID, 10)},
 	} {
 		got, err := chapelCmd(home, c.args...).CombinedOutput()

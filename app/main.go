@@ -26,7 +26,7 @@ Usage:
       --home DIR          data folder (default: the per-user app-data folder; env CHAPEL_HOME)
       --model PATH        .gguf model (default: the model chosen last in the app)
       --conversation ID   continue a saved conversation
-      --max-tokens N      stop the reply after N tokens
+      --max-tokens N      stop the reply after N tokens (0: no limit)
       --temperature T     sampling temperature (0 = greedy)
       --seed N            sampling seed, for repeatable replies
       --endpoint URL      chat through an OpenAI-compatible server (llama-server, Ollama's /v1, vLLM,
@@ -89,7 +89,8 @@ Usage:
   chapel serve [--home DIR] [--model PATH] [--port 8095] [--token T] [--threads N] [--context N]
                                           serve the model as an OpenAI-compatible API on 127.0.0.1
                                           (/v1/models, /v1/chat/completions, /v1/completions); the
-                                          token (env CHAPEL_API_TOKEN) is generated and shown once if not given
+                                          token (env CHAPEL_API_TOKEN) is generated and shown once if not given;
+                                          --threads 0 and --context 0 (the defaults): automatic, the model's own
 `
 
 // Main runs Chapel with the command-line arguments (without the program

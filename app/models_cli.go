@@ -6,9 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 
 	"github.com/chapelapp/chapel/backend/download"
@@ -147,7 +145,7 @@ func cmdModelsDownload(args []string) int {
 		fmt.Fprintf(os.Stderr, "%s is already downloaded: %s\n", name, dir)
 		return 0
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := stopContext()
 	defer stop()
 	pctx, pause := context.WithCancelCause(context.Background())
 	go func() {
@@ -159,7 +157,7 @@ func cmdModelsDownload(args []string) int {
 	line.done()
 	if errors.Is(err, download.ErrPaused) {
 		fmt.Fprintln(os.Stderr, "chapel: paused; run the same command to resume")
-		return 130
+		return stoppedCode()
 	}
 	if err != nil {
 		return fail(err)

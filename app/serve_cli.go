@@ -5,8 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/chapelapp/chapel/backend/apperr"
@@ -36,6 +34,12 @@ func cmdServe(args []string) int {
 	if *port < 0 || *port > 65535 {
 		return usageError(fmt.Errorf("--port must be between 0 and 65535"))
 	}
+	if *threads < 0 {
+		return usageError(fmt.Errorf("--threads must be 0 (automatic) or more"))
+	}
+	if *ctxSize < 0 {
+		return usageError(fmt.Errorf("--context must be 0 (the model's own) or more"))
+	}
 	if err := setHome(*home); err != nil {
 		return fail(err)
 	}
@@ -46,7 +50,7 @@ func cmdServe(args []string) int {
 		}
 		shown = true
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := stopContext()
 	defer stop()
 	return withServices(ctx, func(svc *services) int {
 		path, err := modelForServe(ctx, svc, *modelPath)

@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
@@ -250,7 +251,7 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	case errors.As(err, &syn):
 		writeError(w, http.StatusBadRequest, "invalid_request_error", fmt.Sprintf("the request body is not valid JSON: %s at byte %d", syn.Error(), syn.Offset))
 	case errors.As(err, &typ):
-		writeError(w, http.StatusBadRequest, "invalid_request_error", fmt.Sprintf("the field %q should be %s, not %s", typ.Field, typ.Type, typ.Value))
+		writeError(w, http.StatusBadRequest, "invalid_request_error", fmt.Sprintf("the field %q should be %s, not %s", jsonField(typ.Field), jsonKind(typ.Type), withArticle(typ.Value)))
 	case errors.Is(err, errEmpty) || err.Error() == "EOF":
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "the request has no body; send a JSON object")
 	default:
@@ -260,6 +261,56 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) bool {
 }
 
 var errEmpty = errors.New("empty body")
+
+// jsonField is a decoding error's field path as the client wrote it: Go
+// names the structs a request type embeds in the path
+// ("samplingFields.max_tokens"), and the API's own names are all lower case.
+func jsonField(path string) string {
+	var keep []string
+	for _, part := range strings.Split(path, ".") {
+		if part != strings.ToLower(part) {
+			continue
+		}
+		keep = append(keep, part)
+	}
+	return strings.Join(keep, ".")
+}
+
+// jsonKind says in JSON's words what a Go type decodes from.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	}
+	return t.String()
+}
+
+// withArticle: the JSON value kinds the decoder reports ("string",
+// "number 1.5", "array", "object", "bool") as a phrase.
+func withArticle(v string) string {
+	switch {
+	case v == "array" || v == "object":
+		return "an " + v
+	case v == "bool":
+		return "true or false"
+	case strings.HasPrefix(v, "number "):
+		return "the " + v
+	}
+	return "a " + v
+}
 
 // engineError answers an engine's error with its sentence.
 func (s *Server) engineError(w http.ResponseWriter, err error) {

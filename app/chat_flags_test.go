@@ -1,0 +1,52 @@
+package app
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestChatFlagsInRange: sampling flags out of range are refused before
+// anything runs; a negative one used to mean "not given" and was ignored.
+func TestChatFlagsInRange(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		inStderr string
+	}{
+		{"negative temperature", []string{"--temperature", "-5"}, "--temperature must be between 0 and 5"},
+		{"temperature too high", []string{"--temperature", "5.5"}, "--temperature must be between 0 and 5"},
+		{"negative max tokens", []string{"--max-tokens", "-1"}, "--max-tokens must be 0 (no limit) or more"},
+		{"negative seed", []string{"--seed", "-3"}, "--seed must be 0 or more"},
+		{"not a number", []string{"--max-tokens", "abc"}, "invalid value"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, errOut, code := runChapel(t, append(append([]string{"chat"}, tt.args...), "hello")...)
+			if code != 2 || !strings.Contains(errOut, tt.inStderr) {
+				t.Errorf("exit %d, stderr %q; want exit 2 and %q", code, errOut, tt.inStderr)
+			}
+		})
+	}
+}
+
+// TestServeFlagsInRange: serve refuses a negative thread count or context
+// size before it opens anything; they used to start the server.
+func TestServeFlagsInRange(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		inStderr string
+	}{
+		{"negative threads", []string{"--threads", "-3"}, "--threads must be 0 (automatic) or more"},
+		{"negative context", []string{"--context", "-5"}, "--context must be 0 (the model's own) or more"},
+		{"port out of range", []string{"--port", "70000"}, "--port must be between 0 and 65535"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, errOut, code := runChapel(t, append([]string{"serve"}, tt.args...)...)
+			if code != 2 || !strings.Contains(errOut, tt.inStderr) {
+				t.Errorf("exit %d, stderr %q; want exit 2 and %q", code, errOut, tt.inStderr)
+			}
+		})
+	}
+}
