@@ -219,10 +219,12 @@ func planText(mapSteps, total int, counts string) string {
 	case total <= mapSteps && mapSteps == 1:
 		parts = append(parts, "The whole document in one step")
 	case total <= mapSteps:
-		parts = append(parts, fmt.Sprintf("%s, then combining them", plural(mapSteps, "part", "parts")))
+		parts = append(parts, fmt.Sprintf("%s of the document, then combining them", plural(mapSteps, "part", "parts")))
 	default:
-		parts = append(parts, fmt.Sprintf("%s, then %s combining them", plural(mapSteps, "part", "parts"),
-			plural(total-mapSteps, "step", "steps")))
+		// Steps are every piece of work, as the progress line counts them;
+		// the parts are the first of them.
+		parts = append(parts, fmt.Sprintf("%s: %s of the document, then %d combining them", plural(total, "step", "steps"),
+			plural(mapSteps, "part", "parts"), total-mapSteps))
 	}
 	switch counts {
 	case CountsTokenizer:

@@ -51,9 +51,9 @@ func TestPlanText(t *testing.T) {
 	}{
 		{0, 0, CountsTokenizer, ""},
 		{1, 1, CountsTokenizer, "The whole document in one step · token counts from the model's tokenizer"},
-		{9, 12, CountsServer, "9 parts, then 3 steps combining them · token counts from the server's tokenizer"},
-		{2, 3, CountsEstimate, "2 parts, then 1 step combining them · token counts are estimates (the server has no tokenizer to ask), kept on the high side so every step fits"},
-		{4, 0, "", "4 parts, then combining them"},
+		{9, 12, CountsServer, "12 steps: 9 parts of the document, then 3 combining them · token counts from the server's tokenizer"},
+		{2, 3, CountsEstimate, "3 steps: 2 parts of the document, then 1 combining them · token counts are estimates (the server has no tokenizer to ask), kept on the high side so every step fits"},
+		{4, 0, "", "4 parts of the document, then combining them"},
 	}
 	for _, c := range cases {
 		if got := planText(c.maps, c.total, c.counts); got != c.want {

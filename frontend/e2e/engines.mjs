@@ -149,7 +149,7 @@ export async function enginesSteps({ page, step, out, root, model }) {
     // An idle `chapel serve` spends a few milliseconds in this time; two pieces cost 0.4 s on the
     // generated test model (when ../shared is absent) and more on stories260K.
     if (used < 0.1) throw new Error(`the endpoint spent ${used.toFixed(2)} CPU s on the summary`);
-    const mid = at.match(/^(\d+) of (\d+) pieces/);
+    const mid = at.match(/^(\d+) of (\d+) steps/);
     if (!mid || Number(mid[1]) >= Number(mid[2])) throw new Error(`the summary was not mid-way when the endpoint was killed: ${at}`);
     console.log(`    the endpoint killed at ${JSON.stringify(at)} ${JSON.stringify(byEngine)} (${used.toFixed(1)} CPU s)`);
     await page.screenshot({ path: join(out, 'browser-engines-summary-split.png') });

@@ -135,7 +135,7 @@ export async function summaryLiveSteps({ page, step, out, root, model, makePDF }
     await page.getByTestId('summarize').click();
     await page.locator('[data-testid="summary"][data-status="complete"]').waitFor({ timeout: 300000 });
     const made = await page.locator('[data-testid="summary-pieces-box"] summary').innerText();
-    if (!/^The \d+ parts it was made from · \d+ pieces: /.test(made) || !/\d+ on this computer/.test(made) || !/\d+ on Rack box/.test(made)) {
+    if (!/^The \d+ parts it was made from · \d+ steps: /.test(made) || !/\d+ on this computer/.test(made) || !/\d+ on Rack box/.test(made)) {
       throw new Error(`made by ${JSON.stringify(made)}`);
     }
     const firstText = await page.getByTestId('summary').innerText();

@@ -68,12 +68,12 @@ export function etaText(seconds: number): string {
   return m ? `about ${h} h ${m} min left` : `about ${h} h left`;
 }
 
-/** "12 of 40 pieces · 35 tok/s · about 2 min left" */
+/** "12 of 40 steps · 35 tok/s · about 2 min left": steps as the plan counts them (its parts, then the combining). */
 export function progressText(p: SummaryProgress): string {
   if (p.status === 'pending') return 'Waiting for the model…';
   const parts: string[] = [];
   if (p.pieces_total > 0) {
-    const pieces = `${p.pieces_done} of ${p.pieces_total} pieces`;
+    const pieces = `${p.pieces_done} of ${p.pieces_total} ${p.pieces_total === 1 ? 'step' : 'steps'}`;
     parts.push(p.level > 0 ? `combining: ${pieces}` : pieces);
   } else {
     parts.push('starting');
@@ -120,7 +120,7 @@ export function statusNotice(v: SummaryView): { kind: 'warn' | 'error' | 'info';
         kind: 'info',
         text:
           v.pieces_total > 0
-            ? `Stopped after ${v.pieces_done} of ${v.pieces_total} pieces. Resume to finish it.`
+            ? `Stopped after ${v.pieces_done} of ${v.pieces_total} steps. Resume to finish it.`
             : 'Stopped. Resume to finish it.',
       };
     default:

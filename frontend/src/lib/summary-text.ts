@@ -25,12 +25,12 @@ export function sitsOut(e: EngineProgress): boolean {
   return !!e.sits_out && e.in_flight === 0;
 }
 
-/** "12 pieces: 8 on this computer, 4 on Second Chapel" (a finished summary's engines). */
+/** "12 steps: 8 on this computer, 4 on Second Chapel" (a finished summary's engines; steps as the plan counts them). */
 export function madeBy(all: EngineProgress[]): string {
   const engines = all.filter((e) => e.done > 0); // one that sat every step out made nothing
   const total = engines.reduce((n, e) => n + e.done, 0);
   if (total === 0) return '';
-  const head = `${total} ${total === 1 ? 'piece' : 'pieces'}`;
+  const head = `${total} ${total === 1 ? 'step' : 'steps'}`;
   if (engines.length === 1) return `${head}, made on ${onEngine(engines[0].engine)}`;
   return `${head}: ${engines.map((e) => `${e.done} on ${onEngine(e.engine)}`).join(', ')}`;
 }

@@ -95,7 +95,7 @@ describe('a summary while it runs and after', () => {
         { engine: SECOND, done: 0, in_flight: 1, tokens_per_second: 0 },
       ],
       {
-        plan: '3 parts, then 1 step combining them · token counts are estimates (the server has no tokenizer to ask), kept on the high side so every step fits',
+        plan: '4 steps: 3 parts of the document, then 1 combining them · token counts are estimates (the server has no tokenizer to ask), kept on the high side so every step fits',
         token_counts: 'estimate',
       },
     );
@@ -138,7 +138,7 @@ describe('a summary while it runs and after', () => {
         { engine: 'local', done: 4, in_flight: 0, tokens_per_second: 0 },
         { engine: SECOND, done: 0, in_flight: 0, tokens_per_second: 0, sits_out: why },
       ]),
-    ).toBe('4 pieces, made on this computer');
+    ).toBe('4 steps, made on this computer');
   });
 
   it('a finished summary folds its parts away, says who made them, and can be run again forced', async () => {
@@ -147,7 +147,7 @@ describe('a summary while it runs and after', () => {
       status: 'complete',
       text: 'The farm did well.',
       coverage: 'Covers pages 1–9 of 9',
-      plan: "3 parts, then 1 step combining them · token counts from the model's tokenizer",
+      plan: "4 steps: 3 parts of the document, then 1 combining them · token counts from the model's tokenizer",
     });
     const w = setup([done]);
     w.app.GetSummaryOutline.mockResolvedValue(
@@ -164,7 +164,7 @@ describe('a summary while it runs and after', () => {
     const box = screen.getByTestId('summary-pieces-box');
     expect(box.tagName).toBe('DETAILS');
     expect(box.querySelector('summary')?.textContent).toBe(
-      'The 3 parts it was made from · 4 pieces: 3 on this computer, 1 on Second Chapel',
+      'The 3 parts it was made from · 4 steps: 3 on this computer, 1 on Second Chapel',
     );
     expect(screen.getByTestId('summary-plan').dataset.estimated).toBe('false');
 

@@ -129,7 +129,7 @@ describe('DocumentView', () => {
     await fireEvent.click(screen.getByTestId('summarize'));
     await settle();
     expect(w.app.SummarizeDocument).toHaveBeenCalledWith(1, 'detailed');
-    expect(screen.getByTestId('summary-progress').textContent).toContain('0 of 40 pieces · estimating…');
+    expect(screen.getByTestId('summary-progress').textContent).toContain('0 of 40 steps · estimating…');
     expect(screen.queryByTestId('summarize')).toBeNull();
 
     w.emit(
@@ -137,7 +137,7 @@ describe('DocumentView', () => {
       summaryProgress({ summary_id: 21, pieces_done: 12, pieces_total: 40, tokens_per_second: 35, eta_seconds: 130 }),
     );
     await settle();
-    expect(screen.getByTestId('summary-progress-text').textContent).toBe('12 of 40 pieces · 35 tok/s · about 2 min left');
+    expect(screen.getByTestId('summary-progress-text').textContent).toBe('12 of 40 steps · 35 tok/s · about 2 min left');
     expect(screen.getByRole('progressbar', { name: 'Summary progress' }).getAttribute('aria-valuenow')).toBe('30');
 
     await fireEvent.click(screen.getByTestId('summary-stop'));
@@ -148,7 +148,7 @@ describe('DocumentView', () => {
     w.emit('summary:progress:21', summaryProgress({ summary_id: 21, status: 'canceled', view: canceled }));
     await settle();
     expect(screen.queryByTestId('summary-progress')).toBeNull();
-    expect(screen.getByTestId('summary-status').textContent).toContain('Stopped after 12 of 40 pieces');
+    expect(screen.getByTestId('summary-status').textContent).toContain('Stopped after 12 of 40 steps');
     expect(screen.getByTestId('summarize').textContent).toContain('Resume');
   });
 

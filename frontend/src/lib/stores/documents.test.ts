@@ -112,7 +112,7 @@ describe('documents store: open', () => {
       'summary:progress:9',
       summaryProgress({ summary_id: 9, pieces_done: 12, pieces_total: 40, tokens_per_second: 35, eta_seconds: 120 }),
     );
-    expect(progressText(store.progress!)).toBe('12 of 40 pieces · 35 tok/s · about 2 min left');
+    expect(progressText(store.progress!)).toBe('12 of 40 steps · 35 tok/s · about 2 min left');
 
     const final = summaryView({
       id: 9,
@@ -171,13 +171,13 @@ describe('documents store: summarize', () => {
     expect(w.app.SummarizeDocument).toHaveBeenCalledWith(1, 'keypoints');
     expect(subscribed(w, 'summary:progress:11')).toBe(1);
     expect(store.progress).toMatchObject({ summary_id: 11, pieces_done: 0, pieces_total: 8 });
-    expect(progressText(store.progress!)).toBe('0 of 8 pieces · estimating…');
+    expect(progressText(store.progress!)).toBe('0 of 8 steps · estimating…');
 
     w.emit(
       'summary:progress:11',
       summaryProgress({ summary_id: 11, pieces_done: 4, pieces_total: 8, tokens_per_second: 7.25, eta_seconds: 30 }),
     );
-    expect(progressText(store.progress!)).toBe('4 of 8 pieces · 7.3 tok/s · less than a minute left');
+    expect(progressText(store.progress!)).toBe('4 of 8 steps · 7.3 tok/s · less than a minute left');
 
     // Pressing Summarize again while it runs does nothing.
     await store.summarize();
@@ -397,7 +397,7 @@ describe('documents text', () => {
   it('progressText describes waiting and combining', () => {
     expect(progressText(summaryProgress({ status: 'pending' }))).toBe('Waiting for the model…');
     expect(progressText(summaryProgress({ level: 1, pieces_done: 1, pieces_total: 3, tokens_per_second: 120 }))).toBe(
-      'combining: 1 of 3 pieces · 120 tok/s · estimating…',
+      'combining: 1 of 3 steps · 120 tok/s · estimating…',
     );
     expect(progressText(summaryProgress())).toBe('starting · estimating…');
   });
