@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/chapelapp/chapel/backend/apperr"
+	"github.com/chapelapp/chapel/backend/docs"
 	"github.com/chapelapp/chapel/backend/ingest"
 	"github.com/chapelapp/chapel/backend/store"
 	"github.com/chapelapp/chapel/backend/summarize"
@@ -74,6 +75,9 @@ type summaryJSON struct {
 	Style            string               `json:"style"`
 	Status           string               `json:"status"`
 	Coverage         string               `json:"coverage"`
+	PagesAnnounced   int                  `json:"pages_announced"` // a PDF's stated page count (0: states none)
+	PagesLost        bool                 `json:"pages_lost"`      // the PDF's list of pages is missing (cut short)
+	Warning          string               `json:"warning,omitempty"`
 	Summary          string               `json:"summary"`
 	Citations        []summarize.Citation `json:"citations"`
 	Error            string               `json:"error,omitempty"`
@@ -102,10 +106,17 @@ func summarizeFiles(ctx context.Context, svc *services, modelPath string, req su
 		fmt.Fprintf(os.Stderr, "chapel: %s: %s\n", termLine(f.File), termLine(f.Error))
 		code = 1
 	}
+	if len(out.Skipped) > 0 {
+		fmt.Fprintf(os.Stderr, "chapel: %s\n", termLine(skippedLine(out.Skipped)))
+	}
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetEscapeHTML(false)
 	for i, doc := range out.Documents {
 		req.DocumentID = doc.ID
+		warn := docs.PagesWarning(doc.Pages, doc.PagesAnnounced, doc.PagesLost)
+		if warn != "" {
+			fmt.Fprintf(os.Stderr, "chapel: warning: %s: %s\n", termLine(doc.Name), warn)
+		}
 		v, err := svc.summaries.SummarizeRequest(ctx, req, func(p summarize.Progress) { progress.summary(doc.Name, p) })
 		progress.done()
 		if ctx.Err() != nil {
@@ -114,16 +125,18 @@ func summarizeFiles(ctx context.Context, svc *services, modelPath string, req su
 			return 130
 		}
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "chapel: %s: %s\n", termLine(doc.Name), termLine(apperr.Message(err)))
+			fmt.Fprintf(os.Stderr, "chapel: %s\n", termLine(summaryError(ctx, svc, doc, err)))
 			code = 1
 			continue
 		}
 		if v.Status != store.SummaryComplete {
 			code = 1
 		}
+		coverage := damagedCoverage(doc, v.Coverage)
 		if asJSON {
 			if err := enc.Encode(summaryJSON{DocumentID: doc.ID, Name: doc.Name, Blake3: doc.Blake3, Pages: doc.Pages, Chunks: doc.Chunks,
-				ChunksSummarized: v.ChunksSummarized, Style: v.Style, Status: v.Status, Coverage: v.Coverage, Summary: v.Text,
+				ChunksSummarized: v.ChunksSummarized, Style: v.Style, Status: v.Status, Coverage: coverage,
+				PagesAnnounced: doc.PagesAnnounced, PagesLost: doc.PagesLost, Warning: warn, Summary: v.Text,
 				Citations: v.Citations, Error: v.Error}); err != nil {
 				return fail(err)
 			}
@@ -133,7 +146,7 @@ func summarizeFiles(ctx context.Context, svc *services, modelPath string, req su
 			fmt.Println()
 		}
 		name := termLine(doc.Name)
-		fmt.Printf("%s\n%s\n\n%s\n\n%s\n", name, strings.Repeat("=", len([]rune(name))), termText(strings.TrimSpace(v.Text)), termText(v.Coverage))
+		fmt.Printf("%s\n%s\n\n%s\n\n%s\n", name, strings.Repeat("=", len([]rune(name))), termText(strings.TrimSpace(v.Text)), termText(coverage))
 		if v.Error != "" && v.Status != store.SummaryComplete {
 			fmt.Printf("(%s)\n", termLine(v.Error))
 		}
@@ -273,4 +286,62 @@ func humanBytes(n int64) string {
 		return fmt.Sprintf("%d KB", n>>10)
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+// skippedMax is how many skipped files skippedLine names.
+const skippedMax = 10
+
+// skippedLine names the files of folders that were left out, each with
+// why: "skipped 2 files: d/ls (Chapel can't read files of this kind yet),
+// d/pipe (…)"; past skippedMax, the rest are counted.
+func skippedLine(skipped []ingest.Failure) string {
+	noun := "files"
+	if len(skipped) == 1 {
+		noun = "file"
+	}
+	parts := make([]string, 0, min(len(skipped), skippedMax)+1)
+	for i, f := range skipped {
+		if i == skippedMax {
+			parts = append(parts, fmt.Sprintf("and %d more", len(skipped)-skippedMax))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s (%s)", f.File, f.Error))
+	}
+	return fmt.Sprintf("skipped %d %s: %s", len(skipped), noun, strings.Join(parts, ", "))
+}
+
+// summaryError is the line a failed summary of doc prints. A document
+// deleted meanwhile (by the window, or `chapel documents delete` in
+// another process) fails on its summary's missing rows, which is said as
+// what happened.
+func summaryError(ctx context.Context, svc *services, doc store.Document, err error) string {
+	if _, gerr := svc.store.GetDocument(context.WithoutCancel(ctx), doc.ID); apperr.CodeOf(gerr) == apperr.NotFound {
+		return doc.Name + " was deleted while it was being summarised"
+	}
+	return doc.Name + ": " + apperr.Message(err)
+}
+
+// damagedCoverage makes a summary's coverage line of a PDF cut short say
+// so: "Covers pages 1–31 of 31" read as the whole document, where the
+// file had more. It becomes "Covers pages 1–31 of the 31 that could be
+// read (the file is damaged: pages after 31 are missing)". Other lines
+// are returned as they are.
+func damagedCoverage(doc store.Document, line string) string {
+	if doc.Pages == 0 || (!doc.PagesLost && doc.PagesAnnounced <= doc.Pages) {
+		return line
+	}
+	why := fmt.Sprintf("the file is damaged: pages after %d are missing", doc.Pages)
+	if doc.PagesAnnounced > doc.Pages {
+		why = fmt.Sprintf("the file is damaged: it announces %d pages, and those after %d are missing", doc.PagesAnnounced, doc.Pages)
+	}
+	of := fmt.Sprintf(" of %d", doc.Pages)
+	if i := strings.Index(line, of); i >= 0 && strings.HasPrefix(line, "Covers ") {
+		if rest := line[i+len(of):]; rest == "" || rest[0] == ';' {
+			return fmt.Sprintf("%s of the %d that could be read (%s)%s", line[:i], doc.Pages, why, rest)
+		}
+	}
+	if line == "" {
+		return line
+	}
+	return line + " (" + why + ")"
 }

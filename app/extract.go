@@ -20,7 +20,9 @@ import (
 
 // cmdExtract prints the text Chapel reads from a document: `chapel extract
 // FILE`, with a PDF's pages separated by form feeds ("\f"); --json prints
-// the whole Document (pages, sections, paragraphs as byte offsets).
+// the whole Document (pages, sections, paragraphs as byte offsets, with
+// snake_case keys). A PDF cut short is printed as far as it could be read,
+// with a warning on stderr.
 func cmdExtract(args []string) int {
 	fl := flag.NewFlagSet("extract", flag.ContinueOnError)
 	asJSON := fl.Bool("json", false, "")
@@ -39,7 +41,9 @@ func cmdExtract(args []string) int {
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
 			return fail(openError(path, err))
 		}
-		return fail(apperr.Wrap(apperr.Invalid, err, "%q: %s", path, ingest.Message(err)))
+		// The cause is the sentence itself ("this is a folder, not a file"):
+		// said once.
+		return fail(&apperr.Error{Code: apperr.Invalid, Msg: fmt.Sprintf("%q: %s", path, ingest.Message(err))})
 	}
 	defer f.Close()
 
@@ -52,6 +56,10 @@ func cmdExtract(args []string) int {
 			return 130
 		}
 		return fail(docError(filepath.Base(path), err))
+	}
+	// A PDF cut short is read as far as it goes, and said to be incomplete.
+	if warn := docs.PagesWarning(len(doc.Pages), doc.PagesAnnounced, doc.PagesLost); warn != "" {
+		fmt.Fprintf(os.Stderr, "chapel: warning: %s: %s\n", termLine(filepath.Base(path)), warn)
 	}
 	w := bufio.NewWriter(os.Stdout)
 	if *asJSON {

@@ -73,9 +73,10 @@ const (
 	TooManyEntries = doctext.TooManyEntries // a zip-based file holds more than Limits.MaxEntries files
 	TooDeep        = doctext.TooDeep        // nesting deeper than Limits.MaxDepth
 	TooManyPages   = doctext.TooManyPages   // a PDF with more than Limits.MaxPages pages
-	NoText         = doctext.NoText         // a PDF whose pages carry no text (scanned images)
+	NoText         = doctext.NoText         // a file with no text to read (a PDF of scanned images, a text file of blanks)
 	Unreadable     = doctext.Unreadable     // reading the file failed (it vanished, a disk error)
 	Internal       = doctext.Internal       // a bug in a reader, caught
+	Binary         = doctext.Binary         // a file named as text that holds binary data
 )
 
 // DefaultLimits suits a desktop app: generous for real documents, fatal
@@ -181,6 +182,9 @@ func Extract(ctx context.Context, r io.ReaderAt, size int64, name string, lim Li
 	if err != nil {
 		return nil, err
 	}
+	if err := checkText(f, head); err != nil {
+		return nil, err
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -199,6 +203,9 @@ func Extract(ctx context.Context, r io.ReaderAt, size int64, name string, lim Li
 	}
 	if err != nil {
 		return nil, err
+	}
+	if blank(doc.Text) {
+		return nil, noTextError() // a PDF says why itself (scanned pages, pages lost)
 	}
 	doc.Format = f
 	return doc, nil
@@ -226,7 +233,8 @@ func extractFlat(e *extractor, data []byte) (*Document, error) {
 
 // Admit tells, from a file's name, first bytes (up to a kilobyte) and size
 // alone, whether Extract would refuse it at once: an *UnsupportedError for
-// a format Chapel does not read, an *Error for an empty file or one larger
+// a format Chapel does not read, an *Error for an empty file, a text file
+// holding binary data (Binary) or one larger
 // than Chapel reads whole (every format but the zip-based ones, whose
 // entries are inflated one at a time). Check it before copying a file.
 func Admit(name string, head []byte, size int64, lim Limits) (Format, error) {
@@ -237,6 +245,9 @@ func Admit(name string, head []byte, size int64, lim Limits) (Format, error) {
 	f, err := Detect(name, head)
 	if err != nil {
 		return "", err
+	}
+	if err := checkText(f, head); err != nil {
+		return f, err
 	}
 	if err := doctext.SizeError(f, size, lim); err != nil {
 		return f, err

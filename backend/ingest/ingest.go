@@ -50,22 +50,28 @@ type Event struct {
 	Duplicate  bool            `json:"duplicate"`
 	Error      string          `json:"error"`
 
-	// "finished" only: every document added or found, and every failure.
+	// "finished" only: every document added or found, every failure, and
+	// every file of a folder that was skipped (not a document Chapel
+	// reads, not an ordinary file) with why.
 	Documents []store.Document `json:"documents"`
 	Failures  []Failure        `json:"failures"`
+	Skipped   []Failure        `json:"skipped"`
 }
 
-// Failure is a file that could not be added, with a sentence saying why.
+// Failure is a file that could not be added (or, in Skipped, a file of a
+// folder that was left out), with a sentence saying why.
 type Failure struct {
 	File  string `json:"file"`
 	Error string `json:"error"`
 }
 
 // Outcome is what an Ingest did: the documents added or already stored,
-// and the files that failed.
+// the files that failed, and the files of folders that were skipped
+// (formats Chapel does not read; hidden files are left out silently).
 type Outcome struct {
 	Documents []store.Document `json:"documents"`
 	Failures  []Failure        `json:"failures"`
+	Skipped   []Failure        `json:"skipped"`
 }
 
 // eventEvery spaces the reading and extracting events of a file.
@@ -115,15 +121,16 @@ func (s *Service) ingest(ctx context.Context, job int64, paths []string, onEvent
 	if onEvent == nil {
 		onEvent = func(Event) {}
 	}
-	out := Outcome{Documents: []store.Document{}, Failures: []Failure{}}
+	out := Outcome{Documents: []store.Document{}, Failures: []Failure{}, Skipped: []Failure{}}
 	finish := func(err error) (Outcome, error) {
-		onEvent(Event{Job: job, Phase: PhaseFinished, Documents: out.Documents, Failures: out.Failures})
+		onEvent(Event{Job: job, Phase: PhaseFinished, Documents: out.Documents, Failures: out.Failures, Skipped: out.Skipped})
 		return out, err
 	}
-	items, err := expand(ctx, paths)
+	items, skipped, err := expand(ctx, paths)
 	if err != nil {
 		return finish(canceled(err))
 	}
+	out.Skipped = append(out.Skipped, skipped...)
 	if err := s.makeDir(); err != nil {
 		err = apperr.Wrap(apperr.Unavailable, err, "Chapel could not create its documents folder %s", s.dir)
 		for _, it := range items {

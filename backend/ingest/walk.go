@@ -25,9 +25,10 @@ const maxDepth = 64
 // named directly is added whatever it is (an unsupported format fails
 // alone); a folder is walked recursively, skipping hidden files and
 // folders, files in formats Chapel can't read and folders already seen
-// (symbolic-link loops). A path listed twice is added once. Only
-// cancellation stops it.
-func expand(ctx context.Context, paths []string) ([]item, error) {
+// (symbolic-link loops). A path listed twice is added once. The files of a
+// folder that were skipped (but hidden ones) come back in skipped, each
+// with why. Only cancellation stops it.
+func expand(ctx context.Context, paths []string) (items []item, skipped []Failure, err error) {
 	w := &walker{files: map[string]bool{}, dirs: map[string]bool{}}
 	for _, p := range paths {
 		if strings.TrimSpace(p) == "" {
@@ -42,7 +43,7 @@ func expand(ctx context.Context, paths []string) ([]item, error) {
 			n := len(w.items)
 			if err := w.dir(ctx, p, 0); err != nil {
 				if ctx.Err() != nil {
-					return nil, ctx.Err()
+					return nil, nil, ctx.Err()
 				}
 				w.items = append(w.items, item{path: p, err: folderError(err)})
 			} else if len(w.items) == n {
@@ -58,16 +59,17 @@ func expand(ctx context.Context, paths []string) ([]item, error) {
 			w.add(p)
 		}
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return w.items, nil
+	return w.items, w.skipped, nil
 }
 
 type walker struct {
-	items []item
-	files map[string]bool // real paths added
-	dirs  map[string]bool // real paths of folders walked
+	items   []item
+	skipped []Failure       // files of folders not added, with why
+	files   map[string]bool // real paths added
+	dirs    map[string]bool // real paths of folders walked
 }
 
 // add adds a file unless it was added already (under any name).
@@ -108,7 +110,8 @@ func (w *walker) dir(ctx context.Context, path string, depth int) error {
 		if typ&fs.ModeSymlink != 0 {
 			fi, err := os.Stat(p)
 			if err != nil {
-				continue // a broken link
+				w.skip(p, "this link points to nothing that can be opened")
+				continue
 			}
 			typ = fi.Mode().Type()
 		}
@@ -123,12 +126,22 @@ func (w *walker) dir(ctx context.Context, path string, depth int) error {
 			switch err := detect(p); {
 			case err == nil:
 				w.add(p)
-			case !isUnsupported(err):
+			case isUnsupported(err):
+				w.skip(p, message(err))
+			default:
 				w.items = append(w.items, item{path: p, err: err}) // a document Chapel could not open
 			}
+		default: // a named pipe, a socket, a device
+			w.skip(p, "this is not an ordinary file, so Chapel can't read it")
 		}
 	}
 	return nil
+}
+
+// skip records a file of a folder that is not added. Each folder is walked
+// once, so each file is named once.
+func (w *walker) skip(path, why string) {
+	w.skipped = append(w.skipped, Failure{File: path, Error: why})
 }
 
 // detect checks from its first bytes and name that Chapel reads the file.

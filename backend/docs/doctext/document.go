@@ -22,42 +22,46 @@ const (
 )
 
 // Span is a range of bytes [Start, End) in Document.Text.
-type Span struct{ Start, End int }
+type Span struct {
+	Start int `json:"start"`
+	End   int `json:"end"`
+}
 
 // Section is a heading and the text it governs: from its own start to the
 // start of the next heading of the same or a higher level.
 type Section struct {
-	Title string
-	Level int // 1 = top level
-	Page  int // 1-based page the heading is on (PDF), else 0
-	Start int // byte offset into Document.Text
-	End   int
+	Title string `json:"title"`
+	Level int    `json:"level"` // 1 = top level
+	Page  int    `json:"page"`  // 1-based page the heading is on (PDF), else 0
+	Start int    `json:"start"` // byte offset into Document.Text
+	End   int    `json:"end"`
 }
 
 // Page is one page of a paginated document (PDF): its byte range in
 // Document.Text, which excludes the "\f" that separates pages.
 type Page struct {
-	Number int // 1-based
-	Start  int
-	End    int
+	Number int `json:"number"` // 1-based
+	Start  int `json:"start"`
+	End    int `json:"end"`
 }
 
-// Document is the extracted text of one file with its structure.
+// Document is the extracted text of one file with its structure. Its JSON
+// (`chapel extract --json`) has snake_case keys, as every other command's.
 type Document struct {
-	Format     Format
-	Title      string
-	Text       string
-	Pages      []Page    // PDF only
-	Sections   []Section // in text order
-	Paragraphs []Span    // in text order
+	Format     Format    `json:"format"`
+	Title      string    `json:"title"`
+	Text       string    `json:"text"`
+	Pages      []Page    `json:"pages"`      // PDF only
+	Sections   []Section `json:"sections"`   // in text order
+	Paragraphs []Span    `json:"paragraphs"` // in text order
 	// PagesAnnounced is the page count a PDF's page tree states (/Count);
 	// more than len(Pages) when pages could not be read (a file cut short).
 	// 0 when the file states none (or its page tree is lost), and for
 	// other formats.
-	PagesAnnounced int
+	PagesAnnounced int `json:"pages_announced"`
 	// PagesLost says a PDF's page tree could not be read (a file cut short):
 	// Pages are the page objects found, and others may be missing.
-	PagesLost bool
+	PagesLost bool `json:"pages_lost"`
 }
 
 // PageAt returns the 1-based page holding byte offset off, or 0 when the

@@ -16,9 +16,10 @@ const (
 	TooManyEntries                 // a zip-based file holds more than Limits.MaxEntries files
 	TooDeep                        // nesting deeper than Limits.MaxDepth
 	TooManyPages                   // a PDF with more than Limits.MaxPages pages
-	NoText                         // a PDF whose pages carry no text (scanned images)
+	NoText                         // a file with no text to read (a PDF of scanned images, a text file of blanks)
 	Unreadable                     // reading the file failed (it vanished, a disk error)
 	Internal                       // a bug in a reader, caught
+	Binary                         // a file named as text that holds binary data (a program, an image)
 )
 
 // Error is an extraction failure. Its message is one sentence about the

@@ -57,7 +57,7 @@ export interface SummaryView {
   /** Chunks whose map pieces are done (all of them when complete; Go always writes it). */
   chunks_summarized?: number;
   error: string;
-  /** "9 parts, then 3 steps combining them · token counts …" ('' before a plan is made). */
+  /** "12 steps: 9 parts of the document, then 3 combining them · token counts …" ('' before a plan is made). */
   plan: string;
   token_counts: TokenCounts;
   created_at: number;
@@ -158,6 +158,8 @@ export interface IngestEvent {
   /** "finished" only. */
   documents?: DocumentInfo[] | null;
   failures?: IngestFailure[] | null;
+  /** "finished" only: files of dropped folders left out (not documents Chapel reads), each with why. */
+  skipped?: IngestFailure[] | null;
 }
 
 export interface IngestJob {
