@@ -85,13 +85,16 @@ func (a *App) ImportChooseFile() (*transfer.Result, error) {
 	return a.ImportPath(path)
 }
 
-// ImportPath imports the export file at path, all or nothing.
+// ImportPath imports the export file at path, all or nothing; the result
+// counts the conversations already here (imported before) it skipped.
 func (a *App) ImportPath(path string) (*transfer.Result, error) {
 	res, err := transfer.ImportFile(a.ctx(), a.svc.store, path)
 	if err != nil {
 		return nil, err
 	}
-	a.svc.emit.Emit(chat.EventConversationsChanged, nil)
+	if res.Conversations > 0 {
+		a.svc.emit.Emit(chat.EventConversationsChanged, nil)
+	}
 	return &res, nil
 }
 

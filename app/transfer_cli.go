@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 
+	"github.com/chapelapp/chapel/backend/apperr"
 	"github.com/chapelapp/chapel/backend/chat"
 	"github.com/chapelapp/chapel/backend/transfer"
 )
@@ -111,6 +114,8 @@ func dirOf(path string) string {
 }
 
 // cmdImport adds the conversations of an export file: chapel import [--home DIR] FILE.
+// Ctrl+C stops it, and nothing is imported; on a terminal stderr shows how
+// many conversations it has read.
 func cmdImport(args []string) int {
 	fl := flag.NewFlagSet("import", flag.ContinueOnError)
 	home := fl.String("home", "", "")
@@ -124,13 +129,38 @@ func cmdImport(args []string) int {
 	if err := setHome(*home); err != nil {
 		return fail(err)
 	}
-	ctx := context.Background()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	return withServices(ctx, func(svc *services) int {
-		res, err := transfer.ImportFile(ctx, svc.store, pos[0])
+		progress := newProgressLine()
+		var opt transfer.Options
+		if progress.tty {
+			opt.Progress = func(read int) { progress.print(false, "importing: %s read", plural(read, "conversation")) }
+		}
+		res, err := transfer.ImportFileWith(ctx, svc.store, pos[0], opt)
+		progress.done()
+		if err != nil && (ctx.Err() != nil || apperr.CodeOf(err) == apperr.Canceled) {
+			fmt.Fprintln(os.Stderr, "chapel: stopped; nothing was imported")
+			return 130
+		}
 		if err != nil {
 			return fail(err)
 		}
-		fmt.Printf("imported %s and %s from %s\n", plural(res.Conversations, "conversation"), plural(res.Messages, "message"), res.Format)
+		fmt.Println(importSummary(res))
 		return 0
 	})
+}
+
+// importSummary says what an import added and what it skipped:
+// "imported 2 conversations and 9 messages from ChatGPT (3 already here, skipped)".
+func importSummary(res transfer.Result) string {
+	s := "imported " + plural(res.Conversations, "conversation")
+	if res.Conversations > 0 || res.Skipped == 0 {
+		s += " and " + plural(res.Messages, "message")
+	}
+	s += " from " + res.Format
+	if res.Skipped > 0 {
+		s += fmt.Sprintf(" (%d already here, skipped)", res.Skipped)
+	}
+	return s
 }

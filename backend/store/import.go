@@ -2,7 +2,12 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
 	"strings"
 
 	"github.com/chapelapp/chapel/backend/apperr"
@@ -22,27 +27,67 @@ type ImportedConversation struct {
 	LeafID    int64 // the source id of the message shown last; 0: the newest branch
 }
 
-// ImportResult says what an import added.
+// ImportResult says what an import added, and how many of the file's
+// conversations it left out because an earlier import brought them already.
 type ImportResult struct {
 	Conversations   int     `json:"conversations"`
 	Messages        int     `json:"messages"`
+	Skipped         int     `json:"skipped"`
 	ConversationIDs []int64 `json:"conversation_ids"`
 }
 
-// ImportConversations adds conversations, all or none, in one transaction:
-// a bad conversation anywhere leaves the database as it was. Replies that
-// were still streaming where they came from are saved as stopped.
+// ImportSource yields the conversations of an import one at a time, and
+// io.EOF after the last.
+type ImportSource func() (ImportedConversation, error)
+
+// ImportConversations adds conversations, all or none; see ImportStream.
 func (s *Store) ImportConversations(ctx context.Context, cs []ImportedConversation) (ImportResult, error) {
-	res := ImportResult{ConversationIDs: []int64{}}
-	for i := range cs {
-		if err := checkImported(&cs[i], i); err != nil {
-			return res, err
+	i := 0
+	return s.ImportStream(ctx, func() (ImportedConversation, error) {
+		if i == len(cs) {
+			return ImportedConversation{}, io.EOF
 		}
-	}
+		i++
+		return cs[i-1], nil
+	})
+}
+
+// ImportStream adds the conversations next yields, all or none, in one
+// transaction: a bad conversation anywhere, an error of next's or ctx
+// ending leaves the database as it was. A conversation an earlier import
+// brought already (the same import key: its creation time and messages)
+// is skipped and counted in Skipped; one the source has changed since
+// (a message more, an edit) is a different conversation and is added.
+// Replies that were still streaming where they came from are saved as
+// stopped.
+func (s *Store) ImportStream(ctx context.Context, next ImportSource) (ImportResult, error) {
+	res := ImportResult{ConversationIDs: []int64{}}
 	err := s.inTx(ctx, "could not import the conversations", func(tx *sql.Tx) error {
 		now := s.nowMS()
-		for _, ic := range cs {
-			id, err := importConversation(ctx, tx, ic, now)
+		for n := 0; ; n++ {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			ic, err := next()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if err := checkImported(&ic, n); err != nil {
+				return err
+			}
+			key := importKey(ic)
+			var here int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM conversations WHERE import_key = ?`, key).Scan(&here); err != nil {
+				return err
+			}
+			if here > 0 {
+				res.Skipped++
+				continue
+			}
+			id, err := importConversation(ctx, tx, ic, key, now)
 			if err != nil {
 				return err
 			}
@@ -50,12 +95,32 @@ func (s *Store) ImportConversations(ctx context.Context, cs []ImportedConversati
 			res.Messages += len(ic.Messages)
 			res.ConversationIDs = append(res.ConversationIDs, id)
 		}
-		return nil
 	})
 	if err != nil {
+		if ctx.Err() != nil && apperr.CodeOf(err) != apperr.Canceled {
+			err = apperr.Wrap(apperr.Canceled, ctx.Err(), "the import was stopped")
+		}
 		return ImportResult{ConversationIDs: []int64{}}, err
 	}
 	return res, nil
+}
+
+// importKey fingerprints a source conversation: its creation time and, in
+// order, each message's role, text and the position of the message it
+// follows. The title, the model and the times of messages are left out,
+// so a rename where it came from does not make it a new conversation; the
+// source's ids are left out, so the same conversation exported by another
+// app (a Chapel that imported it) is recognised too.
+func importKey(ic ImportedConversation) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "chapel.import.1\x00%d\x00%d\x00", ic.CreatedAt, len(ic.Messages))
+	pos := make(map[int64]int, len(ic.Messages))
+	for i, m := range ic.Messages {
+		pos[m.ID] = i + 1
+		fmt.Fprintf(h, "%d\x00%s\x00%d\x00", pos[m.ParentID], m.Role, len(m.Content))
+		io.WriteString(h, m.Content)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
 // checkImported tidies an imported conversation and refuses one whose
@@ -98,7 +163,7 @@ func checkImported(ic *ImportedConversation, n int) error {
 	return nil
 }
 
-func importConversation(ctx context.Context, tx *sql.Tx, ic ImportedConversation, now int64) (int64, error) {
+func importConversation(ctx context.Context, tx *sql.Tx, ic ImportedConversation, key string, now int64) (int64, error) {
 	created, updated := ic.CreatedAt, ic.UpdatedAt
 	if created <= 0 {
 		created = now
@@ -106,8 +171,8 @@ func importConversation(ctx context.Context, tx *sql.Tx, ic ImportedConversation
 	if updated < created {
 		updated = created
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO conversations (title, model, pinned, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
-		ic.Title, ic.Model, ic.Pinned, created, updated)
+	res, err := tx.ExecContext(ctx, `INSERT INTO conversations (title, model, pinned, created_at, updated_at, import_key)
+		VALUES (?, ?, ?, ?, ?, ?)`, ic.Title, ic.Model, ic.Pinned, created, updated, key)
 	if err != nil {
 		return 0, err
 	}

@@ -105,46 +105,43 @@ type gptMessage struct {
 	} `json:"metadata"`
 }
 
-func parseChatGPT(items []json.RawMessage) ([]store.ImportedConversation, error) {
-	var out []store.ImportedConversation
-	for i, raw := range items {
-		var c gptConversation
-		if err := json.Unmarshal(raw, &c); err != nil {
-			return nil, jsonError(err)
-		}
-		if c.Mapping == nil {
-			return nil, apperr.New(apperr.Invalid, "conversation %d of the ChatGPT export has no messages (no mapping)", i+1)
-		}
-		nodes := map[string]*treeNode{}
-		model := ""
-		for id, n := range c.Mapping {
-			tn := &treeNode{id: id, children: n.Children}
-			if n.Parent != nil {
-				tn.parent = *n.Parent
-			}
-			if m := n.Message; m != nil {
-				tn.role, tn.content = gptText(m)
-				tn.model = m.Metadata.ModelSlug
-				if m.CreateTime != nil {
-					tn.created = seconds(*m.CreateTime)
-				}
-				if tn.model != "" && tn.role == "assistant" {
-					model = tn.model
-				}
-			}
-			if tn.created == 0 {
-				tn.created = seconds(c.CreateTime)
-			}
-			nodes[id] = tn
-		}
-		msgs, leaf, err := build(c.Title, nodes, c.CurrentNode)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, store.ImportedConversation{Title: c.Title, Model: model, CreatedAt: seconds(c.CreateTime),
-			UpdatedAt: seconds(c.UpdateTime), Messages: msgs, LeafID: leaf})
+// parseChatGPT reads conversation i (from 0) of a ChatGPT export.
+func parseChatGPT(raw json.RawMessage, i int) (store.ImportedConversation, error) {
+	var c gptConversation
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return store.ImportedConversation{}, jsonError(err)
 	}
-	return out, nil
+	if c.Mapping == nil {
+		return store.ImportedConversation{}, apperr.New(apperr.Invalid, "conversation %d of the ChatGPT export has no messages (no mapping)", i+1)
+	}
+	nodes := make(map[string]*treeNode, len(c.Mapping))
+	model := ""
+	for id, n := range c.Mapping {
+		tn := &treeNode{id: id, children: n.Children}
+		if n.Parent != nil {
+			tn.parent = *n.Parent
+		}
+		if m := n.Message; m != nil {
+			tn.role, tn.content = gptText(m)
+			tn.model = m.Metadata.ModelSlug
+			if m.CreateTime != nil {
+				tn.created = seconds(*m.CreateTime)
+			}
+			if tn.model != "" && tn.role == "assistant" {
+				model = tn.model
+			}
+		}
+		if tn.created == 0 {
+			tn.created = seconds(c.CreateTime)
+		}
+		nodes[id] = tn
+	}
+	msgs, leaf, err := build(c.Title, nodes, c.CurrentNode)
+	if err != nil {
+		return store.ImportedConversation{}, err
+	}
+	return store.ImportedConversation{Title: c.Title, Model: model, CreatedAt: seconds(c.CreateTime),
+		UpdatedAt: seconds(c.UpdateTime), Messages: msgs, LeafID: leaf}, nil
 }
 
 // gptText is the role and text of a ChatGPT message worth showing, or ""
@@ -203,41 +200,38 @@ type owuMessage struct {
 	Model       string   `json:"model"`
 }
 
-func parseOpenWebUI(items []json.RawMessage) ([]store.ImportedConversation, error) {
-	var out []store.ImportedConversation
-	for i, raw := range items {
-		var c owuChat
-		if err := json.Unmarshal(raw, &c); err != nil {
-			return nil, jsonError(err)
-		}
-		if c.Chat == nil {
-			return nil, apperr.New(apperr.Invalid, "item %d of the Open WebUI export has no chat", i+1)
-		}
-		title := c.Title
-		if title == "" {
-			title = c.Chat.Title
-		}
-		nodes := map[string]*treeNode{}
-		for id, m := range c.Chat.History.Messages {
-			tn := &treeNode{id: id, children: m.ChildrenIDs, model: m.Model, created: seconds(m.Timestamp)}
-			if m.ParentID != nil {
-				tn.parent = *m.ParentID
-			}
-			if text, ok := m.Content.(string); ok && strings.TrimSpace(text) != "" && (m.Role == "user" || m.Role == "assistant" || m.Role == "system") {
-				tn.role, tn.content = m.Role, text
-			}
-			nodes[id] = tn
-		}
-		msgs, leaf, err := build(title, nodes, c.Chat.History.CurrentID)
-		if err != nil {
-			return nil, err
-		}
-		model := ""
-		if len(c.Chat.Models) > 0 {
-			model = c.Chat.Models[0]
-		}
-		out = append(out, store.ImportedConversation{Title: title, Model: model, Pinned: c.Pinned,
-			CreatedAt: seconds(c.CreatedAt), UpdatedAt: seconds(c.UpdatedAt), Messages: msgs, LeafID: leaf})
+// parseOpenWebUI reads chat i (from 0) of an Open WebUI export.
+func parseOpenWebUI(raw json.RawMessage, i int) (store.ImportedConversation, error) {
+	var c owuChat
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return store.ImportedConversation{}, jsonError(err)
 	}
-	return out, nil
+	if c.Chat == nil {
+		return store.ImportedConversation{}, apperr.New(apperr.Invalid, "item %d of the Open WebUI export has no chat", i+1)
+	}
+	title := c.Title
+	if title == "" {
+		title = c.Chat.Title
+	}
+	nodes := make(map[string]*treeNode, len(c.Chat.History.Messages))
+	for id, m := range c.Chat.History.Messages {
+		tn := &treeNode{id: id, children: m.ChildrenIDs, model: m.Model, created: seconds(m.Timestamp)}
+		if m.ParentID != nil {
+			tn.parent = *m.ParentID
+		}
+		if text, ok := m.Content.(string); ok && strings.TrimSpace(text) != "" && (m.Role == "user" || m.Role == "assistant" || m.Role == "system") {
+			tn.role, tn.content = m.Role, text
+		}
+		nodes[id] = tn
+	}
+	msgs, leaf, err := build(title, nodes, c.Chat.History.CurrentID)
+	if err != nil {
+		return store.ImportedConversation{}, err
+	}
+	model := ""
+	if len(c.Chat.Models) > 0 {
+		model = c.Chat.Models[0]
+	}
+	return store.ImportedConversation{Title: title, Model: model, Pinned: c.Pinned,
+		CreatedAt: seconds(c.CreatedAt), UpdatedAt: seconds(c.UpdatedAt), Messages: msgs, LeafID: leaf}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"strings"
@@ -32,16 +33,32 @@ const (
 	MaxImportMessage = 1_000_000 // messages in one import
 )
 
-// Result says what an import added and from which format.
+// Result says what an import added (and skipped) and from which format.
 type Result struct {
 	store.ImportResult
 	Format string `json:"format"`
 }
 
+// Options tune an import.
+type Options struct {
+	// Progress, when set, hears how many conversations were read so far,
+	// after each one.
+	Progress func(read int)
+}
+
 // ImportFile imports the conversations in the file at path (Chapel's JSON
 // or archive, ChatGPT's conversations.json or data-export zip, Open WebUI's
-// chat export), all or nothing.
+// chat export), all or nothing; see ImportFileWith.
 func ImportFile(ctx context.Context, st *store.Store, filePath string) (Result, error) {
+	return ImportFileWith(ctx, st, filePath, Options{})
+}
+
+// ImportFileWith imports the file at path, all or nothing. The file is
+// read as it is imported, one conversation at a time, never whole; ctx
+// ending stops the import and leaves the database as it was (an error
+// coded apperr.Canceled). Conversations an earlier import brought already
+// are skipped and counted in Result.Skipped.
+func ImportFileWith(ctx context.Context, st *store.Store, filePath string, opt Options) (Result, error) {
 	fi, err := os.Stat(filePath)
 	if err != nil {
 		return Result{}, apperr.Wrap(apperr.NotFound, err, "cannot read %s", filePath)
@@ -52,177 +69,169 @@ func ImportFile(ctx context.Context, st *store.Store, filePath string) (Result, 
 	if fi.Size() > MaxImportBytes {
 		return Result{}, apperr.New(apperr.Invalid, "%s is %d MB; Chapel imports files up to %d MB", path.Base(filePath), fi.Size()>>20, MaxImportBytes>>20)
 	}
-	data, err := os.ReadFile(filePath)
+	f, err := os.Open(filePath)
 	if err != nil {
-		return Result{}, apperr.Wrap(apperr.Unavailable, err, "cannot read %s", filePath)
+		code := apperr.Unavailable
+		if errors.Is(err, fs.ErrNotExist) {
+			code = apperr.NotFound
+		}
+		return Result{}, apperr.Wrap(code, err, "cannot read %s", filePath)
 	}
-	return Import(ctx, st, data)
+	defer f.Close()
+	return importFrom(ctx, st, f, fi.Size(), opt)
 }
 
 // Import imports the conversations in data, all or nothing.
 func Import(ctx context.Context, st *store.Store, data []byte) (Result, error) {
-	cs, format, err := Parse(data)
+	if len(data) > MaxImportBytes {
+		return Result{}, apperr.New(apperr.Invalid, "the file is %d MB; Chapel imports files up to %d MB", len(data)>>20, MaxImportBytes>>20)
+	}
+	return importFrom(ctx, st, bytes.NewReader(data), int64(len(data)), Options{})
+}
+
+func importFrom(ctx context.Context, st *store.Store, r io.ReaderAt, size int64, opt Options) (Result, error) {
+	src, err := open(ctx, r, size)
 	if err != nil {
+		if ctx.Err() != nil {
+			return Result{}, apperr.Wrap(apperr.Canceled, ctx.Err(), "the import was stopped")
+		}
 		return Result{}, err
 	}
-	n := 0
-	for _, c := range cs {
-		n += len(c.Messages)
-	}
-	if n > MaxImportMessage {
-		return Result{}, apperr.New(apperr.Invalid, "this export holds %d messages; Chapel imports up to %d at once", n, MaxImportMessage)
-	}
-	res, err := st.ImportConversations(ctx, cs)
-	return Result{ImportResult: res, Format: format}, err
+	defer src.close()
+	read, messages := 0, 0
+	res, err := st.ImportStream(ctx, func() (store.ImportedConversation, error) {
+		ic, err := src.next()
+		if err != nil {
+			return ic, err
+		}
+		read++
+		if messages += len(ic.Messages); messages > MaxImportMessage {
+			return ic, apperr.New(apperr.Invalid, "this export holds more than %d messages; Chapel imports up to %d at once", MaxImportMessage, MaxImportMessage)
+		}
+		if opt.Progress != nil {
+			opt.Progress(read)
+		}
+		return ic, nil
+	})
+	return Result{ImportResult: res, Format: src.format}, err
+}
+
+// source yields an export's conversations one at a time (io.EOF after the
+// last), reading the file as it goes.
+type source struct {
+	format string
+	next   func() (store.ImportedConversation, error)
+	close  func() error
 }
 
 // errUnknown is what a file of no known format gets.
 var errUnknown = apperr.New(apperr.Invalid, "this file is not a Chapel, ChatGPT (conversations.json) or Open WebUI chat export")
 
-// Parse reads the conversations in data and says which format they were in.
-func Parse(data []byte) ([]store.ImportedConversation, string, error) {
-	if len(data) > MaxImportBytes {
-		return nil, "", apperr.New(apperr.Invalid, "the file is %d MB; Chapel imports files up to %d MB", len(data)>>20, MaxImportBytes>>20)
+// open reads the start of the export in r, enough to know its format and
+// to refuse a file of no known one before anything is imported.
+func open(ctx context.Context, r io.ReaderAt, size int64) (*source, error) {
+	head := make([]byte, 4)
+	n, _ := r.ReadAt(head, 0)
+	if bytes.Equal(head[:n], []byte("PK\x03\x04")) {
+		return openZip(ctx, r, size)
 	}
-	if bytes.HasPrefix(data, []byte("PK\x03\x04")) {
-		return parseZip(data)
-	}
-	trimmed := bytes.TrimLeft(data, " \t\r\n\ufeff")
-	trimmed = bytes.TrimPrefix(trimmed, []byte("\xef\xbb\xbf"))
-	if len(trimmed) == 0 {
-		return nil, "", apperr.New(apperr.Invalid, "the file is empty")
-	}
-	var items []json.RawMessage
-	switch trimmed[0] {
-	case '[':
-		if err := json.Unmarshal(trimmed, &items); err != nil {
-			return nil, "", jsonError(err)
-		}
-	case '{':
-		items = []json.RawMessage{trimmed}
-	default:
-		return nil, "", errUnknown
-	}
-	if len(items) == 0 {
-		return nil, "", apperr.New(apperr.Invalid, "the file holds no conversations")
-	}
-	var probe struct {
-		Format  string          `json:"format"`
-		Mapping json.RawMessage `json:"mapping"`
-		Chat    json.RawMessage `json:"chat"`
-	}
-	if err := json.Unmarshal(items[0], &probe); err != nil {
-		return nil, "", jsonError(err)
-	}
-	switch {
-	case probe.Format == FormatConversation:
-		cs, err := parseChapel(items)
-		return cs, SourceChapel, err
-	case probe.Mapping != nil:
-		cs, err := parseChatGPT(items)
-		return cs, SourceChatGPT, err
-	case probe.Chat != nil:
-		cs, err := parseOpenWebUI(items)
-		return cs, SourceOpenWebU, err
-	}
-	return nil, "", errUnknown
+	return openJSON(ctx, io.NewSectionReader(r, 0, size), "the file", "cannot be read")
 }
 
-func jsonError(err error) error {
-	var syn *json.SyntaxError
-	if errors.As(err, &syn) {
-		return apperr.Wrap(apperr.Invalid, err, "the file is not valid JSON (at byte %d): %s", syn.Offset, syn.Error())
-	}
-	return apperr.Wrap(apperr.Invalid, err, "the file does not have the structure of an export: %s", err.Error())
-}
-
-// parseZip reads a Chapel archive (manifest.json, conversations/*.json) or
+// openZip reads a Chapel archive (manifest.json, conversations/*.json) or
 // ChatGPT's data export (conversations.json inside the zip).
-func parseZip(data []byte) ([]store.ImportedConversation, string, error) {
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+func openZip(ctx context.Context, r io.ReaderAt, size int64) (*source, error) {
+	zr, err := zip.NewReader(r, size)
 	if err != nil {
-		return nil, "", apperr.Wrap(apperr.Invalid, err, "the archive is damaged: %s", err.Error())
+		return nil, apperr.Wrap(apperr.Invalid, err, "the archive is damaged")
 	}
 	if len(zr.File) > MaxArchiveFiles {
-		return nil, "", apperr.New(apperr.Invalid, "the archive holds %d files; Chapel reads archives of up to %d", len(zr.File), MaxArchiveFiles)
+		return nil, apperr.New(apperr.Invalid, "the archive holds %d files; Chapel reads archives of up to %d", len(zr.File), MaxArchiveFiles)
 	}
 	var total uint64
 	for _, f := range zr.File {
 		total += f.UncompressedSize64
 	}
 	if total > MaxArchiveBytes {
-		return nil, "", apperr.New(apperr.Invalid, "the archive unpacks to %d MB; Chapel reads archives of up to %d MB", total>>20, MaxArchiveBytes>>20)
+		return nil, apperr.New(apperr.Invalid, "the archive unpacks to %d MB; Chapel reads archives of up to %d MB", total>>20, MaxArchiveBytes>>20)
 	}
-	var convs []json.RawMessage
+	var convs []*zip.File
 	for _, f := range zr.File {
 		name := f.Name
 		switch {
 		case path.Base(name) == "conversations.json" && !strings.HasPrefix(name, "conversations/"):
-			body, err := readZipFile(f)
-			if err != nil {
-				return nil, "", err
-			}
-			cs, format, err := Parse(body)
-			if err == nil && format != SourceChatGPT {
-				return nil, "", errUnknown
-			}
-			return cs, SourceChatGPT, err
+			return openZippedChatGPT(ctx, f)
 		case strings.HasPrefix(name, "conversations/") && strings.HasSuffix(name, ".json"):
-			body, err := readZipFile(f)
-			if err != nil {
-				return nil, "", err
-			}
-			convs = append(convs, body)
+			convs = append(convs, f)
 		}
 	}
 	if len(convs) == 0 {
-		return nil, "", apperr.New(apperr.Invalid, "the archive holds no Chapel conversations or ChatGPT conversations.json")
+		return nil, apperr.New(apperr.Invalid, "the archive holds no Chapel conversations or ChatGPT conversations.json")
 	}
-	cs, err := parseChapel(convs)
-	return cs, SourceArchive, err
+	i := 0
+	next := func() (store.ImportedConversation, error) {
+		if i == len(convs) {
+			return store.ImportedConversation{}, io.EOF
+		}
+		body, err := readZipFile(ctx, convs[i])
+		if err != nil {
+			return store.ImportedConversation{}, err
+		}
+		i++
+		return parseChapel(body, i-1)
+	}
+	return &source{format: SourceArchive, next: next, close: func() error { return nil }}, nil
 }
 
-func readZipFile(f *zip.File) ([]byte, error) {
+// openZippedChatGPT reads the conversations.json of ChatGPT's data export
+// as it unpacks.
+func openZippedChatGPT(ctx context.Context, f *zip.File) (*source, error) {
+	rc, err := f.Open()
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Invalid, err, "the archive's %s cannot be read", f.Name)
+	}
+	src, err := openJSON(ctx, rc, "the archive's "+f.Name, "is damaged")
+	if err == nil && src.format != SourceChatGPT {
+		err = errUnknown
+	}
+	if err != nil {
+		rc.Close()
+		return nil, err
+	}
+	src.format, src.close = SourceChatGPT, rc.Close
+	return src, nil
+}
+
+func readZipFile(ctx context.Context, f *zip.File) ([]byte, error) {
 	rc, err := f.Open()
 	if err != nil {
 		return nil, apperr.Wrap(apperr.Invalid, err, "the archive's %s cannot be read", f.Name)
 	}
 	defer rc.Close()
-	body, err := io.ReadAll(io.LimitReader(rc, MaxImportBytes+1))
-	if err != nil {
-		return nil, apperr.Wrap(apperr.Invalid, err, "the archive's %s is damaged", f.Name)
-	}
-	if len(body) > MaxImportBytes {
-		return nil, apperr.New(apperr.Invalid, "the archive's %s is larger than %d MB", f.Name, MaxImportBytes>>20)
-	}
-	return body, nil
+	return io.ReadAll(&guarded{ctx: ctx, r: rc, limit: MaxImportBytes, what: "the archive's " + f.Name, broken: "is damaged"})
 }
 
-// parseChapel reads Chapel's own conversation JSON.
-func parseChapel(items []json.RawMessage) ([]store.ImportedConversation, error) {
-	var out []store.ImportedConversation
-	for i, raw := range items {
-		var c Conversation
-		if err := json.Unmarshal(raw, &c); err != nil {
-			return nil, jsonError(err)
-		}
-		if c.Format != FormatConversation {
-			return nil, apperr.New(apperr.Invalid, "item %d is not a Chapel conversation", i+1)
-		}
-		if c.Version > formatVersion {
-			return nil, apperr.New(apperr.Invalid, "%q was exported by a newer Chapel (format %d); update Chapel to import it", c.Title, c.Version)
-		}
-		ic := store.ImportedConversation{Title: c.Title, Model: c.Model, Pinned: c.Pinned, CreatedAt: c.CreatedAt,
-			UpdatedAt: c.UpdatedAt, LeafID: c.LeafID}
-		for _, m := range c.Messages {
-			ic.Messages = append(ic.Messages, store.Message{ID: m.ID, ParentID: m.ParentID, Role: m.Role, Content: m.Content,
-				Thinking: m.Thinking, ThinkingMS: m.ThinkingMS, Status: m.Status, Error: m.Error, StopReason: m.StopReason,
-				Model: m.Model, PromptTokens: m.PromptTokens, CompletionTokens: m.CompletionTokens,
-				TokensPerSecond: m.TokensPerSecond, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt})
-		}
-		out = append(out, ic)
+// parseChapel reads conversation i (from 0) of Chapel's own JSON.
+func parseChapel(raw json.RawMessage, i int) (store.ImportedConversation, error) {
+	var c Conversation
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return store.ImportedConversation{}, jsonError(err)
 	}
-	return out, nil
+	if c.Format != FormatConversation {
+		return store.ImportedConversation{}, apperr.New(apperr.Invalid, "item %d is not a Chapel conversation", i+1)
+	}
+	if c.Version > formatVersion {
+		return store.ImportedConversation{}, apperr.New(apperr.Invalid, "%q was exported by a newer Chapel (format %d); update Chapel to import it", c.Title, c.Version)
+	}
+	ic := store.ImportedConversation{Title: c.Title, Model: c.Model, Pinned: c.Pinned, CreatedAt: c.CreatedAt,
+		UpdatedAt: c.UpdatedAt, LeafID: c.LeafID, Messages: make([]store.Message, 0, len(c.Messages))}
+	for _, m := range c.Messages {
+		ic.Messages = append(ic.Messages, store.Message{ID: m.ID, ParentID: m.ParentID, Role: m.Role, Content: m.Content,
+			Thinking: m.Thinking, ThinkingMS: m.ThinkingMS, Status: m.Status, Error: m.Error, StopReason: m.StopReason,
+			Model: m.Model, PromptTokens: m.PromptTokens, CompletionTokens: m.CompletionTokens,
+			TokensPerSecond: m.TokensPerSecond, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt})
+	}
+	return ic, nil
 }
 
 // seconds turns a Unix time in seconds (ChatGPT, Open WebUI; milliseconds

@@ -238,6 +238,8 @@ export interface SearchResults {
 export interface ImportResult {
   conversations: number;
   messages: number;
+  /** Conversations already here (an earlier import brought them), not added again. */
+  skipped: number;
   conversation_ids: number[];
   format: string;
 }

@@ -8,6 +8,16 @@ function count(n: number, what: string): string {
   return `${n} ${what}${n === 1 ? '' : 's'}`;
 }
 
+/** What an import added and what it skipped (conversations an earlier import brought already). */
+export function importMessage(r: ImportResult): string {
+  const skipped = r.skipped;
+  let text = `Imported ${count(r.conversations, 'conversation')}`;
+  if (r.conversations > 0 || skipped === 0) text += ` and ${count(r.messages, 'message')}`;
+  text += ` from ${r.format}`;
+  if (skipped > 0) text += ` (${skipped} already here, skipped)`;
+  return text;
+}
+
 /** Export and import through the native dialogs, with a toast saying what happened. */
 export class TransferStore {
   busy = $state(false);
@@ -29,7 +39,8 @@ export class TransferStore {
     return this.run(() => api.exportSummary(summaryId), "Couldn't export the summary");
   }
 
-  /** Import an export file chosen in the native dialog; resolves true when something was added. */
+  /** Import an export file chosen in the native dialog; resolves true when something was added
+   * (not when every conversation in it was already here). */
   importFile(): Promise<boolean> {
     return this.importWith(() => api.importConversations());
   }
@@ -47,7 +58,8 @@ export class TransferStore {
     try {
       const r = await load();
       if (!r) return false;
-      this.notify.success(`Imported ${count(r.conversations, 'conversation')} and ${count(r.messages, 'message')} from ${r.format}`);
+      this.notify.success(importMessage(r));
+      if (r.conversations === 0) return false;
       await this.conversations.refresh();
       return true;
     } catch (e) {
