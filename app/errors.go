@@ -12,6 +12,8 @@ import (
 type Error struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// Fields: for a form refused, what is wrong with each field (by its JSON name).
+	Fields map[string]string `json:"fields,omitempty"`
 }
 
 // toError maps an error to {code, message}, logging internal errors once,
@@ -24,5 +26,5 @@ func toError(log *slog.Logger, err error) Error {
 	if code == apperr.Internal {
 		log.Error("internal error", "err", err)
 	}
-	return Error{Code: string(code), Message: apperr.Message(err)}
+	return Error{Code: string(code), Message: apperr.Message(err), Fields: apperr.FieldsOf(err)}
 }

@@ -6,6 +6,8 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // Code classifies an error for the user interface and the CLI.
@@ -26,6 +28,8 @@ type Error struct {
 	Code Code
 	Msg  string
 	Err  error
+	// Fields, for a form's input, maps each field refused to what is wrong with it.
+	Fields map[string]string
 }
 
 func (e *Error) Error() string {
@@ -78,4 +82,40 @@ func Message(err error) string {
 		return "Something went wrong inside Chapel; the details are in the log."
 	}
 	return e.Error()
+}
+
+// Problem is what is wrong with one field of a form: Field is its JSON name.
+type Problem struct {
+	Field string
+	Msg   string
+}
+
+// Problems is an Invalid error naming every field a form got wrong, each
+// with its own message (the window shows each under its field); its message
+// is theirs, joined. No problems: nil.
+func Problems(ps []Problem) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	fields := make(map[string]string, len(ps))
+	msgs := make([]string, 0, len(ps))
+	for _, p := range ps {
+		if _, seen := fields[p.Field]; !seen {
+			fields[p.Field] = p.Msg
+		}
+		if !slices.Contains(msgs, p.Msg) {
+			msgs = append(msgs, p.Msg)
+		}
+	}
+	return &Error{Code: Invalid, Msg: strings.Join(msgs, "; "), Fields: fields}
+}
+
+// FieldsOf returns the fields of the outermost coded error in err's chain
+// that names them (nil when none does).
+func FieldsOf(err error) map[string]string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Fields
+	}
+	return nil
 }

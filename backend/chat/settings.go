@@ -55,32 +55,36 @@ func SaveSettings(ctx context.Context, st *store.Store, s Settings) (Settings, e
 	return s, st.SetSetting(ctx, SettingsKey, s)
 }
 
-// ValidateSettings checks that s is in range and tidies it.
+// ValidateSettings checks that s is in range and tidies it. A refusal
+// names every setting out of range (apperr.FieldsOf), not only the first.
 func ValidateSettings(s Settings) (Settings, error) {
 	s.SystemPrompt = strings.TrimSpace(s.SystemPrompt)
-	switch {
-	case s.Temperature < 0 || s.Temperature > 5:
-		return s, apperr.New(apperr.Invalid, "temperature must be between 0 and 5")
-	case s.TopK < 0 || s.TopK > 1000:
-		return s, apperr.New(apperr.Invalid, "top-k must be between 0 (off) and 1000")
-	case s.TopP <= 0 || s.TopP > 1:
-		return s, apperr.New(apperr.Invalid, "top-p must be above 0 and at most 1")
-	case s.MinP < 0 || s.MinP >= 1:
-		return s, apperr.New(apperr.Invalid, "min-p must be between 0 and 1")
-	case s.RepeatPenalty < 0.5 || s.RepeatPenalty > 3:
-		return s, apperr.New(apperr.Invalid, "repeat penalty must be between 0.5 and 3")
-	case s.Seed < -1 || s.Seed > 0xFFFFFFFF:
-		return s, apperr.New(apperr.Invalid, "seed must be -1 (random) or between 0 and 4294967295")
-	case s.MaxTokens < 0 || s.MaxTokens > 1<<20:
-		return s, apperr.New(apperr.Invalid, "max tokens must be 0 (no limit) or a positive number")
-	case len(s.SystemPrompt) > 32<<10:
-		return s, apperr.New(apperr.Invalid, "the system prompt is too long (32 KB at most)")
-	case len(s.ThinkingOff) > 1000:
-		return s, apperr.New(apperr.Invalid, "too many models with thinking turned off")
+	if err := apperr.Problems(SettingsProblems(s)); err != nil {
+		return s, err
 	}
 	slices.Sort(s.ThinkingOff)
 	s.ThinkingOff = slices.Compact(s.ThinkingOff)
 	return s, nil
+}
+
+// SettingsProblems lists what is out of range in s, each under its JSON name.
+func SettingsProblems(s Settings) []apperr.Problem {
+	var ps []apperr.Problem
+	check := func(bad bool, field, msg string) {
+		if bad {
+			ps = append(ps, apperr.Problem{Field: field, Msg: msg})
+		}
+	}
+	check(s.Temperature < 0 || s.Temperature > 5, "temperature", "temperature must be between 0 and 5")
+	check(s.TopK < 0 || s.TopK > 1000, "top_k", "top-k must be between 0 (off) and 1000")
+	check(s.TopP <= 0 || s.TopP > 1, "top_p", "top-p must be above 0 and at most 1")
+	check(s.MinP < 0 || s.MinP >= 1, "min_p", "min-p must be between 0 and 1")
+	check(s.RepeatPenalty < 0.5 || s.RepeatPenalty > 3, "repeat_penalty", "repeat penalty must be between 0.5 and 3")
+	check(s.Seed < -1 || s.Seed > 0xFFFFFFFF, "seed", "seed must be -1 (random) or between 0 and 4294967295")
+	check(s.MaxTokens < 0 || s.MaxTokens > 1<<20, "max_tokens", "max tokens must be 0 (no limit) or a positive number")
+	check(len(strings.TrimSpace(s.SystemPrompt)) > 32<<10, "system_prompt", "the system prompt is too long (32 KB at most)")
+	check(len(s.ThinkingOff) > 1000, "thinking_off", "too many models with thinking turned off")
+	return ps
 }
 
 // Options turns settings into the options of one reply.

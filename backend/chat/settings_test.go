@@ -2,7 +2,10 @@ package chat
 
 import (
 	"context"
+	"maps"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/chapelapp/chapel/backend/apperr"
@@ -32,29 +35,41 @@ func TestValidateSettings(t *testing.T) {
 	tests := []struct {
 		name string
 		edit func(*Settings)
-		ok   bool
+		bad  []string // the fields refused; none: accepted
 	}{
-		{"defaults", func(*Settings) {}, true},
-		{"greedy", func(s *Settings) { s.Temperature = 0 }, true},
-		{"negative temperature", func(s *Settings) { s.Temperature = -0.1 }, false},
-		{"top-p zero", func(s *Settings) { s.TopP = 0 }, false},
-		{"top-k too big", func(s *Settings) { s.TopK = 5000 }, false},
-		{"min-p one", func(s *Settings) { s.MinP = 1 }, false},
-		{"repeat penalty low", func(s *Settings) { s.RepeatPenalty = 0.1 }, false},
-		{"seed below -1", func(s *Settings) { s.Seed = -2 }, false},
-		{"seed max", func(s *Settings) { s.Seed = 0xFFFFFFFF }, true},
-		{"negative max tokens", func(s *Settings) { s.MaxTokens = -1 }, false},
+		{"defaults", func(*Settings) {}, nil},
+		{"greedy", func(s *Settings) { s.Temperature = 0 }, nil},
+		{"negative temperature", func(s *Settings) { s.Temperature = -0.1 }, []string{"temperature"}},
+		{"top-p zero", func(s *Settings) { s.TopP = 0 }, []string{"top_p"}},
+		{"top-k too big", func(s *Settings) { s.TopK = 5000 }, []string{"top_k"}},
+		{"min-p one", func(s *Settings) { s.MinP = 1 }, []string{"min_p"}},
+		{"repeat penalty low", func(s *Settings) { s.RepeatPenalty = 0.1 }, []string{"repeat_penalty"}},
+		{"seed below -1", func(s *Settings) { s.Seed = -2 }, []string{"seed"}},
+		{"seed max", func(s *Settings) { s.Seed = 0xFFFFFFFF }, nil},
+		{"negative max tokens", func(s *Settings) { s.MaxTokens = -1 }, []string{"max_tokens"}},
+		{"three wrong at once: each named", func(s *Settings) { s.Temperature, s.TopP, s.RepeatPenalty = 9, 0, 0 },
+			[]string{"repeat_penalty", "temperature", "top_p"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := DefaultSettings()
 			tt.edit(&s)
 			_, err := ValidateSettings(s)
-			if tt.ok && err != nil {
-				t.Errorf("refused: %v", err)
+			if len(tt.bad) == 0 {
+				if err != nil {
+					t.Errorf("refused: %v", err)
+				}
+				return
 			}
-			if !tt.ok && apperr.CodeOf(err) != apperr.Invalid {
-				t.Errorf("err = %v, want invalid", err)
+			fields := apperr.FieldsOf(err)
+			got := slices.Sorted(maps.Keys(fields))
+			if apperr.CodeOf(err) != apperr.Invalid || !slices.Equal(got, tt.bad) {
+				t.Errorf("err = %v, fields %v; want invalid naming %v", err, got, tt.bad)
+			}
+			for _, f := range tt.bad {
+				if !strings.Contains(apperr.Message(err), fields[f]) {
+					t.Errorf("the message %q leaves out %q", apperr.Message(err), fields[f])
+				}
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -224,25 +225,28 @@ func (s Settings) onto(global chat.Settings) chat.Settings {
 }
 
 // validate checks s for a model whose header is h (local false: no header).
+// A refusal names every setting that is wrong (apperr.FieldsOf).
 func validate(s Settings, h header, local bool) (Settings, error) {
 	cores := runtime.NumCPU()
-	switch {
-	case s.ContextSize < 0 || s.ContextSize > 0 && s.ContextSize < minContext:
-		return s, apperr.New(apperr.Invalid, "the context must be at least %d tokens (or the default)", minContext)
-	case h.train > 0 && s.ContextSize > h.train:
-		return s, apperr.New(apperr.Invalid, "the context can be at most %d tokens, the length this model was trained with", h.train)
-	case s.ContextSize > 1<<20:
-		return s, apperr.New(apperr.Invalid, "the context can be at most %d tokens", 1<<20)
-	case s.Threads < 0 || s.Threads > cores:
-		return s, apperr.New(apperr.Invalid, "threads must be Auto or between 1 and %d (the cores of this computer)", cores)
-	case !local && (s.ContextSize != 0 || s.Threads != 0):
-		return s, apperr.New(apperr.Invalid, "context and threads apply only to a model file on this computer")
+	var ps []apperr.Problem
+	check := func(bad bool, field, format string, args ...any) {
+		if bad {
+			ps = append(ps, apperr.Problem{Field: field, Msg: fmt.Sprintf(format, args...)})
+		}
 	}
-	set, err := chat.ValidateSettings(s.onto(chat.DefaultSettings()))
-	if err != nil {
+	ctxTooSmall := s.ContextSize < 0 || s.ContextSize > 0 && s.ContextSize < minContext
+	check(ctxTooSmall, "context_size", "the context must be at least %d tokens (or the default)", minContext)
+	check(!ctxTooSmall && h.train > 0 && s.ContextSize > h.train, "context_size",
+		"the context can be at most %d tokens, the length this model was trained with", h.train)
+	check(!ctxTooSmall && s.ContextSize > 1<<20, "context_size", "the context can be at most %d tokens", 1<<20)
+	check(s.Threads < 0 || s.Threads > cores, "threads", "threads must be Auto or between 1 and %d (the cores of this computer)", cores)
+	check(!local && s.ContextSize != 0, "context_size", "context and threads apply only to a model file on this computer")
+	check(!local && s.Threads != 0, "threads", "context and threads apply only to a model file on this computer")
+	ps = append(ps, chat.SettingsProblems(s.onto(chat.DefaultSettings()))...)
+	if err := apperr.Problems(ps); err != nil {
 		return s, err
 	}
-	s.SystemPrompt = set.SystemPrompt
+	s.SystemPrompt = strings.TrimSpace(s.SystemPrompt)
 	return s, nil
 }
 

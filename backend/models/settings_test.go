@@ -2,9 +2,11 @@ package models
 
 import (
 	"context"
+	"maps"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/chapelapp/chapel/backend/apperr"
@@ -132,6 +134,19 @@ func TestSaveModelSettings(t *testing.T) {
 		{"temperature out of range", func(s *Settings) { s.Temperature = 6 }, apperr.Invalid},
 		{"top-p zero", func(s *Settings) { s.TopP = 0 }, apperr.Invalid},
 	}
+	t.Run("each wrong field named", func(t *testing.T) {
+		m := NewManager(&loadEngine{}, openStore(t), nil, nil, engine.LoadOptions{})
+		s := good
+		s.ContextSize, s.Threads, s.TopP = 2049, -2, 0
+		_, err := m.SaveSettings(ctx, headerModel(t, 2048), s)
+		fields := apperr.FieldsOf(err)
+		if got := slices.Sorted(maps.Keys(fields)); !slices.Equal(got, []string{"context_size", "threads", "top_p"}) {
+			t.Errorf("fields %v (%v); want context_size, threads, top_p", got, err)
+		}
+		if !strings.Contains(fields["context_size"], "2048") {
+			t.Errorf("context_size: %q, want the trained length named", fields["context_size"])
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st := openStore(t)

@@ -58,6 +58,18 @@ describe('api bindings', () => {
     expect(err).toMatchObject({ code, message: msg });
   });
 
+  it.each([
+    ['a refused form', { code: 'invalid', message: 'a; b', fields: { temperature: 'a', top_p: 'b' } }, { temperature: 'a', top_p: 'b' }],
+    ['fields in the JSON text', '{"code":"invalid","message":"a","fields":{"seed":"a"}}', { seed: 'a' }],
+    ['no fields', { code: 'invalid', message: 'x' }, {}],
+    ['fields that are not text', { code: 'invalid', message: 'x', fields: { seed: 3, top_k: 'ok' } }, { top_k: 'ok' }],
+  ])('keeps the fields of %s', async (_name, rejection, fields) => {
+    const w = installFakeWails();
+    w.app.GetConversation.mockRejectedValue(rejection);
+    const got = await api.getConversation(1).catch((e: unknown) => e);
+    expect((got as ApiError).fields).toEqual(fields);
+  });
+
   it('reports a missing backend as ApiError "unavailable"', async () => {
     await expect(api.listConversations()).rejects.toMatchObject({ code: 'unavailable' });
     expect(toApiError(new ApiError('x', 'y'))).toMatchObject({ code: 'x', message: 'y' });

@@ -43,11 +43,20 @@ import type { Endpoint, EndpointInput, EndpointModel, EndpointTest, ServeState }
 /** Every failure of a bound call surfaces as an ApiError with a code. */
 export class ApiError extends Error {
   readonly code: string;
-  constructor(code: string, message: string) {
+  /** For a form refused: what is wrong with each field, by its JSON name ({} otherwise). */
+  readonly fields: Record<string, string>;
+  constructor(code: string, message: string, fields: Record<string, string> = {}) {
     super(message);
     this.name = 'ApiError';
     this.code = code || 'error';
+    this.fields = fields;
   }
+}
+
+/** The string fields of a Go error's "fields" (anything else is left out). */
+function fieldsOf(v: unknown): Record<string, string> {
+  if (!isRecord(v)) return {};
+  return Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -77,7 +86,7 @@ export function toApiError(e: unknown): ApiError {
     const code = typeof e.code === 'string' ? e.code : typeof e.code === 'number' ? String(e.code) : 'error';
     const message =
       typeof e.message === 'string' && e.message ? e.message : typeof e.error === 'string' && e.error ? e.error : JSON.stringify(e);
-    return new ApiError(code, message);
+    return new ApiError(code, message, fieldsOf(e.fields));
   }
   if (e === undefined || e === null) return new ApiError('unknown', 'Unknown error');
   return new ApiError('error', String(e));

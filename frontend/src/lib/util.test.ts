@@ -47,9 +47,9 @@ describe('format', () => {
 });
 
 describe('settings store', () => {
-  it('normalises form values before saving', () => {
+  it('normalises form values before saving, keeping a number out of range for Go to refuse', () => {
     const bad = { ...DEFAULT_SETTINGS, temperature: Number.NaN, top_p: 3, top_k: '12' as unknown as number, seed: 4.6 };
-    expect(normalise(bad)).toMatchObject({ temperature: DEFAULT_SETTINGS.temperature, top_p: 1, top_k: 12, seed: 5 });
+    expect(normalise(bad)).toMatchObject({ temperature: DEFAULT_SETTINGS.temperature, top_p: 3, top_k: 12, seed: 5 });
   });
 
   it('keeps the settings the form does not show', () => {

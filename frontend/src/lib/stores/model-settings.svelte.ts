@@ -1,4 +1,4 @@
-import { api } from '../api';
+import { api, toApiError } from '../api';
 import { formatBytes } from '../format';
 import type { ModelSettings, ModelSettingsView } from '../types';
 import { toasts, type ToastStore } from './toasts.svelte';
@@ -26,8 +26,15 @@ export class ModelSettingsStore {
   loading = $state(false);
   saving = $state(false);
   error = $state('');
+  /** What the last save refused, by field (shown under each field; {} when nothing was). */
+  errors = $state<Record<string, string>>({});
 
   constructor(private readonly notify: ToastStore = toasts) {}
+
+  /** The field was edited: its refusal no longer applies. */
+  edited(key: string): void {
+    if (key in this.errors) this.errors = Object.fromEntries(Object.entries(this.errors).filter(([k]) => k !== key));
+  }
 
   async load(path: string): Promise<void> {
     if (!path) return;
@@ -77,11 +84,13 @@ export class ModelSettingsStore {
     try {
       const v = await call();
       this.apply(v);
+      this.errors = {};
       if (v.reloaded) this.notify.success(`Model reloaded with a context of ${(v.loaded_context || 0).toLocaleString()} tokens`);
       else if (what === 'reset') this.notify.success("This model's settings are back to its defaults");
       return true;
     } catch (e) {
       this.error = e instanceof Error ? e.message : String(e);
+      this.errors = toApiError(e).fields;
       this.notify.error(e, what === 'save' ? "Couldn't save this model's settings" : "Couldn't reset this model's settings");
       return false;
     } finally {
@@ -90,6 +99,7 @@ export class ModelSettingsStore {
   }
 
   private apply(v: ModelSettingsView): void {
+    if (this.view?.path !== v.path) this.errors = {};
     this.view = { ...v, recommended: v.recommended ?? [] };
     this.draft = { ...v.values };
   }

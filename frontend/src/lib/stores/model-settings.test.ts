@@ -153,6 +153,62 @@ describe('model settings store', () => {
   });
 });
 
+describe('settings refused: each field says what is wrong with it', () => {
+  afterEach(() => {
+    settings.errors = {};
+    modelSettings.errors = {};
+  });
+
+  it.each([
+    {
+      name: "no model: every model's settings",
+      loaded: false,
+      refuse: { temperature: 'temperature must be between 0 and 5', top_p: 'top-p must be above 0 and at most 1' },
+      prefix: 'setting',
+    },
+    {
+      name: "a model loaded: the model's own",
+      loaded: true,
+      refuse: {
+        context_size: 'the context must be at least 256 tokens (or the default)',
+        repeat_penalty: 'repeat penalty must be between 0.5 and 3',
+      },
+      prefix: 'ms',
+    },
+  ])('$name', async ({ loaded, refuse, prefix }) => {
+    const w = installFakeWails();
+    const refusal = { code: 'invalid', message: Object.values(refuse).join('; '), fields: refuse };
+    if (loaded) {
+      w.app.SaveSettings.mockImplementation(async (s: unknown) => s);
+      w.app.SaveModelSettings.mockRejectedValue(refusal);
+      model.state = { state: 'ready', model: modelInfo({ path: '/models/m.gguf', name: 'Qwen' }), path: '/models/m.gguf', error: '' };
+    } else {
+      w.app.SaveSettings.mockRejectedValue(refusal);
+    }
+    settings.open = true;
+    render(SettingsPanel);
+    await settle();
+    const input = (key: string) => screen.getByTestId(`${prefix}-${key === 'context_size' ? 'context' : key}`);
+    for (const key of Object.keys(refuse)) await fireEvent.input(input(key), { target: { value: '0' } });
+    await fireEvent.submit(screen.getByTestId('settings-save').closest('form')!);
+    await settle();
+    await settle();
+    expect(settings.open).toBe(true);
+    const shown = screen.getAllByTestId('field-error').map((e) => e.textContent);
+    expect(shown.sort()).toEqual(Object.values(refuse).sort());
+    for (const [key, msg] of Object.entries(refuse)) {
+      const el = input(key);
+      expect(el.getAttribute('aria-invalid')).toBe('true');
+      expect(document.getElementById(el.getAttribute('aria-describedby')!)?.textContent).toBe(msg);
+    }
+    // Editing a field takes its message away; the other's stays.
+    const [first, second] = Object.keys(refuse);
+    await fireEvent.input(input(first), { target: { value: '1' } });
+    expect(input(first).getAttribute('aria-invalid')).toBeNull();
+    expect(screen.getAllByTestId('field-error').map((e) => e.textContent)).toEqual([refuse[second as keyof typeof refuse]]);
+  });
+});
+
 describe('settings panel with a model loaded', () => {
   it("shows the model's own settings and saves every model's first, then the model's", async () => {
     const w = installFakeWails();

@@ -1,4 +1,4 @@
-import { api } from '../api';
+import { api, toApiError } from '../api';
 import type { Settings } from '../types';
 import { toasts, type ToastStore } from './toasts.svelte';
 
@@ -20,6 +20,8 @@ export class SettingsStore {
   open = $state(false);
   loaded = $state(false);
   saving = $state(false);
+  /** What the last save refused, by field (shown under each field; {} when nothing was). */
+  errors = $state<Record<string, string>>({});
 
   constructor(private readonly notify: ToastStore = toasts) {}
 
@@ -40,9 +42,11 @@ export class SettingsStore {
     try {
       const saved = await api.saveSettings(clean);
       this.values = saved && typeof saved === 'object' ? { ...clean, ...saved } : clean;
+      this.errors = {};
       if (announce) this.saved();
       return true;
     } catch (e) {
+      this.errors = toApiError(e).fields;
       this.notify.error(e, "Couldn't save settings");
       return false;
     } finally {
@@ -55,8 +59,14 @@ export class SettingsStore {
     this.notify.success('Settings saved');
   }
 
+  /** The field was edited: its refusal no longer applies. */
+  edited(key: string): void {
+    if (key in this.errors) this.errors = Object.fromEntries(Object.entries(this.errors).filter(([k]) => k !== key));
+  }
+
   show(): void {
     this.open = true;
+    this.errors = {};
     void this.load();
   }
 
@@ -81,17 +91,21 @@ function num(v: unknown, fallback: number): number {
   return Number.isFinite(n) ? n : fallback;
 }
 
-/** Coerce form values (inputs may hand back strings or NaN) into valid numbers. */
+/**
+ * Coerce form values (inputs may hand back strings or NaN) into numbers. A
+ * number out of range is kept as typed: Go refuses it and says so under its
+ * field, where clamping it here would save something the person never typed.
+ */
 export function normalise(s: Settings): Settings {
   const d = DEFAULT_SETTINGS;
   return {
-    temperature: Math.max(0, num(s.temperature, d.temperature)),
-    top_k: Math.max(0, Math.round(num(s.top_k, d.top_k))),
-    top_p: Math.min(1, Math.max(0, num(s.top_p, d.top_p))),
-    min_p: Math.min(1, Math.max(0, num(s.min_p, d.min_p))),
-    repeat_penalty: Math.max(0, num(s.repeat_penalty, d.repeat_penalty)),
+    temperature: num(s.temperature, d.temperature),
+    top_k: Math.round(num(s.top_k, d.top_k)),
+    top_p: num(s.top_p, d.top_p),
+    min_p: num(s.min_p, d.min_p),
+    repeat_penalty: num(s.repeat_penalty, d.repeat_penalty),
     seed: Math.round(num(s.seed, d.seed)),
-    max_tokens: Math.max(0, Math.round(num(s.max_tokens, d.max_tokens))),
+    max_tokens: Math.round(num(s.max_tokens, d.max_tokens)),
     system_prompt: typeof s.system_prompt === 'string' ? s.system_prompt : '',
     thinking_off: Array.isArray(s.thinking_off) ? s.thinking_off.filter((p) => typeof p === 'string') : [],
     // Not in the form, but a setting all the same (tests and benchmarks turn
