@@ -6,9 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -43,7 +41,7 @@ func cmdSummarize(args []string) int {
 	if err := setHome(*home); err != nil {
 		return fail(err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := stopContext()
 	defer stop()
 	return withServices(ctx, func(svc *services) int {
 		report, err := shareSummaryWork(ctx, svc, endpoints, *apiKey)
@@ -96,7 +94,7 @@ func summarizeFiles(ctx context.Context, svc *services, modelPath string, req su
 	progress.done()
 	if ctx.Err() != nil || apperr.CodeOf(err) == apperr.Canceled {
 		fmt.Fprintln(os.Stderr, "chapel: stopped")
-		return 130
+		return stoppedCode()
 	}
 	if err != nil {
 		return fail(err)
@@ -120,9 +118,14 @@ func summarizeFiles(ctx context.Context, svc *services, modelPath string, req su
 		v, err := svc.summaries.SummarizeRequest(ctx, req, func(p summarize.Progress) { progress.summary(doc.Name, p) })
 		progress.done()
 		if ctx.Err() != nil {
-			fmt.Fprintf(os.Stderr, "chapel: stopped; %d of %d pieces of the summary of %s are saved — run the same command again to go on\n",
-				v.PiecesDone, v.PiecesTotal, termLine(doc.Name))
-			return 130
+			// Run again without --force: with it, the steps just saved would be made anew.
+			again := "run the same command again to go on"
+			if req.Force {
+				again = "run the command again without --force to go on"
+			}
+			fmt.Fprintf(os.Stderr, "chapel: stopped; %d of %d steps of the summary of %s are saved — %s\n",
+				v.PiecesDone, v.PiecesTotal, termLine(doc.Name), again)
+			return stoppedCode()
 		}
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "chapel: %s\n", termLine(summaryError(ctx, svc, doc, err)))
@@ -224,7 +227,7 @@ func (p *progressLine) summary(name string, pr summarize.Progress) {
 	if pr.ETASeconds >= 0 {
 		eta = "about " + humanDuration(time.Duration(pr.ETASeconds*float64(time.Second))) + " left"
 	}
-	p.print(false, "summarizing %s: %d of %d pieces · %.1f tok/s · %s", name, pr.PiecesDone, pr.PiecesTotal, pr.TokensPerSecond, eta)
+	p.print(false, "summarizing %s: %d of %d steps · %.1f tok/s · %s", name, pr.PiecesDone, pr.PiecesTotal, pr.TokensPerSecond, eta)
 }
 
 func humanDuration(d time.Duration) string {

