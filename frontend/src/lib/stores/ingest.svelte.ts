@@ -175,6 +175,9 @@ export class IngestStore {
       this.notify.push('error', `${failures.length - shown.length} more files couldn't be added`);
     }
     const added: DocumentInfo[] = (ev.documents ?? []).filter((d) => d && typeof d.id === 'number');
+    // Files of a dropped folder left out: named once, in one toast, so none goes unnoticed.
+    const skipped = (ev.skipped ?? []).filter((f) => f?.file);
+    if (skipped.length && !canceled) this.notify.info(skippedText(skipped, added.length === 0 && !failures.length));
     await this.documents.refresh();
     if (canceled) {
       this.notify.info(added.length ? `Stopped adding documents; ${added.length} added` : 'Stopped adding documents');
@@ -183,7 +186,7 @@ export class IngestStore {
     if (added.length) {
       if (added.length > 1) this.notify.success(`Added ${added.length} documents`);
       void this.documents.open(added[0].id);
-    } else if (!failures.length) {
+    } else if (!failures.length && !skipped.length) {
       this.notify.info('No documents were found to add');
     }
   }
@@ -202,6 +205,26 @@ export function failureText(f: IngestFailure): string {
   if (msg.startsWith(f.file)) return name + msg.slice(f.file.length);
   if (msg.startsWith(name)) return msg;
   return `${name}: ${msg}`;
+}
+
+/** How many files a skipped list names before "and N more". */
+const SKIPPED_NAMED = 3;
+
+/**
+ * "Left out notes.xyz (Chapel can't read files of this kind yet)", or for
+ * several "Left out 5 files Chapel doesn't read: a.xyz, b.bin, c.o and 2 more";
+ * nothingElse: no document came of the drop, and the toast says so first.
+ */
+export function skippedText(skipped: IngestFailure[], nothingElse: boolean): string {
+  const head = nothingElse ? 'No documents were found to add. ' : '';
+  if (skipped.length === 1) {
+    const f = skipped[0];
+    return `${head}Left out ${basename(f.file)} (${(f.error || "Chapel can't read it").trim()})`;
+  }
+  const names = skipped.slice(0, SKIPPED_NAMED).map((f) => basename(f.file));
+  const more = skipped.length - names.length;
+  const list = more > 0 ? `${names.join(', ')} and ${more} more` : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+  return `${head}Left out ${skipped.length} files Chapel doesn't read: ${list}`;
 }
 
 export function phaseLabel(f: IngestFile): string {

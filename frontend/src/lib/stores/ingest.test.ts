@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { IngestStore, failureText, fileFraction, jobTitle, phaseLabel } from './ingest.svelte';
+import { IngestStore, failureText, fileFraction, jobTitle, phaseLabel, skippedText } from './ingest.svelte';
 import { DocumentsStore } from './documents.svelte';
 import { ConversationsStore } from './conversations.svelte';
 import { ToastStore } from './toasts.svelte';
@@ -120,6 +120,43 @@ describe('ingest store', () => {
       'c.xyz: unsupported',
       "2 more files couldn't be added",
     ]);
+  });
+
+  it.each([
+    {
+      name: 'one file left out beside a document',
+      added: 1,
+      skipped: [{ file: '/docs/ls', error: "Chapel can't read files of this kind yet" }],
+      want: ["Left out ls (Chapel can't read files of this kind yet)"],
+    },
+    {
+      name: 'a folder of nothing Chapel reads',
+      added: 0,
+      skipped: [
+        { file: '/d/a.o', error: 'x' },
+        { file: '/d/b.bin', error: 'x' },
+      ],
+      want: ["No documents were found to add. Left out 2 files Chapel doesn't read: a.o and b.bin"],
+    },
+    {
+      name: 'many left out',
+      added: 2,
+      skipped: ['a', 'b', 'c', 'd', 'e'].map((n) => ({ file: `/d/${n}.o`, error: 'x' })),
+      want: ['Added 2 documents', "Left out 5 files Chapel doesn't read: a.o, b.o, c.o and 2 more"],
+    },
+  ])('finished with files left out of a folder: $name', async ({ added, skipped, want }) => {
+    const { w, store, notify } = setup();
+    await store.add(['/docs']);
+    const docs = Array.from({ length: added }, (_, i) => documentInfo({ id: 20 + i }));
+    w.app.ListDocuments.mockResolvedValue(docs);
+    w.app.GetDocument.mockResolvedValue({ document: documentInfo({ id: 20 }), sections: [], summaries: [] });
+    w.emit(STREAM, { job: 4, phase: 'finished', documents: docs, failures: [], skipped });
+    await settle();
+    expect(notify.items.map((t) => t.text).sort()).toEqual([...want].sort());
+  });
+
+  it('skippedText names each file once', () => {
+    expect(skippedText([{ file: 'C:\\d\\x.o', error: '' }], false)).toBe("Left out x.o (Chapel can't read it)");
   });
 
   it('a duplicate gets an info toast once', async () => {
