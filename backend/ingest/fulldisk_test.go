@@ -8,35 +8,14 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/chapelapp/chapel/backend/store"
+	"github.com/chapelapp/chapel/backend/testdisk"
 )
-
-// smallDisk mounts a tmpfs of size bytes for the test, or skips.
-func smallDisk(t *testing.T, size int64) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a small tmpfs needs root")
-	}
-	dir := filepath.Join(t.TempDir(), "disk")
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%d", size), "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("could not mount a tmpfs: %v %s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", "-l", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v %s", dir, err, out)
-		}
-	})
-	return dir
-}
 
 // words is n bytes of text that does not compress to nothing.
 func words(r *rand.Rand, n int) string {
@@ -53,37 +32,13 @@ func words(r *rand.Rand, n int) string {
 	return b.String()
 }
 
-// fill writes a file under dir until the disk says it is full.
-func fill(t *testing.T, path string) int64 {
-	t.Helper()
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	buf := make([]byte, 64<<10)
-	var n int64
-	for size := len(buf); size >= 512; {
-		k, err := f.Write(buf[:size])
-		n += int64(k)
-		if errors.Is(err, syscall.ENOSPC) {
-			size /= 2
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	return n
-}
-
 // TestDeleteOnFullDisk: on a disk Chapel's own documents filled to the
 // last byte, saving anything fails with "the disk is full", and deleting a
 // conversation and a document still works (the store gives up its reserve
 // for it), leaving a sound database; once there is room the reserve comes
 // back.
 func TestDeleteOnFullDisk(t *testing.T) {
-	disk := smallDisk(t, 40<<20)
+	disk := testdisk.Small(t, 40<<20)
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(disk, "chapel.db"))
 	if err != nil {
@@ -139,7 +94,7 @@ func TestDeleteOnFullDisk(t *testing.T) {
 	defer st.Close()
 	svc = New(st, filepath.Join(disk, "documents"), nil)
 	defer svc.Close()
-	fill(t, filepath.Join(disk, "documents", "last-bytes"))
+	testdisk.Fill(t, filepath.Join(disk, "documents", "last-bytes"))
 	if _, err := st.AddMessage(ctx, store.Message{ConversationID: conv.ID, Role: "user", Content: words(r, 64<<10)}); err == nil ||
 		!strings.Contains(err.Error(), "disk is full") {
 		t.Fatalf("saving on the full disk: %v, want the disk is full", err)
@@ -181,7 +136,7 @@ func TestDeleteOnFullDisk(t *testing.T) {
 	}
 	// Closed, with the disk full to the last byte again: Chapel still opens
 	// (with the reserve's room) and can delete.
-	fill(t, filepath.Join(disk, "documents", "last-bytes-2"))
+	testdisk.Fill(t, filepath.Join(disk, "documents", "last-bytes-2"))
 	again, err := store.Open(ctx, filepath.Join(disk, "chapel.db"))
 	if err != nil {
 		t.Fatalf("opening on a full disk: %v", err)
