@@ -40,16 +40,18 @@ Usage:
                                           a conversation as Markdown or JSON; without --conversation
                                           everything as a zip archive (to stdout without --out)
   chapel import [--home DIR] FILE         add the conversations of a Chapel JSON or archive, ChatGPT's
-                                          conversations.json (or its export zip) or an Open WebUI export
+                                          conversations.json (or its export zip) or an Open WebUI export;
+                                          conversations imported before are skipped (Ctrl+C: nothing imported)
   chapel summarize [flags] FILE...        add documents (files or folders) and print a summary of each
       --home DIR          data folder
       --model PATH        .gguf model (default: the model chosen last in the app)
       --style S           brief (a paragraph), detailed (per section) or keypoints (bullets); default brief
-      --force             make the summary again from the start (pieces saved before are not reused)
+      --force             make the summary again from the start (steps saved before are not reused)
       --endpoint URL      an OpenAI-compatible server that takes map steps beside the local engine
                           (repeatable; its model: the one saved for it in Settings → Engines, else its only one)
       --json              one JSON object per document: document_id, blake3, pages, chunks,
-                          chunks_summarized, coverage, summary, citations
+                          chunks_summarized, coverage, summary, citations (and for a damaged PDF
+                          pages_announced, pages_lost, warning)
                           Interrupted summaries resume where they stopped when run again.
   chapel documents [--home DIR] [--json]  list stored documents
   chapel documents delete [--home DIR] ID...
