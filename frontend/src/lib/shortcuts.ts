@@ -36,6 +36,14 @@ export const shortcuts: Shortcut[] = [
   { action: 'help', keys: 'Ctrl+/', label: 'This list of shortcuts', match: (e) => mod(e) && !e.altKey && e.key === '/' },
 ];
 
+/** Keys the conversation list takes while one of its rows has the focus (ConversationItem): shown in the list, not matched here. */
+export const listKeys: { keys: string; label: string }[] = [
+  { keys: '↑ ↓ Home End', label: 'Move between conversations in the sidebar' },
+  { keys: '→ ←', label: "Reach a conversation's pin, rename and delete buttons" },
+  { keys: 'F2', label: 'Rename the conversation' },
+  { keys: 'Delete', label: 'Delete the conversation (asks first)' },
+];
+
 /** The action a key press asks for, or null. */
 export function shortcutFor(e: KeyboardEvent): ShortcutAction | null {
   if (e.isComposing) return null;

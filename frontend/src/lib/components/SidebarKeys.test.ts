@@ -1,0 +1,80 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { fireEvent, render, screen } from '@testing-library/svelte';
+import App from '../../App.svelte';
+import { chat } from '../stores/chat.svelte';
+import { conversation, installFakeWails, modelInfo, settle } from '../../test/fakes';
+
+afterEach(() => chat.clear());
+
+async function start() {
+  const w = installFakeWails();
+  w.app.ModelState.mockResolvedValue({ state: 'ready', model: modelInfo(), path: '/m/tiny.gguf', error: '' });
+  const now = Date.now();
+  w.app.ListConversations.mockResolvedValue([
+    conversation({ id: 1, title: 'Story', updated_at: now }),
+    conversation({ id: 2, title: 'Recipes', updated_at: now - 1000 }),
+    conversation({ id: 3, title: 'Trip', updated_at: now - 2000 }),
+  ]);
+  render(App);
+  await settle();
+  return w;
+}
+
+const row = (id: number) => screen.getAllByTestId('conversation-item').find((c) => c.dataset.id === String(id))!;
+const open = (id: number) => row(id).querySelector<HTMLElement>('button.open')!;
+
+describe('the conversation list from the keyboard', () => {
+  it('is one Tab stop: the first conversation (none open), its actions and the others off the Tab order', async () => {
+    await start();
+    const tabbable = screen
+      .getAllByTestId('conversation-item')
+      .flatMap((li) => [...li.querySelectorAll('button')])
+      .filter((b) => b.tabIndex === 0);
+    expect(tabbable).toEqual([open(1)]);
+  });
+
+  it.each([
+    { name: '↓ goes to the next conversation', from: 1, key: 'ArrowDown', focused: () => open(2) },
+    { name: '↑ to the one before', from: 2, key: 'ArrowUp', focused: () => open(1) },
+    { name: 'End to the last', from: 1, key: 'End', focused: () => open(3) },
+    { name: 'Home to the first', from: 3, key: 'Home', focused: () => open(1) },
+    {
+      name: '→ to its first action',
+      from: 2,
+      key: 'ArrowRight',
+      focused: () => row(2).querySelector<HTMLElement>('[data-testid="pin-conversation"]')!,
+    },
+    { name: '↓ past the last stays', from: 3, key: 'ArrowDown', focused: () => open(3) },
+  ])('$name', async ({ from, key, focused }) => {
+    await start();
+    open(from).focus();
+    await fireEvent.keyDown(open(from), { key });
+    expect(document.activeElement).toBe(focused());
+  });
+
+  it('← from an action goes back towards the title', async () => {
+    await start();
+    const rename = row(2).querySelector<HTMLElement>('[data-testid="rename-conversation"]')!;
+    rename.focus();
+    await fireEvent.keyDown(rename, { key: 'ArrowLeft' });
+    expect(document.activeElement).toBe(row(2).querySelector('[data-testid="pin-conversation"]'));
+  });
+
+  it('F2 renames, Delete asks to delete', async () => {
+    await start();
+    await fireEvent.keyDown(open(2), { key: 'F2' });
+    expect(screen.getByTestId('rename-input')).toBeTruthy();
+    await fireEvent.keyDown(screen.getByTestId('rename-input'), { key: 'Escape' });
+    await fireEvent.keyDown(open(3), { key: 'Delete' });
+    expect(screen.getByRole('alertdialog').textContent).toContain('Trip');
+  });
+
+  it('the open conversation is the Tab stop', async () => {
+    const w = await start();
+    w.app.GetConversation.mockResolvedValue({ conversation: conversation({ id: 2 }), messages: [] });
+    await fireEvent.click(open(2));
+    await settle();
+    expect(open(2).tabIndex).toBe(0);
+    expect(open(1).tabIndex).toBe(-1);
+  });
+});
