@@ -17,3 +17,8 @@ export function canContinue(m: Pick<Message, 'role' | 'status' | 'stop_reason' |
   if (m.role !== 'assistant' || m.status === 'streaming' || !m.content.trim()) return false;
   return m.stop_reason === 'length' || m.stop_reason === 'context' || m.status === 'stopped';
 }
+
+/** A message long enough to fold (UserBubble): more lines, or more text, than a screen's share. */
+export function isLong(text: string): boolean {
+  return text.length > 1500 || text.split('\n').length > 14;
+}
