@@ -116,7 +116,7 @@ export async function summaryLiveSteps({ page, step, out, root, model, makePDF }
     if (!engineLines.some((l) => /^This computer/.test(l)) || !engineLines.some((l) => /^Rack box/.test(l))) {
       throw new Error(`engine lines ${JSON.stringify(engineLines)}`);
     }
-    if (!/parts?, then .*token counts from the model's tokenizer/.test(plan)) throw new Error(`plan ${JSON.stringify(plan)}`);
+    if (!/\d+ steps?: \d+ parts? of the document, then .*token counts from the model's tokenizer/.test(plan)) throw new Error(`plan ${JSON.stringify(plan)}`);
     console.log(`    ${partial.filter((p) => p.status === 'done').length} of ${partial.length} parts shown done while running; ${engineLines.join(' | ')}`);
     await page.locator('[data-testid="summary-status"][data-status="canceled"]').waitFor({ timeout: 60000 });
     await page.reload();
