@@ -64,6 +64,9 @@ func (s *Store) ImportStream(ctx context.Context, next ImportSource) (ImportResu
 	res := ImportResult{ConversationIDs: []int64{}}
 	err := s.inTx(ctx, "could not import the conversations", func(tx *sql.Tx) error {
 		now := s.nowMS()
+		if err := keyUnkeyed(ctx, tx); err != nil {
+			return fmt.Errorf("fingerprint the conversations here: %w", err)
+		}
 		for n := 0; ; n++ {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -121,6 +124,55 @@ func importKey(ic ImportedConversation) string {
 		io.WriteString(h, m.Content)
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// keyUnkeyed gives each conversation without an import key (begun here,
+// or imported before keys were kept) the key its export would have, so an
+// export of this Chapel imported back, or a file imported once before, is
+// recognised too. An export lists a conversation's messages in the order
+// they were written, as their ids here are; a key is made once and kept.
+func keyUnkeyed(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id, created_at FROM conversations WHERE import_key IS NULL`)
+	if err != nil {
+		return err
+	}
+	type unkeyed struct{ id, created int64 }
+	var todo []unkeyed
+	for rows.Next() {
+		var u unkeyed
+		if err := rows.Scan(&u.id, &u.created); err != nil {
+			rows.Close()
+			return err
+		}
+		todo = append(todo, u)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, u := range todo {
+		ic := ImportedConversation{CreatedAt: u.created}
+		mrows, err := tx.QueryContext(ctx, `SELECT id, coalesce(parent_id, 0), role, content FROM messages WHERE conversation_id = ? ORDER BY id`, u.id)
+		if err != nil {
+			return err
+		}
+		for mrows.Next() {
+			var m Message
+			if err := mrows.Scan(&m.ID, &m.ParentID, &m.Role, &m.Content); err != nil {
+				mrows.Close()
+				return err
+			}
+			ic.Messages = append(ic.Messages, m)
+		}
+		mrows.Close()
+		if err := mrows.Err(); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE conversations SET import_key = ? WHERE id = ?`, importKey(ic), u.id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkImported tidies an imported conversation and refuses one whose

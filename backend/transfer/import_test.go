@@ -97,6 +97,23 @@ func TestImportAgainSkips(t *testing.T) {
 		{"Chapel archive", archive.String(), archive.String(), 0, 1},
 		{"ChatGPT, one conversation continued there since", chatGPTExport, extended, 1, 1},
 	}
+	// A conversation begun in a Chapel, exported and imported back into it.
+	t.Run("Chapel's own export into the Chapel it came from", func(t *testing.T) {
+		for _, file := range []string{chapelJSON.String(), archive.String()} {
+			before, err := src.ListConversations(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := Import(ctx, src, []byte(file))
+			if err != nil || res.Conversations != 0 || res.Skipped == 0 {
+				t.Errorf("import back: %+v, %v; want every conversation skipped", res, err)
+			}
+			after, _ := src.ListConversations(ctx)
+			if len(after) != len(before) {
+				t.Errorf("%d conversations after importing back, want %d", len(after), len(before))
+			}
+		}
+	})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			st := openStore(t)
