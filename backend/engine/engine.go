@@ -58,6 +58,12 @@ type Request struct {
 	// context is smaller (remote.Switch): a server that cuts a prompt to its
 	// context would answer from part of it, and say nothing.
 	ContextNeeded int `json:"context_needed,omitempty"`
+	// Whole refuses a conversation that does not fit the context whole
+	// (apperr.Invalid, saying by how much) instead of leaving out its
+	// oldest turns, or the start of a message too long alone: what an API
+	// client expects (an OpenAI-compatible server answers 400), where the
+	// window keeps the conversation going and says what it left out.
+	Whole bool `json:"whole,omitempty"`
 }
 
 // Stop reasons reported in Result.StopReason.

@@ -173,6 +173,11 @@ func (e *Local) fitPrompt(req Request) ([]llama.Token, promptFit, error) {
 		if len(toks) <= budget {
 			return toks, fit, nil
 		}
+		if req.Whole {
+			return nil, promptFit{}, apperr.New(apperr.Invalid,
+				"the prompt is %d tokens; this model's context of %d tokens holds %d of them with %d kept for the reply: shorten the conversation, or load the model with a larger context",
+				len(toks), nctx, budget, reserve)
+		}
 		first := 0
 		for first < len(msgs) && msgs[first].Role == RoleSystem {
 			first++

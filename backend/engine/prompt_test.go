@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chapelapp/chapel/backend/apperr"
 	"github.com/chapelapp/chapel/backend/gguf"
 )
 
@@ -170,6 +171,55 @@ func TestThinkingPrompt(t *testing.T) {
 				if c.first == "" && first == "<think>" {
 					t.Errorf("first piece %q: the prompt did not open thinking", first)
 				}
+			}
+		})
+	}
+}
+
+// TestWholeOrFitted: a conversation too long for the context loses its
+// oldest turns (or the start of a message too long alone) for the window,
+// and is refused, saying by how much, when the request asks for it whole
+// (the API).
+func TestWholeOrFitted(t *testing.T) {
+	e := NewLocal()
+	t.Cleanup(func() { e.Close() })
+	if _, err := e.Load(context.Background(), tinyModel(t, gguf.ChatMLTemplate), LoadOptions{ContextSize: 256, Threads: 1}); err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("the cat sat on the mat and looked at the dog ", 40)
+	turns := []Message{
+		{Role: RoleUser, Content: long}, {Role: RoleAssistant, Content: "yes"},
+		{Role: RoleUser, Content: "and then?"},
+	}
+	cases := []struct {
+		name    string
+		msgs    []Message
+		whole   bool
+		dropped int
+		refused bool
+	}{
+		{"fits", []Message{{Role: RoleUser, Content: "the cat"}}, true, 0, false},
+		{"oldest message left out", turns, false, 1, false},
+		{"oldest turn needed whole", turns, true, 0, true},
+		{"one message too long, its end kept", []Message{{Role: RoleUser, Content: long}}, false, 0, false},
+		{"one message too long, whole", []Message{{Role: RoleUser, Content: long}}, true, 0, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			req := greedy(16)
+			req.Messages, req.Whole = c.msgs, c.whole
+			toks, fit, err := e.fitPrompt(req)
+			if c.refused {
+				if apperr.CodeOf(err) != apperr.Invalid || !strings.Contains(apperr.Message(err), "context of 256 tokens") {
+					t.Fatalf("err = %v, want invalid naming the context", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fit.dropped != c.dropped || len(toks) > 256-min(max(16, 256), 256/4) {
+				t.Errorf("dropped %d turns, %d tokens; want %d dropped and a prompt within the budget", fit.dropped, len(toks), c.dropped)
 			}
 		})
 	}

@@ -75,7 +75,9 @@ func (f samplingFields) request() (engine.Request, string) {
 	if f.Seed != nil {
 		s.Seed = uint32(*f.Seed)
 	}
-	req := engine.Request{Sampling: s, IgnoreEOS: f.IgnoreEOS}
+	// API clients are told when a conversation does not fit (400), as from
+	// other OpenAI-compatible servers, instead of answering from part of it.
+	req := engine.Request{Sampling: s, IgnoreEOS: f.IgnoreEOS, Whole: true}
 	max := f.MaxTokens
 	if f.MaxCompletionTokens != nil {
 		max = f.MaxCompletionTokens
