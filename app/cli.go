@@ -148,6 +148,17 @@ func chatOnce(ctx context.Context, svc *services, a chatArgs) int {
 		fmt.Fprintln(os.Stderr, "chapel: stopped; the reply so far is saved")
 		return stoppedCode()
 	}
+	// What the model did not read, as the window's status bar says it.
+	if gen.CutTokens > 0 {
+		fmt.Fprintf(os.Stderr, "chapel: the message is longer than the model's context: its first %d tokens were not read (a larger context in the model's settings reads all of it)\n", gen.CutTokens)
+	}
+	if gen.DroppedMessages > 0 {
+		verb := "were"
+		if gen.DroppedMessages == 1 {
+			verb = "was"
+		}
+		fmt.Fprintf(os.Stderr, "chapel: %s %s left out to fit the model's context\n", plural(gen.DroppedMessages, "older message"), verb)
+	}
 	if os.Getenv("CHAPEL_STATS") != "" {
 		fmt.Fprintf(os.Stderr, "tokens: %d prompt (%d cached), %d generated at %.1f tok/s\n",
 			gen.PromptTokens, gen.CachedTokens, gen.CompletionTokens, gen.TokensPerSecond)

@@ -4,6 +4,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/chapelapp/chapel/backend/engine/testmodel"
+	"github.com/chapelapp/chapel/backend/gguf"
 )
 
 // TestChatFlagsInRange: sampling flags out of range are refused before
@@ -72,6 +75,33 @@ func TestExportOutRefusals(t *testing.T) {
 			}
 			if left, _ := filepath.Glob(filepath.Join(dir, ".chapel-export-*")); len(left) > 0 {
 				t.Errorf("temporary files left: %v", left)
+			}
+		})
+	}
+}
+
+// TestChatSaysWhatWasNotRead: chat says on stderr when the model could not
+// read all of the conversation (a message longer than its context, older
+// messages left out), as the window's status bar does; it said nothing.
+func TestChatSaysWhatWasNotRead(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real model")
+	}
+	model := testmodel.Tiny(t, gguf.ChatMLTemplate)
+	tests := []struct {
+		name     string
+		message  string
+		inStderr string
+	}{
+		{"a message that fits", "the cat", ""},
+		{"a message longer than the context", strings.Repeat("the cat sat on the mat ", 800), "its first "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, errOut, code := runChapel(t, "chat", "--model", model, "--max-tokens", "2", tt.message)
+			said := strings.Contains(errOut, "tokens were not read")
+			if code != 0 || said != (tt.inStderr != "") || !strings.Contains(errOut, tt.inStderr) {
+				t.Errorf("exit %d, stderr %q; want exit 0 and %q", code, errOut, tt.inStderr)
 			}
 		})
 	}

@@ -90,6 +90,7 @@ type Result struct {
 	ContextUsed      int     `json:"context_used"`
 	ContextSize      int     `json:"context_size"`
 	DroppedMessages  int     `json:"dropped_messages"` // oldest turns left out to fit the context
+	CutTokens        int     `json:"cut_tokens"`       // tokens left out from the start of a message too long for the context alone
 	ShiftedTokens    int     `json:"shifted_tokens"`   // tokens dropped from the start (after the system prompt) while the reply filled the context
 	Threads          int     `json:"threads"`          // threads the reply's steps used at its end (the tuner's choice)
 	// TunedThreads is what the thread tuner has settled on per decode size

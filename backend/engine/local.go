@@ -239,7 +239,7 @@ func (e *Local) Generate(ctx context.Context, req Request, onPiece func(string))
 		return res, err
 	}
 	nKeep := -1 // the system prompt's tokens, kept by a context shift; found when one is needed
-	res.DroppedMessages, res.TemplateNote = fit.dropped, fit.note
+	res.DroppedMessages, res.CutTokens, res.TemplateNote = fit.dropped, fit.cut, fit.note
 	res.PromptTokens = len(prompt)
 
 	// Cancelling ctx raises the abort flag, which llama_decode polls.

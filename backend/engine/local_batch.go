@@ -48,7 +48,7 @@ func (e *Local) GenerateBatch(ctx context.Context, reqs []Request, onPiece func(
 			return nil, err
 		}
 		seqs[i] = &seqState{req: req, prompt: prompt, sampler: e.newSampler(req), logit: -1, opened: fit.opened,
-			res: Result{PromptTokens: len(prompt), DroppedMessages: fit.dropped, ContextSize: e.lctx.NCtx(), TemplateNote: fit.note}}
+			res: Result{PromptTokens: len(prompt), DroppedMessages: fit.dropped, CutTokens: fit.cut, ContextSize: e.lctx.NCtx(), TemplateNote: fit.note}}
 		defer seqs[i].sampler.Close()
 		need := len(prompt) + max(req.MaxTokens, 1)
 		total, longest = total+need, max(longest, need)

@@ -131,6 +131,7 @@ func (f chatFormat) addBOS(text string) bool {
 // promptFit is what fitting a conversation into the context decided.
 type promptFit struct {
 	dropped int    // oldest turns left out
+	cut     int    // tokens left out from the start of a message too long alone
 	opened  string // the thinking marker the prompt opened for the reply, or ""
 	note    string // one sentence on how the conversation was adapted to the template, or ""
 }
@@ -183,7 +184,8 @@ func (e *Local) fitPrompt(req Request) ([]llama.Token, promptFit, error) {
 			first++
 		}
 		if first >= len(msgs)-1 {
-			// One message alone is too long: keep its end.
+			// One message alone is too long: keep its end, and say how much went.
+			fit.cut = len(toks) - budget
 			return append([]llama.Token{toks[0]}, toks[len(toks)-budget+1:]...), fit, nil
 		}
 		msgs = append(append([]Message{}, msgs[:first]...), msgs[first+1:]...)

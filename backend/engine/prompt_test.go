@@ -196,13 +196,14 @@ func TestWholeOrFitted(t *testing.T) {
 		msgs    []Message
 		whole   bool
 		dropped int
+		cut     bool
 		refused bool
 	}{
-		{"fits", []Message{{Role: RoleUser, Content: "the cat"}}, true, 0, false},
-		{"oldest message left out", turns, false, 1, false},
-		{"oldest turn needed whole", turns, true, 0, true},
-		{"one message too long, its end kept", []Message{{Role: RoleUser, Content: long}}, false, 0, false},
-		{"one message too long, whole", []Message{{Role: RoleUser, Content: long}}, true, 0, true},
+		{"fits", []Message{{Role: RoleUser, Content: "the cat"}}, true, 0, false, false},
+		{"oldest message left out", turns, false, 1, false, false},
+		{"oldest turn needed whole", turns, true, 0, false, true},
+		{"one message too long, its end kept", []Message{{Role: RoleUser, Content: long}}, false, 0, true, false},
+		{"one message too long, whole", []Message{{Role: RoleUser, Content: long}}, true, 0, false, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -220,6 +221,9 @@ func TestWholeOrFitted(t *testing.T) {
 			}
 			if fit.dropped != c.dropped || len(toks) > 256-min(max(16, 256), 256/4) {
 				t.Errorf("dropped %d turns, %d tokens; want %d dropped and a prompt within the budget", fit.dropped, len(toks), c.dropped)
+			}
+			if (fit.cut > 0) != c.cut {
+				t.Errorf("cut %d tokens, want a cut: %v", fit.cut, c.cut)
 			}
 		})
 	}

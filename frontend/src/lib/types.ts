@@ -266,6 +266,8 @@ export interface GenerationResult {
   context_size: number;
   /** Oldest turns left out to fit the context. */
   dropped_messages?: number;
+  /** Tokens left out from the start of a message too long for the context alone. */
+  cut_tokens?: number;
   /** Tokens dropped from the start (after the system prompt) while the reply filled the context. */
   shifted_tokens?: number;
   /** How the conversation was changed for a template that rejected it, in one sentence. */

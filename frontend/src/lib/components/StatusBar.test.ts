@@ -53,4 +53,15 @@ describe('StatusBar: the chat template in use', () => {
     flushSync();
     expect(screen.getByTestId('status-template-note').getAttribute('title')).toContain('system prompt');
   });
+
+  it.each([
+    { cut: 0, shown: null },
+    { cut: 1234, shown: 'message too long: its first 1,234 tokens not read' },
+  ])('says when a message too long for the context was read from its end only: $cut', ({ cut, shown }) => {
+    model.state = { state: 'ready', model: info({ template_mode: 'jinja' }), path: '/m/x.gguf', error: '' };
+    render(StatusBar);
+    chat.stats = { tps: 1, completion_tokens: 1, context_used: 1, context_size: 4096, dropped: 0, cut, shifted: 0 };
+    flushSync();
+    expect(screen.queryByTestId('status-cut')?.textContent?.trim() ?? null).toBe(shown);
+  });
 });

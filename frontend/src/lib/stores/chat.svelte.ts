@@ -13,6 +13,8 @@ export interface ReplyStats {
   context_size: number;
   /** Older messages left out of the last prompt to fit the context. */
   dropped: number;
+  /** Tokens left out from the start of the last message, too long for the context alone. */
+  cut?: number;
   shifted: number;
   /** How the last prompt was adapted to the model's template (one sentence), or ''. */
   note?: string;
@@ -381,6 +383,7 @@ export class ChatStore {
         context_used: ev.result.context_used,
         context_size: ev.result.context_size,
         dropped: ev.result.dropped_messages ?? 0,
+        cut: ev.result.cut_tokens ?? 0,
         shifted: ev.result.shifted_tokens ?? 0,
         ...(ev.result.template_note ? { note: ev.result.template_note } : {}),
         ...(ev.result.threads ? { threads: ev.result.threads } : {}),
