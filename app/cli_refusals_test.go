@@ -106,3 +106,16 @@ func TestChatSaysWhatWasNotRead(t *testing.T) {
 		})
 	}
 }
+
+// TestCLIOnADamagedDatabase: a command on a damaged database says where to
+// recover it (the window's damaged screen), not only that it is damaged.
+func TestCLIOnADamagedDatabase(t *testing.T) {
+	home, _ := damagedHome(t)
+	out := filepath.Join(t.TempDir(), "all.zip")
+	for _, args := range [][]string{{"export", "--out", out}, {"search", "trip"}} {
+		out, err := chapelCmd(home, args...).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "is damaged") || !strings.Contains(string(out), "Open Chapel's window: it offers to recover") {
+			t.Errorf("chapel %s: %v, %q; want the damage and where to recover", strings.Join(args, " "), err, out)
+		}
+	}
+}

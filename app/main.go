@@ -14,6 +14,7 @@ import (
 
 	"github.com/chapelapp/chapel/backend/apperr"
 	"github.com/chapelapp/chapel/backend/paths"
+	"github.com/chapelapp/chapel/backend/store"
 )
 
 const usage = `Chapel: a private assistant that runs on this computer.
@@ -196,6 +197,10 @@ func fail(err error) int {
 		msg = apperr.Message(err)
 	}
 	fmt.Fprintf(os.Stderr, "chapel: %s\n", termLine(msg))
+	if store.IsDamaged(err) {
+		// The window knows what to do with it; the command line says where to go.
+		fmt.Fprintln(os.Stderr, "Open Chapel's window: it offers to recover every conversation and document that can still be read, keeping the damaged file.")
+	}
 	return 1
 }
 
