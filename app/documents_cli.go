@@ -135,7 +135,7 @@ func summarizeFiles(ctx context.Context, svc *services, modelPath string, req su
 		if v.Status != store.SummaryComplete {
 			code = 1
 		}
-		coverage := damagedCoverage(doc, v.Coverage)
+		coverage := v.Coverage // says so for a PDF cut short (summarize.DamagedCoverage)
 		if asJSON {
 			if err := enc.Encode(summaryJSON{DocumentID: doc.ID, Name: doc.Name, Blake3: doc.Blake3, Pages: doc.Pages, Chunks: doc.Chunks,
 				ChunksSummarized: v.ChunksSummarized, Style: v.Style, Status: v.Status, Coverage: coverage,
@@ -324,27 +324,3 @@ func summaryError(ctx context.Context, svc *services, doc store.Document, err er
 	return doc.Name + ": " + apperr.Message(err)
 }
 
-// damagedCoverage makes a summary's coverage line of a PDF cut short say
-// so: "Covers pages 1–31 of 31" read as the whole document, where the
-// file had more. It becomes "Covers pages 1–31 of the 31 that could be
-// read (the file is damaged: pages after 31 are missing)". Other lines
-// are returned as they are.
-func damagedCoverage(doc store.Document, line string) string {
-	if doc.Pages == 0 || (!doc.PagesLost && doc.PagesAnnounced <= doc.Pages) {
-		return line
-	}
-	why := fmt.Sprintf("the file is damaged: pages after %d are missing", doc.Pages)
-	if doc.PagesAnnounced > doc.Pages {
-		why = fmt.Sprintf("the file is damaged: it announces %d pages, and those after %d are missing", doc.PagesAnnounced, doc.Pages)
-	}
-	of := fmt.Sprintf(" of %d", doc.Pages)
-	if i := strings.Index(line, of); i >= 0 && strings.HasPrefix(line, "Covers ") {
-		if rest := line[i+len(of):]; rest == "" || rest[0] == ';' {
-			return fmt.Sprintf("%s of the %d that could be read (%s)%s", line[:i], doc.Pages, why, rest)
-		}
-	}
-	if line == "" {
-		return line
-	}
-	return line + " (" + why + ")"
-}

@@ -251,3 +251,29 @@ func (s *Service) blankPages(ctx context.Context, documentID int64) (map[int]boo
 	}
 	return blank, nil
 }
+
+// DamagedCoverage makes a summary's coverage line of a PDF cut short say
+// so: "Covers pages 1–31 of 31" read as the whole document, where the
+// file had more. It becomes "Covers pages 1–31 of the 31 that could be
+// read (the file is damaged: pages after 31 are missing)". Other lines
+// are returned as they are. The summary keeps the line it returns, so the
+// window, an export and the command line all say it.
+func DamagedCoverage(doc store.Document, line string) string {
+	if doc.Pages == 0 || (!doc.PagesLost && doc.PagesAnnounced <= doc.Pages) {
+		return line
+	}
+	why := fmt.Sprintf("the file is damaged: pages after %d are missing", doc.Pages)
+	if doc.PagesAnnounced > doc.Pages {
+		why = fmt.Sprintf("the file is damaged: it announces %d pages, and those after %d are missing", doc.PagesAnnounced, doc.Pages)
+	}
+	of := fmt.Sprintf(" of %d", doc.Pages)
+	if i := strings.Index(line, of); i >= 0 && strings.HasPrefix(line, "Covers ") {
+		if rest := line[i+len(of):]; rest == "" || rest[0] == ';' {
+			return fmt.Sprintf("%s of the %d that could be read (%s)%s", line[:i], doc.Pages, why, rest)
+		}
+	}
+	if line == "" {
+		return line
+	}
+	return line + " (" + why + ")"
+}

@@ -109,7 +109,7 @@ func (s *Service) execute(ctx context.Context, j *job, hear listener) (View, err
 		if berr != nil {
 			return View{}, berr
 		}
-		coverage = coverageLine(r.lb, r.chunks, j.doc.Pages, r.units, lost, blank)
+		coverage = DamagedCoverage(j.doc, coverageLine(r.lb, r.chunks, j.doc.Pages, r.units, lost, blank))
 		switch {
 		case final == nil || final.failed != "":
 			status = StatusFailed
