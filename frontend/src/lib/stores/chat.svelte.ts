@@ -383,7 +383,7 @@ export class ChatStore {
         context_used: ev.result.context_used,
         context_size: ev.result.context_size,
         dropped: ev.result.dropped_messages ?? 0,
-        cut: ev.result.cut_tokens ?? 0,
+        ...(ev.result.cut_tokens ? { cut: ev.result.cut_tokens } : {}),
         shifted: ev.result.shifted_tokens ?? 0,
         ...(ev.result.template_note ? { note: ev.result.template_note } : {}),
         ...(ev.result.threads ? { threads: ev.result.threads } : {}),

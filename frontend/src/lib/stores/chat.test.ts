@@ -220,6 +220,30 @@ describe('chat store', () => {
     expect(chat.messages).toEqual([]);
   });
 
+  it.each([
+    { cut_tokens: 0, cut: undefined },
+    { cut_tokens: 812, cut: 812 },
+  ])('done records the tokens of a message too long for the context: $cut_tokens', async ({ cut_tokens, cut }) => {
+    const { w, chat } = setup();
+    await chat.send('Hello');
+    w.emit('chat:stream:11', {
+      type: 'done',
+      message: message({ id: 11, conversation_id: 3, role: 'assistant', content: 'Hi', status: 'complete' }),
+      result: {
+        prompt_tokens: 5,
+        completion_tokens: 1,
+        prompt_tps: 1,
+        tokens_per_second: 1,
+        ttft_ms: 1,
+        stop_reason: 'eog',
+        context_used: 7,
+        context_size: 64,
+        cut_tokens,
+      },
+    });
+    expect(chat.stats?.cut).toBe(cut);
+  });
+
   it('missed first events are recovered through ActiveReply', async () => {
     const { w, chat, frames } = setup();
     await chat.send('Hello');
