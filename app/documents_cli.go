@@ -323,4 +323,3 @@ func summaryError(ctx context.Context, svc *services, doc store.Document, err er
 	}
 	return doc.Name + ": " + apperr.Message(err)
 }
-

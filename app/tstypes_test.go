@@ -196,6 +196,7 @@ func TestTypeScriptTypes(t *testing.T) {
 		{"ModelSettings", models.Settings{}},
 		{"ContextMemory", models.ContextMemory{}},
 		{"ModelSettingsView", models.SettingsView{}},
+		{"SavedSettings", SavedSettings{}},
 	}
 	for _, p := range pairs {
 		iface, ok := ts[p.ts]

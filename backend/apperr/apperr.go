@@ -100,7 +100,7 @@ func Problems(ps []Problem) error {
 	fields := make(map[string]string, len(ps))
 	msgs := make([]string, 0, len(ps))
 	for _, p := range ps {
-		if _, seen := fields[p.Field]; !seen {
+		if _, seen := fields[p.Field]; !seen && p.Field != "" {
 			fields[p.Field] = p.Msg
 		}
 		if !slices.Contains(msgs, p.Msg) {

@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -318,6 +319,61 @@ func (m *Manager) Settings(ctx context.Context, path string) (SettingsView, erro
 		v.SettledThreads = m.lastSettled(ctx, key)
 	}
 	return v, nil
+}
+
+// ModelFieldPrefix marks, in a refusal of SaveBoth, the fields of the
+// model's own settings ("model.temperature"), apart from every model's.
+const ModelFieldPrefix = "model."
+
+// SaveBoth saves every model's settings and, when path is not "", the
+// settings of the model at path, or neither: both are checked first, and a
+// refusal names every wrong field of both (the model's under
+// ModelFieldPrefix). The settings panel saves both with one press; saving
+// one and then finding the other wrong had kept half a form.
+func (m *Manager) SaveBoth(ctx context.Context, global chat.Settings, path string, s Settings) (chat.Settings, SettingsView, error) {
+	var ps []apperr.Problem
+	if _, err := chat.ValidateSettings(global); err != nil {
+		ps = append(ps, problemsOf(err, "")...)
+	}
+	if path != "" {
+		before, err := m.Settings(ctx, path)
+		if err != nil {
+			return global, SettingsView{}, err
+		}
+		h, _ := m.readHeader(before.Path)
+		if _, err := validate(s, h, before.Local); err != nil {
+			ps = append(ps, problemsOf(err, ModelFieldPrefix)...)
+		}
+	}
+	if err := apperr.Problems(ps); err != nil {
+		return global, SettingsView{}, err
+	}
+	saved, err := chat.SaveSettings(ctx, m.st, global)
+	if err != nil || path == "" {
+		return saved, SettingsView{}, err
+	}
+	v, err := m.SaveSettings(ctx, path, s)
+	if err != nil {
+		return saved, v, err
+	}
+	// The model's save records its thinking in every model's settings: read them again.
+	saved, err = chat.LoadSettings(ctx, m.st)
+	return saved, v, err
+}
+
+// problemsOf is a refusal's problems, each field named with prefix; a
+// refusal that names no field is one problem without a field.
+func problemsOf(err error, prefix string) []apperr.Problem {
+	fields := apperr.FieldsOf(err)
+	if len(fields) == 0 {
+		return []apperr.Problem{{Field: "", Msg: apperr.Message(err)}}
+	}
+	keys := slices.Sorted(maps.Keys(fields))
+	ps := make([]apperr.Problem, 0, len(keys))
+	for _, k := range keys {
+		ps = append(ps, apperr.Problem{Field: prefix + k, Msg: fields[k]})
+	}
+	return ps
 }
 
 // SaveSettings checks and saves the settings of the model at path. When

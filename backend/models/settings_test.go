@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -283,5 +284,66 @@ func TestModelSettingsReload(t *testing.T) {
 	}
 	if opts, err := svc.SavedOptions(ctx); err != nil || opts.Sampling.Temperature != 0.25 || opts.SystemPrompt != "Tiny." {
 		t.Errorf("saved options %+v, %v", opts, err)
+	}
+}
+
+// TestSaveBoth: the settings panel's one press saves every model's settings
+// and the model's own, or neither, naming every wrong field of both.
+func TestSaveBoth(t *testing.T) {
+	ctx := context.Background()
+	good := Settings{ContextSize: 512, Threads: 1, Temperature: 0.2, TopK: 10, TopP: 0.9, MinP: 0.1, RepeatPenalty: 1.2}
+	tests := []struct {
+		name       string
+		global     func(*chat.Settings)
+		model      func(*Settings)
+		onlyGlobal bool
+		fields     []string // refused fields; none: both saved
+	}{
+		{"both right", func(*chat.Settings) {}, func(*Settings) {}, false, nil},
+		{"every model's only", func(*chat.Settings) {}, nil, true, nil},
+		{"both wrong: every field named", func(g *chat.Settings) { g.Seed, g.MaxTokens = -5, -1 },
+			func(s *Settings) { s.TopP, s.RepeatPenalty = 0, 0.1 }, false,
+			[]string{"max_tokens", "model.repeat_penalty", "model.top_p", "seed"}},
+		{"the model's wrong: every model's not saved either", func(g *chat.Settings) { g.MaxTokens = 200 },
+			func(s *Settings) { s.Temperature = 9 }, false, []string{"model.temperature"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := openStore(t)
+			m := NewManager(&loadEngine{}, st, nil, nil, engine.LoadOptions{})
+			path := headerModel(t, 2048)
+			g, s := chat.DefaultSettings(), good
+			tt.global(&g)
+			if tt.model != nil {
+				tt.model(&s)
+			}
+			p := path
+			if tt.onlyGlobal {
+				p = ""
+			}
+			_, v, err := m.SaveBoth(ctx, g, p, s)
+			saved, _ := chat.LoadSettings(ctx, st)
+			after, _ := m.Settings(ctx, path)
+			if len(tt.fields) > 0 {
+				got := slices.Sorted(maps.Keys(apperr.FieldsOf(err)))
+				if !slices.Equal(got, tt.fields) {
+					t.Errorf("refused fields %v (%v), want %v", got, err, tt.fields)
+				}
+				if !reflect.DeepEqual(saved, chat.DefaultSettings()) || after.Saved {
+					t.Errorf("something was saved: every model's %+v, the model's saved %v", saved, after.Saved)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			saved.ThinkingOff, g.ThinkingOff = nil, nil // the model's save records its thinking there
+			if !reflect.DeepEqual(saved, g) {
+				t.Errorf("every model's settings %+v, want %+v", saved, g)
+			}
+			if after.Saved == tt.onlyGlobal || (!tt.onlyGlobal && !v.Saved) {
+				t.Errorf("the model's saved = %v (view %v), want %v", after.Saved, v.Saved, !tt.onlyGlobal)
+			}
+		})
 	}
 }

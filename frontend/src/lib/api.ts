@@ -20,6 +20,7 @@ import type {
   ModelInfo,
   ModelSettings,
   ModelSettingsView,
+  SavedSettings,
   ModelState,
   Passage,
   PassageSource,
@@ -157,6 +158,11 @@ export const api = {
   getModelSettings: (path: string): Promise<ModelSettingsView> => call('GetModelSettings', path),
   /** Saves a model's settings; the loaded model reloads when its context or threads changed. */
   saveModelSettings: (path: string, s: ModelSettings): Promise<ModelSettingsView> => call('SaveModelSettings', path, s),
+  /**
+   * Saves the settings panel at once: every model's settings and, when path is not '', the model's own;
+   * or neither, with every wrong field of both in the error's fields (the model's as "model.<field>").
+   */
+  saveAllSettings: (s: Settings, path: string, m: ModelSettings): Promise<SavedSettings> => call('SaveAllSettings', s, path, m),
   /** Forgets a model's saved settings: its defaults apply again (reloading it when that changes its context or threads). */
   resetModelSettings: (path: string): Promise<ModelSettingsView> => call('ResetModelSettings', path),
   /** Native multi-file dialog; [] when cancelled. */

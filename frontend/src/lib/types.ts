@@ -440,6 +440,12 @@ export interface ContextMemory {
 }
 
 /** models.SettingsView: one model's settings as the settings panel shows them. */
+/** What SaveAllSettings saved: every model's settings and the model's own (empty when none was named). */
+export interface SavedSettings {
+  settings: Settings;
+  model: ModelSettingsView;
+}
+
 export interface ModelSettingsView {
   path: string;
   /** The user saved settings for this model; false: its defaults apply. */

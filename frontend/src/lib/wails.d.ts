@@ -17,6 +17,7 @@ import type {
   ModelInfo,
   ModelSettings,
   ModelSettingsView,
+  SavedSettings,
   ModelState,
   Passage,
   PassageSource,
@@ -49,6 +50,7 @@ export interface WailsAppBindings {
   SaveSettings(settings: Settings): Promise<Settings>;
   GetModelSettings(path: string): Promise<ModelSettingsView>;
   SaveModelSettings(path: string, settings: ModelSettings): Promise<ModelSettingsView>;
+  SaveAllSettings(settings: Settings, path: string, model: ModelSettings): Promise<SavedSettings>;
   ResetModelSettings(path: string): Promise<ModelSettingsView>;
   PickDocuments(): Promise<string[]>;
   IngestFiles(paths: string[]): Promise<IngestJob>;

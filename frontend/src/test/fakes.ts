@@ -93,6 +93,7 @@ export function installFakeWails(): FakeWails {
     SaveSettings: resolved(),
     GetModelSettings: resolved(modelSettingsView()),
     SaveModelSettings: resolved(modelSettingsView({ saved: true })),
+    SaveAllSettings: vi.fn(async (s: unknown) => ({ settings: s, model: modelSettingsView({ saved: true }) })),
     ResetModelSettings: resolved(modelSettingsView()),
     PickDocuments: resolved([]),
     IngestFiles: resolved({ job: 1, stream: 'documents:ingest:1' }),

@@ -1,6 +1,7 @@
 import { api, toApiError } from '../api';
 import { formatBytes } from '../format';
-import type { ModelSettings, ModelSettingsView } from '../types';
+import type { ModelSettings, ModelSettingsView, Settings } from '../types';
+import { normalise, type SettingsStore } from './settings.svelte';
 import { toasts, type ToastStore } from './toasts.svelte';
 
 /** The sampling fields of a model's settings, as the panel lists them. */
@@ -18,6 +19,9 @@ export const SAMPLING_FIELDS: {
   { key: 'min_p', label: 'Min-p', step: '0.01', min: '0', max: '0.99', hint: 'Drop tokens less likely than this share of the best.' },
   { key: 'repeat_penalty', label: 'Repeat penalty', step: '0.05', min: '0.5', max: '3', hint: '1 = off; higher discourages repetition.' },
 ];
+
+/** How a refusal of saveAllSettings names this model's own fields ("model.temperature"); Go's models.ModelFieldPrefix. */
+const MODEL_PREFIX = 'model.';
 
 /** The settings of the loaded model: context, threads, system prompt, sampling, thinking. */
 export class ModelSettingsStore {
@@ -40,6 +44,7 @@ export class ModelSettingsStore {
     if (!path) return;
     this.loading = true;
     this.error = '';
+    this.errors = {}; // read afresh: what the last save refused no longer stands
     try {
       this.apply(await api.getModelSettings(path));
     } catch (e) {
@@ -69,6 +74,48 @@ export class ModelSettingsStore {
     if (!this.view || !this.draft) return true;
     if (!this.dirty) return true;
     return this.run(() => api.saveModelSettings(this.view!.path, normaliseModel(this.draft!, this.view!.values)), 'save');
+  }
+
+  /**
+   * The settings panel's Save with a model loaded: every model's settings
+   * and this model's (when its draft changed) in one call, saved both or
+   * neither. A refusal marks every wrong field of both forms at once
+   * ("model."-prefixed fields are this section's) and says how many in one toast.
+   */
+  async saveWith(global: Settings, settings: SettingsStore): Promise<boolean> {
+    const clean = normalise(global);
+    const path = this.view && this.draft && this.dirty ? this.view.path : '';
+    const mine = path ? normaliseModel(this.draft!, this.view!.values) : (this.view?.values ?? ({} as ModelSettings));
+    this.saving = settings.saving = true;
+    this.error = '';
+    try {
+      const r = await api.saveAllSettings(clean, path, mine);
+      settings.values = { ...clean, ...(r?.settings ?? {}) };
+      settings.errors = {};
+      this.errors = {};
+      if (path && r?.model) {
+        this.apply(r.model);
+        if (r.model.reloaded)
+          this.notify.success(`Model reloaded with a context of ${(r.model.loaded_context || 0).toLocaleString()} tokens`);
+      }
+      settings.saved();
+      return true;
+    } catch (e) {
+      const fields = toApiError(e).fields;
+      const own = Object.entries(fields).filter(([k]) => k.startsWith(MODEL_PREFIX));
+      settings.errors = Object.fromEntries(Object.entries(fields).filter(([k]) => !k.startsWith(MODEL_PREFIX)));
+      this.errors = Object.fromEntries(own.map(([k, v]) => [k.slice(MODEL_PREFIX.length), v]));
+      const n = Object.keys(fields).length;
+      if (n > 0)
+        this.notify.push(
+          'error',
+          `Couldn't save settings: ${n === 1 ? 'one setting needs' : `${n} settings need`} a change (marked in red)`,
+        );
+      else this.notify.error(e, "Couldn't save settings");
+      return false;
+    } finally {
+      this.saving = settings.saving = false;
+    }
   }
 
   /** Forget this model's saved settings: its defaults apply again. */

@@ -179,8 +179,9 @@ describe('settings refused: each field says what is wrong with it', () => {
     const w = installFakeWails();
     const refusal = { code: 'invalid', message: Object.values(refuse).join('; '), fields: refuse };
     if (loaded) {
-      w.app.SaveSettings.mockImplementation(async (s: unknown) => s);
-      w.app.SaveModelSettings.mockRejectedValue(refusal);
+      // Go names the model's own fields "model.<field>".
+      const prefixed = Object.fromEntries(Object.entries(refuse).map(([k, v]) => [`model.${k}`, v]));
+      w.app.SaveAllSettings.mockRejectedValue({ ...refusal, fields: prefixed });
       model.state = { state: 'ready', model: modelInfo({ path: '/models/m.gguf', name: 'Qwen' }), path: '/models/m.gguf', error: '' };
     } else {
       w.app.SaveSettings.mockRejectedValue(refusal);
@@ -209,12 +210,44 @@ describe('settings refused: each field says what is wrong with it', () => {
   });
 });
 
-describe('settings panel with a model loaded', () => {
-  it("shows the model's own settings and saves every model's first, then the model's", async () => {
+describe('settings refused in both forms at once', () => {
+  afterEach(() => {
+    settings.errors = {};
+    modelSettings.errors = {};
+  });
+
+  it("marks every model's and the model's own fields together, focusing the first", async () => {
     const w = installFakeWails();
-    const order: string[] = [];
-    w.app.SaveSettings.mockImplementation(async (s: unknown) => (order.push('global'), s));
-    w.app.SaveModelSettings.mockImplementation(async () => (order.push('model'), modelSettingsView({ saved: true })));
+    w.app.SaveAllSettings.mockRejectedValue({
+      code: 'invalid',
+      message: 'a; b',
+      fields: { seed: 'seed must be -1 (random) or between 0 and 4294967295', 'model.top_p': 'top-p must be above 0 and at most 1' },
+    });
+    model.state = { state: 'ready', model: modelInfo({ path: '/models/m.gguf', name: 'Qwen' }), path: '/models/m.gguf', error: '' };
+    settings.open = true;
+    toasts.items = [];
+    render(SettingsPanel);
+    await settle();
+    await fireEvent.input(screen.getByTestId('ms-top_p'), { target: { value: '0' } });
+    await fireEvent.submit(screen.getByTestId('settings-save').closest('form')!);
+    await settle();
+    expect(screen.getByTestId('ms-top_p').getAttribute('aria-invalid')).toBe('true');
+    expect(screen.getByTestId('setting-seed').getAttribute('aria-invalid')).toBe('true');
+    expect(toasts.items.map((t) => t.text)).toEqual(["Couldn't save settings: 2 settings need a change (marked in red)"]);
+    expect(document.activeElement?.getAttribute('aria-invalid')).toBe('true');
+    // Closed unsaved and opened again: a clean form.
+    settings.hide();
+    await settle();
+    settings.open = true;
+    await settle();
+    expect(screen.queryAllByTestId('field-error')).toEqual([]);
+    toasts.items = [];
+  });
+});
+
+describe('settings panel with a model loaded', () => {
+  it("shows the model's own settings and saves them with every model's in one call", async () => {
+    const w = installFakeWails();
     model.state = { state: 'ready', model: modelInfo({ path: '/models/m.gguf', name: 'Qwen' }), path: '/models/m.gguf', error: '' };
     settings.open = true;
     render(SettingsPanel);
@@ -229,10 +262,27 @@ describe('settings panel with a model loaded', () => {
     expect(screen.getByTestId('ms-reload-note').textContent).toMatch(/reloads the model/);
     await fireEvent.submit(screen.getByTestId('settings-save').closest('form')!);
     await settle();
-    await settle();
-    expect(order).toEqual(['global', 'model']);
-    expect(w.app.SaveModelSettings).toHaveBeenCalledWith('/models/m.gguf', expect.objectContaining({ context_size: 2048 }));
+    expect(w.app.SaveAllSettings).toHaveBeenCalledTimes(1);
+    expect(w.app.SaveAllSettings).toHaveBeenCalledWith(
+      expect.any(Object),
+      '/models/m.gguf',
+      expect.objectContaining({ context_size: 2048 }),
+    );
+    expect(w.app.SaveSettings).not.toHaveBeenCalled();
+    expect(w.app.SaveModelSettings).not.toHaveBeenCalled();
     expect(settings.open).toBe(false);
+  });
+
+  it("the model's settings unchanged: only every model's are saved (path '')", async () => {
+    const w = installFakeWails();
+    model.state = { state: 'ready', model: modelInfo({ path: '/models/m.gguf', name: 'Qwen' }), path: '/models/m.gguf', error: '' };
+    settings.open = true;
+    render(SettingsPanel);
+    await settle();
+    await fireEvent.input(screen.getByTestId('setting-seed'), { target: { value: '7' } });
+    await fireEvent.submit(screen.getByTestId('settings-save').closest('form')!);
+    await settle();
+    expect(w.app.SaveAllSettings).toHaveBeenCalledWith(expect.objectContaining({ seed: 7 }), '', expect.any(Object));
   });
 
   it.each([
@@ -240,9 +290,12 @@ describe('settings panel with a model loaded', () => {
     { name: "the model's refused: no success, the panel stays", modelFails: true, success: 0, errors: 1, open: true },
   ])('$name', async ({ modelFails, success, errors, open }) => {
     const w = installFakeWails();
-    w.app.SaveSettings.mockImplementation(async (s: unknown) => s);
-    if (modelFails) w.app.SaveModelSettings.mockRejectedValue({ code: 'invalid', message: 'temperature must be between 0 and 5' });
-    else w.app.SaveModelSettings.mockResolvedValue(modelSettingsView({ saved: true }));
+    if (modelFails)
+      w.app.SaveAllSettings.mockRejectedValue({
+        code: 'invalid',
+        message: 'temperature must be between 0 and 5',
+        fields: { 'model.temperature': 'temperature must be between 0 and 5' },
+      });
     model.state = { state: 'ready', model: modelInfo({ path: '/models/m.gguf', name: 'Qwen' }), path: '/models/m.gguf', error: '' };
     settings.open = true;
     toasts.items = [];

@@ -72,6 +72,7 @@ export class SettingsStore {
 
   hide(): void {
     this.open = false;
+    this.errors = {}; // a form closed unsaved is opened afresh
   }
 }
 
