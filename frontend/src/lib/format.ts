@@ -68,8 +68,14 @@ export function isExport(path: string): boolean {
   return /\.(json|zip)$/i.test(path.trim());
 }
 
-/** A readable heading for a ModelEntry.source ("models_dir" → "Models dir"). */
+/** Whether a ModelEntry.source is a folder (its path) rather than a kind ("models_dir", "other"). */
+export function isPathSource(source: string): boolean {
+  return /[\\/]/.test(source || '');
+}
+
+/** A readable heading for a ModelEntry.source ("models_dir" → "Models dir"); a folder's path as it is. */
 export function sourceLabel(source: string): string {
+  if (isPathSource(source)) return source;
   const s = (source || 'other').replace(/[_-]+/g, ' ').trim();
   return s.charAt(0).toUpperCase() + s.slice(1);
 }

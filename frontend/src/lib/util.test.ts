@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createFrameBatcher } from './frame';
-import { basename, formatBytes, formatTps, isGguf, relativeTime } from './format';
+import { basename, formatBytes, formatTps, isGguf, isPathSource, relativeTime, sourceLabel } from './format';
 import { normalise, DEFAULT_SETTINGS, SettingsStore } from './stores/settings.svelte';
 import { ToastStore } from './stores/toasts.svelte';
 import { installFakeWails, manualFrames } from '../test/fakes';
@@ -65,5 +65,17 @@ describe('settings store', () => {
     expect(s.values.temperature).toBe(0.2);
     expect(await s.save({ ...s.values, max_tokens: 64 })).toBe(true);
     expect(w.app.SaveSettings).toHaveBeenCalledWith(expect.objectContaining({ temperature: 0.2, max_tokens: 64 }));
+  });
+});
+
+describe('model source headings', () => {
+  it.each([
+    { source: 'models_dir', label: 'Models dir', path: false },
+    { source: '', label: 'Other', path: false },
+    { source: '/tmp/ui-review/home/models', label: '/tmp/ui-review/home/models', path: true },
+    { source: 'C:\\Users\\ana\\My-Models', label: 'C:\\Users\\ana\\My-Models', path: true },
+  ])('$source', ({ source, label, path }) => {
+    expect(sourceLabel(source)).toBe(label);
+    expect(isPathSource(source)).toBe(path);
   });
 });

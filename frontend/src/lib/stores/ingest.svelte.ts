@@ -184,7 +184,9 @@ export class IngestStore {
       return;
     }
     if (added.length) {
-      if (added.length > 1) this.notify.success(`Added ${added.length} documents`);
+      // Files already in the library said so each (a toast apiece): count only the new ones.
+      const fresh = Math.max(0, added.length - j.files.filter((f) => f.duplicate).length);
+      if (fresh > 1) this.notify.success(`Added ${fresh} documents`);
       void this.documents.open(added[0].id);
     } else if (!failures.length && !skipped.length) {
       this.notify.info('No documents were found to add');

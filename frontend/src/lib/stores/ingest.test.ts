@@ -155,6 +155,29 @@ describe('ingest store', () => {
     expect(notify.items.map((t) => t.text).sort()).toEqual([...want].sort());
   });
 
+  it.each([
+    { name: 'both new', dupes: [] as string[], want: ['Added 2 documents'] },
+    {
+      name: 'both already there',
+      dupes: ['/d/a.md', '/d/b.md'],
+      want: ['a.md is already in your documents', 'b.md is already in your documents'],
+    },
+    { name: 'one of three already there', dupes: ['/d/a.md'], want: ['Added 2 documents', 'a.md is already in your documents'] },
+  ])('a folder dropped again: $name', async ({ dupes, want }) => {
+    const { w, store, notify } = setup();
+    await store.add(['/d']);
+    const files = dupes.length === 1 ? ['/d/a.md', '/d/b.md', '/d/c.md'] : ['/d/a.md', '/d/b.md'];
+    const docs = files.map((f, i) => documentInfo({ id: 30 + i, name: f.slice(3) }));
+    for (const [i, f] of files.entries()) {
+      w.emit(STREAM, ingestEvent({ job: 4, file: f, files: files.length, phase: 'done', document: docs[i], duplicate: dupes.includes(f) }));
+    }
+    w.app.ListDocuments.mockResolvedValue(docs);
+    w.app.GetDocument.mockResolvedValue({ document: docs[0], sections: [], summaries: [] });
+    w.emit(STREAM, { job: 4, phase: 'finished', documents: docs, failures: [] });
+    await settle();
+    expect(notify.items.map((t) => t.text).sort()).toEqual([...want].sort());
+  });
+
   it('skippedText names each file once', () => {
     expect(skippedText([{ file: 'C:\\d\\x.o', error: '' }], false)).toBe("Left out x.o (Chapel can't read it)");
   });
