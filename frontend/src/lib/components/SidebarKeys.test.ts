@@ -77,4 +77,62 @@ describe('the conversation list from the keyboard', () => {
     expect(open(2).tabIndex).toBe(0);
     expect(open(1).tabIndex).toBe(-1);
   });
+
+  it.each([
+    {
+      name: 'a rename ended with Enter: its row',
+      act: async () => {
+        await fireEvent.keyDown(open(2), { key: 'F2' });
+        await fireEvent.input(screen.getByTestId('rename-input'), { target: { value: 'Soups' } });
+        await fireEvent.keyDown(screen.getByTestId('rename-input'), { key: 'Enter' });
+      },
+      focused: () => open(2),
+    },
+    {
+      name: 'a rename cancelled with Esc: its row',
+      act: async () => {
+        await fireEvent.keyDown(open(3), { key: 'F2' });
+        await fireEvent.keyDown(screen.getByTestId('rename-input'), { key: 'Escape' });
+      },
+      focused: () => open(3),
+    },
+    {
+      name: 'a deletion: the row below',
+      act: async () => {
+        open(2).focus();
+        await fireEvent.keyDown(open(2), { key: 'Delete' });
+        await fireEvent.click(screen.getByTestId('confirm-delete'));
+      },
+      focused: () => open(3),
+    },
+    {
+      name: 'the last one deleted: the row above',
+      act: async () => {
+        open(3).focus();
+        await fireEvent.keyDown(open(3), { key: 'Delete' });
+        await fireEvent.click(screen.getByTestId('confirm-delete'));
+      },
+      focused: () => open(2),
+    },
+    {
+      name: 'pinning (the row moves to the pinned group): its row',
+      act: async () => {
+        const pinBtn = row(3).querySelector<HTMLElement>('[data-testid="pin-conversation"]')!;
+        pinBtn.focus();
+        await fireEvent.click(pinBtn);
+      },
+      focused: () => open(3),
+    },
+  ])('the focus after $name', async ({ act, focused }) => {
+    const w = await start();
+    w.app.PinConversation.mockImplementation(async (id: number, pinned: boolean) =>
+      conversation({ id, title: 'Trip', pinned, updated_at: Date.now() - 2000 }),
+    );
+    w.app.RenameConversation.mockImplementation(async (id: number, title: string) =>
+      conversation({ id, title, updated_at: Date.now() - 1000 }),
+    );
+    await act();
+    await settle();
+    expect(document.activeElement).toBe(focused());
+  });
 });
