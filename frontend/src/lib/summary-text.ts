@@ -25,14 +25,23 @@ export function sitsOut(e: EngineProgress): boolean {
   return !!e.sits_out && e.in_flight === 0;
 }
 
-/** "12 steps: 8 on this computer, 4 on Second Chapel" (a finished summary's engines; steps as the plan counts them). */
-export function madeBy(all: EngineProgress[]): string {
+/**
+ * "12 steps: 8 on this computer, 4 on Second Chapel" (a finished summary's
+ * engines; steps as the plan counts them). total, when known, is every step
+ * of the plan: a step that only passed one part up unchanged needed no
+ * engine, and is said so ("37 steps: 33 on this computer, 4 passed on as
+ * they were"), so the count agrees with the plan's.
+ */
+export function madeBy(all: EngineProgress[], total = 0): string {
   const engines = all.filter((e) => e.done > 0); // one that sat every step out made nothing
-  const total = engines.reduce((n, e) => n + e.done, 0);
-  if (total === 0) return '';
-  const head = `${total} ${total === 1 ? 'step' : 'steps'}`;
-  if (engines.length === 1) return `${head}, made on ${onEngine(engines[0].engine)}`;
-  return `${head}: ${engines.map((e) => `${e.done} on ${onEngine(e.engine)}`).join(', ')}`;
+  const written = engines.reduce((n, e) => n + e.done, 0);
+  if (written === 0) return '';
+  const steps = Math.max(total, written);
+  const head = `${steps} ${steps === 1 ? 'step' : 'steps'}`;
+  const passed = steps - written;
+  const rest = passed > 0 ? `, ${passed} passed on as ${passed === 1 ? 'it was' : 'they were'}` : '';
+  if (engines.length === 1 && !rest) return `${head}, made on ${onEngine(engines[0].engine)}`;
+  return `${head}: ${engines.map((e) => `${e.done} on ${onEngine(e.engine)}`).join(', ')}${rest}`;
 }
 
 function onEngine(engine: string): string {

@@ -234,3 +234,16 @@ describe('a summary while it runs and after', () => {
     expect(w.app.SummarizeAgain).not.toHaveBeenCalled();
   });
 });
+
+describe('who made a summary, against its plan', () => {
+  const local = (done: number) => ({ engine: 'local', done, in_flight: 0, tokens_per_second: 0 });
+  it.each([
+    { engines: [local(4)], total: 0, want: '4 steps, made on this computer' },
+    { engines: [local(4)], total: 4, want: '4 steps, made on this computer' },
+    { engines: [local(33)], total: 37, want: '37 steps: 33 on this computer, 4 passed on as they were' },
+    { engines: [local(3)], total: 4, want: '4 steps: 3 on this computer, 1 passed on as it was' },
+    { engines: [local(0)], total: 4, want: '' },
+  ])('$want', ({ engines, total, want }) => {
+    expect(madeBy(engines, total)).toBe(want);
+  });
+});
