@@ -150,9 +150,10 @@ export async function treeSteps({ page, step, out, model }) {
     await page.getByTestId('conversation-item').first().click();
   }
 
-  step('export the conversation as JSON, import it again: the same tree');
+  step('export the conversation as JSON: imported back it is skipped; once deleted, it comes back with the same tree');
   const file = join(out, 'tree-export.json');
-  const imported = await page.evaluate(
+  const original = await shownTree(page, convId);
+  const again = await page.evaluate(
     async ({ id, path }) => {
       const a = window.go.app.App;
       await a.ExportConversationTo(id, 'json', path);
@@ -160,8 +161,16 @@ export async function treeSteps({ page, step, out, model }) {
     },
     { id: convId, path: file },
   );
+  if (again.conversations !== 0 || again.skipped !== 1) throw new Error(`import back ${JSON.stringify(again)}: want it skipped`);
+  const imported = await page.evaluate(
+    async ({ id, path }) => {
+      const a = window.go.app.App;
+      await a.DeleteConversation(id);
+      return a.ImportPath(path);
+    },
+    { id: convId, path: file },
+  );
   if (imported.conversations !== 1 || imported.messages !== 5) throw new Error(`import ${JSON.stringify(imported)}`);
-  const original = await shownTree(page, convId);
   const copy = await shownTree(page, imported.conversation_ids[0]);
   if (JSON.stringify(copy) !== JSON.stringify(original)) throw new Error(`imported ${JSON.stringify(copy)}, exported ${JSON.stringify(original)}`);
 
