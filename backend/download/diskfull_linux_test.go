@@ -3,34 +3,17 @@ package download
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/chapelapp/chapel/backend/apperr"
 	"github.com/chapelapp/chapel/backend/download/dltest"
+	"github.com/chapelapp/chapel/backend/testdisk"
 )
 
-// smallDisk mounts a 2 MB tmpfs (root only) and returns its folder.
-func smallDisk(t *testing.T) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a small tmpfs needs root")
-	}
-	dir := filepath.Join(t.TempDir(), "small")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs here: %v %s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("umount", dir).Run() })
-	return dir
-}
-
 func TestDiskFull(t *testing.T) {
-	dir := smallDisk(t)
+	dir := testdisk.Small(t, 2<<20)
 	data := payload(3 << 20)
 
 	// The size is known: refused before a byte is fetched.
