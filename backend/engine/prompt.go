@@ -155,6 +155,11 @@ func (e *Local) fitPrompt(req Request) ([]llama.Token, promptFit, error) {
 		return toks, promptFit{}, nil
 	}
 	reserve := min(max(req.MaxTokens, 256), nctx/4)
+	if req.Whole {
+		// An API client says how long the reply may be; a request that fits
+		// with that is answered, as from other OpenAI-compatible servers.
+		reserve = min(max(req.MaxTokens, 1), nctx-1)
+	}
 	budget := nctx - reserve
 	msgs := req.Messages
 	dropped := 0

@@ -204,6 +204,9 @@ func TestWholeOrFitted(t *testing.T) {
 		{"oldest turn needed whole", turns, true, 0, false, true},
 		{"one message too long, its end kept", []Message{{Role: RoleUser, Content: long}}, false, 0, true, false},
 		{"one message too long, whole", []Message{{Role: RoleUser, Content: long}}, true, 0, false, true},
+		// 221 tokens: over the window's budget (192, a quarter kept for the
+		// reply), within the API's (240 with the 16 asked for).
+		{"whole, fits with the reply asked for", []Message{{Role: RoleUser, Content: strings.Repeat("the cat ", 50)}}, true, 0, false, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -219,7 +222,7 @@ func TestWholeOrFitted(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if fit.dropped != c.dropped || len(toks) > 256-min(max(16, 256), 256/4) {
+			if fit.dropped != c.dropped || len(toks) > 256-16 || !c.whole && len(toks) > 256-min(max(16, 256), 256/4) {
 				t.Errorf("dropped %d turns, %d tokens; want %d dropped and a prompt within the budget", fit.dropped, len(toks), c.dropped)
 			}
 			if (fit.cut > 0) != c.cut {

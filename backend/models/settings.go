@@ -348,13 +348,21 @@ func (m *Manager) SaveBoth(ctx context.Context, global chat.Settings, path strin
 	if err := apperr.Problems(ps); err != nil {
 		return global, SettingsView{}, err
 	}
+	prev, err := chat.LoadSettings(ctx, m.st)
+	if err != nil {
+		return global, SettingsView{}, err
+	}
 	saved, err := chat.SaveSettings(ctx, m.st, global)
 	if err != nil || path == "" {
 		return saved, SettingsView{}, err
 	}
 	v, err := m.SaveSettings(ctx, path, s)
 	if err != nil {
-		return saved, v, err
+		// The model's could not be saved (its reload failed): every model's go back too.
+		if _, rerr := chat.SaveSettings(ctx, m.st, prev); rerr != nil {
+			m.log.Warn("could not put every model's settings back", "err", rerr)
+		}
+		return prev, SettingsView{}, err
 	}
 	// The model's save records its thinking in every model's settings: read them again.
 	saved, err = chat.LoadSettings(ctx, m.st)

@@ -347,3 +347,44 @@ func TestSaveBoth(t *testing.T) {
 		})
 	}
 }
+
+// reloadFails loads once; every later load (a reload with new settings) fails.
+type reloadFails struct {
+	loadEngine
+	loads int
+}
+
+func (e *reloadFails) Load(ctx context.Context, path string, o engine.LoadOptions) (engine.ModelInfo, error) {
+	e.loads++
+	if e.loads > 1 {
+		return engine.ModelInfo{}, apperr.New(apperr.Unavailable, "not enough memory for that context")
+	}
+	return e.loadEngine.Load(ctx, path, o)
+}
+
+// TestSaveBothPutsBackOnAFailedReload: the model's settings saved, its
+// reload failed: every model's settings go back as they were too.
+func TestSaveBothPutsBackOnAFailedReload(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	eng := &reloadFails{}
+	m := NewManager(eng, st, nil, nil, engine.LoadOptions{})
+	path := headerModel(t, 2048)
+	if _, err := m.Load(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := chat.LoadSettings(ctx, st)
+	g := before
+	g.MaxTokens = 200
+	s := Settings{ContextSize: 1024, Temperature: 0.2, TopK: 10, TopP: 0.9, MinP: 0.1, RepeatPenalty: 1.2}
+	if _, _, err := m.SaveBoth(ctx, g, path, s); err == nil || !strings.Contains(apperr.Message(err), "not enough memory") {
+		t.Fatalf("SaveBoth = %v, want the failed reload's error", err)
+	}
+	after, _ := chat.LoadSettings(ctx, st)
+	if !reflect.DeepEqual(after, before) {
+		t.Errorf("every model's settings after the failed reload %+v, want them as before %+v", after, before)
+	}
+	if v, _ := m.Settings(ctx, path); v.Saved {
+		t.Errorf("the model's settings stayed saved: %+v", v.Values)
+	}
+}

@@ -26,7 +26,8 @@ export function runShortcut(e: KeyboardEvent): void {
       search.show();
       return;
     case 'stop':
-      if (chat.generating && !search.open && !ui.shortcutsOpen) {
+      // Esc closes what is open first (the search, the shortcut list, the sidebar drawer).
+      if (chat.generating && !search.open && !ui.shortcutsOpen && !ui.drawerOpen) {
         e.preventDefault();
         void chat.stop();
       }
