@@ -1,6 +1,7 @@
 package app
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -117,5 +118,21 @@ func TestCLIOnADamagedDatabase(t *testing.T) {
 		if err == nil || !strings.Contains(string(out), "is damaged") || !strings.Contains(string(out), "Open Chapel's window: it offers to recover") {
 			t.Errorf("chapel %s: %v, %q; want the damage and where to recover", strings.Join(args, " "), err, out)
 		}
+	}
+}
+
+// TestExportToDevNull: /dev/null is a character device but no terminal:
+// the archive goes there (it was refused as "a terminal cannot show").
+func TestExportToDevNull(t *testing.T) {
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Skip(err)
+	}
+	defer null.Close()
+	cmd := chapelCmd(t.TempDir(), "export")
+	var stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = null, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Errorf("chapel export > %s: %v %q", os.DevNull, err, stderr.String())
 	}
 }

@@ -143,7 +143,8 @@ func (s *services) recoverAbandoned(ctx context.Context) {
 	} else if n > 0 {
 		s.log.Info("summaries left unfinished by the last run will resume when run again", "count", n)
 	}
-	if n, err := s.store.DropEmptyConversations(ctx); err != nil {
+	// Empty for ten minutes at least: one made just now may be another window's, open.
+	if n, err := s.store.DropEmptyConversations(ctx, time.Now().Add(-10*time.Minute).UnixMilli()); err != nil {
 		s.log.Warn("could not tidy the empty conversations", "err", err)
 	} else if n > 0 {
 		s.log.Info("removed conversations left empty", "count", n)

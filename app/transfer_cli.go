@@ -121,12 +121,6 @@ func exportName(convID int64, format string) string {
 	return fmt.Sprintf("chapel-conversation-%d.%s", convID, format)
 }
 
-// isTerminal reports whether f is a terminal (a character device).
-func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
 func dirOf(path string) string {
 	for i := len(path) - 1; i >= 0; i-- {
 		if os.IsPathSeparator(path[i]) {

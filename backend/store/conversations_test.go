@@ -184,6 +184,13 @@ func TestDropEmptyConversations(t *testing.T) {
 			}
 			return c, err
 		}, true},
+		{"empty, but made after the cutoff", func() (Conversation, error) {
+			c, err := s.CreateConversation(ctx, "", "")
+			if err == nil {
+				_, err = s.db.ExecContext(ctx, `UPDATE conversations SET created_at = ? WHERE id = ?`, int64(1)<<50, c.ID)
+			}
+			return c, err
+		}, true},
 		{"about a document", func() (Conversation, error) {
 			c, err := s.DocumentConversation(ctx, d.ID, "")
 			if err == nil {
@@ -200,7 +207,8 @@ func TestDropEmptyConversations(t *testing.T) {
 		}
 		made[i] = c
 	}
-	n, err := s.DropEmptyConversations(ctx)
+	cutoff := s.nowMS() + 1 // everything made above is older, but the one dated far ahead
+	n, err := s.DropEmptyConversations(ctx, cutoff)
 	if err != nil || n != 1 {
 		t.Fatalf("DropEmptyConversations = %d, %v; want 1", n, err)
 	}
@@ -213,7 +221,7 @@ func TestDropEmptyConversations(t *testing.T) {
 			t.Errorf("%s: GetConversation err = %v, want not found", tt.name, err)
 		}
 	}
-	if n, err := s.DropEmptyConversations(ctx); err != nil || n != 0 {
+	if n, err := s.DropEmptyConversations(ctx, cutoff); err != nil || n != 0 {
 		t.Errorf("second run = %d, %v; want 0", n, err)
 	}
 }

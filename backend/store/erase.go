@@ -69,6 +69,9 @@ func (r reserve) ensure() {
 	}
 	size := r.want()
 	if fi, err := os.Stat(r.path); err == nil && fi.Size() >= size {
+		if fi.Size() > size {
+			_ = os.Truncate(r.path, size) // made before, by an older Chapel or on a larger disk
+		}
 		return
 	}
 	tmp := r.path + ".tmp"

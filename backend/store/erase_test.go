@@ -75,7 +75,7 @@ func TestReserveFitsItsDisk(t *testing.T) {
 		{"size unknown", -1, -1, size},
 		{"made before", size, 500 << 30, size},
 		{"half made", size / 2, 500 << 30, size},
-		{"made before on a disk now found small", size, 2 * size, size},
+		{"made before, larger than this disk now allows: shrunk", size, 2 * size, 2 * size / reserveShare},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
