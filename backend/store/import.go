@@ -62,11 +62,15 @@ func (s *Store) ImportConversations(ctx context.Context, cs []ImportedConversati
 // stopped.
 func (s *Store) ImportStream(ctx context.Context, next ImportSource) (ImportResult, error) {
 	res := ImportResult{ConversationIDs: []int64{}}
-	err := s.inTx(ctx, "could not import the conversations", func(tx *sql.Tx) error {
+	// What each conversation here holds now, as its export would carry it:
+	// read before the write transaction, which then holds the lock only
+	// for the import itself.
+	here, err := s.currentKeys(ctx)
+	if err != nil {
+		return res, err
+	}
+	err = s.inTx(ctx, "could not import the conversations", func(tx *sql.Tx) error {
 		now := s.nowMS()
-		if err := keyUnkeyed(ctx, tx); err != nil {
-			return fmt.Errorf("fingerprint the conversations here: %w", err)
-		}
 		for n := 0; ; n++ {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -82,11 +86,11 @@ func (s *Store) ImportStream(ctx context.Context, next ImportSource) (ImportResu
 				return err
 			}
 			key := importKey(ic)
-			var here int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM conversations WHERE import_key = ?`, key).Scan(&here); err != nil {
+			var stored int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM conversations WHERE import_key = ?`, key).Scan(&stored); err != nil {
 				return err
 			}
-			if here > 0 {
+			if stored > 0 || here[key] {
 				res.Skipped++
 				continue
 			}
@@ -126,53 +130,44 @@ func importKey(ic ImportedConversation) string {
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
-// keyUnkeyed gives each conversation without an import key (begun here,
-// or imported before keys were kept) the key its export would have, so an
-// export of this Chapel imported back, or a file imported once before, is
-// recognised too. An export lists a conversation's messages in the order
-// they were written, as their ids here are; a key is made once and kept.
-func keyUnkeyed(ctx context.Context, tx *sql.Tx) error {
-	rows, err := tx.QueryContext(ctx, `SELECT id, created_at FROM conversations WHERE import_key IS NULL`)
-	if err != nil {
-		return err
-	}
-	type unkeyed struct{ id, created int64 }
-	var todo []unkeyed
-	for rows.Next() {
-		var u unkeyed
-		if err := rows.Scan(&u.id, &u.created); err != nil {
-			rows.Close()
-			return err
-		}
-		todo = append(todo, u)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	for _, u := range todo {
-		ic := ImportedConversation{CreatedAt: u.created}
-		mrows, err := tx.QueryContext(ctx, `SELECT id, coalesce(parent_id, 0), role, content FROM messages WHERE conversation_id = ? ORDER BY id`, u.id)
+// currentKeys is the import key of every conversation here as it is now
+// (its creation time and messages in the order written, as its export
+// lists them): an export of this Chapel imported back, or a file imported
+// before, is recognised even when the conversation has no stored key or
+// has been written in since its key was stored.
+func (s *Store) currentKeys(ctx context.Context) (map[string]bool, error) {
+	keys := map[string]bool{}
+	err := s.readTx(ctx, "could not read the conversations here", func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT c.id, c.created_at, coalesce(m.id, 0), coalesce(m.parent_id, 0), coalesce(m.role, ''), coalesce(m.content, '')
+			FROM conversations c LEFT JOIN messages m ON m.conversation_id = c.id ORDER BY c.id, m.id`)
 		if err != nil {
 			return err
 		}
-		for mrows.Next() {
+		defer rows.Close()
+		var cur ImportedConversation
+		id := int64(-1)
+		for rows.Next() {
+			var cid, created int64
 			var m Message
-			if err := mrows.Scan(&m.ID, &m.ParentID, &m.Role, &m.Content); err != nil {
-				mrows.Close()
+			if err := rows.Scan(&cid, &created, &m.ID, &m.ParentID, &m.Role, &m.Content); err != nil {
 				return err
 			}
-			ic.Messages = append(ic.Messages, m)
+			if cid != id {
+				if id >= 0 {
+					keys[importKey(cur)] = true
+				}
+				id, cur = cid, ImportedConversation{CreatedAt: created}
+			}
+			if m.ID != 0 {
+				cur.Messages = append(cur.Messages, m)
+			}
 		}
-		mrows.Close()
-		if err := mrows.Err(); err != nil {
-			return err
+		if id >= 0 {
+			keys[importKey(cur)] = true
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE conversations SET import_key = ? WHERE id = ?`, importKey(ic), u.id); err != nil {
-			return err
-		}
-	}
-	return nil
+		return rows.Err()
+	})
+	return keys, err
 }
 
 // checkImported tidies an imported conversation and refuses one whose

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/chapelapp/chapel/backend/apperr"
+	"github.com/chapelapp/chapel/backend/store"
 )
 
 // zipped is a zip archive of the named files.
@@ -112,6 +113,22 @@ func TestImportAgainSkips(t *testing.T) {
 			if len(after) != len(before) {
 				t.Errorf("%d conversations after importing back, want %d", len(after), len(before))
 			}
+		}
+		// Written in since that import, exported again and imported back: still one.
+		d, err := src.ConversationDetail(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := d.Messages[len(d.Messages)-1]
+		if _, err := src.AddMessagesAfter(ctx, last.ID, store.Message{ConversationID: 1, Role: "user", Content: "And in winter?"}); err != nil {
+			t.Fatal(err)
+		}
+		var again bytes.Buffer
+		if err := (Exporter{Store: src}).ConversationJSON(ctx, 1, &again); err != nil {
+			t.Fatal(err)
+		}
+		if res, err := Import(ctx, src, again.Bytes()); err != nil || res.Conversations != 0 || res.Skipped != 1 {
+			t.Errorf("import back after writing in it: %+v, %v; want it skipped", res, err)
 		}
 	})
 	for _, c := range cases {
