@@ -156,9 +156,10 @@ func (e *Local) fitPrompt(req Request) ([]llama.Token, promptFit, error) {
 	}
 	reserve := min(max(req.MaxTokens, 256), nctx/4)
 	if req.Whole {
-		// An API client says how long the reply may be; a request that fits
-		// with that is answered, as from other OpenAI-compatible servers.
-		reserve = min(max(req.MaxTokens, 1), nctx-1)
+		// An API client says how long the reply may be: a prompt that fits
+		// with that room is answered. A reply asked longer than a quarter
+		// of the context gets the quarter, and goes on past it by shifting.
+		reserve = min(max(req.MaxTokens, 1), nctx/4)
 	}
 	budget := nctx - reserve
 	msgs := req.Messages

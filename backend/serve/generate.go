@@ -277,7 +277,7 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request, f samplingFiel
 		return m
 	}
 	if chat {
-		ev.send(chunk(map[string]any{"role": engine.RoleAssistant, "content": ""}, nil))
+		ev.later(chunk(map[string]any{"role": engine.RoleAssistant, "content": ""}, nil))
 	}
 	res, err := s.eng.Generate(ctx, req, func(p string) {
 		if chat {
@@ -288,6 +288,11 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request, f samplingFiel
 	})
 	switch {
 	case ctx.Err() != nil:
+		return
+	case err != nil && !ev.started:
+		// Refused before a word was written (a prompt too long for the
+		// context, a bad request): an HTTP error, as without streaming.
+		s.engineError(w, err)
 		return
 	case err != nil:
 		s.log.Warn("API stream failed", "err", err)
@@ -311,21 +316,45 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request, f samplingFiel
 }
 
 // events writes server-sent events.
+// The stream starts (200 and its headers) with the first event sent, so
+// an error before any (the prompt refused) can still be an HTTP status.
 type events struct {
-	w  http.ResponseWriter
-	fl http.Flusher
+	w       http.ResponseWriter
+	fl      http.Flusher
+	started bool
+	pending []any // sent when the stream starts
 }
 
 func newEvents(w http.ResponseWriter) *events {
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
 	fl, _ := w.(http.Flusher)
 	return &events{w: w, fl: fl}
 }
 
+// later queues v to go first when the stream starts.
+func (e *events) later(v any) { e.pending = append(e.pending, v) }
+
+func (e *events) start() {
+	if e.started {
+		return
+	}
+	e.started = true
+	e.w.Header().Set("Content-Type", "text/event-stream")
+	e.w.Header().Set("Cache-Control", "no-cache")
+	e.w.Header().Set("X-Accel-Buffering", "no")
+	e.w.WriteHeader(http.StatusOK)
+	pending := e.pending
+	e.pending = nil
+	for _, v := range pending {
+		e.write(v)
+	}
+}
+
 func (e *events) send(v any) {
+	e.start()
+	e.write(v)
+}
+
+func (e *events) write(v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return
@@ -337,6 +366,7 @@ func (e *events) send(v any) {
 }
 
 func (e *events) done() {
+	e.start()
 	fmt.Fprint(e.w, "data: [DONE]\n\n")
 	if e.fl != nil {
 		e.fl.Flush()

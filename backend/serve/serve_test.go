@@ -322,6 +322,9 @@ func TestBadRequests(t *testing.T) {
 		{"image part", `{"messages": [{"role": "user", "content": [{"type": "image_url"}]}]}`, `"image_url"`},
 		{"temperature", `{"messages": [{"role": "user", "content": "x"}], "temperature": 9}`, "between 0 and 2"},
 		{"stop", `{"messages": [{"role": "user", "content": "x"}], "stop": ["\n"]}`, "stop sequences"},
+		{"too long for the context", `{"messages": [{"role": "user", "content": "` + strings.Repeat("the cat sat on the mat ", 300) + `"}]}`, "context of 512 tokens"},
+		{"too long, streamed: still an HTTP error", `{"stream": true, "messages": [{"role": "user", "content": "` + strings.Repeat("the cat sat on the mat ", 300) + `"}]}`,
+			"context of 512 tokens"},
 	}
 	for _, c := range cases {
 		resp, body := f.post(t, "/v1/chat/completions", token, c.body)
