@@ -110,12 +110,18 @@ func Problems(ps []Problem) error {
 	return &Error{Code: Invalid, Msg: strings.Join(msgs, "; "), Fields: fields}
 }
 
-// FieldsOf returns the fields of the outermost coded error in err's chain
-// that names them (nil when none does).
+// FieldsOf returns the fields of the first coded error in err's chain that
+// names any (nil when none does).
 func FieldsOf(err error) map[string]string {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Fields
+	for err != nil {
+		var e *Error
+		if !errors.As(err, &e) {
+			return nil
+		}
+		if len(e.Fields) > 0 {
+			return e.Fields
+		}
+		err = e.Err
 	}
 	return nil
 }

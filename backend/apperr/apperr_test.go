@@ -42,3 +42,11 @@ func TestProblems(t *testing.T) {
 		t.Error("an error without fields has fields")
 	}
 }
+
+func TestFieldsOfLooksPastAnErrorWithoutFields(t *testing.T) {
+	inner := Problems([]Problem{{"seed", "bad seed"}})
+	outer := Wrap(Invalid, inner, "could not save")
+	if got := FieldsOf(fmt.Errorf("save: %w", outer)); !reflect.DeepEqual(got, map[string]string{"seed": "bad seed"}) {
+		t.Errorf("FieldsOf = %v, want the inner error's fields", got)
+	}
+}

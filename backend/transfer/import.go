@@ -208,7 +208,7 @@ func readZipFile(ctx context.Context, f *zip.File) ([]byte, error) {
 		return nil, apperr.Wrap(apperr.Invalid, err, "the archive's %s cannot be read", f.Name)
 	}
 	defer rc.Close()
-	return io.ReadAll(&guarded{ctx: ctx, r: rc, limit: MaxImportBytes, what: "the archive's " + f.Name, broken: "is damaged"})
+	return io.ReadAll(&guarded{stopped: ctx.Err, r: rc, limit: MaxImportBytes, what: "the archive's " + f.Name, broken: "is damaged"})
 }
 
 // parseChapel reads conversation i (from 0) of Chapel's own JSON.

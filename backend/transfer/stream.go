@@ -20,14 +20,14 @@ import (
 // what it reads (what, broken: "the archive's conversations.json", "is
 // damaged").
 type guarded struct {
-	ctx          context.Context
+	stopped      func() error // the import's ctx.Err: io.Reader has no ctx of its own
 	r            io.Reader
 	n, limit     int64
 	what, broken string
 }
 
 func (g *guarded) Read(p []byte) (int, error) {
-	if err := g.ctx.Err(); err != nil {
+	if err := g.stopped(); err != nil {
 		return 0, err
 	}
 	n, err := g.r.Read(p)
@@ -48,7 +48,7 @@ type itemParser func(raw json.RawMessage, i int) (store.ImportedConversation, er
 // conversation to know the format, and returns a source that yields it and
 // then the others, one at a time.
 func openJSON(ctx context.Context, r io.Reader, what, broken string) (*source, error) {
-	g := &guarded{ctx: ctx, r: r, limit: MaxImportBytes, what: what, broken: broken}
+	g := &guarded{stopped: ctx.Err, r: r, limit: MaxImportBytes, what: what, broken: broken}
 	br := bufio.NewReaderSize(g, 64<<10)
 	first, base, err := skipSpace(br)
 	if err != nil {

@@ -111,7 +111,10 @@ export class ModelSettingsStore {
           'error',
           `Couldn't save settings: ${n === 1 ? 'one setting needs' : `${n} settings need`} a change (marked in red)`,
         );
-      else this.notify.error(e, "Couldn't save settings");
+      else {
+        this.error = toApiError(e).message; // no field named: the model section's line says it too
+        this.notify.error(e, "Couldn't save settings");
+      }
       return false;
     } finally {
       this.saving = settings.saving = false;
