@@ -287,6 +287,8 @@ func TestSummarizeCLIRefusals(t *testing.T) {
 
 // TestSummarizeDocumentDeleted deletes the document `chapel summarize` is
 // summarising from another process: the summary ends saying so.
+// The document is long (some 400 steps on the tiny model) so the summary is
+// still running when the delete comes, however fast the machine.
 func TestSummarizeDocumentDeleted(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a summary on a real model")
@@ -294,7 +296,7 @@ func TestSummarizeDocumentDeleted(t *testing.T) {
 	home := t.TempDir()
 	model := testmodel.Tiny(t, gguf.ChatMLTemplate)
 	doc := filepath.Join(t.TempDir(), "valleys.md")
-	if err := os.WriteFile(doc, []byte(longText(40)), 0o644); err != nil {
+	if err := os.WriteFile(doc, []byte(longText(400)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	sum := chapelCmd(home, "summarize", "--model", model, doc)
