@@ -105,7 +105,7 @@ func summarizeFiles(ctx context.Context, svc *services, modelPath string, req su
 		code = 1
 	}
 	if len(out.Skipped) > 0 {
-		fmt.Fprintf(os.Stderr, "chapel: %s\n", termLine(skippedLine(out.Skipped)))
+		fmt.Fprintf(os.Stderr, "chapel: %s\n", termLine(skippedLine(out.Skipped, out.SkippedMore)))
 	}
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetEscapeHTML(false)
@@ -297,20 +297,23 @@ const skippedMax = 10
 // skippedLine names the files of folders that were left out, each with
 // why: "skipped 2 files: d/ls (Chapel can't read files of this kind yet),
 // d/pipe (…)"; past skippedMax, the rest are counted.
-func skippedLine(skipped []ingest.Failure) string {
+func skippedLine(skipped []ingest.Failure, more int) string {
+	total := len(skipped) + more
 	noun := "files"
-	if len(skipped) == 1 {
+	if total == 1 {
 		noun = "file"
 	}
 	parts := make([]string, 0, min(len(skipped), skippedMax)+1)
 	for i, f := range skipped {
 		if i == skippedMax {
-			parts = append(parts, fmt.Sprintf("and %d more", len(skipped)-skippedMax))
 			break
 		}
 		parts = append(parts, fmt.Sprintf("%s (%s)", f.File, f.Error))
 	}
-	return fmt.Sprintf("skipped %d %s: %s", len(skipped), noun, strings.Join(parts, ", "))
+	if rest := total - len(parts); rest > 0 {
+		parts = append(parts, fmt.Sprintf("and %d more", rest))
+	}
+	return fmt.Sprintf("skipped %d %s: %s", total, noun, strings.Join(parts, ", "))
 }
 
 // summaryError is the line a failed summary of doc prints. A document

@@ -29,15 +29,18 @@ func TestSkippedLine(t *testing.T) {
 	}
 	cases := []struct {
 		skipped []ingest.Failure
+		more    int
 		want    string
 	}{
-		{[]ingest.Failure{{File: "d/ls", Error: "Chapel can't read files of this kind yet"}},
+		{[]ingest.Failure{{File: "d/ls", Error: "Chapel can't read files of this kind yet"}}, 0,
 			"skipped 1 file: d/ls (Chapel can't read files of this kind yet)"},
-		{[]ingest.Failure{{File: "d/ls", Error: "a"}, {File: "d/pipe", Error: "b"}}, "skipped 2 files: d/ls (a), d/pipe (b)"},
-		{many, "skipped 12 files: d/f0 (why), d/f1 (why), d/f2 (why), d/f3 (why), d/f4 (why), d/f5 (why), d/f6 (why), d/f7 (why), d/f8 (why), d/f9 (why), and 2 more"},
+		{[]ingest.Failure{{File: "d/ls", Error: "a"}, {File: "d/pipe", Error: "b"}}, 0, "skipped 2 files: d/ls (a), d/pipe (b)"},
+		{many, 0, "skipped 12 files: d/f0 (why), d/f1 (why), d/f2 (why), d/f3 (why), d/f4 (why), d/f5 (why), d/f6 (why), d/f7 (why), d/f8 (why), d/f9 (why), and 2 more"},
+		{many, 5000, "skipped 5012 files: d/f0 (why), d/f1 (why), d/f2 (why), d/f3 (why), d/f4 (why), d/f5 (why), d/f6 (why), d/f7 (why), d/f8 (why), d/f9 (why), and 5002 more"},
+		{many[:1], 3, "skipped 4 files: d/f0 (why), and 3 more"},
 	}
 	for _, c := range cases {
-		if got := skippedLine(c.skipped); got != c.want {
+		if got := skippedLine(c.skipped, c.more); got != c.want {
 			t.Errorf("%q, want %q", got, c.want)
 		}
 	}

@@ -56,7 +56,13 @@ type Event struct {
 	Documents []store.Document `json:"documents"`
 	Failures  []Failure        `json:"failures"`
 	Skipped   []Failure        `json:"skipped"`
+	// SkippedMore counts the files left out past the first SkippedNamed.
+	SkippedMore int `json:"skipped_more"`
 }
+
+// SkippedNamed is how many files left out of folders an outcome names; the
+// rest are counted (a dropped source tree may hold thousands).
+const SkippedNamed = 100
 
 // Failure is a file that could not be added (or, in Skipped, a file of a
 // folder that was left out), with a sentence saying why.
@@ -69,9 +75,10 @@ type Failure struct {
 // the files that failed, and the files of folders that were skipped
 // (formats Chapel does not read; hidden files are left out silently).
 type Outcome struct {
-	Documents []store.Document `json:"documents"`
-	Failures  []Failure        `json:"failures"`
-	Skipped   []Failure        `json:"skipped"`
+	Documents   []store.Document `json:"documents"`
+	Failures    []Failure        `json:"failures"`
+	Skipped     []Failure        `json:"skipped"`
+	SkippedMore int              `json:"skipped_more"` // left out past the first SkippedNamed
 }
 
 // eventEvery spaces the reading and extracting events of a file.
@@ -123,14 +130,14 @@ func (s *Service) ingest(ctx context.Context, job int64, paths []string, onEvent
 	}
 	out := Outcome{Documents: []store.Document{}, Failures: []Failure{}, Skipped: []Failure{}}
 	finish := func(err error) (Outcome, error) {
-		onEvent(Event{Job: job, Phase: PhaseFinished, Documents: out.Documents, Failures: out.Failures, Skipped: out.Skipped})
+		onEvent(Event{Job: job, Phase: PhaseFinished, Documents: out.Documents, Failures: out.Failures, Skipped: out.Skipped, SkippedMore: out.SkippedMore})
 		return out, err
 	}
-	items, skipped, err := expand(ctx, paths)
+	items, skipped, more, err := expand(ctx, paths)
 	if err != nil {
 		return finish(canceled(err))
 	}
-	out.Skipped = append(out.Skipped, skipped...)
+	out.Skipped, out.SkippedMore = append(out.Skipped, skipped...), more
 	if err := s.makeDir(); err != nil {
 		err = apperr.Wrap(apperr.Unavailable, err, "Chapel could not create its documents folder %s", s.dir)
 		for _, it := range items {

@@ -118,9 +118,9 @@ func TestEventJSON(t *testing.T) {
 		want []string
 	}{
 		{Event{Job: 1, File: "/x/a.pdf", Phase: PhaseDone, Document: &d, Duplicate: true},
-			[]string{"job", "file", "index", "files", "phase", "bytes_done", "bytes_total", "pages_done", "pages_total", "document", "duplicate", "error", "documents", "failures", "skipped"}},
+			[]string{"job", "file", "index", "files", "phase", "bytes_done", "bytes_total", "pages_done", "pages_total", "document", "duplicate", "error", "documents", "failures", "skipped", "skipped_more"}},
 		{Event{Job: 1, Phase: PhaseFinished, Documents: []store.Document{d}, Failures: []Failure{{File: "b", Error: "no"}}},
-			[]string{"job", "file", "index", "files", "phase", "bytes_done", "bytes_total", "pages_done", "pages_total", "duplicate", "error", "documents", "failures", "skipped"}},
+			[]string{"job", "file", "index", "files", "phase", "bytes_done", "bytes_total", "pages_done", "pages_total", "duplicate", "error", "documents", "failures", "skipped", "skipped_more"}},
 	} {
 		b, err := json.Marshal(c.ev)
 		if err != nil {

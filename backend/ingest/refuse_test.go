@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -138,4 +139,23 @@ func waitFinished(t *testing.T, s *Service, job int64) Event {
 	}
 	t.Fatalf("job %d did not finish", job)
 	return Event{}
+}
+
+// TestSkippedNamedThenCounted: a folder of many files Chapel does not read
+// (a source tree) names the first SkippedNamed and counts the rest, in the
+// outcome and its "finished" event.
+func TestSkippedNamedThenCounted(t *testing.T) {
+	e := newEnv(t)
+	e.write("tree/readme.md", markdownFile("treeword"))
+	for i := range SkippedNamed + 7 {
+		e.write(fmt.Sprintf("tree/f%03d.o", i), []byte("\x7fELF"))
+	}
+	job, err := e.svc.Start([]string{filepath.Join(e.in, "tree")}, func(string, any) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fin := waitFinished(t, e.svc, job.ID)
+	if len(fin.Skipped) != SkippedNamed || fin.SkippedMore != 7 || len(fin.Documents) != 1 {
+		t.Errorf("%d named, %d more, %d documents; want %d, 7, 1", len(fin.Skipped), fin.SkippedMore, len(fin.Documents), SkippedNamed)
+	}
 }

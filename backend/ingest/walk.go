@@ -27,8 +27,9 @@ const maxDepth = 64
 // folders, files in formats Chapel can't read and folders already seen
 // (symbolic-link loops). A path listed twice is added once. The files of a
 // folder that were skipped (but hidden ones) come back in skipped, each
-// with why. Only cancellation stops it.
-func expand(ctx context.Context, paths []string) (items []item, skipped []Failure, err error) {
+// with why, the first SkippedNamed of them; more counts the rest. Only
+// cancellation stops it.
+func expand(ctx context.Context, paths []string) (items []item, skipped []Failure, more int, err error) {
 	w := &walker{files: map[string]bool{}, dirs: map[string]bool{}}
 	for _, p := range paths {
 		if strings.TrimSpace(p) == "" {
@@ -43,7 +44,7 @@ func expand(ctx context.Context, paths []string) (items []item, skipped []Failur
 			n := len(w.items)
 			if err := w.dir(ctx, p, 0); err != nil {
 				if ctx.Err() != nil {
-					return nil, nil, ctx.Err()
+					return nil, nil, 0, ctx.Err()
 				}
 				w.items = append(w.items, item{path: p, err: folderError(err)})
 			} else if len(w.items) == n {
@@ -59,15 +60,16 @@ func expand(ctx context.Context, paths []string) (items []item, skipped []Failur
 			w.add(p)
 		}
 		if err := ctx.Err(); err != nil {
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
 	}
-	return w.items, w.skipped, nil
+	return w.items, w.skipped, w.more, nil
 }
 
 type walker struct {
 	items   []item
-	skipped []Failure       // files of folders not added, with why
+	skipped []Failure       // files of folders not added, with why (the first SkippedNamed)
+	more    int             // files of folders not added past those
 	files   map[string]bool // real paths added
 	dirs    map[string]bool // real paths of folders walked
 }
@@ -141,6 +143,10 @@ func (w *walker) dir(ctx context.Context, path string, depth int) error {
 // skip records a file of a folder that is not added. Each folder is walked
 // once, so each file is named once.
 func (w *walker) skip(path, why string) {
+	if len(w.skipped) >= SkippedNamed {
+		w.more++
+		return
+	}
 	w.skipped = append(w.skipped, Failure{File: path, Error: why})
 }
 

@@ -160,6 +160,8 @@ export interface IngestEvent {
   failures?: IngestFailure[] | null;
   /** "finished" only: files of dropped folders left out (not documents Chapel reads), each with why. */
   skipped?: IngestFailure[] | null;
+  /** "finished" only: files left out past those named in skipped (a large tree names its first 100). */
+  skipped_more?: number;
 }
 
 export interface IngestJob {

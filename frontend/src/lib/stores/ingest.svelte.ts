@@ -177,7 +177,7 @@ export class IngestStore {
     const added: DocumentInfo[] = (ev.documents ?? []).filter((d) => d && typeof d.id === 'number');
     // Files of a dropped folder left out: named once, in one toast, so none goes unnoticed.
     const skipped = (ev.skipped ?? []).filter((f) => f?.file);
-    if (skipped.length && !canceled) this.notify.info(skippedText(skipped, added.length === 0 && !failures.length));
+    if (skipped.length && !canceled) this.notify.info(skippedText(skipped, added.length === 0 && !failures.length, ev.skipped_more ?? 0));
     await this.documents.refresh();
     if (canceled) {
       this.notify.info(added.length ? `Stopped adding documents; ${added.length} added` : 'Stopped adding documents');
@@ -217,16 +217,18 @@ const SKIPPED_NAMED = 3;
  * several "Left out 5 files Chapel doesn't read: a.xyz, b.bin, c.o and 2 more";
  * nothingElse: no document came of the drop, and the toast says so first.
  */
-export function skippedText(skipped: IngestFailure[], nothingElse: boolean): string {
+export function skippedText(skipped: IngestFailure[], nothingElse: boolean, more = 0): string {
   const head = nothingElse ? 'No documents were found to add. ' : '';
-  if (skipped.length === 1) {
+  const total = skipped.length + more;
+  if (total === 1) {
     const f = skipped[0];
     return `${head}Left out ${basename(f.file)} (${(f.error || "Chapel can't read it").trim()})`;
   }
   const names = skipped.slice(0, SKIPPED_NAMED).map((f) => basename(f.file));
-  const more = skipped.length - names.length;
-  const list = more > 0 ? `${names.join(', ')} and ${more} more` : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
-  return `${head}Left out ${skipped.length} files Chapel doesn't read: ${list}`;
+  const rest = total - names.length;
+  const list =
+    rest > 0 ? `${names.join(', ')} and ${rest.toLocaleString()} more` : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+  return `${head}Left out ${total.toLocaleString()} files Chapel doesn't read: ${list}`;
 }
 
 export function phaseLabel(f: IngestFile): string {

@@ -178,6 +178,19 @@ describe('ingest store', () => {
     expect(notify.items.map((t) => t.text).sort()).toEqual([...want].sort());
   });
 
+  it('skippedText counts the files past those named', () => {
+    expect(
+      skippedText(
+        [
+          { file: '/t/a.o', error: 'x' },
+          { file: '/t/b.o', error: 'x' },
+        ],
+        false,
+        5000,
+      ),
+    ).toBe("Left out 5,002 files Chapel doesn't read: a.o, b.o and 5,000 more");
+  });
+
   it('skippedText names each file once', () => {
     expect(skippedText([{ file: 'C:\\d\\x.o', error: '' }], false)).toBe("Left out x.o (Chapel can't read it)");
   });
