@@ -205,8 +205,7 @@ func loadForCLI(ctx context.Context, svc *services, path string, convID int64) e
 }
 
 func readStdin() (string, error) {
-	st, err := os.Stdin.Stat()
-	if err != nil || st.Mode()&os.ModeCharDevice != 0 {
+	if isTerminal(os.Stdin) {
 		return "", nil
 	}
 	b, err := io.ReadAll(io.LimitReader(os.Stdin, 8<<20))

@@ -167,8 +167,7 @@ type progressLine struct {
 }
 
 func newProgressLine() *progressLine {
-	fi, err := os.Stderr.Stat()
-	return &progressLine{tty: err == nil && fi.Mode()&os.ModeCharDevice != 0}
+	return &progressLine{tty: isTerminal(os.Stderr)}
 }
 
 func (p *progressLine) print(final bool, format string, args ...any) {

@@ -35,15 +35,15 @@ export class SettingsStore {
     }
   }
 
-  /** Save s; announce: say so in a toast (false when the caller saves more after it and says so once). */
-  async save(s: Settings, announce = true): Promise<boolean> {
+  /** Save s, and say so in a toast. */
+  async save(s: Settings): Promise<boolean> {
     const clean = normalise(s);
     this.saving = true;
     try {
       const saved = await api.saveSettings(clean);
       this.values = saved && typeof saved === 'object' ? { ...clean, ...saved } : clean;
       this.errors = {};
-      if (announce) this.saved();
+      this.saved();
       return true;
     } catch (e) {
       this.errors = toApiError(e).fields;
