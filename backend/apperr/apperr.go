@@ -90,6 +90,16 @@ type Problem struct {
 	Msg   string
 }
 
+// Checks collects a form's problems: Add one for each rule, then Problems(c).
+type Checks []Problem
+
+// Add records the problem with field (format, args) when bad holds.
+func (c *Checks) Add(bad bool, field, format string, args ...any) {
+	if bad {
+		*c = append(*c, Problem{Field: field, Msg: fmt.Sprintf(format, args...)})
+	}
+}
+
 // Problems is an Invalid error naming every field a form got wrong, each
 // with its own message (the window shows each under its field); its message
 // is theirs, joined. No problems: nil.

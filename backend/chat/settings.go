@@ -69,12 +69,8 @@ func ValidateSettings(s Settings) (Settings, error) {
 
 // SettingsProblems lists what is out of range in s, each under its JSON name.
 func SettingsProblems(s Settings) []apperr.Problem {
-	var ps []apperr.Problem
-	check := func(bad bool, field, msg string) {
-		if bad {
-			ps = append(ps, apperr.Problem{Field: field, Msg: msg})
-		}
-	}
+	var ps apperr.Checks
+	check := ps.Add
 	check(s.Temperature < 0 || s.Temperature > 5, "temperature", "temperature must be between 0 and 5")
 	check(s.TopK < 0 || s.TopK > 1000, "top_k", "top-k must be between 0 (off) and 1000")
 	check(s.TopP <= 0 || s.TopP > 1, "top_p", "top-p must be above 0 and at most 1")

@@ -2,7 +2,6 @@ package models
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -229,12 +228,8 @@ func (s Settings) onto(global chat.Settings) chat.Settings {
 // A refusal names every setting that is wrong (apperr.FieldsOf).
 func validate(s Settings, h header, local bool) (Settings, error) {
 	cores := runtime.NumCPU()
-	var ps []apperr.Problem
-	check := func(bad bool, field, format string, args ...any) {
-		if bad {
-			ps = append(ps, apperr.Problem{Field: field, Msg: fmt.Sprintf(format, args...)})
-		}
-	}
+	var ps apperr.Checks
+	check := ps.Add
 	ctxTooSmall := s.ContextSize < 0 || s.ContextSize > 0 && s.ContextSize < minContext
 	check(ctxTooSmall, "context_size", "the context must be at least %d tokens (or the default)", minContext)
 	check(!ctxTooSmall && h.train > 0 && s.ContextSize > h.train, "context_size",
