@@ -49,4 +49,24 @@ describe('FirstRun', () => {
     expect(screen.queryByTestId('error-banner')).toBeNull();
     expect(screen.getByTestId('status-bar').textContent).toContain('plain completion (no chat template)');
   });
+
+  it('a model that fails while another is loaded is the one the banner names; the loaded one is said to stay', async () => {
+    const w = installFakeWails();
+    w.app.LoadModel.mockResolvedValue(modelInfo({ name: 'story', path: '/models/story.gguf' }));
+    render(App);
+    await settle();
+    await model.load('/models/story.gguf');
+    w.app.LoadModel.mockRejectedValue({
+      code: 'model_invalid',
+      message: 'model file "random.gguf" is not a usable GGUF model: it is not a GGUF file',
+    });
+    await model.load('/downloads/random.gguf');
+    await settle();
+    const banner = await screen.findByTestId('error-banner');
+    expect(banner.textContent).toContain("Couldn't load random.gguf");
+    expect(banner.textContent).not.toContain('story.gguf');
+    expect(screen.getByTestId('error-banner-kept').textContent).toBe('story is still loaded.');
+    await fireEvent.click(screen.getByText('Try again'));
+    expect(w.app.LoadModel).toHaveBeenLastCalledWith('/downloads/random.gguf');
+  });
 });
