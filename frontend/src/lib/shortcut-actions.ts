@@ -1,3 +1,4 @@
+import { flushSync } from 'svelte';
 import { shortcutFor, neighbour } from './shortcuts';
 import { chat } from './stores/chat.svelte';
 import { conversations } from './stores/conversations.svelte';
@@ -9,6 +10,24 @@ import { ui } from './stores/ui.svelte';
 /** Focus the message box (after a new chat). */
 function focusComposer(): void {
   queueMicrotask(() => document.querySelector<HTMLTextAreaElement>('[data-testid="composer-input"]')?.focus());
+}
+
+/** The conversation list's row for conversation id (its title button), if shown. */
+function conversationRow(id: number): HTMLElement | null {
+  return document.querySelector<HTMLElement>(`[data-testid="conversation-item"][data-id="${id}"] button.open`);
+}
+
+/**
+ * Open the conversation Alt+↓/↑ chose. The list's Tab stop (the open
+ * conversation) moves in this key press, not at the next render, and a focus
+ * that was in the list goes with it: the keyboard's place is the open row.
+ */
+function openNeighbour(id: number): void {
+  const inList = document.activeElement?.closest('[data-testid="conversation-item"]') != null;
+  documents.close();
+  void chat.open(id); // selects the conversation before its first await
+  flushSync();
+  if (inList) conversationRow(id)?.focus();
 }
 
 /** Run the shortcut a key press asks for, if any. Esc stops a reply only when no dialog took it. */
@@ -44,10 +63,7 @@ export function runShortcut(e: KeyboardEvent): void {
         conversations.selectedId,
         action === 'next' ? 1 : -1,
       );
-      if (id !== null) {
-        documents.close();
-        void chat.open(id);
-      }
+      if (id !== null) openNeighbour(id);
       return;
     }
     case 'toggleSidebar':

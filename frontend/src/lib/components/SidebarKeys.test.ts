@@ -78,6 +78,46 @@ describe('the conversation list from the keyboard', () => {
     expect(open(1).tabIndex).toBe(-1);
   });
 
+  // Alt+↓/↑ is the window's shortcut (not the list's keys): the Tab stop moves
+  // with the open conversation in the same key press, not after a render,
+  // and the focus with it when it was in the list.
+  const altKey = (on: Element, key: string) =>
+    on.dispatchEvent(new KeyboardEvent('keydown', { key, altKey: true, bubbles: true, cancelable: true }));
+
+  it.each([
+    { name: 'Alt+↓ from the open row: the next', from: 1, key: 'ArrowDown', to: 2 },
+    { name: 'Alt+↑ from the open row: the one before', from: 2, key: 'ArrowUp', to: 1 },
+  ])('$name takes the Tab stop and the focus at once', async ({ from, key, to }) => {
+    const w = await start();
+    w.app.GetConversation.mockImplementation(async (id: number) => ({ conversation: conversation({ id }), messages: [] }));
+    await fireEvent.click(open(from));
+    await settle();
+    open(from).focus();
+    altKey(open(from), key);
+    expect(open(to).tabIndex).toBe(0);
+    expect(open(from).tabIndex).toBe(-1);
+    expect(document.activeElement).toBe(open(to));
+    await settle();
+    expect(row(to).querySelector('[aria-current="true"]')).toBe(open(to));
+  });
+
+  it('Alt+↓ from the message box moves the Tab stop and leaves the focus there', async () => {
+    const w = await start();
+    w.app.GetConversation.mockImplementation(async (id: number) => ({ conversation: conversation({ id }), messages: [] }));
+    await fireEvent.click(open(1));
+    await settle();
+    const box = screen.getByTestId('composer-input');
+    box.focus();
+    altKey(box, 'ArrowDown');
+    expect(open(2).tabIndex).toBe(0);
+    expect(open(1).tabIndex).toBe(-1);
+    expect(document.activeElement).toBe(box);
+    altKey(box, 'ArrowDown');
+    expect(open(3).tabIndex).toBe(0);
+    expect(document.activeElement).toBe(box);
+    await settle();
+  });
+
   it.each([
     {
       name: 'a rename ended with Enter: its row',
