@@ -77,6 +77,17 @@ func (a *App) RenameConversation(id int64, title string) error {
 	return err
 }
 
+// SaveDraft keeps the unsent text of conversation id's message box (0: the
+// box with no conversation open); an empty text forgets it.
+func (a *App) SaveDraft(id int64, text string) error {
+	return a.svc.store.SaveDraft(a.ctx(), id, text)
+}
+
+// Drafts returns every unsent draft, for the message box to bring back.
+func (a *App) Drafts() ([]store.Draft, error) {
+	return a.svc.store.Drafts(a.ctx())
+}
+
 // DeleteConversation deletes a conversation and its messages.
 func (a *App) DeleteConversation(id int64) error {
 	return a.svc.chat.Delete(a.ctx(), id)

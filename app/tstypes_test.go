@@ -157,6 +157,7 @@ func TestTypeScriptTypes(t *testing.T) {
 		{"DownloadRef", models.DownloadRef{}},
 		{"Conversation", store.Conversation{}},
 		{"Message", store.Message{}},
+		{"Draft", store.Draft{}},
 		{"ConversationDetail", store.ConversationDetail{}},
 		{"MessageHit", store.MessageHit{}},
 		{"PassageHit", store.PassageHit{}},

@@ -177,6 +177,13 @@ func TestDropEmptyConversations(t *testing.T) {
 			return c, err
 		}, true},
 		{"renamed", func() (Conversation, error) { return s.CreateConversation(ctx, "Ideas for later", "") }, true},
+		{"an unsent draft", func() (Conversation, error) {
+			c, err := s.CreateConversation(ctx, "", "")
+			if err == nil {
+				err = s.SaveDraft(ctx, c.ID, "half a thought")
+			}
+			return c, err
+		}, true},
 		{"pinned", func() (Conversation, error) {
 			c, err := s.CreateConversation(ctx, "", "")
 			if err == nil {

@@ -1,10 +1,11 @@
 // Browser end-to-end test: the dev-tag Chapel binary serves the real UI and
 // its real Go bindings; Debian's chromium, driven by playwright-core, uses it
 // as a person would. It picks the test model, sends a message and watches the
-// reply stream in, stops a second reply with the Stop button, restarts the
-// app and finds both conversations with their text. Then it drops a PDF,
-// summarises it, reads its coverage line, opens a cited passage, asks the
-// document a question, and after another restart finds the summary again.
+// reply stream in, stops a second reply with the Stop button and leaves a
+// message unsent. Then it drops a PDF, summarises it, reads its coverage
+// line, opens a cited passage and asks the document a question; after a
+// restart it finds both conversations with their text, the unsent message
+// back in its own conversation's box, and the summary again.
 //
 // usage: node frontend/e2e/run.mjs --out DIR   (DISPLAY must be set; see scripts/e2e.sh)
 // env:   CHAPEL_E2E_MODEL  path of the .gguf model to use
@@ -161,6 +162,10 @@ try {
   await page.getByTestId('badge-stopped').waitFor({ timeout: 5000 });
   await page.screenshot({ path: join(out, 'browser-stopped.png') });
 
+  step('leave a message unsent: it waits in the box (kept across the restart below)');
+  const unsent = 'A thought for later, not sent yet';
+  await input.fill(unsent);
+
   step('drop a PDF: it is added and opened');
   await page.evaluate(async () => {
     const app = window.go.app.App;
@@ -238,7 +243,12 @@ try {
     if (!got.includes(probe)) throw new Error(`conversation ${i}: saved reply ${JSON.stringify(got.slice(0, 80))} does not contain ${JSON.stringify(probe)}`);
     const user = await page.locator('[data-testid="message"][data-role="user"]').first().innerText();
     if (!user.includes(i === 2 ? 'Once upon a time' : 'The little dog')) throw new Error(`conversation ${i}: user message ${JSON.stringify(user)}`);
+    // The unsent message came back with its own conversation only.
+    const box = await page.getByTestId('composer-input').inputValue();
+    const wantBox = i === 1 ? unsent : '';
+    if (box !== wantBox) throw new Error(`conversation ${i}: the message box holds ${JSON.stringify(box)} after the restart, want ${JSON.stringify(wantBox)}`);
   }
+  await page.getByTestId('composer-input').fill(''); // the steps below expect empty boxes
   await page.screenshot({ path: join(out, 'browser-after-restart.png') });
 
   step('the document and its summary are still there after the restart');

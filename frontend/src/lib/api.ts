@@ -9,6 +9,7 @@ import type {
   CatalogView,
   Conversation,
   ConversationDetail,
+  Draft,
   DocumentDetail,
   DocumentInfo,
   DoneEvent,
@@ -146,6 +147,9 @@ export const api = {
   createConversation: (): Promise<Conversation> => call('CreateConversation'),
   getConversation: (id: number): Promise<ConversationDetail> => call('GetConversation', id),
   renameConversation: (id: number, title: string): Promise<void> => call('RenameConversation', id, title),
+  /** Keep a message box's unsent text (conversation 0: the box with none open); '' forgets it. */
+  saveDraft: (id: number, text: string): Promise<void> => call('SaveDraft', id, text),
+  drafts: async (): Promise<Draft[]> => (await call('Drafts')) ?? [],
   deleteConversation: (id: number): Promise<void> => call('DeleteConversation', id),
   sendMessage: (conversationId: number, text: string): Promise<SendResult> => call('SendMessage', conversationId, text),
   stopGeneration: (conversationId: number): Promise<void> => call('StopGeneration', conversationId),

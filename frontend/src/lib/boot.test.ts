@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { boot, routeDrop } from './boot';
+import { boot, keepDrafts, routeDrop } from './boot';
 import { installFakeWails, settle, afterDispatch } from '../test/fakes';
 
 describe('drop routing', () => {
@@ -78,5 +78,26 @@ describe('files passed to Chapel', () => {
     stop();
     await afterDispatch();
     expect(w.subscribed('app:open-files')).toBe(0);
+  });
+});
+
+describe('unsent drafts', () => {
+  it('are read at start and written when the window is hidden or goes away, until unsubscribed', () => {
+    const store = { load: vi.fn(async () => {}), flush: vi.fn(async () => {}) };
+    const off = keepDrafts(store);
+    expect(store.load).toHaveBeenCalledTimes(1);
+    window.dispatchEvent(new Event('pagehide'));
+    window.dispatchEvent(new Event('beforeunload'));
+    expect(store.flush).toHaveBeenCalledTimes(2);
+    const hidden = vi.spyOn(document, 'visibilityState', 'get').mockReturnValue('hidden');
+    document.dispatchEvent(new Event('visibilitychange'));
+    expect(store.flush).toHaveBeenCalledTimes(3);
+    hidden.mockReturnValue('visible');
+    document.dispatchEvent(new Event('visibilitychange'));
+    expect(store.flush).toHaveBeenCalledTimes(3);
+    off();
+    window.dispatchEvent(new Event('pagehide'));
+    expect(store.flush).toHaveBeenCalledTimes(3);
+    hidden.mockRestore();
   });
 });

@@ -4,6 +4,7 @@ import { isExport, isGguf } from './format';
 import { chat } from './stores/chat.svelte';
 import { conversations } from './stores/conversations.svelte';
 import { documents } from './stores/documents.svelte';
+import { drafts, type DraftStore } from './stores/drafts.svelte';
 import { ingest, type IngestStore } from './stores/ingest.svelte';
 import { model, type ModelStore } from './stores/model.svelte';
 import { transfer, type TransferStore } from './stores/transfer.svelte';
@@ -68,6 +69,25 @@ export function openPassedFiles(route: (paths: string[]) => void = (p) => routeD
   return onEvent(EVENT_OPEN_FILES, take);
 }
 
+/**
+ * Bring back the unsent drafts, and write the one being typed when the
+ * window is hidden or goes away (typing is otherwise written once it
+ * pauses). Returns the unsubscribe.
+ */
+export function keepDrafts(store: Pick<DraftStore, 'load' | 'flush'> = drafts): () => void {
+  void store.load();
+  const flush = () => void store.flush();
+  const onVisibility = () => document.visibilityState === 'hidden' && flush();
+  window.addEventListener('pagehide', flush);
+  window.addEventListener('beforeunload', flush);
+  document.addEventListener('visibilitychange', onVisibility);
+  return () => {
+    window.removeEventListener('pagehide', flush);
+    window.removeEventListener('beforeunload', flush);
+    document.removeEventListener('visibilitychange', onVisibility);
+  };
+}
+
 /** Start everything; returns the teardown. */
 export function boot(): () => void {
   let disposed = false;
@@ -87,7 +107,7 @@ export function boot(): () => void {
       documents.init(),
       onFileDrop((paths) => routeDrop(paths)),
     );
-    offs.push(openPassedFiles());
+    offs.push(openPassedFiles(), keepDrafts());
     void settings.load();
     void documents.refresh();
     // With a model available, reopen the most recent conversation.

@@ -155,6 +155,14 @@ export interface DownloadRef {
   event: string;
 }
 
+/** The unsent text of a conversation's message box, kept across restarts. */
+export interface Draft {
+  /** 0: the box with no conversation open. */
+  conversation_id: number;
+  text: string;
+  updated_at: number;
+}
+
 export interface Conversation {
   id: number;
   title: string;

@@ -7,6 +7,7 @@ import type {
   AppInfo,
   CatalogView,
   Conversation,
+  Draft,
   ConversationDetail,
   DocumentDetail,
   DocumentInfo,
@@ -42,6 +43,8 @@ export interface WailsAppBindings {
   CreateConversation(): Promise<Conversation>;
   GetConversation(id: number): Promise<ConversationDetail>;
   RenameConversation(id: number, title: string): Promise<void>;
+  SaveDraft(id: number, text: string): Promise<void>;
+  Drafts(): Promise<Draft[]>;
   DeleteConversation(id: number): Promise<void>;
   SendMessage(conversationId: number, text: string): Promise<SendResult>;
   StopGeneration(conversationId: number): Promise<void>;

@@ -85,6 +85,8 @@ export function installFakeWails(): FakeWails {
     CreateConversation: resolved(conversation({ id: 1 })),
     GetConversation: resolved({ conversation: conversation({ id: 1 }), messages: [] }),
     RenameConversation: resolved(),
+    SaveDraft: resolved(),
+    Drafts: resolved([]),
     DeleteConversation: resolved(),
     SendMessage: resolved(),
     StopGeneration: resolved(),

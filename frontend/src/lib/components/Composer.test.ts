@@ -1,6 +1,27 @@
 import { describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen } from '@testing-library/svelte';
 import Composer from './Composer.svelte';
+import { DraftStore } from '../stores/drafts.svelte';
+import { ToastStore } from '../stores/toasts.svelte';
+import type { Draft } from '../types';
+
+/** Drafts kept by a fake database: what was written, and what the last start had left. */
+function keeper(before: Draft[] = [], opts: { held?: boolean } = {}) {
+  const saved: [number, string][] = [];
+  let arrive = () => {};
+  const arrived = new Promise<void>((r) => (arrive = r));
+  const store = new DraftStore({
+    save: async (id, text) => void saved.push([id, text]),
+    load: async () => {
+      if (opts.held) await arrived;
+      return before;
+    },
+    notify: new ToastStore(),
+    delay: 20,
+  });
+  void store.load();
+  return { store, saved, arrive };
+}
 
 function setup(props: Partial<{ generating: boolean; disabled: boolean; onsend: (t: string) => boolean | Promise<boolean> }> = {}) {
   const onsend = vi.fn(props.onsend ?? (() => true));
@@ -94,5 +115,88 @@ describe('Composer drafts', () => {
     expect(input.value).toBe(''); // conversation 1 kept no copy: the text went with the new chat
     await rerender({ draftKey: 5, carryTo: 5 });
     expect(input.value).toBe('Once upon a time'); // back in the new chat: its draft, not carried again
+  });
+});
+
+describe('Composer drafts kept across restarts', () => {
+  const draft = (conversation_id: number, text: string): Draft => ({ conversation_id, text, updated_at: 1 });
+
+  it('brings back the draft the last run left, per conversation and with none open', async () => {
+    const { store } = keeper([draft(3, 'Dear Sir,'), draft(0, 'a first question')]);
+    await vi.waitFor(() => expect(store.loaded).toBe(true));
+    const { rerender } = render(Composer, { generating: false, onsend: vi.fn(() => true), onstop: vi.fn(), draftKey: 3, drafts: store });
+    const input = screen.getByTestId('composer-input') as HTMLTextAreaElement;
+    expect(input.value).toBe('Dear Sir,');
+    await rerender({ draftKey: 0 });
+    expect(input.value).toBe('a first question');
+  });
+
+  it('drafts that arrive after the box opened fill it, unless typing began', async () => {
+    const late = keeper([draft(3, 'saved before')], { held: true });
+    render(Composer, { generating: false, onsend: vi.fn(() => true), onstop: vi.fn(), draftKey: 3, drafts: late.store });
+    const input = screen.getByTestId('composer-input') as HTMLTextAreaElement;
+    expect(input.value).toBe('');
+    late.arrive();
+    await vi.waitFor(() => expect(input.value).toBe('saved before'));
+  });
+
+  it('typing before the drafts arrive is not overwritten by them', async () => {
+    const late = keeper([draft(3, 'saved before')], { held: true });
+    render(Composer, { generating: false, onsend: vi.fn(() => true), onstop: vi.fn(), draftKey: 3, drafts: late.store });
+    const input = screen.getByTestId('composer-input') as HTMLTextAreaElement;
+    await fireEvent.input(input, { target: { value: 'typed first' } });
+    late.arrive();
+    await vi.waitFor(() => expect(late.store.loaded).toBe(true));
+    expect(input.value).toBe('typed first');
+  });
+
+  it('writes typing, writes at once on switching, and forgets the draft once sent', async () => {
+    const { store, saved } = keeper();
+    const { rerender } = render(Composer, { generating: false, onsend: vi.fn(() => true), onstop: vi.fn(), draftKey: 1, drafts: store });
+    const input = screen.getByTestId('composer-input') as HTMLTextAreaElement;
+    await fireEvent.input(input, { target: { value: 'Hel' } });
+    await fireEvent.input(input, { target: { value: 'Hello' } });
+    await vi.waitFor(() => expect(saved).toEqual([[1, 'Hello']]));
+    await fireEvent.input(input, { target: { value: 'Hello there' } });
+    await rerender({ draftKey: 2 }); // switching does not wait for the pause
+    expect(saved).toContainEqual([1, 'Hello there']);
+    await rerender({ draftKey: 1 });
+    await fireEvent.keyDown(input, { key: 'Enter' });
+    await vi.waitFor(() => expect(saved.at(-1)).toEqual([1, '']));
+    expect(store.get(1)).toBe('');
+  });
+
+  it('a message not sent is kept again', async () => {
+    const { store, saved } = keeper();
+    render(Composer, { generating: false, onsend: vi.fn(async () => false), onstop: vi.fn(), draftKey: 4, drafts: store });
+    const input = screen.getByTestId('composer-input') as HTMLTextAreaElement;
+    await fireEvent.input(input, { target: { value: 'keep me' } });
+    await fireEvent.keyDown(input, { key: 'Enter' });
+    await vi.waitFor(() => expect(saved.at(-1)).toEqual([4, 'keep me']));
+    expect(input.value).toBe('keep me');
+  });
+
+  it('a message not sent after switching away goes back to its own conversation', async () => {
+    const { store } = keeper();
+    let fail: (sent: boolean) => void = () => {};
+    const onsend = vi.fn(() => new Promise<boolean>((r) => (fail = r)));
+    const { rerender } = render(Composer, { generating: false, onsend, onstop: vi.fn(), draftKey: 4, drafts: store });
+    const input = screen.getByTestId('composer-input') as HTMLTextAreaElement;
+    await fireEvent.input(input, { target: { value: 'for four' } });
+    await fireEvent.keyDown(input, { key: 'Enter' });
+    await rerender({ draftKey: 5 });
+    fail(false);
+    await vi.waitFor(() => expect(store.get(4)).toBe('for four'));
+    expect(input.value).toBe(''); // not poured into conversation 5's box
+  });
+
+  it('text carried to a new chat is kept there, not in the old one', async () => {
+    const { store, saved } = keeper();
+    const { rerender } = render(Composer, { generating: false, onsend: vi.fn(() => true), onstop: vi.fn(), draftKey: 1, drafts: store });
+    const input = screen.getByTestId('composer-input') as HTMLTextAreaElement;
+    await fireEvent.input(input, { target: { value: 'Once upon a time' } });
+    await rerender({ draftKey: 5, carryTo: 5 });
+    await vi.waitFor(() => expect(saved).toContainEqual([5, 'Once upon a time']));
+    expect([store.get(1), store.get(5)]).toEqual(['', 'Once upon a time']);
   });
 });

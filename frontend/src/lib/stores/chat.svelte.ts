@@ -33,8 +33,14 @@ export interface ChatDeps {
 /** Messages of the open conversation, sending, and streaming replies. */
 export class ChatStore {
   conversationId = $state(0);
-  /** The chat New chat opened last: text typed while it was being made goes with it (Composer's carryTo). */
+  /** The chat New chat opened last (reused while it stays empty). */
   newChatId = $state(0);
+  /**
+   * The chat New chat has just opened, until another conversation is
+   * opened: text typed while it was being made goes with it (Composer's
+   * carryTo). 0 otherwise, so coming back to it later carries nothing.
+   */
+  carryTo = $state(0);
   private newChatTitle = '';
   messages = $state<Message[]>([]);
   loading = $state(false);
@@ -74,6 +80,7 @@ export class ChatStore {
   }
 
   async open(id: number): Promise<void> {
+    this.carryTo = 0;
     this.conversations.select(id);
     if (id === this.conversationId && (this.loading || this.messages.length > 0)) return;
     const seq = ++this.openSeq;
@@ -105,6 +112,7 @@ export class ChatStore {
     if (seq !== this.openSeq) return;
     if (empty) {
       this.openSeq++;
+      this.carryTo = 0;
       this.conversations.select(empty.conversation.id);
       this.conversationId = empty.conversation.id;
       this.apply(empty);
@@ -117,6 +125,7 @@ export class ChatStore {
     if (!c || seq !== this.openSeq) return;
     this.openSeq++;
     this.newChatId = c.id;
+    this.carryTo = c.id;
     this.newChatTitle = c.title;
     this.conversationId = c.id;
     this.messages = [];
@@ -140,6 +149,7 @@ export class ChatStore {
   /** Close the open conversation (nothing selected; the next send creates one). */
   clear(): void {
     this.openSeq++;
+    this.carryTo = 0;
     this.conversationId = 0;
     this.messages = [];
     this.versions = {};

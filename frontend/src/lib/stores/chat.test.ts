@@ -191,6 +191,18 @@ describe('chat store', () => {
     expect(w.app.CreateConversation).toHaveBeenCalledTimes(1);
   });
 
+  it('the text carried to a new chat is carried once: opening any conversation ends it', async () => {
+    const { w, chat } = setup();
+    w.app.CreateConversation.mockResolvedValue(conversation({ id: 21 }));
+    await chat.newChat();
+    expect(chat.carryTo).toBe(21);
+    await chat.open(5);
+    expect(chat.carryTo).toBe(0);
+    await chat.newChat();
+    chat.clear();
+    expect(chat.carryTo).toBe(0);
+  });
+
   it.each([
     { name: 'still empty: goes back to it', messages: [] as ReturnType<typeof message>[], title: 'New conversation', reused: true },
     {
@@ -215,6 +227,8 @@ describe('chat store', () => {
     w.app.GetConversation.mockResolvedValueOnce({ conversation: conversation({ id: 21, title }), messages });
     await chat.newChat();
     expect(chat.conversationId).toBe(reused ? 21 : 22);
+    // Text typed meanwhile goes to a chat just made, not to one gone back to.
+    expect(chat.carryTo).toBe(reused ? 0 : 22);
     expect(conversations.selectedId).toBe(chat.conversationId);
     expect(w.app.CreateConversation).toHaveBeenCalledTimes(reused ? 1 : 2);
     expect(chat.messages).toEqual([]);
