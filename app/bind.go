@@ -23,7 +23,9 @@ type App struct {
 	boot          *bootState             // set when the window started without its database (startup.go)
 	// windowCtx is the window's context once it has started (nil on the command line).
 	windowCtx func() (context.Context, bool)
-	notes     *summaryNotes // notifies the end of long summaries (notify.go); nil on the command line
+	// closing holds the window's first close until the page has written what it holds (window_close.go); nil on the command line.
+	closing *closeGate
+	notes   *summaryNotes // notifies the end of long summaries (notify.go); nil on the command line
 }
 
 // Info describes this installation.

@@ -123,6 +123,7 @@ func runWindow(assets fs.FS, icon []byte, version string, files []string) (code 
 		return fail(err)
 	}
 	a.windowCtx = em.started
+	a.closing = newCloseGate(closeWait)
 	a.notes = newSummaryNotes(desktopNotifier{}, a.store, log)
 	defer a.notes.wait()
 	a.opened.add(files)
@@ -176,10 +177,12 @@ func runWindow(assets fs.FS, icon []byte, version string, files []string) (code 
 			if a.svc == nil {
 				return false // still on the damaged database's screen
 			}
-			if err := a.svc.store.SetSetting(ctx, geometryKey, closingGeometry(ctx, a.svc.store)); err != nil {
-				log.Warn("remember the window's size and position", "err", err)
-			}
-			return false
+			return a.closing.beforeClose(func() {
+				if err := a.svc.store.SetSetting(ctx, geometryKey, closingGeometry(ctx, a.svc.store)); err != nil {
+					log.Warn("remember the window's size and position", "err", err)
+				}
+				em.Emit(closingEvent, nil)
+			}, func() { runtime.Quit(ctx) }, log)
 		},
 		OnShutdown: func(context.Context) { em.stop() },
 		SingleInstanceLock: &options.SingleInstanceLock{

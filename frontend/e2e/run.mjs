@@ -12,7 +12,7 @@
 //        CHAPEL_E2E_BOOK   optional: a long PDF (e.g. ../shared/corpus/R-intro.pdf) to drop and
 //                          summarise at the end, every page (minutes; not part of make test)
 import { spawn } from 'node:child_process';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve, dirname, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,9 +86,10 @@ async function startApp(tag) {
 async function stopApp(app) {
   app.proc.kill('SIGTERM');
   const t = setTimeout(() => app.proc.kill('SIGKILL'), 5000);
-  await app.exited;
+  const code = await app.exited;
   clearTimeout(t);
   writeFileSync(join(out, `browser-app-${app.tag}.log`), app.log.join(''));
+  return code;
 }
 
 const browser = await chromium.launch({
@@ -162,10 +163,6 @@ try {
   await page.getByTestId('badge-stopped').waitFor({ timeout: 5000 });
   await page.screenshot({ path: join(out, 'browser-stopped.png') });
 
-  step('leave a message unsent: it waits in the box (kept across the restart below)');
-  const unsent = 'A thought for later, not sent yet';
-  await input.fill(unsent);
-
   step('drop a PDF: it is added and opened');
   await page.evaluate(async () => {
     const app = window.go.app.App;
@@ -220,7 +217,17 @@ try {
   step('restart the app: the model and the conversations are there with their text');
   const pickerText = () => document.querySelector('[data-testid="model-picker"]')?.textContent?.replace(/\s+/g, ' ').trim();
   const pickerBefore = await page.evaluate(pickerText);
-  await stopApp(app);
+  // A message typed and left unsent the moment before Chapel is told to
+  // close (SIGTERM, as a desktop session ends): typing is written once it
+  // pauses, so this one is only kept if the close waits for the page.
+  await page.getByTestId('conversation-item').filter({ hasText: 'The little dog' }).first().click();
+  await page.getByTestId('composer-input').waitFor({ timeout: 10000 });
+  const unsent = 'A thought for later, not sent yet';
+  await page.getByTestId('composer-input').fill(unsent);
+  const closed = await stopApp(app);
+  if (closed !== 0) throw new Error(`SIGTERM: the window did not close by itself (exit ${closed})`);
+  const closeLog = readFileSync(join(home, 'logs', 'chapel.log'), 'utf8');
+  if (closeLog.includes('did not say it was ready to close')) throw new Error('the page did not answer the close (the log says it closed without it)');
   app = await startApp('second');
   await page.goto(app.url);
   const items = page.getByTestId('conversation-item');

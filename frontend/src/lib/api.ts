@@ -232,6 +232,8 @@ export const api = {
   about: (): Promise<AboutInfo> => call('About'),
   /** Files Chapel was asked to open (arguments, a second launch) since the last call. */
   takeOpenedFiles: async (): Promise<string[]> => (await call('TakeOpenedFiles')) ?? [],
+  /** The page has written what it held: the window may close (answers EVENT_CLOSING). */
+  readyToClose: (): Promise<void> => call('ReadyToClose'),
   /** Settings → Appearance: the theme and summary notifications. */
   getAppearance: (): Promise<Appearance> => call('GetAppearance'),
   /** Stores Settings → Appearance and puts the window in the theme's colour; returns it with the scheme shown. */
@@ -277,6 +279,8 @@ export const EVENT_MODEL_STATE = 'model:state';
 export const EVENT_DOCUMENTS_CHANGED = 'documents:changed';
 /** Files wait to be opened (a second launch handed them over): call takeOpenedFiles. */
 export const EVENT_OPEN_FILES = 'app:open-files';
+/** The window is closing: write what waits (drafts), then call readyToClose. */
+export const EVENT_CLOSING = 'app:closing';
 
 /**
  * Listen to a global event. Returns an unsubscribe function that removes

@@ -82,9 +82,30 @@ describe('files passed to Chapel', () => {
 });
 
 describe('unsent drafts', () => {
+  it('are written when the window closes, before the page says it is ready', async () => {
+    const w = installFakeWails();
+    const order: string[] = [];
+    let written = () => {};
+    const store = {
+      load: vi.fn(async () => {}),
+      flush: vi.fn(() => new Promise<void>((r) => (written = () => (order.push('written'), r())))),
+    };
+    const ready = vi.fn(async () => void order.push('ready'));
+    const off = keepDrafts(store, ready);
+    w.emit('app:closing', null);
+    await settle();
+    expect(ready).not.toHaveBeenCalled(); // not before the drafts are in
+    written();
+    await settle();
+    expect(order).toEqual(['written', 'ready']);
+    off();
+    await afterDispatch();
+    expect(w.subscribed('app:closing')).toBe(0);
+  });
+
   it('are read at start and written when the window is hidden or goes away, until unsubscribed', () => {
     const store = { load: vi.fn(async () => {}), flush: vi.fn(async () => {}) };
-    const off = keepDrafts(store);
+    const off = keepDrafts(store, async () => {});
     expect(store.load).toHaveBeenCalledTimes(1);
     window.dispatchEvent(new Event('pagehide'));
     window.dispatchEvent(new Event('beforeunload'));

@@ -1,5 +1,5 @@
 // App start-up and teardown: global error handlers, store subscriptions, file drops.
-import { api, backendReady, EVENT_OPEN_FILES, onEvent, onFileDrop, toApiError } from './api';
+import { api, backendReady, EVENT_CLOSING, EVENT_OPEN_FILES, onEvent, onFileDrop, toApiError } from './api';
 import { isExport, isGguf } from './format';
 import { chat } from './stores/chat.svelte';
 import { conversations } from './stores/conversations.svelte';
@@ -71,20 +71,28 @@ export function openPassedFiles(route: (paths: string[]) => void = (p) => routeD
 
 /**
  * Bring back the unsent drafts, and write the one being typed when the
- * window is hidden or goes away (typing is otherwise written once it
- * pauses). Returns the unsubscribe.
+ * window is hidden or closing (typing is otherwise written once it
+ * pauses): Chapel holds its close until the page says it is ready.
+ * Returns the unsubscribe.
  */
-export function keepDrafts(store: Pick<DraftStore, 'load' | 'flush'> = drafts): () => void {
+export function keepDrafts(store: Pick<DraftStore, 'load' | 'flush'> = drafts, ready: () => Promise<void> = api.readyToClose): () => void {
   void store.load();
   const flush = () => void store.flush();
   const onVisibility = () => document.visibilityState === 'hidden' && flush();
   window.addEventListener('pagehide', flush);
   window.addEventListener('beforeunload', flush);
   document.addEventListener('visibilitychange', onVisibility);
+  const offClosing = onEvent(EVENT_CLOSING, () => {
+    void store
+      .flush()
+      .then(ready)
+      .catch(() => {}); // the window closes anyway, a moment later
+  });
   return () => {
     window.removeEventListener('pagehide', flush);
     window.removeEventListener('beforeunload', flush);
     document.removeEventListener('visibilitychange', onVisibility);
+    offClosing();
   };
 }
 

@@ -86,6 +86,7 @@ export interface WailsAppBindings {
   ImportPath(path: string): Promise<ImportResult | null>;
   About(): Promise<AboutInfo>;
   TakeOpenedFiles(): Promise<string[]>;
+  ReadyToClose(): Promise<void>;
   GetAppearance(): Promise<Appearance>;
   SaveAppearance(appearance: Appearance): Promise<Appearance>;
   ModelCatalog(): Promise<CatalogView>;

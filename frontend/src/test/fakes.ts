@@ -140,6 +140,7 @@ export function installFakeWails(): FakeWails {
       models_dir: '/data/models',
     }),
     TakeOpenedFiles: resolved([]),
+    ReadyToClose: resolved(),
     GetAppearance: resolved({ theme: 'system', scheme: 'light', notify_summaries: true }),
     SaveAppearance: vi.fn<Fn>(async (a: { theme: string; notify_summaries: boolean }) => ({
       ...a,
