@@ -122,6 +122,11 @@ type ModelInfo struct {
 	Reasoning    bool   `json:"reasoning"`     // the model thinks before answering (its template knows thinking blocks)
 	ThinkSwitch  string `json:"think_switch"`  // how thinking can be turned off: "flag" (enable_thinking), "/no_think", "" (it cannot)
 	VocabSize    int    `json:"vocab_size"`
+	// TemplateUnusable: the file has a chat template, but neither the Jinja
+	// engine nor llama.cpp's built-in formatting could lay out a
+	// conversation with it, so the model runs as plain completion; the UI
+	// then says the template was set aside, not that there is none.
+	TemplateUnusable bool `json:"template_unusable,omitempty"`
 	// TunedThreads is what the thread tuner has settled on so far for this
 	// load, or remembered to start from (zero: nothing yet, fixed threads,
 	// or a remote engine).

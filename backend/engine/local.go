@@ -157,7 +157,7 @@ func (e *Local) Load(ctx context.Context, path string, opts LoadOptions) (ModelI
 	e.info = ModelInfo{
 		Path: path, Name: name, Description: m.Desc(), Architecture: arch, SizeBytes: hdr.FileSize,
 		Params: m.NParams(), ContextSize: lctx.NCtx(), TrainContext: m.NCtxTrain(), HasTemplate: e.format.templated(),
-		VocabSize: m.NVocab(), TemplateMode: e.format.mode, Reasoning: reasoning, ThinkSwitch: thinkSwitch,
+		VocabSize: m.NVocab(), TemplateMode: e.format.mode, TemplateUnusable: e.format.unusable, Reasoning: reasoning, ThinkSwitch: thinkSwitch,
 	}
 	info := e.info
 	info.TunedThreads = e.tuned() // where the tuner starts

@@ -21,6 +21,9 @@ type chatFormat struct {
 	src   string             // the model's template source (jinja and builtin)
 	jinja *chattmpl.Template // mode jinja
 	bos   string             // the BOS token's text, "" when the model has none
+	// unusable: mode plain although the model has a template (src), which
+	// neither the Jinja engine nor llama.cpp's formatting could render
+	unusable bool
 }
 
 // newChatFormat picks the best way to format conversations for a model
@@ -41,7 +44,7 @@ func newChatFormat(src, bos, eos string) chatFormat {
 	if _, err := f.render(probe, nil); err == nil {
 		return f
 	}
-	return chatFormat{mode: TemplatePlain, bos: bos}
+	return chatFormat{mode: TemplatePlain, bos: bos, unusable: true}
 }
 
 // templated reports whether prompts carry a chat template's control

@@ -27,6 +27,12 @@ const (
 	// unknown is valid Jinja in no format llama.cpp knows and renders
 	// nothing the engine could use.
 	unknown = "{{ messages | nosuchfilter }}"
+	// refuses raises on every conversation (a template that names roles
+	// it does not know, damaged).
+	refuses = "{{ raise_exception('Only user and assistant roles are supported!') }}"
+	// cutShort is a template cut off in the middle, in no format
+	// llama.cpp knows.
+	cutShort = "{% for m in messages %}{{ m.content }{% endfor"
 )
 
 func TestTemplateModes(t *testing.T) {
@@ -34,13 +40,18 @@ func TestTemplateModes(t *testing.T) {
 		name, tmpl, mode string
 		reasoning        bool
 		thinkSwitch      string
+		// unusable: the file has a template, set aside (the status line
+		// must not say the model has none)
+		unusable bool
 	}{
-		{"no template", "", TemplatePlain, false, ""},
-		{"chatml", gguf.ChatMLTemplate, TemplateJinja, false, ""},
-		{"jinja the engine cannot parse, known to llama.cpp", notJinja, TemplateBuiltin, false, ""},
-		{"neither", unknown, TemplatePlain, false, ""},
-		{"reasoning with a switch", thinkFlag, TemplateJinja, true, "flag"},
-		{"reasoning that always thinks", opensThink, TemplateJinja, true, ""},
+		{"no template", "", TemplatePlain, false, "", false},
+		{"chatml", gguf.ChatMLTemplate, TemplateJinja, false, "", false},
+		{"jinja the engine cannot parse, known to llama.cpp", notJinja, TemplateBuiltin, false, "", false},
+		{"neither", unknown, TemplatePlain, false, "", true},
+		{"refuses every conversation", refuses, TemplatePlain, false, "", true},
+		{"cut short", cutShort, TemplatePlain, false, "", true},
+		{"reasoning with a switch", thinkFlag, TemplateJinja, true, "flag", false},
+		{"reasoning that always thinks", opensThink, TemplateJinja, true, "", false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -51,6 +62,9 @@ func TestTemplateModes(t *testing.T) {
 			}
 			if info.Reasoning != c.reasoning || info.ThinkSwitch != c.thinkSwitch {
 				t.Errorf("reasoning %v switch %q, want %v %q", info.Reasoning, info.ThinkSwitch, c.reasoning, c.thinkSwitch)
+			}
+			if info.TemplateUnusable != c.unusable {
+				t.Errorf("template_unusable %v, want %v", info.TemplateUnusable, c.unusable)
 			}
 			req := greedy(4)
 			req.Messages = []Message{{Role: RoleUser, Content: "the cat"}}

@@ -33,6 +33,8 @@ export interface ModelInfo {
   has_template: boolean;
   /** How conversations become prompt text: the model's own Jinja template, llama.cpp's built-in formatting, or plain completion. */
   template_mode?: 'jinja' | 'builtin' | 'plain';
+  /** The file has a chat template that could not be used (broken or refusing every conversation): plain completion then. */
+  template_unusable?: boolean;
   /** The model thinks before answering. */
   reasoning?: boolean;
   /** How thinking can be turned off: 'flag' (enable_thinking), '/no_think', or '' (it cannot). */

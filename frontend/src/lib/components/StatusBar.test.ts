@@ -37,6 +37,20 @@ describe('StatusBar: the chat template in use', () => {
     expect(screen.getByTestId('status-bar').textContent?.includes('plain completion')).toBe(plain);
   });
 
+  it.each([
+    { unusable: false, shown: 'plain completion (no chat template)' },
+    { unusable: true, shown: 'plain completion (its chat template could not be used)' },
+  ])('a plain-completion model says whether it has no template or one set aside: $unusable', ({ unusable, shown }) => {
+    model.state = {
+      state: 'ready',
+      model: info({ template_mode: 'plain', has_template: false, template_unusable: unusable }),
+      path: '/m/x.gguf',
+      error: '',
+    };
+    render(StatusBar);
+    expect(screen.getByTestId('status-plain').textContent?.trim()).toBe(shown);
+  });
+
   it('says when the conversation was adapted to the template', () => {
     model.state = { state: 'ready', model: info({ template_mode: 'jinja' }), path: '/m/x.gguf', error: '' };
     render(StatusBar);
