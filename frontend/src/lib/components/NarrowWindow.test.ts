@@ -3,7 +3,8 @@ import { fireEvent, render, screen } from '@testing-library/svelte';
 import App from '../../App.svelte';
 import { NARROW_QUERY, ui } from '../stores/ui.svelte';
 import { chat } from '../stores/chat.svelte';
-import { conversation, installFakeWails, message, modelInfo, settle } from '../../test/fakes';
+import { documents } from '../stores/documents.svelte';
+import { conversation, documentDetail, documentInfo, installFakeWails, message, modelInfo, passage, settle } from '../../test/fakes';
 
 // A window whose width the test sets: matchMedia answers NARROW_QUERY from it.
 function fakeWidth(narrow: boolean) {
@@ -97,6 +98,26 @@ describe('a narrow window', () => {
     await fireEvent.keyDown(window, { key: 'Escape' });
     expect(screen.queryByRole('alertdialog')).toBeNull();
     expect(sidebar()).not.toBeNull();
+  });
+
+  it('Escape in the drawer over an open passage closes the drawer, not the passage behind it', async () => {
+    const { w } = await start(true);
+    const detail = documentDetail({ document: documentInfo({ id: 1 }) });
+    w.app.ListDocuments.mockResolvedValue([detail.document]);
+    w.app.GetDocument.mockResolvedValue(detail);
+    w.app.GetPassage.mockResolvedValue(passage({ first_chunk: 5, last_chunk: 5, text: 'The cited passage.' }));
+    await documents.open(1);
+    await documents.showPassage(5, 5);
+    await settle();
+    expect(screen.getByTestId('passage')).toBeTruthy();
+    await fireEvent.click(toggle());
+    await fireEvent.keyDown(window, { key: 'Escape' });
+    expect(sidebar()).toBeNull();
+    expect(screen.getByTestId('passage')).toBeTruthy();
+    // The drawer gone, Escape is the passage's again.
+    await fireEvent.keyDown(window, { key: 'Escape' });
+    expect(screen.queryByTestId('passage')).toBeNull();
+    documents.dispose();
   });
 
   it('widening the window puts the sidebar back beside the content', async () => {
