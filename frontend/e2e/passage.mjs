@@ -196,5 +196,44 @@ export async function passageSteps({ page, step, out, root }) {
   await page.waitForTimeout(300); // the panel's slide-in, for the screenshot only
   await page.screenshot({ path: join(out, 'browser-passage-text.png') });
   await axeCheck(page, step, 'the passage panel with a text document');
+  await narrowSteps(page, step, out);
   await page.getByTestId('passage-close').click();
+}
+
+// narrowSteps checks the narrow window's layout with a passage open: the
+// passage over the document stops above the Ask box, the sidebar drawer
+// gives the conversations their share, the shortcut list's columns line up.
+async function narrowSteps(page, step, out) {
+  const size = page.viewportSize();
+  const box = (id) => page.getByTestId(id).boundingBox();
+  step('a narrow window: the passage lies over the document but stops above the Ask box');
+  await page.setViewportSize({ width: 980, height: 700 });
+  await page.waitForTimeout(300);
+  const [p, ask] = [await box('passage'), await box('ask')];
+  if (p.x >= ask.x + ask.width) throw new Error(`at 980 px the passage is not over the document: ${JSON.stringify({ p, ask })}`);
+  if (p.y + p.height > ask.y + 1) throw new Error(`at 980 px the passage covers the Ask box: ${JSON.stringify({ p, ask })}`);
+  await page.screenshot({ path: join(out, 'browser-narrow-passage.png') });
+
+  step('720x480: the sidebar drawer shares its height between conversations and documents; the shortcut list lines up');
+  await page.setViewportSize({ width: 720, height: 480 });
+  await page.getByTestId('toggle-sidebar').click();
+  await page.getByTestId('sidebar').waitFor({ timeout: 5000 });
+  await page.waitForTimeout(300);
+  const split = await page.evaluate(() => {
+    const nav = document.querySelector('[data-testid="sidebar"] nav');
+    const docs = document.querySelector('[data-testid="documents-section"]');
+    return { nav: nav.clientHeight, wants: nav.scrollHeight, docs: docs.getBoundingClientRect().height };
+  });
+  if (split.nav < Math.min(split.wants, split.docs - 20)) throw new Error(`the conversations get ${split.nav} px of the drawer, the documents ${split.docs}: ${JSON.stringify(split)}`);
+  await page.screenshot({ path: join(out, 'browser-narrow-drawer.png') });
+  await page.keyboard.press('Escape');
+  await page.getByTestId('sidebar').waitFor({ state: 'detached', timeout: 5000 });
+  await page.keyboard.press('Control+/');
+  await page.getByTestId('shortcut-list').waitFor({ timeout: 5000 });
+  const lefts = await page.locator('[data-testid="shortcut-list"] dd').evaluateAll((dds) => [...new Set(dds.map((d) => Math.round(d.getBoundingClientRect().left)))]);
+  if (lefts.length !== 1) throw new Error(`the shortcut list's descriptions start at ${lefts.join(', ')} px`);
+  await page.keyboard.press('Escape');
+  await page.getByTestId('shortcut-list').waitFor({ state: 'detached', timeout: 5000 });
+  await page.setViewportSize(size);
+  await page.waitForTimeout(300);
 }
