@@ -79,6 +79,12 @@ func (a *App) RenameConversation(id int64, title string) error {
 	return err
 }
 
+// SetInstructions gives conversation id its own instructions (its system
+// prompt, in place of Settings'); an empty text removes them.
+func (a *App) SetInstructions(id int64, text string) (store.Conversation, error) {
+	return a.svc.store.SetInstructions(a.ctx(), id, text)
+}
+
 // SaveDraft keeps the unsent text of conversation id's message box (0: the
 // box with no conversation open); an empty text forgets it.
 func (a *App) SaveDraft(id int64, text string) error {

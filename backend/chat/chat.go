@@ -330,7 +330,7 @@ func (s *Service) saveTurn(ctx context.Context, conversationID int64, text strin
 	}
 	// A document's conversation answers from its passages; they are found
 	// before anything is saved, so a failure leaves no half-saved turn.
-	system, sources := opts.SystemPrompt, []string(nil)
+	system, sources := systemPrompt(detail.Conversation, opts), []string(nil)
 	if doc := detail.Conversation.DocumentID; doc != nil && s.grounder != nil {
 		// About 1.5 bytes per token at worst (CJK text, tables of numbers):
 		// the passages take at most about half the context; the rest holds

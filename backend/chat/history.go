@@ -59,3 +59,12 @@ func TitleFrom(text string) string {
 	}
 	return strings.TrimRight(cut, " ,.;:!?-–—") + "…"
 }
+
+// systemPrompt is what a conversation's replies are told first: its own
+// instructions when it has them, else the system prompt of Settings.
+func systemPrompt(c store.Conversation, opts Options) string {
+	if strings.TrimSpace(c.Instructions) != "" {
+		return c.Instructions
+	}
+	return opts.SystemPrompt
+}

@@ -200,7 +200,7 @@ func (s *Service) treeJob(ctx context.Context, conversationID int64, opts Option
 	if err != nil {
 		return nil, err
 	}
-	system, sources := opts.SystemPrompt, []string(nil)
+	system, sources := systemPrompt(c, opts), []string(nil)
 	grounding := func(question string) error {
 		if c.DocumentID == nil || s.grounder == nil {
 			return nil

@@ -16,8 +16,12 @@ const (
 	DefaultTitle = "New conversation" // used when a conversation is created without one
 )
 
+// MaxInstructionsBytes bounds a conversation's instructions (as the
+// system prompt in Settings is bounded).
+const MaxInstructionsBytes = 32 << 10
+
 const conversationColumns = `c.id, c.title, c.model, c.document_id, c.pinned, coalesce(c.leaf_id, 0),
-	c.created_at, c.updated_at, (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)`
+	c.created_at, c.updated_at, (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id), c.instructions`
 
 // CreateConversation starts a conversation. An empty title becomes
 // DefaultTitle; model is the path of the model it is started with.
@@ -170,6 +174,39 @@ func (s *Store) SetPinned(ctx context.Context, id int64, pinned bool) (Conversat
 	return c, err
 }
 
+// SetInstructions gives a conversation its own instructions, sent to the
+// model in place of the system prompt of Settings; an empty text removes
+// them. Like renaming, it does not move the conversation in the list.
+func (s *Store) SetInstructions(ctx context.Context, id int64, text string) (Conversation, error) {
+	text, err := cleanInstructions(text)
+	if err != nil {
+		return Conversation{}, err
+	}
+	var c Conversation
+	err = s.inTx(ctx, "could not save the conversation's instructions", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE conversations SET instructions = ? WHERE id = ?`, text, id)
+		if err := mustAffect(res, err, notFoundConversation(id)); err != nil {
+			return err
+		}
+		c, err = getConversation(ctx, tx, id)
+		return err
+	})
+	return c, err
+}
+
+// cleanInstructions trims a conversation's instructions and refuses what
+// cannot be a system prompt: more than MaxInstructionsBytes, or not text.
+func cleanInstructions(text string) (string, error) {
+	text = strings.TrimSpace(text)
+	switch {
+	case len(text) > MaxInstructionsBytes:
+		return "", apperr.New(apperr.Invalid, "the instructions are too long (%d KB; at most %d KB)", (len(text)+1023)>>10, MaxInstructionsBytes>>10)
+	case !utf8.ValidString(text) || strings.ContainsRune(text, 0):
+		return "", apperr.New(apperr.Invalid, "the instructions are not valid text")
+	}
+	return text, nil
+}
+
 // cleanTitle collapses runs of whitespace (newlines included) to one space
 // and refuses an empty title or one longer than MaxTitleLen characters.
 func cleanTitle(title string) (string, error) {
@@ -266,7 +303,7 @@ type rowScanner interface{ Scan(dest ...any) error }
 
 func scanConversation(r rowScanner) (Conversation, error) {
 	var c Conversation
-	err := r.Scan(&c.ID, &c.Title, &c.Model, &c.DocumentID, &c.Pinned, &c.LeafID, &c.CreatedAt, &c.UpdatedAt, &c.MessageCount)
+	err := r.Scan(&c.ID, &c.Title, &c.Model, &c.DocumentID, &c.Pinned, &c.LeafID, &c.CreatedAt, &c.UpdatedAt, &c.MessageCount, &c.Instructions)
 	return c, err
 }
 

@@ -232,3 +232,49 @@ func TestDropEmptyConversations(t *testing.T) {
 		t.Errorf("second run = %d, %v; want 0", n, err)
 	}
 }
+
+func TestSetInstructions(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	c, err := s.CreateConversation(ctx, "Plans", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		id   int64
+		text string
+		code apperr.Code // "" when saved
+		want string      // the instructions afterwards
+	}{
+		{"set", c.ID, "  Answer as a pirate.\n", "", "Answer as a pirate."},
+		{"replaced", c.ID, "Answer in French.", "", "Answer in French."},
+		{"too long", c.ID, strings.Repeat("x", MaxInstructionsBytes+1), apperr.Invalid, "Answer in French."},
+		{"not text", c.ID, "a\xffb", apperr.Invalid, "Answer in French."},
+		{"a NUL", c.ID, "a\x00b", apperr.Invalid, "Answer in French."},
+		{"no such conversation", 9999, "x", apperr.NotFound, "Answer in French."},
+		{"at the limit", c.ID, strings.Repeat("y", MaxInstructionsBytes), "", strings.Repeat("y", MaxInstructionsBytes)},
+		{"cleared", c.ID, "  \n", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := s.SetInstructions(ctx, tt.id, tt.text)
+			if code := apperr.CodeOf(err); (tt.code == "" && err != nil) || (tt.code != "" && code != tt.code) {
+				t.Fatalf("SetInstructions err = %v (code %q), want code %q", err, code, tt.code)
+			}
+			if err == nil && got.Instructions != tt.want {
+				t.Errorf("returned %.30q, want %.30q", got.Instructions, tt.want)
+			}
+			read, err := s.GetConversation(ctx, c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if read.Instructions != tt.want {
+				t.Errorf("stored %.30q, want %.30q", read.Instructions, tt.want)
+			}
+			if read.UpdatedAt != c.UpdatedAt {
+				t.Errorf("updated_at moved from %d to %d: instructions are not activity", c.UpdatedAt, read.UpdatedAt)
+			}
+		})
+	}
+}

@@ -25,6 +25,8 @@ type ImportedConversation struct {
 	UpdatedAt int64
 	Messages  []Message
 	LeafID    int64 // the source id of the message shown last; 0: the newest branch
+	// Instructions: the conversation's own system prompt ('' for none).
+	Instructions string
 }
 
 // ImportResult says what an import added, and how many of the file's
@@ -178,6 +180,11 @@ func checkImported(ic *ImportedConversation, n int) error {
 		title = DefaultTitle
 	}
 	ic.Title = truncateRunes(title, MaxTitleLen)
+	instructions, err := cleanInstructions(ic.Instructions)
+	if err != nil {
+		return apperr.New(apperr.Invalid, "conversation %d (%q): %s", n+1, ic.Title, apperr.Message(err))
+	}
+	ic.Instructions = instructions
 	seen := map[int64]bool{}
 	for i := range ic.Messages {
 		m := &ic.Messages[i]
@@ -218,8 +225,8 @@ func importConversation(ctx context.Context, tx *sql.Tx, ic ImportedConversation
 	if updated < created {
 		updated = created
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO conversations (title, model, pinned, created_at, updated_at, import_key)
-		VALUES (?, ?, ?, ?, ?, ?)`, ic.Title, ic.Model, ic.Pinned, created, updated, key)
+	res, err := tx.ExecContext(ctx, `INSERT INTO conversations (title, model, pinned, created_at, updated_at, import_key, instructions)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, ic.Title, ic.Model, ic.Pinned, created, updated, key, ic.Instructions)
 	if err != nil {
 		return 0, err
 	}

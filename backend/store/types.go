@@ -21,6 +21,9 @@ type Conversation struct {
 	CreatedAt    int64  `json:"created_at"`
 	UpdatedAt    int64  `json:"updated_at"`
 	MessageCount int    `json:"message_count"`
+	// Instructions: the conversation's own system prompt, sent in place of
+	// the one in Settings; '' when it has none.
+	Instructions string `json:"instructions"`
 }
 
 // Message is one turn. Token counts and speed are set on assistant replies.

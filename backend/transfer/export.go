@@ -32,17 +32,19 @@ const (
 // branch (parents before children), which one is shown, the model, and
 // the generation settings it was exported with. Times are Unix milliseconds.
 type Conversation struct {
-	Format    string          `json:"format"`
-	Version   int             `json:"version"`
-	ID        int64           `json:"id"`
-	Title     string          `json:"title"`
-	Model     string          `json:"model"`
-	Pinned    bool            `json:"pinned"`
-	CreatedAt int64           `json:"created_at"`
-	UpdatedAt int64           `json:"updated_at"`
-	LeafID    int64           `json:"leaf_id"`
-	Settings  json.RawMessage `json:"settings,omitempty"`
-	Messages  []Message       `json:"messages"`
+	Format    string `json:"format"`
+	Version   int    `json:"version"`
+	ID        int64  `json:"id"`
+	Title     string `json:"title"`
+	Model     string `json:"model"`
+	Pinned    bool   `json:"pinned"`
+	CreatedAt int64  `json:"created_at"`
+	UpdatedAt int64  `json:"updated_at"`
+	LeafID    int64  `json:"leaf_id"`
+	// Instructions: the conversation's own system prompt, sent in place of Settings' ("" for none).
+	Instructions string          `json:"instructions,omitempty"`
+	Settings     json.RawMessage `json:"settings,omitempty"`
+	Messages     []Message       `json:"messages"`
 }
 
 // Message is one message in Chapel's JSON.
@@ -96,7 +98,8 @@ func (e Exporter) Conversation(ctx context.Context, id int64) (Conversation, err
 	}
 	c := Conversation{Format: FormatConversation, Version: formatVersion, ID: t.Conversation.ID, Title: t.Conversation.Title,
 		Model: t.Conversation.Model, Pinned: t.Conversation.Pinned, CreatedAt: t.Conversation.CreatedAt,
-		UpdatedAt: t.Conversation.UpdatedAt, LeafID: t.Conversation.LeafID, Messages: []Message{}}
+		UpdatedAt: t.Conversation.UpdatedAt, LeafID: t.Conversation.LeafID, Instructions: t.Conversation.Instructions,
+		Messages: []Message{}}
 	if e.Settings != nil {
 		if c.Settings, err = json.Marshal(e.Settings); err != nil {
 			return Conversation{}, fmt.Errorf("encode the settings: %w", err)
@@ -136,6 +139,9 @@ func (e Exporter) ConversationMarkdown(ctx context.Context, id int64, w io.Write
 		fmt.Fprintf(&b, "Model: %s  \n", oneLine(baseName(d.Conversation.Model)))
 	}
 	fmt.Fprintf(&b, "Started %s, last updated %s\n", stamp(d.Conversation.CreatedAt), stamp(d.Conversation.UpdatedAt))
+	if in := d.Conversation.Instructions; in != "" {
+		fmt.Fprintf(&b, "\n## Instructions\n\n%s\n", strings.TrimRight(in, "\n"))
+	}
 	for i, m := range d.Messages {
 		who := "You"
 		if m.Role == "assistant" {

@@ -224,7 +224,7 @@ func parseChapel(raw json.RawMessage, i int) (store.ImportedConversation, error)
 		return store.ImportedConversation{}, apperr.New(apperr.Invalid, "%q was exported by a newer Chapel (format %d); update Chapel to import it", c.Title, c.Version)
 	}
 	ic := store.ImportedConversation{Title: c.Title, Model: c.Model, Pinned: c.Pinned, CreatedAt: c.CreatedAt,
-		UpdatedAt: c.UpdatedAt, LeafID: c.LeafID, Messages: make([]store.Message, 0, len(c.Messages))}
+		UpdatedAt: c.UpdatedAt, LeafID: c.LeafID, Instructions: c.Instructions, Messages: make([]store.Message, 0, len(c.Messages))}
 	for _, m := range c.Messages {
 		ic.Messages = append(ic.Messages, store.Message{ID: m.ID, ParentID: m.ParentID, Role: m.Role, Content: m.Content,
 			Thinking: m.Thinking, ThinkingMS: m.ThinkingMS, Status: m.Status, Error: m.Error, StopReason: m.StopReason,

@@ -60,16 +60,20 @@ func seed(t *testing.T, st *store.Store) store.Conversation {
 	if _, err := st.SetPinned(ctx, c.ID, true); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := st.SetInstructions(ctx, c.ID, "Answer like a baker."); err != nil {
+		t.Fatal(err)
+	}
 	return c
 }
 
 // shape is a tree as comparable values: each message's role, content,
 // status, stop reason and its parent's content; plus the path shown.
 type shape struct {
-	Title    string
-	Pinned   bool
-	Messages []string
-	Path     []string
+	Title        string
+	Pinned       bool
+	Instructions string
+	Messages     []string
+	Path         []string
 }
 
 func shapeOf(t *testing.T, st *store.Store, id int64) shape {
@@ -83,7 +87,7 @@ func shapeOf(t *testing.T, st *store.Store, id int64) shape {
 	for _, m := range tree.Messages {
 		byID[m.ID] = m
 	}
-	s := shape{Title: tree.Conversation.Title, Pinned: tree.Conversation.Pinned}
+	s := shape{Title: tree.Conversation.Title, Pinned: tree.Conversation.Pinned, Instructions: tree.Conversation.Instructions}
 	for _, m := range tree.Messages {
 		s.Messages = append(s.Messages, strings.Join([]string{m.Role, m.Content, m.Status, m.StopReason, byID[m.ParentID].Content}, "|"))
 	}
@@ -207,7 +211,7 @@ func TestConversationMarkdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	md := buf.String()
-	for _, want := range []string{"# Bread\n", "Model: tiny.gguf", "## You\n\nHow do I bake bread?", "## Chapel (version 1 of 2)\n\nKnead, rise, bake.",
+	for _, want := range []string{"# Bread\n", "Model: tiny.gguf", "## Instructions\n\nAnswer like a baker.\n", "## You\n\nHow do I bake bread?", "## Chapel (version 1 of 2)\n\nKnead, rise, bake.",
 		"## You (version 1 of 2)\n\nHow hot?", "*Stopped at 4 tokens*"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("Markdown lacks %q:\n%s", want, md)

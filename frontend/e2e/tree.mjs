@@ -199,6 +199,26 @@ export async function treeSteps({ page, step, out, model }) {
   await page.waitForFunction(() => document.querySelector('[data-testid="composer-input"]')?.value === 'an unsent thought', null, { timeout: 5000 });
   await page.getByTestId('composer-input').fill('');
 
+  step("a chat's own instructions: given from the conversation bar, shown above it, exported, kept after a reload, removed");
+  await page.getByTestId('conversation-item').filter({ hasText: 'Sourdough from ChatGPT' }).first().locator('button.open').click();
+  await page.getByTestId('instructions-add').click();
+  await page.getByTestId('instructions-input').fill('Answer like a baker.');
+  await page.getByTestId('instructions-save').click();
+  await page.getByTestId('instructions-text').filter({ hasText: 'Answer like a baker.' }).waitFor({ timeout: 5000 });
+  const sourdough = await page.evaluate(async () => (await window.go.app.App.ListConversations()).find((c) => c.title.includes('Sourdough')));
+  if (sourdough?.instructions !== 'Answer like a baker.') throw new Error(`stored instructions ${JSON.stringify(sourdough?.instructions)}`);
+  const mdPath = join(out, 'sourdough.md');
+  await page.evaluate(([id, p]) => window.go.app.App.ExportConversationTo(id, 'md', p), [sourdough.id, mdPath]);
+  if (!readFileSync(mdPath, 'utf8').includes('## Instructions\n\nAnswer like a baker.')) throw new Error('the Markdown export lacks the instructions');
+  await page.reload();
+  await page.getByTestId('conversation-item').filter({ hasText: 'Sourdough from ChatGPT' }).first().locator('button.open').click();
+  await page.getByTestId('instructions-text').filter({ hasText: 'Answer like a baker.' }).waitFor({ timeout: 10000 });
+  await page.screenshot({ path: join(out, 'browser-instructions.png') });
+  await axeCheck(page, step, 'a chat with instructions');
+  await page.getByTestId('instructions-edit').click();
+  await page.getByTestId('instructions-remove').click();
+  await page.getByTestId('instructions').waitFor({ state: 'detached', timeout: 5000 });
+
   step('keyboard only: Ctrl+N, type, Enter sends; Esc stops the reply');
   await saveSettings(page, { max_tokens: 6000, ignore_eos: true }); // several contexts' worth: seconds to stop it in
   await page.keyboard.press('Control+n');

@@ -147,6 +147,8 @@ export const api = {
   createConversation: (): Promise<Conversation> => call('CreateConversation'),
   getConversation: (id: number): Promise<ConversationDetail> => call('GetConversation', id),
   renameConversation: (id: number, title: string): Promise<void> => call('RenameConversation', id, title),
+  /** A conversation's own instructions (its system prompt in place of Settings'); '' removes them. */
+  setInstructions: (id: number, text: string): Promise<Conversation> => call('SetInstructions', id, text),
   /** Keep a message box's unsent text (conversation 0: the box with none open); '' forgets it. */
   saveDraft: (id: number, text: string): Promise<void> => call('SaveDraft', id, text),
   drafts: async (): Promise<Draft[]> => (await call('Drafts')) ?? [],

@@ -178,6 +178,8 @@ export interface Conversation {
   pinned?: boolean;
   /** The last message of the branch shown (0 when empty). */
   leaf_id?: number;
+  /** The conversation's own system prompt, sent in place of Settings' ('' for none). */
+  instructions?: string;
 }
 
 export type Role = 'user' | 'assistant' | 'system';

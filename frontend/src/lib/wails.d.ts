@@ -43,6 +43,7 @@ export interface WailsAppBindings {
   CreateConversation(): Promise<Conversation>;
   GetConversation(id: number): Promise<ConversationDetail>;
   RenameConversation(id: number, title: string): Promise<void>;
+  SetInstructions(id: number, text: string): Promise<Conversation>;
   SaveDraft(id: number, text: string): Promise<void>;
   Drafts(): Promise<Draft[]>;
   DeleteConversation(id: number): Promise<void>;

@@ -85,6 +85,7 @@ export function installFakeWails(): FakeWails {
     CreateConversation: resolved(conversation({ id: 1 })),
     GetConversation: resolved({ conversation: conversation({ id: 1 }), messages: [] }),
     RenameConversation: resolved(),
+    SetInstructions: vi.fn(async (id: number, text: string) => conversation({ id, instructions: text.trim() })),
     SaveDraft: resolved(),
     Drafts: resolved([]),
     DeleteConversation: resolved(),

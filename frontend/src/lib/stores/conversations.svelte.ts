@@ -1,4 +1,4 @@
-import { api, onEvent, EVENT_CONVERSATIONS_CHANGED } from '../api';
+import { api, onEvent, toApiError, EVENT_CONVERSATIONS_CHANGED } from '../api';
 import type { Conversation } from '../types';
 import { toasts, type ToastStore } from './toasts.svelte';
 
@@ -70,6 +70,19 @@ export class ConversationsStore {
     } catch (e) {
       this.notify.error(e, "Couldn't start a new chat");
       return null;
+    }
+  }
+
+  /**
+   * Give a conversation its own instructions ('' removes them). Resolves
+   * '' once saved, or the sentence saying why not (shown by the form).
+   */
+  async setInstructions(id: number, text: string): Promise<string> {
+    try {
+      this.upsert(await api.setInstructions(id, text));
+      return '';
+    } catch (e) {
+      return toApiError(e).message;
     }
   }
 
