@@ -166,6 +166,15 @@ describe('Composer drafts kept across restarts', () => {
     expect(store.get(1)).toBe('');
   });
 
+  it('an emptied box forgets its draft at once, without waiting for a pause', async () => {
+    const { store, saved } = keeper();
+    render(Composer, { generating: false, onsend: vi.fn(() => true), onstop: vi.fn(), draftKey: 6, drafts: store });
+    const input = screen.getByTestId('composer-input') as HTMLTextAreaElement;
+    await fireEvent.input(input, { target: { value: 'never mind' } });
+    await fireEvent.input(input, { target: { value: '' } });
+    expect(saved).toEqual([[6, '']]); // written in the same task; the pending 'never mind' went with it
+  });
+
   it('a message not sent is kept again', async () => {
     const { store, saved } = keeper();
     render(Composer, { generating: false, onsend: vi.fn(async () => false), onstop: vi.fn(), draftKey: 4, drafts: store });
