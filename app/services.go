@@ -102,6 +102,7 @@ func openServices(ctx context.Context, log *slog.Logger, em emitter) (*services,
 	chats.SetTurnLocks(turnLocks{home})
 	in := ingest.New(st, docDir, log)
 	sums := summarize.New(st, eng, log)
+	sums.SetRunLocks(summaryLocks{home})
 	s := &services{
 		home:      home,
 		log:       log,

@@ -20,3 +20,11 @@ func (l turnLocks) TryLock(conversationID int64) (func(), error) {
 	}
 	return release, nil
 }
+
+// summaryLocks are the per-summary lock files beside them: a run holds its
+// summary's lock, so two Chapel processes never make one summary at once.
+type summaryLocks struct{ home string }
+
+func (l summaryLocks) TryLock(summaryID int64) (func(), bool, error) {
+	return paths.TryLockSummary(l.home, summaryID)
+}

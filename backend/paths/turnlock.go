@@ -7,7 +7,7 @@ import (
 )
 
 // LocksName is the folder in the data folder that holds the per-conversation
-// lock files.
+// and per-summary lock files.
 const LocksName = "locks"
 
 // TryLockConversation takes the lock that one Chapel process holds while it
@@ -16,19 +16,32 @@ const LocksName = "locks"
 // once. ok is false when another process holds it. The lock goes with the
 // process, also when it is killed; release drops it.
 func TryLockConversation(home string, id int64) (release func(), ok bool, err error) {
+	return tryLockNamed(home, fmt.Sprintf("conversation-%d.lock", id), fmt.Sprintf("conversation %d", id))
+}
+
+// TryLockSummary takes the lock that one Chapel process holds while it
+// makes summary id (a document in a style with a model), so that two
+// processes never make the same summary at once, each doing every step.
+// ok is false when another process holds it; like TryLockConversation's,
+// the lock goes with the process, also when it is killed.
+func TryLockSummary(home string, id int64) (release func(), ok bool, err error) {
+	return tryLockNamed(home, fmt.Sprintf("summary-%d.lock", id), fmt.Sprintf("summary %d", id))
+}
+
+func tryLockNamed(home, name, what string) (release func(), ok bool, err error) {
 	dir := filepath.Join(home, LocksName)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, false, fmt.Errorf("create the lock folder %s: %w", dir, err)
 	}
-	f, err := os.OpenFile(filepath.Join(dir, fmt.Sprintf("conversation-%d.lock", id)), os.O_CREATE|os.O_RDWR, 0o600)
+	f, err := os.OpenFile(filepath.Join(dir, name), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
-		return nil, false, fmt.Errorf("open the lock of conversation %d: %w", id, err)
+		return nil, false, fmt.Errorf("open the lock of %s: %w", what, err)
 	}
 	ok, err = tryLock(f)
 	if err != nil || !ok {
 		f.Close()
 		if err != nil {
-			return nil, false, fmt.Errorf("lock conversation %d: %w", id, err)
+			return nil, false, fmt.Errorf("lock %s: %w", what, err)
 		}
 		return nil, false, nil
 	}

@@ -7,10 +7,15 @@ import (
 	"testing"
 )
 
-// The helper process takes conversation 7's lock and waits for its stdin to close.
+// The helper process takes conversation 7's lock (summary 7's with
+// CHAPEL_TEST_HOLD_SUMMARY) and waits for its stdin to close.
 func TestMain(m *testing.M) {
 	if home := os.Getenv("CHAPEL_TEST_HOLD_LOCK"); home != "" {
-		release, ok, err := TryLockConversation(home, 7)
+		lock := TryLockConversation
+		if os.Getenv("CHAPEL_TEST_HOLD_SUMMARY") != "" {
+			lock = TryLockSummary
+		}
+		release, ok, err := lock(home, 7)
 		if err != nil || !ok {
 			os.Exit(3)
 		}
@@ -56,4 +61,47 @@ func TestTryLockConversation(t *testing.T) {
 	if fi, err := os.Stat(home + "/" + LocksName + "/conversation-" + strconv.Itoa(7) + ".lock"); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("lock file: %v, %v", fi, err)
 	}
+}
+
+// A summary's lock is refused while another process holds it, and free as
+// soon as that process is killed: a lock left behind never blocks.
+func TestTryLockSummaryKilledHolder(t *testing.T) {
+	home := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "CHAPEL_TEST_HOLD_LOCK="+home, "CHAPEL_TEST_HOLD_SUMMARY=1")
+	_, _ = cmd.StdinPipe() // kept open: the helper holds on until it is killed
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var buf [5]byte
+	if n, err := out.Read(buf[:]); err != nil || string(buf[:n]) != "held\n" {
+		t.Fatalf("the other process did not take the lock: %q, %v", buf[:n], err)
+	}
+	for _, c := range []struct {
+		lock func(string, int64) (func(), bool, error)
+		id   int64
+		want bool
+	}{
+		{TryLockSummary, 7, false},     // held by the other process
+		{TryLockSummary, 8, true},      // another summary
+		{TryLockConversation, 7, true}, // conversation 7 is not summary 7
+	} {
+		release, ok, err := c.lock(home, c.id)
+		if ok != c.want || err != nil {
+			t.Errorf("lock %d while another process holds summary 7: %v, %v; want %v", c.id, ok, err, c.want)
+		}
+		if ok {
+			release()
+		}
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	release, ok, err := TryLockSummary(home, 7)
+	if !ok || err != nil {
+		t.Fatalf("summary 7 after its holder was killed: %v, %v", ok, err)
+	}
+	release()
 }

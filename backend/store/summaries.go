@@ -254,6 +254,18 @@ func (s *Store) RecoverSummaries(ctx context.Context) (int, error) {
 	return int(n), err
 }
 
+// AbandonSummary records as stopped a summary left running by a process
+// that ended without finishing it (its pieces are kept, to resume). The
+// caller holds the summary's lock, so that no live process is making it;
+// a summary not running is left as it is.
+func (s *Store) AbandonSummary(ctx context.Context, id int64) error {
+	return s.inTx(ctx, "could not record the unfinished summary", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE summaries SET status = 'canceled', error = 'Chapel stopped before the summary was finished', updated_at = ?
+			WHERE id = ? AND status = 'running'`, s.nowMS(), id)
+		return err
+	})
+}
+
 func notFoundSummary(id int64) error {
 	return apperr.New(apperr.NotFound, "summary %d not found", id)
 }

@@ -14,10 +14,12 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"lukechampine.com/blake3"
 
@@ -79,6 +81,9 @@ type View struct {
 	TokenCounts string `json:"token_counts"`
 	CreatedAt   int64  `json:"created_at"`
 	UpdatedAt   int64  `json:"updated_at"`
+	// Elsewhere: another Chapel process (a window, a CLI command) is making
+	// this summary now; this one cannot run it until that one lets go.
+	Elsewhere bool `json:"elsewhere"`
 }
 
 // Progress is the payload of the summary:progress:<summary id> events. The
@@ -134,6 +139,8 @@ type Service struct {
 	log  *slog.Logger
 	opts Options
 
+	locks RunLocks // nil: runs are kept apart in this process only
+
 	mu     sync.Mutex
 	runs   map[int64]*active // by summary id
 	closed bool
@@ -145,6 +152,47 @@ type active struct {
 	cancel     context.CancelFunc
 	done       chan struct{} // closed when the run has ended
 	live       *live
+	release    func() // drops the run's cross-process lock
+}
+
+// RunLocks keep a summary to one process at a time: the window, a
+// `chapel summarize` and a `chapel serve` share a data folder, and each
+// would otherwise make the same summary alongside the other, every step
+// twice. TryLock takes summary id's lock without waiting; ok is false
+// while another live process holds it. A lock goes with its process, also
+// when that is killed.
+type RunLocks interface {
+	TryLock(summaryID int64) (release func(), ok bool, err error)
+}
+
+// SetRunLocks makes each run hold its summary's cross-process lock.
+// Call it before the first summary.
+func (s *Service) SetRunLocks(l RunLocks) { s.locks = l }
+
+// ErrElsewhere refuses a summary that another Chapel process is making.
+var ErrElsewhere error = apperr.New(apperr.Conflict,
+	"This summary is being made in another Chapel window or command; summarise again once that has finished")
+
+// lockTries is how often a run asks for a lock another process holds: a
+// window reading the document holds a summary's lock for a moment to
+// learn whether anyone is making it (List), and that is no reason to refuse.
+const lockTries = 3
+
+// tryLock takes summary id's cross-process lock; ok is false when another
+// process holds it.
+func (s *Service) tryLock(id int64) (release func(), ok bool, err error) {
+	if s.locks == nil {
+		return func() {}, true, nil
+	}
+	for i := range lockTries {
+		if i > 0 {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if release, ok, err = s.locks.TryLock(id); err != nil || ok {
+			return release, ok, err
+		}
+	}
+	return nil, false, nil
 }
 
 // New returns a Service. log may be nil.
@@ -212,6 +260,15 @@ func (s *Service) StartRequest(req Request, emit func(name string, payload any))
 	runCtx, cancel := context.WithCancel(ctx)
 	if err := s.register(j, cancel); err != nil {
 		cancel()
+		if errors.Is(err, ErrElsewhere) {
+			// Another process makes it: say so, with what it has saved.
+			v, verr := s.view(ctx, j.sum.ID)
+			if verr != nil {
+				v = j.view()
+			}
+			v.Elsewhere = true
+			return v, nil
+		}
 		if apperr.CodeOf(err) == apperr.Conflict {
 			return j.view(), nil
 		}
@@ -288,13 +345,46 @@ func (s *Service) List(ctx context.Context, documentID int64) ([]View, error) {
 	}
 	out := make([]View, len(sums))
 	for i, sum := range sums {
+		if sum.Status == StatusRunning {
+			if sum, err = s.settle(ctx, sum); err != nil {
+				return nil, err
+			}
+		}
 		ps, err := s.st.Pieces(ctx, sum.ID)
 		if err != nil {
 			return nil, err
 		}
 		out[i] = viewOf(sum, ps)
+		out[i].Elsewhere = sum.Status == StatusRunning && s.locks != nil && s.liveOf(sum.ID) == nil
 	}
 	return out, nil
+}
+
+// settle looks at a summary the database says is running that this
+// process is not making. While another process makes it (it holds the
+// lock), it stays running (List reports it Elsewhere). When none does, the
+// process that made it ended without saying so (killed, or a crash):
+// it is recorded as stopped, its pieces kept, to resume like any other.
+func (s *Service) settle(ctx context.Context, sum store.Summary) (store.Summary, error) {
+	if s.locks == nil || s.liveOf(sum.ID) != nil {
+		return sum, nil
+	}
+	release, ok, err := s.locks.TryLock(sum.ID)
+	if err != nil {
+		s.log.Warn("could not tell whether another Chapel makes a summary", "summary", sum.ID, "err", err)
+		return sum, nil
+	}
+	if !ok {
+		return sum, nil
+	}
+	defer release()
+	if s.liveOf(sum.ID) != nil {
+		return sum, nil
+	}
+	if err := s.st.AbandonSummary(ctx, sum.ID); err != nil {
+		return sum, err
+	}
+	return s.st.GetSummary(ctx, sum.ID)
 }
 
 // job is a summary about to run: what prepare found.
@@ -358,18 +448,52 @@ func (s *Service) prepare(ctx context.Context, req Request) (*job, error) {
 	return j, nil
 }
 
-// register records a run of j's summary, refusing a second one.
+// errRunning refuses a second run of a summary in this process (Start
+// joins the first instead).
+func errRunning() error { return apperr.New(apperr.Conflict, "this summary is already being made") }
+
+// register records a run of j's summary, refusing a second one in this
+// process (errRunning) or while another process makes it (ErrElsewhere).
+// The run holds the summary's cross-process lock until unregister.
 func (s *Service) register(j *job, cancel context.CancelFunc) error {
+	if err := s.registrable(j.sum.ID); err != nil {
+		return err
+	}
+	// Taken without s.mu: a held lock is asked for again after a pause.
+	release, ok, err := s.tryLock(j.sum.ID)
+	if err != nil {
+		return apperr.Wrap(apperr.Unavailable, err, "could not lock the summary")
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !ok {
+		if _, here := s.runs[j.sum.ID]; here {
+			return errRunning() // a run in this process took it meanwhile
+		}
+		return ErrElsewhere
+	}
+	if err := s.registrableLocked(j.sum.ID); err != nil {
+		release()
+		return err
+	}
+	s.runs[j.sum.ID] = &active{documentID: j.doc.ID, cancel: cancel, done: make(chan struct{}), live: j.live, release: release}
+	s.wg.Add(1)
+	return nil
+}
+
+func (s *Service) registrable(id int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.registrableLocked(id)
+}
+
+func (s *Service) registrableLocked(id int64) error {
 	if s.closed {
 		return apperr.New(apperr.Unavailable, "Chapel is closing")
 	}
-	if _, ok := s.runs[j.sum.ID]; ok {
-		return apperr.New(apperr.Conflict, "this summary is already being made")
+	if _, ok := s.runs[id]; ok {
+		return errRunning()
 	}
-	s.runs[j.sum.ID] = &active{documentID: j.doc.ID, cancel: cancel, done: make(chan struct{}), live: j.live}
-	s.wg.Add(1)
 	return nil
 }
 
@@ -378,6 +502,7 @@ func (s *Service) unregister(id int64) {
 	defer s.mu.Unlock()
 	if a := s.runs[id]; a != nil {
 		close(a.done)
+		a.release()
 	}
 	delete(s.runs, id)
 }

@@ -62,6 +62,8 @@ export interface SummaryView {
   token_counts: TokenCounts;
   created_at: number;
   updated_at: number;
+  /** Another Chapel (a window, `chapel summarize`, `chapel serve`) is making it now: it cannot run here until that one finishes. */
+  elsewhere: boolean;
 }
 
 /** How a summary plan's tokens were counted: the model's tokenizer, an endpoint's /tokenize, or an estimate ('' unknown). */

@@ -312,6 +312,7 @@ export function summaryView(p: Partial<SummaryView> = {}): SummaryView {
     token_counts: 'tokenizer',
     created_at: 1000,
     updated_at: 1000,
+    elsewhere: false,
     ...p,
   };
 }
