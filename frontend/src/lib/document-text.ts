@@ -108,6 +108,12 @@ export function summarizeLabel(v: SummaryView | undefined): string | null {
   }
 }
 
+/** A summary another Chapel is making: what it has saved so far, and what happens next. */
+export function elsewhereNotice(v: SummaryView): string {
+  const saved = v.pieces_total > 0 ? ` (${v.pieces_done} of ${v.pieces_total} steps saved so far)` : '';
+  return `This summary is being made in another Chapel window or command${saved}. It shows here once that finishes, or can be resumed here if it is stopped.`;
+}
+
 /** An honest line about a summary that did not complete (null when there is nothing to say). */
 export function statusNotice(v: SummaryView): { kind: 'warn' | 'error' | 'info'; text: string } | null {
   switch (v.status) {

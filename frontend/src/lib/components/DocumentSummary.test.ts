@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen, within } from '@testing-library/svelte';
 import DocumentView from './DocumentView.svelte';
 import { documents } from '../stores/documents.svelte';
@@ -232,6 +232,69 @@ describe('a summary while it runs and after', () => {
     const ok = await documents.runAgain({ style: 'brief', modelPath: '/models/big.gguf', force: true });
     expect(ok).toBe(false);
     expect(w.app.SummarizeAgain).not.toHaveBeenCalled();
+  });
+});
+
+describe('a summary another Chapel is making', () => {
+  beforeEach(() => documents.dispose());
+  afterEach(() => vi.useRealTimers());
+
+  const elsewhere = summaryView({ id: 7, status: 'running', elsewhere: true, pieces_done: 2, pieces_total: 5 });
+
+  it.each([
+    { how: 'found so when the document opens', opened: [elsewhere], answer: null },
+    // The database said stopped, but `chapel summarize` took it up the moment before.
+    {
+      how: 'refused when Resume is pressed',
+      opened: [summaryView({ id: 7, status: 'canceled', pieces_done: 2, pieces_total: 5 })],
+      answer: elsewhere,
+    },
+  ])('is $how: said in the summary area, with nothing to stop, nothing followed and no error', async ({ opened, answer }) => {
+    const w = setup(opened);
+    await openDoc();
+    if (answer) {
+      w.app.SummarizeDocument.mockResolvedValue(answer);
+      w.app.GetDocument.mockResolvedValue(documentDetail({ summaries: [answer] }));
+      await fireEvent.click(screen.getByTestId('summarize'));
+      await settle();
+    }
+    expect(screen.getByTestId('summary-elsewhere').textContent).toContain(
+      'This summary is being made in another Chapel window or command (2 of 5 steps saved so far).',
+    );
+    for (const id of ['summary-progress', 'summary-stop', 'summarize', 'summary-run-again', 'summary-status', 'summary-empty'])
+      expect(screen.queryByTestId(id), id).toBeNull();
+    expect(documents.summarizing(1)).toBe(false);
+    expect(w.subscribed('summary:progress:7')).toBe(0);
+    expect(screen.queryByRole('alert')).toBeNull();
+  });
+
+  it.each([
+    {
+      ends: 'finishes',
+      then: summaryView({ id: 7, status: 'complete', text: 'Made over there.', pieces_done: 6, pieces_total: 6 }),
+      shows: 'summary',
+    },
+    // Its Chapel was killed: Go records it stopped, and it can be resumed here.
+    { ends: 'is killed', then: summaryView({ id: 7, status: 'canceled', pieces_done: 3, pieces_total: 5 }), shows: 'summarize' },
+  ])('shows what it left when it $ends: read again every few seconds, or at once with Check now', async ({ then, shows }) => {
+    vi.useFakeTimers();
+    const w = setup([elsewhere]);
+    await documents.open(1);
+    await vi.advanceTimersByTimeAsync(0);
+    const reads = w.app.GetDocument.mock.calls.length;
+    // Still being made at the next look: still said so.
+    await vi.advanceTimersByTimeAsync(documents.elsewhereRecheckMs);
+    expect(w.app.GetDocument.mock.calls.length).toBe(reads + 1);
+    expect(screen.getByTestId('summary-elsewhere')).toBeTruthy();
+    w.app.GetDocument.mockResolvedValue(documentDetail({ summaries: [then] }));
+    await fireEvent.click(screen.getByTestId('summary-check'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(screen.queryByTestId('summary-elsewhere')).toBeNull();
+    expect(screen.getByTestId(shows)).toBeTruthy();
+    // Nothing is made elsewhere any more: no more reading.
+    const after = w.app.GetDocument.mock.calls.length;
+    await vi.advanceTimersByTimeAsync(documents.elsewhereRecheckMs * 3);
+    expect(w.app.GetDocument.mock.calls.length).toBe(after);
   });
 });
 

@@ -86,6 +86,9 @@ export class DocumentsStore {
   private passageSeq = 0;
   private refreshing: Promise<void> | null = null;
   private again = false;
+  /** How often the open document is read again while another Chapel makes one of its summaries. */
+  elsewhereRecheckMs = 4000;
+  private elsewhereTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(deps: DocumentsDeps = {}) {
     this.conversations = deps.conversations ?? defaultConversations;
@@ -182,6 +185,7 @@ export class DocumentsStore {
       if (!same) this.style = defaultStyle(d.summaries);
       this.reconcile(d.summaries);
       this.syncPieces();
+      this.followElsewhere();
     } catch (e) {
       if (seq === this.openSeq) this.loadError = toApiError(e).message;
     } finally {
@@ -198,6 +202,7 @@ export class DocumentsStore {
     this.loadError = '';
     this.closePassage();
     this.pieces.dispose();
+    this.followElsewhere();
   }
 
   selectStyle(style: SummaryStyle): void {
@@ -215,7 +220,7 @@ export class DocumentsStore {
       if (!v || typeof v !== 'object') return;
       this.applyView(v);
       // Subscribe in the same task as the answer, then check nothing ended meanwhile.
-      if (isActive(v.status)) this.watch(v, true);
+      if (isActive(v.status) && !v.elsewhere) this.watch(v, true);
     } catch (e) {
       this.notify.error(e, "Couldn't start the summary");
     } finally {
@@ -243,6 +248,7 @@ export class DocumentsStore {
       const v = await api.summarizeAgain(id, o.style, o.force);
       if (!v || typeof v !== 'object') return false;
       this.applyView(v);
+      if (v.elsewhere) return true;
       if (isActive(v.status)) this.watch(v, true);
       else if (v.status === 'complete' && !o.force) {
         this.notify.info('This summary was already made with this style and model. Tick “Make every piece again” to make it anew.');
@@ -333,8 +339,14 @@ export class DocumentsStore {
     return true;
   }
 
+  /** Read the open document again (a summary another Chapel makes may have finished). */
+  recheck(): Promise<void> {
+    return this.openId === null ? Promise.resolve() : this.reload(this.openId);
+  }
+
   /** Unsubscribe from every stream (app teardown). */
   dispose(): void {
+    this.stopElsewhereTimer();
     for (const [summaryId, w] of [...this.watches]) this.unwatch(summaryId, w.documentId);
     this.qa.dispose();
     this.pieces.dispose();
@@ -356,6 +368,8 @@ export class DocumentsStore {
   /** Follow every running summary; stop following those that ended. */
   private reconcile(summaries: SummaryView[]): void {
     for (const v of summaries) {
+      // Another Chapel makes it: no events come from there (followElsewhere reads it again).
+      if (v.elsewhere) continue;
       if (isActive(v.status)) this.watch(v, false);
       else if (this.watches.has(v.id)) this.finishWatch(v.id, v.document_id, { ...progressOf(v), view: v });
     }
@@ -383,7 +397,7 @@ export class DocumentsStore {
   /** Follow the pieces of the latest summary of the open document's style. */
   private syncPieces(): void {
     const v = this.latest;
-    const running = !!v && (isActive(v.status) || this.running[v.document_id]?.summary_id === v.id);
+    const running = !!v && !v.elsewhere && (isActive(v.status) || this.running[v.document_id]?.summary_id === v.id);
     this.pieces.show(v ? { id: v.id, status: running ? 'running' : v.status } : null, running);
   }
 
@@ -421,12 +435,34 @@ export class DocumentsStore {
     try {
       d = await api.getDocument(documentId);
     } catch {
+      if (seq === this.openSeq) this.followElsewhere(); // try again later
       return;
     }
     if (seq !== this.openSeq || documentId !== this.openId) return;
     this.detail = d;
     this.reconcile(d.summaries);
     this.syncPieces();
+    this.followElsewhere();
+  }
+
+  /**
+   * While another Chapel makes a summary of the open document, read the
+   * document again every few seconds: what that one saves shows here, and
+   * when it finishes (or is stopped, or killed) its result, or Resume, does.
+   */
+  private followElsewhere(): void {
+    this.stopElsewhereTimer();
+    const id = this.openId;
+    if (id === null || !this.detail || this.detail.document.id !== id || !this.detail.summaries.some((s) => s.elsewhere)) return;
+    this.elsewhereTimer = setTimeout(() => {
+      this.elsewhereTimer = null;
+      void this.reload(id);
+    }, this.elsewhereRecheckMs);
+  }
+
+  private stopElsewhereTimer(): void {
+    if (this.elsewhereTimer !== null) clearTimeout(this.elsewhereTimer);
+    this.elsewhereTimer = null;
   }
 
   /** Put a summary (from SummarizeDocument or a final event) into the open detail. */
@@ -436,6 +472,7 @@ export class DocumentsStore {
     if (i >= 0) this.detail.summaries[i] = v;
     else this.detail.summaries.push(v);
     if (v.document_id === this.openId) this.syncPieces();
+    this.followElsewhere();
   }
 }
 
@@ -468,6 +505,7 @@ function progressOf(v: SummaryView): SummaryProgress {
 // The text helpers live in ../document-text; the views import them from here.
 export {
   documentMeta,
+  elsewhereNotice,
   etaText,
   formatLabel,
   pageRange,
