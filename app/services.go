@@ -48,6 +48,7 @@ type services struct {
 	summaries *summarize.Service
 	documents *documents.Service // a document's page, passages and deletion
 	endpoints *remote.Endpoints
+	worker    *worker.Client  // the engine worker behind queue
 	queue     *serve.Queue    // the local engine: the window first, API clients (Settings → Engines) behind
 	library   *models.Library // the catalogue and its downloads
 	emit      emitter         // the window's events; nothing on the command line
@@ -94,7 +95,8 @@ func openServices(ctx context.Context, log *slog.Logger, em emitter) (*services,
 	// that crashes llama.cpp ends the worker, not the app.
 	// Endpoints the user added run chats too; each is reached only when used.
 	endpoints := remote.NewEndpoints(st, remote.NewSecrets(home))
-	queue := serve.NewQueue(worker.New(workerCommand, log))
+	local := worker.New(workerCommand, log)
+	queue := serve.NewQueue(local)
 	eng := remote.NewSwitch(queue.Foreground(), endpoints.Config)
 	eng.ShareFrom(endpoints.Sharing) // summaries' map steps also go to the endpoints ticked for them
 	chats := chat.New(st, eng, em, log)
@@ -120,6 +122,9 @@ func openServices(ctx context.Context, log *slog.Logger, em emitter) (*services,
 		emit:      em,
 	}
 	s.chat.SetModelSettings(s.models) // each model's own system prompt and sampling
+	// A restarted worker that cannot load the model again: the state says so.
+	local.OnModelLost(s.models.ModelLost)
+	s.worker = local
 	if lock.Owner() {
 		s.recoverAbandoned(ctx)
 	} else {

@@ -138,3 +138,27 @@ func (m *Manager) Restore(ctx context.Context) error {
 	_, err = m.Load(ctx, path)
 	return err
 }
+
+// ModelLost is how the engine says that the model at path, loaded before,
+// is not loaded any more: its worker restarted (a crash) and could not load
+// the file again (damaged or deleted meanwhile). The state then says so, as
+// a failed load does (error, with why), so that the picker does not claim
+// the model runs; loading a model recovers. A load under way settles the
+// state itself. It must not wait for a load: the engine calls it while it
+// holds the engine that a load waits for.
+func (m *Manager) ModelLost(path string, err error) {
+	m.mu.Lock()
+	cur := m.state
+	if cur.State != StateReady || cur.Model == nil || cur.Model.Path != path {
+		m.mu.Unlock()
+		return
+	}
+	m.seq++
+	s := State{State: StateError, Path: path, Error: apperr.Message(err), Seq: m.seq}
+	m.state = s
+	m.mu.Unlock()
+	m.log.Warn("the model is not loaded any more", "path", path, "err", err)
+	if m.em != nil {
+		m.em.Emit(EventState, s)
+	}
+}

@@ -34,7 +34,17 @@ type Client struct {
 	mu    sync.Mutex
 	proc  *proc
 	model *loaded // nil: no model
+	// lost says why the model loaded last is not loaded any more: a new
+	// worker (after a crash) could not load it again. Cleared by a Load.
+	lost   error
+	onLost []func(path string, err error)
 }
+
+// OnModelLost calls fn (outside any lock of the Client, while the call that
+// found it holds the engine) when a restarted worker could not load the
+// model again: the model is then not loaded, and whoever shows it as
+// loaded must say so. Call it before the first use.
+func (c *Client) OnModelLost(fn func(path string, err error)) { c.onLost = append(c.onLost, fn) }
 
 // loaded is what the worker has loaded, to reload it after a restart.
 type loaded struct {
@@ -92,7 +102,7 @@ func (c *Client) Load(ctx context.Context, path string, opts engine.LoadOptions)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.model = &loaded{path: path, opts: opts, info: info}
+	c.model, c.lost = &loaded{path: path, opts: opts, info: info}, nil
 	return info, nil
 }
 
@@ -160,7 +170,7 @@ func (c *Client) Generate(ctx context.Context, req engine.Request, onPiece func(
 func (c *Client) Close() error {
 	c.mu.Lock()
 	p := c.proc
-	c.proc, c.model = nil, nil
+	c.proc, c.model, c.lost = nil, nil, nil
 	c.mu.Unlock()
 	if p == nil {
 		return nil
@@ -198,9 +208,12 @@ func (c *Client) running() (p *proc, started bool, err error) {
 // worker that has reloaded the last model.
 func (c *Client) ready(ctx context.Context) (*proc, error) {
 	c.mu.Lock()
-	m := c.model
+	m, lost := c.model, c.lost
 	c.mu.Unlock()
 	if m == nil {
+		if lost != nil {
+			return nil, lost
+		}
 		return nil, apperr.New(apperr.Unavailable, "no model is loaded; choose a model first")
 	}
 	p, started, err := c.running()
@@ -209,14 +222,27 @@ func (c *Client) ready(ctx context.Context) (*proc, error) {
 	}
 	start := time.Now()
 	info, err := c.load(ctx, p, m.path, m.opts)
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if err != nil {
-		if p.alive() && c.model == m {
-			c.model = nil // the model cannot be loaded any more (a file that changed or went)
+		c.mu.Lock()
+		gone := p.alive() && c.model == m
+		if gone {
+			// The model cannot be loaded any more (a file that changed or went).
+			c.model = nil
+			c.lost = apperr.New(apperr.CodeOf(err), "%s could not be loaded again after the engine restarted: %s; choose a model again",
+				filepath.Base(m.path), apperr.Message(err))
+			err = c.lost
+		}
+		c.mu.Unlock()
+		if gone {
+			c.log.Warn("engine worker restarted; the model could not be loaded again", "model", m.path, "err", err)
+			for _, fn := range c.onLost {
+				fn(m.path, err)
+			}
 		}
 		return nil, err
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.model == m {
 		m.info = info
 	}
