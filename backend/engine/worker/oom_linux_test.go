@@ -21,14 +21,46 @@ import (
 func TestOOMKillIsReported(t *testing.T) {
 	cg := limitedCgroup(t, 64<<20)
 	client, sp := newClient(t)
-	// The worker moves itself into the cgroup, waits for the watcher to see
-	// it there, and eats memory.
-	sp.args = []string{"/bin/sh", "-c", fmt.Sprintf(`echo $$ > %s/cgroup.procs && sleep 0.8 && %s=1 exec %s -test.run=^$`, cg, envHog, os.Args[0])}
+	// The worker moves itself into the cgroup, waits until the watcher has
+	// seen it there (the test says so with a file: a fixed pause lost that
+	// race on a loaded machine, and a v1 cgroup's parent does not count
+	// its children's OOM kills), then eats memory.
+	seen := filepath.Join(t.TempDir(), "seen")
+	sp.args = []string{"/bin/sh", "-c", fmt.Sprintf(`echo $$ > %s/cgroup.procs && while [ ! -e %s ]; do sleep 0.02; done && %s=1 exec %s -test.run=^$`,
+		cg, seen, envHog, os.Args[0])}
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		defer os.WriteFile(seen, nil, 0o644) // let it go on, seen or not, rather than hang
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if watchedCgroup(client) == cg {
+				return
+			}
+		}
+	}()
 	_, err := client.Load(context.Background(), tinyPlain(t), testOpts)
 	want := "the engine stopped: killed by signal 9 (killed), for lack of memory"
 	if err == nil || !strings.HasPrefix(err.Error(), want) || apperr.CodeOf(err) != apperr.Internal {
 		t.Errorf("err = %v\nwant %s…", err, want)
 	}
+}
+
+// watchedCgroup is the memory cgroup the client's worker is watched in ("" before it runs).
+func watchedCgroup(c *Client) string {
+	c.mu.Lock()
+	p := c.proc
+	c.mu.Unlock()
+	if p == nil || p.mem == nil {
+		return ""
+	}
+	p.mem.mu.Lock()
+	defer p.mem.mu.Unlock()
+	return p.mem.cgroup
 }
 
 // limitedCgroup makes a memory cgroup below this process's own (cgroup v1
