@@ -222,9 +222,11 @@ async function narrowSteps(page, step, out) {
   const split = await page.evaluate(() => {
     const nav = document.querySelector('[data-testid="sidebar"] nav');
     const docs = document.querySelector('[data-testid="documents-section"]');
-    return { nav: nav.clientHeight, wants: nav.scrollHeight, docs: docs.getBoundingClientRect().height };
+    return { nav: nav.clientHeight, wants: nav.scrollHeight, docs: docs.getBoundingClientRect().height, top: nav.getBoundingClientRect().top };
   });
   if (split.nav < Math.min(split.wants, split.docs - 20)) throw new Error(`the conversations get ${split.nav} px of the drawer, the documents ${split.docs}: ${JSON.stringify(split)}`);
+  // A short window: New chat and Search share one row above the list (the brand makes way).
+  if (split.top > 80) throw new Error(`the conversation list starts ${split.top} px down a 480 px drawer: its top should take one row`);
   await page.screenshot({ path: join(out, 'browser-narrow-drawer.png') });
   await page.keyboard.press('Escape');
   await page.getByTestId('sidebar').waitFor({ state: 'detached', timeout: 5000 });
