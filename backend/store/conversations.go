@@ -136,8 +136,8 @@ func (s *Store) ConversationDetail(ctx context.Context, id int64) (ConversationD
 }
 
 // DropEmptyConversations deletes the conversations nobody wrote in: no
-// message, no unsent draft, the default title, not pinned, not about a
-// document. New chat makes its conversation at once (its draft and the
+// message, no unsent draft, no instructions of its own, the default
+// title, not pinned, not about a document. New chat makes its conversation at once (its draft and the
 // model chosen for it belong to it), so one left empty would otherwise
 // stay in the list for good. Only the process that owns the data folder calls it, when it
 // starts, and only for conversations made before olderThan (Unix ms): a
@@ -147,7 +147,7 @@ func (s *Store) DropEmptyConversations(ctx context.Context, olderThan int64) (in
 	var n int64
 	err := s.inTx(ctx, "could not tidy the empty conversations", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM conversations
-			WHERE title = ? AND pinned = 0 AND document_id IS NULL AND created_at < ?
+			WHERE title = ? AND pinned = 0 AND document_id IS NULL AND instructions = '' AND created_at < ?
 			AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = conversations.id)
 			AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.conversation_id = conversations.id)`, DefaultTitle, olderThan)
 		if err != nil {

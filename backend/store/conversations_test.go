@@ -184,6 +184,13 @@ func TestDropEmptyConversations(t *testing.T) {
 			}
 			return c, err
 		}, true},
+		{"its own instructions", func() (Conversation, error) {
+			c, err := s.CreateConversation(ctx, "", "")
+			if err == nil {
+				c, err = s.SetInstructions(ctx, c.ID, "Answer in French.")
+			}
+			return c, err
+		}, true},
 		{"pinned", func() (Conversation, error) {
 			c, err := s.CreateConversation(ctx, "", "")
 			if err == nil {
