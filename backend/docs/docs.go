@@ -194,6 +194,19 @@ func Extract(ctx context.Context, r io.ReaderAt, size int64, name string, lim Li
 		doc, err = pdf.Extract(ctx, r, size, lim)
 	case DOCX, ODT, EPUB:
 		doc, err = extractZip(ctx, e, r, size)
+	case Text, Markdown:
+		// Decoded as it is read: the file's bytes are never held whole.
+		if err = doctext.SizeError(f, size, lim); err != nil {
+			break
+		}
+		if f == Text {
+			doc, err = readText(e, r, size)
+			break
+		}
+		var text string
+		if text, err = readDecoded(ctx, r, size); err == nil {
+			doc, err = extractMarkdown(e, text)
+		}
 	default:
 		var data []byte
 		data, err = doctext.ReadAll(r, size, lim, f)
@@ -223,7 +236,7 @@ func extractFlat(e *extractor, data []byte) (*Document, error) {
 	case HTML:
 		return extractHTML(e, data)
 	case Markdown:
-		return extractMarkdown(e, data)
+		return extractMarkdown(e, decodeText(data))
 	case RTF:
 		return extractRTF(e, data)
 	default:

@@ -11,8 +11,8 @@ import (
 // headings, paragraphs split on blank lines, list items and block quotes
 // as paragraphs, fenced and indented code kept verbatim, inline markup
 // (links, emphasis, code spans) reduced to its text.
-func extractMarkdown(e *extractor, data []byte) (*Document, error) {
-	lines := strings.Split(decodeText(data), "\n")
+func extractMarkdown(e *extractor, text string) (*Document, error) {
+	lines := strings.Split(text, "\n")
 	b := &doctext.Builder{}
 	// YAML front matter: skipped, its title kept.
 	if len(lines) > 2 && strings.TrimSpace(lines[0]) == "---" {

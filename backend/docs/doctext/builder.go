@@ -5,6 +5,7 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Builder assembles a Document: paragraphs separated by a blank line,
@@ -43,6 +44,44 @@ func (b *Builder) Write(s string) {
 		b.StartPara()
 	}
 	b.buf = append(b.buf, s...)
+}
+
+// WriteBytes is Write for bytes: no string copy of them is made.
+func (b *Builder) WriteBytes(p []byte) {
+	if !b.paraOpen {
+		b.StartPara()
+	}
+	b.buf = append(b.buf, p...)
+}
+
+// Grow makes room for n more bytes of text, so a reader that knows about
+// how long its text will be (a plain-text file: its size) fills one buffer
+// instead of doubling it.
+func (b *Builder) Grow(n int) {
+	if n > cap(b.buf)-len(b.buf) {
+		grown := make([]byte, len(b.buf), len(b.buf)+n)
+		copy(grown, b.buf)
+		b.buf = grown
+	}
+}
+
+// CleanPara cleans the open paragraph in place as Para cleans its text
+// (CleanText, then the white space before it dropped; EndPara drops the
+// white space after it). A reader that writes a paragraph piece by piece
+// (WriteBytes) and then calls CleanPara and EndPara gets what Para would
+// give for the whole of it, without the copies.
+func (b *Builder) CleanPara() {
+	if !b.paraOpen {
+		return
+	}
+	tail := b.buf[b.paraAt:]
+	if !utf8.Valid(tail) { // a bad byte grows to U+FFFD: not in place
+		b.buf = append(b.buf[:b.paraAt], strings.TrimLeftFunc(CleanText(string(tail)), unicode.IsSpace)...)
+		return
+	}
+	cleaned := cleanInPlace(tail) // never longer than valid input
+	n := copy(tail, bytes.TrimLeftFunc(cleaned, unicode.IsSpace))
+	b.buf = b.buf[:b.paraAt+n]
 }
 
 // EndPara closes the open paragraph, dropping it when it holds only
@@ -122,13 +161,14 @@ func (b *Builder) Unwrite(n int) {
 	}
 }
 
-// Finish closes the document: the last page, section ends, the title.
+// Finish closes the document: the last page, section ends, the title. The
+// Document takes the Builder's text: the Builder is not used after it.
 func (b *Builder) Finish() *Document {
 	b.EndPara()
 	if b.page > 0 {
 		b.doc.Pages = append(b.doc.Pages, Page{Number: b.page, Start: b.pageAt, End: len(b.buf)})
 	}
-	b.doc.Text = string(b.buf)
+	b.doc.Text = b.text()
 	FinishSections(&b.doc)
 	b.doc.Title = b.Title
 	if b.doc.Title == "" {
@@ -141,6 +181,23 @@ func (b *Builder) Finish() *Document {
 	}
 	d := b.doc
 	return &d
+}
+
+// text hands the buffer over as the Document's text. A buffer filled to
+// within an eighth of its capacity becomes the string itself (as
+// strings.Builder does), saving a copy of the whole text; a roomier one is
+// copied, so the spare capacity is not kept alive with it. Either way the
+// Builder lets go of the buffer, which nothing changes again.
+func (b *Builder) text() string {
+	buf := b.buf
+	b.buf = nil
+	if len(buf) == 0 {
+		return ""
+	}
+	if cap(buf)-len(buf) > len(buf)/8 {
+		return string(buf)
+	}
+	return unsafe.String(unsafe.SliceData(buf), len(buf))
 }
 
 // FinishSections sets each section's end: the start of the next section of
@@ -165,6 +222,37 @@ func FinishSections(d *Document) {
 // CleanTitle collapses white space in a title.
 func CleanTitle(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// cleanInPlace is CleanText for valid UTF-8, written over p itself (what
+// it writes is never longer than what it has read) and returned.
+func cleanInPlace(p []byte) []byte {
+	clean := true
+	for _, c := range p {
+		if c < 0x20 && c != '\n' && c != '\t' || c >= 0x80 {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return p
+	}
+	w := 0
+	for i := 0; i < len(p); {
+		r, n := utf8.DecodeRune(p[i:])
+		switch {
+		case r < 0x20 && r != '\n' && r != '\t', r == 0x7F, r >= 0x80 && r < 0xA0, r == '\u00ad', r == '\ufeff':
+		case r >= 0xFB00 && r <= 0xFB06:
+			w += copy(p[w:], []string{"ff", "fi", "fl", "ffi", "ffl", "st", "st"}[r-0xFB00])
+		case r == '\u00a0':
+			p[w] = ' '
+			w++
+		default:
+			w += copy(p[w:], p[i:i+n])
+		}
+		i += n
+	}
+	return p[:w]
 }
 
 // CleanText drops control characters (keeping tabs and newlines), expands
