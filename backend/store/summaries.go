@@ -103,10 +103,12 @@ func (s *Store) StartSummary(ctx context.Context, documentID int64, style, cache
 }
 
 // ReopenSummary marks a summary running again and forgets its failed pieces
-// so they are retried; complete pieces are kept.
+// so they are retried; complete pieces are kept. Its updated_at always
+// moves on (by 1 ms at least), so that AbandonSummary, given the time read
+// before, never stops the run that reopened it.
 func (s *Store) ReopenSummary(ctx context.Context, id int64) error {
 	return s.inTx(ctx, "could not resume the summary", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE summaries SET status = 'running', error = '', updated_at = ? WHERE id = ?`, s.nowMS(), id)
+		res, err := tx.ExecContext(ctx, `UPDATE summaries SET status = 'running', error = '', updated_at = max(?, updated_at + 1) WHERE id = ?`, s.nowMS(), id)
 		if err := mustAffect(res, err, notFoundSummary(id)); err != nil {
 			return err
 		}
@@ -255,13 +257,14 @@ func (s *Store) RecoverSummaries(ctx context.Context) (int, error) {
 }
 
 // AbandonSummary records as stopped a summary left running by a process
-// that ended without finishing it (its pieces are kept, to resume). The
-// caller holds the summary's lock, so that no live process is making it;
-// a summary not running is left as it is.
-func (s *Store) AbandonSummary(ctx context.Context, id int64) error {
+// that ended without finishing it (its pieces are kept, to resume). seen
+// is its updated_at when the caller found its lock free, so no live
+// process was making it: a summary reopened since (ReopenSummary moves
+// updated_at on) or not running is left as it is.
+func (s *Store) AbandonSummary(ctx context.Context, id, seen int64) error {
 	return s.inTx(ctx, "could not record the unfinished summary", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE summaries SET status = 'canceled', error = 'Chapel stopped before the summary was finished', updated_at = ?
-			WHERE id = ? AND status = 'running'`, s.nowMS(), id)
+			WHERE id = ? AND status = 'running' AND updated_at = ?`, s.nowMS(), id, seen)
 		return err
 	})
 }

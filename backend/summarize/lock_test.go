@@ -2,8 +2,12 @@ package summarize
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/chapelapp/chapel/backend/paths"
 	"github.com/chapelapp/chapel/backend/store"
@@ -129,5 +133,77 @@ func TestSummaryLeftRunningByAKilledProcess(t *testing.T) {
 	done, err := other.Summarize(context.Background(), doc.ID, "brief", nil)
 	if err != nil || done.Status != StatusComplete {
 		t.Errorf("resumed: %+v, %v", done, err)
+	}
+}
+
+// hookedLocks are fileLocks that call before ahead of each TryLock, and
+// tell taken after one succeeds.
+type hookedLocks struct {
+	fileLocks
+	before func()
+	taken  chan<- struct{}
+}
+
+func (l hookedLocks) TryLock(id int64) (func(), bool, error) {
+	if l.before != nil {
+		l.before()
+	}
+	release, ok, err := l.fileLocks.TryLock(id)
+	if ok && l.taken != nil {
+		select {
+		case l.taken <- struct{}{}:
+		default:
+		}
+	}
+	return release, ok, err
+}
+
+// A window listing the document (a) while another Chapel (b) has created
+// the summary's row but not yet taken its lock must not make b's run fail
+// as made elsewhere, even when a's write has to wait for the database
+// (another writer holds it): a holds the lock only to look, not while it
+// writes. b's run is not left recorded as stopped either.
+func TestListWhileAnotherProcessStarts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "chapel.db")
+	st, err := store.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	home := t.TempDir()
+	doc := pagedDoc(30, 6, 4).add(t, st, "doc")
+	// A third connection that holds the database's write lock for a while.
+	writer, err := sql.Open("sqlite3", path+"?_busy_timeout=5000&_txlock=immediate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { writer.Close() })
+
+	taken := make(chan struct{}, 1)
+	a := New(st, newFake(4096), nil)
+	a.SetRunLocks(hookedLocks{fileLocks: fileLocks{home}, taken: taken})
+	ctx := context.Background()
+	listed := make(chan error, 1)
+	var once sync.Once
+	b := New(st, newFake(4096), nil)
+	b.SetRunLocks(hookedLocks{fileLocks: fileLocks{home}, before: func() {
+		once.Do(func() {
+			// b made the row (running) and is about to lock it: a lists now, its write held up.
+			tx, err := writer.BeginTx(ctx, nil) // BEGIN IMMEDIATE: the write lock
+			if err != nil {
+				t.Errorf("hold the database: %v", err)
+				return
+			}
+			go func() { _, err := a.List(ctx, doc.ID); listed <- err }()
+			<-taken
+			time.AfterFunc(300*time.Millisecond, func() { _ = tx.Rollback() })
+		})
+	}})
+	v, err := b.Summarize(ctx, doc.ID, "brief", nil)
+	if err != nil || v.Status != StatusComplete {
+		t.Errorf("b's run: %+v, %v; want it complete", v, err)
+	}
+	if err := <-listed; err != nil {
+		t.Errorf("a's List: %v", err)
 	}
 }

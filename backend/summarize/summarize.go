@@ -365,6 +365,10 @@ func (s *Service) List(ctx context.Context, documentID int64) ([]View, error) {
 // lock), it stays running (List reports it Elsewhere). When none does, the
 // process that made it ended without saying so (killed, or a crash):
 // it is recorded as stopped, its pieces kept, to resume like any other.
+// The lock is held only to look: a run about to take it (its row made, the
+// lock not yet taken) waits a few milliseconds at most, never for this
+// write, which may wait for the database. A run that took the lock
+// meanwhile has reopened the summary (or will), which the write respects.
 func (s *Service) settle(ctx context.Context, sum store.Summary) (store.Summary, error) {
 	if s.locks == nil || s.liveOf(sum.ID) != nil {
 		return sum, nil
@@ -377,11 +381,12 @@ func (s *Service) settle(ctx context.Context, sum store.Summary) (store.Summary,
 	if !ok {
 		return sum, nil
 	}
-	defer release()
-	if s.liveOf(sum.ID) != nil {
+	here := s.liveOf(sum.ID) != nil
+	release()
+	if here {
 		return sum, nil
 	}
-	if err := s.st.AbandonSummary(ctx, sum.ID); err != nil {
+	if err := s.st.AbandonSummary(ctx, sum.ID, sum.UpdatedAt); err != nil {
 		return sum, err
 	}
 	return s.st.GetSummary(ctx, sum.ID)
