@@ -1,5 +1,6 @@
 import { api, onEvent, toApiError, EVENT_CONVERSATIONS_CHANGED } from '../api';
 import type { Conversation } from '../types';
+import { drafts as appDrafts, type DraftStore } from './drafts.svelte';
 import { toasts, type ToastStore } from './toasts.svelte';
 
 /** Pinned first, then the most recently updated. */
@@ -15,7 +16,10 @@ export class ConversationsStore {
   private refreshing: Promise<void> | null = null;
   private again = false;
 
-  constructor(private readonly notify: ToastStore = toasts) {}
+  constructor(
+    private readonly notify: ToastStore = toasts,
+    private readonly drafts: Pick<DraftStore, 'forget'> = appDrafts,
+  ) {}
 
   get selected(): Conversation | undefined {
     return this.list.find((c) => c.id === this.selectedId);
@@ -123,6 +127,7 @@ export class ConversationsStore {
     }
     this.list = this.list.filter((x) => x.id !== id);
     if (this.selectedId === id) this.selectedId = null;
+    this.drafts.forget(id);
     return true;
   }
 }

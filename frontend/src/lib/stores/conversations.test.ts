@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConversationsStore } from './conversations.svelte';
+import { DraftStore } from './drafts.svelte';
 import { ToastStore } from './toasts.svelte';
 import { conversation, installFakeWails, afterDispatch } from '../../test/fakes';
 
@@ -77,6 +78,17 @@ describe('conversations store', () => {
     expect(w.app.DeleteConversation).toHaveBeenCalledWith(2);
     expect(store.list.map((c) => c.id)).toEqual([1]);
     expect(store.selectedId).toBeNull();
+  });
+
+  it('remove forgets the conversation’s unsent draft (its id may be given to the next one)', async () => {
+    const w = installFakeWails();
+    const drafts = new DraftStore({ save: async () => {}, load: async () => [], notify: new ToastStore() });
+    const store = new ConversationsStore(new ToastStore(), drafts);
+    store.upsert(conversation({ id: 4 }));
+    drafts.put(4, 'half a thought', true);
+    expect(await store.remove(4)).toBe(true);
+    expect(w.app.DeleteConversation).toHaveBeenCalledWith(4);
+    expect(drafts.get(4)).toBe('');
   });
 
   it('remove keeps the item when deletion fails', async () => {

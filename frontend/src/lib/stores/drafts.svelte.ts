@@ -73,6 +73,17 @@ export class DraftStore {
     this.put(to, text, true);
   }
 
+  /**
+   * Conversation id was deleted (its draft with it, in the database): drop
+   * the text kept here, unwritten. SQLite may give the freed id to the next
+   * conversation, whose box would otherwise show the deleted one's text.
+   */
+  forget(id: number): void {
+    this.cancel(id);
+    this.texts.delete(id);
+    this.unsaved.delete(id);
+  }
+
   /** Write every draft still waiting (the window is being hidden or closed). */
   flush(): Promise<void> {
     for (const id of [...this.timers.keys()]) this.write(id);
@@ -94,8 +105,11 @@ export class DraftStore {
         this.unsaved.delete(id);
         this.failing = false;
       } catch (e) {
-        // A conversation deleted elsewhere has no draft to keep.
-        if (toApiError(e).code === 'not_found') return;
+        // A conversation deleted (here or elsewhere) has no draft to keep.
+        if (toApiError(e).code === 'not_found') {
+          if (this.get(id) === text) this.forget(id);
+          return;
+        }
         this.unsaved.add(id);
         // Once per run of failures, not at every pause in typing.
         if (!this.failing) this.notify.error(e, "Couldn't keep your unsent message");

@@ -148,5 +148,18 @@ describe('DraftStore', () => {
     store.put(9, 'orphan', true);
     await vi.runAllTimersAsync();
     expect(notify.items).toEqual([]);
+    // Its text goes too: SQLite gives the next conversation the freed id, whose box would show it.
+    expect(store.get(9)).toBe('');
+  });
+
+  it('forget drops a deleted conversation’s draft without writing it', async () => {
+    const { store, saved } = setup({ load: async () => [{ conversation_id: 5, text: 'kept before', updated_at: 1 }] });
+    await store.load();
+    store.put(6, 'typing');
+    store.forget(5);
+    store.forget(6);
+    await vi.runAllTimersAsync();
+    expect([store.get(5), store.get(6)]).toEqual(['', '']);
+    expect(saved).toEqual([]); // the database dropped them with the conversation
   });
 });
