@@ -144,7 +144,7 @@ func (s *services) recoverAbandoned(ctx context.Context) {
 	} else if n > 0 {
 		s.log.Info("marked replies left unfinished by the last run as failed", "count", n)
 	}
-	if n, err := s.store.RecoverSummaries(ctx); err != nil {
+	if n, err := s.summaries.RecoverAbandoned(ctx); err != nil {
 		s.log.Warn("could not mark the summaries the last run left unfinished; trying again at the next start", "err", err)
 	} else if n > 0 {
 		s.log.Info("summaries left unfinished by the last run will resume when run again", "count", n)

@@ -191,8 +191,15 @@ func TestSummaryPiecesSurviveAndResume(t *testing.T) {
 	wantCode(t, s.SavePiece(ctx, SummaryPiece{SummaryID: 999, Status: PieceComplete}), apperr.NotFound)
 
 	// A process that died mid-summary leaves it running; the next start marks it canceled.
-	if n, err := s.RecoverSummaries(ctx); err != nil || n != 1 {
-		t.Fatalf("recover = %d, %v", n, err)
+	running, err := s.RunningSummaries(ctx)
+	if err != nil || len(running) != 1 || running[0].ID != sum.ID {
+		t.Fatalf("running = %+v, %v; want summary %d", running, err, sum.ID)
+	}
+	if err := s.AbandonSummary(ctx, sum.ID, running[0].UpdatedAt); err != nil {
+		t.Fatal(err)
+	}
+	if running, err = s.RunningSummaries(ctx); err != nil || len(running) != 0 {
+		t.Fatalf("running after abandoning = %+v, %v", running, err)
 	}
 	again, pieces, err := s.StartSummary(ctx, d.ID, "brief", "key1", "tiny")
 	if err != nil || again.ID != sum.ID || again.Status != SummaryCanceled || again.PiecesDone != 1 || again.PiecesTotal != 4 || len(pieces) != 2 {

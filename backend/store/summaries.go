@@ -240,20 +240,27 @@ func (s *Store) Pieces(ctx context.Context, summaryID int64) ([]SummaryPiece, er
 	return ps, err
 }
 
-// RecoverSummaries marks summaries left running by a process that ended
-// without finishing them as canceled; their pieces stay for resuming.
-func (s *Store) RecoverSummaries(ctx context.Context) (int, error) {
-	var n int64
-	err := s.inTx(ctx, "could not recover unfinished summaries", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE summaries SET status = 'canceled', error = 'Chapel stopped before the summary was finished', updated_at = ?
-			WHERE status = 'running'`, s.nowMS())
+// RunningSummaries returns the summaries marked running: made now by a
+// process, or left so by one that ended without finishing them.
+func (s *Store) RunningSummaries(ctx context.Context) ([]Summary, error) {
+	var out []Summary
+	err := s.readTx(ctx, "could not list the unfinished summaries", func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+summaryColumns+` FROM summaries s WHERE s.status = 'running' ORDER BY s.id`)
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
-		return err
+		defer rows.Close()
+		out = []Summary{}
+		for rows.Next() {
+			sum, err := scanSummary(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, sum)
+		}
+		return rows.Err()
 	})
-	return int(n), err
+	return out, err
 }
 
 // AbandonSummary records as stopped a summary left running by a process

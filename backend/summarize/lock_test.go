@@ -31,6 +31,7 @@ func TestSummaryMadeByAnotherProcess(t *testing.T) {
 	a.SetRunLocks(fileLocks{home})
 	b.SetRunLocks(fileLocks{home})
 	fa.hold, fa.holding = make(chan struct{}), make(chan struct{})
+	holding := fa.holding // the fake clears the field (under its lock) once it holds
 	finished := make(chan View, 4)
 	emit := func(_ string, payload any) {
 		if p, ok := payload.(Progress); ok && p.View != nil {
@@ -41,7 +42,7 @@ func TestSummaryMadeByAnotherProcess(t *testing.T) {
 	if err != nil || running.Status != StatusRunning || running.Elsewhere {
 		t.Fatalf("a starts: %+v, %v", running, err)
 	}
-	<-fa.holding
+	<-holding
 	ctx := context.Background()
 	before := pieces(t, st, running.ID)
 
@@ -205,5 +206,69 @@ func TestListWhileAnotherProcessStarts(t *testing.T) {
 	}
 	if err := <-listed; err != nil {
 		t.Errorf("a's List: %v", err)
+	}
+}
+
+// A Chapel starting while another one makes a summary (the window that
+// owned the data folder closed, a `chapel summarize` goes on) leaves that
+// summary running; one left running by a process that is gone is stopped,
+// to resume. Without locks every run not in this process counts as left.
+func TestRecoverAbandonedSpareLiveRuns(t *testing.T) {
+	st, home := openStore(t), t.TempDir()
+	live := pagedDoc(30, 6, 4).add(t, st, "live")
+	left := pagedDoc(24, 6, 4).add(t, st, "left") // another text: a document is stored once by its hash
+	fa := newFake(4096)
+	a := New(st, fa, nil) // the Chapel still making its summary
+	a.SetRunLocks(fileLocks{home})
+	fa.hold, fa.holding = make(chan struct{}), make(chan struct{})
+	holding := fa.holding
+	running, err := a.Start(live.ID, "brief", func(string, any) {})
+	if err != nil || running.Status != StatusRunning {
+		t.Fatalf("a starts: %+v, %v", running, err)
+	}
+	<-holding
+	defer func() {
+		close(fa.hold)
+		if err := a.Close(context.Background()); err != nil {
+			t.Error(err)
+		}
+	}()
+	// What a killed process leaves: a summary marked running that nobody makes.
+	f := newFake(4096)
+	f.cancelAfter = 2
+	k := New(st, f, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	f.cancel = cancel
+	v, err := k.Summarize(ctx, left.ID, "brief", nil)
+	if err != nil || v.Status != StatusCanceled {
+		t.Fatalf("the killed run: %+v, %v", v, err)
+	}
+	if err := st.ReopenSummary(context.Background(), v.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	if sums, err := st.RunningSummaries(context.Background()); err != nil || len(sums) != 2 {
+		t.Fatalf("running before the next start: %+v, %v", sums, err)
+	}
+	next := New(st, newFake(4096), nil) // the Chapel that starts now
+	next.SetRunLocks(fileLocks{home})
+	n, err := next.RecoverAbandoned(context.Background())
+	if err != nil || n != 1 {
+		t.Fatalf("RecoverAbandoned = %d, %v; want 1 (the left one)", n, err)
+	}
+	for _, tc := range []struct {
+		id   int64
+		want string
+	}{{running.ID, store.SummaryRunning}, {v.ID, store.SummaryCanceled}} {
+		if sum, err := st.GetSummary(context.Background(), tc.id); err != nil || sum.Status != tc.want {
+			t.Errorf("summary %d: %q (%v), want %q", tc.id, sum.Status, err, tc.want)
+		}
+	}
+	// No locks: nothing can tell a live run from a left one.
+	if err := st.ReopenSummary(context.Background(), v.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := New(st, newFake(4096), nil).RecoverAbandoned(context.Background()); err != nil || n != 2 {
+		t.Errorf("without locks RecoverAbandoned = %d, %v; want 2", n, err)
 	}
 }

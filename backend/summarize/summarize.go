@@ -360,6 +360,36 @@ func (s *Service) List(ctx context.Context, documentID int64) ([]View, error) {
 	return out, nil
 }
 
+// RecoverAbandoned records as stopped the summaries left running by a
+// process that ended without finishing them (killed, a crash, a full
+// disk), so that they show Resume; a summary another live process is
+// making keeps running (its lock says so). It returns how many it stopped.
+func (s *Service) RecoverAbandoned(ctx context.Context) (int, error) {
+	sums, err := s.st.RunningSummaries(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, sum := range sums {
+		if s.locks == nil && s.liveOf(sum.ID) == nil {
+			// No other process can be told apart: as at every start before locks, it was left.
+			if err := s.st.AbandonSummary(ctx, sum.ID, sum.UpdatedAt); err != nil {
+				return n, err
+			}
+			n++
+			continue
+		}
+		after, err := s.settle(ctx, sum)
+		if err != nil {
+			return n, err
+		}
+		if after.Status != StatusRunning {
+			n++
+		}
+	}
+	return n, nil
+}
+
 // settle looks at a summary the database says is running that this
 // process is not making. While another process makes it (it holds the
 // lock), it stays running (List reports it Elsewhere). When none does, the
