@@ -13,6 +13,7 @@ import (
 
 	"github.com/chapelapp/chapel/backend/apperr"
 	"github.com/chapelapp/chapel/backend/chat"
+	"github.com/chapelapp/chapel/backend/engine"
 	"github.com/chapelapp/chapel/backend/models"
 )
 
@@ -117,6 +118,12 @@ func chatOnce(ctx context.Context, svc *services, a chatArgs) int {
 	if err := loadForCLI(ctx, svc, a.modelPath, a.convID); err != nil {
 		return fail(err)
 	}
+	// How prompts are laid out, once, as the window's status bar says it.
+	if info, ok := svc.engine.Model(ctx); ok {
+		if line := templateLine(info); line != "" {
+			fmt.Fprintf(os.Stderr, "chapel: %s\n", line)
+		}
+	}
 	set, err := svc.chat.Settings(ctx) // with the loaded model's own settings
 	if err != nil {
 		return fail(err)
@@ -164,6 +171,25 @@ func chatOnce(ctx context.Context, svc *services, a chatArgs) int {
 			gen.PromptTokens, gen.CachedTokens, gen.CompletionTokens, gen.TokensPerSecond)
 	}
 	return 0
+}
+
+// templateLine says how the loaded model's prompts are written, in the
+// sentences the window's status bar gives (StatusBar.svelte): its own chat
+// template, llama.cpp's built-in formatting, or plain completion because
+// the file has no template or one that could not be used. "" when the
+// engine does not say (a remote endpoint applies its own).
+func templateLine(m engine.ModelInfo) string {
+	switch {
+	case !m.HasTemplate && m.TemplateUnusable:
+		return "plain completion (its chat template could not be used): this model's chat template is damaged or refuses every conversation, so Chapel set it aside and continues your text as plain completion"
+	case !m.HasTemplate && m.TemplateMode != "":
+		return "plain completion (no chat template): this model has no chat template, so Chapel continues your text as plain completion"
+	case m.TemplateMode == engine.TemplateJinja:
+		return "the model's template: prompts are written with the model's own chat template, exactly as it was trained"
+	case m.TemplateMode == engine.TemplateBuiltin:
+		return "built-in template: the model's template could not be read; llama.cpp's built-in formatting for it is used instead"
+	}
+	return ""
 }
 
 // withServices opens the backend for a command, runs fn and closes it.

@@ -101,7 +101,7 @@ func summarizeFiles(ctx context.Context, svc *services, modelPath string, req su
 	}
 	code := 0
 	for _, f := range out.Failures {
-		fmt.Fprintf(os.Stderr, "chapel: %s: %s\n", termLine(f.File), termLine(f.Error))
+		fmt.Fprintf(os.Stderr, "chapel: %s: %s\n", termLine(fileLabel(f.File)), termLine(f.Error))
 		code = 1
 	}
 	if len(out.Skipped) > 0 {
@@ -123,8 +123,7 @@ func summarizeFiles(ctx context.Context, svc *services, modelPath string, req su
 			if req.Force {
 				again = "run the command again without --force to go on"
 			}
-			fmt.Fprintf(os.Stderr, "chapel: stopped; %d of %d steps of the summary of %s are saved — %s\n",
-				v.PiecesDone, v.PiecesTotal, termLine(doc.Name), again)
+			fmt.Fprintf(os.Stderr, "chapel: %s\n", stoppedLine(termLine(doc.Name), v.PiecesDone, v.PiecesTotal, again))
 			return stoppedCode()
 		}
 		if err != nil {
@@ -192,24 +191,48 @@ func (p *progressLine) done() {
 }
 
 func (p *progressLine) ingest(ev ingest.Event) {
+	name := fileLabel(ev.File)
 	switch ev.Phase {
 	case "reading":
-		p.print(false, "reading %s: %d of %d MB", ev.File, ev.BytesDone>>20, ev.BytesTotal>>20)
+		p.print(false, "reading %s: %s", name, bytesOf(ev.BytesDone, ev.BytesTotal))
 	case "extracting":
 		if ev.PagesTotal > 0 {
-			p.print(false, "reading the text of %s: page %d of %d", ev.File, ev.PagesDone, ev.PagesTotal)
+			p.print(false, "reading the text of %s: page %d of %d", name, ev.PagesDone, ev.PagesTotal)
 		} else {
-			p.print(false, "reading the text of %s", ev.File)
+			p.print(false, "reading the text of %s", name)
 		}
 	case "indexing":
-		p.print(false, "indexing %s", ev.File)
+		p.print(false, "indexing %s", name)
 	case "done":
 		if ev.Duplicate {
-			p.print(true, "%s is already in your documents", ev.File)
+			p.print(true, "%s is already in your documents", name)
 		} else if ev.Document != nil {
-			p.print(true, "added %s (%s)", ev.File, docSize(*ev.Document))
+			p.print(true, "added %s (%s)", name, docSize(*ev.Document))
 		}
 	}
+}
+
+// bytesOf says how much of a file is read, in the unit its size is best
+// told in: "12 of 250 MB", "3 of 40 KB", "0 of 27 B" (a file under a
+// megabyte read "0 of 0 MB").
+func bytesOf(done, total int64) string {
+	switch {
+	case total >= 1<<20:
+		return fmt.Sprintf("%d of %d MB", done>>20, total>>20)
+	case total >= 1<<10:
+		return fmt.Sprintf("%d of %d KB", done>>10, total>>10)
+	}
+	return fmt.Sprintf("%d of %d B", done, total)
+}
+
+// stoppedLine says what an interrupted summary kept: the steps saved, or,
+// stopped before its plan was made (no steps yet), that only the document
+// was added.
+func stoppedLine(name string, done, total int, again string) string {
+	if total == 0 {
+		return fmt.Sprintf("stopped before the summary of %s began; the document is saved — %s", name, again)
+	}
+	return fmt.Sprintf("stopped; %d of %d steps of the summary of %s are saved — %s", done, total, name, again)
 }
 
 func (p *progressLine) summary(name string, pr summarize.Progress) {
@@ -241,9 +264,9 @@ func humanDuration(d time.Duration) string {
 
 func docSize(d store.Document) string {
 	if d.Pages > 0 {
-		return fmt.Sprintf("%d pages, %d passages", d.Pages, d.Chunks)
+		return plural(d.Pages, "page") + ", " + plural(d.Chunks, "passage")
 	}
-	return fmt.Sprintf("%d passages", d.Chunks)
+	return plural(d.Chunks, "passage")
 }
 
 // cmdDocuments lists the stored documents; `documents delete ID…` deletes

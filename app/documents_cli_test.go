@@ -195,6 +195,14 @@ func TestExtractCLIRefusals(t *testing.T) {
 			stderr: "chapel: warning: cut.pdf: this PDF is damaged or cut short: only 2 of the 4 pages it announces could be read\n"},
 		{name: "json keys", args: []string{"--json", "lost.pdf"}, stdout: `"pages_lost": true`, stderr: "only the 3 pages found"},
 		{name: "whole document", args: []string{"mixed/notes.md"}, stdout: "The farmers counted"},
+		// A file given by its full path is named by its name, in every
+		// message alike: "does not exist" quoted the whole path.
+		{name: "missing, full path", args: []string{filepath.Join(in, "gone.txt")}, code: 1, noOut: true,
+			stderr: "chapel: gone.txt: the file was not found; it may have been moved or deleted\n"},
+		{name: "program, full path", args: []string{filepath.Join(in, "ls.txt")}, code: 1, noOut: true,
+			stderr: "chapel: ls.txt: this file does not look like text (it holds binary data)\n"},
+		{name: "folder, full path", args: []string{filepath.Join(in, "mixed")}, code: 1, noOut: true,
+			stderr: "chapel: mixed: this is a folder, not a file\n"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -251,6 +259,12 @@ func TestSummarizeCLIRefusals(t *testing.T) {
 				`"coverage":"Covers pages 1–2 of the 2 that could be read (the file is damaged: it announces 4 pages, and those after 2 are missing)"`}},
 		{name: "page tree lost, json", args: []string{"--json", "lost.pdf"}, docs: []string{"lost.pdf"},
 			stdout: []string{`"pages_lost":true`}},
+		// By full path, named by name like the summary's other lines ("was
+		// not found" gave the whole path).
+		{name: "missing, full path", args: []string{filepath.Join(in, "gone.txt")}, code: 1,
+			stderr: []string{"chapel: gone.txt: the file was not found; it may have been moved or deleted\n"}},
+		{name: "program, full path", args: []string{filepath.Join(in, "ls.txt")}, code: 1,
+			stderr: []string{"chapel: ls.txt: this file does not look like text (it holds binary data)\n"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

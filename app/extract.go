@@ -35,12 +35,14 @@ func cmdExtract(args []string) int {
 	// device is refused at once instead of read (or waited on) forever.
 	f, st, err := ingest.OpenRegular(path)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
-			return fail(openError(path, err))
+		// Named as every other message names a file (its name, as summarize
+		// does), with summarize's sentence; the cause is the sentence
+		// itself ("this is a folder, not a file"): said once.
+		code := apperr.Invalid
+		if errors.Is(err, fs.ErrNotExist) {
+			code = apperr.NotFound
 		}
-		// The cause is the sentence itself ("this is a folder, not a file"):
-		// said once.
-		return fail(&apperr.Error{Code: apperr.Invalid, Msg: fmt.Sprintf("%q: %s", path, ingest.Message(err))})
+		return fail(&apperr.Error{Code: code, Msg: fileLabel(path) + ": " + ingest.Message(err)})
 	}
 	defer f.Close()
 
@@ -78,16 +80,10 @@ func cmdExtract(args []string) int {
 	return 0
 }
 
-// openError says why a document could not be opened.
-func openError(path string, err error) error {
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return apperr.New(apperr.NotFound, "%q does not exist", path)
-	case errors.Is(err, fs.ErrPermission):
-		return apperr.New(apperr.Invalid, "Chapel is not allowed to read %q", path)
-	}
-	return apperr.Wrap(apperr.Unavailable, err, "could not open %q", path)
-}
+// fileLabel is how a message names a file: by its name, the folders it is
+// in left out ("report.pdf: this PDF is password-protected"), as the
+// summary's progress, plan and headings name its document.
+func fileLabel(path string) string { return filepath.Base(path) }
 
 // docError gives an extraction failure a code and the file's name:
 // "report.pdf: this PDF is password-protected".
