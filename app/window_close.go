@@ -20,29 +20,48 @@ const closingEvent = "app:closing"
 // closeWait bounds how long a close waits for the page.
 const closeWait = 1500 * time.Millisecond
 
-// closeGate holds the window's first close until the page is ready.
+// closeGate holds the window's closes until the page is ready.
 type closeGate struct {
 	mu       sync.Mutex
-	held     bool
+	state    gateState
 	once     sync.Once
 	ready    chan struct{}
 	patience time.Duration // how long a close waits for the page (closeWait)
 }
 
+type gateState int
+
+const (
+	gateOpen     gateState = iota // no close asked for yet
+	gateHolding                   // the page was asked; closes wait
+	gateReleased                  // the page answered or the wait ran out: closes go through
+)
+
 func newCloseGate(patience time.Duration) *closeGate {
 	return &closeGate{ready: make(chan struct{}), patience: patience}
 }
 
-// hold reports whether this close is to be held (the first one); every
-// later close goes through.
-func (g *closeGate) hold() bool {
+// hold reports whether this close is to be held, and whether it is the
+// first (the one that asks the page). A close while the page is being
+// waited for (a second click on the close button) is held too: letting it
+// through would close before the page has written what it holds.
+func (g *closeGate) hold() (held, first bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.held {
-		return false
+	switch g.state {
+	case gateOpen:
+		g.state = gateHolding
+		return true, true
+	case gateHolding:
+		return true, false
 	}
-	g.held = true
-	return true
+	return false, false
+}
+
+func (g *closeGate) release() {
+	g.mu.Lock()
+	g.state = gateReleased
+	g.mu.Unlock()
 }
 
 // pageReady: the page has written what it held.
@@ -63,16 +82,18 @@ func (g *closeGate) wait(d time.Duration) bool {
 // beforeClose is the window's OnBeforeClose: true keeps the window open
 // for now. The first close asks the page (emit) and quits once it is
 // ready (quit, on its own goroutine: on Windows this runs on the thread
-// that delivers the page's answer).
+// that delivers the page's answer); closes meanwhile wait with it.
 func (g *closeGate) beforeClose(emit func(), quit func(), log *slog.Logger) bool {
-	if !g.hold() {
-		return false
+	held, first := g.hold()
+	if !first {
+		return held
 	}
 	emit()
 	go func() {
 		if !g.wait(g.patience) {
 			log.Warn("the page did not say it was ready to close; closing anyway", "waited", g.patience)
 		}
+		g.release()
 		quit()
 	}()
 	return true

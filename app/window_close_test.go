@@ -9,7 +9,8 @@ import (
 )
 
 // The window's first close is held until the page has written what it
-// holds, or until the gate's patience runs out; later closes go through.
+// holds, or until the gate's patience runs out, and closes meanwhile with
+// it; once it has quit, closes go through.
 func TestCloseGate(t *testing.T) {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	tests := []struct {
@@ -30,10 +31,11 @@ func TestCloseGate(t *testing.T) {
 			a := &App{closing: g}
 			var emitted atomic.Int32
 			quit := make(chan bool, 2)
+			answer := make(chan struct{})
 			held := g.beforeClose(func() {
 				emitted.Add(1)
 				if tt.answers {
-					go a.ReadyToClose()
+					go func() { <-answer; a.ReadyToClose() }()
 				}
 			}, func() {
 				select {
@@ -46,6 +48,12 @@ func TestCloseGate(t *testing.T) {
 			if !held {
 				t.Fatal("the first close was not held")
 			}
+			// A second click while the page is asked (it has not answered:
+			// answer is still shut) waits with the first.
+			if tt.answers && !g.beforeClose(func() { emitted.Add(1) }, func() { quit <- true }, quiet) {
+				t.Error("a close while the page was being waited for went through")
+			}
+			close(answer)
 			select {
 			case fromPage := <-quit:
 				if fromPage != tt.wantReady {
@@ -54,7 +62,7 @@ func TestCloseGate(t *testing.T) {
 			case <-time.After(time.Minute):
 				t.Fatal("the held close never quit")
 			}
-			// The quit closes the window again: that close goes through, and the page is not asked twice.
+			// The quit closes the window again: that close goes through, and the page was asked once.
 			if g.beforeClose(func() { emitted.Add(1) }, func() { quit <- true }, quiet) {
 				t.Error("the second close was held")
 			}
