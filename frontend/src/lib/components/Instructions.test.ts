@@ -102,3 +102,38 @@ describe("a conversation's instructions", () => {
     expect(screen.getByTestId('instructions-text').textContent).toBe('Be terse.');
   });
 });
+
+describe('the instructions form and the keyboard', () => {
+  it.each([
+    { name: 'Esc from Cancel', key: true, setFirst: false },
+    { name: 'Cancel', key: false, setFirst: false },
+    { name: 'Esc, instructions set', key: true, setFirst: true },
+  ])('$name closes it and gives the focus back to what opened it', async ({ key, setFirst }) => {
+    await openChat(setFirst ? 'Answer as a pirate.' : '');
+    const opener = screen.getByTestId(setFirst ? 'instructions-edit' : 'instructions-add');
+    await fireEvent.click(opener);
+    const cancel = screen.getByTestId('instructions-cancel');
+    if (key) await fireEvent.keyDown(cancel, { key: 'Escape' });
+    else await fireEvent.click(cancel);
+    await settle();
+    expect(screen.queryByTestId('instructions-form')).toBeNull();
+    expect(document.activeElement?.getAttribute('data-testid')).toBe(setFirst ? 'instructions-edit' : 'instructions-add');
+  });
+
+  it('after saving, the focus is on Edit', async () => {
+    await openChat();
+    await fireEvent.click(screen.getByTestId('instructions-add'));
+    await fireEvent.input(screen.getByTestId('instructions-input'), { target: { value: 'Be terse.' } });
+    await fireEvent.click(screen.getByTestId('instructions-save'));
+    await settle();
+    expect(document.activeElement?.getAttribute('data-testid')).toBe('instructions-edit');
+  });
+
+  it('a too-long text is announced with the field', async () => {
+    await openChat();
+    await fireEvent.click(screen.getByTestId('instructions-add'));
+    const input = screen.getByTestId('instructions-input');
+    await fireEvent.input(input, { target: { value: 'x'.repeat(33 * 1024) } });
+    expect(input.getAttribute('aria-describedby')).toContain('instructions-error');
+  });
+});
