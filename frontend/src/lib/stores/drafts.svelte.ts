@@ -24,6 +24,8 @@ export class DraftStore {
   /** Saves run one after another, so an older text never lands after a newer one. */
   private queue: Promise<void> = Promise.resolve();
   private failing = false;
+  /** Boxes typed in (or emptied) since the start: the saved drafts read later do not overwrite them. */
+  private touched = new Set<number>();
   /** Drafts whose last write failed: written again even if the text is the same. */
   private unsaved = new Set<number>();
   private save: (id: number, text: string) => Promise<void>;
@@ -38,10 +40,10 @@ export class DraftStore {
     this.delay = deps.delay ?? 300;
   }
 
-  /** Read the saved drafts; text typed before they arrive wins over them. */
+  /** Read the saved drafts; text typed (or a box emptied) before they arrive wins over them. */
   async load(): Promise<void> {
     try {
-      for (const d of await this.readAll()) if (!this.texts.has(d.conversation_id)) this.texts.set(d.conversation_id, d.text);
+      for (const d of await this.readAll()) if (!this.touched.has(d.conversation_id)) this.texts.set(d.conversation_id, d.text);
     } catch (e) {
       this.notify.error(e, "Couldn't bring back your unsent messages");
     } finally {
@@ -56,6 +58,7 @@ export class DraftStore {
   /** The box of conversation id now holds text: written once typing pauses, or at once. */
   put(id: number, text: string, now = false): void {
     if (text === this.get(id) && !this.timers.has(id) && !this.unsaved.has(id)) return;
+    this.touched.add(id);
     if (text) this.texts.set(id, text);
     else this.texts.delete(id);
     this.cancel(id);

@@ -92,19 +92,24 @@ describe('DraftStore', () => {
     expect(saved).toHaveLength(2); // the timers went with the flush
   });
 
-  it('load brings back saved drafts; text typed before they arrive wins', async () => {
+  it('load brings back saved drafts; text typed or emptied before they arrive wins', async () => {
     const { store } = setup({
       load: async () => [
         { conversation_id: 0, text: 'no conversation yet', updated_at: 1 },
         { conversation_id: 4, text: 'saved before', updated_at: 1 },
+        { conversation_id: 5, text: 'untouched', updated_at: 1 },
       ],
     });
+    store.put(5, '', true); // a switch away from a box never typed in: not a choice to empty it
     store.put(4, 'typed now');
+    store.put(0, 'typed');
+    store.put(0, ''); // typed, then emptied, before the saved drafts came
     expect(store.loaded).toBe(false);
     await store.load();
     expect(store.loaded).toBe(true);
-    expect(store.get(0)).toBe('no conversation yet');
+    expect(store.get(0)).toBe('');
     expect(store.get(4)).toBe('typed now');
+    expect(store.get(5)).toBe('untouched');
   });
 
   it('a failed load says so once and lets typing go on', async () => {
