@@ -241,7 +241,7 @@ test-e2e:
 
 ## screenshots: the README's pictures, taken from the browser suite's last
 ## run (build/e2e, or E2E_OUT) and scaled down; `make test-e2e` first
-SHOTS := browser-versions browser-search browser-summary-live browser-passage-book browser-engines-summary-split browser-dark
+SHOTS := browser-versions browser-search browser-summary-live browser-passage-book browser-engines-summary-split browser-dark browser-instructions browser-narrow-drawer
 screenshots:
 	@mkdir -p frontend/e2e/screenshots
 	@for s in $(SHOTS); do convert "$${E2E_OUT:-build/e2e}/$$s.png" -resize 960x -strip -colors 256 "frontend/e2e/screenshots/$$s.png" || exit 1; done
