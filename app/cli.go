@@ -51,6 +51,7 @@ func cmdChat(args []string) int {
 	home := fl.String("home", "", "")
 	modelPath := fl.String("model", "", "")
 	convID := fl.Int64("conversation", 0, "")
+	instructions := fl.String("instructions", "", "")
 	maxTokens := fl.Int("max-tokens", -1, "")
 	temperature := fl.Float64("temperature", -1, "")
 	seed := fl.Int64("seed", -1, "")
@@ -99,7 +100,11 @@ func cmdChat(args []string) int {
 				return fail(err)
 			}
 		}
-		return chatOnce(ctx, svc, chatArgs{*modelPath, *convID, *maxTokens, *temperature, *seed, message})
+		a := chatArgs{modelPath: *modelPath, convID: *convID, maxTokens: *maxTokens, temperature: *temperature, seed: *seed, message: message}
+		if given["instructions"] {
+			a.instructions = instructions
+		}
+		return chatOnce(ctx, svc, a)
 	})
 }
 
@@ -111,6 +116,9 @@ type chatArgs struct {
 	temperature float64
 	seed        int64
 	message     string
+	// instructions, when given, become the conversation's own (a new one's,
+	// or --conversation's, replacing its); "" removes them.
+	instructions *string
 }
 
 // chatOnce sends one message and streams the reply to stdout.
@@ -139,6 +147,11 @@ func chatOnce(ctx context.Context, svc *services, a chatArgs) int {
 	}
 	if set, err = chat.ValidateSettings(set); err != nil {
 		return fail(err)
+	}
+	if a.instructions != nil {
+		if a.convID, err = giveInstructions(ctx, svc, a.convID, *a.instructions); err != nil {
+			return fail(err)
+		}
 	}
 	out := newLineFlusher(os.Stdout)
 	reply := newReplySplitter(out.write, os.Stderr) // a reasoning model's thinking goes to stderr
@@ -190,6 +203,28 @@ func templateLine(m engine.ModelInfo) string {
 		return "built-in template: the model's template could not be read; llama.cpp's built-in formatting for it is used instead"
 	}
 	return ""
+}
+
+// giveInstructions sets conversation id's own instructions, making the
+// conversation first when id is 0 (its title comes from the message, as a
+// New chat's does); a conversation made here goes again when they are
+// refused.
+func giveInstructions(ctx context.Context, svc *services, id int64, text string) (int64, error) {
+	made := false
+	if id == 0 {
+		c, err := svc.store.CreateConversation(ctx, "", "")
+		if err != nil {
+			return 0, err
+		}
+		id, made = c.ID, true
+	}
+	if _, err := svc.store.SetInstructions(ctx, id, text); err != nil {
+		if made {
+			_ = svc.store.DeleteConversation(ctx, id)
+		}
+		return 0, err
+	}
+	return id, nil
 }
 
 // withServices opens the backend for a command, runs fn and closes it.

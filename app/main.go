@@ -27,6 +27,8 @@ Usage:
       --home DIR          data folder (default: the per-user app-data folder; env CHAPEL_HOME)
       --model PATH        .gguf model (default: the model chosen last in the app)
       --conversation ID   continue a saved conversation
+      --instructions TEXT the conversation's own instructions (its system prompt, in place of
+                          Settings'; "" removes them); kept with the conversation
       --max-tokens N      stop the reply after N tokens (0: no limit)
       --temperature T     sampling temperature (0 = greedy)
       --seed N            sampling seed, for repeatable replies

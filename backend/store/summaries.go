@@ -210,21 +210,9 @@ func (s *Store) GetSummary(ctx context.Context, id int64) (Summary, error) {
 func (s *Store) ListSummaries(ctx context.Context, documentID int64) ([]Summary, error) {
 	var out []Summary
 	err := s.readTx(ctx, "could not list the summaries", func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+summaryColumns+` FROM summaries s WHERE s.document_id = ?
-			ORDER BY s.updated_at DESC, s.id DESC`, documentID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		out = []Summary{}
-		for rows.Next() {
-			sum, err := scanSummary(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, sum)
-		}
-		return rows.Err()
+		var err error
+		out, err = selectSummaries(ctx, tx, `WHERE s.document_id = ? ORDER BY s.updated_at DESC, s.id DESC`, documentID)
+		return err
 	})
 	return out, err
 }
@@ -245,22 +233,30 @@ func (s *Store) Pieces(ctx context.Context, summaryID int64) ([]SummaryPiece, er
 func (s *Store) RunningSummaries(ctx context.Context) ([]Summary, error) {
 	var out []Summary
 	err := s.readTx(ctx, "could not list the unfinished summaries", func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+summaryColumns+` FROM summaries s WHERE s.status = 'running' ORDER BY s.id`)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		out = []Summary{}
-		for rows.Next() {
-			sum, err := scanSummary(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, sum)
-		}
-		return rows.Err()
+		var err error
+		out, err = selectSummaries(ctx, tx, `WHERE s.status = 'running' ORDER BY s.id`)
+		return err
 	})
 	return out, err
+}
+
+// selectSummaries reads the summaries that where (a WHERE and ORDER BY
+// clause over summaries s) picks.
+func selectSummaries(ctx context.Context, tx *sql.Tx, where string, args ...any) ([]Summary, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+summaryColumns+` FROM summaries s `+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Summary{}
+	for rows.Next() {
+		sum, err := scanSummary(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sum)
+	}
+	return out, rows.Err()
 }
 
 // AbandonSummary records as stopped a summary left running by a process
