@@ -41,7 +41,8 @@ func (a *App) StartServing(port int) (ServeState, error) {
 	if err != nil {
 		return ServeState{}, err
 	}
-	srv, err := serve.New(a.svc.queue.Background(), serve.Config{Addr: fmt.Sprintf("127.0.0.1:%d", port), Token: token, Log: a.svc.log})
+	srv, err := serve.New(a.svc.queue.Background(), serve.Config{Addr: fmt.Sprintf("127.0.0.1:%d", port), Token: token, Log: a.svc.log,
+		NoModel: a.svc.noModelReason})
 	if err != nil {
 		return ServeState{}, err
 	}

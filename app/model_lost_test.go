@@ -65,11 +65,18 @@ func TestModelStateAfterAFailedReload(t *testing.T) {
 				!strings.Contains(s.Error, "mine.gguf could not be loaded again after the engine restarted") {
 				t.Errorf("state after the failed reload: %+v (the call: %v)", s, genErr)
 			}
+			// The API (Settings → Engines, chapel serve) says why too.
+			if why := a.svc.noModelReason(); !strings.Contains(why, "mine.gguf could not be loaded again after the engine restarted") {
+				t.Errorf("the API's reason: %q", why)
+			}
 			if _, err := a.LoadModel(good); err != nil {
 				t.Fatal(err)
 			}
 			if s := a.ModelState(); s.State != models.StateReady || s.Model == nil || s.Error != "" {
 				t.Errorf("state after loading a model: %+v", s)
+			}
+			if why := a.svc.noModelReason(); why != "" {
+				t.Errorf("the API's reason after a load: %q, want none", why)
 			}
 		})
 	}

@@ -62,7 +62,8 @@ func cmdServe(args []string) int {
 			return fail(err)
 		}
 		// API clients queue behind anything this process runs itself.
-		srv, err := serve.New(svc.queue.Background(), serve.Config{Addr: fmt.Sprintf("127.0.0.1:%d", *port), Token: token, Log: svc.log})
+		srv, err := serve.New(svc.queue.Background(), serve.Config{Addr: fmt.Sprintf("127.0.0.1:%d", *port), Token: token, Log: svc.log,
+			NoModel: svc.noModelReason})
 		if err != nil {
 			return fail(err)
 		}

@@ -133,6 +133,16 @@ func openServices(ctx context.Context, log *slog.Logger, em emitter) (*services,
 	return s, nil
 }
 
+// noModelReason says why the local engine has no model when it knows (the
+// model could not be loaded again after the worker restarted), for the
+// API's answer; "" otherwise.
+func (s *services) noModelReason() string {
+	if err := s.worker.Lost(); err != nil {
+		return apperr.Message(err)
+	}
+	return ""
+}
+
 // recoverAbandoned tidies what a process that died left behind. None of it
 // may keep Chapel from opening: on a full disk (the likeliest reason a run
 // died) the tidying cannot write, yet reading, exporting and deleting to

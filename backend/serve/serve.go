@@ -39,6 +39,10 @@ type Config struct {
 	Token   string       // the bearer token every /v1 request must carry (required)
 	MaxBody int64        // 0 = DefaultMaxBody
 	Log     *slog.Logger // nil: discard
+	// NoModel says why no model is loaded when something knows (the
+	// model could not be loaded again after the engine restarted); ""
+	// or nil: the plain "start it with --model" answer.
+	NoModel func() string
 }
 
 // Server is the API. Start it with Listen and Serve, or use Handler.
@@ -46,6 +50,7 @@ type Server struct {
 	eng     engine.Engine
 	token   [32]byte // the token's SHA-256: compared in constant time
 	maxBody int64
+	noModel func() string
 	log     *slog.Logger
 	addr    string
 	srv     *http.Server
@@ -67,7 +72,7 @@ func New(eng engine.Engine, cfg Config) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{eng: eng, token: sha256.Sum256([]byte(cfg.Token)), maxBody: cfg.MaxBody, log: cfg.Log,
+	s := &Server{eng: eng, token: sha256.Sum256([]byte(cfg.Token)), maxBody: cfg.MaxBody, noModel: cfg.NoModel, log: cfg.Log,
 		addr: cfg.Addr, created: time.Now().Unix()}
 	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	return s, nil
@@ -225,7 +230,13 @@ func (s *Server) tokenize(w http.ResponseWriter, r *http.Request) {
 func (s *Server) loaded(w http.ResponseWriter, r *http.Request, model string) (engine.ModelInfo, bool) {
 	info, ok := s.eng.Model(r.Context())
 	if !ok {
-		writeError(w, http.StatusServiceUnavailable, "unavailable_error", "no model is loaded in this Chapel; start it with --model PATH")
+		msg := "no model is loaded in this Chapel; start it with --model PATH"
+		if s.noModel != nil {
+			if why := s.noModel(); why != "" {
+				msg = "no model is loaded in this Chapel: " + why
+			}
+		}
+		writeError(w, http.StatusServiceUnavailable, "unavailable_error", msg)
 		return info, false
 	}
 	if model != "" && model != modelID(info) && model != info.Path {

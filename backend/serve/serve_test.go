@@ -449,3 +449,36 @@ func TestConcurrentClients(t *testing.T) {
 		t.Errorf("%d generations for %d clients", len(f.rec.started), n)
 	}
 }
+
+// With no model loaded the API answers 503, saying why when the app knows
+// (the model could not be loaded again after the engine restarted).
+func TestNoModelSaysWhy(t *testing.T) {
+	tests := []struct {
+		name string
+		why  func() string
+		want string
+	}{
+		{"nothing known", nil, "no model is loaded in this Chapel; start it with --model PATH"},
+		{"nothing to say", func() string { return "" }, "no model is loaded in this Chapel; start it with --model PATH"},
+		{"lost after a restart", func() string {
+			return "mine.gguf could not be loaded again after the engine restarted: the file is truncated; choose a model again"
+		}, "no model is loaded in this Chapel: mine.gguf could not be loaded again after the engine restarted: the file is truncated; choose a model again"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			local := engine.NewLocal() // nothing loaded
+			t.Cleanup(func() { local.Close() })
+			s, err := New(local, Config{Token: token, NoModel: tt.why})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts := httptest.NewServer(s.Handler())
+			t.Cleanup(ts.Close)
+			f := &fixture{url: ts.URL}
+			resp, body := f.post(t, "/v1/chat/completions", token, chatReq("hi", 4, false))
+			if resp.StatusCode != http.StatusServiceUnavailable || errMessage(body) != tt.want {
+				t.Errorf("%d %q, want 503 %q", resp.StatusCode, errMessage(body), tt.want)
+			}
+		})
+	}
+}

@@ -46,6 +46,14 @@ type Client struct {
 // loaded must say so. Call it before the first use.
 func (c *Client) OnModelLost(fn func(path string, err error)) { c.onLost = append(c.onLost, fn) }
 
+// Lost says why the model loaded last is not loaded any more (a restarted
+// worker could not load it again), or nil.
+func (c *Client) Lost() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lost
+}
+
 // loaded is what the worker has loaded, to reload it after a restart.
 type loaded struct {
 	path string
