@@ -1,6 +1,7 @@
 package paths
 
 import (
+	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -30,17 +31,7 @@ func TestMain(m *testing.M) {
 
 func TestTryLockConversation(t *testing.T) {
 	home := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "CHAPEL_TEST_HOLD_LOCK="+home)
-	in, _ := cmd.StdinPipe()
-	out, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var buf [5]byte
-	if n, err := out.Read(buf[:]); err != nil || string(buf[:n]) != "held\n" {
-		t.Fatalf("the other process did not take the lock: %q, %v", buf[:n], err)
-	}
+	cmd, in := holdElsewhere(t, "CHAPEL_TEST_HOLD_LOCK="+home)
 	if _, ok, err := TryLockConversation(home, 7); ok || err != nil {
 		t.Fatalf("took conversation 7's lock while another process holds it (err %v)", err)
 	}
@@ -67,17 +58,7 @@ func TestTryLockConversation(t *testing.T) {
 // soon as that process is killed: a lock left behind never blocks.
 func TestTryLockSummaryKilledHolder(t *testing.T) {
 	home := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "CHAPEL_TEST_HOLD_LOCK="+home, "CHAPEL_TEST_HOLD_SUMMARY=1")
-	_, _ = cmd.StdinPipe() // kept open: the helper holds on until it is killed
-	out, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var buf [5]byte
-	if n, err := out.Read(buf[:]); err != nil || string(buf[:n]) != "held\n" {
-		t.Fatalf("the other process did not take the lock: %q, %v", buf[:n], err)
-	}
+	cmd, _ := holdElsewhere(t, "CHAPEL_TEST_HOLD_LOCK="+home, "CHAPEL_TEST_HOLD_SUMMARY=1") // its stdin kept open: it holds on until killed
 	for _, c := range []struct {
 		lock func(string, int64) (func(), bool, error)
 		id   int64
@@ -104,4 +85,22 @@ func TestTryLockSummaryKilledHolder(t *testing.T) {
 		t.Fatalf("summary 7 after its holder was killed: %v, %v", ok, err)
 	}
 	release()
+}
+
+// holdElsewhere starts this test binary as another process that takes the
+// lock env names and says "held"; closing the returned stdin lets it go.
+func holdElsewhere(t *testing.T, env ...string) (*exec.Cmd, io.WriteCloser) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), env...)
+	in, _ := cmd.StdinPipe()
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var buf [5]byte
+	if n, err := out.Read(buf[:]); err != nil || string(buf[:n]) != "held\n" {
+		t.Fatalf("the other process did not take the lock: %q, %v", buf[:n], err)
+	}
+	return cmd, in
 }
