@@ -61,9 +61,10 @@ func TitleFrom(text string) string {
 }
 
 // systemPrompt is what a conversation's replies are told first: its own
-// instructions when it has them, else the system prompt of Settings.
+// instructions when it has them (the store keeps them trimmed), else the
+// system prompt of Settings.
 func systemPrompt(c store.Conversation, opts Options) string {
-	if strings.TrimSpace(c.Instructions) != "" {
+	if c.Instructions != "" {
 		return c.Instructions
 	}
 	return opts.SystemPrompt
