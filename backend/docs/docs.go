@@ -231,17 +231,13 @@ type extractor struct {
 	format Format
 }
 
+// extractFlat reads the formats held in memory whole: HTML and RTF (plain
+// text and Markdown stream, see Extract).
 func extractFlat(e *extractor, data []byte) (*Document, error) {
-	switch e.format {
-	case HTML:
-		return extractHTML(e, data)
-	case Markdown:
-		return extractMarkdown(e, decodeText(data))
-	case RTF:
+	if e.format == RTF {
 		return extractRTF(e, data)
-	default:
-		return extractText(e, data)
 	}
+	return extractHTML(e, data)
 }
 
 // Admit tells, from a file's name, first bytes (up to a kilobyte) and size

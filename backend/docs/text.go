@@ -12,11 +12,6 @@ import (
 	"github.com/chapelapp/chapel/backend/docs/doctext"
 )
 
-// extractText reads plain text held in memory (see readText).
-func extractText(e *extractor, data []byte) (*Document, error) {
-	return readText(e, bytes.NewReader(data), int64(len(data)))
-}
-
 // readText reads plain text from r: paragraphs are separated by blank
 // lines (and form feeds), and each line loses its trailing spaces and tabs.
 // It streams: the file is read a block at a time (once to choose its
@@ -45,17 +40,10 @@ func readText(e *extractor, r io.ReaderAt, size int64) (*Document, error) {
 	return b.Finish(), nil
 }
 
-// decodeText turns bytes into UTF-8 (see sniffText for how the encoding is
-// chosen). Bad bytes become U+FFFD; "\r\n" and "\r" become "\n"; control
-// characters other than tab, newline and form feed are dropped, as is
-// U+FEFF.
-func decodeText(data []byte) string {
-	s, _ := readDecoded(context.Background(), bytes.NewReader(data), int64(len(data)))
-	return s
-}
-
-// readDecoded is decodeText for the file r: one string, the bytes never held
-// beside it.
+// readDecoded reads the text of file r as one string (the encoding chosen
+// as readText chooses it), the bytes never held beside it. Bad bytes become
+// U+FFFD; "\r\n" and "\r" become "\n"; control characters other than
+// tab, newline and form feed are dropped, as is U+FEFF.
 func readDecoded(ctx context.Context, r io.ReaderAt, size int64) (string, error) {
 	enc, skip, err := sniffText(ctx, r, size)
 	if err != nil {

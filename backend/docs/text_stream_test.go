@@ -198,3 +198,17 @@ func firstDiff(a, b string) int {
 	}
 	return min(len(a), len(b))
 }
+
+// extractText reads plain text held in memory (see readText).
+func extractText(e *extractor, data []byte) (*Document, error) {
+	return readText(e, bytes.NewReader(data), int64(len(data)))
+}
+
+// decodeText turns bytes into UTF-8 (see sniffText for how the encoding is
+// chosen). Bad bytes become U+FFFD; "\r\n" and "\r" become "\n"; control
+// characters other than tab, newline and form feed are dropped, as is
+// U+FEFF.
+func decodeText(data []byte) string {
+	s, _ := readDecoded(context.Background(), bytes.NewReader(data), int64(len(data)))
+	return s
+}
