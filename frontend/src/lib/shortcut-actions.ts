@@ -8,12 +8,12 @@ import { settings } from './stores/settings.svelte';
 import { ui } from './stores/ui.svelte';
 
 /** Focus the message box (after a new chat). */
-function focusComposer(): void {
+export function focusComposer(): void {
   queueMicrotask(() => document.querySelector<HTMLTextAreaElement>('[data-testid="composer-input"]')?.focus());
 }
 
 /** The conversation list's row for conversation id (its title button), if shown. */
-function conversationRow(id: number): HTMLElement | null {
+export function conversationRow(id: number): HTMLElement | null {
   return document.querySelector<HTMLElement>(`[data-testid="conversation-item"][data-id="${id}"] button.open`);
 }
 
