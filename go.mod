@@ -8,6 +8,7 @@ ignore ./frontend/node_modules
 require (
 	github.com/ardanlabs/jinja v1.8.0
 	github.com/godbus/dbus/v5 v5.1.0
+	github.com/mattn/go-isatty v0.0.20
 	github.com/mattn/go-sqlite3 v1.14.28
 	github.com/ollama/ollama v0.17.4
 	github.com/wailsapp/wails/v2 v2.11.0
@@ -34,7 +35,6 @@ require (
 	github.com/leaanthony/slicer v1.6.0 // indirect
 	github.com/leaanthony/u v1.1.1 // indirect
 	github.com/mattn/go-colorable v0.1.13 // indirect
-	github.com/mattn/go-isatty v0.0.20 // indirect
 	github.com/pkg/browser v0.0.0-20240102092130-5ac0b6a4141c // indirect
 	github.com/pkg/errors v0.9.1 // indirect
 	github.com/rivo/uniseg v0.4.7 // indirect

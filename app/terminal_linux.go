@@ -1,5 +1,0 @@
-package app
-
-import "golang.org/x/sys/unix"
-
-const ioctlReadTermios = unix.TCGETS
