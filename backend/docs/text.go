@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/chapelapp/chapel/backend/docs/doctext"
@@ -223,23 +224,21 @@ func decodeBlocks(ctx context.Context, r io.ReaderAt, off, size int64, enc textE
 					u = rune(p[i+1])<<8 | rune(p[i])
 				}
 				if high != 0 {
-					h := high
+					// A valid pair decodes above U+FFFF, a broken one to U+FFFD.
+					pair := utf16.DecodeRune(high, u)
 					high = 0
-					if u >= 0xDC00 && u < 0xE000 {
-						if err := put(0x10000 + (h-0xD800)<<10 + (u - 0xDC00)); err != nil {
-							return err
-						}
-						continue
-					}
-					if err := put(utf8.RuneError); err != nil {
+					if err := put(pair); err != nil {
 						return err
 					}
+					if pair != utf8.RuneError {
+						continue
+					}
 				}
-				switch {
-				case u >= 0xD800 && u < 0xDC00:
-					high = u
-					continue
-				case u >= 0xDC00 && u < 0xE000:
+				if utf16.IsSurrogate(u) {
+					if u < 0xDC00 { // a high surrogate: its low one follows
+						high = u
+						continue
+					}
 					u = utf8.RuneError
 				}
 				if err := put(u); err != nil {

@@ -1,6 +1,6 @@
 package doctext
 
-import "unicode"
+import "unicode/utf16"
 
 // cp1252High is Windows-1252 (and WinAnsiEncoding) from 0x80 to 0x9F; the
 // codes Windows leaves undefined are bullets in PDF.
@@ -21,22 +21,5 @@ func DecodeUTF16(b []byte, bigEndian bool) string {
 			u = append(u, uint16(b[i+1])<<8|uint16(b[i]))
 		}
 	}
-	return string(utf16Decode(u))
-}
-
-func utf16Decode(u []uint16) []rune {
-	out := make([]rune, 0, len(u))
-	for i := 0; i < len(u); i++ {
-		c := rune(u[i])
-		switch {
-		case c >= 0xD800 && c < 0xDC00 && i+1 < len(u) && u[i+1] >= 0xDC00 && u[i+1] < 0xE000:
-			out = append(out, 0x10000+(c-0xD800)<<10+(rune(u[i+1])-0xDC00))
-			i++
-		case c >= 0xD800 && c < 0xE000:
-			out = append(out, unicode.ReplacementChar)
-		default:
-			out = append(out, c)
-		}
-	}
-	return out
+	return string(utf16.Decode(u)) // a lone surrogate becomes U+FFFD
 }
