@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/chapelapp/chapel/backend/apperr"
 	"github.com/chapelapp/chapel/backend/store"
@@ -98,10 +99,19 @@ type gptMessage struct {
 		ContentType string            `json:"content_type"`
 		Parts       []json.RawMessage `json:"parts"`
 		Text        string            `json:"text"`
+		// The custom instructions (content_type user_editable_context), as
+		// ChatGPT gave them to its model: the user's words inside its own.
+		UserProfile      string `json:"user_profile"`
+		UserInstructions string `json:"user_instructions"`
 	} `json:"content"`
 	Metadata struct {
 		ModelSlug string `json:"model_slug"`
 		Hidden    bool   `json:"is_visually_hidden_from_conversation"`
+		// The custom instructions as the user wrote them.
+		UserContext *struct {
+			AboutUser  string `json:"about_user_message"`
+			AboutModel string `json:"about_model_message"`
+		} `json:"user_context_message_data"`
 	} `json:"metadata"`
 }
 
@@ -116,6 +126,7 @@ func parseChatGPT(raw json.RawMessage, i int) (store.ImportedConversation, error
 	}
 	nodes := make(map[string]*treeNode, len(c.Mapping))
 	model := ""
+	contexts := map[string]string{} // node id → the custom instructions it holds
 	for id, n := range c.Mapping {
 		tn := &treeNode{id: id, children: n.Children}
 		if n.Parent != nil {
@@ -124,6 +135,9 @@ func parseChatGPT(raw json.RawMessage, i int) (store.ImportedConversation, error
 		if m := n.Message; m != nil {
 			tn.role, tn.content = gptText(m)
 			tn.model = m.Metadata.ModelSlug
+			if text := gptInstructions(m); text != "" {
+				contexts[id] = text
+			}
 			if m.CreateTime != nil {
 				tn.created = seconds(*m.CreateTime)
 			}
@@ -141,7 +155,80 @@ func parseChatGPT(raw json.RawMessage, i int) (store.ImportedConversation, error
 		return store.ImportedConversation{}, err
 	}
 	return store.ImportedConversation{Title: c.Title, Model: model, CreatedAt: seconds(c.CreateTime),
-		UpdatedAt: seconds(c.UpdateTime), Messages: msgs, LeafID: leaf}, nil
+		UpdatedAt: seconds(c.UpdateTime), Messages: msgs, LeafID: leaf,
+		Instructions: chooseInstructions(c, contexts)}, nil
+}
+
+// gptInstructions is the text of a ChatGPT custom-instructions message
+// (its "What should ChatGPT know about you?" and "How should it
+// respond?"), or "" for any other message. The user's own words are
+// preferred to the wrapped version ChatGPT sent its model, which older
+// exports alone hold.
+func gptInstructions(m *gptMessage) string {
+	if m.Content.ContentType != "user_editable_context" {
+		return ""
+	}
+	about, respond := m.Content.UserProfile, m.Content.UserInstructions
+	if u := m.Metadata.UserContext; u != nil && strings.TrimSpace(u.AboutUser+u.AboutModel) != "" {
+		about, respond = u.AboutUser, u.AboutModel
+		if about = strings.TrimSpace(about); about != "" {
+			about = "About the user:\n" + about
+		}
+	}
+	var parts []string
+	for _, p := range []string{about, respond} {
+		if p = strings.TrimSpace(p); p != "" {
+			parts = append(parts, p)
+		}
+	}
+	return fitInstructions(strings.Join(parts, "\n\n"))
+}
+
+// chooseInstructions picks the custom instructions of a ChatGPT
+// conversation: the ones on the path to the message shown last (nearest
+// the start), else, when they lie on another branch only, the first by
+// node id, so the same export always gives the same.
+func chooseInstructions(c gptConversation, contexts map[string]string) string {
+	if len(contexts) == 0 {
+		return ""
+	}
+	found := ""
+	seen := map[string]bool{}
+	for id := c.CurrentNode; id != "" && !seen[id]; {
+		seen[id] = true
+		if text, ok := contexts[id]; ok {
+			found = text
+		}
+		n, ok := c.Mapping[id]
+		if !ok || n.Parent == nil {
+			break
+		}
+		id = *n.Parent
+	}
+	if found != "" {
+		return found
+	}
+	ids := make([]string, 0, len(contexts))
+	for id := range contexts {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return contexts[ids[0]]
+}
+
+// fitInstructions cuts text to the longest a conversation's instructions
+// may be, at a character boundary: another app's instructions, however
+// long, do not keep the conversation out.
+func fitInstructions(text string) string {
+	text = strings.TrimSpace(strings.ReplaceAll(text, "\x00", ""))
+	if len(text) <= store.MaxInstructionsBytes {
+		return text
+	}
+	cut := store.MaxInstructionsBytes
+	for cut > 0 && !utf8.RuneStart(text[cut]) {
+		cut--
+	}
+	return strings.TrimSpace(text[:cut])
 }
 
 // gptText is the role and text of a ChatGPT message worth showing, or ""
@@ -181,8 +268,14 @@ type owuChat struct {
 	UpdatedAt float64 `json:"updated_at"`
 	Pinned    bool    `json:"pinned"`
 	Chat      *struct {
-		Title   string   `json:"title"`
-		Models  []string `json:"models"`
+		Title  string   `json:"title"`
+		Models []string `json:"models"`
+		// The chat's own system prompt (Chat Controls); older versions kept
+		// it as system.
+		// Read loosely: a field of another type leaves the prompt out,
+		// not the chat.
+		Params  json.RawMessage `json:"params"`
+		System  json.RawMessage `json:"system"`
 		History struct {
 			Messages  map[string]owuMessage `json:"messages"`
 			CurrentID string                `json:"currentId"`
@@ -233,5 +326,23 @@ func parseOpenWebUI(raw json.RawMessage, i int) (store.ImportedConversation, err
 		model = c.Chat.Models[0]
 	}
 	return store.ImportedConversation{Title: title, Model: model, Pinned: c.Pinned,
-		CreatedAt: seconds(c.CreatedAt), UpdatedAt: seconds(c.UpdatedAt), Messages: msgs, LeafID: leaf}, nil
+		CreatedAt: seconds(c.CreatedAt), UpdatedAt: seconds(c.UpdatedAt), Messages: msgs, LeafID: leaf,
+		Instructions: owuInstructions(c.Chat.Params, c.Chat.System)}, nil
+}
+
+// owuInstructions is an Open WebUI chat's system prompt: params.system,
+// else the older system; "" when neither holds text.
+func owuInstructions(params, system json.RawMessage) string {
+	var p struct {
+		System any `json:"system"`
+	}
+	_ = json.Unmarshal(params, &p) // not an object: no prompt there
+	var old any
+	_ = json.Unmarshal(system, &old)
+	for _, v := range []any{p.System, old} {
+		if text, ok := v.(string); ok && strings.TrimSpace(text) != "" {
+			return fitInstructions(text)
+		}
+	}
+	return ""
 }

@@ -230,9 +230,15 @@ const chatGPTExport = `[{
   "title": "Sourdough", "create_time": 1700000000.5, "update_time": 1700000900.25, "current_node": "u2",
   "mapping": {
     "root": {"id": "root", "message": null, "parent": null, "children": ["sys"]},
-    "sys": {"id": "sys", "parent": "root", "children": ["u1"],
+    "sys": {"id": "sys", "parent": "root", "children": ["ctx"],
       "message": {"author": {"role": "system"}, "content": {"content_type": "text", "parts": [""]}, "metadata": {"is_visually_hidden_from_conversation": true}}},
-    "u1": {"id": "u1", "parent": "sys", "children": ["a1", "a2"],
+    "ctx": {"id": "ctx", "parent": "sys", "children": ["u1"],
+      "message": {"author": {"role": "user"}, "content": {"content_type": "user_editable_context",
+        "user_profile": "The user provided the following information about themselves. ...\nUser profile:\n` + "```" + `I bake at home.` + "```" + `",
+        "user_instructions": "The user provided the additional info about how they would like you to respond:\n` + "```" + `Answer in metric units.` + "```" + `"},
+        "metadata": {"is_visually_hidden_from_conversation": true, "is_user_system_message": true,
+          "user_context_message_data": {"about_user_message": "I bake at home.", "about_model_message": "Answer in metric units."}}}},
+    "u1": {"id": "u1", "parent": "ctx", "children": ["a1", "a2"],
       "message": {"author": {"role": "user"}, "create_time": 1700000001, "content": {"content_type": "text", "parts": ["How do I feed a starter?"]}}},
     "a1": {"id": "a1", "parent": "u1", "children": [],
       "message": {"author": {"role": "assistant"}, "create_time": 1700000002, "content": {"content_type": "text", "parts": ["Flour and water."]}, "metadata": {"model_slug": "gpt-4o"}}},
@@ -253,7 +259,7 @@ const chatGPTExport = `[{
 // currentId on the edited question's branch.
 const openWebUIExport = `[{
   "id": "c1", "title": "Rye", "created_at": 1700002000, "updated_at": 1700002100, "pinned": true,
-  "chat": {"title": "Rye", "models": ["llama3.2:3b"],
+  "chat": {"title": "Rye", "models": ["llama3.2:3b"], "params": {"system": "You are a baker.", "temperature": 0.7},
     "history": {"currentId": "m4", "messages": {
       "m1": {"id": "m1", "parentId": null, "childrenIds": ["m2"], "role": "user", "content": "Is rye harder?", "timestamp": 1700002001},
       "m2": {"id": "m2", "parentId": "m1", "childrenIds": [], "role": "assistant", "content": "A little.", "timestamp": 1700002002, "model": "llama3.2:3b"},
@@ -273,11 +279,13 @@ func TestImportForeignExports(t *testing.T) {
 		versions           []int // versions of each message on the path
 		model              string
 		pinned             bool
+		instructions       string
 	}{
 		{"ChatGPT", chatGPTExport, SourceChatGPT, 2, 4, "Sourdough",
-			[]string{"How do I feed a starter?", "Equal weights of flour and water, daily.", "What about rye?"}, []int{1, 2, 1}, "gpt-4o", false},
+			[]string{"How do I feed a starter?", "Equal weights of flour and water, daily.", "What about rye?"}, []int{1, 2, 1}, "gpt-4o", false,
+			"About the user:\nI bake at home.\n\nAnswer in metric units."},
 		{"Open WebUI", openWebUIExport, SourceOpenWebU, 1, 4, "Rye",
-			[]string{"Is rye bread harder to bake?", "Yes: it holds less gas."}, []int{2, 1}, "llama3.2:3b", true},
+			[]string{"Is rye bread harder to bake?", "Yes: it holds less gas."}, []int{2, 1}, "llama3.2:3b", true, "You are a baker."},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -301,6 +309,9 @@ func TestImportForeignExports(t *testing.T) {
 			}
 			if d.Conversation.Title != c.title || !reflect.DeepEqual(path, c.path) || !reflect.DeepEqual(versions, c.versions) {
 				t.Errorf("%q path %q versions %v", d.Conversation.Title, path, versions)
+			}
+			if d.Conversation.Instructions != c.instructions {
+				t.Errorf("instructions %q, want %q", d.Conversation.Instructions, c.instructions)
 			}
 			if d.Conversation.Model != c.model || d.Conversation.Pinned != c.pinned || d.Conversation.CreatedAt < 1_700_000_000_000 {
 				t.Errorf("conversation %+v", d.Conversation)
