@@ -330,13 +330,13 @@ func (m *Manager) SaveBoth(ctx context.Context, global chat.Settings, path strin
 	if _, err := chat.ValidateSettings(global); err != nil {
 		ps = append(ps, problemsOf(err, "")...)
 	}
+	var before SettingsView
 	if path != "" {
-		before, err := m.Settings(ctx, path)
-		if err != nil {
+		var err error
+		if before, err = m.Settings(ctx, path); err != nil {
 			return global, SettingsView{}, err
 		}
-		h, _ := m.readHeader(before.Path)
-		if _, err := validate(s, h, before.Local); err != nil {
+		if s, err = m.check(before, s); err != nil {
 			ps = append(ps, problemsOf(err, ModelFieldPrefix)...)
 		}
 	}
@@ -351,7 +351,7 @@ func (m *Manager) SaveBoth(ctx context.Context, global chat.Settings, path strin
 	if err != nil || path == "" {
 		return saved, SettingsView{}, err
 	}
-	v, err := m.SaveSettings(ctx, path, s)
+	v, err := m.saveChecked(ctx, before, s)
 	if err != nil {
 		// The model's could not be saved (its reload failed): every model's go back too.
 		if _, rerr := chat.SaveSettings(ctx, m.st, prev); rerr != nil {
@@ -387,10 +387,23 @@ func (m *Manager) SaveSettings(ctx context.Context, path string, s Settings) (Se
 	if err != nil {
 		return SettingsView{}, err
 	}
-	h, _ := m.readHeader(before.Path)
-	if s, err = validate(s, h, before.Local); err != nil {
+	if s, err = m.check(before, s); err != nil {
 		return SettingsView{}, err
 	}
+	return m.saveChecked(ctx, before, s)
+}
+
+// check checks s for the model whose settings are now before, against its
+// file (its context length, whether it runs here): s as it would be saved,
+// or the refusal naming every wrong field.
+func (m *Manager) check(before SettingsView, s Settings) (Settings, error) {
+	h, _ := m.readHeader(before.Path)
+	return validate(s, h, before.Local)
+}
+
+// saveChecked saves settings s, passed by check, of the model whose
+// settings were before.
+func (m *Manager) saveChecked(ctx context.Context, before SettingsView, s Settings) (SettingsView, error) {
 	if err := m.st.SetSetting(ctx, settingsKey(before.Path), s); err != nil {
 		return SettingsView{}, err
 	}
