@@ -42,8 +42,8 @@ Usage:
   chapel export [--home DIR] [--conversation ID] [--format md|json] [--out FILE]
                                           a conversation as Markdown or JSON; without --conversation
                                           everything as a zip archive (to stdout without --out)
-  chapel import [--home DIR] FILE         add the conversations of a Chapel JSON or archive, ChatGPT's
-                                          conversations.json (or its export zip) or an Open WebUI export;
+  chapel import [--home DIR] FILE         add the conversations of a Chapel JSON or archive, ChatGPT's or
+                                          Claude's conversations.json (or its export zip) or an Open WebUI export;
                                           conversations imported before are skipped (Ctrl+C: nothing imported)
   chapel summarize [flags] FILE...        add documents (files or folders) and print a summary of each
       --home DIR          data folder

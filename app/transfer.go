@@ -69,7 +69,7 @@ func (a *App) ExportSummary(summaryID int64) (string, error) {
 	})
 }
 
-// ImportChooseFile asks for an export file (Chapel, ChatGPT, Open WebUI)
+// ImportChooseFile asks for an export file (Chapel, ChatGPT, Claude, Open WebUI)
 // and imports it; nil when the dialog was cancelled.
 func (a *App) ImportChooseFile() (*transfer.Result, error) {
 	path, err := runtime.OpenFileDialog(a.ctx(), runtime.OpenDialogOptions{

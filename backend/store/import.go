@@ -14,7 +14,7 @@ import (
 )
 
 // ImportedConversation is a conversation brought from elsewhere (an export
-// of Chapel's, ChatGPT's, Open WebUI's), with its whole tree. Its messages
+// of Chapel's, ChatGPT's, Claude's, Open WebUI's), with its whole tree. Its messages
 // carry the source's ids: ID unique and positive, ParentID 0 for a first
 // message or the ID of a message listed before it.
 type ImportedConversation struct {

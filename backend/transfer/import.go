@@ -125,7 +125,7 @@ type source struct {
 }
 
 // errUnknown is what a file of no known format gets.
-var errUnknown = apperr.New(apperr.Invalid, "this file is not a Chapel, ChatGPT (conversations.json) or Open WebUI chat export")
+var errUnknown = apperr.New(apperr.Invalid, "this file is not a Chapel, ChatGPT or Claude (conversations.json) or Open WebUI chat export")
 
 // open reads the start of the export in r, enough to know its format and
 // to refuse a file of no known one before anything is imported.
@@ -139,7 +139,7 @@ func open(ctx context.Context, r io.ReaderAt, size int64) (*source, error) {
 }
 
 // openZip reads a Chapel archive (manifest.json, conversations/*.json) or
-// ChatGPT's data export (conversations.json inside the zip).
+// ChatGPT's or Claude's data export (conversations.json inside the zip).
 func openZip(ctx context.Context, r io.ReaderAt, size int64) (*source, error) {
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
@@ -160,13 +160,13 @@ func openZip(ctx context.Context, r io.ReaderAt, size int64) (*source, error) {
 		name := f.Name
 		switch {
 		case path.Base(name) == "conversations.json" && !strings.HasPrefix(name, "conversations/"):
-			return openZippedChatGPT(ctx, f)
+			return openZippedExport(ctx, f)
 		case strings.HasPrefix(name, "conversations/") && strings.HasSuffix(name, ".json"):
 			convs = append(convs, f)
 		}
 	}
 	if len(convs) == 0 {
-		return nil, apperr.New(apperr.Invalid, "the archive holds no Chapel conversations or ChatGPT conversations.json")
+		return nil, apperr.New(apperr.Invalid, "the archive holds no Chapel conversations and no conversations.json of ChatGPT or Claude")
 	}
 	i := 0
 	next := func() (store.ImportedConversation, error) {
@@ -183,22 +183,22 @@ func openZip(ctx context.Context, r io.ReaderAt, size int64) (*source, error) {
 	return &source{format: SourceArchive, next: next, close: func() error { return nil }}, nil
 }
 
-// openZippedChatGPT reads the conversations.json of ChatGPT's data export
-// as it unpacks.
-func openZippedChatGPT(ctx context.Context, f *zip.File) (*source, error) {
+// openZippedExport reads the conversations.json of ChatGPT's or Claude's
+// data export as it unpacks.
+func openZippedExport(ctx context.Context, f *zip.File) (*source, error) {
 	rc, err := f.Open()
 	if err != nil {
 		return nil, apperr.Wrap(apperr.Invalid, err, "the archive's %s cannot be read", f.Name)
 	}
 	src, err := openJSON(ctx, rc, "the archive's "+f.Name, "is damaged")
-	if err == nil && src.format != SourceChatGPT {
+	if err == nil && src.format != SourceChatGPT && src.format != SourceClaude {
 		err = errUnknown
 	}
 	if err != nil {
 		rc.Close()
 		return nil, err
 	}
-	src.format, src.close = SourceChatGPT, rc.Close
+	src.close = rc.Close
 	return src, nil
 }
 

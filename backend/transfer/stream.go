@@ -141,6 +141,7 @@ func probe(raw json.RawMessage) (string, itemParser, error) {
 		Format  string          `json:"format"`
 		Mapping json.RawMessage `json:"mapping"`
 		Chat    json.RawMessage `json:"chat"`
+		Claude  json.RawMessage `json:"chat_messages"`
 	}
 	if err := json.Unmarshal(raw, &p); err != nil {
 		return "", nil, jsonError(err)
@@ -152,6 +153,8 @@ func probe(raw json.RawMessage) (string, itemParser, error) {
 		return SourceChatGPT, parseChatGPT, nil
 	case p.Chat != nil:
 		return SourceOpenWebU, parseOpenWebUI, nil
+	case p.Claude != nil:
+		return SourceClaude, parseClaude, nil
 	}
 	return "", nil, errUnknown
 }

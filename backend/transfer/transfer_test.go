@@ -269,8 +269,30 @@ const openWebUIExport = `[{
     "messages": []}
 }]`
 
+// claudeExport is Claude's conversations.json from its observed structure:
+// messages naming their parents (the root sentinel first), a retried reply
+// (two children of one question), current_leaf_message_uuid on the first
+// reply's branch, thinking and tool blocks beside the text, and a long
+// paste as an attachment with its text.
+const claudeExport = `[{
+  "uuid": "c-1", "name": "Rye starter", "created_at": "2024-05-01T10:00:00.000000Z", "updated_at": "2024-05-01T10:05:00Z",
+  "account": {"uuid": "a"}, "current_leaf_message_uuid": "m4",
+  "chat_messages": [
+    {"uuid": "m1", "parent_message_uuid": "00000000-0000-4000-8000-000000000000", "sender": "human", "created_at": "2024-05-01T10:00:01Z",
+      "text": "", "content": [{"type": "text", "text": "Can I make a rye starter?"}],
+      "attachments": [{"file_name": "", "file_type": "txt", "extracted_content": "my notes on rye"}], "files": []},
+    {"uuid": "m2", "parent_message_uuid": "m1", "sender": "assistant", "created_at": "2024-05-01T10:00:02Z",
+      "text": "Yes.", "content": [{"type": "thinking", "thinking": "PRIVATE"}, {"type": "text", "text": "Yes: rye flour and water."}]},
+    {"uuid": "m3", "parent_message_uuid": "m1", "sender": "assistant", "created_at": "2024-05-01T10:00:03Z",
+      "text": "", "content": [{"type": "tool_use", "name": "search"}, {"type": "text", "text": "Yes, and it ferments fast."}]},
+    {"uuid": "m4", "parent_message_uuid": "m2", "sender": "human", "created_at": "2024-05-01T10:00:04Z",
+      "text": "How warm?", "content": []}
+  ]
+}]`
+
 func TestImportForeignExports(t *testing.T) {
 	ctx := context.Background()
+	zippedClaude := zipped(t, "users.json", "[]", "projects.json", "[]", "conversations.json", claudeExport)
 	cases := []struct {
 		name, data, format string
 		convs, msgs        int
@@ -286,6 +308,12 @@ func TestImportForeignExports(t *testing.T) {
 			"About the user:\nI bake at home.\n\nAnswer in metric units."},
 		{"Open WebUI", openWebUIExport, SourceOpenWebU, 1, 4, "Rye",
 			[]string{"Is rye bread harder to bake?", "Yes: it holds less gas."}, []int{2, 1}, "llama3.2:3b", true, "You are a baker."},
+		{"Claude", claudeExport, SourceClaude, 1, 4, "Rye starter",
+			[]string{"Can I make a rye starter?\n\nAttached: pasted text\n\n```\nmy notes on rye\n```", "Yes: rye flour and water.", "How warm?"},
+			[]int{1, 2, 1}, "", false, ""},
+		{"Claude's zip", string(zippedClaude), SourceClaude, 1, 4, "Rye starter",
+			[]string{"Can I make a rye starter?\n\nAttached: pasted text\n\n```\nmy notes on rye\n```", "Yes: rye flour and water.", "How warm?"},
+			[]int{1, 2, 1}, "", false, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -315,6 +343,9 @@ func TestImportForeignExports(t *testing.T) {
 			}
 			if d.Conversation.Model != c.model || d.Conversation.Pinned != c.pinned || d.Conversation.CreatedAt < 1_700_000_000_000 {
 				t.Errorf("conversation %+v", d.Conversation)
+			}
+			if c.format == SourceClaude && d.Conversation.CreatedAt != 1714557600000 {
+				t.Errorf("created at %d", d.Conversation.CreatedAt)
 			}
 			if hits, _ := st.SearchMessages(ctx, "rye", 10); len(hits) == 0 {
 				t.Error("imported messages are not searchable")

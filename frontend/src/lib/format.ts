@@ -63,7 +63,7 @@ export function isGguf(path: string): boolean {
   return /\.gguf$/i.test(path.trim());
 }
 
-/** A conversations export (Chapel's, ChatGPT's conversations.json or its zip, Open WebUI's): never a document. */
+/** A conversations export (Chapel's, ChatGPT's or Claude's conversations.json or its zip, Open WebUI's): never a document. */
 export function isExport(path: string): boolean {
   return /\.(json|zip)$/i.test(path.trim());
 }

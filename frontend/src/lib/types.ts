@@ -246,7 +246,7 @@ export interface SearchResults {
   passages: PassageHit[];
 }
 
-/** What an import added, and from which format (Chapel, Chapel archive, ChatGPT, Open WebUI). */
+/** What an import added, and from which format (Chapel, Chapel archive, ChatGPT, Claude, Open WebUI). */
 export interface ImportResult {
   conversations: number;
   messages: number;

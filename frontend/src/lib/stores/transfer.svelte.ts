@@ -45,7 +45,7 @@ export class TransferStore {
     return this.importWith(() => api.importConversations());
   }
 
-  /** Import dropped export files (.json, .zip: Chapel's, ChatGPT's, Open WebUI's), one after another. */
+  /** Import dropped export files (.json, .zip: Chapel's, ChatGPT's, Claude's, Open WebUI's), one after another. */
   async importPaths(paths: string[]): Promise<boolean> {
     let added = false;
     for (const p of paths) added = (await this.importWith(() => api.importPath(p), `Couldn't import ${basename(p)}`)) || added;
