@@ -227,28 +227,16 @@ func CleanTitle(s string) string {
 // cleanInPlace is CleanText for valid UTF-8, written over p itself (what
 // it writes is never longer than what it has read) and returned.
 func cleanInPlace(p []byte) []byte {
-	clean := true
-	for _, c := range p {
-		if c < 0x20 && c != '\n' && c != '\t' || c >= 0x80 {
-			clean = false
-			break
-		}
-	}
-	if clean {
+	if isClean(p) {
 		return p
 	}
 	w := 0
 	for i := 0; i < len(p); {
 		r, n := utf8.DecodeRune(p[i:])
-		switch {
-		case r < 0x20 && r != '\n' && r != '\t', r == 0x7F, r >= 0x80 && r < 0xA0, r == '\u00ad', r == '\ufeff':
-		case r >= 0xFB00 && r <= 0xFB06:
-			w += copy(p[w:], []string{"ff", "fi", "fl", "ffi", "ffl", "st", "st"}[r-0xFB00])
-		case r == '\u00a0':
-			p[w] = ' '
-			w++
-		default:
+		if repl, same := replacement(r); same {
 			w += copy(p[w:], p[i:i+n])
+		} else {
+			w += copy(p[w:], repl)
 		}
 		i += n
 	}
@@ -258,31 +246,50 @@ func cleanInPlace(p []byte) []byte {
 // CleanText drops control characters (keeping tabs and newlines), expands
 // ligatures and makes the text valid UTF-8.
 func CleanText(s string) string {
-	clean := true
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 && c != '\n' && c != '\t' || c >= 0x80 {
-			clean = false
-			break
-		}
-	}
-	if clean {
+	if isClean(s) {
 		return s
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		i += n
-		switch {
-		case r == utf8.RuneError && n == 1:
+		if r == utf8.RuneError && n == 1 {
 			b.WriteRune(unicode.ReplacementChar)
-		case r < 0x20 && r != '\n' && r != '\t', r == 0x7F, r >= 0x80 && r < 0xA0, r == '\u00ad', r == '\ufeff':
-		case r >= 0xFB00 && r <= 0xFB06:
-			b.WriteString([]string{"ff", "fi", "fl", "ffi", "ffl", "st", "st"}[r-0xFB00])
-		case r == '\u00a0':
-			b.WriteByte(' ')
-		default:
+		} else if repl, same := replacement(r); same {
 			b.WriteRune(r)
+		} else {
+			b.WriteString(repl)
 		}
 	}
 	return b.String()
+}
+
+// isClean is true when text is ASCII that clean text holds as it is: no
+// control character but tab and newline, no DEL.
+func isClean[T string | []byte](text T) bool {
+	for i := 0; i < len(text); i++ {
+		if c := text[i]; c < 0x20 && c != '\n' && c != '\t' || c >= 0x7F {
+			return false
+		}
+	}
+	return true
+}
+
+var ligatures = [...]string{"ff", "fi", "fl", "ffi", "ffl", "st", "st"} // U+FB00 to U+FB06
+
+// replacement is what clean text holds in place of r: repl ("" drops r),
+// or r itself when same. Dropped: control characters but tab and newline,
+// DEL, the C1 controls, soft hyphens and byte-order marks; ligatures are
+// their letters and a no-break space a space. No replacement is longer
+// than the UTF-8 of what it replaces.
+func replacement(r rune) (repl string, same bool) {
+	switch {
+	case r < 0x20 && r != '\n' && r != '\t', r == 0x7F, r >= 0x80 && r < 0xA0, r == '\u00ad', r == '\ufeff':
+		return "", false
+	case r >= 0xFB00 && r <= 0xFB06:
+		return ligatures[r-0xFB00], false
+	case r == '\u00a0':
+		return " ", false
+	}
+	return "", true
 }

@@ -3,6 +3,7 @@ package doctext
 import (
 	"reflect"
 	"testing"
+	"unicode/utf8"
 )
 
 // TestCleanParaIsPara: a paragraph written piece by piece and cleaned in
@@ -57,6 +58,32 @@ func TestFinishText(t *testing.T) {
 		d := b.Finish()
 		if d.Text != "hello\n\nworld" || b.Bytes() != nil {
 			t.Errorf("grow %d: text %q, builder still holds %q", grow, d.Text, b.Bytes())
+		}
+	}
+}
+
+func TestCleanText(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"plain ascii\tand\nlines", "plain ascii\tand\nlines"},
+		{"del\x7f in ascii", "del in ascii"}, // the ASCII fast path once kept it
+		{"\x7f", ""},
+		{"bell\x07 and nul\x00", "bell and nul"},
+		{"\ufb01ne \ufb00", "fine ff"},
+		{"a\u00a0b", "a b"},
+		{"soft\u00adhyphen\ufeff", "softhyphen"},
+		{"C1 \u0085\u009f.", "C1 ."},
+		{"bad \xff byte", "bad \ufffd byte"},
+		{"日本語 🙂", "日本語 🙂"},
+	}
+	for _, c := range cases {
+		if got := CleanText(c.in); got != c.want {
+			t.Errorf("CleanText(%q) = %q, want %q", c.in, got, c.want)
+		}
+		if !utf8.ValidString(c.in) {
+			continue // cleanInPlace takes valid UTF-8 only
+		}
+		if got := string(cleanInPlace([]byte(c.in))); got != c.want {
+			t.Errorf("cleanInPlace(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
 }
