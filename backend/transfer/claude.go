@@ -142,8 +142,9 @@ func claudeText(m claudeMessage) string {
 		if strings.TrimSpace(a.ExtractedContent) == "" {
 			continue
 		}
-		name := cmp.Or(strings.TrimSpace(a.FileName), "pasted text")
-		parts = append(parts, fmt.Sprintf("Attached: %s\n\n```\n%s\n```", name, strings.TrimRight(a.ExtractedContent, "\n")))
+		// Plain text, as a message shows it (a user's message is not Markdown).
+		name := cmp.Or(strings.TrimSpace(a.FileName), "text")
+		parts = append(parts, fmt.Sprintf("Attached %s:\n\n%s", name, strings.TrimRight(a.ExtractedContent, "\n")))
 	}
 	return strings.Join(parts, "\n\n")
 }

@@ -41,7 +41,7 @@ func TestParseClaude(t *testing.T) {
 			[]string{"user: hi", "assistant: hello\n\nagain"}, 2},
 		{"attachments' text kept, named", `{"chat_messages": [
 			{"uuid": "a", "sender": "human", "text": "see", "attachments": [{"file_name": "notes.txt", "extracted_content": "abc\n"}, {"file_name": "img.png"}]}]}`,
-			[]string{"user: see\n\nAttached: notes.txt\n\n```\nabc\n```"}, 1},
+			[]string{"user: see\n\nAttached notes.txt:\n\nabc"}, 1},
 		{"repeated and missing ids each a message", `{"chat_messages": [
 			{"uuid": "a", "sender": "human", "text": "one"},
 			{"uuid": "a", "sender": "assistant", "text": "two"},

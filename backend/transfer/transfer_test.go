@@ -309,10 +309,10 @@ func TestImportForeignExports(t *testing.T) {
 		{"Open WebUI", openWebUIExport, SourceOpenWebU, 1, 4, "Rye",
 			[]string{"Is rye bread harder to bake?", "Yes: it holds less gas."}, []int{2, 1}, "llama3.2:3b", true, "You are a baker."},
 		{"Claude", claudeExport, SourceClaude, 1, 4, "Rye starter",
-			[]string{"Can I make a rye starter?\n\nAttached: pasted text\n\n```\nmy notes on rye\n```", "Yes: rye flour and water.", "How warm?"},
+			[]string{"Can I make a rye starter?\n\nAttached text:\n\nmy notes on rye", "Yes: rye flour and water.", "How warm?"},
 			[]int{1, 2, 1}, "", false, ""},
 		{"Claude's zip", string(zippedClaude), SourceClaude, 1, 4, "Rye starter",
-			[]string{"Can I make a rye starter?\n\nAttached: pasted text\n\n```\nmy notes on rye\n```", "Yes: rye flour and water.", "How warm?"},
+			[]string{"Can I make a rye starter?\n\nAttached text:\n\nmy notes on rye", "Yes: rye flour and water.", "How warm?"},
 			[]int{1, 2, 1}, "", false, ""},
 	}
 	for _, c := range cases {
