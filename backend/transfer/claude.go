@@ -7,18 +7,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chapelapp/chapel/backend/apperr"
 	"github.com/chapelapp/chapel/backend/store"
 )
-
-// SourceClaude is Claude's data export (claude.ai: Settings, Privacy,
-// Export data): a zip whose conversations.json is a list of
-// conversations, each with its chat_messages.
-const SourceClaude = "Claude"
 
 // claudeRoot is the parent Claude names for a conversation's first
 // messages (a sentinel, not a message).
 const claudeRoot = "00000000-0000-4000-8000-000000000000"
 
+// claudeConversation is one item of Claude's conversations.json.
 type claudeConversation struct {
 	UUID         string          `json:"uuid"`
 	Name         string          `json:"name"`
@@ -29,6 +26,7 @@ type claudeConversation struct {
 	ChatMessages []claudeMessage `json:"chat_messages"`
 }
 
+// claudeMessage is one of a Claude conversation's chat_messages.
 type claudeMessage struct {
 	UUID      string `json:"uuid"`
 	Parent    string `json:"parent_message_uuid"`
@@ -55,6 +53,9 @@ func parseClaude(raw json.RawMessage, i int) (store.ImportedConversation, error)
 	if err := json.Unmarshal(raw, &c); err != nil {
 		return store.ImportedConversation{}, jsonError(err)
 	}
+	if c.ChatMessages == nil {
+		return store.ImportedConversation{}, apperr.New(apperr.Invalid, "conversation %d of the Claude export has no messages (no chat_messages)", i+1)
+	}
 	started := isoMillis(c.CreatedAt)
 	tree := false
 	for _, m := range c.ChatMessages {
@@ -65,8 +66,8 @@ func parseClaude(raw json.RawMessage, i int) (store.ImportedConversation, error)
 	nodes, leaf, shown := claudeNodes(c, tree, started)
 	msgs, leafID, err := build(c.Name, nodes, leaf)
 	if err == nil && tree && len(msgs) < shown {
-		// Parents that loop or lead nowhere: the messages in order instead,
-		// not a conversation with some of them lost.
+		// Parents that loop: the messages in order instead, not a
+		// conversation with some of them lost.
 		nodes, leaf, _ = claudeNodes(c, false, started)
 		msgs, leafID, err = build(c.Name, nodes, leaf)
 	}
@@ -79,23 +80,20 @@ func parseClaude(raw json.RawMessage, i int) (store.ImportedConversation, error)
 
 // claudeNodes are the messages of conversation c as tree nodes: by the
 // parents they name (tree), or each following the one before; with the
-// node shown last and how many nodes hold something to show.
+// node shown last and how many nodes hold something to show. In a tree, a
+// message that names no parent, or one the export lacks, follows the
+// message before it (a first message names the root).
 func claudeNodes(c claudeConversation, tree bool, started int64) (map[string]*treeNode, string, int) {
 	nodes := make(map[string]*treeNode, len(c.ChatMessages))
 	order := make([]string, 0, len(c.ChatMessages))
-	shown, prev := 0, ""
+	named := make(map[string]string, len(c.ChatMessages)) // node id → the parent its message names
+	shown := 0
 	for k, m := range c.ChatMessages {
 		id := m.UUID
-		if id == "" || nodes[id] != nil {
-			id = fmt.Sprintf("#%d", k) // no id, or a repeated one: its own node
+		for n := 0; id == "" || nodes[id] != nil; n++ {
+			id = fmt.Sprintf("\x00%d.%d", k, n) // no id, or a repeated one: an id of its own
 		}
 		tn := &treeNode{id: id, created: cmp.Or(isoMillis(m.CreatedAt), started)}
-		switch {
-		case tree && m.Parent != claudeRoot:
-			tn.parent = m.Parent
-		case !tree:
-			tn.parent = prev
-		}
 		switch m.Sender {
 		case "human":
 			tn.role = "user"
@@ -109,8 +107,24 @@ func claudeNodes(c claudeConversation, tree bool, started int64) (map[string]*tr
 			shown++
 		}
 		nodes[id] = tn
+		named[id] = m.Parent
 		order = append(order, id)
-		prev = id
+	}
+	for k, id := range order {
+		prev := ""
+		if k > 0 {
+			prev = order[k-1]
+		}
+		p := named[id]
+		switch {
+		case !tree:
+			p = prev
+		case p == claudeRoot:
+			p = ""
+		case p == id || nodes[p] == nil:
+			p = prev
+		}
+		nodes[id].parent = p
 	}
 	// Children in the export's order (Claude lists a conversation's
 	// messages oldest first), so versions keep theirs.

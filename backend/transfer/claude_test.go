@@ -3,6 +3,7 @@ package transfer
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/chapelapp/chapel/backend/store"
@@ -85,4 +86,51 @@ func branch(ic store.ImportedConversation) []string {
 		out = append([]string{m.Role + ": " + m.Content}, out...)
 	}
 	return out
+}
+
+func TestParseClaudeEdges(t *testing.T) {
+	cases := []struct {
+		name, conv string
+		path       []string
+		all        int
+	}{
+		{"a parent the export lacks: after the message before", `{"current_leaf_message_uuid": "c", "chat_messages": [
+			{"uuid": "a", "parent_message_uuid": "00000000-0000-4000-8000-000000000000", "sender": "human", "text": "one"},
+			{"uuid": "b", "parent_message_uuid": "a", "sender": "assistant", "text": "two"},
+			{"uuid": "c", "parent_message_uuid": "gone", "sender": "human", "text": "three"}]}`,
+			[]string{"user: one", "assistant: two", "user: three"}, 3},
+		{"only some name parents", `{"chat_messages": [
+			{"uuid": "a", "sender": "human", "text": "one"},
+			{"uuid": "b", "parent_message_uuid": "a", "sender": "assistant", "text": "two"},
+			{"uuid": "c", "sender": "human", "text": "three"}]}`,
+			[]string{"user: one", "assistant: two", "user: three"}, 3},
+		{"a made-up id never taken twice", `{"chat_messages": [
+			{"uuid": "\u00001.0", "sender": "human", "text": "one"},
+			{"sender": "assistant", "text": "two"},
+			{"sender": "human", "text": "three"}]}`,
+			[]string{"user: one", "assistant: two", "user: three"}, 3},
+		{"a leaf with nothing to show: the answer beside it", `{"current_leaf_message_uuid": "e", "chat_messages": [
+			{"uuid": "q", "parent_message_uuid": "00000000-0000-4000-8000-000000000000", "sender": "human", "text": "one"},
+			{"uuid": "r", "parent_message_uuid": "q", "sender": "assistant", "text": "other"},
+			{"uuid": "e", "parent_message_uuid": "q", "sender": "assistant", "content": [{"type": "tool_use"}]}]}`,
+			[]string{"user: one", "assistant: other"}, 2},
+		{"no messages", `{"name": "empty", "chat_messages": []}`, nil, 0},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ic, err := parseClaude(json.RawMessage(c.conv), i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ic.Messages) != c.all {
+				t.Errorf("%d messages, want %d: %+v", len(ic.Messages), c.all, ic.Messages)
+			}
+			if got := branch(ic); !reflect.DeepEqual(got, c.path) {
+				t.Errorf("branch %q, want %q", got, c.path)
+			}
+		})
+	}
+	if _, err := parseClaude(json.RawMessage(`{"name": "x"}`), 4); err == nil || !strings.Contains(err.Error(), "conversation 5 of the Claude export has no messages") {
+		t.Errorf("no chat_messages: %v", err)
+	}
 }

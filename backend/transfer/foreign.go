@@ -11,7 +11,7 @@ import (
 	"github.com/chapelapp/chapel/backend/store"
 )
 
-// Both ChatGPT and Open WebUI keep a conversation as a tree of nodes by id,
+// ChatGPT, Open WebUI and Claude keep a conversation as a tree of nodes by id,
 // each naming its parent and children, with the node shown last. treeNode
 // is one such node, read from either; build turns nodes into Chapel
 // messages, parents first, skipping nodes that hold nothing to show (their
@@ -69,7 +69,30 @@ func build(title string, nodes map[string]*treeNode, current string) ([]store.Me
 			return nil, 0, err
 		}
 	}
-	return out, ids[current], nil
+	leaf := ids[current]
+	if n := nodes[current]; n != nil && n.role == "" {
+		// The node shown last holds nothing to show (an empty reply, a
+		// tool call): the newest message below the one it hangs from, not
+		// a question opened without the answer it has.
+		leaf = newestBelow(out, leaf)
+	}
+	return out, leaf, nil
+}
+
+// newestBelow follows the last-added child from message id (0: the first
+// messages) down to a message with none.
+func newestBelow(msgs []store.Message, id int64) int64 {
+	last := map[int64]int64{} // message id → its last-added child
+	for _, m := range msgs {
+		last[m.ParentID] = m.ID // ids grow as messages are added
+	}
+	for {
+		c, ok := last[id]
+		if !ok {
+			return id
+		}
+		id = c
+	}
 }
 
 // ChatGPT's conversations.json: a list of conversations, each a mapping of
@@ -101,17 +124,17 @@ type gptMessage struct {
 		Text        string            `json:"text"`
 		// The custom instructions (content_type user_editable_context), as
 		// ChatGPT gave them to its model: the user's words inside its own.
-		UserProfile      string `json:"user_profile"`
-		UserInstructions string `json:"user_instructions"`
+		// Read loosely (looseString), as are those below: a field of
+		// another type leaves the instructions out, not the conversation.
+		UserProfile      json.RawMessage `json:"user_profile"`
+		UserInstructions json.RawMessage `json:"user_instructions"`
 	} `json:"content"`
 	Metadata struct {
 		ModelSlug string `json:"model_slug"`
 		Hidden    bool   `json:"is_visually_hidden_from_conversation"`
-		// The custom instructions as the user wrote them.
-		UserContext *struct {
-			AboutUser  string `json:"about_user_message"`
-			AboutModel string `json:"about_model_message"`
-		} `json:"user_context_message_data"`
+		// The custom instructions as the user wrote them:
+		// {about_user_message, about_model_message}.
+		UserContext json.RawMessage `json:"user_context_message_data"`
 	} `json:"metadata"`
 }
 
@@ -168,9 +191,14 @@ func gptInstructions(m *gptMessage) string {
 	if m.Content.ContentType != "user_editable_context" {
 		return ""
 	}
-	about, respond := m.Content.UserProfile, m.Content.UserInstructions
-	if u := m.Metadata.UserContext; u != nil && strings.TrimSpace(u.AboutUser+u.AboutModel) != "" {
-		about, respond = u.AboutUser, u.AboutModel
+	about, respond := looseString(m.Content.UserProfile), looseString(m.Content.UserInstructions)
+	var u struct {
+		AboutUser  json.RawMessage `json:"about_user_message"`
+		AboutModel json.RawMessage `json:"about_model_message"`
+	}
+	_ = json.Unmarshal(m.Metadata.UserContext, &u) // absent or not an object: the wrapped text
+	if au, am := looseString(u.AboutUser), looseString(u.AboutModel); strings.TrimSpace(au+am) != "" {
+		about, respond = au, am
 		if about = strings.TrimSpace(about); about != "" {
 			about = "About the user:\n" + about
 		}
@@ -334,15 +362,21 @@ func parseOpenWebUI(raw json.RawMessage, i int) (store.ImportedConversation, err
 // else the older system; "" when neither holds text.
 func owuInstructions(params, system json.RawMessage) string {
 	var p struct {
-		System any `json:"system"`
+		System json.RawMessage `json:"system"`
 	}
 	_ = json.Unmarshal(params, &p) // not an object: no prompt there
-	var old any
-	_ = json.Unmarshal(system, &old)
-	for _, v := range []any{p.System, old} {
-		if text, ok := v.(string); ok && strings.TrimSpace(text) != "" {
+	for _, raw := range []json.RawMessage{p.System, system} {
+		if text := looseString(raw); strings.TrimSpace(text) != "" {
 			return fitInstructions(text)
 		}
 	}
 	return ""
+}
+
+// looseString is the JSON string in raw, "" when raw is absent or another
+// type.
+func looseString(raw json.RawMessage) string {
+	var s string
+	_ = json.Unmarshal(raw, &s)
+	return s
 }

@@ -10,7 +10,8 @@ import (
 )
 
 func TestForeignInstructions(t *testing.T) {
-	long := strings.Repeat("é", store.MaxInstructionsBytes) // two bytes each: twice the limit
+	// Two bytes each after one: the limit falls inside a character.
+	long := "a" + strings.Repeat("é", store.MaxInstructionsBytes)
 	cases := []struct {
 		name, conv, want string
 	}{
@@ -26,6 +27,12 @@ func TestForeignInstructions(t *testing.T) {
 		{"an older export: the wrapped text only", `{"current_node": "c", "mapping": {
 			"c": {"message": {"author": {"role": "user"}, "content": {"content_type": "user_editable_context", "user_profile": "Profile: I teach.", "user_instructions": ""}}}}}`,
 			"Profile: I teach."},
+		{"fields of other types: none, and no refusal", `{"current_node": "c", "mapping": {
+			"c": {"message": {"author": {"role": "user"}, "content": {"content_type": "user_editable_context", "user_profile": 5, "user_instructions": {"a": 1}},
+				"metadata": {"user_context_message_data": "text"}}}}}`, ""},
+		{"the user's words of another type: the wrapped text", `{"current_node": "c", "mapping": {
+			"c": {"message": {"author": {"role": "user"}, "content": {"content_type": "user_editable_context", "user_instructions": "Be brief."},
+				"metadata": {"user_context_message_data": {"about_user_message": 3, "about_model_message": null}}}}}}`, "Be brief."},
 		{"none", `{"current_node": "u", "mapping": {
 			"u": {"message": {"author": {"role": "user"}, "content": {"content_type": "text", "parts": ["hi"]}}}}}`, ""},
 		{"the current branch's, not another's", `{"current_node": "b", "mapping": {

@@ -22,6 +22,10 @@ const (
 	SourceArchive  = "Chapel archive"
 	SourceChatGPT  = "ChatGPT"
 	SourceOpenWebU = "Open WebUI"
+	// Claude's data export (claude.ai: Settings, Privacy, Export data): a
+	// zip whose conversations.json lists conversations with their
+	// chat_messages.
+	SourceClaude = "Claude"
 )
 
 // Limits against files no export of these apps is: they get a sentence,
@@ -47,8 +51,8 @@ type Options struct {
 }
 
 // ImportFile imports the conversations in the file at path (Chapel's JSON
-// or archive, ChatGPT's conversations.json or data-export zip, Open WebUI's
-// chat export), all or nothing; see ImportFileWith.
+// or archive, ChatGPT's or Claude's conversations.json or data-export zip,
+// Open WebUI's chat export), all or nothing; see ImportFileWith.
 func ImportFile(ctx context.Context, st *store.Store, filePath string) (Result, error) {
 	return ImportFileWith(ctx, st, filePath, Options{})
 }
@@ -125,7 +129,7 @@ type source struct {
 }
 
 // errUnknown is what a file of no known format gets.
-var errUnknown = apperr.New(apperr.Invalid, "this file is not a Chapel, ChatGPT or Claude (conversations.json) or Open WebUI chat export")
+var errUnknown = apperr.New(apperr.Invalid, "this file is not a Chapel, ChatGPT, Claude (conversations.json) or Open WebUI chat export")
 
 // open reads the start of the export in r, enough to know its format and
 // to refuse a file of no known one before anything is imported.

@@ -31,7 +31,7 @@ describe('transfer store', () => {
     expect(w.app.ListConversations).toHaveBeenCalled();
     w.app.ImportChooseFile.mockRejectedValue({
       code: 'invalid',
-      message: 'this file is not a Chapel, ChatGPT or Claude (conversations.json) or Open WebUI chat export',
+      message: 'this file is not a Chapel, ChatGPT, Claude (conversations.json) or Open WebUI chat export',
     });
     expect(await t.importFile()).toBe(false);
     expect(notify.items.at(-1)?.text).toContain('not a Chapel, ChatGPT');
@@ -40,7 +40,7 @@ describe('transfer store', () => {
     const { w, notify, t } = setup();
     w.app.ImportPath.mockImplementation(async (p: string) => {
       if (p.endsWith('bad.json'))
-        throw { code: 'invalid', message: 'this file is not a Chapel, ChatGPT or Claude (conversations.json) or Open WebUI chat export' };
+        throw { code: 'invalid', message: 'this file is not a Chapel, ChatGPT, Claude (conversations.json) or Open WebUI chat export' };
       return { conversations: 1, messages: 2, skipped: 0, conversation_ids: [7], format: 'ChatGPT' };
     });
     expect(await t.importPaths(['/dl/bad.json', '/dl/conversations.json'])).toBe(true);
