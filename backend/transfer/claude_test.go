@@ -54,46 +54,6 @@ func TestParseClaude(t *testing.T) {
 			[]string{"user: one", "assistant: two"}, 2},
 		{"unknown senders left out", `{"chat_messages": [{"uuid": "a", "sender": "system", "text": "x"}, {"uuid": "b", "sender": "human", "text": "y"}]}`,
 			[]string{"user: y"}, 1},
-	}
-	for i, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			ic, err := parseClaude(json.RawMessage(c.conv), i)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(ic.Messages) != c.all {
-				t.Errorf("%d messages, want %d: %+v", len(ic.Messages), c.all, ic.Messages)
-			}
-			if got := branch(ic); !reflect.DeepEqual(got, c.path) {
-				t.Errorf("branch %q, want %q", got, c.path)
-			}
-		})
-	}
-}
-
-// branch is the path from the root to an imported conversation's leaf.
-func branch(ic store.ImportedConversation) []string {
-	byID := map[int64]store.Message{}
-	for _, m := range ic.Messages {
-		byID[m.ID] = m
-	}
-	var out []string
-	for id := ic.LeafID; id != 0; id = byID[id].ParentID {
-		m, ok := byID[id]
-		if !ok {
-			break
-		}
-		out = append([]string{m.Role + ": " + m.Content}, out...)
-	}
-	return out
-}
-
-func TestParseClaudeEdges(t *testing.T) {
-	cases := []struct {
-		name, conv string
-		path       []string
-		all        int
-	}{
 		{"a parent the export lacks: after the message before", `{"current_leaf_message_uuid": "c", "chat_messages": [
 			{"uuid": "a", "parent_message_uuid": "00000000-0000-4000-8000-000000000000", "sender": "human", "text": "one"},
 			{"uuid": "b", "parent_message_uuid": "a", "sender": "assistant", "text": "two"},
@@ -133,4 +93,21 @@ func TestParseClaudeEdges(t *testing.T) {
 	if _, err := parseClaude(json.RawMessage(`{"name": "x"}`), 4); err == nil || !strings.Contains(err.Error(), "conversation 5 of the Claude export has no messages") {
 		t.Errorf("no chat_messages: %v", err)
 	}
+}
+
+// branch is the path from the root to an imported conversation's leaf.
+func branch(ic store.ImportedConversation) []string {
+	byID := map[int64]store.Message{}
+	for _, m := range ic.Messages {
+		byID[m.ID] = m
+	}
+	var out []string
+	for id := ic.LeafID; id != 0; id = byID[id].ParentID {
+		m, ok := byID[id]
+		if !ok {
+			break
+		}
+		out = append([]string{m.Role + ": " + m.Content}, out...)
+	}
+	return out
 }
