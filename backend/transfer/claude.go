@@ -42,6 +42,10 @@ type claudeMessage struct {
 		FileName         string `json:"file_name"`
 		ExtractedContent string `json:"extracted_content"`
 	} `json:"attachments"`
+	// Images and other uploads: named, not held in conversations.json.
+	Files []struct {
+		FileName string `json:"file_name"`
+	} `json:"files"`
 }
 
 // parseClaude reads conversation i (from 0) of Claude's export. Its
@@ -141,7 +145,8 @@ func claudeNodes(c claudeConversation, tree bool, started int64) (map[string]*tr
 }
 
 // claudeText is a message's text: its text blocks (not its thinking or
-// tool calls), else its plain text, then the text of its attachments.
+// tool calls), else its plain text, then the text of its attachments, and
+// a line for each uploaded file it does not hold.
 func claudeText(m claudeMessage) string {
 	var parts []string
 	for _, b := range m.Content {
@@ -159,6 +164,9 @@ func claudeText(m claudeMessage) string {
 		// Plain text, as a message shows it (a user's message is not Markdown).
 		name := cmp.Or(strings.TrimSpace(a.FileName), "text")
 		parts = append(parts, fmt.Sprintf("Attached %s:\n\n%s", name, strings.TrimRight(a.ExtractedContent, "\n")))
+	}
+	for _, f := range m.Files {
+		parts = append(parts, notImported("File", strings.TrimSpace(f.FileName)))
 	}
 	return strings.Join(parts, "\n\n")
 }

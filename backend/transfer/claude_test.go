@@ -52,6 +52,10 @@ func TestParseClaude(t *testing.T) {
 			{"uuid": "a", "parent_message_uuid": "b", "sender": "human", "text": "one"},
 			{"uuid": "b", "parent_message_uuid": "a", "sender": "assistant", "text": "two"}]}`,
 			[]string{"user: one", "assistant: two"}, 2},
+		{"uploaded files named where they were", `{"chat_messages": [
+			{"uuid": "a", "sender": "human", "text": "what is this?", "files": [{"file_name": "photo.png"}, {"file_name": " "}]},
+			{"uuid": "b", "sender": "human", "text": "", "files": [{"file_name": "scan.pdf"}]}]}`,
+			[]string{"user: what is this?\n\n[File not imported: photo.png]\n\n[File not imported]", "user: [File not imported: scan.pdf]"}, 2},
 		{"unknown senders left out", `{"chat_messages": [{"uuid": "a", "sender": "system", "text": "x"}, {"uuid": "b", "sender": "human", "text": "y"}]}`,
 			[]string{"user: y"}, 1},
 		{"a parent the export lacks: after the message before", `{"current_leaf_message_uuid": "c", "chat_messages": [

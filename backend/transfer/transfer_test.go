@@ -247,7 +247,7 @@ const chatGPTExport = `[{
     "t1": {"id": "t1", "parent": "a2", "children": ["u2"],
       "message": {"author": {"role": "tool"}, "content": {"content_type": "execution_output", "text": "ok"}}},
     "u2": {"id": "u2", "parent": "t1", "children": [],
-      "message": {"author": {"role": "user"}, "create_time": 1700000004, "content": {"content_type": "multimodal_text", "parts": [{"asset_pointer": "file-1"}, "What about rye?"]}}}
+      "message": {"author": {"role": "user"}, "create_time": 1700000004, "content": {"content_type": "multimodal_text", "parts": [{"content_type": "image_asset_pointer", "asset_pointer": "file-service://file-1"}, {"asset_pointer": "file-2"}, "What about rye?"]}}}
   }
 }, {
   "title": "Empty chat", "create_time": 1700001000, "update_time": 1700001000, "current_node": "r",
@@ -304,7 +304,7 @@ func TestImportForeignExports(t *testing.T) {
 		instructions       string
 	}{
 		{"ChatGPT", chatGPTExport, SourceChatGPT, 2, 4, "Sourdough",
-			[]string{"How do I feed a starter?", "Equal weights of flour and water, daily.", "What about rye?"}, []int{1, 2, 1}, "gpt-4o", false,
+			[]string{"How do I feed a starter?", "Equal weights of flour and water, daily.", "[Image not imported]\n\nWhat about rye?"}, []int{1, 2, 1}, "gpt-4o", false,
 			"About the user:\nI bake at home.\n\nAnswer in metric units."},
 		{"Open WebUI", openWebUIExport, SourceOpenWebU, 1, 4, "Rye",
 			[]string{"Is rye bread harder to bake?", "Yes: it holds less gas."}, []int{2, 1}, "llama3.2:3b", true, "You are a baker."},
