@@ -166,7 +166,7 @@ func claudeText(m claudeMessage) string {
 		parts = append(parts, fmt.Sprintf("Attached %s:\n\n%s", name, strings.TrimRight(a.ExtractedContent, "\n")))
 	}
 	for _, f := range m.Files {
-		parts = append(parts, notImported("File", strings.TrimSpace(f.FileName)))
+		parts = append(parts, fileNotImported(f.FileName))
 	}
 	return strings.Join(parts, "\n\n")
 }
@@ -194,4 +194,14 @@ func isoMillis(s string) int64 {
 		return 0
 	}
 	return t.UnixMilli()
+}
+
+// fileNotImported is the line a message holds where Claude's export names
+// an uploaded file (an image, a PDF) it does not hold: "[File not
+// imported: photo.png]", or without the name when it has none.
+func fileNotImported(name string) string {
+	if name = strings.TrimSpace(name); name != "" {
+		return "[File not imported: " + name + "]"
+	}
+	return "[File not imported]"
 }

@@ -269,19 +269,15 @@ func gptText(m *gptMessage) (role, text string) {
 	var parts []string
 	switch m.Content.ContentType {
 	case "text", "multimodal_text":
+		// Images are left out without a trace: an import of the same
+		// export again recognises a conversation by its messages' text
+		// (store.importKey), so a line in their place would make every
+		// conversation with a picture, imported by an earlier Chapel, come
+		// in a second time.
 		for _, p := range m.Content.Parts {
 			var s string
-			var asset struct {
-				Type string `json:"content_type"`
-			}
-			switch {
-			case json.Unmarshal(p, &s) == nil:
-				if s != "" {
-					parts = append(parts, s)
-				}
-			case json.Unmarshal(p, &asset) == nil && strings.Contains(asset.Type, "image"):
-				// Where the picture was: the export holds it as a file Chapel does not bring.
-				parts = append(parts, notImported("Image", ""))
+			if json.Unmarshal(p, &s) == nil && s != "" {
+				parts = append(parts, s)
 			}
 		}
 	case "code":
@@ -388,14 +384,4 @@ func looseString(raw json.RawMessage) string {
 	var s string
 	_ = json.Unmarshal(raw, &s)
 	return s
-}
-
-// notImported is the line an imported message holds where the export had
-// something Chapel does not bring (an image, an uploaded file): what, and
-// its name when known, e.g. "[File not imported: photo.png]".
-func notImported(what, name string) string {
-	if name != "" {
-		return "[" + what + " not imported: " + name + "]"
-	}
-	return "[" + what + " not imported]"
 }

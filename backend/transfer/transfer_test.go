@@ -304,7 +304,7 @@ func TestImportForeignExports(t *testing.T) {
 		instructions       string
 	}{
 		{"ChatGPT", chatGPTExport, SourceChatGPT, 2, 4, "Sourdough",
-			[]string{"How do I feed a starter?", "Equal weights of flour and water, daily.", "[Image not imported]\n\nWhat about rye?"}, []int{1, 2, 1}, "gpt-4o", false,
+			[]string{"How do I feed a starter?", "Equal weights of flour and water, daily.", "What about rye?"}, []int{1, 2, 1}, "gpt-4o", false,
 			"About the user:\nI bake at home.\n\nAnswer in metric units."},
 		{"Open WebUI", openWebUIExport, SourceOpenWebU, 1, 4, "Rye",
 			[]string{"Is rye bread harder to bake?", "Yes: it holds less gas."}, []int{2, 1}, "llama3.2:3b", true, "You are a baker."},
