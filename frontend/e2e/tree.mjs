@@ -48,32 +48,9 @@ const chatGPT = JSON.stringify([
     current_node: 'a2',
     mapping: {
       root: { id: 'root', message: null, parent: null, children: ['u1'] },
-      u1: {
-        id: 'u1',
-        parent: 'root',
-        children: ['a1', 'a2'],
-        message: {
-          author: { role: 'user' },
-          create_time: 1700000001,
-          content: { content_type: 'text', parts: ['How do I feed a starter?'] },
-        },
-      },
-      a1: {
-        id: 'a1',
-        parent: 'u1',
-        children: [],
-        message: { author: { role: 'assistant' }, create_time: 1700000002, content: { content_type: 'text', parts: ['Flour and water.'] } },
-      },
-      a2: {
-        id: 'a2',
-        parent: 'u1',
-        children: [],
-        message: {
-          author: { role: 'assistant' },
-          create_time: 1700000003,
-          content: { content_type: 'text', parts: ['Equal weights of flour and water, daily.'] },
-        },
-      },
+      u1: { id: 'u1', parent: 'root', children: ['a1', 'a2'], message: { author: { role: 'user' }, create_time: 1700000001, content: { content_type: 'text', parts: ['How do I feed a starter?'] } } },
+      a1: { id: 'a1', parent: 'u1', children: [], message: { author: { role: 'assistant' }, create_time: 1700000002, content: { content_type: 'text', parts: ['Flour and water.'] } } },
+      a2: { id: 'a2', parent: 'u1', children: [], message: { author: { role: 'assistant' }, create_time: 1700000003, content: { content_type: 'text', parts: ['Equal weights of flour and water, daily.'] } } },
     },
   },
 ]);
@@ -89,31 +66,9 @@ const claude = JSON.stringify([
     updated_at: '2024-05-01T10:05:00Z',
     current_leaf_message_uuid: 'm3',
     chat_messages: [
-      {
-        uuid: 'm1',
-        parent_message_uuid: '00000000-0000-4000-8000-000000000000',
-        sender: 'human',
-        created_at: '2024-05-01T10:00:01Z',
-        text: 'Is rye harder?',
-        content: [{ type: 'text', text: 'Is rye harder?' }],
-      },
-      {
-        uuid: 'm2',
-        parent_message_uuid: 'm1',
-        sender: 'assistant',
-        created_at: '2024-05-01T10:00:02Z',
-        content: [{ type: 'text', text: 'A little.' }],
-      },
-      {
-        uuid: 'm3',
-        parent_message_uuid: 'm1',
-        sender: 'assistant',
-        created_at: '2024-05-01T10:00:03Z',
-        content: [
-          { type: 'thinking', thinking: 'PRIVATE' },
-          { type: 'text', text: 'Yes: rye holds less gas.' },
-        ],
-      },
+      { uuid: 'm1', parent_message_uuid: '00000000-0000-4000-8000-000000000000', sender: 'human', created_at: '2024-05-01T10:00:01Z', text: 'Is rye harder?', content: [{ type: 'text', text: 'Is rye harder?' }] },
+      { uuid: 'm2', parent_message_uuid: 'm1', sender: 'assistant', created_at: '2024-05-01T10:00:02Z', content: [{ type: 'text', text: 'A little.' }] },
+      { uuid: 'm3', parent_message_uuid: 'm1', sender: 'assistant', created_at: '2024-05-01T10:00:03Z', content: [{ type: 'thinking', thinking: 'PRIVATE' }, { type: 'text', text: 'Yes: rye holds less gas.' }] },
     ],
   },
 ]);
@@ -125,13 +80,7 @@ export async function axeCheck(page, step, view) {
     const r = await window.axe.run(document, { resultTypes: ['violations'] });
     return r.violations
       .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map(
-        (v) =>
-          `${v.impact} ${v.id}: ${v.help} (${v.nodes
-            .slice(0, 3)
-            .map((n) => n.target.join(' '))
-            .join(', ')})`,
-      );
+      .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')})`);
   });
   if (found.length) throw new Error(`axe-core in ${view}:\n${found.join('\n')}`);
 }
@@ -140,15 +89,8 @@ export async function treeSteps({ page, step, out, model }) {
   step('tree: the test model, 8-token replies');
   await saveSettings(page, { max_tokens: 8, ignore_eos: true, temperature: 0.8, seed: -1, thinking_off: [] });
   await page.getByTestId('model-picker').click();
-  await page
-    .locator(`[data-testid="model-option"][data-path$="${basename(model)}"]`)
-    .first()
-    .click();
-  await page.waitForFunction(
-    () => document.querySelector('[data-testid="status-bar"]')?.textContent?.match(/plain completion|tok\/s|context/i),
-    null,
-    { timeout: 30000 },
-  );
+  await page.locator(`[data-testid="model-option"][data-path$="${basename(model)}"]`).first().click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="status-bar"]')?.textContent?.match(/plain completion|tok\/s|context/i), null, { timeout: 30000 });
   await page.getByTestId('new-chat').click();
   const input = page.getByTestId('composer-input');
   await input.fill('Tell me about the zebrafinch');
@@ -181,9 +123,7 @@ export async function treeSteps({ page, step, out, model }) {
   if ((await label.innerText()) !== '2/2') throw new Error(`version label ${await label.innerText()}`);
   await page.screenshot({ path: join(out, 'browser-versions.png') });
   await page.locator(assistant).last().getByTestId('version-prev').click();
-  await page.waitForFunction(() => document.querySelector('[data-testid="version-label"]')?.textContent === '1/2', null, {
-    timeout: 10000,
-  });
+  await page.waitForFunction(() => document.querySelector('[data-testid="version-label"]')?.textContent === '1/2', null, { timeout: 10000 });
   const back = (await page.locator(assistant).last().locator('.content').innerText()).trim();
   if (back !== continued) throw new Error(`switching back shows ${JSON.stringify(back)}, want ${JSON.stringify(continued)}`);
 
@@ -213,11 +153,7 @@ export async function treeSteps({ page, step, out, model }) {
   await page.screenshot({ path: join(out, 'browser-search.png') });
   await axeCheck(page, step, 'the search dialog');
   await page.keyboard.press('Enter');
-  await page.waitForFunction(
-    () => [...document.querySelectorAll('[data-testid="message"][data-role="user"]')].some((m) => m.textContent.includes('zebrafinch')),
-    null,
-    { timeout: 10000 },
-  );
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="message"][data-role="user"]')].some((m) => m.textContent.includes('zebrafinch')), null, { timeout: 10000 });
 
   if (await page.evaluate(async () => (await window.go.app.App.ListDocuments()).some((d) => d.name === 'farm report.pdf'))) {
     step('Ctrl+K: a passage hit opens the passage in its document');
@@ -254,8 +190,7 @@ export async function treeSteps({ page, step, out, model }) {
   );
   if (imported.conversations !== 1 || imported.messages !== 5) throw new Error(`import ${JSON.stringify(imported)}`);
   const copy = await shownTree(page, imported.conversation_ids[0]);
-  if (JSON.stringify(copy) !== JSON.stringify(original))
-    throw new Error(`imported ${JSON.stringify(copy)}, exported ${JSON.stringify(original)}`);
+  if (JSON.stringify(copy) !== JSON.stringify(original)) throw new Error(`imported ${JSON.stringify(copy)}, exported ${JSON.stringify(original)}`);
 
   step('a ChatGPT export is imported with its branches');
   const gpt = join(out, 'conversations.json');
@@ -264,8 +199,7 @@ export async function treeSteps({ page, step, out, model }) {
   if (r.format !== 'ChatGPT' || r.messages !== 3) throw new Error(`ChatGPT import ${JSON.stringify(r)}`);
   await page.getByTestId('conversation-item').filter({ hasText: 'Sourdough from ChatGPT' }).first().click();
   await page.locator(assistant).filter({ hasText: 'Equal weights' }).waitFor({ timeout: 10000 });
-  if ((await page.locator(assistant).last().getByTestId('version-label').innerText()) !== '2/2')
-    throw new Error('the ChatGPT branches were not kept');
+  if ((await page.locator(assistant).last().getByTestId('version-label').innerText()) !== '2/2') throw new Error('the ChatGPT branches were not kept');
   await page.screenshot({ path: join(out, 'browser-imported.png') });
   await axeCheck(page, step, 'the chat');
 
@@ -275,14 +209,11 @@ export async function treeSteps({ page, step, out, model }) {
   const rc = await page.evaluate((p) => window.go.app.App.ImportPath(p), claudeFile);
   if (rc.format !== 'Claude' || rc.conversations !== 1 || rc.messages !== 3) throw new Error(`Claude import ${JSON.stringify(rc)}`);
   const claudeTree = await shownTree(page, rc.conversation_ids[0]);
-  if (
-    JSON.stringify(claudeTree) !== JSON.stringify({ path: ['user:Is rye harder?', 'assistant:Yes: rye holds less gas.'], versions: [1, 2] })
-  )
-    throw new Error(`Claude tree ${JSON.stringify(claudeTree)}`);
+  const wantTree = { path: ['user:Is rye harder?', 'assistant:Yes: rye holds less gas.'], versions: [1, 2] };
+  if (JSON.stringify(claudeTree) !== JSON.stringify(wantTree)) throw new Error(`Claude tree ${JSON.stringify(claudeTree)}`);
   await page.getByTestId('conversation-item').filter({ hasText: 'Rye from Claude' }).first().click();
   await page.locator(assistant).filter({ hasText: 'rye holds less gas' }).waitFor({ timeout: 10000 });
-  if ((await page.locator(assistant).last().getByTestId('version-label').innerText()) !== '2/2')
-    throw new Error('the Claude branches were not kept');
+  if ((await page.locator(assistant).last().getByTestId('version-label').innerText()) !== '2/2') throw new Error('the Claude branches were not kept');
   if ((await page.locator(assistant).last().innerText()).includes('PRIVATE')) throw new Error("Claude's thinking was imported as text");
   // The steps below start from the ChatGPT conversation.
   await page.getByTestId('conversation-item').filter({ hasText: 'Sourdough from ChatGPT' }).first().click();
@@ -299,9 +230,7 @@ export async function treeSteps({ page, step, out, model }) {
   await page.getByTestId('conversation-item').filter({ hasNotText: 'Sourdough from ChatGPT' }).first().click();
   await page.waitForFunction(() => document.querySelector('[data-testid="composer-input"]')?.value === '', null, { timeout: 5000 });
   await page.getByTestId('conversation-item').filter({ hasText: 'Sourdough from ChatGPT' }).first().click();
-  await page.waitForFunction(() => document.querySelector('[data-testid="composer-input"]')?.value === 'an unsent thought', null, {
-    timeout: 5000,
-  });
+  await page.waitForFunction(() => document.querySelector('[data-testid="composer-input"]')?.value === 'an unsent thought', null, { timeout: 5000 });
   await page.getByTestId('composer-input').fill('');
 
   step("a chat's own instructions: given from the conversation bar, shown above it, exported, kept after a reload, removed");
@@ -310,14 +239,11 @@ export async function treeSteps({ page, step, out, model }) {
   await page.getByTestId('instructions-input').fill('Answer like a baker.');
   await page.getByTestId('instructions-save').click();
   await page.getByTestId('instructions-text').filter({ hasText: 'Answer like a baker.' }).waitFor({ timeout: 5000 });
-  const sourdough = await page.evaluate(async () =>
-    (await window.go.app.App.ListConversations()).find((c) => c.title.includes('Sourdough')),
-  );
+  const sourdough = await page.evaluate(async () => (await window.go.app.App.ListConversations()).find((c) => c.title.includes('Sourdough')));
   if (sourdough?.instructions !== 'Answer like a baker.') throw new Error(`stored instructions ${JSON.stringify(sourdough?.instructions)}`);
   const mdPath = join(out, 'sourdough.md');
   await page.evaluate(([id, p]) => window.go.app.App.ExportConversationTo(id, 'md', p), [sourdough.id, mdPath]);
-  if (!readFileSync(mdPath, 'utf8').includes('## Instructions\n\nAnswer like a baker.'))
-    throw new Error('the Markdown export lacks the instructions');
+  if (!readFileSync(mdPath, 'utf8').includes('## Instructions\n\nAnswer like a baker.')) throw new Error('the Markdown export lacks the instructions');
   await page.reload();
   await page.getByTestId('conversation-item').filter({ hasText: 'Sourdough from ChatGPT' }).first().locator('button.open').click();
   await page.getByTestId('instructions-text').filter({ hasText: 'Answer like a baker.' }).waitFor({ timeout: 10000 });
@@ -344,8 +270,7 @@ export async function treeSteps({ page, step, out, model }) {
   await page.getByTestId('search-input').fill('zebrafinch');
   await page.locator('[data-testid="search-hit"]').first().waitFor({ timeout: 10000 });
   for (let i = 0; i < 6; i++) await page.keyboard.press('Tab');
-  if (!(await page.evaluate(() => !!document.activeElement?.closest('[data-testid="search-dialog"]'))))
-    throw new Error('Tab left the search dialog');
+  if (!(await page.evaluate(() => !!document.activeElement?.closest('[data-testid="search-dialog"]')))) throw new Error('Tab left the search dialog');
   await page.keyboard.press('Escape');
   await page.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'composer-input', null, { timeout: 5000 });
 
