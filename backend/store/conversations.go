@@ -307,6 +307,17 @@ func scanConversation(r rowScanner) (Conversation, error) {
 	return c, err
 }
 
+// truncateBytes cuts s to at most n bytes, at a character boundary.
+func truncateBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
 // truncateRunes cuts s to at most n characters.
 func truncateRunes(s string, n int) string {
 	r := []rune(s)

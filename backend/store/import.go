@@ -173,14 +173,17 @@ func (s *Store) currentKeys(ctx context.Context) (map[string]bool, error) {
 }
 
 // checkImported tidies an imported conversation and refuses one whose
-// tree is broken.
+// tree is broken. A title or instructions too long for Chapel are cut
+// (another app's, however long, do not keep the conversation out), and
+// NUL bytes leave the instructions.
 func checkImported(ic *ImportedConversation, n int) error {
 	title := strings.Join(strings.Fields(ic.Title), " ")
 	if title == "" {
 		title = DefaultTitle
 	}
 	ic.Title = truncateRunes(title, MaxTitleLen)
-	instructions, err := cleanInstructions(ic.Instructions)
+	instructions := strings.TrimSpace(strings.ReplaceAll(ic.Instructions, "\x00", ""))
+	instructions, err := cleanInstructions(truncateBytes(instructions, MaxInstructionsBytes))
 	if err != nil {
 		return apperr.New(apperr.Invalid, "conversation %d (%q): %s", n+1, ic.Title, apperr.Message(err))
 	}

@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"io"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/chapelapp/chapel/backend/apperr"
 )
@@ -147,6 +149,39 @@ func TestImportStreamAllOrNothing(t *testing.T) {
 			res, err = s.ImportStream(ctx, source(func() {}, false))
 			if err != nil || res.Conversations != 6 || res.Skipped != 0 {
 				t.Errorf("the same import afterwards: %+v, %v", res, err)
+			}
+		})
+	}
+}
+
+// TestImportTidiesInstructions: another app's instructions come in cut to
+// the limit at a character, without NUL bytes, rather than keeping the
+// conversation out.
+func TestImportTidiesInstructions(t *testing.T) {
+	ctx := context.Background()
+	long := "a" + strings.Repeat("é", MaxInstructionsBytes) // two bytes each after one: the limit falls inside a character
+	cases := []struct {
+		name, in string
+		check    func(got string) bool
+	}{
+		{"NUL bytes dropped", " a\x00b ", func(got string) bool { return got == "ab" }},
+		{"too long: cut at a character", long, func(got string) bool {
+			return len(got) <= MaxInstructionsBytes && len(got) >= MaxInstructionsBytes-4 && utf8.ValidString(got)
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := openTest(t)
+			res, err := s.ImportConversations(ctx, []ImportedConversation{bread(func(ic *ImportedConversation) { ic.Instructions = c.in })})
+			if err != nil {
+				t.Fatal(err)
+			}
+			conv, err := s.GetConversation(ctx, res.ConversationIDs[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !c.check(conv.Instructions) {
+				t.Errorf("%d bytes, valid %v: %.40q", len(conv.Instructions), utf8.ValidString(conv.Instructions), conv.Instructions)
 			}
 		})
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/chapelapp/chapel/backend/apperr"
 	"github.com/chapelapp/chapel/backend/store"
@@ -209,7 +208,7 @@ func gptInstructions(m *gptMessage) string {
 			parts = append(parts, p)
 		}
 	}
-	return fitInstructions(strings.Join(parts, "\n\n"))
+	return strings.Join(parts, "\n\n")
 }
 
 // chooseInstructions picks the custom instructions of a ChatGPT
@@ -242,21 +241,6 @@ func chooseInstructions(c gptConversation, contexts map[string]string) string {
 	}
 	sort.Strings(ids)
 	return contexts[ids[0]]
-}
-
-// fitInstructions cuts text to the longest a conversation's instructions
-// may be, at a character boundary: another app's instructions, however
-// long, do not keep the conversation out.
-func fitInstructions(text string) string {
-	text = strings.TrimSpace(strings.ReplaceAll(text, "\x00", ""))
-	if len(text) <= store.MaxInstructionsBytes {
-		return text
-	}
-	cut := store.MaxInstructionsBytes
-	for cut > 0 && !utf8.RuneStart(text[cut]) {
-		cut--
-	}
-	return strings.TrimSpace(text[:cut])
 }
 
 // gptText is the role and text of a ChatGPT message worth showing, or ""
@@ -371,8 +355,8 @@ func owuInstructions(params, system json.RawMessage) string {
 	}
 	_ = json.Unmarshal(params, &p) // not an object: no prompt there
 	for _, raw := range []json.RawMessage{p.System, system} {
-		if text := looseString(raw); strings.TrimSpace(text) != "" {
-			return fitInstructions(text)
+		if text := strings.TrimSpace(looseString(raw)); text != "" {
+			return text
 		}
 	}
 	return ""
