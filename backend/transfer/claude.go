@@ -90,14 +90,14 @@ func parseClaude(raw json.RawMessage, i int) (store.ImportedConversation, error)
 func claudeNodes(c claudeConversation, tree bool, started int64) (map[string]*treeNode, string, int) {
 	nodes := make(map[string]*treeNode, len(c.ChatMessages))
 	order := make([]string, 0, len(c.ChatMessages))
-	named := make(map[string]string, len(c.ChatMessages)) // node id → the parent its message names
 	shown := 0
 	for k, m := range c.ChatMessages {
 		id := m.UUID
 		for n := 0; id == "" || nodes[id] != nil; n++ {
 			id = fmt.Sprintf("\x00%d.%d", k, n) // no id, or a repeated one: an id of its own
 		}
-		tn := &treeNode{id: id, created: cmp.Or(isoMillis(m.CreatedAt), started)}
+		// parent is the one the message names until the loop below settles it.
+		tn := &treeNode{id: id, parent: m.Parent, created: cmp.Or(isoMillis(m.CreatedAt), started)}
 		switch m.Sender {
 		case "human":
 			tn.role = "user"
@@ -111,7 +111,6 @@ func claudeNodes(c claudeConversation, tree bool, started int64) (map[string]*tr
 			shown++
 		}
 		nodes[id] = tn
-		named[id] = m.Parent
 		order = append(order, id)
 	}
 	for k, id := range order {
@@ -119,7 +118,7 @@ func claudeNodes(c claudeConversation, tree bool, started int64) (map[string]*tr
 		if k > 0 {
 			prev = order[k-1]
 		}
-		p := named[id]
+		p := nodes[id].parent
 		switch {
 		case !tree:
 			p = prev

@@ -3,6 +3,8 @@ package transfer
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -235,12 +237,7 @@ func chooseInstructions(c gptConversation, contexts map[string]string) string {
 	if found != "" {
 		return found
 	}
-	ids := make([]string, 0, len(contexts))
-	for id := range contexts {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return contexts[ids[0]]
+	return contexts[slices.Min(slices.Collect(maps.Keys(contexts)))]
 }
 
 // gptText is the role and text of a ChatGPT message worth showing, or ""
